@@ -1,0 +1,35 @@
+package infer
+
+import (
+	"github.com/onnxkit/onnxkit/onnx"
+	"github.com/onnxkit/onnxkit/tensor"
+)
+
+// op is a node whose attributes were parsed once, at load. run computes the
+// outputs from the inputs. An absent optional input is nil in in. Each out
+// tensor is owned by the session's run state and is reused from run to run:
+// an op sets its dtype and shape with Resize (which keeps the backing array
+// when it is large enough) and fills it. An op must not keep references to
+// in or out after run returns, and must not modify in. run may be called from
+// several goroutines at once, each with its own s, in and out.
+type op interface {
+	run(s *scratch, in, out []*tensor.Tensor) error
+}
+
+// builder parses a node's attributes for the given opset version of its
+// domain and checks its input and output counts.
+type builder func(n *onnx.Node, opset int64) (op, error)
+
+// scratch is per-node, per-run-state working memory that lasts across runs.
+type scratch struct {
+	f32 []float32
+}
+
+// floats returns a slice of n float32s (contents unspecified), reusing the
+// previous allocation when it is large enough.
+func (s *scratch) floats(n int) []float32 {
+	if cap(s.f32) < n {
+		s.f32 = make([]float32, n)
+	}
+	return s.f32[:n]
+}
