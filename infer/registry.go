@@ -1,5 +1,7 @@
 package infer
 
+import "math"
+
 // opVersion is one entry of the registry: the builder for versions
 // [since, until] of an op (until 0: no upper bound, i.e. the newest version).
 type opVersion struct {
@@ -12,6 +14,60 @@ type opVersion struct {
 // attribute and input of that version.
 var registry = map[string][]opVersion{
 	// Neural-network ops (conv.go, pool.go, gemm.go, norm.go, pad.go).
+	"AveragePool":        {{1, 0, buildAveragePool}},
+	"BatchNormalization": {{7, 0, buildBatchNorm}},
+	"Conv":               {{1, 0, buildConv}},
+	"Gemm":               {{7, 0, buildGemm}},
+	"GlobalAveragePool":  {{1, 0, buildGlobalAveragePool}},
+	"GlobalMaxPool":      {{1, 0, buildGlobalMaxPool}},
+	"MatMul":             {{1, 0, buildMatMul}},
+	"MaxPool":            {{1, 0, buildMaxPool}},
+	"Pad":                {{2, 0, buildPad}},
 
 	// Elementwise, activation and shape ops (elementwise.go, activation.go, shape.go).
+	"Add":             {{7, 0, buildArith(opAdd)}},
+	"Sub":             {{7, 0, buildArith(opSub)}},
+	"Mul":             {{7, 0, buildArith(opMul)}},
+	"Div":             {{7, 0, buildArith(opDiv)}},
+	"Pow":             {{7, 0, buildPow}},
+	"Sum":             {{6, 0, buildVariadic(opSum)}},
+	"Max":             {{6, 0, buildVariadic(opMax)}},
+	"Min":             {{6, 0, buildVariadic(opMin)}},
+	"Equal":           {{7, 0, buildCompare(opEqual)}},
+	"Less":            {{7, 0, buildCompare(opLess)}},
+	"Greater":         {{7, 0, buildCompare(opGreater)}},
+	"LessOrEqual":     {{12, 0, buildCompare(opLessOrEqual)}},
+	"GreaterOrEqual":  {{12, 0, buildCompare(opGreaterOrEqual)}},
+	"Where":           {{9, 0, buildWhere}},
+	"Cast":            {{6, 0, buildCast}},
+	"ReduceSum":       {{1, 0, buildReduce(false, 13)}},
+	"ReduceMean":      {{1, 0, buildReduce(true, 18)}},
+	"Relu":            {{6, 0, buildRelu}},
+	"LeakyRelu":       {{6, 0, buildLeakyRelu}},
+	"Tanh":            {{6, 0, buildUnary(math.Tanh, nil)}},
+	"Sigmoid":         {{6, 0, buildUnary(sigmoid, nil)}},
+	"Exp":             {{6, 0, buildUnary(math.Exp, nil)}},
+	"Log":             {{6, 0, buildUnary(math.Log, nil)}},
+	"Sqrt":            {{6, 0, buildUnary(math.Sqrt, nil)}},
+	"Erf":             {{9, 0, buildUnary(math.Erf, nil)}},
+	"Neg":             {{6, 0, buildUnary(neg, negInt)}},
+	"Abs":             {{6, 0, buildUnary(math.Abs, absInt)}},
+	"Clip":            {{6, 0, buildClip}},
+	"Softmax":         {{1, 0, buildSoftmax(false)}},
+	"LogSoftmax":      {{1, 0, buildSoftmax(true)}},
+	"Identity":        {{1, 0, buildIdentity}},
+	"Dropout":         {{7, 0, buildDropout}},
+	"Constant":        {{1, 0, buildConstant}},
+	"ConstantOfShape": {{9, 0, buildConstantOfShape}},
+	"Shape":           {{1, 0, buildShape}},
+	"Flatten":         {{1, 0, buildFlatten}},
+	"Reshape":         {{5, 0, buildReshape}},
+	"Squeeze":         {{1, 0, buildSqueeze(false)}},
+	"Unsqueeze":       {{1, 0, buildSqueeze(true)}},
+	"Transpose":       {{1, 0, buildTranspose}},
+	"Gather":          {{1, 0, buildGather}},
+	"Concat":          {{1, 0, buildConcat}},
+	"Slice":           {{1, 0, buildSlice}},
+	"Expand":          {{8, 0, buildExpand}},
+	"Range":           {{11, 0, buildRange}},
 }

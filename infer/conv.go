@@ -1,0 +1,266 @@
+package infer
+
+import (
+	"fmt"
+
+	"github.com/onnxkit/onnxkit/internal/kernel"
+	"github.com/onnxkit/onnxkit/onnx"
+	"github.com/onnxkit/onnxkit/tensor"
+)
+
+// convOp is Conv (opsets 1, 11, 22; float32): Y = W * X + B over 1 to
+// maxSpatial spatial axes, computed per sample and group as one matrix
+// product of the group's filters with the im2col matrix of its input.
+type convOp struct {
+	w     window
+	group int
+}
+
+func buildConv(n *onnx.Node, opset int64) (op, error) {
+	if err := checkArity(n, 2, 3, 1); err != nil {
+		return nil, err
+	}
+	a := attrs{n: n}
+	o := &convOp{w: parseWindow(&a, false, true, false)}
+	g := a.int("group", 1)
+	if g < 1 || g > 1<<24 {
+		a.fail("attribute \"group\": want a positive value, got %d", g)
+	}
+	o.group = int(g)
+	if a.err != nil {
+		return nil, a.err
+	}
+	return o, nil
+}
+
+func (o *convOp) run(s *scratch, in, out []*tensor.Tensor) error {
+	x, w := in[0], in[1]
+	var b *tensor.Tensor
+	if len(in) > 2 {
+		b = in[2]
+	}
+	if x.DType != tensor.Float32 || w.DType != tensor.Float32 || (b != nil && b.DType != tensor.Float32) {
+		return fmt.Errorf("want float32 inputs, got X %v, W %v", x.DType, w.DType)
+	}
+	n, c, sp, err := spatialOf(x, "X")
+	if err != nil {
+		return err
+	}
+	if w.Rank() != x.Rank() {
+		return fmt.Errorf("W is %v, want rank %d to match X %v", w, x.Rank(), x)
+	}
+	m, cg := w.Shape[0], w.Shape[1]
+	if cg*o.group != c || m%o.group != 0 {
+		return fmt.Errorf("X %v and W %v do not match group %d", x, w, o.group)
+	}
+	kshape := w.Shape[2:]
+	if o.w.kernel != nil {
+		for i, k := range o.w.kernel {
+			if i >= len(kshape) || kshape[i] != k {
+				return fmt.Errorf("kernel_shape %v does not match W %v", o.w.kernel, w)
+			}
+		}
+	}
+	if b != nil && (b.Rank() != 1 || b.Shape[0] != m) {
+		return fmt.Errorf("B is %v, want float32[%d]", b, m)
+	}
+	g, err := o.w.geometry(sp, kshape)
+	if err != nil {
+		return err
+	}
+	yshape := [maxSpatial + 2]int{n, m}
+	copy(yshape[2:], g.out[:g.n])
+	if err := checkAlloc(yshape[:g.n+2]...); err != nil {
+		return err
+	}
+	y := out[0]
+	y.Resize(tensor.Float32, yshape[:g.n+2]...)
+
+	K := cg * g.kSize() // rows of the im2col matrix
+	P := g.outSize()    // columns: output positions
+	mg := m / o.group
+	direct := g.isIdentity() // 1x1 kernel, stride 1, no padding: im2col is X itself
+	colSize := 0
+	if !direct {
+		colSize = K * P
+		if err := checkAlloc(colSize); err != nil {
+			return err
+		}
+	}
+	workers := batchWorkers(n, mg*K*P*o.group)
+	var cols []float32
+	if colSize > 0 {
+		cols = s.floats(workers * colSize)
+	}
+	args := convArgs{x: x.F32, w: w.F32, y: y.F32, g: &g, group: o.group, c: c, m: m, direct: direct}
+	if b != nil {
+		args.b = b.F32
+	}
+	if workers == 1 {
+		for i := 0; i < n; i++ {
+			args.sample(i, cols)
+		}
+		return nil
+	}
+	return parallelFor(n, workers, func(lo, hi, worker int) error {
+		col := cols[worker*colSize : (worker+1)*colSize]
+		for i := lo; i < hi; i++ {
+			args.sample(i, col)
+		}
+		return nil
+	})
+}
+
+// convArgs is one Conv computation with checked shapes.
+type convArgs struct {
+	x, w, b, y []float32
+	g          *geom
+	group      int
+	c, m       int  // input and output channels
+	direct     bool // the im2col matrix is the input itself
+}
+
+// sample computes the output of sample i, using col for im2col.
+func (a *convArgs) sample(i int, col []float32) {
+	cg, mg := a.c/a.group, a.m/a.group
+	K, P, inSize := cg*a.g.kSize(), a.g.outSize(), a.g.inSize()
+	for gi := 0; gi < a.group; gi++ {
+		xs := a.x[(i*a.c+gi*cg)*inSize : (i*a.c+(gi+1)*cg)*inSize]
+		ys := a.y[(i*a.m+gi*mg)*P : (i*a.m+(gi+1)*mg)*P]
+		ws := a.w[gi*mg*K : (gi+1)*mg*K]
+		var beta float32
+		if a.b != nil {
+			for r, bv := range a.b[gi*mg : (gi+1)*mg] {
+				row := ys[r*P : (r+1)*P]
+				for j := range row {
+					row[j] = bv
+				}
+			}
+			beta = 1
+		} else if K == 0 {
+			clear(ys)
+		}
+		if P == 0 || K == 0 || mg == 0 {
+			continue
+		}
+		src := xs
+		if !a.direct {
+			im2col(a.g, xs, cg, col)
+			src = col
+		}
+		kernel.Sgemm(false, false, mg, P, K, 1, ws, K, src, P, beta, ys, P)
+	}
+}
+
+// isIdentity reports whether the window maps each output position to the
+// same input position with no padding (a 1x1 convolution).
+func (g *geom) isIdentity() bool {
+	for i := 0; i < g.n; i++ {
+		if g.k[i] != 1 || g.stride[i] != 1 || g.pad[i] != 0 || g.padEnd[i] != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// im2col writes the (channels*kSize) x outSize matrix whose column p holds
+// the input values under the window of output position p, zero where the
+// window covers padding. x holds channels planes of inSize values.
+func im2col(g *geom, x []float32, channels int, col []float32) {
+	switch g.n {
+	case 1:
+		im2col2d(x, channels, 1, g.in[0], 1, g.k[0], 1, g.stride[0], 0, g.pad[0], 1, g.dil[0], 1, g.out[0], col)
+	case 2:
+		im2col2d(x, channels, g.in[0], g.in[1], g.k[0], g.k[1], g.stride[0], g.stride[1],
+			g.pad[0], g.pad[1], g.dil[0], g.dil[1], g.out[0], g.out[1], col)
+	default:
+		im2colND(g, x, channels, col)
+	}
+}
+
+// im2col2d is im2col for two spatial axes (one: h = kh = oh = 1).
+func im2col2d(x []float32, channels, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow int, col []float32) {
+	p := oh * ow
+	row := 0
+	for c := 0; c < channels; c++ {
+		plane := x[c*h*w : (c+1)*h*w]
+		for ki := 0; ki < kh; ki++ {
+			for kj := 0; kj < kw; kj++ {
+				dst := col[row*p : (row+1)*p]
+				row++
+				// Output columns ox with 0 <= ox*sw + off < w read the input.
+				off := kj*dw - pw
+				lo := 0
+				if off < 0 {
+					lo = ceilDiv(-off, sw)
+				}
+				hi := 0 // one past the last valid ox
+				if w-1-off >= 0 {
+					hi = (w-1-off)/sw + 1
+				}
+				lo, hi = min(lo, ow), min(max(hi, lo), ow)
+				for oy := 0; oy < oh; oy++ {
+					d := dst[oy*ow : (oy+1)*ow]
+					iy := oy*sh - ph + ki*dh
+					if iy < 0 || iy >= h {
+						clear(d)
+						continue
+					}
+					src := plane[iy*w : (iy+1)*w]
+					clear(d[:lo])
+					if sw == 1 {
+						copy(d[lo:hi], src[lo+off:hi+off])
+					} else {
+						for ox := lo; ox < hi; ox++ {
+							d[ox] = src[ox*sw+off]
+						}
+					}
+					clear(d[hi:])
+				}
+			}
+		}
+	}
+}
+
+// im2colND is im2col for any number of spatial axes, one element at a time.
+func im2colND(g *geom, x []float32, channels int, col []float32) {
+	n := g.n
+	ks, p, inSize := g.kSize(), g.outSize(), g.inSize()
+	var kpos, opos [maxSpatial]int
+	for c := 0; c < channels; c++ {
+		plane := x[c*inSize : (c+1)*inSize]
+		for kk := 0; kk < ks; kk++ {
+			// Decode kernel offset kk into per-axis positions.
+			r := kk
+			for i := n - 1; i >= 0; i-- {
+				kpos[i] = r % g.k[i]
+				r /= g.k[i]
+			}
+			dst := col[(c*ks+kk)*p : (c*ks+kk+1)*p]
+			clear(opos[:n])
+			for j := range dst {
+				idx, ok := 0, true
+				for i := 0; i < n; i++ {
+					v := opos[i]*g.stride[i] - g.pad[i] + kpos[i]*g.dil[i]
+					if v < 0 || v >= g.in[i] {
+						ok = false
+						break
+					}
+					idx = idx*g.in[i] + v
+				}
+				if ok {
+					dst[j] = plane[idx]
+				} else {
+					dst[j] = 0
+				}
+				for i := n - 1; i >= 0; i-- {
+					opos[i]++
+					if opos[i] < g.out[i] {
+						break
+					}
+					opos[i] = 0
+				}
+			}
+		}
+	}
+}

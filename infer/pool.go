@@ -1,0 +1,289 @@
+package infer
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/onnxkit/onnxkit/onnx"
+	"github.com/onnxkit/onnxkit/tensor"
+)
+
+// poolOp is MaxPool (opsets 1, 8, 10, 11, 12, 22; float32, float64, uint8,
+// int8; optional Indices output) or AveragePool (opsets 1, 7, 10, 11, 19,
+// 22; float32, float64) over 1 to maxSpatial spatial axes.
+//
+// Padding never contributes to a maximum. An average divides by the number
+// of input elements under the window, or with count_include_pad by the
+// number of window positions inside the explicitly padded input (as PyTorch
+// does in ceil mode). A window lying entirely in padding yields 0.
+type poolOp struct {
+	max      bool
+	w        window
+	countPad bool // AveragePool count_include_pad
+	colMajor bool // MaxPool storage_order 1: column-major Indices
+}
+
+func buildMaxPool(n *onnx.Node, opset int64) (op, error) {
+	maxOut := 1
+	if opset >= 8 {
+		maxOut = 2
+	}
+	if err := checkArity(n, 1, 1, maxOut); err != nil {
+		return nil, err
+	}
+	a := attrs{n: n}
+	o := &poolOp{max: true, w: parseWindow(&a, true, opset >= 10, opset >= 10)}
+	if !(opset >= 10) && a.has("ceil_mode") {
+		a.fail("attribute \"ceil_mode\" is not supported by this opset version")
+	}
+	switch so := a.int("storage_order", 0); {
+	case so == 1 && opset >= 8:
+		o.colMajor = true
+	case so != 0:
+		a.fail("attribute \"storage_order\": want 0 or 1, got %d", so)
+	}
+	if a.err != nil {
+		return nil, a.err
+	}
+	return o, nil
+}
+
+func buildAveragePool(n *onnx.Node, opset int64) (op, error) {
+	if err := checkArity(n, 1, 1, 1); err != nil {
+		return nil, err
+	}
+	a := attrs{n: n}
+	o := &poolOp{w: parseWindow(&a, true, opset >= 19, opset >= 10)}
+	if !(opset >= 10) && a.has("ceil_mode") {
+		a.fail("attribute \"ceil_mode\" is not supported by this opset version")
+	}
+	switch c := a.int("count_include_pad", 0); c {
+	case 0, 1:
+		o.countPad = c == 1
+	default:
+		a.fail("attribute \"count_include_pad\": want 0 or 1, got %d", c)
+	}
+	if a.err != nil {
+		return nil, a.err
+	}
+	return o, nil
+}
+
+func (o *poolOp) run(_ *scratch, in, out []*tensor.Tensor) error {
+	x := in[0]
+	switch x.DType {
+	case tensor.Float32, tensor.Float64:
+	case tensor.Uint8, tensor.Int8:
+		if !o.max {
+			return fmt.Errorf("want a float input, got %v", x)
+		}
+	default:
+		return fmt.Errorf("unsupported input %v", x)
+	}
+	n, c, sp, err := spatialOf(x, "X")
+	if err != nil {
+		return err
+	}
+	g, err := o.w.geometry(sp, o.w.kernel)
+	if err != nil {
+		return err
+	}
+	yshape := [maxSpatial + 2]int{n, c}
+	copy(yshape[2:], g.out[:g.n])
+	shape := yshape[:g.n+2]
+	if err := checkAlloc(shape...); err != nil {
+		return err
+	}
+	y := out[0]
+	y.Resize(x.DType, shape...)
+	var idx []int64
+	if len(out) > 1 {
+		out[1].Resize(tensor.Int64, shape...)
+		idx = out[1].I64
+	}
+	planes := n * c
+	switch x.DType {
+	case tensor.Float32:
+		pool(o, &g, planes, x.F32, y.F32, idx)
+	case tensor.Float64:
+		pool(o, &g, planes, x.F64, y.F64, idx)
+	case tensor.Uint8:
+		pool(o, &g, planes, x.U8, y.U8, idx)
+	case tensor.Int8:
+		pool(o, &g, planes, x.I8, y.I8, idx)
+	}
+	return nil
+}
+
+type poolElem interface {
+	~float32 | ~float64 | ~uint8 | ~int8
+}
+
+// validRange returns the kernel indices [lo, hi) of a window starting at
+// start with dilation d and k taps that fall inside [0, size).
+func validRange(start, d, k, size int) (lo, hi int) {
+	if start < 0 {
+		lo = ceilDiv(-start, d)
+	}
+	if last := size - 1 - start; last >= 0 {
+		hi = min(k, last/d+1)
+	}
+	return min(lo, k), max(hi, min(lo, k))
+}
+
+// pool pools planes planes of x into y (and the flat input index of each
+// maximum into idx when idx is not nil).
+func pool[T poolElem](o *poolOp, g *geom, planes int, x, y []T, idx []int64) {
+	n := g.n
+	inSize, outSize := g.inSize(), g.outSize()
+	var opos, lo, hi, kpos, start [maxSpatial]int
+	for p := 0; p < planes; p++ {
+		xs := x[p*inSize : (p+1)*inSize]
+		ys := y[p*outSize : (p+1)*outSize]
+		clear(opos[:n])
+		for j := range ys {
+			empty := false
+			count := 1 // window positions inside the padded input
+			for i := 0; i < n; i++ {
+				start[i] = opos[i]*g.stride[i] - g.pad[i]
+				lo[i], hi[i] = validRange(start[i], g.dil[i], g.k[i], g.in[i])
+				if lo[i] >= hi[i] {
+					empty = true
+				}
+				if o.countPad {
+					l, h := validRange(start[i]+g.pad[i], g.dil[i], g.k[i], g.in[i]+g.pad[i]+g.padEnd[i])
+					count *= h - l
+				}
+			}
+			var res T
+			best := -1 // row-major offset of the maximum within the plane
+			if !empty {
+				copy(kpos[:n], lo[:n])
+				var sum float64
+				cnt := 0
+				for {
+					off := 0
+					for i := 0; i < n; i++ {
+						off = off*g.in[i] + start[i] + kpos[i]*g.dil[i]
+					}
+					v := xs[off]
+					if o.max {
+						if best < 0 || v > res {
+							res, best = v, off
+						}
+					} else {
+						sum += float64(v)
+						cnt++
+					}
+					i := n - 1
+					for ; i >= 0; i-- {
+						kpos[i]++
+						if kpos[i] < hi[i] {
+							break
+						}
+						kpos[i] = lo[i]
+					}
+					if i < 0 {
+						break
+					}
+				}
+				if !o.max {
+					if o.countPad {
+						cnt = count
+					}
+					res = T(sum / float64(cnt))
+				}
+			}
+			ys[j] = res
+			if idx != nil {
+				idx[p*outSize+j] = int64(p*inSize + flatIndex(g, best, o.colMajor))
+			}
+			for i := n - 1; i >= 0; i-- {
+				opos[i]++
+				if opos[i] < g.out[i] {
+					break
+				}
+				opos[i] = 0
+			}
+		}
+	}
+}
+
+// flatIndex converts a row-major offset within a plane to the layout of
+// MaxPool's Indices output (row- or column-major). off < 0 stays as is.
+func flatIndex(g *geom, off int, colMajor bool) int {
+	if !colMajor || off < 0 {
+		return off
+	}
+	var pos [maxSpatial]int
+	for i := g.n - 1; i >= 0; i-- {
+		pos[i] = off % g.in[i]
+		off /= g.in[i]
+	}
+	res := 0
+	for i := g.n - 1; i >= 0; i-- {
+		res = res*g.in[i] + pos[i]
+	}
+	return res
+}
+
+// globalPoolOp is GlobalAveragePool or GlobalMaxPool (opsets 1, 22; float32,
+// float64): one value per sample and channel, keeping the spatial axes as 1.
+type globalPoolOp struct{ max bool }
+
+func buildGlobalAveragePool(n *onnx.Node, opset int64) (op, error) {
+	if err := checkArity(n, 1, 1, 1); err != nil {
+		return nil, err
+	}
+	return &globalPoolOp{}, nil
+}
+
+func buildGlobalMaxPool(n *onnx.Node, opset int64) (op, error) {
+	if err := checkArity(n, 1, 1, 1); err != nil {
+		return nil, err
+	}
+	return &globalPoolOp{max: true}, nil
+}
+
+func (o *globalPoolOp) run(_ *scratch, in, out []*tensor.Tensor) error {
+	x := in[0]
+	if x.DType != tensor.Float32 && x.DType != tensor.Float64 {
+		return fmt.Errorf("want a float input, got %v", x)
+	}
+	n, c, sp, err := spatialOf(x, "X")
+	if err != nil {
+		return err
+	}
+	var yshape [maxSpatial + 2]int
+	for i := range yshape {
+		yshape[i] = 1
+	}
+	yshape[0], yshape[1] = n, c
+	out[0].Resize(x.DType, yshape[:len(sp)+2]...)
+	size := prod(sp)
+	if x.DType == tensor.Float32 {
+		globalPool(o.max, n*c, size, x.F32, out[0].F32)
+	} else {
+		globalPool(o.max, n*c, size, x.F64, out[0].F64)
+	}
+	return nil
+}
+
+func globalPool[T ~float32 | ~float64](isMax bool, planes, size int, x, y []T) {
+	for p := range planes {
+		xs := x[p*size : (p+1)*size]
+		if isMax {
+			m := T(math.Inf(-1))
+			for _, v := range xs {
+				m = max(m, v)
+			}
+			y[p] = m
+			continue
+		}
+		var sum float64
+		for _, v := range xs {
+			sum += float64(v)
+		}
+		y[p] = T(sum / float64(size))
+	}
+}
