@@ -43,6 +43,16 @@ func NewSession(m *onnx.Model) (*Session, error) {
 	return s, nil
 }
 
+// Load reads an ONNX model file with onnx.ReadFile and prepares it with
+// NewSession.
+func Load(path string) (*Session, error) {
+	m, err := onnx.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return NewSession(m)
+}
+
 func (s *Session) newState() *runState {
 	p := s.plan
 	st := &runState{
