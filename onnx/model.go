@@ -17,6 +17,31 @@ type Model struct {
 	DocString       string
 	Metadata        []StringPair // metadata_props, in file order
 	Graph           *Graph
+	// Functions are the model-local functions (FunctionProto), usable as
+	// operators of their domain.
+	Functions []*Function
+
+	// trainingInfo holds the model's TrainingInfoProto messages, encoded,
+	// so that Encode writes them back unchanged.
+	trainingInfo [][]byte
+}
+
+// Function is a model-local function: a graph of nodes that a node of the
+// function's domain and name invokes like an operator.
+type Function struct {
+	Name     string
+	Domain   string
+	Overload string
+	Inputs   []string
+	Outputs  []string
+	// Attributes are the names of the function's attributes without a
+	// default; AttributeDefaults are those with one.
+	Attributes        []string
+	AttributeDefaults []*Attribute
+	Nodes             []*Node
+	OpsetImports      []OpsetImport
+	ValueInfo         []*ValueInfo
+	DocString         string
 }
 
 // OpsetImport is one entry of a model's opset_import. The default ONNX
@@ -81,6 +106,10 @@ type ValueInfo struct {
 	// HasShape is false when the shape is unknown (any rank).
 	HasShape bool
 	Shape    []Dim
+
+	// otherType holds an encoded TypeProto that is not a tensor type
+	// (sequence, map, optional, sparse tensor), so that Encode writes it back.
+	otherType []byte
 }
 
 // Dim is one dimension of a declared shape: a fixed size (Value >= 0), a
@@ -162,3 +191,8 @@ type Attribute struct {
 	Tensors []*tensor.Tensor
 	Graphs  []*Graph
 }
+
+// NonTensor reports whether the value's declared type is something other
+// than a tensor: a sequence, map, optional or sparse tensor. Such types are
+// kept for Encode but not otherwise described.
+func (v *ValueInfo) NonTensor() bool { return v.otherType != nil }

@@ -1,0 +1,315 @@
+package onnx
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/onnxkit/onnxkit/internal/onnxpb"
+	"github.com/onnxkit/onnxkit/tensor"
+)
+
+// DefaultMaxTensorBytes is the largest tensor, in bytes of decoded
+// elements, that decoding accepts when DecodeOptions.MaxTensorBytes is zero.
+const DefaultMaxTensorBytes = 2 << 30
+
+// DecodeTensor decodes a serialized TensorProto, the content of an
+// input_N.pb or output_N.pb file of the ONNX test layout, and returns the
+// tensor's name and value. It is safe on untrusted input: every declared
+// size is checked against the data present before anything is allocated.
+func DecodeTensor(data []byte) (name string, t *tensor.Tensor, err error) {
+	return DecodeOptions{}.DecodeTensor(data)
+}
+
+// DecodeTensor is like the package function DecodeTensor, with o's limits.
+func (o DecodeOptions) DecodeTensor(data []byte) (name string, t *tensor.Tensor, err error) {
+	d := newDecoder(o)
+	tp := new(onnxpb.TensorProto)
+	if err := d.unmarshal(data, tp); err != nil {
+		return "", nil, err
+	}
+	t, err = d.tensor(tp, tensorLabel(tp.GetName(), "tensor"))
+	if err != nil {
+		return "", nil, err
+	}
+	return tp.GetName(), t, nil
+}
+
+// EncodeTensor serializes t as a TensorProto with the given name, elements
+// in raw_data, little-endian.
+func EncodeTensor(name string, t *tensor.Tensor) ([]byte, error) {
+	tp, err := tensorToProto(name, t, tensorLabel(name, "tensor"))
+	if err != nil {
+		return nil, err
+	}
+	return marshal(tp)
+}
+
+func marshal(m proto.Message) ([]byte, error) {
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("onnx: encode: %w", err)
+	}
+	return b, nil
+}
+
+// tensorLabel names a tensor in error messages: `tensor "w"`, or what when
+// the tensor has no name.
+func tensorLabel(name, what string) string {
+	if name == "" {
+		return what
+	}
+	return fmt.Sprintf("%s %q", what, name)
+}
+
+// tensor converts a TensorProto to a tensor. what names the tensor in
+// errors. All sizes are checked before anything is allocated.
+func (d *decoder) tensor(tp *onnxpb.TensorProto, what string) (*tensor.Tensor, error) {
+	if tp.GetSegment() != nil {
+		return nil, d.unsupported("%s: segmented tensors", what)
+	}
+	switch loc := tp.GetDataLocation(); loc {
+	case onnxpb.TensorProto_DEFAULT:
+		if len(tp.GetExternalData()) > 0 {
+			return nil, d.unsupported("%s: external data (%s)", what, externalLocation(tp))
+		}
+	case onnxpb.TensorProto_EXTERNAL:
+		return nil, d.unsupported("%s: external data (%s)", what, externalLocation(tp))
+	default:
+		return nil, d.formatError(nil, "%s: unknown data_location %d", what, int32(loc))
+	}
+
+	// The shape: non-negative dims whose product fits in an int, counting
+	// only the non-zero ones so that a zero dim cannot hide an overflow.
+	dims := tp.GetDims()
+	shape := make([]int, len(dims))
+	n, nz := int64(1), int64(1)
+	for i, v := range dims {
+		if v < 0 {
+			return nil, d.formatError(nil, "%s: dim %d is negative (%d)", what, i, v)
+		}
+		if v > math.MaxInt || (v != 0 && nz > math.MaxInt/v) {
+			return nil, d.formatError(nil, "%s: dims %v overflow", what, dims)
+		}
+		if v != 0 {
+			nz *= v
+		}
+		n *= v
+		shape[i] = int(v)
+	}
+
+	code := tp.GetDataType()
+	dt := DTypeOf(code)
+	if dt == tensor.Invalid {
+		if code == 0 {
+			return nil, d.formatError(nil, "%s: data_type is not set", what)
+		}
+		if code < 0 || int(code) >= len(elemTypeNames) {
+			return nil, d.formatError(nil, "%s: unknown data_type %d", what, code)
+		}
+		return nil, d.unsupported("%s: data type %s", what, ElemTypeName(code))
+	}
+	size := int64(dt.Size())
+	if n > d.maxTensorBytes/size {
+		return nil, d.formatError(nil, "%s: %d elements of %v exceed the limit of %d bytes",
+			what, n, dt, d.maxTensorBytes)
+	}
+
+	// Exactly one place holds the elements, and it holds exactly n of them.
+	raw := tp.GetRawData()
+	var typedName string
+	var typedLen int
+	for _, f := range []struct {
+		name string
+		n    int
+	}{
+		{"float_data", len(tp.GetFloatData())},
+		{"int32_data", len(tp.GetInt32Data())},
+		{"int64_data", len(tp.GetInt64Data())},
+		{"double_data", len(tp.GetDoubleData())},
+		{"uint64_data", len(tp.GetUint64Data())},
+		{"string_data", len(tp.GetStringData())},
+	} {
+		if f.n == 0 {
+			continue
+		}
+		if typedName != "" {
+			return nil, d.formatError(nil, "%s: data in both %s and %s", what, typedName, f.name)
+		}
+		typedName, typedLen = f.name, f.n
+	}
+	if len(raw) > 0 && typedName != "" {
+		return nil, d.formatError(nil, "%s: data in both raw_data and %s", what, typedName)
+	}
+	if typedName == "" {
+		if int64(len(raw)) != n*size {
+			return nil, d.formatError(nil, "%s: %d bytes of raw_data, want %d (%d elements of %v)",
+				what, len(raw), n*size, n, dt)
+		}
+		return tensorFromRaw(dt, shape, int(n), raw), nil
+	}
+	if want := typedFieldOf(dt); typedName != want {
+		return nil, d.formatError(nil, "%s: %v elements in %s, want %s or raw_data", what, dt, typedName, want)
+	}
+	if int64(typedLen) != n {
+		return nil, d.formatError(nil, "%s: %d values in %s, want %d", what, typedLen, typedName, n)
+	}
+	t := &tensor.Tensor{DType: dt, Shape: shape}
+	switch dt {
+	case tensor.Float32:
+		t.F32 = append([]float32(nil), tp.GetFloatData()...)
+	case tensor.Float64:
+		t.F64 = append([]float64(nil), tp.GetDoubleData()...)
+	case tensor.Int64:
+		t.I64 = append([]int64(nil), tp.GetInt64Data()...)
+	case tensor.Int32:
+		t.I32 = append([]int32(nil), tp.GetInt32Data()...)
+	case tensor.Uint8:
+		t.U8 = make([]uint8, n)
+		for i, v := range tp.GetInt32Data() {
+			if v < 0 || v > math.MaxUint8 {
+				return nil, d.formatError(nil, "%s: uint8 value %d out of range at index %d", what, v, i)
+			}
+			t.U8[i] = uint8(v)
+		}
+	case tensor.Int8:
+		t.I8 = make([]int8, n)
+		for i, v := range tp.GetInt32Data() {
+			if v < math.MinInt8 || v > math.MaxInt8 {
+				return nil, d.formatError(nil, "%s: int8 value %d out of range at index %d", what, v, i)
+			}
+			t.I8[i] = int8(v)
+		}
+	case tensor.Bool:
+		t.B = make([]bool, n)
+		for i, v := range tp.GetInt32Data() {
+			t.B[i] = v != 0
+		}
+	}
+	return t, nil
+}
+
+// typedFieldOf is the TensorProto field that holds elements of dt when
+// raw_data is not used.
+func typedFieldOf(dt tensor.DType) string {
+	switch dt {
+	case tensor.Float32:
+		return "float_data"
+	case tensor.Float64:
+		return "double_data"
+	case tensor.Int64:
+		return "int64_data"
+	}
+	return "int32_data" // int32, uint8, int8, bool
+}
+
+// externalLocation describes where an external tensor's data lives.
+func externalLocation(tp *onnxpb.TensorProto) string {
+	for _, e := range tp.GetExternalData() {
+		if e.GetKey() == "location" {
+			return fmt.Sprintf("location %q", e.GetValue())
+		}
+	}
+	return "no location given"
+}
+
+// tensorFromRaw decodes n little-endian elements; len(raw) is n*dt.Size().
+func tensorFromRaw(dt tensor.DType, shape []int, n int, raw []byte) *tensor.Tensor {
+	t := &tensor.Tensor{DType: dt, Shape: shape}
+	le := binary.LittleEndian
+	switch dt {
+	case tensor.Float32:
+		t.F32 = make([]float32, n)
+		for i := range t.F32 {
+			t.F32[i] = math.Float32frombits(le.Uint32(raw[4*i:]))
+		}
+	case tensor.Float64:
+		t.F64 = make([]float64, n)
+		for i := range t.F64 {
+			t.F64[i] = math.Float64frombits(le.Uint64(raw[8*i:]))
+		}
+	case tensor.Int64:
+		t.I64 = make([]int64, n)
+		for i := range t.I64 {
+			t.I64[i] = int64(le.Uint64(raw[8*i:]))
+		}
+	case tensor.Int32:
+		t.I32 = make([]int32, n)
+		for i := range t.I32 {
+			t.I32[i] = int32(le.Uint32(raw[4*i:]))
+		}
+	case tensor.Uint8:
+		t.U8 = append(make([]uint8, 0, n), raw...)
+	case tensor.Int8:
+		t.I8 = make([]int8, n)
+		for i, b := range raw {
+			t.I8[i] = int8(b)
+		}
+	case tensor.Bool:
+		t.B = make([]bool, n)
+		for i, b := range raw {
+			t.B[i] = b != 0
+		}
+	}
+	return t
+}
+
+// tensorToProto converts a tensor to a TensorProto with its elements in
+// raw_data, little-endian. what names the tensor in errors.
+func tensorToProto(name string, t *tensor.Tensor, what string) (*onnxpb.TensorProto, error) {
+	if t == nil {
+		return nil, fmt.Errorf("onnx: encode %s: nil tensor", what)
+	}
+	code := ElemTypeOf(t.DType)
+	if code == 0 {
+		return nil, fmt.Errorf("onnx: encode %s: invalid dtype %v", what, t.DType)
+	}
+	if !t.Valid() {
+		return nil, fmt.Errorf("onnx: encode %s: %v tensor of shape %v does not hold %d elements",
+			what, t.DType, t.Shape, t.Len())
+	}
+	n := t.Len()
+	dims := make([]int64, len(t.Shape))
+	for i, v := range t.Shape {
+		dims[i] = int64(v)
+	}
+	raw := make([]byte, n*t.DType.Size())
+	le := binary.LittleEndian
+	switch t.DType {
+	case tensor.Float32:
+		for i, v := range t.F32 {
+			le.PutUint32(raw[4*i:], math.Float32bits(v))
+		}
+	case tensor.Float64:
+		for i, v := range t.F64 {
+			le.PutUint64(raw[8*i:], math.Float64bits(v))
+		}
+	case tensor.Int64:
+		for i, v := range t.I64 {
+			le.PutUint64(raw[8*i:], uint64(v))
+		}
+	case tensor.Int32:
+		for i, v := range t.I32 {
+			le.PutUint32(raw[4*i:], uint32(v))
+		}
+	case tensor.Uint8:
+		copy(raw, t.U8)
+	case tensor.Int8:
+		for i, v := range t.I8 {
+			raw[i] = byte(v)
+		}
+	case tensor.Bool:
+		for i, v := range t.B {
+			if v {
+				raw[i] = 1
+			}
+		}
+	}
+	tp := &onnxpb.TensorProto{Name: name, Dims: dims, DataType: code}
+	if len(raw) > 0 {
+		tp.RawData = raw
+	}
+	return tp, nil
+}
