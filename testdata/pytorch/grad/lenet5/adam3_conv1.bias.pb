@@ -1,0 +1,1 @@
+Badam3_conv1.biasJÞ@¾ë¤/¾/L(½a¤æ=âQã=ùdH¾

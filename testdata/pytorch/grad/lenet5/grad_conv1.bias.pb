@@ -1,0 +1,1 @@
+Bgrad_conv1.biasJI»æSi;nê)<âÈÚºD¡ó»„šE<
