@@ -1,0 +1,796 @@
+package infer
+
+import (
+	"math"
+
+	"github.com/onnxkit/onnxkit/onnx"
+	"github.com/onnxkit/onnxkit/tensor"
+)
+
+// Elementwise ops with numpy broadcasting (Add, Sub, Mul, Div, Pow, Sum, Max,
+// Min, comparisons, Where), Cast, and the reductions ReduceSum and ReduceMean.
+
+type arithKind uint8
+
+const (
+	opAdd arithKind = iota
+	opSub
+	opMul
+	opDiv
+)
+
+// arithOp is Add, Sub, Mul or Div (opset 7 and later: numpy broadcasting).
+type arithOp struct {
+	n    *onnx.Node
+	kind arithKind
+}
+
+func buildArith(kind arithKind) builder {
+	return func(n *onnx.Node, opset int64) (op, error) {
+		if err := checkArity(n, 2, 2, 1); err != nil {
+			return nil, err
+		}
+		return &arithOp{n, kind}, nil
+	}
+}
+
+func (o *arithOp) run(_ *scratch, in, out []*tensor.Tensor) error {
+	a, b := in[0], in[1]
+	if a.DType != b.DType {
+		return errorf(o.n, "input dtypes differ: %v and %v", a.DType, b.DType)
+	}
+	shape, err := broadcastShape(a.Shape, b.Shape)
+	if err != nil {
+		return errorf(o.n, "%v", err)
+	}
+	if err := checkSize(o.n, shape); err != nil {
+		return err
+	}
+	switch a.DType {
+	case tensor.Float32:
+		return arith[float32](o, a, b, out[0], shape)
+	case tensor.Float64:
+		return arith[float64](o, a, b, out[0], shape)
+	case tensor.Int64:
+		return arith[int64](o, a, b, out[0], shape)
+	case tensor.Int32:
+		return arith[int32](o, a, b, out[0], shape)
+	case tensor.Uint8:
+		return arith[uint8](o, a, b, out[0], shape)
+	case tensor.Int8:
+		return arith[int8](o, a, b, out[0], shape)
+	}
+	return errorf(o.n, "unsupported dtype %v", a.DType)
+}
+
+func arith[T number](o *arithOp, a, b, d *tensor.Tensor, shape []int) error {
+	bv := data[T](b)
+	var k binKernel[T, T]
+	switch o.kind {
+	case opAdd:
+		k = addKernel[T]()
+	case opSub:
+		k = subKernel[T]()
+	case opMul:
+		k = mulKernel[T]()
+	case opDiv:
+		if !isFloat(a.DType) {
+			// Integer division by zero would panic; float division gives Inf or NaN.
+			for _, v := range bv {
+				if v == 0 {
+					return errorf(o.n, "integer division by zero")
+				}
+			}
+		}
+		k = divKernel[T]()
+	}
+	d.Resize(a.DType, shape...)
+	broadcastBinary(&k, data[T](d), shape, data[T](a), a.Shape, bv, b.Shape)
+	return nil
+}
+
+func addKernel[T number]() binKernel[T, T] {
+	return binKernel[T, T]{
+		vv: func(d, a, b []T) {
+			for i := range d {
+				d[i] = a[i] + b[i]
+			}
+		},
+		vs: func(d, a []T, b T) {
+			for i := range d {
+				d[i] = a[i] + b
+			}
+		},
+		sv: func(d []T, a T, b []T) {
+			for i := range d {
+				d[i] = a + b[i]
+			}
+		},
+	}
+}
+
+func subKernel[T number]() binKernel[T, T] {
+	return binKernel[T, T]{
+		vv: func(d, a, b []T) {
+			for i := range d {
+				d[i] = a[i] - b[i]
+			}
+		},
+		vs: func(d, a []T, b T) {
+			for i := range d {
+				d[i] = a[i] - b
+			}
+		},
+		sv: func(d []T, a T, b []T) {
+			for i := range d {
+				d[i] = a - b[i]
+			}
+		},
+	}
+}
+
+func mulKernel[T number]() binKernel[T, T] {
+	return binKernel[T, T]{
+		vv: func(d, a, b []T) {
+			for i := range d {
+				d[i] = a[i] * b[i]
+			}
+		},
+		vs: func(d, a []T, b T) {
+			for i := range d {
+				d[i] = a[i] * b
+			}
+		},
+		sv: func(d []T, a T, b []T) {
+			for i := range d {
+				d[i] = a * b[i]
+			}
+		},
+	}
+}
+
+// divKernel divides; Go's integer division truncates toward zero, like C
+// and like ONNX Div on integers. Callers rule out integer division by zero.
+func divKernel[T number]() binKernel[T, T] {
+	return binKernel[T, T]{
+		vv: func(d, a, b []T) {
+			for i := range d {
+				d[i] = a[i] / b[i]
+			}
+		},
+		vs: func(d, a []T, b T) {
+			for i := range d {
+				d[i] = a[i] / b
+			}
+		},
+		sv: func(d []T, a T, b []T) {
+			for i := range d {
+				d[i] = a / b[i]
+			}
+		},
+	}
+}
+
+// powOp is Pow (opset 7 and later). From opset 12 the exponent may have a
+// different dtype from the base; the output has the base's dtype.
+type powOp struct{ n *onnx.Node }
+
+func buildPow(n *onnx.Node, opset int64) (op, error) {
+	if err := checkArity(n, 2, 2, 1); err != nil {
+		return nil, err
+	}
+	return &powOp{n}, nil
+}
+
+func (o *powOp) run(_ *scratch, in, out []*tensor.Tensor) error {
+	a, b := in[0], in[1]
+	if !isNumber(a.DType) || !isNumber(b.DType) {
+		return errorf(o.n, "unsupported dtypes %v and %v", a.DType, b.DType)
+	}
+	shape, err := broadcastShape(a.Shape, b.Shape)
+	if err != nil {
+		return errorf(o.n, "%v", err)
+	}
+	if err := checkSize(o.n, shape); err != nil {
+		return err
+	}
+	d := out[0]
+	if isFloat(a.DType) || isFloat(b.DType) {
+		k := funcKernel(math.Pow)
+		r := make([]float64, tensor.NumElements(shape))
+		broadcastBinary(&k, r, shape, toFloat64(a), a.Shape, toFloat64(b), b.Shape)
+		d.Resize(a.DType, shape...)
+		castFloat64(d, r)
+		return nil
+	}
+	// Integer base and exponent: exact integer power.
+	k := funcKernel(ipow)
+	r := make([]int64, tensor.NumElements(shape))
+	broadcastBinary(&k, r, shape, toInt64(a), a.Shape, toInt64(b), b.Shape)
+	d.Resize(a.DType, shape...)
+	castInt64(d, r)
+	return nil
+}
+
+// ipow is x**e for integers by repeated squaring (wrapping on overflow);
+// a negative exponent gives the truncated real result (0 unless |x| is 1).
+func ipow(x, e int64) int64 {
+	if e < 0 {
+		switch {
+		case x == 1:
+			return 1
+		case x == -1 && e%2 == 0:
+			return 1
+		case x == -1:
+			return -1
+		case x == 0:
+			return 0 // undefined (division by zero); 0 rather than a panic
+		}
+		return 0
+	}
+	r := int64(1)
+	for e > 0 {
+		if e&1 == 1 {
+			r *= x
+		}
+		x *= x
+		e >>= 1
+	}
+	return r
+}
+
+func isFloat(dt tensor.DType) bool { return dt == tensor.Float32 || dt == tensor.Float64 }
+
+func isNumber(dt tensor.DType) bool {
+	switch dt {
+	case tensor.Float32, tensor.Float64, tensor.Int64, tensor.Int32, tensor.Uint8, tensor.Int8:
+		return true
+	}
+	return false
+}
+
+// toFloat64 returns t's elements as float64s (a new slice unless t is float64).
+func toFloat64(t *tensor.Tensor) []float64 {
+	if t.DType == tensor.Float64 {
+		return t.F64
+	}
+	r := make([]float64, t.Len())
+	convertInto(r, t)
+	return r
+}
+
+// toInt64 returns t's elements as int64s (a new slice unless t is int64).
+func toInt64(t *tensor.Tensor) []int64 {
+	if t.DType == tensor.Int64 {
+		return t.I64
+	}
+	r := make([]int64, t.Len())
+	convertInto(r, t)
+	return r
+}
+
+// castFloat64 converts r into d, which has been resized to len(r) elements.
+func castFloat64(d *tensor.Tensor, r []float64) {
+	src := tensor.Tensor{DType: tensor.Float64, Shape: []int{len(r)}, F64: r}
+	castInto(d, &src)
+}
+
+func castInt64(d *tensor.Tensor, r []int64) {
+	src := tensor.Tensor{DType: tensor.Int64, Shape: []int{len(r)}, I64: r}
+	castInto(d, &src)
+}
+
+// castInto converts every element of src into d (already resized to the
+// same number of elements) with Cast's rules: Go conversions (floats to
+// integers truncate toward zero, integers wrap), nonzero is true, true is 1.
+func castInto(d, src *tensor.Tensor) {
+	switch d.DType {
+	case tensor.Float32:
+		convertInto(d.F32, src)
+	case tensor.Float64:
+		convertInto(d.F64, src)
+	case tensor.Int64:
+		convertInto(d.I64, src)
+	case tensor.Int32:
+		convertInto(d.I32, src)
+	case tensor.Uint8:
+		convertInto(d.U8, src)
+	case tensor.Int8:
+		convertInto(d.I8, src)
+	case tensor.Bool:
+		switch src.DType {
+		case tensor.Float32:
+			toBool(d.B, src.F32)
+		case tensor.Float64:
+			toBool(d.B, src.F64)
+		case tensor.Int64:
+			toBool(d.B, src.I64)
+		case tensor.Int32:
+			toBool(d.B, src.I32)
+		case tensor.Uint8:
+			toBool(d.B, src.U8)
+		case tensor.Int8:
+			toBool(d.B, src.I8)
+		case tensor.Bool:
+			copy(d.B, src.B)
+		}
+	}
+}
+
+func convertInto[D number](d []D, src *tensor.Tensor) {
+	switch src.DType {
+	case tensor.Float32:
+		convert(d, src.F32)
+	case tensor.Float64:
+		convert(d, src.F64)
+	case tensor.Int64:
+		convert(d, src.I64)
+	case tensor.Int32:
+		convert(d, src.I32)
+	case tensor.Uint8:
+		convert(d, src.U8)
+	case tensor.Int8:
+		convert(d, src.I8)
+	case tensor.Bool:
+		for i, v := range src.B {
+			d[i] = 0
+			if v {
+				d[i] = 1
+			}
+		}
+	}
+}
+
+func convert[D, S number](d []D, s []S) {
+	for i, v := range s {
+		d[i] = D(v)
+	}
+}
+
+func toBool[S number](d []bool, s []S) {
+	for i, v := range s {
+		d[i] = v != 0
+	}
+}
+
+// dtypeFromONNX maps a TensorProto.DataType code to a dtype (Invalid for the
+// codes this package does not support).
+func dtypeFromONNX(code int64) tensor.DType {
+	switch code {
+	case 1:
+		return tensor.Float32
+	case 2:
+		return tensor.Uint8
+	case 3:
+		return tensor.Int8
+	case 6:
+		return tensor.Int32
+	case 7:
+		return tensor.Int64
+	case 9:
+		return tensor.Bool
+	case 11:
+		return tensor.Float64
+	}
+	return tensor.Invalid
+}
+
+// castOp is Cast (opset 6 and later). The saturate attribute (opset 19) only
+// affects float8 targets, which are not supported, so it is ignored.
+type castOp struct {
+	n  *onnx.Node
+	to tensor.DType
+}
+
+func buildCast(n *onnx.Node, opset int64) (op, error) {
+	if err := checkArity(n, 1, 1, 1); err != nil {
+		return nil, err
+	}
+	a := attrs{n: n}
+	if !a.has("to") {
+		return nil, errorf(n, "attribute \"to\" is required")
+	}
+	to := a.int("to", 0)
+	a.int("saturate", 1)
+	if a.err != nil {
+		return nil, a.err
+	}
+	dt := dtypeFromONNX(to)
+	if dt == tensor.Invalid {
+		return nil, errorf(n, "unsupported target type %d", to)
+	}
+	return &castOp{n, dt}, nil
+}
+
+func (o *castOp) run(_ *scratch, in, out []*tensor.Tensor) error {
+	x := in[0]
+	if x.DType == tensor.Invalid || x.DType.Size() == 0 {
+		return errorf(o.n, "unsupported dtype %v", x.DType)
+	}
+	out[0].Resize(o.to, x.Shape...)
+	castInto(out[0], x)
+	return nil
+}
+
+// variadicOp is Sum, Max or Min (opset 6 and later; broadcasting from opset
+// 8, which accepts everything opset 6 does).
+type variadicOp struct {
+	n    *onnx.Node
+	kind variadicKind
+}
+
+type variadicKind uint8
+
+const (
+	opSum variadicKind = iota
+	opMax
+	opMin
+)
+
+func buildVariadic(kind variadicKind) builder {
+	return func(n *onnx.Node, opset int64) (op, error) {
+		if len(n.Inputs) < 1 {
+			return nil, errorf(n, "want at least 1 input")
+		}
+		if err := checkArity(n, len(n.Inputs), len(n.Inputs), 1); err != nil {
+			return nil, err
+		}
+		return &variadicOp{n, kind}, nil
+	}
+}
+
+func (o *variadicOp) run(_ *scratch, in, out []*tensor.Tensor) error {
+	shapes := make([][]int, len(in))
+	for i, t := range in {
+		if t.DType != in[0].DType {
+			return errorf(o.n, "input dtypes differ: %v and %v", in[0].DType, t.DType)
+		}
+		shapes[i] = t.Shape
+	}
+	shape, err := broadcastShape(shapes...)
+	if err != nil {
+		return errorf(o.n, "%v", err)
+	}
+	if err := checkSize(o.n, shape); err != nil {
+		return err
+	}
+	switch in[0].DType {
+	case tensor.Float32:
+		variadic[float32](o.kind, in, out[0], shape)
+	case tensor.Float64:
+		variadic[float64](o.kind, in, out[0], shape)
+	case tensor.Int64:
+		variadic[int64](o.kind, in, out[0], shape)
+	case tensor.Int32:
+		variadic[int32](o.kind, in, out[0], shape)
+	case tensor.Uint8:
+		variadic[uint8](o.kind, in, out[0], shape)
+	case tensor.Int8:
+		variadic[int8](o.kind, in, out[0], shape)
+	default:
+		return errorf(o.n, "unsupported dtype %v", in[0].DType)
+	}
+	return nil
+}
+
+func variadic[T number](kind variadicKind, in []*tensor.Tensor, d *tensor.Tensor, shape []int) {
+	d.Resize(in[0].DType, shape...)
+	dv := data[T](d)
+	broadcastTo(dv, shape, data[T](in[0]), in[0].Shape)
+	var k binKernel[T, T]
+	switch kind {
+	case opSum:
+		k = addKernel[T]()
+	case opMax:
+		k = funcKernel(func(a, b T) T { return max(a, b) })
+	case opMin:
+		k = funcKernel(func(a, b T) T { return min(a, b) })
+	}
+	// The running result already has the output shape, so it is never the
+	// broadcast side and can be updated in place.
+	for _, t := range in[1:] {
+		broadcastBinary(&k, dv, shape, dv, shape, data[T](t), t.Shape)
+	}
+}
+
+// compareOp is Equal, Less, Greater, LessOrEqual or GreaterOrEqual: a bool
+// output with numpy broadcasting.
+type compareOp struct {
+	n    *onnx.Node
+	kind compareKind
+}
+
+type compareKind uint8
+
+const (
+	opEqual compareKind = iota
+	opLess
+	opGreater
+	opLessOrEqual
+	opGreaterOrEqual
+)
+
+func buildCompare(kind compareKind) builder {
+	return func(n *onnx.Node, opset int64) (op, error) {
+		if err := checkArity(n, 2, 2, 1); err != nil {
+			return nil, err
+		}
+		return &compareOp{n, kind}, nil
+	}
+}
+
+func (o *compareOp) run(_ *scratch, in, out []*tensor.Tensor) error {
+	a, b := in[0], in[1]
+	if a.DType != b.DType {
+		return errorf(o.n, "input dtypes differ: %v and %v", a.DType, b.DType)
+	}
+	shape, err := broadcastShape(a.Shape, b.Shape)
+	if err != nil {
+		return errorf(o.n, "%v", err)
+	}
+	if err := checkSize(o.n, shape); err != nil {
+		return err
+	}
+	d := out[0]
+	switch a.DType {
+	case tensor.Float32:
+		compare[float32](o.kind, a, b, d, shape)
+	case tensor.Float64:
+		compare[float64](o.kind, a, b, d, shape)
+	case tensor.Int64:
+		compare[int64](o.kind, a, b, d, shape)
+	case tensor.Int32:
+		compare[int32](o.kind, a, b, d, shape)
+	case tensor.Uint8:
+		compare[uint8](o.kind, a, b, d, shape)
+	case tensor.Int8:
+		compare[int8](o.kind, a, b, d, shape)
+	case tensor.Bool:
+		if o.kind != opEqual {
+			return errorf(o.n, "unsupported dtype %v", a.DType)
+		}
+		k := funcKernel(func(x, y bool) bool { return x == y })
+		d.Resize(tensor.Bool, shape...)
+		broadcastBinary(&k, d.B, shape, a.B, a.Shape, b.B, b.Shape)
+	default:
+		return errorf(o.n, "unsupported dtype %v", a.DType)
+	}
+	return nil
+}
+
+func compare[T number](kind compareKind, a, b, d *tensor.Tensor, shape []int) {
+	var k binKernel[T, bool]
+	switch kind {
+	case opEqual:
+		k = funcKernel(func(x, y T) bool { return x == y })
+	case opLess:
+		k = funcKernel(func(x, y T) bool { return x < y })
+	case opGreater:
+		k = funcKernel(func(x, y T) bool { return x > y })
+	case opLessOrEqual:
+		k = funcKernel(func(x, y T) bool { return x <= y })
+	case opGreaterOrEqual:
+		k = funcKernel(func(x, y T) bool { return x >= y })
+	}
+	d.Resize(tensor.Bool, shape...)
+	broadcastBinary(&k, d.B, shape, data[T](a), a.Shape, data[T](b), b.Shape)
+}
+
+// whereOp is Where (opset 9 and later): cond ? x : y with broadcasting.
+type whereOp struct{ n *onnx.Node }
+
+func buildWhere(n *onnx.Node, opset int64) (op, error) {
+	if err := checkArity(n, 3, 3, 1); err != nil {
+		return nil, err
+	}
+	return &whereOp{n}, nil
+}
+
+func (o *whereOp) run(_ *scratch, in, out []*tensor.Tensor) error {
+	c, x, y := in[0], in[1], in[2]
+	if c.DType != tensor.Bool {
+		return errorf(o.n, "condition: want bool, got %v", c.DType)
+	}
+	if x.DType != y.DType {
+		return errorf(o.n, "input dtypes differ: %v and %v", x.DType, y.DType)
+	}
+	shape, err := broadcastShape(c.Shape, x.Shape, y.Shape)
+	if err != nil {
+		return errorf(o.n, "%v", err)
+	}
+	if err := checkSize(o.n, shape); err != nil {
+		return err
+	}
+	switch x.DType {
+	case tensor.Float32:
+		where[float32](c, x, y, out[0], shape)
+	case tensor.Float64:
+		where[float64](c, x, y, out[0], shape)
+	case tensor.Int64:
+		where[int64](c, x, y, out[0], shape)
+	case tensor.Int32:
+		where[int32](c, x, y, out[0], shape)
+	case tensor.Uint8:
+		where[uint8](c, x, y, out[0], shape)
+	case tensor.Int8:
+		where[int8](c, x, y, out[0], shape)
+	case tensor.Bool:
+		where[bool](c, x, y, out[0], shape)
+	default:
+		return errorf(o.n, "unsupported dtype %v", x.DType)
+	}
+	return nil
+}
+
+func where[T elem](c, x, y, d *tensor.Tensor, shape []int) {
+	d.Resize(x.DType, shape...)
+	dv, xv, yv := data[T](d), data[T](x), data[T](y)
+	p := newBcastPlan(shape, c.Shape, x.Shape, y.Shape)
+	p.each(func(off []int, o int) {
+		ci, xi, yi := off[0], off[1], off[2]
+		for i := range p.inner {
+			if c.B[ci] {
+				dv[o+i] = xv[xi]
+			} else {
+				dv[o+i] = yv[yi]
+			}
+			ci += p.step[0]
+			xi += p.step[1]
+			yi += p.step[2]
+		}
+	})
+}
+
+// reduceOp is ReduceSum (axes attribute before opset 13, optional input
+// from 13) or ReduceMean (axes attribute before opset 18, input from 18).
+type reduceOp struct {
+	n         *onnx.Node
+	mean      bool
+	axesInput bool    // axes come from input 1
+	axes      []int64 // from the attribute
+	keepdims  bool
+	noop      bool // noop_with_empty_axes
+}
+
+func buildReduce(mean bool, inputSince int64) builder {
+	return func(n *onnx.Node, opset int64) (op, error) {
+		o := &reduceOp{n: n, mean: mean, axesInput: opset >= inputSince}
+		maxIn := 1
+		if o.axesInput {
+			maxIn = 2
+		}
+		if err := checkArity(n, 1, maxIn, 1); err != nil {
+			return nil, err
+		}
+		a := attrs{n: n}
+		o.keepdims = a.int("keepdims", 1) != 0
+		if o.axesInput {
+			o.noop = a.int("noop_with_empty_axes", 0) != 0
+		} else {
+			o.axes = a.ints("axes", -1, nil)
+		}
+		if a.err != nil {
+			return nil, a.err
+		}
+		return o, nil
+	}
+}
+
+func (o *reduceOp) run(_ *scratch, in, out []*tensor.Tensor) error {
+	x := in[0]
+	axes := o.axes
+	if o.axesInput {
+		if t := input(in, 1); t != nil {
+			v, err := intValues(o.n, t, "axes")
+			if err != nil {
+				return err
+			}
+			axes = v
+		}
+		if len(axes) == 0 && o.noop {
+			out[0].CopyFrom(x)
+			return nil
+		}
+	}
+	r := x.Rank()
+	reduced := make([]bool, r)
+	if len(axes) == 0 {
+		for i := range reduced {
+			reduced[i] = true
+		}
+	}
+	for _, a := range axes {
+		i, err := normAxis(o.n, a, r)
+		if err != nil {
+			return err
+		}
+		if reduced[i] {
+			return errorf(o.n, "axis %d repeated", a)
+		}
+		reduced[i] = true
+	}
+	kept := make([]int, r) // output shape with reduced axes kept as 1
+	var shape []int
+	count := 1
+	for i, d := range x.Shape {
+		kept[i] = d
+		if reduced[i] {
+			kept[i] = 1
+			count *= d
+			if o.keepdims {
+				shape = append(shape, 1)
+			}
+			continue
+		}
+		shape = append(shape, d)
+	}
+	if err := checkSize(o.n, kept); err != nil {
+		return err
+	}
+	switch x.DType {
+	case tensor.Float32:
+		reduceFloat[float32](o.mean, x, out[0], kept, shape, count)
+	case tensor.Float64:
+		reduceFloat[float64](o.mean, x, out[0], kept, shape, count)
+	case tensor.Int64:
+		reduceInt[int64](o.mean, x, out[0], kept, shape, count)
+	case tensor.Int32:
+		reduceInt[int32](o.mean, x, out[0], kept, shape, count)
+	case tensor.Uint8:
+		reduceInt[uint8](o.mean, x, out[0], kept, shape, count)
+	case tensor.Int8:
+		reduceInt[int8](o.mean, x, out[0], kept, shape, count)
+	default:
+		return errorf(o.n, "unsupported dtype %v", x.DType)
+	}
+	return nil
+}
+
+// sumInto adds every element of x into acc, whose shape kept broadcasts to
+// x's shape (reduced axes are 1 in kept).
+func sumInto[T number, A float64 | int64](acc []A, kept []int, x []T, xshape []int) {
+	p := newBcastPlan(xshape, kept)
+	p.each(func(off []int, o int) {
+		blk := x[o : o+p.inner]
+		if p.step[0] == 1 {
+			a := acc[off[0] : off[0]+p.inner]
+			for i, v := range blk {
+				a[i] += A(v)
+			}
+			return
+		}
+		var s A
+		for _, v := range blk {
+			s += A(v)
+		}
+		acc[off[0]] += s
+	})
+}
+
+// reduceFloat sums in float64, so a float32 sum does not lose precision
+// as the reduced axes grow.
+func reduceFloat[T float32 | float64](mean bool, x, d *tensor.Tensor, kept, shape []int, count int) {
+	acc := make([]float64, tensor.NumElements(kept))
+	sumInto(acc, kept, data[T](x), x.Shape)
+	d.Resize(x.DType, shape...)
+	dv := data[T](d)
+	for i, v := range acc {
+		if mean {
+			v /= float64(count) // an empty reduction gives 0/0 = NaN, like numpy
+		}
+		dv[i] = T(v)
+	}
+}
+
+func reduceInt[T int64 | int32 | uint8 | int8](mean bool, x, d *tensor.Tensor, kept, shape []int, count int) {
+	acc := make([]int64, tensor.NumElements(kept))
+	sumInto(acc, kept, data[T](x), x.Shape)
+	d.Resize(x.DType, shape...)
+	dv := data[T](d)
+	for i, v := range acc {
+		if mean && count > 0 {
+			v /= int64(count)
+		}
+		dv[i] = T(v)
+	}
+}
