@@ -74,7 +74,7 @@ func (o *convOp) run(s *scratch, in, out []*tensor.Tensor) error {
 		return err
 	}
 	y := out[0]
-	y.Resize(tensor.Float32, yshape[:g.n+2]...)
+	resize(y, tensor.Float32, yshape[:g.n+2]...)
 
 	K := cg * g.kSize() // rows of the im2col matrix
 	P := g.outSize()    // columns: output positions
@@ -92,7 +92,7 @@ func (o *convOp) run(s *scratch, in, out []*tensor.Tensor) error {
 	if colSize > 0 {
 		cols = s.floats(workers * colSize)
 	}
-	args := convArgs{x: x.F32, w: w.F32, y: y.F32, g: &g, group: o.group, c: c, m: m, direct: direct}
+	args := convArgs{x: x.F32, w: w.F32, y: y.F32, g: g, group: o.group, c: c, m: m, direct: direct}
 	if b != nil {
 		args.b = b.F32
 	}
@@ -102,10 +102,17 @@ func (o *convOp) run(s *scratch, in, out []*tensor.Tensor) error {
 		}
 		return nil
 	}
+	return args.parallel(n, workers, cols, colSize)
+}
+
+// parallel computes samples [0, n) on workers goroutines, each with its
+// own colSize part of cols. (A method on a copy, so that the caller's
+// convArgs stays on the stack.)
+func (a convArgs) parallel(n, workers int, cols []float32, colSize int) error {
 	return parallelFor(n, workers, func(lo, hi, worker int) error {
 		col := cols[worker*colSize : (worker+1)*colSize]
 		for i := lo; i < hi; i++ {
-			args.sample(i, col)
+			a.sample(i, col)
 		}
 		return nil
 	})
@@ -114,7 +121,7 @@ func (o *convOp) run(s *scratch, in, out []*tensor.Tensor) error {
 // convArgs is one Conv computation with checked shapes.
 type convArgs struct {
 	x, w, b, y []float32
-	g          *geom
+	g          geom
 	group      int
 	c, m       int  // input and output channels
 	direct     bool // the im2col matrix is the input itself
@@ -145,7 +152,7 @@ func (a *convArgs) sample(i int, col []float32) {
 		}
 		src := xs
 		if !a.direct {
-			im2col(a.g, xs, cg, col)
+			im2col(&a.g, xs, cg, col)
 			src = col
 		}
 		kernel.Sgemm(false, false, mg, P, K, 1, ws, K, src, P, beta, ys, P)

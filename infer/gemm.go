@@ -99,7 +99,7 @@ func (o *gemmOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 		ldb = k
 	}
 	y := out[0]
-	y.Resize(dt, m, n)
+	resize(y, dt, m, n)
 	useC := c != nil && o.beta != 0 && m*n > 0
 	if dt == tensor.Float64 {
 		var cs []float64
@@ -212,7 +212,7 @@ func (matMulOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 		return err
 	}
 	y := out[0]
-	y.Resize(dt, yshape...)
+	resize(y, dt, yshape...)
 	if batch == 0 || m == 0 || n == 0 {
 		return nil
 	}

@@ -183,7 +183,7 @@ func (o *padOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 		return err
 	}
 	y := out[0]
-	y.Resize(x.DType, yshape...)
+	resize(y, x.DType, yshape...)
 
 	var cval *tensor.Tensor
 	if !o.fromAttr && len(in) > 2 && in[2] != nil {

@@ -95,10 +95,10 @@ func (o *poolOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 		return err
 	}
 	y := out[0]
-	y.Resize(x.DType, shape...)
+	resize(y, x.DType, shape...)
 	var idx []int64
 	if len(out) > 1 {
-		out[1].Resize(tensor.Int64, shape...)
+		resize(out[1], tensor.Int64, shape...)
 		idx = out[1].I64
 	}
 	planes := n * c
@@ -259,7 +259,7 @@ func (o *globalPoolOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 		yshape[i] = 1
 	}
 	yshape[0], yshape[1] = n, c
-	out[0].Resize(x.DType, yshape[:len(sp)+2]...)
+	resize(out[0], x.DType, yshape[:len(sp)+2]...)
 	size := prod(sp)
 	if x.DType == tensor.Float32 {
 		globalPool(o.max, n*c, size, x.F32, out[0].F32)

@@ -19,9 +19,18 @@ const maxSpatial = 8
 func checkAlloc(shape ...int) error {
 	n := tensor.NumElements(shape)
 	if n < 0 || n > maxElements {
-		return fmt.Errorf("output shape %v is too large", shape)
+		return fmt.Errorf("output would hold more than %d elements", maxElements)
 	}
 	return nil
+}
+
+// resize is t.Resize(dt, shape...) without letting shape escape to the
+// heap (tensor.Resize's panic message keeps its argument alive): the shape
+// is first copied into t's own Shape storage. It lets ops build shapes in
+// stack arrays and run without allocating once t has grown to size.
+func resize(t *tensor.Tensor, dt tensor.DType, shape ...int) {
+	t.Shape = append(t.Shape[:0], shape...)
+	t.Resize(dt, t.Shape...)
 }
 
 // window holds the sliding-window attributes shared by Conv and the pooling
