@@ -110,14 +110,15 @@ type checker struct {
 	imported map[string]int64
 }
 
-// define adds a value to the graph's scope, reporting one defined twice in
-// the graph or shadowing an outer value.
-func (s *scope) define(name, producer, ctx string) error {
+// define adds a value to the graph's scope, reporting one produced twice
+// in the graph or shadowing an outer value. who says what defines it, like
+// `node "relu" (Relu): output`; producer is how later errors name it.
+func (s *scope) define(name, producer, who string) error {
 	if p, ok := s.names[name]; ok {
-		return checkErr("%s%s: %q is already produced by %s", ctx, producer, name, p)
+		return checkErr("%s %q is already produced by %s", who, name, p)
 	}
 	if p, ok := s.parent.lookup(name); ok {
-		return checkErr("%s%s: %q shadows a value of an outer graph (%s)", ctx, producer, name, p)
+		return checkErr("%s %q shadows a value of an outer graph (%s)", who, name, p)
 	}
 	s.names[name] = producer
 	return nil
@@ -138,7 +139,7 @@ func (c *checker) graph(g *Graph, outer *scope, ctx string) error {
 		if err := checkValueInfo(v, ctx+"input"); err != nil {
 			return err
 		}
-		if err := s.define(v.Name, "graph input", ctx); err != nil {
+		if err := s.define(v.Name, "graph input", ctx+"input"); err != nil {
 			return err
 		}
 		inputs[v.Name] = v
@@ -161,7 +162,7 @@ func (c *checker) graph(g *Graph, outer *scope, ctx string) error {
 			}
 			continue
 		}
-		if err := s.define(in.Name, "initializer", ctx); err != nil {
+		if err := s.define(in.Name, "initializer", ctx+"initializer"); err != nil {
 			return err
 		}
 	}
@@ -245,7 +246,7 @@ func (c *checker) graph(g *Graph, outer *scope, ctx string) error {
 			if o == "" {
 				continue
 			}
-			if err := s.define(o, label, ctx); err != nil {
+			if err := s.define(o, label, nctx+"output"); err != nil {
 				return err
 			}
 		}

@@ -34,7 +34,7 @@ func moduleRoot(t testing.TB) string {
 func corpusDirs(t testing.TB) []string {
 	var dirs []string
 	shared := filepath.Join(moduleRoot(t), "..", "shared", "onnx-conformance")
-	for _, s := range []string{"node", "pytorch-converted", "pytorch-operator", "simple"} {
+	for _, s := range []string{"node", "pytorch-converted", "pytorch-operator", "simple", "light"} {
 		dirs = append(dirs, filepath.Join(shared, s))
 	}
 	deb, _ := filepath.Glob("/usr/share/libonnx-testdata/data/*")
@@ -60,6 +60,8 @@ func TestCorpus(t *testing.T) {
 	}
 	for _, dir := range dirs {
 		models, _ := filepath.Glob(filepath.Join(dir, "*", "model.onnx"))
+		light, _ := filepath.Glob(filepath.Join(dir, "light_*.onnx"))
+		models = append(models, light...)
 		if len(models) == 0 {
 			continue
 		}
@@ -131,3 +133,55 @@ func sortedCounts(m map[string]int) []string {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestCorpusData loads the test_data_set_N folders of every conformance
+// case with LoadTestCase and counts the cases whose tensors all decode.
+// Some node tests feed sequences or optionals (SequenceProto,
+// OptionalProto files), which are not TensorProto files, and some use
+// element types tensor.Tensor cannot hold; those fail, so this test only
+// requires that nothing panics and that most cases load.
+func TestCorpusData(t *testing.T) {
+	dirs := corpusDirs(t)
+	if len(dirs) == 0 {
+		t.Skip("no ONNX conformance data found")
+	}
+	for _, dir := range dirs {
+		cases, _ := filepath.Glob(filepath.Join(dir, "*", "model.onnx"))
+		if len(cases) == 0 {
+			continue
+		}
+		t.Run(filepath.Base(filepath.Dir(dir))+"/"+filepath.Base(dir), func(t *testing.T) {
+			var ok, unsupported, format, tensors int
+			reasons := map[string]int{}
+			for _, path := range cases {
+				_, sets, err := LoadTestCase(filepath.Dir(path))
+				var ue *UnsupportedError
+				var fe *FormatError
+				switch {
+				case err == nil:
+					ok++
+					for _, s := range sets {
+						tensors += len(s.Inputs) + len(s.Outputs)
+					}
+				case errors.As(err, &ue):
+					unsupported++
+					reasons[unsupportedKind(ue.Msg)]++
+				case errors.As(err, &fe):
+					format++
+					if testing.Verbose() {
+						t.Logf("%v", err)
+					}
+				default:
+					t.Errorf("LoadTestCase(%s) = %v", filepath.Dir(path), err)
+				}
+			}
+			t.Logf("%s: %d cases, %d load (%d tensors), %d unsupported %v, %d not tensor files",
+				dir, len(cases), ok, tensors, unsupported, sortedCounts(reasons), format)
+			// Most cases feed plain tensors of supported types; fewer than
+			// 70% loading means the tensor decoder broke.
+			if ok*10 < len(cases)*7 {
+				t.Errorf("only %d of %d cases load", ok, len(cases))
+			}
+		})
+	}
+}

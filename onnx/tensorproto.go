@@ -84,7 +84,10 @@ func (d *decoder) tensor(tp *onnxpb.TensorProto, what string) (*tensor.Tensor, e
 	// The shape: non-negative dims whose product fits in an int, counting
 	// only the non-zero ones so that a zero dim cannot hide an overflow.
 	dims := tp.GetDims()
-	shape := make([]int, len(dims))
+	var shape []int // nil for a scalar, as tensor.New makes it
+	if len(dims) > 0 {
+		shape = make([]int, len(dims))
+	}
 	n, nz := int64(1), int64(1)
 	for i, v := range dims {
 		if v < 0 {
