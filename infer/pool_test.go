@@ -1,0 +1,129 @@
+package infer
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/onnxkit/onnxkit/onnx"
+	"github.com/onnxkit/onnxkit/tensor"
+)
+
+func seq(n int, shape ...int) *tensor.Tensor {
+	t := tensor.New(tensor.Float32, shape...)
+	for i := range t.F32 {
+		t.F32[i] = float32(i + n)
+	}
+	return t
+}
+
+func TestPoolHand(t *testing.T) {
+	// Expected values worked out by hand from the inputs in the comments.
+	tests := []struct {
+		name   string
+		op     string
+		opset  int64
+		attrs  []*onnx.Attribute
+		x      *tensor.Tensor
+		want   *tensor.Tensor
+		wantIx []int64 // MaxPool Indices; nil: not requested
+	}{
+		// 4x4 of 0..15, 2x2 windows, stride 2: maxima at bottom-right corners.
+		{"max 2x2", "MaxPool", 12, []*onnx.Attribute{aInts("kernel_shape", 2, 2), aInts("strides", 2, 2)},
+			seq(0, 1, 1, 4, 4), tensor.FromFloat32([]float32{5, 7, 13, 15}, 1, 1, 2, 2), []int64{5, 7, 13, 15}},
+		// Same, column-major indices: (row r, col c) -> c*4 + r, so 5=(1,1) -> 5,
+		// 7=(1,3) -> 13, 13=(3,1) -> 7, 15 -> 15.
+		{"max storage_order", "MaxPool", 12, []*onnx.Attribute{aInts("kernel_shape", 2, 2), aInts("strides", 2, 2), aInt("storage_order", 1)},
+			seq(0, 1, 1, 4, 4), tensor.FromFloat32([]float32{5, 7, 13, 15}, 1, 1, 2, 2), []int64{5, 13, 7, 15}},
+		// Two channels: indices count from the start of the whole tensor.
+		{"max indices channel 2", "MaxPool", 12, []*onnx.Attribute{aInts("kernel_shape", 2)},
+			seq(0, 1, 2, 2), tensor.FromFloat32([]float32{1, 3}, 1, 2, 1), []int64{1, 3}},
+		// 3x3 of 1..9, 3x3 windows with pads 1: the corner window sees
+		// 1,2,4,5 (mean 3), the centre all nine (mean 5).
+		{"avg pads", "AveragePool", 11, []*onnx.Attribute{aInts("kernel_shape", 3, 3), aInts("pads", 1, 1, 1, 1)},
+			seq(1, 1, 1, 3, 3), tensor.FromFloat32([]float32{3, 3.5, 4, 4.5, 5, 5.5, 6, 6.5, 7}, 1, 1, 3, 3), nil},
+		// count_include_pad: the corner sums 12 over 9 positions.
+		{"avg count_include_pad", "AveragePool", 11, []*onnx.Attribute{aInts("kernel_shape", 3, 3), aInts("pads", 1, 1, 1, 1), aInt("count_include_pad", 1)},
+			seq(1, 1, 1, 3, 3), tensor.FromFloat32([]float32{12. / 9, 21. / 9, 16. / 9, 27. / 9, 45. / 9, 33. / 9, 24. / 9, 39. / 9, 28. / 9}, 1, 1, 3, 3), nil},
+		// 1..5, k 2, s 2: floor gives [1.5 3.5]; ceil adds a window starting
+		// at 5 that holds only 5.
+		{"avg floor", "AveragePool", 11, []*onnx.Attribute{aInts("kernel_shape", 2), aInts("strides", 2)},
+			seq(1, 1, 1, 5), tensor.FromFloat32([]float32{1.5, 3.5}, 1, 1, 2), nil},
+		{"avg ceil", "AveragePool", 11, []*onnx.Attribute{aInts("kernel_shape", 2), aInts("strides", 2), aInt("ceil_mode", 1)},
+			seq(1, 1, 1, 5), tensor.FromFloat32([]float32{1.5, 3.5, 5}, 1, 1, 3), nil},
+		// With count_include_pad the last window is clipped to the padded
+		// input (no end pads), so it still divides by 1, as PyTorch does.
+		{"avg ceil count_include_pad", "AveragePool", 11, []*onnx.Attribute{aInts("kernel_shape", 2), aInts("strides", 2), aInt("ceil_mode", 1), aInt("count_include_pad", 1)},
+			seq(1, 1, 1, 5), tensor.FromFloat32([]float32{1.5, 3.5, 5}, 1, 1, 3), nil},
+		// 1..4, k 2, s 2, pads 1,1, ceil: ceil((4+2-2)/2)+1 = 3 windows starting
+		// at -1, 1, 3; a 4th would start at 5 >= 4+1 so is dropped.
+		{"max ceil drop", "MaxPool", 12, []*onnx.Attribute{aInts("kernel_shape", 2), aInts("strides", 2), aInts("pads", 1, 1), aInt("ceil_mode", 1)},
+			seq(1, 1, 1, 4), tensor.FromFloat32([]float32{1, 3, 4}, 1, 1, 3), nil},
+		// Dilation 2 over 1..5: windows {1,3,5}.
+		{"max dilation", "MaxPool", 12, []*onnx.Attribute{aInts("kernel_shape", 3), aInts("dilations", 2)},
+			seq(1, 1, 1, 5), tensor.FromFloat32([]float32{5}, 1, 1, 1), nil},
+		{"avg dilation opset 19", "AveragePool", 19, []*onnx.Attribute{aInts("kernel_shape", 2), aInts("dilations", 2)},
+			seq(1, 1, 1, 5), tensor.FromFloat32([]float32{2, 3, 4}, 1, 1, 3), nil},
+		// SAME_LOWER, in 4, k 2: one pad before: windows (-1,0),(0,1),(1,2),(2,3).
+		{"max same_lower", "MaxPool", 12, []*onnx.Attribute{aInts("kernel_shape", 2), aString("auto_pad", "SAME_LOWER")},
+			seq(1, 1, 1, 4), tensor.FromFloat32([]float32{1, 2, 3, 4}, 1, 1, 4), nil},
+		{"global avg", "GlobalAveragePool", 1, nil, seq(1, 1, 2, 2, 2), tensor.FromFloat32([]float32{2.5, 6.5}, 1, 2, 1, 1), nil},
+		{"global max", "GlobalMaxPool", 1, nil, seq(1, 1, 2, 3), tensor.FromFloat32([]float32{3, 6}, 1, 2, 1), nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			nout := 1
+			if tt.wantIx != nil {
+				nout = 2
+			}
+			got, err := runOp(tt.op, tt.opset, tt.attrs, nout, tt.x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkClose(t, tt.op, got[0], tt.want, 1e-6)
+			if tt.wantIx != nil {
+				checkClose(t, "Indices", got[1], tensor.FromInt64(tt.wantIx, tt.want.Shape...), 0)
+			}
+		})
+	}
+}
+
+func TestMaxPoolInt8(t *testing.T) {
+	x := &tensor.Tensor{DType: tensor.Int8, Shape: []int{1, 1, 4}, I8: []int8{-5, -3, -7, -1}}
+	got, err := runOp("MaxPool", 12, []*onnx.Attribute{aInts("kernel_shape", 2), aInts("strides", 2)}, 1, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := got[0].I8; len(g) != 2 || g[0] != -3 || g[1] != -1 {
+		t.Errorf("MaxPool(int8) = %v, want [-3 -1]", g)
+	}
+}
+
+func TestPoolErrors(t *testing.T) {
+	x := tensor.New(tensor.Float32, 1, 1, 4, 4)
+	tests := []struct {
+		name  string
+		op    string
+		opset int64
+		attrs []*onnx.Attribute
+		x     *tensor.Tensor
+		want  string
+	}{
+		{"no kernel", "MaxPool", 12, nil, x, `attribute "kernel_shape" is required`},
+		{"big kernel", "MaxPool", 12, []*onnx.Attribute{aInts("kernel_shape", 5, 5)}, x, "smaller than the kernel extent 5"},
+		{"kernel rank", "MaxPool", 12, []*onnx.Attribute{aInts("kernel_shape", 2)}, x, "kernel has 1 axes"},
+		{"dilations before 19", "AveragePool", 18, []*onnx.Attribute{aInts("kernel_shape", 2, 2), aInts("dilations", 1, 1)}, x, "not supported by this opset"},
+		{"ceil before 10", "MaxPool", 8, []*onnx.Attribute{aInts("kernel_shape", 2, 2), aInt("ceil_mode", 1)}, x, "not supported by this opset"},
+		{"int avg", "AveragePool", 11, []*onnx.Attribute{aInts("kernel_shape", 2, 2)}, tensor.New(tensor.Uint8, 1, 1, 4, 4), "want a float input"},
+		{"rank 2", "MaxPool", 12, []*onnx.Attribute{aInts("kernel_shape", 2)}, tensor.New(tensor.Float32, 4, 4), "want rank 3"},
+		{"negative pads", "MaxPool", 12, []*onnx.Attribute{aInts("kernel_shape", 2, 2), aInts("pads", -1, 0, 0, 0)}, x, "out of range"},
+		{"global rank", "GlobalMaxPool", 1, nil, tensor.New(tensor.Float32, 4), "want rank 3"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := runOp(tt.op, tt.opset, tt.attrs, 1, tt.x)
+			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.HasPrefix(err.Error(), `node "n" (`+tt.op+`): `) {
+				t.Errorf("%s error = %v, want one naming the node and containing %q", tt.op, err, tt.want)
+			}
+		})
+	}
+}
