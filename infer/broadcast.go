@@ -33,11 +33,21 @@ func checkSize(n *onnx.Node, shape []int) error {
 // broadcastShape returns the numpy broadcast of the shapes: the shapes are
 // right-aligned and each dimension must be equal or 1 in all of them.
 func broadcastShape(shapes ...[]int) ([]int, error) {
+	return broadcastShapeInto(nil, shapes...)
+}
+
+// broadcastShapeInto is broadcastShape building the result in buf's storage
+// when it is large enough (pass an output's Shape[:0] to reuse it).
+func broadcastShapeInto(buf []int, shapes ...[]int) ([]int, error) {
 	rank := 0
 	for _, s := range shapes {
 		rank = max(rank, len(s))
 	}
-	out := make([]int, rank)
+	out := buf[:0]
+	if cap(out) < rank {
+		out = make([]int, rank)
+	}
+	out = out[:rank]
 	for i := range out {
 		out[i] = 1
 	}
@@ -330,6 +340,16 @@ func normAxis(n *onnx.Node, axis int64, rank int) (int, error) {
 		axis += int64(rank)
 	}
 	return int(axis), nil
+}
+
+// shapeBuf returns a slice of n ints for building the shape of d, reusing
+// d's own shape storage: passing it to d.Resize copies it onto itself, so
+// ops that compute an output shape allocate nothing once warm.
+func shapeBuf(d *tensor.Tensor, n int) []int {
+	if cap(d.Shape) >= n {
+		return d.Shape[:n]
+	}
+	return make([]int, n)
 }
 
 // input returns in[i], or nil when the optional input is absent.

@@ -327,3 +327,59 @@ func TestOpsNoPanic(t *testing.T) {
 	}
 	t.Logf("%d runs", ops)
 }
+
+// TestOpsNoAllocs checks that the ops on the hot path of typical PyTorch
+// exports allocate nothing once their outputs are warm, so that
+// Session.RunInto can be allocation-free.
+func TestOpsNoAllocs(t *testing.T) {
+	s := func(v ...int) []int { return v }
+	x := ewIota(2, 3, 4)
+	ts := func(v ...*tensor.Tensor) []*tensor.Tensor { return v }
+	cases := []ewCase{
+		{name: "add same shape", op: "Add", in: ts(x, x)},
+		{name: "mul scalar", op: "Mul", in: ts(x, ewF32(nil, 2))},
+		{name: "div scalar left", op: "Div", in: ts(ewF32(s(1), 2), x)},
+		{name: "relu", op: "Relu", in: ts(x)},
+		{name: "tanh", op: "Tanh", in: ts(x)},
+		{name: "sigmoid", op: "Sigmoid", in: ts(x)},
+		{name: "clip", op: "Clip", in: ts(x, ewF32(nil, 0), ewF32(nil, 6))},
+		{name: "softmax", op: "Softmax", in: ts(x)},
+		{name: "logsoftmax", op: "LogSoftmax", opset: 11, in: ts(x)},
+		{name: "identity", op: "Identity", in: ts(x)},
+		{name: "dropout", op: "Dropout", in: ts(x)},
+		{name: "constant", op: "Constant", attrs: []*onnx.Attribute{ewInts("value_ints", 1, 2)}},
+		{name: "flatten", op: "Flatten", in: ts(x)},
+		{name: "reshape", op: "Reshape", in: ts(x, ewI64(s(2), 0, -1))},
+		{name: "shape", op: "Shape", in: ts(x)},
+		{name: "gather", op: "Gather", in: ts(ewI64(s(4), 1, 2, 3, 4), ewI64(nil, 0))},
+		{name: "unsqueeze", op: "Unsqueeze", in: ts(ewI64(nil, 2), ewI64(s(1), 0))},
+		{name: "squeeze", op: "Squeeze", in: ts(ewIota(1, 3, 1), ewI64(s(1), 0))},
+		{name: "concat", op: "Concat", attrs: []*onnx.Attribute{ewInt("axis", 0)}, in: ts(ewI64(s(1), 1), ewI64(s(1), -1))},
+		{name: "cast", op: "Cast", attrs: []*onnx.Attribute{ewInt("to", 7)}, in: ts(x)},
+	}
+	for _, c := range cases {
+		if c.opset == 0 {
+			c.opset = 17
+		}
+		n := &onnx.Node{Name: c.name, OpType: c.op, Attrs: c.attrs, Outputs: []string{"y"}}
+		for range c.in {
+			n.Inputs = append(n.Inputs, "x")
+		}
+		o, err := ewBuilder(c.op, c.opset)(n, c.opset)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc, out := &scratch{}, []*tensor.Tensor{{}}
+		if err := o.run(sc, c.in, out); err != nil {
+			t.Fatal(err)
+		}
+		allocs := testing.AllocsPerRun(10, func() {
+			if err := o.run(sc, c.in, out); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if allocs != 0 {
+			t.Errorf("%s: %v allocations per run, want 0", c.name, allocs)
+		}
+	}
+}

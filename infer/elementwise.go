@@ -39,7 +39,7 @@ func (o *arithOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 	if a.DType != b.DType {
 		return errorf(o.n, "input dtypes differ: %v and %v", a.DType, b.DType)
 	}
-	shape, err := broadcastShape(a.Shape, b.Shape)
+	shape, err := broadcastShapeInto(out[0].Shape[:0], a.Shape, b.Shape)
 	if err != nil {
 		return errorf(o.n, "%v", err)
 	}
@@ -187,7 +187,7 @@ func (o *powOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 	if !isNumber(a.DType) || !isNumber(b.DType) {
 		return errorf(o.n, "unsupported dtypes %v and %v", a.DType, b.DType)
 	}
-	shape, err := broadcastShape(a.Shape, b.Shape)
+	shape, err := broadcastShapeInto(out[0].Shape[:0], a.Shape, b.Shape)
 	if err != nil {
 		return errorf(o.n, "%v", err)
 	}
@@ -524,7 +524,7 @@ func (o *compareOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 	if a.DType != b.DType {
 		return errorf(o.n, "input dtypes differ: %v and %v", a.DType, b.DType)
 	}
-	shape, err := broadcastShape(a.Shape, b.Shape)
+	shape, err := broadcastShapeInto(out[0].Shape[:0], a.Shape, b.Shape)
 	if err != nil {
 		return errorf(o.n, "%v", err)
 	}
@@ -594,7 +594,7 @@ func (o *whereOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 	if x.DType != y.DType {
 		return errorf(o.n, "input dtypes differ: %v and %v", x.DType, y.DType)
 	}
-	shape, err := broadcastShape(c.Shape, x.Shape, y.Shape)
+	shape, err := broadcastShapeInto(out[0].Shape[:0], c.Shape, x.Shape, y.Shape)
 	if err != nil {
 		return errorf(o.n, "%v", err)
 	}

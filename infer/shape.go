@@ -322,7 +322,9 @@ func (o *shapeOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 	}
 	end = max(end, start)
 	d := out[0]
-	d.Resize(tensor.Int64, int(end-start))
+	sh := shapeBuf(d, 1)
+	sh[0] = int(end - start)
+	d.Resize(tensor.Int64, sh...)
 	for i := start; i < end; i++ {
 		d.I64[i-start] = int64(in[0].Shape[i])
 	}
@@ -355,7 +357,9 @@ func (o *flattenOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 	if axis < 0 || axis > r {
 		return errorf(o.n, "axis %d out of range for rank %d", o.axis, r)
 	}
-	reshapeCopy(out[0], x, []int{tensor.NumElements(x.Shape[:axis]), tensor.NumElements(x.Shape[axis:])})
+	shape := shapeBuf(out[0], 2)
+	shape[0], shape[1] = tensor.NumElements(x.Shape[:axis]), tensor.NumElements(x.Shape[axis:])
+	reshapeCopy(out[0], x, shape)
 	return nil
 }
 
@@ -386,7 +390,7 @@ func (o *reshapeOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 	if err != nil {
 		return err
 	}
-	shape := make([]int, len(spec))
+	shape := shapeBuf(out[0], len(spec))
 	infer := -1
 	known := 1 // product of the dimensions other than the inferred one
 	for i, d := range spec {
@@ -471,10 +475,11 @@ func (o *squeezeOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 		}
 		axes = v
 	}
+	var flagBuf [16]bool
 	var shape []int
 	if o.unsqueeze {
 		r := x.Rank() + len(axes)
-		ins := make([]bool, r)
+		ins := flags(flagBuf[:], r)
 		for _, a := range axes {
 			i, err := normAxis(o.n, a, r)
 			if err != nil {
@@ -485,18 +490,18 @@ func (o *squeezeOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 			}
 			ins[i] = true
 		}
-		shape = make([]int, 0, r)
+		shape = shapeBuf(out[0], r)
 		j := 0
 		for i := range r {
 			if ins[i] {
-				shape = append(shape, 1)
+				shape[i] = 1
 			} else {
-				shape = append(shape, x.Shape[j])
+				shape[i] = x.Shape[j]
 				j++
 			}
 		}
 	} else {
-		drop := make([]bool, x.Rank())
+		drop := flags(flagBuf[:], x.Rank())
 		for _, a := range axes {
 			i, err := normAxis(o.n, a, x.Rank())
 			if err != nil {
@@ -507,16 +512,37 @@ func (o *squeezeOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 			}
 			drop[i] = true
 		}
-		shape = []int{}
-		for i, d := range x.Shape {
-			if drop[i] || (len(axes) == 0 && d == 1) {
-				continue
+		if len(axes) == 0 {
+			for i, d := range x.Shape {
+				drop[i] = d == 1
 			}
-			shape = append(shape, d)
+		}
+		k := 0
+		for _, dr := range drop {
+			if !dr {
+				k++
+			}
+		}
+		// The output's own shape storage holds k values (no allocation).
+		shape = shapeBuf(out[0], k)[:0]
+		for i, d := range x.Shape {
+			if !drop[i] {
+				shape = append(shape, d)
+			}
 		}
 	}
 	reshapeCopy(out[0], x, shape)
 	return nil
+}
+
+// flags returns n false values in buf when it is large enough (so that
+// they can live on the caller's stack), else in a new slice.
+func flags(buf []bool, n int) []bool {
+	if n <= len(buf) {
+		clear(buf[:n])
+		return buf[:n]
+	}
+	return make([]bool, n)
 }
 
 // transposeOp is Transpose: perm defaults to reversing the axes.
@@ -595,38 +621,43 @@ func (o *gatherOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 		return err
 	}
 	size := x.Shape[axis]
-	idx := make([]int, it.Len())
-	for i := range idx {
-		var v int64
-		if it.DType == tensor.Int64 {
-			v = it.I64[i]
-		} else {
-			v = int64(it.I32[i])
-		}
-		if v < -int64(size) || v >= int64(size) {
+	ni := it.Len()
+	for i := range ni {
+		if v := gatherIndex(it, i); v < -int64(size) || v >= int64(size) {
 			return errorf(o.n, "index %d out of range for axis %d of size %d", v, o.axis, size)
 		}
-		if v < 0 {
-			v += int64(size)
-		}
-		idx[i] = int(v)
 	}
-	shape := append(append(append([]int{}, x.Shape[:axis]...), it.Shape...), x.Shape[axis+1:]...)
+	d := out[0]
+	shape := shapeBuf(d, x.Rank()-1+it.Rank())
+	copy(shape, x.Shape[:axis])
+	copy(shape[axis:], it.Shape)
+	copy(shape[axis+it.Rank():], x.Shape[axis+1:])
 	if err := checkSize(o.n, shape); err != nil {
 		return err
 	}
 	outer, inner := tensor.NumElements(x.Shape[:axis]), tensor.NumElements(x.Shape[axis+1:])
-	d := out[0]
 	d.Resize(x.DType, shape...)
-	if tensor.NumElements(shape) == 0 {
+	if d.Len() == 0 {
 		return nil
 	}
 	for i := 0; i < outer; i++ {
-		for j, k := range idx {
-			copyElems(d, (i*len(idx)+j)*inner, x, (i*size+k)*inner, inner)
+		for j := range ni {
+			k := int(gatherIndex(it, j))
+			if k < 0 {
+				k += size
+			}
+			copyElems(d, (i*ni+j)*inner, x, (i*size+k)*inner, inner)
 		}
 	}
 	return nil
+}
+
+// gatherIndex returns element i of an int64 or int32 indices tensor.
+func gatherIndex(t *tensor.Tensor, i int) int64 {
+	if t.DType == tensor.Int64 {
+		return t.I64[i]
+	}
+	return int64(t.I32[i])
 }
 
 // concatOp is Concat (axis required from opset 4, negative from 11).
@@ -659,7 +690,9 @@ func (o *concatOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 	if err != nil {
 		return err
 	}
-	shape := append([]int(nil), x0.Shape...)
+	d := out[0]
+	shape := shapeBuf(d, x0.Rank())
+	copy(shape, x0.Shape)
 	shape[axis] = 0
 	for _, t := range in {
 		if t.DType != x0.DType {
@@ -678,7 +711,6 @@ func (o *concatOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 	if err := checkSize(o.n, shape); err != nil {
 		return err
 	}
-	d := out[0]
 	d.Resize(x0.DType, shape...)
 	outer, inner := tensor.NumElements(shape[:axis]), tensor.NumElements(shape[axis+1:])
 	if inner == 0 {
