@@ -1,0 +1,58 @@
+package infer
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/onnxkit/onnxkit/onnx"
+	"github.com/onnxkit/onnxkit/tensor"
+)
+
+func TestBatchNormHand(t *testing.T) {
+	// X is 1x2x1x2 = [[1 2] [3 4]]; scale [1 2], B [0 1], mean [1 2],
+	// var [1 4], epsilon 0. Channel 0: (x-1)/1*1+0 = [0 1]; channel 1:
+	// (x-2)/2*2+1 = [2 3].
+	x := tensor.FromFloat32([]float32{1, 2, 3, 4}, 1, 2, 1, 2)
+	p := func(v ...float32) *tensor.Tensor { return tensor.FromFloat32(v, len(v)) }
+	for _, opset := range []int64{7, 9, 14, 15} {
+		got, err := runOp("BatchNormalization", opset, []*onnx.Attribute{aFloat("epsilon", 0)}, 1,
+			x, p(1, 2), p(0, 1), p(1, 2), p(1, 4))
+		if err != nil {
+			t.Fatalf("opset %d: %v", opset, err)
+		}
+		checkClose(t, "BatchNormalization", got[0], tensor.FromFloat32([]float32{0, 1, 2, 3}, 1, 2, 1, 2), 1e-6)
+	}
+	// spatial=0 (opset 7): parameters per activation, shape C x W = 2x2.
+	// Element i: (x_i - mean_i)/sqrt(var_i)*scale_i + B_i with mean 1, var
+	// 4, scale 2, B [0 1 2 3]: (x-1)/2*2 + B = x-1+B = [0 2 4 6].
+	q := func(v ...float32) *tensor.Tensor { return tensor.FromFloat32(v, 2, 2) }
+	got, err := runOp("BatchNormalization", 7, []*onnx.Attribute{aFloat("epsilon", 0), aInt("spatial", 0)}, 1,
+		tensor.FromFloat32([]float32{1, 2, 3, 4}, 1, 2, 2), q(2, 2, 2, 2), q(0, 1, 2, 3), q(1, 1, 1, 1), q(4, 4, 4, 4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkClose(t, "BatchNormalization spatial=0", got[0], tensor.FromFloat32([]float32{0, 2, 4, 6}, 1, 2, 2), 1e-6)
+}
+
+func TestBatchNormErrors(t *testing.T) {
+	x := tensor.New(tensor.Float32, 1, 2, 3)
+	p2, p3 := tensor.New(tensor.Float32, 2), tensor.New(tensor.Float32, 3)
+	_, err := runOp("BatchNormalization", 15, nil, 1, x, p2, p2, p3, p2)
+	if err == nil || !strings.Contains(err.Error(), `node "n" (BatchNormalization): input mean is float32[3], want float32 with 2 elements`) {
+		t.Errorf("BatchNormalization(bad mean) error = %v", err)
+	}
+	_, err = runOp("BatchNormalization", 15, []*onnx.Attribute{aInt("training_mode", 1)}, 1, x, p2, p2, p2, p2)
+	var ue *UnsupportedOpsError
+	if !errors.As(err, &ue) || ue.Ops[0].Reason != "training_mode=1" {
+		t.Errorf("BatchNormalization(training_mode=1) error = %v, want UnsupportedOpsError", err)
+	}
+	_, err = runOp("BatchNormalization", 9, nil, 3, x, p2, p2, p2, p2)
+	if !errors.As(err, &ue) {
+		t.Errorf("BatchNormalization(opset 9, 3 outputs) error = %v, want UnsupportedOpsError", err)
+	}
+	_, err = runOp("BatchNormalization", 15, []*onnx.Attribute{aInt("spatial", 0)}, 1, x, p2, p2, p2, p2)
+	if err == nil || !strings.Contains(err.Error(), `attribute "spatial" is not supported by this opset version`) {
+		t.Errorf("BatchNormalization(spatial at 15) error = %v", err)
+	}
+}
