@@ -129,8 +129,15 @@ func TestNNNodeCases(t *testing.T) {
 }
 
 // runNodeCase runs every data set of an ONNX test case folder, feeding
-// inputs and matching outputs by position.
+// inputs and matching outputs by position, with the ONNX backend test
+// tolerances (rtol 1e-3, atol 1e-7).
 func runNodeCase(t *testing.T, dir string) {
+	t.Helper()
+	runNodeCaseTol(t, dir, 1e-3, 1e-7)
+}
+
+// runNodeCaseTol is runNodeCase with the given tolerances.
+func runNodeCaseTol(t *testing.T, dir string, rtol, atol float64) {
 	t.Helper()
 	modelPath, sets, err := onnx.LoadTestCase(dir)
 	if err != nil {
@@ -156,7 +163,7 @@ func runNodeCase(t *testing.T, dir string) {
 			if i >= len(outs) {
 				t.Fatalf("%s: %d expected outputs, model has %d", set.Dir, len(set.Outputs), len(outs))
 			}
-			if msg := compareTensors(got[outs[i].Name], want.Tensor, 1e-3, 1e-7); msg != "" {
+			if msg := compareTensors(got[outs[i].Name], want.Tensor, rtol, atol); msg != "" {
 				t.Errorf("%s: output %q: %s", set.Dir, outs[i].Name, msg)
 			}
 		}
@@ -210,5 +217,23 @@ func TestNNNodeCasesUnsupported(t *testing.T) {
 				t.Errorf("Load(%s) = %v, want an UnsupportedOpsError for BatchNormalization", path, err)
 			}
 		}
+	}
+}
+
+// TestPyTorchModels runs the PyTorch exports under testdata/pytorch (MLP,
+// CNN, LeNet5, with the logits PyTorch computed for the same images) through
+// a Session.
+func TestPyTorchModels(t *testing.T) {
+	for _, name := range []string{"mlp", "cnn", "lenet5"} {
+		t.Run(name, func(t *testing.T) {
+			dir := filepath.Join("..", "testdata", "pytorch", name)
+			if _, err := os.Stat(filepath.Join(dir, "model.onnx")); err != nil {
+				t.Skip("reference export not present")
+			}
+			// Logits are sums of hundreds of products, accumulated in
+			// another order than PyTorch's: compare with an absolute
+			// tolerance too (the largest logits are about 10-20).
+			runNodeCaseTol(t, dir, 1e-4, 1e-5)
+		})
 	}
 }
