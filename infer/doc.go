@@ -1,0 +1,35 @@
+// Package infer runs ONNX models: a Session loads an onnx.Model, checks it,
+// builds every node's op once (attributes parsed at load) and plans the
+// execution order; Run and RunInto then compute the graph outputs from the
+// inputs as many times as needed, from any number of goroutines.
+//
+//	s, err := infer.Load("lenet5.onnx")
+//	...
+//	out, err := s.Run(map[string]*tensor.Tensor{"input": x})
+//	logits := out["logits"]
+//
+// RunInto writes into caller-owned output tensors instead and, once they
+// and the session's internal buffers have grown to size, makes no heap
+// allocations per call.
+//
+// # Supported models
+//
+// Ops come from one registry (registry.go) keyed by op type and opset
+// version of the default ONNX domain; Ops lists it. A model using any other
+// op, version or domain fails to load with an *UnsupportedOpsError that
+// lists every such node at once. The neural-network ops are Conv,
+// AveragePool, MaxPool, GlobalAveragePool, GlobalMaxPool, Pad, Gemm, MatMul
+// and BatchNormalization (inference mode); their doc comments give the
+// versions and element types. Conv, Gemm and MatMul compute with
+// internal/kernel's Sgemm.
+//
+// # Errors and untrusted models
+//
+// NewSession, Run and RunInto are safe on untrusted models and inputs: an
+// error names the node involved (`node "/conv1/Conv" (Conv): ...`) or the
+// graph input (`infer: input "input": want float32[N x 1 x 28 x 28], got
+// float32[1x28x28]`), a panic inside an op is returned as an error naming
+// its node, and output sizes derived from attribute or input values (pads,
+// strides) are bounded before anything is allocated. Symbolic dimensions
+// of graph inputs (a batch size N) accept any size.
+package infer
