@@ -63,7 +63,25 @@ func broadcastShapeInto(buf []int, shapes ...[]int) ([]int, error) {
 			}
 		}
 	}
+	if err := checkPlanDims(out); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// checkPlanDims returns an error if shape has more dimensions of size > 1
+// than a bcastPlan can walk.
+func checkPlanDims(shape []int) error {
+	n := 0
+	for _, d := range shape {
+		if d != 1 {
+			n++
+		}
+	}
+	if n > planDims+1 {
+		return fmt.Errorf("shape %s: more than %d dimensions of size > 1 are not supported", tensor.ShapeString(shape), planDims+1)
+	}
+	return nil
 }
 
 func shapeList(shapes [][]int) string {
@@ -89,34 +107,43 @@ func sameShape(a, b []int) bool {
 	return true
 }
 
-// bcastPlan walks an output shape that several inputs broadcast to, one
-// contiguous run of output elements (a block) at a time. Output dimensions
-// of size 1 are dropped and adjacent dimensions that every input walks the
-// same way are merged, so per-channel bias on NCHW becomes an [N*C, H*W]
-// walk whose blocks are H*W long.
+// planDims is the most dimensions of size > 1 a bcastPlan walks; its
+// state then fits in fixed arrays, so planning allocates nothing.
+// broadcastShapeInto rejects shapes with more.
+const planDims = 16
+
+// planInputs is the most inputs a bcastPlan walks (Where has three).
+const planInputs = 3
+
+// bcastPlan walks an output shape that up to planInputs inputs broadcast
+// to, one contiguous run of output elements (a block) at a time. Output
+// dimensions of size 1 are dropped and adjacent dimensions that every input
+// walks the same way are merged, so per-channel bias on NCHW becomes an
+// [N*C, H*W] walk whose blocks are H*W long.
 type bcastPlan struct {
-	dims    []int   // outer dimensions (all but the innermost), merged
-	inner   int     // block length: the innermost merged dimension
-	strides [][]int // per input, its stride for each of dims
-	step    []int   // per input, its stride along a block: 0 (repeat) or 1
-	total   int     // number of output elements
+	nd      int                       // number of outer dimensions
+	dims    [planDims]int             // outer dimensions (all but the innermost), merged
+	strides [planInputs][planDims]int // per input, its stride for each of dims
+	step    [planInputs]int           // per input, its stride along a block: 0 (repeat) or 1
+	inner   int                       // block length: the innermost merged dimension
+	total   int                       // number of output elements
 }
 
-// newBcastPlan plans the walk of out for inputs of the given shapes, each of
-// which must broadcast to out (check with broadcastShape first).
-func newBcastPlan(out []int, ins ...[]int) *bcastPlan {
-	p := &bcastPlan{total: tensor.NumElements(out)}
-	// Per input, the stride of each output dimension (0 where broadcast).
-	type dim struct {
-		size    int
-		strides []int
+// init plans the walk of out for inputs of the given shapes, each of which
+// must broadcast to out, and out must have at most planDims dimensions of
+// size > 1 (check with broadcastShapeInto first).
+func (p *bcastPlan) init(out []int, ins ...[]int) {
+	*p = bcastPlan{total: tensor.NumElements(out), inner: 1}
+	if len(ins) > planInputs {
+		panic("infer: bcastPlan: too many inputs")
 	}
-	var dims []dim
+	n := 0 // merged dimensions so far, the innermost included
 	for i, d := range out {
 		if d == 1 {
 			continue
 		}
-		st := make([]int, len(ins))
+		// Per input, the stride of this output dimension (0 where broadcast).
+		var st [planInputs]int
 		for k, s := range ins {
 			j := i - (len(out) - len(s))
 			if j < 0 || s[j] == 1 {
@@ -125,55 +152,58 @@ func newBcastPlan(out []int, ins ...[]int) *bcastPlan {
 			st[k] = tensor.NumElements(s[j+1:])
 		}
 		// Merge with the previous dimension when every input walks on.
-		if n := len(dims); n > 0 {
-			prev := &dims[n-1]
+		if n > 0 {
 			ok := true
 			for k := range ins {
-				if prev.strides[k] != st[k]*d {
+				if p.strides[k][n-1] != st[k]*d {
 					ok = false
 					break
 				}
 			}
 			if ok {
-				prev.size *= d
-				prev.strides = st
+				p.dims[n-1] *= d
+				for k := range ins {
+					p.strides[k][n-1] = st[k]
+				}
 				continue
 			}
 		}
-		dims = append(dims, dim{d, st})
+		if n == planDims {
+			// The innermost dimension is kept apart below, so planDims+1
+			// dimensions fit; broadcastShapeInto allows no more.
+			p.inner = d
+			p.step = st
+			p.nd = n
+			return
+		}
+		p.dims[n] = d
+		for k := range ins {
+			p.strides[k][n] = st[k]
+		}
+		n++
 	}
-	p.step = make([]int, len(ins))
-	p.strides = make([][]int, len(ins))
-	p.inner = 1
-	if n := len(dims); n > 0 {
-		p.inner = dims[n-1].size
-		copy(p.step, dims[n-1].strides)
-		dims = dims[:n-1]
-	}
-	for _, d := range dims {
-		p.dims = append(p.dims, d.size)
-	}
-	for k := range ins {
-		p.strides[k] = make([]int, len(dims))
-		for i, d := range dims {
-			p.strides[k][i] = d.strides[k]
+	if n > 0 {
+		n--
+		p.inner = p.dims[n]
+		for k := range ins {
+			p.step[k] = p.strides[k][n]
 		}
 	}
-	return p
+	p.nd = n
 }
 
 // each calls fn for every block in order: off holds each input's offset of
 // the block's first element, dst the output offset.
-func (p *bcastPlan) each(fn func(off []int, dst int)) {
+func (p *bcastPlan) each(fn func(off [planInputs]int, dst int)) {
 	if p.total == 0 {
 		return
 	}
-	off := make([]int, len(p.strides))
-	idx := make([]int, len(p.dims))
+	var off [planInputs]int
+	var idx [planDims]int
 	for dst := 0; dst < p.total; dst += p.inner {
 		fn(off, dst)
 		// Advance the odometer over the outer dimensions.
-		for i := len(idx) - 1; i >= 0; i-- {
+		for i := p.nd - 1; i >= 0; i-- {
 			idx[i]++
 			for k := range off {
 				off[k] += p.strides[k][i]
@@ -236,9 +266,10 @@ func broadcastBinary[T, U any](k *binKernel[T, U], d []U, dshape []int, a []T, a
 		k.sv(d, a[0], b)
 		return
 	}
-	p := newBcastPlan(dshape, ashape, bshape)
+	var p bcastPlan
+	p.init(dshape, ashape, bshape)
 	n := p.inner
-	p.each(func(off []int, o int) {
+	p.each(func(off [planInputs]int, o int) {
 		blk := d[o : o+n]
 		switch {
 		case p.step[0] == 1 && p.step[1] == 1:
@@ -262,9 +293,10 @@ func broadcastTo[T any](d []T, dshape []int, src []T, sshape []int) {
 		copy(d, src)
 		return
 	}
-	p := newBcastPlan(dshape, sshape)
+	var p bcastPlan
+	p.init(dshape, sshape)
 	n := p.inner
-	p.each(func(off []int, o int) {
+	p.each(func(off [planInputs]int, o int) {
 		if p.step[0] == 1 {
 			copy(d[o:o+n], src[off[0]:off[0]+n])
 			return

@@ -228,6 +228,39 @@ func TestBroadcastBinaryRandom(t *testing.T) {
 	}
 }
 
+// TestBroadcastManyDims checks the largest walk a plan holds (planDims+1
+// dimensions that cannot be merged) and that one more is an error.
+func TestBroadcastManyDims(t *testing.T) {
+	const r = planDims + 1
+	as, bs, out := make([]int, r), make([]int, r), make([]int, r)
+	for i := range out {
+		out[i], as[i], bs[i] = 2, 1+i%2, 2-i%2 // a = [1 2 1 2 ...], b = [2 1 2 1 ...]
+	}
+	a := make([]float64, tensor.NumElements(as))
+	b := make([]float64, tensor.NumElements(bs))
+	for i := range a {
+		a[i] = float64(i)
+	}
+	for i := range b {
+		b[i] = float64(i) * 1e-6
+	}
+	shape, err := broadcastShape(as, bs)
+	if err != nil {
+		t.Fatalf("broadcastShape(%v, %v): %v", as, bs, err)
+	}
+	k := addKernel[float64]()
+	d := make([]float64, tensor.NumElements(shape))
+	broadcastBinary(&k, d, shape, a, as, b, bs)
+	for i := range d {
+		if want := a[ewBcastIndex(i, shape, as)] + b[ewBcastIndex(i, shape, bs)]; d[i] != want {
+			t.Fatalf("element %d = %v, want %v", i, d[i], want)
+		}
+	}
+	if _, err := broadcastShape(append(as, 2), append(bs, 1)); err == nil {
+		t.Errorf("broadcastShape with %d dimensions of size 2: no error", r+1)
+	}
+}
+
 // ewBcastIndex maps flat index i of out to the flat index of an input of
 // shape in that broadcasts to out.
 func ewBcastIndex(i int, out, in []int) int {
@@ -339,6 +372,8 @@ func TestOpsNoAllocs(t *testing.T) {
 		{name: "add same shape", op: "Add", in: ts(x, x)},
 		{name: "mul scalar", op: "Mul", in: ts(x, ewF32(nil, 2))},
 		{name: "div scalar left", op: "Div", in: ts(ewF32(s(1), 2), x)},
+		{name: "add per channel", op: "Add", in: ts(ewIota(1, 4, 8, 8), ewIota(4, 1, 1))},
+		{name: "where", op: "Where", in: ts(ewBool(s(4), true, false, true, false), ewF32(nil, 1), ewIota(3, 1))},
 		{name: "relu", op: "Relu", in: ts(x)},
 		{name: "tanh", op: "Tanh", in: ts(x)},
 		{name: "sigmoid", op: "Sigmoid", in: ts(x)},

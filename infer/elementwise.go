@@ -625,8 +625,9 @@ func (o *whereOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 func where[T elem](c, x, y, d *tensor.Tensor, shape []int) {
 	d.Resize(x.DType, shape...)
 	dv, xv, yv := data[T](d), data[T](x), data[T](y)
-	p := newBcastPlan(shape, c.Shape, x.Shape, y.Shape)
-	p.each(func(off []int, o int) {
+	var p bcastPlan
+	p.init(shape, c.Shape, x.Shape, y.Shape)
+	p.each(func(off [planInputs]int, o int) {
 		ci, xi, yi := off[0], off[1], off[2]
 		for i := range p.inner {
 			if c.B[ci] {
@@ -727,6 +728,9 @@ func (o *reduceOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 	if err := checkSize(o.n, kept); err != nil {
 		return err
 	}
+	if err := checkPlanDims(x.Shape); err != nil {
+		return errorf(o.n, "%v", err)
+	}
 	switch x.DType {
 	case tensor.Float32:
 		reduceFloat[float32](o.mean, x, out[0], kept, shape, count)
@@ -749,8 +753,9 @@ func (o *reduceOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 // sumInto adds every element of x into acc, whose shape kept broadcasts to
 // x's shape (reduced axes are 1 in kept).
 func sumInto[T number, A float64 | int64](acc []A, kept []int, x []T, xshape []int) {
-	p := newBcastPlan(xshape, kept)
-	p.each(func(off []int, o int) {
+	var p bcastPlan
+	p.init(xshape, kept)
+	p.each(func(off [planInputs]int, o int) {
 		blk := x[o : o+p.inner]
 		if p.step[0] == 1 {
 			a := acc[off[0] : off[0]+p.inner]
