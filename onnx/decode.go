@@ -143,7 +143,9 @@ func scanWire(b []byte, md protoreflect.MessageDescriptor, path string, depth, l
 				fpath += "."
 			}
 			fpath += string(fd.Name())
-			if fd.Cardinality() == protoreflect.Repeated && typ == protowire.BytesType {
+			k := fd.Kind()
+			if fd.Cardinality() == protoreflect.Repeated && typ == protowire.BytesType &&
+				(k == protoreflect.MessageKind || k == protoreflect.StringKind || k == protoreflect.BytesKind) {
 				fpath += fmt.Sprintf("[%d]", counts[num])
 				counts[num]++
 			}

@@ -142,7 +142,8 @@ func TestRoundTrip(t *testing.T) {
 // Run with -update to rewrite them after a deliberate change.
 func TestGolden(t *testing.T) {
 	files := map[string]func() ([]byte, error){
-		"small.onnx": func() ([]byte, error) { return Encode(testModel()) },
+		"small.onnx":  func() ([]byte, error) { return Encode(testModel()) },
+		"nested.onnx": func() ([]byte, error) { return Encode(nested(3)) },
 		"float32.pb": func() ([]byte, error) {
 			return EncodeTensor("x", tensor.FromFloat32([]float32{1, -2.5, 3e-8, 0, 1e9, -0}, 2, 3))
 		},

@@ -159,16 +159,18 @@ func (d *decoder) tensor(tp *onnxpb.TensorProto, what string) (*tensor.Tensor, e
 	if int64(typedLen) != n {
 		return nil, d.formatError(nil, "%s: %d values in %s, want %d", what, typedLen, typedName, n)
 	}
+	// The typed slices are taken over, not copied: the message is dropped
+	// after decoding.
 	t := &tensor.Tensor{DType: dt, Shape: shape}
 	switch dt {
 	case tensor.Float32:
-		t.F32 = append([]float32(nil), tp.GetFloatData()...)
+		t.F32 = tp.GetFloatData()
 	case tensor.Float64:
-		t.F64 = append([]float64(nil), tp.GetDoubleData()...)
+		t.F64 = tp.GetDoubleData()
 	case tensor.Int64:
-		t.I64 = append([]int64(nil), tp.GetInt64Data()...)
+		t.I64 = tp.GetInt64Data()
 	case tensor.Int32:
-		t.I32 = append([]int32(nil), tp.GetInt32Data()...)
+		t.I32 = tp.GetInt32Data()
 	case tensor.Uint8:
 		t.U8 = make([]uint8, n)
 		for i, v := range tp.GetInt32Data() {
