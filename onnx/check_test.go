@@ -51,7 +51,9 @@ func TestCheck(t *testing.T) {
 			`onnx: invalid format: initializer "W": shape [1 1 3 3], but the graph input declares rank 3`},
 		{"initializer type", func(m *Model) { m.Graph.Inputs[1].ElemType = 7 },
 			`onnx: invalid format: initializer "W": float32, but the graph input declares int64`},
-		{"initializer invalid", func(m *Model) { m.Graph.Initializers[1].Tensor = &tensor.Tensor{DType: tensor.Float32, Shape: []int{2}} },
+		{"initializer invalid", func(m *Model) {
+			m.Graph.Initializers[1].Tensor = &tensor.Tensor{DType: tensor.Float32, Shape: []int{2}}
+		},
 			`onnx: invalid format: initializer "B": invalid tensor`},
 		{"bad declared dim", func(m *Model) { m.Graph.Outputs[0].Shape[1].Value = -2 },
 			`onnx: invalid format: output "y": dim 1 is -2`},
