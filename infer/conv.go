@@ -215,7 +215,7 @@ func im2col2d(x []float32, channels, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, o
 					}
 					src := plane[iy*w : (iy+1)*w]
 					clear(d[:lo])
-					if sw == 1 {
+					if sw == 1 && lo < hi {
 						copy(d[lo:hi], src[lo+off:hi+off])
 					} else {
 						for ox := lo; ox < hi; ox++ {

@@ -217,6 +217,9 @@ func runNode(pn *planNode, sc *scratch, ins, outs []*tensor.Tensor) (err error) 
 	defer func() {
 		if r := recover(); r != nil {
 			err = errorf(pn.node, "internal error: %v", r)
+			if debugPanics {
+				panic(r)
+			}
 		}
 	}()
 	if err := pn.op.run(sc, ins, outs); err != nil {
@@ -305,3 +308,6 @@ func describe(vi *onnx.ValueInfo) string {
 	b.WriteByte(']')
 	return b.String()
 }
+
+// debugPanics re-raises op panics instead of converting them, to get a stack.
+var debugPanics = false

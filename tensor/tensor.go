@@ -115,11 +115,12 @@ func (t *Tensor) Rank() int { return len(t.Shape) }
 // enough. Element values are unspecified afterwards unless the array was newly
 // allocated (then they are zero). It panics if a dimension is negative.
 func (t *Tensor) Resize(dt DType, shape ...int) {
-	n := NumElements(shape)
-	if n < 0 {
-		panic(fmt.Sprintf("tensor: invalid shape %v", shape))
-	}
 	t.Shape = append(t.Shape[:0], shape...)
+	n := NumElements(t.Shape)
+	if n < 0 {
+		// Formatting t.Shape, not shape, keeps shape from escaping.
+		panic("tensor: invalid shape " + ShapeString(t.Shape))
+	}
 	if t.DType != dt {
 		t.F32, t.F64, t.I64, t.I32, t.U8, t.I8, t.B = nil, nil, nil, nil, nil, nil, nil
 		t.DType = dt
@@ -140,7 +141,7 @@ func (t *Tensor) Resize(dt DType, shape ...int) {
 	case Bool:
 		t.B = grow(t.B, n)
 	default:
-		panic(fmt.Sprintf("tensor: resize to %v", dt))
+		panic("tensor: resize to " + dt.String())
 	}
 }
 
