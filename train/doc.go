@@ -1,0 +1,21 @@
+// Package train trains the MNIST tutorial's models (an MLP, a small CNN and
+// LeNet-5) natively in Go and exports them to ONNX.
+//
+// Layers are Forward/Backward pairs over float32 tensors in NCHW layout
+// (Linear, Conv2d, MaxPool2d, AvgPool2d, ReLU, Tanh, Dropout, Flatten);
+// CrossEntropyLoss, SGD and Adam follow PyTorch's definitions and defaults,
+// and parameters carry PyTorch's state_dict names ("conv1.weight"), so
+// weights and gradients can be compared with PyTorch's tensor by tensor.
+//
+// Heavy arithmetic goes through kernel.Sgemm (convolutions as im2col plus
+// one matrix multiply per chunk of samples). Work over a batch is split into
+// chunks whose size depends only on the batch size and run on up to
+// GOMAXPROCS goroutines; per-chunk partial sums are added in chunk order, so
+// the same seed gives bit-identical results with any number of goroutines.
+// Buffers are sized to the batch on first use and reused: a training step
+// does not allocate in steady state.
+//
+// Trainer.Fit runs the tutorial's recipes (DefaultRecipe) on an mnist.Set;
+// Model.Export builds the *onnx.Model that torch.onnx.export would write,
+// with the preprocessing recorded in metadata_props.
+package train

@@ -1,0 +1,76 @@
+package train
+
+import (
+	"fmt"
+
+	"github.com/onnxkit/onnxkit/tensor"
+)
+
+// Param is a trainable tensor and its gradient, named like the PyTorch
+// state_dict key ("conv1.weight").
+type Param struct {
+	Name  string
+	Value *tensor.Tensor // float32
+	Grad  *tensor.Tensor // float32, same shape; written by Backward
+}
+
+func newParam(name string, shape ...int) *Param {
+	return &Param{Name: name, Value: tensor.New(tensor.Float32, shape...), Grad: tensor.New(tensor.Float32, shape...)}
+}
+
+// Layer is one step of a model, as a forward/backward pair.
+//
+// Forward returns the layer's output for input x. The output tensor belongs
+// to the layer and is overwritten by the next Forward; the layer keeps what
+// Backward needs (often a reference to x, which must not change until
+// Backward). Buffers are resized to the batch, so steady-state calls do not
+// allocate.
+//
+// Backward takes dL/dy for the output of the last Forward and returns dL/dx
+// (owned by the layer). It overwrites (does not accumulate) the gradients of
+// the layer's parameters with those of this batch.
+//
+// Layers panic on tensors of the wrong shape: the model checks its input and
+// the layers it builds fit together, so a wrong shape is a programming error.
+type Layer interface {
+	Name() string
+	Forward(x *tensor.Tensor) *tensor.Tensor
+	Backward(dy *tensor.Tensor) *tensor.Tensor
+	Params() []*Param
+}
+
+// paramsOnly is implemented by layers that can skip computing dL/dx, which
+// the first layer of a model does not need.
+type paramsOnly interface {
+	backwardParams(dy *tensor.Tensor)
+}
+
+// trainingMode is implemented by layers that behave differently in training
+// and evaluation (Dropout).
+type trainingMode interface {
+	SetTraining(on bool)
+}
+
+func checkRank(layer string, what string, t *tensor.Tensor, rank int) {
+	if t.DType != tensor.Float32 || len(t.Shape) != rank || !t.Valid() {
+		panic(fmt.Sprintf("train: layer %q: %s is %v, want float32 of rank %d", layer, what, t, rank))
+	}
+}
+
+func checkSame(layer string, what string, t *tensor.Tensor, shape []int) {
+	if t.DType != tensor.Float32 || !equalShape(t.Shape, shape) || !t.Valid() {
+		panic(fmt.Sprintf("train: layer %q: %s is %v, want float32[%s]", layer, what, t, tensor.ShapeString(shape)))
+	}
+}
+
+func equalShape(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,209 @@
+package train
+
+import (
+	"fmt"
+
+	"github.com/onnxkit/onnxkit/tensor"
+)
+
+// pool2dGeom is the shared geometry of the pooling layers: square windows
+// of K, stride S, no padding, floor rounding (PyTorch's defaults with
+// padding 0 and ceil_mode false).
+type pool2dGeom struct {
+	name               string
+	K, Stride          int
+	n, c, h, w, oh, ow int
+}
+
+func (g *pool2dGeom) setInput(x *tensor.Tensor) {
+	checkRank(g.name, "input", x, 4)
+	g.n, g.c, g.h, g.w = x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
+	if g.h < g.K || g.w < g.K {
+		panic(fmt.Sprintf("train: layer %q: input %v is smaller than the %dx%d window", g.name, x, g.K, g.K))
+	}
+	g.oh, g.ow = (g.h-g.K)/g.Stride+1, (g.w-g.K)/g.Stride+1
+}
+
+// Name returns the layer's name.
+func (g *pool2dGeom) Name() string { return g.name }
+
+// Params returns nil: pooling has no parameters.
+func (g *pool2dGeom) Params() []*Param { return nil }
+
+// MaxPool2d takes the maximum over K x K windows moved by Stride, like
+// torch.nn.MaxPool2d(K, Stride) (any stride, including the CNN's 1).
+type MaxPool2d struct {
+	pool2dGeom
+	x     *tensor.Tensor
+	dy    *tensor.Tensor
+	y, dx tensor.Tensor
+	arg   []int32 // [N, C, OH, OW]: offset of the maximum inside its input plane
+	fwd   chunkFunc
+	bwd   chunkFunc
+}
+
+// NewMaxPool2d returns a max pooling layer.
+func NewMaxPool2d(name string, k, stride int) *MaxPool2d {
+	if k <= 0 || stride <= 0 {
+		panic(fmt.Sprintf("train: NewMaxPool2d(%q, %d, %d): kernel and stride must be positive", name, k, stride))
+	}
+	p := &MaxPool2d{pool2dGeom: pool2dGeom{name: name, K: k, Stride: stride}}
+	p.fwd, p.bwd = p.forwardChunk, p.backwardChunk
+	return p
+}
+
+// Forward computes y [N, C, OH, OW] from x [N, C, H, W], with
+// OH = (H - K)/Stride + 1 (likewise OW). Among equal maxima the first in
+// row-major order wins, as in PyTorch; NaN propagates.
+func (p *MaxPool2d) Forward(x *tensor.Tensor) *tensor.Tensor {
+	p.setInput(x)
+	p.x = x
+	p.y.Resize(tensor.Float32, p.n, p.c, p.oh, p.ow)
+	if n := p.n * p.c * p.oh * p.ow; cap(p.arg) >= n {
+		p.arg = p.arg[:n]
+	} else {
+		p.arg = make([]int32, n)
+	}
+	pool().run(p.n, chunkSize(p.n), p.fwd)
+	return &p.y
+}
+
+func (p *MaxPool2d) forwardChunk(_, _, lo, hi int) {
+	hw, ohw := p.h*p.w, p.oh*p.ow
+	for pl := lo * p.c; pl < hi*p.c; pl++ {
+		x := p.x.F32[pl*hw : (pl+1)*hw]
+		y := p.y.F32[pl*ohw : (pl+1)*ohw]
+		arg := p.arg[pl*ohw : (pl+1)*ohw]
+		for oh := range p.oh {
+			for ow := range p.ow {
+				h0, w0 := oh*p.Stride, ow*p.Stride
+				best := h0*p.w + w0
+				m := x[best]
+				for kh := range p.K {
+					r := (h0+kh)*p.w + w0
+					for kw := range p.K {
+						if v := x[r+kw]; v > m || (v != v && m == m) {
+							m, best = v, r+kw
+						}
+					}
+				}
+				y[oh*p.ow+ow] = m
+				arg[oh*p.ow+ow] = int32(best)
+			}
+		}
+	}
+}
+
+// Backward takes dy [N, C, OH, OW] and returns dx [N, C, H, W]: each dy
+// goes to the position of its window's maximum (summed where windows
+// overlap).
+func (p *MaxPool2d) Backward(dy *tensor.Tensor) *tensor.Tensor {
+	if p.x == nil {
+		panic("train: layer " + p.name + ": Backward before Forward")
+	}
+	checkSame(p.name, "output gradient", dy, p.y.Shape)
+	p.dy = dy
+	p.dx.Resize(tensor.Float32, p.n, p.c, p.h, p.w)
+	pool().run(p.n, chunkSize(p.n), p.bwd)
+	p.dy = nil
+	return &p.dx
+}
+
+func (p *MaxPool2d) backwardChunk(_, _, lo, hi int) {
+	hw, ohw := p.h*p.w, p.oh*p.ow
+	for pl := lo * p.c; pl < hi*p.c; pl++ {
+		dx := p.dx.F32[pl*hw : (pl+1)*hw]
+		clear(dx)
+		dy := p.dy.F32[pl*ohw : (pl+1)*ohw]
+		for i, a := range p.arg[pl*ohw : (pl+1)*ohw] {
+			dx[a] += dy[i]
+		}
+	}
+}
+
+// AvgPool2d averages K x K windows moved by Stride, like
+// torch.nn.AvgPool2d(K, Stride) with padding 0.
+type AvgPool2d struct {
+	pool2dGeom
+	dy    *tensor.Tensor
+	x     *tensor.Tensor
+	y, dx tensor.Tensor
+	fwd   chunkFunc
+	bwd   chunkFunc
+}
+
+// NewAvgPool2d returns an average pooling layer.
+func NewAvgPool2d(name string, k, stride int) *AvgPool2d {
+	if k <= 0 || stride <= 0 {
+		panic(fmt.Sprintf("train: NewAvgPool2d(%q, %d, %d): kernel and stride must be positive", name, k, stride))
+	}
+	p := &AvgPool2d{pool2dGeom: pool2dGeom{name: name, K: k, Stride: stride}}
+	p.fwd, p.bwd = p.forwardChunk, p.backwardChunk
+	return p
+}
+
+// Forward computes y [N, C, OH, OW] from x [N, C, H, W], with
+// OH = (H - K)/Stride + 1 (likewise OW).
+func (p *AvgPool2d) Forward(x *tensor.Tensor) *tensor.Tensor {
+	p.setInput(x)
+	p.x = x
+	p.y.Resize(tensor.Float32, p.n, p.c, p.oh, p.ow)
+	pool().run(p.n, chunkSize(p.n), p.fwd)
+	return &p.y
+}
+
+func (p *AvgPool2d) forwardChunk(_, _, lo, hi int) {
+	hw, ohw := p.h*p.w, p.oh*p.ow
+	div := float32(p.K * p.K)
+	for pl := lo * p.c; pl < hi*p.c; pl++ {
+		x := p.x.F32[pl*hw : (pl+1)*hw]
+		y := p.y.F32[pl*ohw : (pl+1)*ohw]
+		for oh := range p.oh {
+			for ow := range p.ow {
+				var s float32
+				for kh := range p.K {
+					r := x[(oh*p.Stride+kh)*p.w+ow*p.Stride:]
+					for _, v := range r[:p.K] {
+						s += v
+					}
+				}
+				y[oh*p.ow+ow] = s / div
+			}
+		}
+	}
+}
+
+// Backward takes dy [N, C, OH, OW] and returns dx [N, C, H, W]: each dy,
+// divided by K*K, goes to every position of its window.
+func (p *AvgPool2d) Backward(dy *tensor.Tensor) *tensor.Tensor {
+	if p.x == nil {
+		panic("train: layer " + p.name + ": Backward before Forward")
+	}
+	checkSame(p.name, "output gradient", dy, p.y.Shape)
+	p.dy = dy
+	p.dx.Resize(tensor.Float32, p.n, p.c, p.h, p.w)
+	pool().run(p.n, chunkSize(p.n), p.bwd)
+	p.dy = nil
+	return &p.dx
+}
+
+func (p *AvgPool2d) backwardChunk(_, _, lo, hi int) {
+	hw, ohw := p.h*p.w, p.oh*p.ow
+	div := float32(p.K * p.K)
+	for pl := lo * p.c; pl < hi*p.c; pl++ {
+		dx := p.dx.F32[pl*hw : (pl+1)*hw]
+		clear(dx)
+		dy := p.dy.F32[pl*ohw : (pl+1)*ohw]
+		for oh := range p.oh {
+			for ow := range p.ow {
+				g := dy[oh*p.ow+ow] / div
+				for kh := range p.K {
+					r := dx[(oh*p.Stride+kh)*p.w+ow*p.Stride:]
+					for kw := range r[:p.K] {
+						r[kw] += g
+					}
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,324 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"github.com/onnxkit/onnxkit/mnist"
+	"github.com/onnxkit/onnxkit/tensor"
+)
+
+// Recipe is a training setup: model, optimizer and schedule.
+type Recipe struct {
+	Model     string  // MLP, CNN or LeNet5
+	Optimizer string  // "sgd" or "adam"
+	LR        float64 // learning rate
+	Momentum  float64 // SGD only
+	BatchSize int
+	Epochs    int
+}
+
+// DefaultRecipe returns the tutorial's setup for a model: the MLP with SGD
+// at lr 0.01, the CNN and LeNet5 with Adam at lr 1e-3; batches of 100 for
+// 10 epochs.
+func DefaultRecipe(model string) (Recipe, error) {
+	r := Recipe{Model: model, BatchSize: 100, Epochs: 10}
+	switch model {
+	case MLP:
+		r.Optimizer, r.LR = "sgd", 0.01
+	case CNN, LeNet5:
+		r.Optimizer, r.LR = "adam", 1e-3
+	default:
+		return Recipe{}, fmt.Errorf("train: unknown model %q (want one of %v)", model, Models)
+	}
+	return r, nil
+}
+
+// NewTrainer builds the recipe's model (initialized from seed) and
+// optimizer, and a Trainer that shuffles with the same seed.
+func NewTrainer(r Recipe, seed uint64) (*Trainer, error) {
+	m, err := New(r.Model, seed)
+	if err != nil {
+		return nil, err
+	}
+	if !(r.LR > 0) || math.IsInf(r.LR, 0) {
+		return nil, fmt.Errorf("train: recipe for %q: learning rate %v must be positive", r.Model, r.LR)
+	}
+	var opt Optimizer
+	switch r.Optimizer {
+	case "sgd":
+		opt = &SGD{LR: r.LR, Momentum: r.Momentum}
+	case "adam":
+		opt = NewAdam(r.LR)
+	default:
+		return nil, fmt.Errorf("train: recipe for %q: unknown optimizer %q (want sgd or adam)", r.Model, r.Optimizer)
+	}
+	if r.BatchSize < 0 || r.Epochs < 0 {
+		return nil, fmt.Errorf("train: recipe for %q: batch size %d and epochs %d must not be negative", r.Model, r.BatchSize, r.Epochs)
+	}
+	return &Trainer{Model: m, Optimizer: opt, BatchSize: r.BatchSize, Epochs: r.Epochs, Seed: seed}, nil
+}
+
+// EpochStats is what Fit reports after each epoch.
+type EpochStats struct {
+	Epoch, Epochs int           // 1-based epoch number and total
+	Loss          float64       // mean training loss over the epoch's samples
+	TestAccuracy  float64       // fraction in [0, 1]; NaN without a test set
+	TestLoss      float64       // mean test loss; NaN without a test set
+	Duration      time.Duration // training time of the epoch
+	EvalDuration  time.Duration // time spent on the test set
+}
+
+// Trainer trains a Model on MNIST with mini-batches.
+type Trainer struct {
+	Model     *Model
+	Optimizer Optimizer
+	BatchSize int    // 0 means 100
+	Epochs    int    // 0 means 10
+	Seed      uint64 // for the per-epoch shuffles
+	// OnEpoch, when not nil, is called after each epoch; an error stops
+	// training and Fit returns it.
+	OnEpoch func(EpochStats) error
+
+	loss   CrossEntropyLoss
+	b      batcher
+	labels []int
+	perm   []int
+}
+
+// Step trains on one batch: forward, loss, backward and an optimizer step.
+// It returns the batch's mean loss. A NaN or infinite loss is an error and
+// the parameters are left unchanged.
+func (t *Trainer) Step(x *tensor.Tensor, labels []int) (float64, error) {
+	t.Model.SetTraining(true)
+	logits, err := t.Model.Forward(x)
+	if err != nil {
+		return 0, err
+	}
+	loss, err := t.loss.Forward(logits, labels)
+	if err != nil {
+		return 0, err
+	}
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return loss, errNonFinite
+	}
+	t.Model.Backward(t.loss.Backward())
+	t.Optimizer.Step(t.Model.Params())
+	return loss, nil
+}
+
+var errNonFinite = errors.New("loss is not finite")
+
+// Fit trains for Epochs epochs over train, shuffled each epoch from Seed,
+// and evaluates on test (which may be nil) after each epoch. It stops early
+// with ctx's error when ctx is done, and with an error naming the epoch and
+// batch when the loss becomes NaN or infinite.
+func (t *Trainer) Fit(ctx context.Context, train, test *mnist.Set) error {
+	if t.Model == nil || t.Optimizer == nil {
+		return errors.New("train: Fit: Trainer needs a Model and an Optimizer")
+	}
+	bs, epochs := cmp0(t.BatchSize, 100), cmp0(t.Epochs, 10)
+	if bs < 0 || epochs < 0 {
+		return fmt.Errorf("train: Fit: batch size %d and epochs %d must not be negative", t.BatchSize, t.Epochs)
+	}
+	if err := checkSet(t.Model, train, "training"); err != nil {
+		return err
+	}
+	if train.N == 0 {
+		return errors.New("train: Fit: the training set is empty")
+	}
+	if test != nil {
+		if err := checkSet(t.Model, test, "test"); err != nil {
+			return err
+		}
+	}
+	rng := rand.New(rand.NewPCG(t.Seed, 0x73687566)) // "shuf"
+	if cap(t.perm) < train.N {
+		t.perm = make([]int, train.N)
+	}
+	perm := t.perm[:train.N]
+	for i := range perm {
+		perm[i] = i
+	}
+	t.b.setup(t.Model, bs)
+	if cap(t.labels) < bs {
+		t.labels = make([]int, bs)
+	}
+	defer t.Model.SetTraining(true)
+	for epoch := 1; epoch <= epochs; epoch++ {
+		start := time.Now()
+		rng.Shuffle(len(perm), func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
+		var sum float64
+		for batch, lo := 1, 0; lo < train.N; batch, lo = batch+1, lo+bs {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			idx := perm[lo:min(lo+bs, train.N)]
+			x := t.b.fill(train, idx)
+			labels := t.labels[:len(idx)]
+			for i, j := range idx {
+				labels[i] = int(train.Labels[j])
+			}
+			loss, err := t.Step(x, labels)
+			if errors.Is(err, errNonFinite) {
+				return fmt.Errorf("train: epoch %d, batch %d: loss is %v", epoch, batch, loss)
+			}
+			if err != nil {
+				return fmt.Errorf("train: epoch %d, batch %d: %w", epoch, batch, err)
+			}
+			sum += loss * float64(len(idx))
+		}
+		st := EpochStats{Epoch: epoch, Epochs: epochs, Loss: sum / float64(train.N),
+			Duration: time.Since(start), TestAccuracy: math.NaN(), TestLoss: math.NaN()}
+		if test != nil {
+			es := time.Now()
+			r, err := evaluate(ctx, t.Model, test, &t.b, &t.loss)
+			if err != nil {
+				return err
+			}
+			st.TestAccuracy, st.TestLoss, st.EvalDuration = r.Accuracy, r.Loss, time.Since(es)
+		}
+		if t.OnEpoch != nil {
+			if err := t.OnEpoch(st); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func cmp0(v, def int) int {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+// Result is the outcome of an evaluation.
+type Result struct {
+	N        int     // images evaluated
+	Correct  int     // images whose largest logit is the label
+	Accuracy float64 // Correct / N
+	Loss     float64 // mean cross-entropy loss
+}
+
+// Evaluate runs the model in evaluation mode over s in batches of
+// batchSize (0 means 100) and returns accuracy and mean loss. The model is
+// left in the mode it was in.
+func Evaluate(ctx context.Context, m *Model, s *mnist.Set, batchSize int) (Result, error) {
+	if err := checkSet(m, s, "evaluation"); err != nil {
+		return Result{}, err
+	}
+	var b batcher
+	b.setup(m, cmp0(batchSize, 100))
+	if b.size < 0 {
+		return Result{}, fmt.Errorf("train: Evaluate: batch size %d is negative", batchSize)
+	}
+	return evaluate(ctx, m, s, &b, new(CrossEntropyLoss))
+}
+
+func evaluate(ctx context.Context, m *Model, s *mnist.Set, b *batcher, loss *CrossEntropyLoss) (Result, error) {
+	was := m.Training()
+	m.SetTraining(false)
+	defer m.SetTraining(was)
+	r := Result{N: s.N}
+	labels := make([]int, b.size)
+	idx := make([]int, b.size)
+	var sum float64
+	for lo := 0; lo < s.N; lo += b.size {
+		if err := ctx.Err(); err != nil {
+			return Result{}, err
+		}
+		n := min(b.size, s.N-lo)
+		for i := range n {
+			idx[i] = lo + i
+			labels[i] = int(s.Labels[lo+i])
+		}
+		x := b.fill(s, idx[:n])
+		logits, err := m.Forward(x)
+		if err != nil {
+			return Result{}, err
+		}
+		l, err := loss.Forward(logits, labels[:n])
+		if err != nil {
+			return Result{}, err
+		}
+		sum += l * float64(n)
+		k := logits.Shape[1]
+		for i := range n {
+			if argmax(logits.F32[i*k:(i+1)*k]) == labels[i] {
+				r.Correct++
+			}
+		}
+	}
+	if r.N > 0 {
+		r.Accuracy = float64(r.Correct) / float64(r.N)
+		r.Loss = sum / float64(r.N)
+	}
+	return r, nil
+}
+
+// argmax returns the index of the largest value (the first on ties; NaN
+// never wins).
+func argmax(v []float32) int {
+	best := 0
+	for i, x := range v {
+		if x > v[best] {
+			best = i
+		}
+	}
+	return best
+}
+
+func checkSet(m *Model, s *mnist.Set, what string) error {
+	if s == nil {
+		return fmt.Errorf("train: no %s set", what)
+	}
+	if err := s.Check(); err != nil {
+		return fmt.Errorf("train: %s set: %w", what, err)
+	}
+	if n := m.Normalize; n != nil && (n.Std == 0 || math.IsNaN(float64(n.Std)) || math.IsInf(float64(n.Std), 0) || math.IsNaN(float64(n.Mean)) || math.IsInf(float64(n.Mean), 0)) {
+		return fmt.Errorf("train: model %q: normalization mean %v, std %v: want finite values and std != 0", m.Kind, n.Mean, n.Std)
+	}
+	if want := m.input; len(want) != 3 || want[0] != 1 || want[1] != s.Rows || want[2] != s.Cols {
+		return fmt.Errorf("train: %s set has images of %dx%d, model %q takes %s", what, s.Rows, s.Cols, m.Kind, tensor.ShapeString(want))
+	}
+	return nil
+}
+
+// batcher turns images of a Set into float32 input batches [B, 1, H, W],
+// scaled to [0, 1] and normalized as the model says, through a 256-entry
+// table (the same arithmetic as torchvision's ToTensor and Normalize).
+type batcher struct {
+	size int
+	lut  [256]float32
+	x    tensor.Tensor
+}
+
+func (b *batcher) setup(m *Model, size int) {
+	b.size = size
+	for v := range b.lut {
+		p := float32(v) / 255
+		if n := m.Normalize; n != nil {
+			p = (p - n.Mean) / n.Std
+		}
+		b.lut[v] = p
+	}
+}
+
+// fill returns the batch of images idx of s (valid until the next fill).
+func (b *batcher) fill(s *mnist.Set, idx []int) *tensor.Tensor {
+	sz := s.Rows * s.Cols
+	b.x.Resize(tensor.Float32, len(idx), 1, s.Rows, s.Cols)
+	for i, j := range idx {
+		dst := b.x.F32[i*sz : (i+1)*sz]
+		for k, p := range s.Images[j*sz : (j+1)*sz] {
+			dst[k] = b.lut[p]
+		}
+	}
+	return &b.x
+}
