@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"unicode/utf8"
 
 	"google.golang.org/protobuf/encoding/protowire"
@@ -17,6 +18,10 @@ import (
 // If, Loop and Scan) that decoding accepts when DecodeOptions.MaxGraphDepth
 // is zero. The main graph is at depth 1.
 const DefaultMaxGraphDepth = 32
+
+// maxGraphDepthCap bounds DecodeOptions.MaxGraphDepth, keeping the
+// protobuf recursion limit derived from it sane.
+const maxGraphDepthCap = 10000
 
 // DecodeOptions are limits for decoding. The zero value gives the defaults.
 type DecodeOptions struct {
@@ -87,6 +92,9 @@ func newDecoder(o DecodeOptions) *decoder {
 	if d.maxDepth <= 0 {
 		d.maxDepth = DefaultMaxGraphDepth
 	}
+	if d.maxDepth > maxGraphDepthCap {
+		d.maxDepth = maxGraphDepthCap
+	}
 	return d
 }
 
@@ -118,6 +126,9 @@ func (d *decoder) unmarshal(data []byte, m proto.Message) error {
 	return d.formatError(nil, "%s: %v", m.ProtoReflect().Descriptor().Name(), err)
 }
 
+// maxPathLen is the longest field path scanWire builds.
+const maxPathLen = 400
+
 // errDepth reports wire data nested deeper than the recursion limit.
 var errDepth = fmt.Errorf("messages nested too deeply")
 
@@ -138,7 +149,13 @@ func scanWire(b []byte, md protoreflect.MessageDescriptor, path string, depth, l
 		b = b[n:]
 		fd := md.Fields().ByNumber(num)
 		fpath := path
-		if fd != nil {
+		if fd != nil && len(path) > maxPathLen {
+			// Deeply nested data: stop growing the path, which would
+			// otherwise cost time quadratic in the depth.
+			if !strings.HasSuffix(path, "...") {
+				fpath += "..."
+			}
+		} else if fd != nil {
 			if fpath != "" {
 				fpath += "."
 			}
