@@ -60,8 +60,12 @@ func pool() *workerPool {
 	return thePool
 }
 
-// setWorkers replaces the shared pool by one with n workers (for tests).
+// setWorkers replaces the shared pool by one with n workers, or GOMAXPROCS
+// workers for n <= 0 (for tests).
 func setWorkers(n int) {
+	if n <= 0 {
+		n = runtime.GOMAXPROCS(0)
+	}
 	poolMu.Lock()
 	defer poolMu.Unlock()
 	if thePool != nil {
