@@ -28,9 +28,9 @@ type command struct {
 
 // commands is the table of subcommands, in the order help lists them.
 var commands = []*command{
-	// trainCmd,
-	// evalCmd,
-	// showCmd,
+	trainCmd,
+	evalCmd,
+	showCmd,
 	verifyCmd,
 	inspectCmd,
 	runCmd,

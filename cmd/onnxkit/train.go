@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/onnxkit/onnxkit/mnist"
+	"github.com/onnxkit/onnxkit/train"
+)
+
+var trainCmd = &command{
+	name:  "train",
+	args:  "",
+	short: "train the tutorial's MLP, CNN or LeNet5 on MNIST and export it to ONNX",
+	setup: func(fs *flag.FlagSet) func([]string) error {
+		model := fs.String("model", train.LeNet5, "the model: mlp, cnn or lenet5")
+		epochs := fs.Int("epochs", 10, "number of passes over the 60,000 training images")
+		batch := fs.Int("batch", 100, "mini-batch size")
+		lr := fs.Float64("lr", 0, "learning rate (default: the tutorial's, 0.01 for sgd, 0.001 for adam)")
+		optimizer := fs.String("optimizer", "", "sgd or adam (default: the tutorial's, sgd for mlp, adam otherwise)")
+		seed := fs.Uint64("seed", 1, "seed for initialization, shuffling and dropout")
+		data := fs.String("data", "", "MNIST `folder` (default: $MNIST_DIR, ./data/mnist, then the GoMNIST module)")
+		out := fs.String("out", "", "write the trained model to this ONNX `file` (default MODEL.onnx)")
+		opset := fs.Int64("opset", 13, "ONNX opset version of the export, 11 to 18")
+		normalize := fs.String("normalize", "", "normalize pixels in [0,1] torchvision-style: `MEAN,STD` (the tutorial's Normalize((0,),(128,)) is 0,128)")
+		limit := fs.Int("limit", 0, "train on the first N training images only (0: all)")
+		jsonOut := fs.Bool("json", false, "print one JSON object per epoch instead of text")
+		return func(args []string) error {
+			if len(args) > 0 {
+				return usagef("unexpected arguments %q", args)
+			}
+			r, err := train.DefaultRecipe(*model)
+			if err != nil {
+				return usagef("-model %q: want mlp, cnn or lenet5", *model)
+			}
+			if *epochs <= 0 || *batch <= 0 || *limit < 0 {
+				return usagef("-epochs and -batch must be positive, -limit not negative")
+			}
+			if *opset < 11 || *opset > 18 {
+				return usagef("-opset %d: want 11 to 18", *opset)
+			}
+			r.Epochs, r.BatchSize = *epochs, *batch
+			if *optimizer != "" {
+				if *optimizer != "sgd" && *optimizer != "adam" {
+					return usagef("-optimizer %q: want sgd or adam", *optimizer)
+				}
+				if *optimizer != r.Optimizer && *lr == 0 {
+					r.LR = map[string]float64{"sgd": 0.01, "adam": 1e-3}[*optimizer]
+				}
+				r.Optimizer = *optimizer
+			}
+			if *lr < 0 {
+				return usagef("-lr %v: must be positive", *lr)
+			}
+			if *lr > 0 {
+				r.LR = *lr
+			}
+			norm, err := parseNormalize(*normalize)
+			if err != nil {
+				return err
+			}
+			path := *out
+			if path == "" {
+				path = *model + ".onnx"
+			}
+			trainSet, testSet, err := mnist.Load(*data)
+			if err != nil {
+				return err
+			}
+			if *limit > 0 && *limit < trainSet.N {
+				trainSet = trainSet.Slice(0, *limit)
+			}
+			t, err := train.NewTrainer(r, *seed)
+			if err != nil {
+				return err
+			}
+			t.Model.Normalize = norm
+			t.OnEpoch = func(st train.EpochStats) error {
+				if *jsonOut {
+					return printJSON(map[string]any{"epoch": st.Epoch, "epochs": st.Epochs, "loss": st.Loss,
+						"test_accuracy": st.TestAccuracy, "seconds": st.Duration.Seconds()})
+				}
+				fmt.Fprintf(stdout, "epoch %d/%d: loss %.4f, test accuracy %.2f%%, %.1fs\n",
+					st.Epoch, st.Epochs, st.Loss, 100*st.TestAccuracy, st.Duration.Seconds())
+				return nil
+			}
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+			defer stop()
+			start := time.Now()
+			if err := t.Fit(ctx, trainSet, testSet); err != nil {
+				return err
+			}
+			if err := t.Model.WriteONNX(path, train.ExportOptions{Opset: *opset}); err != nil {
+				return err
+			}
+			if !*jsonOut {
+				fmt.Fprintf(stdout, "wrote %s (%s, opset %d) after %.1fs\n", path, *model, *opset, time.Since(start).Seconds())
+			}
+			return nil
+		}
+	},
+}
+
+// parseNormalize reads the -normalize flag: "MEAN,STD", or "" for none.
+func parseNormalize(s string) (*train.Normalize, error) {
+	if s == "" {
+		return nil, nil
+	}
+	ms, ss, ok := strings.Cut(s, ",")
+	mean, err1 := strconv.ParseFloat(strings.TrimSpace(ms), 32)
+	std, err2 := strconv.ParseFloat(strings.TrimSpace(ss), 32)
+	if !ok || err1 != nil || err2 != nil || !(std > 0) {
+		return nil, usagef("-normalize %q: want MEAN,STD with STD > 0, e.g. 0.1307,0.3081", s)
+	}
+	return &train.Normalize{Mean: float32(mean), Std: float32(std)}, nil
+}
