@@ -73,6 +73,16 @@ type EpochStats struct {
 	EvalDuration  time.Duration // time spent on the test set
 }
 
+// String formats the stats as the CLI prints them:
+// "epoch 3/10: loss 0.0412, test accuracy 98.71%, 4.2s" (without a test
+// set: "epoch 3/10: loss 0.0412, 4.2s"). The time is the training time.
+func (s EpochStats) String() string {
+	if math.IsNaN(s.TestAccuracy) {
+		return fmt.Sprintf("epoch %d/%d: loss %.4f, %.1fs", s.Epoch, s.Epochs, s.Loss, s.Duration.Seconds())
+	}
+	return fmt.Sprintf("epoch %d/%d: loss %.4f, test accuracy %.2f%%, %.1fs", s.Epoch, s.Epochs, s.Loss, 100*s.TestAccuracy, s.Duration.Seconds())
+}
+
 // Trainer trains a Model on MNIST with mini-batches.
 type Trainer struct {
 	Model     *Model
