@@ -43,7 +43,12 @@ type Conv2d struct {
 // NewConv2d returns a Conv2d with square kernel k, stride and zero padding
 // pad on all sides, and zero parameters named name+".weight" and
 // name+".bias" (see InitDefault).
+// It panics unless channels, kernel and stride are positive and pad is not
+// negative.
 func NewConv2d(name string, inC, outC, k, stride, pad int) *Conv2d {
+	if inC <= 0 || outC <= 0 || k <= 0 || stride <= 0 || pad < 0 {
+		panic(fmt.Sprintf("train: NewConv2d(%q, %d, %d, k %d, stride %d, pad %d): invalid geometry", name, inC, outC, k, stride, pad))
+	}
 	c := &Conv2d{name: name, InC: inC, OutC: outC, KH: k, KW: k,
 		StrideH: stride, StrideW: stride, PadH: pad, PadW: pad,
 		Weight: newParam(name+".weight", outC, inC, k, k), Bias: newParam(name+".bias", outC)}

@@ -1,6 +1,8 @@
 package train
 
 import (
+	"fmt"
+
 	"github.com/onnxkit/onnxkit/internal/kernel"
 	"github.com/onnxkit/onnxkit/tensor"
 )
@@ -22,7 +24,11 @@ type Linear struct {
 
 // NewLinear returns a Linear layer with zero parameters named name+".weight"
 // and name+".bias" (see InitDefault).
+// It panics unless in and out are positive.
 func NewLinear(name string, in, out int) *Linear {
+	if in <= 0 || out <= 0 {
+		panic(fmt.Sprintf("train: NewLinear(%q, %d, %d): sizes must be positive", name, in, out))
+	}
 	l := &Linear{name: name, In: in, Out: out,
 		Weight: newParam(name+".weight", out, in), Bias: newParam(name+".bias", out)}
 	l.fwd, l.bwdW, l.bwdX = l.forwardRows, l.weightGradRows, l.inputGradRows

@@ -38,7 +38,6 @@ type Model struct {
 	params   []*Param
 	input    []int // shape of one sample
 	training bool
-	dx       *tensor.Tensor
 }
 
 // NewModel assembles a model from layers for samples of shape input (e.g.
@@ -157,19 +156,25 @@ func (m *Model) Forward(x *tensor.Tensor) (*tensor.Tensor, error) {
 }
 
 // Backward back-propagates dL/dlogits [N, 10] of the last Forward and sets
-// every parameter's Grad. The gradient with respect to the input is not
-// computed.
+// every parameter's Grad. It stops at the first layer with parameters:
+// gradients with respect to the input (and the layers before, which have no
+// parameters) are not computed.
 func (m *Model) Backward(dlogits *tensor.Tensor) {
+	first := 0
+	for first < len(m.layers) && len(m.layers[first].Params()) == 0 {
+		first++
+	}
+	if first == len(m.layers) {
+		return
+	}
 	d := dlogits
-	for i := len(m.layers) - 1; i >= 1; i-- {
+	for i := len(m.layers) - 1; i > first; i-- {
 		d = m.layers[i].Backward(d)
 	}
-	if len(m.layers) > 0 {
-		if p, ok := m.layers[0].(paramsOnly); ok {
-			p.backwardParams(d)
-		} else {
-			m.dx = m.layers[0].Backward(d)
-		}
+	if p, ok := m.layers[first].(paramsOnly); ok {
+		p.backwardParams(d)
+	} else {
+		m.layers[first].Backward(d)
 	}
 }
 
