@@ -38,6 +38,9 @@ type Model struct {
 	params   []*Param
 	input    []int // shape of one sample
 	training bool
+	// firstParam is the index of the first layer with parameters
+	// (len(layers) if none).
+	firstParam int
 }
 
 // NewModel assembles a model from layers for samples of shape input (e.g.
@@ -45,7 +48,11 @@ type Model struct {
 func NewModel(kind string, input []int, layers ...Layer) (*Model, error) {
 	m := &Model{Kind: kind, layers: layers, input: append([]int(nil), input...), training: true}
 	seen := map[string]bool{}
-	for _, l := range layers {
+	m.firstParam = len(layers)
+	for i, l := range layers {
+		if len(l.Params()) > 0 {
+			m.firstParam = min(m.firstParam, i)
+		}
 		for _, p := range l.Params() {
 			if seen[p.Name] {
 				return nil, fmt.Errorf("train: model %q: parameter name %q used twice", kind, p.Name)
@@ -160,10 +167,7 @@ func (m *Model) Forward(x *tensor.Tensor) (*tensor.Tensor, error) {
 // gradients with respect to the input (and the layers before, which have no
 // parameters) are not computed.
 func (m *Model) Backward(dlogits *tensor.Tensor) {
-	first := 0
-	for first < len(m.layers) && len(m.layers[first].Params()) == 0 {
-		first++
-	}
+	first := m.firstParam
 	if first == len(m.layers) {
 		return
 	}
