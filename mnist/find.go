@@ -29,7 +29,7 @@ const (
 
 // Files are the paths of the four MNIST files, as found by Find.
 type Files struct {
-	Source string // how the folder was chosen: "explicit folder", "$MNIST_DIR", "./data/mnist", "GoMNIST module cache"
+	Source string // how the folder was chosen: "explicit folder", "$MNIST_DIR", "working folder" (./data/mnist), "GoMNIST module cache"
 	Dir    string // the folder holding the files
 
 	TrainImages, TrainLabels, TestImages, TestLabels string
@@ -96,7 +96,7 @@ func Find(dir string) (*Files, error) {
 		return nil, &NotFoundError{Looked: looked}
 	}
 	looked = append(looked, "$MNIST_DIR: not set")
-	if f := try("./data/mnist", filepath.Join("data", "mnist")); f != nil {
+	if f := try("working folder", filepath.Join("data", "mnist")); f != nil {
 		return f, nil
 	}
 	seen := map[string]bool{}
@@ -109,7 +109,11 @@ func Find(dir string) (*Files, error) {
 			return f, nil
 		}
 	}
-	for _, c := range moduleCaches(true) {
+	fromGo := moduleCaches(true)
+	if fromGo == nil {
+		looked = append(looked, "`go env GOMODCACHE`: go command not found or failed")
+	}
+	for _, c := range fromGo {
 		if seen[c] {
 			continue
 		}
