@@ -1,0 +1,128 @@
+package main
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/onnxkit/onnxkit/mnist"
+)
+
+func TestSelectWorkloads(t *testing.T) {
+	tests := []struct {
+		spec string
+		want string // names in table order
+	}{
+		{"all", "train-lenet5 train-cnn train-mlp train-lenet5-gorgonia infer-lenet5 infer-mlp infer-cnn rss-lenet5"},
+		{"infer", "infer-lenet5 infer-mlp infer-cnn"},
+		{"rss,train-mlp", "train-mlp rss-lenet5"}, // table order, not flag order
+		{"train-lenet5-gorgonia, infer-cnn", "train-lenet5-gorgonia infer-cnn"},
+	}
+	for _, tt := range tests {
+		sel, err := selectWorkloads(tt.spec)
+		if err != nil {
+			t.Errorf("selectWorkloads(%q): %v", tt.spec, err)
+			continue
+		}
+		var names []string
+		for _, w := range sel {
+			names = append(names, w.name)
+		}
+		if got := strings.Join(names, " "); got != tt.want {
+			t.Errorf("selectWorkloads(%q) = %s, want %s", tt.spec, got, tt.want)
+		}
+	}
+	for _, bad := range []string{"", "nope", "train,nope"} {
+		if _, err := selectWorkloads(bad); err == nil {
+			t.Errorf("selectWorkloads(%q) = nil error, want one", bad)
+		}
+	}
+}
+
+func TestRatio(t *testing.T) {
+	tests := []struct {
+		r    row
+		want float64
+		ok   bool
+	}{
+		{row{goVal: 3, peerVal: 6}, 0.5, true},                           // time: Go / peer
+		{row{goVal: 3000, peerVal: 1500, higherBetter: true}, 0.5, true}, // throughput: peer / Go
+		{row{goVal: 3, peerErr: errors.New("missing")}, 0, false},
+		{row{goVal: 0, peerVal: 1}, 0, false},
+	}
+	for _, tt := range tests {
+		got, ok := tt.r.ratio()
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("%+v.ratio() = %v, %v, want %v, %v", tt.r, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestThousands(t *testing.T) {
+	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", 1234567: "1,234,567", -1234: "-1,234"} {
+		if got := thousands(n); got != want {
+			t.Errorf("thousands(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+// TestChildInfer runs the Go inference child on PyTorch's LeNet5 export for
+// a moment and checks the shape of what it prints (not the times).
+func TestChildInfer(t *testing.T) {
+	x := make([]byte, 4*2*28*28)
+	for i := 0; i < len(x); i += 4 {
+		binary.LittleEndian.PutUint32(x[i:], math.Float32bits(0.5))
+	}
+	in := filepath.Join(t.TempDir(), "x.f32")
+	if err := os.WriteFile(in, x, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	err := runChildCommand(&out, "child-infer", []string{"-model", lenet5Export, "-input", in, "-batches", "1,2", "-min-time", "0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r inferResult
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatalf("child-infer printed %q: %v", out.String(), err)
+	}
+	if len(r.Results) != 2 || r.Results[0].Batch != 1 || r.Results[1].Batch != 2 {
+		t.Fatalf("child-infer results = %+v, want batches 1 and 2", r.Results)
+	}
+	for _, tm := range r.Results {
+		if tm.Runs < 5 || tm.Seconds <= 0 || tm.MedianMS <= 0 {
+			t.Errorf("batch %d: %d runs, %v s, median %v ms; want at least 5 runs and positive times", tm.Batch, tm.Runs, tm.Seconds, tm.MedianMS)
+		}
+	}
+	if err := runChildCommand(&out, "child-infer", []string{"-model", lenet5Export, "-input", in, "-batches", "3"}); err == nil {
+		t.Errorf("child-infer with batch 3 of a 2-image input: nil error, want one")
+	}
+}
+
+// TestChildTrain trains LeNet5 on two batches of MNIST through the Go
+// training child (skipped when MNIST is not found).
+func TestChildTrain(t *testing.T) {
+	f, err := mnist.Find("")
+	if err != nil {
+		t.Skip(err)
+	}
+	var out bytes.Buffer
+	err = runChildCommand(&out, "child-train", []string{"-model", "lenet5", "-batches", "2", "-warmup", "1",
+		"-images", f.TrainImages, "-labels", f.TrainLabels})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r trainResult
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatalf("child-train printed %q: %v", out.String(), err)
+	}
+	if r.Images != 200 || r.Batches != 2 || !(r.Loss > 0) || r.Seconds <= 0 {
+		t.Errorf("child-train = %+v, want 200 images in 2 batches, a positive loss and time", r)
+	}
+}

@@ -1,0 +1,81 @@
+#!/usr/bin/env node
+// ort_bench.js: the ONNX Runtime peer of the onnxkit bench harness (../main.go).
+//
+//   NODE_PATH=DIR/node_modules node ort_bench.js --model M.onnx --input X.f32 \
+//       [--batches 1,64,1000] [--threads 2] [--min-time 2]
+//
+// X.f32 holds float32 images [K,1,28,28], little-endian, back to back (the
+// harness writes the first 1,000 MNIST test images / 255). For each batch
+// size B (at most K) the session runs on the first B images, untimed a few
+// times, then repeatedly for at least --min-time seconds; each run is awaited
+// before the next starts. Prints one JSON line:
+//   {"ort": version, "threads": T, "results": [{"batch", "runs", "seconds", "median_ms"}]}
+// The session uses intraOpNumThreads T, interOpNumThreads 1, sequential
+// execution and all graph optimizations.
+'use strict';
+
+const fs = require('fs');
+
+function parseArgs(argv) {
+  const o = { model: null, input: null, batches: [1, 64, 1000], threads: 2, minTime: 2 };
+  for (let i = 0; i < argv.length; i++) {
+    const v = argv[i + 1];
+    switch (argv[i]) {
+      case '--model': o.model = v; i++; break;
+      case '--input': o.input = v; i++; break;
+      case '--batches': o.batches = v.split(',').map(Number); i++; break;
+      case '--threads': o.threads = Number(v); i++; break;
+      case '--min-time': o.minTime = Number(v); i++; break;
+      default:
+        process.stderr.write(`ort_bench: unknown argument ${argv[i]}\n`);
+        process.exit(2);
+    }
+  }
+  if (!o.model || !o.input) {
+    process.stderr.write('usage: node ort_bench.js --model M.onnx --input X.f32 [--batches 1,64,1000] [--threads T] [--min-time S]\n');
+    process.exit(2);
+  }
+  return o;
+}
+
+async function main() {
+  const o = parseArgs(process.argv.slice(2));
+  const ort = require('onnxruntime-node');
+  let version = '';
+  try { version = require('onnxruntime-node/package.json').version; } catch (e) { /* unknown */ }
+  const buf = fs.readFileSync(o.input);
+  const all = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
+  const per = 28 * 28;
+  const session = await ort.InferenceSession.create(o.model, {
+    intraOpNumThreads: o.threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+  });
+  const inName = session.inputNames[0];
+  const results = [];
+  for (const b of o.batches) {
+    if (b * per > all.length) throw new Error(`batch ${b} needs more images than ${o.input} holds`);
+    const x = new ort.Tensor('float32', all.slice(0, b * per), [b, 1, 28, 28]);
+    const feeds = { [inName]: x };
+    for (let i = 0; i < 3; i++) await session.run(feeds);
+    const times = [];
+    const start = process.hrtime.bigint();
+    let elapsed = 0;
+    while (elapsed < o.minTime || times.length < 5) {
+      const t0 = process.hrtime.bigint();
+      await session.run(feeds);
+      const t1 = process.hrtime.bigint();
+      times.push(Number(t1 - t0) / 1e6);
+      elapsed = Number(t1 - start) / 1e9;
+    }
+    times.sort((p, q) => p - q);
+    results.push({ batch: b, runs: times.length, seconds: elapsed, median_ms: times[times.length >> 1] });
+  }
+  process.stdout.write(JSON.stringify({ ort: version, threads: o.threads, results }) + '\n');
+}
+
+main().catch((e) => {
+  process.stderr.write(`ort_bench: ${e && e.stack ? e.stack : e}\n`);
+  process.exit(1);
+});
