@@ -63,6 +63,7 @@ type trainResult struct {
 	Torch   string  `json:"torch,omitempty"`
 
 	maxRSS int64 // bytes
+	runs   int   // children run; the fields are the fastest run's, maxRSS the largest
 }
 
 // epochSeconds scales the timed images to a 60,000-image epoch.
@@ -224,13 +225,34 @@ func tail(s string, n int) string {
 	return "\n    " + strings.Join(lines, "\n    ")
 }
 
-// train runs (once per side and model) a training child and returns its
-// result: side is "go", "torch" or "gorgonia".
-func (h *harness) train(side, model string) (*trainResult, error) {
+// train makes sure a training child for side ("go", "torch" or
+// "gorgonia") and model has run at least runs times and returns the fastest
+// run (with the largest peak memory of all).
+func (h *harness) train(side, model string, runs int) (*trainResult, error) {
 	key := side + "/" + model
-	if r, ok := h.trainCache[key]; ok {
-		return r, nil
+	best := h.trainCache[key]
+	for best == nil || best.runs < runs {
+		r, err := h.trainOnce(side, model)
+		if err != nil {
+			return nil, err
+		}
+		if best == nil {
+			best = r
+		} else {
+			n, rss := best.runs, max(best.maxRSS, r.maxRSS)
+			if r.Seconds/float64(r.Images) < best.Seconds/float64(best.Images) {
+				best = r
+			}
+			best.runs, best.maxRSS = n, rss
+		}
+		best.runs++
+		h.trainCache[key] = best
 	}
+	return best, nil
+}
+
+// trainOnce runs one training child.
+func (h *harness) trainOnce(side, model string) (*trainResult, error) {
 	if msg, ok := h.missing[side]; ok {
 		return nil, errors.New("missing: " + msg)
 	}
@@ -267,8 +289,29 @@ func (h *harness) train(side, model string) (*trainResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	h.trainCache[key] = r
 	return r, nil
+}
+
+// mergeBest keeps, for each batch size, the better of the timings in best
+// and r (the shorter median for batch 1, the higher throughput otherwise).
+func mergeBest(best, r *inferResult) *inferResult {
+	if best == nil {
+		return r
+	}
+	for i, t := range best.Results {
+		u, err := r.at(t.Batch)
+		if err != nil {
+			continue
+		}
+		better := u.MedianMS < t.MedianMS
+		if t.Batch != 1 {
+			better = float64(u.Runs)/u.Seconds > float64(t.Runs)/t.Seconds
+		}
+		if better {
+			best.Results[i] = u
+		}
+	}
+	return best
 }
 
 // infer runs an inference child for side "go" or "ort" on the export of

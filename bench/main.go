@@ -50,6 +50,7 @@ func main() {
 	fs.IntVar(&cfg.threads, "threads", 2, "threads for every side: GOMAXPROCS, torch.set_num_threads/OMP_NUM_THREADS, ORT intraOpNumThreads")
 	fs.BoolVar(&cfg.install, "install", true, "install missing peers (apt-get as root, npm into .peers/); false: only report them")
 	fs.BoolVar(&cfg.verbose, "v", false, "show progress and the children's stderr")
+	fs.IntVar(&cfg.count, "count", 1, "run each side `n` times, alternating Go and the peer, and keep the best (a loaded machine's noise only ever slows a run)")
 	fs.Float64Var(&cfg.minTime, "min-time", 0, "seconds each inference batch size is timed for (default 2, 0.5 with -quick)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: go run . [flags]\n\nRuns onnxkit and its peers (PyTorch, ONNX Runtime, Gorgonia) on the same workloads and prints a table of ratios.\n\n")
@@ -73,10 +74,13 @@ func main() {
 		return
 	}
 	sel, err := selectWorkloads(*wl)
-	if err != nil || cfg.threads < 1 {
-		if err == nil {
-			err = fmt.Errorf("-threads %d: want at least 1", cfg.threads)
-		}
+	if err == nil && cfg.threads < 1 {
+		err = fmt.Errorf("-threads %d: want at least 1", cfg.threads)
+	}
+	if err == nil && cfg.count < 1 {
+		err = fmt.Errorf("-count %d: want at least 1", cfg.count)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(2)
 	}
@@ -103,6 +107,7 @@ func main() {
 type config struct {
 	quick    bool
 	threads  int
+	count    int // runs per side and workload; the best counts
 	install  bool
 	verbose  bool // children's stderr passes through
 	progress bool // one line per child on stderr

@@ -32,6 +32,9 @@ func (h *harness) printReport(w io.Writer, rows []row) {
 	}
 	fmt.Fprintf(w, "- versions: %s\n", strings.Join(vs, "; "))
 	fmt.Fprintf(w, "- Go/peer is Go's cost over the peer's: time Go / time peer, or throughput peer / throughput Go; below 1 Go is better.\n")
+	if h.cfg.count > 1 {
+		fmt.Fprintf(w, "- best of %d runs per side, Go and the peer alternating (RSS: the largest of the LeNet5 training runs).\n", h.cfg.count)
+	}
 	if h.cfg.quick {
 		fmt.Fprintf(w, "- quick: training timed over part of an epoch and scaled to 600 batches; inference timed %gs per batch size.\n", h.cfg.minTime)
 	}
