@@ -62,10 +62,10 @@ func (h *harness) printReport(w io.Writer, rows []row) {
 			}
 		}
 		cells = append(cells, c)
-		if r.goErr != nil {
+		if r.goErr != nil && !isMissing(r.goErr) {
 			problems = append(problems, fmt.Sprintf("%s, Go: %v", r.name, r.goErr))
 		}
-		if r.peerErr != nil {
+		if r.peerErr != nil && !isMissing(r.peerErr) {
 			problems = append(problems, fmt.Sprintf("%s, %s: %v", r.name, r.peer, r.peerErr))
 		}
 	}
@@ -94,6 +94,10 @@ func (h *harness) printReport(w io.Writer, rows []row) {
 	fmt.Fprintf(w, "\n(total %s)\n", time.Since(h.started).Round(time.Second))
 }
 
+// isMissing reports whether err says a peer is missing (listed once under
+// "missing peers" rather than once per row).
+func isMissing(err error) bool { return strings.HasPrefix(err.Error(), "missing: ") }
+
 func verdict(ok bool) string {
 	if ok {
 		return ": met"
@@ -104,7 +108,7 @@ func verdict(ok bool) string {
 // valueCell formats a measured value with its unit.
 func valueCell(v float64, err error, unit string) string {
 	if err != nil {
-		if strings.HasPrefix(err.Error(), "missing") {
+		if isMissing(err) {
 			return "missing"
 		}
 		return "error"
