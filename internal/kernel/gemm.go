@@ -1,40 +1,312 @@
 package kernel
 
+import (
+	"runtime"
+	"sync"
+)
+
+//go:generate sh -c "cd asm && go run gen.go -out ../sgemm_amd64.s -stubs ../sgemm_stub_amd64.go -pkg kernel"
+
 // Sgemm computes C = alpha*op(A)*op(B) + beta*C for row-major float32
 // matrices, where op(X) is X or its transpose. op(A) is m x k, op(B) is k x n
 // and C is m x n. lda, ldb and ldc are the row strides of A, B and C as
-// stored. When beta is 0, C need not be initialized.
+// stored. When beta is 0, C is not read (NaNs in it do not propagate).
+//
+// Results do not depend on GOMAXPROCS: large products are split across
+// goroutines by blocks of C, never along k, so every element is summed in
+// the same order.
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	for i := 0; i < m; i++ {
-		crow := c[i*ldc : i*ldc+n]
-		if beta == 0 {
-			clear(crow)
-		} else if beta != 1 {
-			for j := range crow {
-				crow[j] *= beta
+	if m <= 0 || n <= 0 {
+		return
+	}
+	scaleC(m, n, beta, c, ldc)
+	if k <= 0 || alpha == 0 {
+		return
+	}
+	checkOperand("A", transA, m, k, a, lda)
+	checkOperand("B", transB, k, n, b, ldb)
+	checkOperand("C", false, m, n, c, ldc)
+	g := gemm{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc}
+	// Small products are not worth packing.
+	if m*n*k < 4096 {
+		g.naive()
+		return
+	}
+	workers := runtime.GOMAXPROCS(0)
+	if m*n*k < 1<<20 {
+		workers = 1
+	}
+	// Split C into one block per worker: by columns in whole NR panels
+	// when C is wide enough, else by rows in whole MR panels.
+	cols, rows := roundUp((n+workers-1)/workers, nr), m
+	if cols >= n {
+		cols, rows = n, roundUp((m+workers-1)/workers, mr)
+	}
+	if rows >= m && cols >= n {
+		g.blocked(0, m, 0, n)
+		return
+	}
+	call := callPool.Get().(*call)
+	call.g = g
+	for i0 := 0; i0 < m; i0 += rows {
+		for j0 := 0; j0 < n; j0 += cols {
+			if i0 == 0 && j0 == 0 {
+				continue // the caller's own block, below
+			}
+			call.wg.Add(1)
+			j := job{call, i0, min(i0+rows, m), j0, min(j0+cols, n)}
+			select {
+			case jobs() <- j:
+			default: // every worker is busy: do it here
+				j.run()
 			}
 		}
-		for p := 0; p < k; p++ {
-			var av float32
-			if transA {
-				av = a[p*lda+i]
-			} else {
-				av = a[i*lda+p]
-			}
-			av *= alpha
-			if av == 0 {
-				continue
-			}
-			if transB {
-				for j := range crow {
-					crow[j] += av * b[j*ldb+p]
+	}
+	call.g.blocked(0, min(rows, m), 0, min(cols, n))
+	call.wg.Wait()
+	call.g = gemm{}
+	callPool.Put(call)
+}
+
+// checkOperand panics unless x holds a rows x cols matrix (stored
+// transposed when trans) with row stride ld.
+func checkOperand(name string, trans bool, rows, cols int, x []float32, ld int) {
+	if rows <= 0 || cols <= 0 {
+		return
+	}
+	if trans {
+		rows, cols = cols, rows
+	}
+	if ld < cols || len(x) < (rows-1)*ld+cols {
+		panic("kernel: Sgemm: " + name + " is too short for its size and stride")
+	}
+}
+
+// call is one Sgemm split across workers.
+type call struct {
+	g  gemm
+	wg sync.WaitGroup
+}
+
+var callPool = sync.Pool{New: func() any { return new(call) }}
+
+// job is the block of rows [i0, i1) and columns [j0, j1) of a call's C.
+type job struct {
+	c              *call
+	i0, i1, j0, j1 int
+}
+
+func (j job) run() {
+	defer j.c.wg.Done()
+	j.c.g.blocked(j.i0, j.i1, j.j0, j.j1)
+}
+
+var (
+	jobsOnce sync.Once
+	jobsChan chan job
+)
+
+// jobs returns the channel of the worker goroutines, starting them (one
+// fewer than GOMAXPROCS: the caller works too) on first use. Workers live
+// for the life of the process, so a split product allocates nothing.
+func jobs() chan job {
+	jobsOnce.Do(func() {
+		jobsChan = make(chan job)
+		for range max(1, runtime.GOMAXPROCS(0)-1) {
+			go func() {
+				for j := range jobsChan {
+					j.run()
 				}
-			} else {
-				brow := b[p*ldb : p*ldb+n]
+			}()
+		}
+	})
+	return jobsChan
+}
+
+// scaleC sets C to beta*C, writing zeros without reading C when beta is 0.
+func scaleC(m, n int, beta float32, c []float32, ldc int) {
+	if beta == 1 {
+		return
+	}
+	for i := range m {
+		row := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			clear(row)
+			continue
+		}
+		for j := range row {
+			row[j] *= beta
+		}
+	}
+}
+
+// gemm is one call's operands. C has already been scaled by beta.
+type gemm struct {
+	transA, transB bool
+	m, n, k        int
+	alpha          float32
+	a, b, c        []float32
+	lda, ldb, ldc  int
+}
+
+func (g *gemm) at(i, p int) float32 {
+	if g.transA {
+		return g.a[p*g.lda+i]
+	}
+	return g.a[i*g.lda+p]
+}
+
+func (g *gemm) bt(p, j int) float32 {
+	if g.transB {
+		return g.b[j*g.ldb+p]
+	}
+	return g.b[p*g.ldb+j]
+}
+
+// naive adds alpha*op(A)*op(B) to C with plain loops, i-p-j order.
+func (g *gemm) naive() {
+	for i := range g.m {
+		crow := g.c[i*g.ldc : i*g.ldc+g.n]
+		for p := range g.k {
+			av := g.alpha * g.at(i, p)
+			if !g.transB {
+				brow := g.b[p*g.ldb : p*g.ldb+g.n]
 				for j, bv := range brow {
 					crow[j] += av * bv
 				}
+				continue
 			}
+			for j := range crow {
+				crow[j] += av * g.b[j*g.ldb+p]
+			}
+		}
+	}
+}
+
+// Register tile (mr x nr, the micro-kernel's) and cache blocks.
+const (
+	mr = 6
+	nr = 16
+	kc = 256  // depth of a packed block
+	mc = 96   // rows of A packed at once (a multiple of mr)
+	nc = 1024 // columns of B packed at once (a multiple of nr)
+)
+
+func roundUp(x, m int) int { return (x + m - 1) / m * m }
+
+// packBuf holds one goroutine's packed panels.
+type packBuf struct {
+	a    [mc * kc]float32
+	b    [kc * nc]float32
+	tile [mr * nr]float32
+}
+
+var packPool = sync.Pool{New: func() any { return new(packBuf) }}
+
+// blocked adds alpha*op(A)*op(B) to rows [i0, i1) and columns [j0, j1) of
+// C: B is packed in
+// kc x nc blocks of nr-wide panels, A in mc x kc blocks of mr-high panels,
+// and the micro-kernel computes one mr x nr tile of C at a time.
+func (g *gemm) blocked(i0, i1, j0, j1 int) {
+	buf := packPool.Get().(*packBuf)
+	defer packPool.Put(buf)
+	for jc := j0; jc < j1; jc += nc {
+		ncb := min(nc, j1-jc)
+		for pc := 0; pc < g.k; pc += kc {
+			kcb := min(kc, g.k-pc)
+			g.packB(buf.b[:], pc, kcb, jc, ncb)
+			for ic := i0; ic < i1; ic += mc {
+				mcb := min(mc, i1-ic)
+				g.packA(buf.a[:], ic, mcb, pc, kcb)
+				g.macro(buf, ic, mcb, jc, ncb, kcb)
+			}
+		}
+	}
+}
+
+// packB copies op(B)[pc:pc+kcb, jc:jc+ncb] into nr-wide panels, each stored
+// row after row (kcb rows of nr values), zero-padding the last panel.
+func (g *gemm) packB(dst []float32, pc, kcb, jc, ncb int) {
+	for jp := 0; jp < ncb; jp += nr {
+		w := min(nr, ncb-jp)
+		panel := dst[jp*kcb : jp*kcb+kcb*nr]
+		for p := range kcb {
+			row := panel[p*nr : p*nr+nr]
+			if !g.transB {
+				src := g.b[(pc+p)*g.ldb+jc+jp:]
+				copy(row[:w], src[:w])
+			} else {
+				for j := range w {
+					row[j] = g.b[(jc+jp+j)*g.ldb+pc+p]
+				}
+			}
+			clear(row[w:])
+		}
+	}
+}
+
+// packA copies alpha*op(A)[ic:ic+mcb, pc:pc+kcb] into mr-high panels, each
+// stored column after column (kcb columns of mr values), zero-padding the
+// last panel.
+func (g *gemm) packA(dst []float32, ic, mcb, pc, kcb int) {
+	for ip := 0; ip < mcb; ip += mr {
+		h := min(mr, mcb-ip)
+		panel := dst[ip*kcb : ip*kcb+kcb*mr]
+		for p := range kcb {
+			col := panel[p*mr : p*mr+mr]
+			for i := range h {
+				col[i] = g.alpha * g.at(ic+ip+i, pc+p)
+			}
+			clear(col[h:])
+		}
+	}
+}
+
+// macro runs the micro-kernel over the packed blocks. Full tiles are
+// accumulated in C directly; edge tiles go through a scratch tile.
+func (g *gemm) macro(buf *packBuf, ic, mcb, jc, ncb, kcb int) {
+	for jp := 0; jp < ncb; jp += nr {
+		w := min(nr, ncb-jp)
+		bp := buf.b[jp*kcb : jp*kcb+kcb*nr]
+		for ip := 0; ip < mcb; ip += mr {
+			h := min(mr, mcb-ip)
+			ap := buf.a[ip*kcb : ip*kcb+kcb*mr]
+			off := (ic+ip)*g.ldc + jc + jp
+			if h == mr && w == nr {
+				microKernel(kcb, ap, bp, g.c[off:], g.ldc)
+				continue
+			}
+			t := buf.tile[:]
+			clear(t)
+			microKernel(kcb, ap, bp, t, nr)
+			for i := range h {
+				crow := g.c[off+i*g.ldc : off+i*g.ldc+w]
+				for j := range crow {
+					crow[j] += t[i*nr+j]
+				}
+			}
+		}
+	}
+}
+
+// microKernelGo is the plain Go micro-kernel: c[6x16] (rows ldc apart) +=
+// the product of a packed 6 x k panel and a packed k x 16 panel.
+func microKernelGo(k int, a, b, c []float32, ldc int) {
+	var acc [mr][nr]float32
+	for p := range k {
+		ap := a[p*mr : p*mr+mr]
+		bp := b[p*nr : p*nr+nr]
+		for i, av := range ap {
+			row := &acc[i]
+			for j, bv := range bp {
+				row[j] += av * bv
+			}
+		}
+	}
+	for i := range mr {
+		crow := c[i*ldc : i*ldc+nr]
+		for j := range crow {
+			crow[j] += acc[i][j]
 		}
 	}
 }

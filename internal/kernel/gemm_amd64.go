@@ -1,0 +1,23 @@
+//go:build !noasm
+
+package kernel
+
+import "golang.org/x/sys/cpu"
+
+// HasAVX2 reports whether the AVX2/FMA kernels are in use.
+var HasAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+// microKernel runs the AVX2/FMA kernel when the CPU has it.
+func microKernel(k int, a, b, c []float32, ldc int) {
+	if k <= 0 {
+		return
+	}
+	if !HasAVX2 {
+		microKernelGo(k, a, b, c, ldc)
+		return
+	}
+	_ = a[k*mr-1]
+	_ = b[k*nr-1]
+	_ = c[(mr-1)*ldc+nr-1]
+	sgemmKernelAVX2(k, &a[0], &b[0], &c[0], ldc)
+}

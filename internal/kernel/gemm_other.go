@@ -1,0 +1,9 @@
+//go:build !amd64 || noasm
+
+package kernel
+
+// HasAVX2 reports whether the AVX2/FMA kernels are in use: never in this
+// build.
+var HasAVX2 = false
+
+func microKernel(k int, a, b, c []float32, ldc int) { microKernelGo(k, a, b, c, ldc) }
