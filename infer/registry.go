@@ -44,7 +44,7 @@ var registry = map[string][]opVersion{
 	"ReduceMean":      {{1, 0, buildReduce(true, 18)}},
 	"Relu":            {{6, 0, buildRelu}},
 	"LeakyRelu":       {{6, 0, buildLeakyRelu}},
-	"Tanh":            {{6, 0, buildUnary(math.Tanh, nil)}},
+	"Tanh":            {{6, 0, buildTanh}},
 	"Sigmoid":         {{6, 0, buildUnary(sigmoid, nil)}},
 	"Exp":             {{6, 0, buildUnary(math.Exp, nil)}},
 	"Log":             {{6, 0, buildUnary(math.Log, nil)}},

@@ -2,9 +2,9 @@ package train
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 
+	"github.com/onnxkit/onnxkit/internal/kernel"
 	"github.com/onnxkit/onnxkit/tensor"
 )
 
@@ -104,43 +104,7 @@ func NewTanh(name string) *Tanh {
 func (t *Tanh) Forward(x *tensor.Tensor) *tensor.Tensor { return t.forward(x, t.fwd) }
 
 func (t *Tanh) forwardChunk(_, _, lo, hi int) {
-	y := t.y.F32[lo*t.size : hi*t.size]
-	for i, v := range t.x.F32[lo*t.size : hi*t.size] {
-		y[i] = tanh32(v)
-	}
-}
-
-// tanh32 is tanh for float32 arguments, within about one float32 ulp of
-// math.Tanh and several times faster. It works in float64: for |x| < 0.625
-// through expm1(-2|x|) from its Taylor series (13 terms: the remainder is
-// below 1e-8 relative there), tanh = -e/(2+e); above, through exp(-2|x|)
-// by range reduction to |r| <= ln2/2 and a degree-8 Taylor polynomial
-// (remainder below 1e-8), tanh = (1-e)/(1+e); from 9.5 on tanh rounds to 1.
-func tanh32(x float32) float32 {
-	a := math.Abs(float64(x))
-	var t float64
-	switch {
-	case a < 0.625:
-		u := -2 * a
-		em := u * (1 + u*(1.0/2+u*(1.0/6+u*(1.0/24+u*(1.0/120+u*(1.0/720+u*(1.0/5040+
-			u*(1.0/40320+u*(1.0/362880+u*(1.0/3628800+u*(1.0/39916800+u*(1.0/479001600+u*(1.0/6227020800)))))))))))))
-		t = -em / (2 + em)
-	case a < 9.5:
-		z := -2 * a
-		k := math.Floor(z*math.Log2E + 0.5)
-		r := z - k*math.Ln2
-		e := 1 + r*(1+r*(1.0/2+r*(1.0/6+r*(1.0/24+r*(1.0/120+r*(1.0/720+r*(1.0/5040+r*(1.0/40320))))))))
-		e *= math.Float64frombits(uint64(int64(k)+1023) << 52)
-		t = (1 - e) / (1 + e)
-	case a == a:
-		t = 1
-	default:
-		return x // NaN
-	}
-	if x < 0 {
-		t = -t
-	}
-	return float32(t)
+	kernel.Tanh(t.y.F32[lo*t.size:hi*t.size], t.x.F32[lo*t.size:hi*t.size])
 }
 
 // Backward returns dx = dy * (1 - y^2) (shape of x).

@@ -246,27 +246,6 @@ func TestGradActivations(t *testing.T) {
 	})
 }
 
-func TestTanh32(t *testing.T) {
-	worst := 0.0
-	for i := -200000; i <= 200000; i++ {
-		x := float32(i) * 6e-5 // -12 .. 12
-		want := math.Tanh(float64(x))
-		if got := float64(tanh32(x)); want != 0 {
-			worst = max(worst, math.Abs(got-want)/math.Abs(want))
-		}
-	}
-	// One float32 ulp is 2^-23 ~ 1.2e-7 relative; rounding adds half.
-	if worst > 2e-7 {
-		t.Errorf("tanh32 relative error up to %.3g, want <= 2e-7", worst)
-	}
-	if v := tanh32(float32(math.NaN())); v == v {
-		t.Errorf("tanh32(NaN) = %v, want NaN", v)
-	}
-	if v := tanh32(float32(math.Inf(-1))); v != -1 {
-		t.Errorf("tanh32(-Inf) = %v, want -1", v)
-	}
-}
-
 func TestDropoutTraining(t *testing.T) {
 	const p = 0.2
 	x := tensor.New(tensor.Float32, 50, 200)

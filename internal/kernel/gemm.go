@@ -5,7 +5,7 @@ import (
 	"sync"
 )
 
-//go:generate sh -c "cd asm && go run gen.go -out ../sgemm_amd64.s -stubs ../sgemm_stub_amd64.go -pkg kernel"
+//go:generate sh -c "cd asm && go run gen.go -out ../kernels_amd64.s -stubs ../kernels_stub_amd64.go -pkg kernel"
 
 // Sgemm computes C = alpha*op(A)*op(B) + beta*C for row-major float32
 // matrices, where op(X) is X or its transpose. op(A) is m x k, op(B) is k x n
@@ -230,16 +230,25 @@ func (g *gemm) packB(dst []float32, pc, kcb, jc, ncb int) {
 	for jp := 0; jp < ncb; jp += nr {
 		w := min(nr, ncb-jp)
 		panel := dst[jp*kcb : jp*kcb+kcb*nr]
-		for p := range kcb {
-			row := panel[p*nr : p*nr+nr]
-			if !g.transB {
-				src := g.b[(pc+p)*g.ldb+jc+jp:]
-				copy(row[:w], src[:w])
-			} else {
-				for j := range w {
-					row[j] = g.b[(jc+jp+j)*g.ldb+pc+p]
+		if g.transB {
+			// Read each row of the stored B^T in order.
+			for j := range nr {
+				if j >= w {
+					for p := range kcb {
+						panel[p*nr+j] = 0
+					}
+					continue
+				}
+				src := g.b[(jc+jp+j)*g.ldb+pc:][:kcb]
+				for p, v := range src {
+					panel[p*nr+j] = v
 				}
 			}
+			continue
+		}
+		for p := range kcb {
+			row := panel[p*nr : p*nr+nr]
+			copy(row[:w], g.b[(pc+p)*g.ldb+jc+jp:][:w])
 			clear(row[w:])
 		}
 	}
@@ -252,12 +261,24 @@ func (g *gemm) packA(dst []float32, ic, mcb, pc, kcb int) {
 	for ip := 0; ip < mcb; ip += mr {
 		h := min(mr, mcb-ip)
 		panel := dst[ip*kcb : ip*kcb+kcb*mr]
-		for p := range kcb {
-			col := panel[p*mr : p*mr+mr]
-			for i := range h {
-				col[i] = g.alpha * g.at(ic+ip+i, pc+p)
+		if h < mr {
+			clear(panel)
+		}
+		if g.transA {
+			for p := range kcb {
+				src := g.a[(pc+p)*g.lda+ic+ip:][:h]
+				for i, v := range src {
+					panel[p*mr+i] = g.alpha * v
+				}
 			}
-			clear(col[h:])
+			continue
+		}
+		// Read each row of A in order.
+		for i := range h {
+			src := g.a[(ic+ip+i)*g.lda+pc:][:kcb]
+			for p, v := range src {
+				panel[p*mr+i] = g.alpha * v
+			}
 		}
 	}
 }

@@ -21,3 +21,14 @@ func microKernel(k int, a, b, c []float32, ldc int) {
 	_ = c[(mr-1)*ldc+nr-1]
 	sgemmKernelAVX2(k, &a[0], &b[0], &c[0], ldc)
 }
+
+// tanhVec computes tanh over the longest multiple-of-8 prefix of src with
+// the AVX2 kernel and returns its length (0 without AVX2).
+func tanhVec(dst, src []float32) int {
+	n := len(src) &^ 7
+	if !HasAVX2 || n == 0 {
+		return 0
+	}
+	tanhAVX2(&dst[0], &src[0], n)
+	return n
+}

@@ -7,3 +7,5 @@ package kernel
 var HasAVX2 = false
 
 func microKernel(k int, a, b, c []float32, ldc int) { microKernelGo(k, a, b, c, ldc) }
+
+func tanhVec(dst, src []float32) int { return 0 }
