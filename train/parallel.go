@@ -13,7 +13,7 @@ import (
 type chunkFunc func(worker, chunk, lo, hi int)
 
 // maxChunks is the number of chunks work over a batch is split into.
-const maxChunks = 16
+const maxChunks = 4
 
 // chunkSize is the number of items per chunk for n items. It depends on n
 // only, never on the number of workers, so that sums reduced chunk by chunk
