@@ -13,7 +13,7 @@ import (
 // maxElements bounds the size of an output whose shape comes from tensor
 // values or from broadcasting rather than from the size of an input, so that
 // a hostile model cannot make an op allocate without bound.
-const maxElements = 1 << 30
+var maxElements = 1 << 30
 
 // checkSize returns an error naming n if shape has a negative dimension, or
 // if its element count overflows or exceeds maxElements.

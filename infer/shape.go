@@ -276,7 +276,7 @@ func shapeInput(n *onnx.Node, t *tensor.Tensor, what string) ([]int, error) {
 	}
 	shape := make([]int, len(v))
 	for i, d := range v {
-		if d < 0 || d > maxElements {
+		if d < 0 || d > int64(maxElements) {
 			return nil, errorf(n, "input %s: invalid dimension %d", what, d)
 		}
 		shape[i] = int(d)
@@ -406,7 +406,7 @@ func (o *reshapeOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 			}
 			infer = i
 			continue
-		case d < 0 || d > maxElements:
+		case d < 0 || d > int64(maxElements):
 			return errorf(o.n, "shape %v: invalid dimension %d", spec, d)
 		default:
 			shape[i] = int(d)
@@ -912,7 +912,7 @@ func (o *rangeOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 
 func rangeFloat[T float32 | float64](n *onnx.Node, start, limit, delta T, d *tensor.Tensor) error {
 	c := math.Ceil(float64(limit-start) / float64(delta))
-	if delta == 0 || math.IsNaN(c) || c > maxElements {
+	if delta == 0 || math.IsNaN(c) || c > float64(maxElements) {
 		return errorf(n, "invalid range start %v limit %v delta %v", start, limit, delta)
 	}
 	cnt := int(max(c, 0))
@@ -943,7 +943,7 @@ func rangeInt[T int64 | int32](n *onnx.Node, start, limit, delta T, d *tensor.Te
 			cnt++
 		}
 	}
-	if cnt > maxElements {
+	if cnt > uint64(maxElements) {
 		return errorf(n, "range of %d elements is too large", cnt)
 	}
 	d.Resize(dtypeOf[T](), int(cnt))
