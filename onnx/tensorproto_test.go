@@ -69,7 +69,7 @@ func TestReadTensorFileUnsupported(t *testing.T) {
 // TestTensorRoundTrip encodes a tensor of every dtype and decodes it.
 func TestTensorRoundTrip(t *testing.T) {
 	tests := []*tensor.Tensor{
-		tensor.FromFloat32([]float32{1, float32(math.Inf(-1)), -0.0, math.MaxFloat32, math.SmallestNonzeroFloat32, 7}, 3, 1, 2),
+		tensor.FromFloat32([]float32{1, float32(math.Inf(-1)), float32(math.Copysign(0, -1)), math.MaxFloat32, math.SmallestNonzeroFloat32, 7}, 3, 1, 2),
 		{DType: tensor.Float64, Shape: []int{1}, F64: []float64{math.Pi}},
 		tensor.FromInt64([]int64{math.MinInt64, 0, math.MaxInt64}, 3),
 		{DType: tensor.Int32, Shape: []int{2}, I32: []int32{-1, 1 << 30}},

@@ -46,7 +46,7 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 		g.blocked(0, m, 0, n)
 		return
 	}
-	call := callPool.Get().(*call)
+	call := calls.get()
 	call.g = g
 	for i0 := 0; i0 < m; i0 += rows {
 		for j0 := 0; j0 < n; j0 += cols {
@@ -65,7 +65,7 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	call.g.blocked(0, min(rows, m), 0, min(cols, n))
 	call.wg.Wait()
 	call.g = gemm{}
-	callPool.Put(call)
+	calls.put(call)
 }
 
 // checkOperand panics unless x holds a rows x cols matrix (stored
@@ -88,7 +88,7 @@ type call struct {
 	wg sync.WaitGroup
 }
 
-var callPool = sync.Pool{New: func() any { return new(call) }}
+var calls freeList[call]
 
 // job is the block of rows [i0, i1) and columns [j0, j1) of a call's C.
 type job struct {
@@ -156,13 +156,6 @@ func (g *gemm) at(i, p int) float32 {
 	return g.a[i*g.lda+p]
 }
 
-func (g *gemm) bt(p, j int) float32 {
-	if g.transB {
-		return g.b[j*g.ldb+p]
-	}
-	return g.b[p*g.ldb+j]
-}
-
 // naive adds alpha*op(A)*op(B) to C with plain loops, i-p-j order.
 func (g *gemm) naive() {
 	for i := range g.m {
@@ -201,15 +194,43 @@ type packBuf struct {
 	tile [mr * nr]float32
 }
 
-var packPool = sync.Pool{New: func() any { return new(packBuf) }}
+// freeList keeps values for reuse. Unlike a sync.Pool it is not emptied by
+// the garbage collector, so steady-state products never allocate (a pack
+// buffer is over 1 MB: reallocating it after each collection would trigger
+// the next one).
+type freeList[T any] struct {
+	mu    sync.Mutex
+	items []*T
+}
+
+func (l *freeList[T]) get() *T {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if n := len(l.items); n > 0 {
+		x := l.items[n-1]
+		l.items = l.items[:n-1]
+		return x
+	}
+	return new(T)
+}
+
+func (l *freeList[T]) put(x *T) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.items) < 64 {
+		l.items = append(l.items, x)
+	}
+}
+
+var packBufs freeList[packBuf]
 
 // blocked adds alpha*op(A)*op(B) to rows [i0, i1) and columns [j0, j1) of
 // C: B is packed in
 // kc x nc blocks of nr-wide panels, A in mc x kc blocks of mr-high panels,
 // and the micro-kernel computes one mr x nr tile of C at a time.
 func (g *gemm) blocked(i0, i1, j0, j1 int) {
-	buf := packPool.Get().(*packBuf)
-	defer packPool.Put(buf)
+	buf := packBufs.get()
+	defer packBufs.put(buf)
 	for jc := j0; jc < j1; jc += nc {
 		ncb := min(nc, j1-jc)
 		for pc := 0; pc < g.k; pc += kc {
