@@ -1,0 +1,120 @@
+package train_test
+
+import (
+	"math"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/onnxkit/onnxkit/infer"
+	"github.com/onnxkit/onnxkit/onnx"
+	"github.com/onnxkit/onnxkit/tensor"
+	"github.com/onnxkit/onnxkit/train"
+)
+
+// A PyTorch export becomes a trainable model whose outputs, before any
+// step, are PyTorch's logits (test_data_set_1, written by
+// scripts/make_reference.py) and infer's; after a step it exports again
+// and infer reproduces its new outputs.
+func TestFromONNXPyTorchExports(t *testing.T) {
+	for _, name := range []string{"lenet5", "mlp", "cnn"} {
+		t.Run(name, func(t *testing.T) {
+			dir := filepath.Join("../testdata/pytorch", name)
+			om, err := onnx.ReadFile(filepath.Join(dir, "model.onnx"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := train.FromONNX(om)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, x, err := onnx.ReadTensorFile(filepath.Join(dir, "test_data_set_1", "input_0.pb"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, want, err := onnx.ReadTensorFile(filepath.Join(dir, "test_data_set_1", "output_0.pb"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := m.Forward(x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			closeTo(t, "Forward vs PyTorch", got, want, 1e-4, 1e-5)
+
+			// One SGD step on the batch, then export and run in infer.
+			labels := make([]int, x.Shape[0])
+			for i := range labels {
+				labels[i] = i % 10
+			}
+			tr := &train.Trainer{Model: m, Optimizer: &train.SGD{LR: 0.01}}
+			if _, err := tr.Step(x, labels); err != nil {
+				t.Fatal(err)
+			}
+			m.SetTraining(false)
+			after, err := m.Forward(x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			after = after.Clone()
+			em, err := m.Export(train.ExportOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := infer.NewSession(em)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := s.Run(map[string]*tensor.Tensor{"input": x})
+			if err != nil {
+				t.Fatal(err)
+			}
+			closeTo(t, "infer on the re-export vs Forward", res["logits"], after, 1e-4, 1e-5)
+			names := map[string]bool{}
+			for _, in := range em.Graph.Initializers {
+				names[in.Name] = true
+			}
+			for _, in := range om.Graph.Initializers {
+				if strings.HasSuffix(in.Name, ".weight") && !names[in.Name] {
+					t.Errorf("re-export lost the parameter name %q", in.Name)
+				}
+			}
+		})
+	}
+}
+
+func closeTo(t *testing.T, what string, got, want *tensor.Tensor, rtol, atol float64) {
+	t.Helper()
+	if got == nil || got.Len() != want.Len() {
+		t.Fatalf("%s: got %v, want %v", what, got, want)
+	}
+	for i := range want.F32 {
+		g, w := float64(got.F32[i]), float64(want.F32[i])
+		if math.Abs(g-w) > atol+rtol*math.Abs(w) {
+			t.Fatalf("%s: element %d = %v, want %v", what, i, g, w)
+		}
+	}
+}
+
+// A graph with ops that have no trainable layer is refused with every such
+// node named.
+func TestFromONNXRefusesUnknownOps(t *testing.T) {
+	f32 := onnx.ElemTypeOf(tensor.Float32)
+	m := &onnx.Model{
+		IRVersion:    7,
+		OpsetImports: []onnx.OpsetImport{{Version: 13}},
+		Graph: &onnx.Graph{
+			Inputs: []*onnx.ValueInfo{{Name: "x", DType: tensor.Float32, ElemType: f32, HasShape: true,
+				Shape: []onnx.Dim{{Param: "N"}, {Value: 1}, {Value: 4}, {Value: 4}}}},
+			Nodes: []*onnx.Node{
+				{Name: "bn", OpType: "BatchNormalization", Inputs: []string{"x", "s", "b", "m", "v"}, Outputs: []string{"y"}},
+				{Name: "sig", OpType: "Sigmoid", Inputs: []string{"y"}, Outputs: []string{"z"}},
+			},
+			Outputs: []*onnx.ValueInfo{{Name: "z"}},
+		},
+	}
+	_, err := train.FromONNX(m)
+	if err == nil || !strings.Contains(err.Error(), `node "bn" (BatchNormalization)`) || !strings.Contains(err.Error(), `node "sig" (Sigmoid)`) {
+		t.Errorf("FromONNX(BatchNormalization, Sigmoid) error = %v, want both nodes named", err)
+	}
+}
