@@ -20,6 +20,7 @@ var registry = map[string][]opVersion{
 	"Gemm":               {{7, 0, buildGemm}},
 	"GlobalAveragePool":  {{1, 0, buildGlobalAveragePool}},
 	"GlobalMaxPool":      {{1, 0, buildGlobalMaxPool}},
+	"LRN":                {{1, 0, buildLRN}},
 	"MatMul":             {{1, 0, buildMatMul}},
 	"MaxPool":            {{1, 0, buildMaxPool}},
 	"Pad":                {{2, 0, buildPad}},
