@@ -30,10 +30,12 @@ type command struct {
 var commands = []*command{
 	trainCmd,
 	evalCmd,
+	predictCmd,
 	showCmd,
 	verifyCmd,
 	inspectCmd,
 	runCmd,
+	opsCmd,
 }
 
 // usageError is a misuse of the command line: exit status 2.
@@ -49,11 +51,15 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// stdout is where commands print results; tests replace it.
-var stdout io.Writer = os.Stdout
+// stdout is where commands print results, stderr where they print
+// progress and per-item errors; tests replace them.
+var (
+	stdout io.Writer = os.Stdout
+	stderr io.Writer = os.Stderr
+)
 
 func run(args []string, out, errOut io.Writer) int {
-	stdout = out
+	stdout, stderr = out, errOut
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		if len(args) > 1 {
 			if c := lookup(args[1]); c != nil {
