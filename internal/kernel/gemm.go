@@ -27,7 +27,10 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	checkOperand("B", transB, k, n, b, ldb)
 	checkOperand("C", false, m, n, c, ldc)
 	g := gemm{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc}
-	// Small products are not worth packing.
+	// Products with few rows, and small ones, are not worth packing.
+	if g.smallM() {
+		return
+	}
 	if m*n*k < 4096 {
 		g.naive()
 		return

@@ -32,3 +32,21 @@ func tanhVec(dst, src []float32) int {
 	tanhAVX2(&dst[0], &src[0], n)
 	return n
 }
+
+func dotVec(x, y []float32) int {
+	if !HasAVX2 {
+		return 0
+	}
+	return len(x) &^ 31
+}
+
+func dotAVX2Call(x, y []float32, n int) float32 { return dotAVX2(&x[0], &y[0], n) }
+
+func axpyVec(a float32, x, y []float32) int {
+	n := len(x) &^ 31
+	if !HasAVX2 || n == 0 {
+		return 0
+	}
+	axpyAVX2(a, &x[0], &y[0], n)
+	return n
+}

@@ -9,3 +9,7 @@ var HasAVX2 = false
 func microKernel(k int, a, b, c []float32, ldc int) { microKernelGo(k, a, b, c, ldc) }
 
 func tanhVec(dst, src []float32) int { return 0 }
+
+func dotVec(x, y []float32) int                 { return 0 }
+func dotAVX2Call(x, y []float32, n int) float32 { return 0 }
+func axpyVec(a float32, x, y []float32) int     { return 0 }

@@ -9,3 +9,9 @@ func sgemmKernelAVX2(k int, a *float32, b *float32, c *float32, ldc int)
 
 // tanhAVX2 sets dst[i] = tanh(src[i]) for i < n; n must be a multiple of 8.
 func tanhAVX2(dst *float32, src *float32, n int)
+
+// dotAVX2 returns the sum of x[i]*y[i] for i < n; n must be a multiple of 32.
+func dotAVX2(x *float32, y *float32, n int) float32
+
+// axpyAVX2 sets y[i] += a*x[i] for i < n; n must be a multiple of 32.
+func axpyAVX2(a float32, x *float32, y *float32, n int)

@@ -19,6 +19,8 @@ func main() {
 	ConstraintExpr("!noasm")
 	sgemmKernel()
 	tanh()
+	dot()
+	axpy()
 	Generate()
 }
 
@@ -197,6 +199,73 @@ func tanh() {
 	JMP(LabelRef("tanh_loop"))
 
 	Label("tanh_done")
+	VZEROUPPER()
+	RET()
+}
+
+// dot: the sum of x[i]*y[i] for i < n, n a multiple of 32, in four
+// 8-lane accumulators added at the end.
+func dot() {
+	TEXT("dotAVX2", NOSPLIT, "func(x, y *float32, n int) float32")
+	Doc("dotAVX2 returns the sum of x[i]*y[i] for i < n; n must be a multiple of 32.")
+	x := Load(Param("x"), GP64())
+	y := Load(Param("y"), GP64())
+	n := Load(Param("n"), GP64())
+	var acc [4]reg.VecVirtual
+	for i := range acc {
+		acc[i] = YMM()
+		VXORPS(acc[i], acc[i], acc[i])
+	}
+	Label("dot_loop")
+	CMPQ(n, Imm(32))
+	JL(LabelRef("dot_done"))
+	for i := range acc {
+		t := YMM()
+		VMOVUPS(Mem{Base: x, Disp: 32 * i}, t)
+		VFMADD231PS(Mem{Base: y, Disp: 32 * i}, t, acc[i])
+	}
+	ADDQ(Imm(128), x)
+	ADDQ(Imm(128), y)
+	SUBQ(Imm(32), n)
+	JMP(LabelRef("dot_loop"))
+	Label("dot_done")
+	VADDPS(acc[1], acc[0], acc[0])
+	VADDPS(acc[3], acc[2], acc[2])
+	VADDPS(acc[2], acc[0], acc[0])
+	hi := XMM()
+	VEXTRACTF128(Imm(1), acc[0], hi)
+	lo := acc[0].AsX()
+	VADDPS(hi, lo, lo)
+	VHADDPS(lo, lo, lo)
+	VHADDPS(lo, lo, lo)
+	VZEROUPPER()
+	Store(lo, ReturnIndex(0))
+	RET()
+}
+
+// axpy: y[i] += a*x[i] for i < n, n a multiple of 32.
+func axpy() {
+	TEXT("axpyAVX2", NOSPLIT, "func(a float32, x, y *float32, n int)")
+	Doc("axpyAVX2 sets y[i] += a*x[i] for i < n; n must be a multiple of 32.")
+	av := YMM()
+	VBROADCASTSS(NewParamAddr("a", 0), av)
+	x := Load(Param("x"), GP64())
+	y := Load(Param("y"), GP64())
+	n := Load(Param("n"), GP64())
+	Label("axpy_loop")
+	CMPQ(n, Imm(32))
+	JL(LabelRef("axpy_done"))
+	for i := 0; i < 4; i++ {
+		t := YMM()
+		VMOVUPS(Mem{Base: y, Disp: 32 * i}, t)
+		VFMADD231PS(Mem{Base: x, Disp: 32 * i}, av, t)
+		VMOVUPS(t, Mem{Base: y, Disp: 32 * i})
+	}
+	ADDQ(Imm(128), x)
+	ADDQ(Imm(128), y)
+	SUBQ(Imm(32), n)
+	JMP(LabelRef("axpy_loop"))
+	Label("axpy_done")
 	VZEROUPPER()
 	RET()
 }
