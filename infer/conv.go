@@ -87,14 +87,27 @@ func (o *convOp) run(s *scratch, in, out []*tensor.Tensor) error {
 			return err
 		}
 	}
+	args := convArgs{x: x.F32, w: w.F32, y: y.F32, g: g, group: o.group, c: c, m: m, direct: direct}
+	if b != nil {
+		args.b = b.F32
+	}
+	// Small output planes: im2col several samples side by side and multiply
+	// them at once, so the weights are packed once per block, not per sample.
+	if bs := batchBlock(P); o.group == 1 && !direct && g.n <= 2 && bs > 1 && n > 1 && K > 0 && P > 0 {
+		bs = min(bs, n)
+		blocks := (n + bs - 1) / bs
+		workers := batchWorkers(blocks, m*K*P*bs)
+		per := (K + m) * bs * P
+		if err := checkAlloc(workers * per); err != nil {
+			return err
+		}
+		buf := s.floats(workers * per)
+		return args.blocks(n, bs, workers, buf, per)
+	}
 	workers := batchWorkers(n, mg*K*P*o.group)
 	var cols []float32
 	if colSize > 0 {
 		cols = s.floats(workers * colSize)
-	}
-	args := convArgs{x: x.F32, w: w.F32, y: y.F32, g: g, group: o.group, c: c, m: m, direct: direct}
-	if b != nil {
-		args.b = b.F32
 	}
 	if workers == 1 {
 		for i := 0; i < n; i++ {
@@ -113,6 +126,48 @@ func (a convArgs) parallel(n, workers int, cols []float32, colSize int) error {
 		col := cols[worker*colSize : (worker+1)*colSize]
 		for i := lo; i < hi; i++ {
 			a.sample(i, col)
+		}
+		return nil
+	})
+}
+
+// batchBlock is how many samples to multiply at once for output planes of
+// p positions: enough for about 512 columns.
+func batchBlock(p int) int {
+	if p >= 256 {
+		return 1
+	}
+	return (512 + p - 1) / p
+}
+
+// blocks computes samples [0, n) in blocks of bs, on workers goroutines,
+// each with its own per floats of buf: col [K, bs*P] then y [M, bs*P].
+func (a convArgs) blocks(n, bs, workers int, buf []float32, per int) error {
+	K, P, inSize := a.c*a.g.kSize(), a.g.outSize(), a.g.inSize()
+	nb := (n + bs - 1) / bs
+	return parallelFor(nb, workers, func(lo, hi, worker int) error {
+		mine := buf[worker*per : (worker+1)*per]
+		for blk := lo; blk < hi; blk++ {
+			s0, s1 := blk*bs, min(n, (blk+1)*bs)
+			cols := (s1 - s0) * P
+			col, yb := mine[:K*cols], mine[K*bs*P:K*bs*P+a.m*cols]
+			for i := s0; i < s1; i++ {
+				im2colStride(&a.g, a.x[i*a.c*inSize:(i+1)*a.c*inSize], a.c, col[(i-s0)*P:], cols)
+			}
+			kernel.Sgemm(false, false, a.m, cols, K, 1, a.w, K, col, cols, 0, yb, cols)
+			for i := s0; i < s1; i++ {
+				for o := range a.m {
+					src := yb[o*cols+(i-s0)*P : o*cols+(i-s0+1)*P]
+					dst := a.y[(i*a.m+o)*P : (i*a.m+o+1)*P]
+					var bv float32
+					if a.b != nil {
+						bv = a.b[o]
+					}
+					for j, v := range src {
+						dst[j] = v + bv
+					}
+				}
+			}
 		}
 		return nil
 	})
@@ -174,26 +229,32 @@ func (g *geom) isIdentity() bool {
 // the input values under the window of output position p, zero where the
 // window covers padding. x holds channels planes of inSize values.
 func im2col(g *geom, x []float32, channels int, col []float32) {
+	im2colStride(g, x, channels, col, g.outSize())
+}
+
+// im2colStride is im2col writing rows ld floats apart (1-D and 2-D only
+// when ld differs from the output size).
+func im2colStride(g *geom, x []float32, channels int, col []float32, ld int) {
 	switch g.n {
 	case 1:
-		im2col2d(x, channels, 1, g.in[0], 1, g.k[0], 1, g.stride[0], 0, g.pad[0], 1, g.dil[0], 1, g.out[0], col)
+		im2col2d(x, channels, 1, g.in[0], 1, g.k[0], 1, g.stride[0], 0, g.pad[0], 1, g.dil[0], 1, g.out[0], col, ld)
 	case 2:
 		im2col2d(x, channels, g.in[0], g.in[1], g.k[0], g.k[1], g.stride[0], g.stride[1],
-			g.pad[0], g.pad[1], g.dil[0], g.dil[1], g.out[0], g.out[1], col)
+			g.pad[0], g.pad[1], g.dil[0], g.dil[1], g.out[0], g.out[1], col, ld)
 	default:
 		im2colND(g, x, channels, col)
 	}
 }
 
 // im2col2d is im2col for two spatial axes (one: h = kh = oh = 1).
-func im2col2d(x []float32, channels, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow int, col []float32) {
+func im2col2d(x []float32, channels, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow int, col []float32, ld int) {
 	p := oh * ow
 	row := 0
 	for c := 0; c < channels; c++ {
 		plane := x[c*h*w : (c+1)*h*w]
 		for ki := 0; ki < kh; ki++ {
 			for kj := 0; kj < kw; kj++ {
-				dst := col[row*p : (row+1)*p]
+				dst := col[row*ld : row*ld+p]
 				row++
 				// Output columns ox with 0 <= ox*sw + off < w read the input.
 				off := kj*dw - pw
