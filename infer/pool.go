@@ -104,6 +104,13 @@ func (o *poolOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 	planes := n * c
 	switch x.DType {
 	case tensor.Float32:
+		if g.n == 2 && idx == nil && g.dil[0] == 1 && g.dil[1] == 1 {
+			if workers := batchWorkers(planes, planes*g.outSize()*g.kSize()); workers > 1 {
+				return o.pool2dParallel(g, x.F32, y.F32, planes, workers)
+			}
+			o.pool2d(&g, x.F32, y.F32, planes)
+			return nil
+		}
 		pool(o, &g, planes, x.F32, y.F32, idx)
 	case tensor.Float64:
 		pool(o, &g, planes, x.F64, y.F64, idx)
@@ -113,6 +120,61 @@ func (o *poolOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 		pool(o, &g, planes, x.I8, y.I8, idx)
 	}
 	return nil
+}
+
+// pool2dParallel is pool2d split across workers goroutines. (g is a copy,
+// so that the caller's stays on the stack.)
+func (o *poolOp) pool2dParallel(g geom, x, y []float32, planes, workers int) error {
+	return parallelFor(planes, workers, func(lo, hi, _ int) error {
+		o.pool2d(&g, x[lo*g.inSize():hi*g.inSize()], y[lo*g.outSize():hi*g.outSize()], hi-lo)
+		return nil
+	})
+}
+
+// pool2d is pool for float32 planes of two spatial axes without dilation:
+// the same results, with the window bounds worked out once per row and
+// column instead of per element.
+func (o *poolOp) pool2d(g *geom, x, y []float32, planes int) {
+	h, w, oh, ow := g.in[0], g.in[1], g.out[0], g.out[1]
+	kh, kw, sh, sw := g.k[0], g.k[1], g.stride[0], g.stride[1]
+	for p := range planes {
+		xs, ys := x[p*h*w:(p+1)*h*w], y[p*oh*ow:(p+1)*oh*ow]
+		for oy := range oh {
+			y0 := oy*sh - g.pad[0]
+			r0, r1 := max(y0, 0), min(y0+kh, h)
+			rowsPadded := min(y0+kh, h+g.padEnd[0]) - max(y0, -g.pad[0])
+			for ox := range ow {
+				x0 := ox*sw - g.pad[1]
+				c0, c1 := max(x0, 0), min(x0+kw, w)
+				var res float32
+				if r0 < r1 && c0 < c1 {
+					if o.max {
+						res = xs[r0*w+c0]
+						for r := r0; r < r1; r++ {
+							for _, v := range xs[r*w+c0 : r*w+c1] {
+								if v > res {
+									res = v
+								}
+							}
+						}
+					} else {
+						var sum float64
+						for r := r0; r < r1; r++ {
+							for _, v := range xs[r*w+c0 : r*w+c1] {
+								sum += float64(v)
+							}
+						}
+						cnt := (r1 - r0) * (c1 - c0)
+						if o.countPad {
+							cnt = rowsPadded * (min(x0+kw, w+g.padEnd[1]) - max(x0, -g.pad[1]))
+						}
+						res = float32(sum / float64(cnt))
+					}
+				}
+				ys[oy*ow+ox] = res
+			}
+		}
+	}
 }
 
 type poolElem interface {
