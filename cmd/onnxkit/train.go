@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/onnxkit/onnxkit/mnist"
+	"github.com/onnxkit/onnxkit/onnx"
 	"github.com/onnxkit/onnxkit/train"
 )
 
@@ -31,6 +32,7 @@ var trainCmd = &command{
 		normalize := fs.String("normalize", "", "normalize pixels in [0,1] torchvision-style: `MEAN,STD` (the tutorial's Normalize((0,),(128,)) is 0,128)")
 		limit := fs.Int("limit", 0, "train on the first N training images only (0: all)")
 		jsonOut := fs.Bool("json", false, "print one JSON object per epoch instead of text")
+		initFile := fs.String("init", "", "fine-tune this ONNX `file` (e.g. a PyTorch export) instead of starting from random weights; -model picks the recipe")
 		return func(args []string) error {
 			if len(args) > 0 {
 				return usagef("unexpected arguments %q", args)
@@ -80,7 +82,28 @@ var trainCmd = &command{
 			if err != nil {
 				return err
 			}
+			if *initFile != "" {
+				om, err := onnx.ReadFile(*initFile)
+				if err != nil {
+					return err
+				}
+				m, err := train.FromONNX(om)
+				if err != nil {
+					return fmt.Errorf("%s: %w", *initFile, err)
+				}
+				t.Model = m
+				if norm == nil {
+					norm = m.Normalize
+				}
+			}
 			t.Model.Normalize = norm
+			if *initFile != "" && !*jsonOut {
+				res, err := train.Evaluate(context.Background(), t.Model, testSet, 0)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(stdout, "%s before training: test accuracy %.2f%%\n", *initFile, 100*res.Accuracy)
+			}
 			t.OnEpoch = func(st train.EpochStats) error {
 				if *jsonOut {
 					return printJSON(map[string]any{"epoch": st.Epoch, "epochs": st.Epochs, "loss": st.Loss,

@@ -1,0 +1,43 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/onnxkit/onnxkit/mnist"
+)
+
+// train -init fine-tunes a PyTorch export: it reports the accuracy before
+// training (97.63% for this export, as PyTorch measured) and writes a model
+// that eval reads back.
+func TestTrainInitFromPyTorch(t *testing.T) {
+	if _, err := mnist.Find(""); err != nil {
+		t.Skip(err)
+	}
+	out := filepath.Join(t.TempDir(), "tuned.onnx")
+	stdout, stderr, code := onnxkit(t, "train", "-init", "../../testdata/pytorch/lenet5/model.onnx",
+		"-epochs", "1", "-limit", "500", "-out", out)
+	if code != 0 || !strings.Contains(stdout, "before training: test accuracy 97.63%") || !strings.Contains(stdout, "epoch 1/1:") {
+		t.Fatalf("train -init = exit %d, %q %q", code, stdout, stderr)
+	}
+	if stdout, _, code := onnxkit(t, "eval", out); code != 0 || !strings.HasPrefix(stdout, "test accuracy ") {
+		t.Errorf("eval of the fine-tuned model = exit %d, %q", code, stdout)
+	}
+}
+
+// A graph with no trainable form is refused with its nodes named.
+func TestTrainInitRefusesUntrainable(t *testing.T) {
+	model := "/usr/share/libonnx-testdata/data/node/test_sigmoid/model.onnx"
+	if _, err := os.Stat(model); err != nil {
+		t.Skip(err)
+	}
+	if _, err := mnist.Find(""); err != nil {
+		t.Skip(err)
+	}
+	_, stderr, code := onnxkit(t, "train", "-init", model, "-epochs", "1", "-limit", "100", "-out", filepath.Join(t.TempDir(), "x.onnx"))
+	if code != 1 || !strings.Contains(stderr, "test_sigmoid") || !strings.Contains(stderr, "(Sigmoid)") {
+		t.Errorf("train -init %s = exit %d, stderr %q; want a failure naming the file", model, code, stderr)
+	}
+}
