@@ -30,7 +30,9 @@ var ErrBlank = errors.New("digit: blank image (no ink found)")
 // ErrFormat reports data that is not a PNG or JPEG image.
 var ErrFormat = errors.New("digit: not a PNG or JPEG image")
 
-// Polarity says how ink and background differ in brightness.
+// Polarity says how ink and background differ in brightness. With a
+// polarity forced the wrong way, no ink stands out from the background and
+// Prepare returns ErrBlank.
 type Polarity int
 
 const (

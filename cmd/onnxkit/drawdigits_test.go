@@ -2,7 +2,6 @@ package main
 
 import (
 	"image"
-	"image/color"
 	"math"
 )
 
@@ -46,16 +45,22 @@ func drawDigit(d, w, h int, box image.Rectangle, width float64, bg, ink uint8, s
 			segs = append(segs, [4]float64{pts[i-1][0], pts[i-1][1], pts[i][0], pts[i][1]})
 		}
 	}
-	for y := range h {
-		for x := range w {
-			px, py := float64(x)+0.5, float64(y)+0.5
-			d := math.Inf(1)
-			for _, s := range segs {
-				d = min(d, segDist(px, py, s))
+	// Coverage of each pixel: that of the nearest stroke, computed segment
+	// by segment over the pixels near it.
+	cov := make([]float64, w*h)
+	r := width/2 + 1
+	for _, sg := range segs {
+		x0, x1 := max(0, int(min(sg[0], sg[2])-r)), min(w, int(max(sg[0], sg[2])+r)+1)
+		y0, y1 := max(0, int(min(sg[1], sg[3])-r)), min(h, int(max(sg[1], sg[3])+r)+1)
+		for y := y0; y < y1; y++ {
+			for x := x0; x < x1; x++ {
+				d := segDist(float64(x)+0.5, float64(y)+0.5, sg)
+				cov[y*w+x] = max(cov[y*w+x], min(max(width/2-d+0.5, 0), 1))
 			}
-			cov := min(max(width/2-d+0.5, 0), 1)
-			img.SetGray(x, y, color.Gray{uint8(math.Round(float64(bg) + cov*(float64(ink)-float64(bg))))})
 		}
+	}
+	for i, c := range cov {
+		img.Pix[i] = uint8(math.Round(float64(bg) + c*(float64(ink)-float64(bg))))
 	}
 	return img
 }
