@@ -14,7 +14,7 @@ import (
 
 var predictCmd = &command{
 	name:  "predict",
-	args:  "IMAGE...",
+	args:  "-model FILE.onnx IMAGE...",
 	short: "classify pictures of handwritten digits (PNG or JPEG, any size, dark on light or light on dark)",
 	setup: func(fs *flag.FlagSet) func([]string) error {
 		model := fs.String("model", "", "the ONNX model `file` (an MNIST classifier, e.g. from onnxkit train)")
