@@ -98,6 +98,9 @@ func (o *gemmOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 	if o.transB {
 		ldb = k
 	}
+	if err := checkAlloc(m, n); err != nil {
+		return err
+	}
 	y := out[0]
 	resize(y, dt, m, n)
 	useC := c != nil && o.beta != 0 && m*n > 0
