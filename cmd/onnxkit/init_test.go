@@ -1,6 +1,7 @@
 package main
 
 import (
+	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
@@ -39,5 +40,26 @@ func TestTrainInitRefusesUntrainable(t *testing.T) {
 	_, stderr, code := onnxkit(t, "train", "-init", model, "-epochs", "1", "-limit", "100", "-out", filepath.Join(t.TempDir(), "x.onnx"))
 	if code != 1 || !strings.Contains(stderr, "test_sigmoid") || !strings.Contains(stderr, "FromONNX") {
 		t.Errorf("train -init %s = exit %d, stderr %q; want a failure naming the file", model, code, stderr)
+	}
+}
+
+// train -plot writes the curves as a PNG.
+func TestTrainPlot(t *testing.T) {
+	if _, err := mnist.Find(""); err != nil {
+		t.Skip(err)
+	}
+	dir := t.TempDir()
+	plot := filepath.Join(dir, "curves.png")
+	stdout, stderr, code := onnxkit(t, "train", "-epochs", "2", "-limit", "300", "-plot", plot, "-out", filepath.Join(dir, "m.onnx"))
+	if code != 0 || !strings.Contains(stdout, "wrote "+plot) {
+		t.Fatalf("train -plot = exit %d, %q %q", code, stdout, stderr)
+	}
+	f, err := os.Open(plot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := png.Decode(f); err != nil {
+		t.Errorf("%s: %v", plot, err)
 	}
 }

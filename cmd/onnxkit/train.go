@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/onnxkit/onnxkit/chart"
 	"github.com/onnxkit/onnxkit/mnist"
 	"github.com/onnxkit/onnxkit/onnx"
 	"github.com/onnxkit/onnxkit/train"
@@ -32,6 +33,7 @@ var trainCmd = &command{
 		normalize := fs.String("normalize", "", "normalize pixels in [0,1] torchvision-style: `MEAN,STD` (the tutorial's Normalize((0,),(128,)) is 0,128)")
 		limit := fs.Int("limit", 0, "train on the first N training images only (0: all)")
 		jsonOut := fs.Bool("json", false, "print one JSON object per epoch instead of text")
+		plotPath := fs.String("plot", "", "draw the loss and test-accuracy curves per epoch to this PNG `file`")
 		initFile := fs.String("init", "", "fine-tune this ONNX `file` (e.g. a PyTorch export) instead of starting from random weights; -model picks the recipe")
 		return func(args []string) error {
 			if len(args) > 0 {
@@ -104,7 +106,9 @@ var trainCmd = &command{
 				}
 				fmt.Fprintf(stdout, "%s before training: test accuracy %.2f%%\n", *initFile, 100*res.Accuracy)
 			}
+			var points []chart.Epoch
 			t.OnEpoch = func(st train.EpochStats) error {
+				points = append(points, chart.Epoch{Epoch: st.Epoch, Loss: st.Loss, TestLoss: st.TestLoss, TestAccuracy: st.TestAccuracy})
 				if *jsonOut {
 					return printJSON(map[string]any{"epoch": st.Epoch, "epochs": st.Epochs, "loss": st.Loss,
 						"test_accuracy": st.TestAccuracy, "seconds": st.Duration.Seconds()})
@@ -121,6 +125,18 @@ var trainCmd = &command{
 			}
 			if err := t.Model.WriteONNX(path, train.ExportOptions{Opset: *opset}); err != nil {
 				return err
+			}
+			if *plotPath != "" {
+				img, err := chart.Curves(points, *model+" on MNIST")
+				if err != nil {
+					return err
+				}
+				if err := chart.WritePNG(*plotPath, img); err != nil {
+					return err
+				}
+				if !*jsonOut {
+					fmt.Fprintf(stdout, "wrote %s\n", *plotPath)
+				}
 			}
 			if !*jsonOut {
 				fmt.Fprintf(stdout, "wrote %s (%s, opset %d) after %.1fs\n", path, *model, *opset, time.Since(start).Seconds())
