@@ -97,7 +97,23 @@ type Trainer struct {
 	loss   CrossEntropyLoss
 	b      batcher
 	labels []int
-	perm   []int
+	pos    position
+}
+
+// position is where a training run stands between two batches: what Fit
+// needs, besides the model and optimizer, to continue exactly.
+type position struct {
+	// resume is set while a run is unfinished (Fit stopped early, or
+	// Restore put a checkpoint's position here): the next Fit continues
+	// from this position instead of starting over.
+	resume  bool
+	epoch   int       // epochs completed
+	batch   int       // batches of epoch+1 completed
+	lossSum float64   // sum of loss times batch size over those batches
+	rng     *rand.PCG // the shuffle source, after the last shuffle
+	// perm is the sample order of epoch+1 when batch > 0, and of epoch
+	// (before the next shuffle) when batch == 0.
+	perm []int
 }
 
 // Step trains on one batch: forward, loss, backward and an optimizer step.
@@ -125,8 +141,15 @@ var errNonFinite = errors.New("loss is not finite")
 
 // Fit trains for Epochs epochs over train, shuffled each epoch from Seed,
 // and evaluates on test (which may be nil) after each epoch. It stops early
-// with ctx's error when ctx is done, and with an error naming the epoch and
-// batch when the loss becomes NaN or infinite.
+// with ctx's error when ctx is done (checked between batches, so the batch
+// in progress finishes, as does an epoch's evaluation and OnEpoch), and with an error naming the epoch and batch when
+// the loss becomes NaN or infinite.
+//
+// A Fit that stops early leaves the Trainer where it stopped: Checkpoint
+// records that position, and the next Fit continues from it, as it does
+// after Restore, up to epoch Epochs. Continuing gives bit for bit the
+// weights of an uninterrupted run. After a Fit that completes, the next Fit
+// starts a new run at epoch 1.
 func (t *Trainer) Fit(ctx context.Context, train, test *mnist.Set) error {
 	if t.Model == nil || t.Optimizer == nil {
 		return errors.New("train: Fit: Trainer needs a Model and an Optimizer")
@@ -146,27 +169,47 @@ func (t *Trainer) Fit(ctx context.Context, train, test *mnist.Set) error {
 			return err
 		}
 	}
-	rng := rand.New(rand.NewPCG(t.Seed, 0x73687566)) // "shuf"
-	if cap(t.perm) < train.N {
-		t.perm = make([]int, train.N)
+	p := &t.pos
+	if !p.resume {
+		*p = position{rng: rand.NewPCG(t.Seed, shuffleStream), perm: p.perm[:0]}
+		for i := range train.N {
+			p.perm = append(p.perm, i)
+		}
 	}
-	perm := t.perm[:train.N]
-	for i := range perm {
-		perm[i] = i
+	if len(p.perm) != train.N {
+		return fmt.Errorf("train: Fit: resuming a run over %d training images with a set of %d", len(p.perm), train.N)
 	}
+	if p.batch > 0 && p.batch*bs >= train.N {
+		return fmt.Errorf("train: Fit: resuming after batch %d of epoch %d, which has only %d batches of %d", p.batch, p.epoch+1, (train.N+bs-1)/bs, bs)
+	}
+	p.resume = true // until the last epoch completes
+	rng := rand.New(p.rng)
+	perm := p.perm
 	t.b.setup(t.Model, bs)
 	if cap(t.labels) < bs {
 		t.labels = make([]int, bs)
 	}
 	defer t.Model.SetTraining(true)
-	for epoch := 1; epoch <= epochs; epoch++ {
+	for epoch := p.epoch + 1; epoch <= epochs; epoch++ {
 		start := time.Now()
-		rng.Shuffle(len(perm), func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
-		var sum float64
-		for batch, lo := 1, 0; lo < train.N; batch, lo = batch+1, lo+bs {
-			if err := ctx.Err(); err != nil {
-				return err
+		// ctx is checked before each batch, and for the first batch of an
+		// epoch before the shuffle: a stop with batch == 0 leaves perm in
+		// the previous epoch's order, which a resumed Fit shuffles again.
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		first := p.batch * bs
+		if p.batch == 0 {
+			rng.Shuffle(len(perm), func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
+			p.lossSum = 0
+		}
+		for lo := first; lo < train.N; lo += bs {
+			if lo > first {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
 			}
+			batch := p.batch + 1
 			idx := perm[lo:min(lo+bs, train.N)]
 			x := t.b.fill(train, idx)
 			labels := t.labels[:len(idx)]
@@ -180,13 +223,17 @@ func (t *Trainer) Fit(ctx context.Context, train, test *mnist.Set) error {
 			if err != nil {
 				return fmt.Errorf("train: epoch %d, batch %d: %w", epoch, batch, err)
 			}
-			sum += loss * float64(len(idx))
+			p.batch = batch
+			p.lossSum += loss * float64(len(idx))
 		}
-		st := EpochStats{Epoch: epoch, Epochs: epochs, Loss: sum / float64(train.N),
+		p.epoch, p.batch = epoch, 0
+		st := EpochStats{Epoch: epoch, Epochs: epochs, Loss: p.lossSum / float64(train.N),
 			Duration: time.Since(start), TestAccuracy: math.NaN(), TestLoss: math.NaN()}
 		if test != nil {
 			es := time.Now()
-			r, err := evaluate(ctx, t.Model, test, &t.b, &t.loss)
+			// The epoch is done: finish its report even if ctx is, so that
+			// a stop during the evaluation loses no epoch line.
+			r, err := evaluate(context.WithoutCancel(ctx), t.Model, test, &t.b, &t.loss)
 			if err != nil {
 				return err
 			}
@@ -198,8 +245,12 @@ func (t *Trainer) Fit(ctx context.Context, train, test *mnist.Set) error {
 			}
 		}
 	}
+	p.resume = false
 	return nil
 }
+
+// shuffleStream is the PCG stream of Fit's shuffles ("shuf").
+const shuffleStream = 0x73687566
 
 func cmp0(v, def int) int {
 	if v == 0 {
