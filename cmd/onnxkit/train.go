@@ -1,7 +1,9 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -35,9 +37,24 @@ var trainCmd = &command{
 		jsonOut := fs.Bool("json", false, "print one JSON object per epoch instead of text")
 		plotPath := fs.String("plot", "", "draw the loss and test-accuracy curves per epoch to this PNG `file`")
 		initFile := fs.String("init", "", "fine-tune this ONNX `file` (e.g. a PyTorch export) instead of starting from random weights; -model picks the recipe")
+		ckptFlag := fs.String("checkpoint", "", "write the training state to this `file` after every epoch and on interrupt (default: -out with .ckpt for .onnx, the -resume file when resuming; -checkpoint= for none)")
+		resume := fs.String("resume", "", "continue the run saved in this checkpoint `file`, with its settings; -epochs may raise the total")
 		return func(args []string) error {
 			if len(args) > 0 {
 				return usagef("unexpected arguments %q", args)
+			}
+			given := map[string]bool{}
+			fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+			var ck *train.Checkpoint
+			if *resume != "" {
+				c, err := train.ReadCheckpoint(*resume)
+				if err != nil {
+					return err
+				}
+				if err := resumeFlags(fs, given, c); err != nil {
+					return err
+				}
+				ck = c
 			}
 			r, err := train.DefaultRecipe(*model)
 			if err != nil {
@@ -73,6 +90,13 @@ var trainCmd = &command{
 			if path == "" {
 				path = *model + ".onnx"
 			}
+			ckptPath := *ckptFlag
+			if !given["checkpoint"] {
+				ckptPath = strings.TrimSuffix(path, ".onnx") + ".ckpt"
+				if ck != nil {
+					ckptPath = *resume
+				}
+			}
 			trainSet, testSet, err := mnist.Load(*data)
 			if err != nil {
 				return err
@@ -99,7 +123,30 @@ var trainCmd = &command{
 				}
 			}
 			t.Model.Normalize = norm
-			if *initFile != "" && !*jsonOut {
+			if ck != nil {
+				if err := t.Restore(ck); err != nil {
+					return fmt.Errorf("%s: %w", *resume, err)
+				}
+				t.Epochs = *epochs
+				if !*jsonOut {
+					fmt.Fprintf(stdout, "resuming %s: %s\n", *resume, ck)
+				}
+			}
+			info := map[string]string{"model": *model, "out": path, "opset": strconv.FormatInt(*opset, 10), "limit": strconv.Itoa(*limit)}
+			for k, v := range map[string]string{"init": *initFile, "data": *data} {
+				if v != "" {
+					info[k] = v
+				}
+			}
+			writeCheckpoint := func() error {
+				c, err := t.Checkpoint()
+				if err != nil {
+					return err
+				}
+				c.Info = info
+				return c.WriteFile(ckptPath)
+			}
+			if *initFile != "" && !*jsonOut && ck == nil {
 				res, err := train.Evaluate(context.Background(), t.Model, testSet, 0)
 				if err != nil {
 					return err
@@ -115,12 +162,23 @@ var trainCmd = &command{
 				}
 				fmt.Fprintf(stdout, "epoch %d/%d: loss %.4f, test accuracy %.2f%%, %.1fs\n",
 					st.Epoch, st.Epochs, st.Loss, 100*st.TestAccuracy, st.Duration.Seconds())
+				if ckptPath != "" {
+					return writeCheckpoint()
+				}
 				return nil
 			}
+			// An interrupt stops Fit after the batch in progress; a second
+			// one, once stop has restored the default, kills the process
+			// (the checkpoint and -out files are written atomically).
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 			defer stop()
 			start := time.Now()
-			if err := t.Fit(ctx, trainSet, testSet); err != nil {
+			err = t.Fit(ctx, trainSet, testSet)
+			stop()
+			if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
+				return interrupted(t, trainSet.N, ckptPath, writeCheckpoint)
+			}
+			if err != nil {
 				return err
 			}
 			if err := t.Model.WriteONNX(path, train.ExportOptions{Opset: *opset}); err != nil {
@@ -144,6 +202,99 @@ var trainCmd = &command{
 			return nil
 		}
 	},
+}
+
+// interrupted writes the checkpoint of a run stopped by an interrupt and
+// returns the error that tells how to resume it.
+func interrupted(t *train.Trainer, n int, path string, write func() error) error {
+	c, err := t.Checkpoint()
+	if err != nil {
+		return err
+	}
+	where := fmt.Sprintf("after epoch %d", c.Epoch)
+	if c.Batch > 0 {
+		where = fmt.Sprintf("in epoch %d after batch %d of %d", c.Epoch+1, c.Batch, (n+c.Recipe.BatchSize-1)/c.Recipe.BatchSize)
+	}
+	if path == "" {
+		return fmt.Errorf("interrupted %s; no checkpoint written (-checkpoint is empty)", where)
+	}
+	if err := write(); err != nil {
+		return fmt.Errorf("interrupted %s: %w", where, err)
+	}
+	return fmt.Errorf("interrupted %s; wrote checkpoint %s; resume with: onnxkit train -resume %s", where, path, shellQuote(path))
+}
+
+// resumeFlags sets the flags a checkpoint fixes to the values its run had.
+// A flag given on the command line with another value is a usage error;
+// -epochs, -out, -opset and -data default to the run's.
+func resumeFlags(fs *flag.FlagSet, given map[string]bool, c *train.Checkpoint) error {
+	norm := ""
+	if n := c.Normalize; n != nil {
+		norm = strconv.FormatFloat(float64(n.Mean), 'g', -1, 32) + "," + strconv.FormatFloat(float64(n.Std), 'g', -1, 32)
+	}
+	model := c.Info["model"]
+	if model == "" {
+		model = c.Recipe.Model
+	}
+	fixed := [][2]string{
+		{"model", model},
+		{"optimizer", c.Recipe.Optimizer},
+		{"lr", strconv.FormatFloat(c.Recipe.LR, 'g', -1, 64)},
+		{"batch", strconv.Itoa(c.Recipe.BatchSize)},
+		{"seed", strconv.FormatUint(c.Seed, 10)},
+		{"normalize", norm},
+		{"init", c.Info["init"]},
+		{"limit", cmp.Or(c.Info["limit"], "0")},
+	}
+	for _, f := range fixed {
+		name, want := f[0], f[1]
+		if given[name] && !sameFlag(name, fs.Lookup(name).Value.String(), want) {
+			return usagef("-%s %s: the checkpoint's run has -%s %q; leave -%s out when resuming", name, fs.Lookup(name).Value, name, want, name)
+		}
+		if err := fs.Set(name, want); err != nil {
+			return fmt.Errorf("checkpoint: -%s %q: %v", name, want, err)
+		}
+	}
+	defaults := [][2]string{
+		{"epochs", strconv.Itoa(c.Recipe.Epochs)},
+		{"out", c.Info["out"]},
+		{"opset", c.Info["opset"]},
+		{"data", c.Info["data"]},
+	}
+	for _, f := range defaults {
+		if name, v := f[0], f[1]; !given[name] && v != "" {
+			if err := fs.Set(name, v); err != nil {
+				return fmt.Errorf("checkpoint: -%s %q: %v", name, v, err)
+			}
+		}
+	}
+	return nil
+}
+
+// sameFlag reports whether two spellings of a flag's value mean the same.
+func sameFlag(name, a, b string) bool {
+	if a == b {
+		return true
+	}
+	switch name {
+	case "lr":
+		x, err1 := strconv.ParseFloat(a, 64)
+		y, err2 := strconv.ParseFloat(b, 64)
+		return err1 == nil && err2 == nil && x == y
+	case "normalize":
+		x, err1 := parseNormalize(a)
+		y, err2 := parseNormalize(b)
+		return err1 == nil && err2 == nil && x != nil && y != nil && *x == *y
+	}
+	return false
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./+,:=@") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // parseNormalize reads the -normalize flag: "MEAN,STD", or "" for none.
