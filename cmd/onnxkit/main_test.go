@@ -1,11 +1,18 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
+	"errors"
+	"image"
+	"image/png"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/onnxkit/onnxkit/mnist"
 	"github.com/onnxkit/onnxkit/onnx"
@@ -35,6 +42,10 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"run"}, "-model is required"},
 		{[]string{"inspect"}, "want one model file"},
 		{[]string{"show"}, "-out is required"},
+		{[]string{"train", "-checkpoint"}, "flag needs an argument: -checkpoint"},
+		{[]string{"train", "-resume"}, "flag needs an argument: -resume"},
+		{[]string{"train", "-epochs", "x"}, `invalid value "x" for flag -epochs`},
+		{[]string{"inspect", "-bogus", "m.onnx"}, "flag provided but not defined: -bogus"},
 	}
 	for _, tt := range tests {
 		_, stderr, code := onnxkit(t, tt.args...)
@@ -50,6 +61,20 @@ func TestFailures(t *testing.T) {
 	if err := os.WriteFile(notONNX, []byte("this is not a model"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// Files of the wrong kind: a PNG and a tensor (.pb) given as models, a
+	// model given as a checkpoint, a directory given as a file.
+	picture := filepath.Join(dir, "digit.png")
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, image.NewGray(image.Rect(0, 0, 28, 28))); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(picture, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tensorFile := "../../testdata/pytorch/lenet5/test_data_set_0/input_0.pb"
+	lenet := "../../testdata/pytorch/lenet5/model.onnx"
+	unreadable := filepath.Join(dir, "unreadable.onnx")
+	os.WriteFile(unreadable, []byte("x"), 0o000)
 	tests := []struct {
 		args    []string
 		wantErr string
@@ -58,6 +83,22 @@ func TestFailures(t *testing.T) {
 		{[]string{"inspect", notONNX}, "model.onnx"},
 		{[]string{"eval", notONNX}, "model.onnx"},
 		{[]string{"verify", filepath.Join(dir, "nope")}, "nope"},
+		{[]string{"inspect", picture}, "digit.png"},
+		{[]string{"inspect", tensorFile}, "input_0.pb"},
+		{[]string{"inspect", dir}, dir},
+		{[]string{"eval", picture}, "digit.png"},
+		{[]string{"run", "-model", tensorFile}, "input_0.pb"},
+		{[]string{"run", "-model", lenet, "-input", "input=" + picture}, "digit.png"},
+		{[]string{"train", "-resume", lenet}, "model.onnx: invalid checkpoint: not an onnxkit checkpoint"},
+		{[]string{"train", "-resume", picture}, "digit.png: invalid checkpoint"},
+		{[]string{"train", "-resume", filepath.Join(dir, "missing.ckpt")}, "missing.ckpt"},
+		{[]string{"train", "-resume", dir}, dir},
+	}
+	if os.Getuid() != 0 { // root reads anything
+		tests = append(tests, struct {
+			args    []string
+			wantErr string
+		}{[]string{"inspect", unreadable}, "permission denied"})
 	}
 	for _, tt := range tests {
 		_, stderr, code := onnxkit(t, tt.args...)
@@ -139,5 +180,131 @@ func TestRunWritesOutputs(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "output_0.pb")); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestTrainResumeFlags checks what -resume accepts: the checkpoint's
+// settings repeated, a higher -epochs; and what it refuses: another -model
+// or -seed (usage errors), a checkpoint of another model kind.
+func TestTrainResumeFlags(t *testing.T) {
+	if _, err := mnist.Find(""); err != nil {
+		t.Skip(err)
+	}
+	dir := t.TempDir()
+	out := filepath.Join(dir, "l.onnx")
+	_, stderr, code := onnxkit(t, "train", "-limit", "100", "-epochs", "1", "-batch", "50", "-seed", "3", "-out", out)
+	ckpt := filepath.Join(dir, "l.ckpt")
+	if _, err := os.Stat(ckpt); code != 0 || err != nil {
+		t.Fatalf("onnxkit train = exit %d, %q; checkpoint %v", code, stderr, err)
+	}
+	for _, tt := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"-model", "cnn"}, 2, `-model cnn: the checkpoint's run has -model "lenet5"`},
+		{[]string{"-seed", "4"}, 2, `-seed 4: the checkpoint's run has -seed "3"`},
+		{[]string{"-limit", "200"}, 2, `-limit 200: the checkpoint's run has -limit "100"`},
+		{[]string{"-lr", "0.01"}, 2, `-lr 0.01: the checkpoint's run has -lr "0.001"`},
+		{[]string{"-seed", "3", "-lr", "1e-3", "-epochs", "2"}, 0, "epoch 2/2"},
+	} {
+		args := append([]string{"train", "-resume", ckpt}, tt.args...)
+		stdout, stderr, code := onnxkit(t, args...)
+		if code != tt.code || !strings.Contains(stdout+stderr, tt.want) {
+			t.Errorf("onnxkit %q = exit %d, %q %q; want exit %d and %q", args, code, stdout, stderr, tt.code, tt.want)
+		}
+	}
+}
+
+// TestTrainInterruptResume runs the built command, interrupts it with
+// SIGINT during epoch 2 of 2, and checks that it exits 1 with a one-line
+// message saying how to resume, that the checkpoint and an untouched
+// -out are all it leaves, and that resuming ends on the very bytes an
+// uninterrupted run exports. The CNN is used for its Dropout.
+func TestTrainInterruptResume(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the command and trains three times")
+	}
+	if _, err := mnist.Find(""); err != nil {
+		t.Skip(err)
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "onnxkit")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	args := []string{"train", "-model", "cnn", "-limit", "600", "-batch", "10", "-epochs", "2", "-seed", "5"}
+
+	straight := filepath.Join(dir, "straight.onnx")
+	if _, stderr, code := onnxkit(t, append(args, "-out", straight)...); code != 0 {
+		t.Fatalf("uninterrupted run: exit %d, %s", code, stderr)
+	}
+
+	out := filepath.Join(dir, "cnn.onnx")
+	cmd := exec.Command(bin, append(args, "-out", out)...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	pipe, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ckpt := filepath.Join(dir, "cnn.ckpt")
+	var stdout strings.Builder
+	sc := bufio.NewScanner(pipe)
+	for sc.Scan() {
+		stdout.WriteString(sc.Text() + "\n")
+		if strings.HasPrefix(sc.Text(), "epoch 1/2") {
+			// Let the epoch's checkpoint be written and epoch 2 (60
+			// batches, about 0.5 s) start, to stop it in the middle.
+			for range 100 {
+				if _, err := os.Stat(ckpt); err == nil {
+					break
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			time.Sleep(150 * time.Millisecond)
+			if err := cmd.Process.Signal(os.Interrupt); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Fatalf("interrupted run: %v, stdout %q, stderr %q; want exit status 1", err, stdout.String(), stderr.String())
+	}
+	msg := strings.TrimSuffix(stderr.String(), "\n")
+	if !regexp.MustCompile(`^onnxkit train: interrupted (in epoch 2 after batch \d+ of 60|after epoch 1); wrote checkpoint \S+; resume with: onnxkit train -resume \S+$`).MatchString(msg) ||
+		!strings.HasSuffix(msg, "-resume "+ckpt) {
+		t.Errorf("interrupted run: stderr %q, want one line saying how to resume from %s", msg, ckpt)
+	}
+	if !strings.Contains(msg, "in epoch 2") {
+		t.Logf("the interrupt came before epoch 2's first batch (%q): resumed between epochs", msg)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("interrupted run left %s (%v), want no -out file", out, err)
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.Contains(e.Name(), ".tmp") {
+			t.Errorf("interrupted run left temporary file %s", e.Name())
+		}
+	}
+
+	stdoutR, stderrR, code := onnxkit(t, "train", "-resume", ckpt)
+	if code != 0 || !strings.Contains(stdoutR, "resuming "+ckpt+": cnn, adam lr 0.001, batch 10, ") ||
+		!strings.Contains(stdoutR, "epoch 2/2") || !strings.Contains(stdoutR, "wrote "+out) {
+		t.Fatalf("onnxkit train -resume = exit %d, stdout %q, stderr %q", code, stdoutR, stderrR)
+	}
+	want, err1 := os.ReadFile(straight)
+	got, err2 := os.ReadFile(out)
+	if err := errors.Join(err1, err2); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("resumed run exported %d bytes differing from the uninterrupted run's %d", len(got), len(want))
 	}
 }
