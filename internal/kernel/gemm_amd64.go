@@ -33,20 +33,60 @@ func tanhVec(dst, src []float32) int {
 	return n
 }
 
-func dotVec(x, y []float32) int {
-	if !HasAVX2 {
-		return 0
+// dotVec returns the dot product of the longest multiple-of-8 prefix of
+// x and y computed with the AVX2 kernel, and that prefix's length (0
+// without AVX2).
+func dotVec(x, y []float32) (float32, int) {
+	n := len(x) &^ 7
+	if !HasAVX2 || n == 0 {
+		return 0, 0
 	}
-	return len(x) &^ 31
+	_ = y[n-1]
+	return dotAVX2(&x[0], &y[0], n), n
 }
 
-func dotAVX2Call(x, y []float32, n int) float32 { return dotAVX2(&x[0], &y[0], n) }
-
+// axpyVec is Axpy over the longest multiple-of-8 prefix of x with the
+// AVX2 kernel; it returns the prefix's length (0 without AVX2).
 func axpyVec(a float32, x, y []float32) int {
-	n := len(x) &^ 31
+	n := len(x) &^ 7
 	if !HasAVX2 || n == 0 {
 		return 0
 	}
+	_ = y[n-1]
 	axpyAVX2(a, &x[0], &y[0], n)
+	return n
+}
+
+// scaleVec is Scale over the longest multiple-of-8 prefix of x with the
+// AVX2 kernel; it returns the prefix's length (0 without AVX2).
+func scaleVec(a float32, x []float32) int {
+	n := len(x) &^ 7
+	if !HasAVX2 || n == 0 {
+		return 0
+	}
+	scaleAVX2(a, &x[0], n)
+	return n
+}
+
+// addConstVec is AddConst over the longest multiple-of-8 prefix of x with
+// the AVX2 kernel; it returns the prefix's length (0 without AVX2).
+func addConstVec(a float32, x []float32) int {
+	n := len(x) &^ 7
+	if !HasAVX2 || n == 0 {
+		return 0
+	}
+	addConstAVX2(a, &x[0], n)
+	return n
+}
+
+// expVec is Exp over the longest multiple-of-4 prefix of src with the
+// AVX2 kernel; it returns the prefix's length (0 without AVX2).
+func expVec(dst, src []float32) int {
+	n := len(src) &^ 3
+	if !HasAVX2 || n == 0 {
+		return 0
+	}
+	_ = dst[n-1]
+	expAVX2(&dst[0], &src[0], n)
 	return n
 }

@@ -10,6 +10,8 @@ func microKernel(k int, a, b, c []float32, ldc int) { microKernelGo(k, a, b, c, 
 
 func tanhVec(dst, src []float32) int { return 0 }
 
-func dotVec(x, y []float32) int                 { return 0 }
-func dotAVX2Call(x, y []float32, n int) float32 { return 0 }
-func axpyVec(a float32, x, y []float32) int     { return 0 }
+func dotVec(x, y []float32) (float32, int)   { return 0, 0 }
+func axpyVec(a float32, x, y []float32) int  { return 0 }
+func scaleVec(a float32, x []float32) int    { return 0 }
+func addConstVec(a float32, x []float32) int { return 0 }
+func expVec(dst, src []float32) int          { return 0 }

@@ -300,6 +300,17 @@ dot_loop:
 	JMP         dot_loop
 
 dot_done:
+dot_tail:
+	CMPQ        DX, $0x08
+	JL          dot_sum
+	VMOVUPS     (AX), Y4
+	VFMADD231PS (CX), Y4, Y0
+	ADDQ        $0x20, AX
+	ADDQ        $0x20, CX
+	SUBQ        $0x08, DX
+	JMP         dot_tail
+
+dot_sum:
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y3, Y2, Y2
 	VADDPS       Y2, Y0, Y0
@@ -340,5 +351,204 @@ axpy_loop:
 	JMP         axpy_loop
 
 axpy_done:
+axpy_tail:
+	CMPQ        DX, $0x08
+	JL          axpy_end
+	VMOVUPS     (CX), Y1
+	VFMADD231PS (AX), Y0, Y1
+	VMOVUPS     Y1, (CX)
+	ADDQ        $0x20, AX
+	ADDQ        $0x20, CX
+	SUBQ        $0x08, DX
+	JMP         axpy_tail
+
+axpy_end:
+	VZEROUPPER
+	RET
+
+// func scaleAVX2(a float32, x *float32, n int)
+// Requires: AVX
+TEXT ·scaleAVX2(SB), NOSPLIT, $0-24
+	VBROADCASTSS a+0(FP), Y0
+	MOVQ         x+8(FP), AX
+	MOVQ         n+16(FP), CX
+
+scale_loop:
+	CMPQ    CX, $0x20
+	JL      scale_tail
+	VMOVUPS (AX), Y1
+	VMULPS  Y0, Y1, Y1
+	VMOVUPS Y1, (AX)
+	VMOVUPS 32(AX), Y1
+	VMULPS  Y0, Y1, Y1
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS 64(AX), Y1
+	VMULPS  Y0, Y1, Y1
+	VMOVUPS Y1, 64(AX)
+	VMOVUPS 96(AX), Y1
+	VMULPS  Y0, Y1, Y1
+	VMOVUPS Y1, 96(AX)
+	ADDQ    $0x80, AX
+	SUBQ    $0x20, CX
+	JMP     scale_loop
+
+scale_tail:
+	CMPQ    CX, $0x08
+	JL      scale_done
+	VMOVUPS (AX), Y1
+	VMULPS  Y0, Y1, Y1
+	VMOVUPS Y1, (AX)
+	ADDQ    $0x20, AX
+	SUBQ    $0x08, CX
+	JMP     scale_tail
+
+scale_done:
+	VZEROUPPER
+	RET
+
+// func addConstAVX2(a float32, x *float32, n int)
+// Requires: AVX
+TEXT ·addConstAVX2(SB), NOSPLIT, $0-24
+	VBROADCASTSS a+0(FP), Y0
+	MOVQ         x+8(FP), AX
+	MOVQ         n+16(FP), CX
+
+addconst_loop:
+	CMPQ    CX, $0x20
+	JL      addconst_tail
+	VMOVUPS (AX), Y1
+	VADDPS  Y0, Y1, Y1
+	VMOVUPS Y1, (AX)
+	VMOVUPS 32(AX), Y1
+	VADDPS  Y0, Y1, Y1
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS 64(AX), Y1
+	VADDPS  Y0, Y1, Y1
+	VMOVUPS Y1, 64(AX)
+	VMOVUPS 96(AX), Y1
+	VADDPS  Y0, Y1, Y1
+	VMOVUPS Y1, 96(AX)
+	ADDQ    $0x80, AX
+	SUBQ    $0x20, CX
+	JMP     addconst_loop
+
+addconst_tail:
+	CMPQ    CX, $0x08
+	JL      addconst_done
+	VMOVUPS (AX), Y1
+	VADDPS  Y0, Y1, Y1
+	VMOVUPS Y1, (AX)
+	ADDQ    $0x20, AX
+	SUBQ    $0x08, CX
+	JMP     addconst_tail
+
+addconst_done:
+	VZEROUPPER
+	RET
+
+DATA exp_lo<>+0(SB)/8, $0xc05a000000000000
+GLOBL exp_lo<>(SB), RODATA|NOPTR, $8
+
+DATA exp_hi<>+0(SB)/8, $0x4056400000000000
+GLOBL exp_hi<>(SB), RODATA|NOPTR, $8
+
+DATA exp_log2e<>+0(SB)/8, $0x3ff71547652b82fe
+GLOBL exp_log2e<>(SB), RODATA|NOPTR, $8
+
+DATA exp_ln2hi<>+0(SB)/8, $0x3fe62e42fee00000
+GLOBL exp_ln2hi<>(SB), RODATA|NOPTR, $8
+
+DATA exp_ln2lo<>+0(SB)/8, $0x3dea39ef35793c76
+GLOBL exp_ln2lo<>(SB), RODATA|NOPTR, $8
+
+DATA exp_bias<>+0(SB)/8, $0x00000000000003ff
+GLOBL exp_bias<>(SB), RODATA|NOPTR, $8
+
+DATA exp_c0<>+0(SB)/8, $0x3ff0000000000000
+GLOBL exp_c0<>(SB), RODATA|NOPTR, $8
+
+DATA exp_c1<>+0(SB)/8, $0x3ff0000000000000
+GLOBL exp_c1<>(SB), RODATA|NOPTR, $8
+
+DATA exp_c2<>+0(SB)/8, $0x3fe0000000000000
+GLOBL exp_c2<>(SB), RODATA|NOPTR, $8
+
+DATA exp_c3<>+0(SB)/8, $0x3fc5555555555555
+GLOBL exp_c3<>(SB), RODATA|NOPTR, $8
+
+DATA exp_c4<>+0(SB)/8, $0x3fa5555555555555
+GLOBL exp_c4<>(SB), RODATA|NOPTR, $8
+
+DATA exp_c5<>+0(SB)/8, $0x3f81111111111111
+GLOBL exp_c5<>(SB), RODATA|NOPTR, $8
+
+DATA exp_c6<>+0(SB)/8, $0x3f56c16c16c16c17
+GLOBL exp_c6<>(SB), RODATA|NOPTR, $8
+
+DATA exp_c7<>+0(SB)/8, $0x3f2a01a01a01a01a
+GLOBL exp_c7<>(SB), RODATA|NOPTR, $8
+
+DATA exp_c8<>+0(SB)/8, $0x3efa01a01a01a01a
+GLOBL exp_c8<>(SB), RODATA|NOPTR, $8
+
+DATA exp_c9<>+0(SB)/8, $0x3ec71de3a556c734
+GLOBL exp_c9<>(SB), RODATA|NOPTR, $8
+
+// func expAVX2(dst *float32, src *float32, n int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·expAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), AX
+	MOVQ src+8(FP), CX
+	MOVQ n+16(FP), DX
+
+exp_loop:
+	CMPQ         DX, $0x04
+	JL           exp_done
+	VCVTPS2PD    (CX), Y0
+	VBROADCASTSD exp_lo<>+0(SB), Y1
+	VMAXPD       Y0, Y1, Y0
+	VBROADCASTSD exp_hi<>+0(SB), Y1
+	VMINPD       Y0, Y1, Y0
+	VBROADCASTSD exp_log2e<>+0(SB), Y1
+	VMULPD       Y1, Y0, Y1
+	VROUNDPD     $0x00, Y1, Y1
+	VMOVAPD      Y0, Y0
+	VBROADCASTSD exp_ln2hi<>+0(SB), Y2
+	VFNMADD231PD Y2, Y1, Y0
+	VBROADCASTSD exp_ln2lo<>+0(SB), Y2
+	VFNMADD231PD Y2, Y1, Y0
+	VBROADCASTSD exp_c9<>+0(SB), Y2
+	VBROADCASTSD exp_c8<>+0(SB), Y3
+	VFMADD213PD  Y3, Y0, Y2
+	VBROADCASTSD exp_c7<>+0(SB), Y3
+	VFMADD213PD  Y3, Y0, Y2
+	VBROADCASTSD exp_c6<>+0(SB), Y3
+	VFMADD213PD  Y3, Y0, Y2
+	VBROADCASTSD exp_c5<>+0(SB), Y3
+	VFMADD213PD  Y3, Y0, Y2
+	VBROADCASTSD exp_c4<>+0(SB), Y3
+	VFMADD213PD  Y3, Y0, Y2
+	VBROADCASTSD exp_c3<>+0(SB), Y3
+	VFMADD213PD  Y3, Y0, Y2
+	VBROADCASTSD exp_c2<>+0(SB), Y3
+	VFMADD213PD  Y3, Y0, Y2
+	VBROADCASTSD exp_c1<>+0(SB), Y3
+	VFMADD213PD  Y3, Y0, Y2
+	VBROADCASTSD exp_c0<>+0(SB), Y3
+	VFMADD213PD  Y3, Y0, Y2
+	VCVTPD2DQY   Y1, X0
+	VPMOVSXDQ    X0, Y0
+	VBROADCASTSD exp_bias<>+0(SB), Y1
+	VPADDQ       Y1, Y0, Y0
+	VPSLLQ       $0x34, Y0, Y0
+	VMULPD       Y0, Y2, Y2
+	VCVTPD2PSY   Y2, X0
+	VMOVUPS      X0, (AX)
+	ADDQ         $0x10, CX
+	ADDQ         $0x10, AX
+	SUBQ         $0x04, DX
+	JMP          exp_loop
+
+exp_done:
 	VZEROUPPER
 	RET

@@ -10,8 +10,17 @@ func sgemmKernelAVX2(k int, a *float32, b *float32, c *float32, ldc int)
 // tanhAVX2 sets dst[i] = tanh(src[i]) for i < n; n must be a multiple of 8.
 func tanhAVX2(dst *float32, src *float32, n int)
 
-// dotAVX2 returns the sum of x[i]*y[i] for i < n; n must be a multiple of 32.
+// dotAVX2 returns the sum of x[i]*y[i] for i < n; n must be a multiple of 8.
 func dotAVX2(x *float32, y *float32, n int) float32
 
-// axpyAVX2 sets y[i] += a*x[i] for i < n; n must be a multiple of 32.
+// axpyAVX2 sets y[i] += a*x[i] for i < n; n must be a multiple of 8.
 func axpyAVX2(a float32, x *float32, y *float32, n int)
+
+// scaleAVX2 sets x[i] *= a for i < n; n must be a multiple of 8.
+func scaleAVX2(a float32, x *float32, n int)
+
+// addConstAVX2 sets x[i] += a for i < n; n must be a multiple of 8.
+func addConstAVX2(a float32, x *float32, n int)
+
+// expAVX2 sets dst[i] = exp(src[i]) for i < n; n must be a multiple of 4.
+func expAVX2(dst *float32, src *float32, n int)

@@ -1,21 +1,21 @@
 package kernel
 
+import "math"
+
 // Dot returns the sum of x[i]*y[i] for i < len(x); y must be at least as
-// long as x.
+// long as x. The AVX2 path sums in eight lanes and so rounds differently
+// from a left-to-right sum.
 func Dot(x, y []float32) float32 {
 	y = y[:len(x)]
-	n := dotVec(x, y)
-	var s float32
-	if n > 0 {
-		s = dotAVX2Call(x, y, n)
-	}
+	s, n := dotVec(x, y)
 	for i := n; i < len(x); i++ {
 		s += x[i] * y[i]
 	}
 	return s
 }
 
-// Axpy sets y[i] += a*x[i] for i < len(x); y must be at least as long as x.
+// Axpy sets y[i] += a*x[i] for i < len(x); y must be at least as long as
+// x. With AVX2 each element is a fused multiply-add (one rounding).
 func Axpy(a float32, x, y []float32) {
 	y = y[:len(x)]
 	n := axpyVec(a, x, y)
@@ -24,29 +24,56 @@ func Axpy(a float32, x, y []float32) {
 	}
 }
 
-// smallM computes C += alpha*op(A)*op(B) for a C of few rows (C has
-// already been scaled by beta) without packing: each row of C is a series
-// of axpys over the rows of B, or, for a transposed B, a dot product per
-// element. It reports false when the shapes do not suit it.
-func (g *gemm) smallM() bool {
-	switch {
-	case !g.transB && g.m <= 8:
-		for i := range g.m {
-			crow := g.c[i*g.ldc : i*g.ldc+g.n]
-			for p := range g.k {
-				Axpy(g.alpha*g.at(i, p), g.b[p*g.ldb:p*g.ldb+g.n], crow)
-			}
-		}
-		return true
-	case g.transB && !g.transA && g.m <= 4:
-		for i := range g.m {
-			arow := g.a[i*g.lda : i*g.lda+g.k]
-			crow := g.c[i*g.ldc : i*g.ldc+g.n]
-			for j := range crow {
-				crow[j] += g.alpha * Dot(arow, g.b[j*g.ldb:j*g.ldb+g.k])
-			}
-		}
-		return true
+// Scale sets x[i] *= a for every i.
+func Scale(a float32, x []float32) {
+	for i := scaleVec(a, x); i < len(x); i++ {
+		x[i] *= a
 	}
-	return false
+}
+
+// AddConst sets x[i] += a for every i.
+func AddConst(a float32, x []float32) {
+	for i := addConstVec(a, x); i < len(x); i++ {
+		x[i] += a
+	}
+}
+
+// AddBias adds bias to y laid out as [outer][len(bias)][inner]:
+// y[(o*len(bias)+c)*inner+i] += bias[c]. With inner 1 it adds bias to each
+// row of a matrix with len(bias) columns (a fully connected layer); with
+// inner the size of a feature map it adds one value per channel of an
+// NCHW tensor (a convolution). len(y) must be a multiple of
+// len(bias)*inner; it panics otherwise.
+func AddBias(y, bias []float32, inner int) {
+	block := len(bias) * inner
+	if block == 0 {
+		if len(y) != 0 {
+			panic("kernel: AddBias: empty bias for a non-empty y")
+		}
+		return
+	}
+	if inner < 1 || len(y)%block != 0 {
+		panic("kernel: AddBias: len(y) is not a multiple of len(bias)*inner")
+	}
+	for o := 0; o < len(y); o += block {
+		if inner == 1 {
+			Axpy(1, bias, y[o:o+block]) // 1*b + y rounds once: exactly b + y
+			continue
+		}
+		for c, b := range bias {
+			AddConst(b, y[o+c*inner:o+(c+1)*inner])
+		}
+	}
+}
+
+// Exp sets dst[i] = exp(src[i]) for every i < len(src), rounded to
+// float32 from a float64 computation (within 1 ulp of the exact value,
+// almost always the correctly rounded one); NaN stays NaN, large
+// arguments give +Inf and very negative ones 0. dst must be at least as
+// long as src; it may be src itself.
+func Exp(dst, src []float32) {
+	dst = dst[:len(src)]
+	for i := expVec(dst, src); i < len(src); i++ {
+		dst[i] = float32(math.Exp(float64(src[i])))
+	}
 }

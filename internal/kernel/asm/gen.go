@@ -21,6 +21,9 @@ func main() {
 	tanh()
 	dot()
 	axpy()
+	scale()
+	addConst()
+	exp()
 	Generate()
 }
 
@@ -203,11 +206,12 @@ func tanh() {
 	RET()
 }
 
-// dot: the sum of x[i]*y[i] for i < n, n a multiple of 32, in four
-// 8-lane accumulators added at the end.
+// dot: the sum of x[i]*y[i] for i < n, n a multiple of 8, in four
+// 8-lane accumulators (the last n%32 elements go to the first) added at
+// the end.
 func dot() {
 	TEXT("dotAVX2", NOSPLIT, "func(x, y *float32, n int) float32")
-	Doc("dotAVX2 returns the sum of x[i]*y[i] for i < n; n must be a multiple of 32.")
+	Doc("dotAVX2 returns the sum of x[i]*y[i] for i < n; n must be a multiple of 8.")
 	x := Load(Param("x"), GP64())
 	y := Load(Param("y"), GP64())
 	n := Load(Param("n"), GP64())
@@ -229,6 +233,18 @@ func dot() {
 	SUBQ(Imm(32), n)
 	JMP(LabelRef("dot_loop"))
 	Label("dot_done")
+	// The last n < 32 elements, 8 at a time.
+	Label("dot_tail")
+	CMPQ(n, Imm(8))
+	JL(LabelRef("dot_sum"))
+	t := YMM()
+	VMOVUPS(Mem{Base: x}, t)
+	VFMADD231PS(Mem{Base: y}, t, acc[0])
+	ADDQ(Imm(32), x)
+	ADDQ(Imm(32), y)
+	SUBQ(Imm(8), n)
+	JMP(LabelRef("dot_tail"))
+	Label("dot_sum")
 	VADDPS(acc[1], acc[0], acc[0])
 	VADDPS(acc[3], acc[2], acc[2])
 	VADDPS(acc[2], acc[0], acc[0])
@@ -243,10 +259,10 @@ func dot() {
 	RET()
 }
 
-// axpy: y[i] += a*x[i] for i < n, n a multiple of 32.
+// axpy: y[i] += a*x[i] for i < n, n a multiple of 8: 32 at a time, then 8.
 func axpy() {
 	TEXT("axpyAVX2", NOSPLIT, "func(a float32, x, y *float32, n int)")
-	Doc("axpyAVX2 sets y[i] += a*x[i] for i < n; n must be a multiple of 32.")
+	Doc("axpyAVX2 sets y[i] += a*x[i] for i < n; n must be a multiple of 8.")
 	av := YMM()
 	VBROADCASTSS(NewParamAddr("a", 0), av)
 	x := Load(Param("x"), GP64())
@@ -266,6 +282,156 @@ func axpy() {
 	SUBQ(Imm(32), n)
 	JMP(LabelRef("axpy_loop"))
 	Label("axpy_done")
+	// The last n < 32 elements, 8 at a time.
+	Label("axpy_tail")
+	CMPQ(n, Imm(8))
+	JL(LabelRef("axpy_end"))
+	t := YMM()
+	VMOVUPS(Mem{Base: y}, t)
+	VFMADD231PS(Mem{Base: x}, av, t)
+	VMOVUPS(t, Mem{Base: y})
+	ADDQ(Imm(32), x)
+	ADDQ(Imm(32), y)
+	SUBQ(Imm(8), n)
+	JMP(LabelRef("axpy_tail"))
+	Label("axpy_end")
+	VZEROUPPER()
+	RET()
+}
+
+// elementwise writes a loop over n float32s (n a multiple of 8) at x,
+// 32 at a time and then 8 at a time, that applies body to each vector of
+// 8 lanes in place.
+func elementwise(prefix string, x, n reg.Register, body func(v reg.VecVirtual)) {
+	Label(prefix + "_loop")
+	CMPQ(n, Imm(32))
+	JL(LabelRef(prefix + "_tail"))
+	for i := 0; i < 4; i++ {
+		t := YMM()
+		VMOVUPS(Mem{Base: x, Disp: 32 * i}, t)
+		body(t)
+		VMOVUPS(t, Mem{Base: x, Disp: 32 * i})
+	}
+	ADDQ(Imm(128), x)
+	SUBQ(Imm(32), n)
+	JMP(LabelRef(prefix + "_loop"))
+	Label(prefix + "_tail")
+	CMPQ(n, Imm(8))
+	JL(LabelRef(prefix + "_done"))
+	t := YMM()
+	VMOVUPS(Mem{Base: x}, t)
+	body(t)
+	VMOVUPS(t, Mem{Base: x})
+	ADDQ(Imm(32), x)
+	SUBQ(Imm(8), n)
+	JMP(LabelRef(prefix + "_tail"))
+	Label(prefix + "_done")
+	VZEROUPPER()
+	RET()
+}
+
+// scale: x[i] *= a for i < n, n a multiple of 8.
+func scale() {
+	TEXT("scaleAVX2", NOSPLIT, "func(a float32, x *float32, n int)")
+	Doc("scaleAVX2 sets x[i] *= a for i < n; n must be a multiple of 8.")
+	av := YMM()
+	VBROADCASTSS(NewParamAddr("a", 0), av)
+	x := Load(Param("x"), GP64())
+	n := Load(Param("n"), GP64())
+	elementwise("scale", x, n, func(v reg.VecVirtual) { VMULPS(av, v, v) })
+}
+
+// addConst: x[i] += a for i < n, n a multiple of 8.
+func addConst() {
+	TEXT("addConstAVX2", NOSPLIT, "func(a float32, x *float32, n int)")
+	Doc("addConstAVX2 sets x[i] += a for i < n; n must be a multiple of 8.")
+	av := YMM()
+	VBROADCASTSS(NewParamAddr("a", 0), av)
+	x := Load(Param("x"), GP64())
+	n := Load(Param("n"), GP64())
+	elementwise("addconst", x, n, func(v reg.VecVirtual) { VADDPS(av, v, v) })
+}
+
+// exp: dst[i] = exp(src[i]) for i < n, n a multiple of 4, computed in
+// float64 lanes (4 at a time) and rounded once to float32, so the result
+// is the correctly rounded float32 but for rare near-ties:
+//   - x is clamped to [-104, 89], outside of which the float32 result is
+//     0 or +Inf anyway (exp(-104) < half the smallest subnormal,
+//     exp(89) > MaxFloat32); the clamp passes NaN through;
+//   - k = round(x/ln2), r = x - k ln2 (ln2 in two parts), |r| <= ln2/2;
+//   - exp(r) by its Taylor polynomial to degree 9 (truncation error below
+//     1e-11 relative), times 2^k built in the exponent bits.
+func exp() {
+	type konst struct {
+		name string
+		bits uint64
+	}
+	list := []konst{
+		{"exp_lo", math.Float64bits(-104)}, {"exp_hi", math.Float64bits(89)},
+		{"exp_log2e", math.Float64bits(math.Log2E)},
+		{"exp_ln2hi", math.Float64bits(6.93147180369123816490e-01)},
+		{"exp_ln2lo", math.Float64bits(1.90821492927058770002e-10)},
+		{"exp_bias", 1023},
+	}
+	const degree = 9
+	for i := 0; i <= degree; i++ {
+		fact := 1.0
+		for j := 2; j <= i; j++ {
+			fact *= float64(j)
+		}
+		list = append(list, konst{fmt.Sprintf("exp_c%d", i), math.Float64bits(1 / fact)})
+	}
+	consts := map[string]Mem{}
+	for _, k := range list {
+		consts[k.name] = GLOBL(k.name, RODATA|NOPTR)
+		DATA(0, U64(k.bits))
+	}
+	TEXT("expAVX2", NOSPLIT, "func(dst, src *float32, n int)")
+	Doc("expAVX2 sets dst[i] = exp(src[i]) for i < n; n must be a multiple of 4.")
+	dst := Load(Param("dst"), GP64())
+	src := Load(Param("src"), GP64())
+	n := Load(Param("n"), GP64())
+	c := func(name string) reg.VecVirtual {
+		r := YMM()
+		VBROADCASTSD(consts[name], r)
+		return r
+	}
+	Label("exp_loop")
+	CMPQ(n, Imm(4))
+	JL(LabelRef("exp_done"))
+	x := YMM()
+	VCVTPS2PD(Mem{Base: src}, x)
+	// Clamp with x as the second source operand, which max and min
+	// return when either is NaN.
+	VMAXPD(x, c("exp_lo"), x)
+	VMINPD(x, c("exp_hi"), x)
+	k := YMM()
+	VMULPD(c("exp_log2e"), x, k)
+	VROUNDPD(Imm(0), k, k)
+	r := YMM()
+	VMOVAPD(x, r)
+	VFNMADD231PD(c("exp_ln2hi"), k, r)
+	VFNMADD231PD(c("exp_ln2lo"), k, r)
+	p := YMM()
+	VBROADCASTSD(consts[fmt.Sprintf("exp_c%d", degree)], p)
+	for i := degree - 1; i >= 0; i-- {
+		VFMADD213PD(c(fmt.Sprintf("exp_c%d", i)), r, p)
+	}
+	ki := XMM()
+	VCVTPD2DQY(k, ki)
+	kq := YMM()
+	VPMOVSXDQ(ki, kq)
+	VPADDQ(c("exp_bias"), kq, kq)
+	VPSLLQ(Imm(52), kq, kq)
+	VMULPD(kq, p, p)
+	out := XMM()
+	VCVTPD2PSY(p, out)
+	VMOVUPS(out, Mem{Base: dst})
+	ADDQ(Imm(16), src)
+	ADDQ(Imm(16), dst)
+	SUBQ(Imm(4), n)
+	JMP(LabelRef("exp_loop"))
+	Label("exp_done")
 	VZEROUPPER()
 	RET()
 }

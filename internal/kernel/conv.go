@@ -1,0 +1,170 @@
+package kernel
+
+// ConvGeom is the geometry of a 2-D convolution (or pooling window) over
+// one image of C channels of H x W values, stored [C][H][W]. The zero
+// value of a stride or a dilation means 1.
+type ConvGeom struct {
+	C, H, W                              int // input channels, height and width
+	KH, KW                               int // kernel height and width
+	PadTop, PadLeft, PadBottom, PadRight int // implicit zeros around the input
+	StrideH, StrideW                     int
+	DilationH, DilationW                 int
+}
+
+// steps returns the strides and dilations, zero read as 1.
+func (g *ConvGeom) steps() (sh, sw, dh, dw int) {
+	return max(g.StrideH, 1), max(g.StrideW, 1), max(g.DilationH, 1), max(g.DilationW, 1)
+}
+
+// OutH returns the output height: the number of window positions down
+// the padded input (0 when the window does not fit).
+func (g *ConvGeom) OutH() int {
+	sh, _, dh, _ := g.steps()
+	return outSize(g.H+g.PadTop+g.PadBottom, g.KH, sh, dh)
+}
+
+// OutW returns the output width: the number of window positions across
+// the padded input (0 when the window does not fit).
+func (g *ConvGeom) OutW() int {
+	_, sw, _, dw := g.steps()
+	return outSize(g.W+g.PadLeft+g.PadRight, g.KW, sw, dw)
+}
+
+// ColRows returns C*KH*KW, the number of rows of the im2col matrix.
+func (g *ConvGeom) ColRows() int { return g.C * g.KH * g.KW }
+
+// ColCols returns OutH*OutW, the number of columns of the im2col matrix.
+func (g *ConvGeom) ColCols() int { return g.OutH() * g.OutW() }
+
+func outSize(padded, k, stride, dil int) int {
+	span := dil*(k-1) + 1
+	if k <= 0 || padded < span {
+		return 0
+	}
+	return (padded-span)/stride + 1
+}
+
+// check panics unless g is a valid geometry and x and col (row stride ld)
+// are long enough for it.
+func (g *ConvGeom) check(name string, x, col []float32, ld int) {
+	if g.C < 0 || g.H < 0 || g.W < 0 || g.KH < 0 || g.KW < 0 || g.PadTop < 0 || g.PadLeft < 0 ||
+		g.PadBottom < 0 || g.PadRight < 0 || g.StrideH < 0 || g.StrideW < 0 || g.DilationH < 0 || g.DilationW < 0 {
+		panic("kernel: " + name + ": negative size in geometry")
+	}
+	rows, cols := g.ColRows(), g.ColCols()
+	if rows == 0 || cols == 0 {
+		return
+	}
+	if len(x) < g.C*g.H*g.W {
+		panic("kernel: " + name + ": image is too short for its geometry")
+	}
+	if ld < cols || len(col) < (rows-1)*ld+cols {
+		panic("kernel: " + name + ": col is too short for its geometry and stride")
+	}
+}
+
+// validRange returns the outputs [lo, hi) of one axis whose input index
+// o*stride - pad + off falls inside [0, size), given n outputs.
+func validRange(n, stride, pad, off, size int) (lo, hi int) {
+	// First o with o*stride >= pad-off, last with o*stride < size+pad-off.
+	lo = max(0, ceilDiv(pad-off, stride))
+	hi = min(n, max(0, ceilDiv(size+pad-off, stride)))
+	return lo, max(lo, hi)
+}
+
+// ceilDiv is the ceiling of a/b for b > 0 and any sign of a.
+func ceilDiv(a, b int) int {
+	if a <= 0 {
+		return -(-a / b)
+	}
+	return (a + b - 1) / b
+}
+
+// Im2col writes the im2col matrix of the image x ([C][H][W]) into col:
+// row (c*KH+i)*KW+j, column oy*OutW+ox holds the input value under kernel
+// tap (i, j) of channel c for output position (oy, ox), or 0 where the tap
+// falls on padding. Rows are ld values apart (ld >= OutH*OutW), so several
+// images can be placed side by side. It panics when x or col is too short.
+func Im2col(g *ConvGeom, x, col []float32, ld int) {
+	g.check("Im2col", x, col, ld)
+	oh, ow := g.OutH(), g.OutW()
+	if g.ColRows() == 0 || oh*ow == 0 {
+		return
+	}
+	sh, sw, dh, dw := g.steps()
+	plane := g.H * g.W
+	r := 0
+	for c := range g.C {
+		xc := x[c*plane : (c+1)*plane]
+		for i := range g.KH {
+			yLo, yHi := validRange(oh, sh, g.PadTop, i*dh, g.H)
+			for j := range g.KW {
+				xLo, xHi := validRange(ow, sw, g.PadLeft, j*dw, g.W)
+				dst := col[r*ld : r*ld+oh*ow]
+				r++
+				clear(dst[:yLo*ow])
+				clear(dst[yHi*ow:])
+				if xLo == xHi {
+					clear(dst[yLo*ow : yHi*ow])
+					continue
+				}
+				x0 := xLo*sw - g.PadLeft + j*dw // input column of output xLo
+				for oy := yLo; oy < yHi; oy++ {
+					d := dst[oy*ow : (oy+1)*ow]
+					src := xc[(oy*sh-g.PadTop+i*dh)*g.W:][:g.W]
+					clear(d[:xLo])
+					clear(d[xHi:])
+					if sw == 1 {
+						copy(d[xLo:xHi], src[x0:])
+						continue
+					}
+					for ox, ix := xLo, x0; ox < xHi; ox, ix = ox+1, ix+sw {
+						d[ox] = src[ix]
+					}
+				}
+			}
+		}
+	}
+}
+
+// Col2im is the adjoint of Im2col: it adds every value of the im2col
+// matrix col (rows ld values apart) to the element of the image x
+// ([C][H][W]) it was taken from, dropping the ones that fall on padding.
+// x is added to, not overwritten: clear it first for a plain col2im. It
+// panics when x or col is too short.
+func Col2im(g *ConvGeom, col []float32, ld int, x []float32) {
+	g.check("Col2im", x, col, ld)
+	oh, ow := g.OutH(), g.OutW()
+	if g.ColRows() == 0 || oh*ow == 0 {
+		return
+	}
+	sh, sw, dh, dw := g.steps()
+	plane := g.H * g.W
+	r := 0
+	for c := range g.C {
+		xc := x[c*plane : (c+1)*plane]
+		for i := range g.KH {
+			yLo, yHi := validRange(oh, sh, g.PadTop, i*dh, g.H)
+			for j := range g.KW {
+				xLo, xHi := validRange(ow, sw, g.PadLeft, j*dw, g.W)
+				src := col[r*ld : r*ld+oh*ow]
+				r++
+				if xLo == xHi {
+					continue
+				}
+				x0 := xLo*sw - g.PadLeft + j*dw
+				for oy := yLo; oy < yHi; oy++ {
+					s := src[oy*ow+xLo : oy*ow+xHi]
+					dst := xc[(oy*sh-g.PadTop+i*dh)*g.W:][:g.W]
+					if sw == 1 {
+						Axpy(1, s, dst[x0:]) // 1*s + x rounds once: exactly s + x
+						continue
+					}
+					for k, ix := 0, x0; k < len(s); k, ix = k+1, ix+sw {
+						dst[ix] += s[k]
+					}
+				}
+			}
+		}
+	}
+}
