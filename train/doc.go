@@ -18,4 +18,11 @@
 // Trainer.Fit runs the tutorial's recipes (DefaultRecipe) on an mnist.Set;
 // Model.Export builds the *onnx.Model that torch.onnx.export would write,
 // with the preprocessing recorded in metadata_props.
+//
+// A run can stop and go on: Trainer.Checkpoint records the parameters, the
+// optimizer's state, the shuffle and Dropout random streams and the position
+// (epoch and batch) between any two batches; Checkpoint.WriteFile stores it
+// atomically and ReadCheckpoint reads it back, checking every size (safe on
+// untrusted files). After Trainer.Restore, Fit continues to bit for bit the
+// weights of a run that never stopped.
 package train
