@@ -661,6 +661,9 @@ func buildCheckpoint(strs map[string]string, tensors map[string]*tensor.Tensor, 
 	if (shuffle == nil) != (permBytes == nil) {
 		errs = append(errs, "shuffle state and sample order must come together")
 	}
+	if shuffle == nil && (c.Epoch > 0 || c.Batch > 0) {
+		errs = append(errs, fmt.Sprintf("epoch %d, batch %d without a shuffle state", c.Epoch, c.Batch))
+	}
 	if permBytes != nil {
 		if len(permBytes)%4 != 0 || len(permBytes) == 0 {
 			errs = append(errs, fmt.Sprintf("sample order of %d bytes, want a non-empty multiple of 4", len(permBytes)))
