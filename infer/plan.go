@@ -18,6 +18,7 @@ type UnsupportedOp struct {
 	Reason  string // optional detail, e.g. "training_mode=1"
 }
 
+// String describes the node: name, op type, domain, opset version and reason.
 func (u UnsupportedOp) String() string {
 	dom := u.Domain
 	if dom == "" {
@@ -37,6 +38,7 @@ type UnsupportedOpsError struct {
 	Ops []UnsupportedOp
 }
 
+// Error lists every unsupported node on one line.
 func (e *UnsupportedOpsError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "infer: %d unsupported node", len(e.Ops))

@@ -51,6 +51,7 @@ type NotFoundError struct {
 	Looked []string // one line per place: "<where>: <why not>"
 }
 
+// Error lists each place Find looked and how to get the files.
 func (e *NotFoundError) Error() string {
 	var b strings.Builder
 	b.WriteString("mnist: data set not found; looked in:")

@@ -26,6 +26,7 @@ type FormatError struct {
 	Msg  string
 }
 
+// Error names the file and what is wrong with it.
 func (e *FormatError) Error() string {
 	if e.File == "" {
 		return "mnist: " + e.Msg
@@ -39,6 +40,7 @@ type ChecksumError struct {
 	Got, Want string // hex
 }
 
+// Error names the file and both checksums.
 func (e *ChecksumError) Error() string {
 	return fmt.Sprintf("mnist: %s: sha256 %s, want %s (corrupt or different file)", e.File, e.Got, e.Want)
 }

@@ -13,6 +13,7 @@ type FormatError struct {
 	Err error
 }
 
+// Error formats the error as "onnx: [file: ]invalid format: ...".
 func (e *FormatError) Error() string {
 	s := "onnx: "
 	if e.File != "" {
@@ -34,6 +35,7 @@ type UnsupportedError struct {
 	Msg string
 }
 
+// Error formats the error as "onnx: [file: ]unsupported: ...".
 func (e *UnsupportedError) Error() string {
 	s := "onnx: "
 	if e.File != "" {

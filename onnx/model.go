@@ -165,6 +165,7 @@ var attrTypeNames = map[AttrType]string{
 	AttrStrings: "strings", AttrTensors: "tensors", AttrGraphs: "graphs",
 }
 
+// String returns the type's name as the spec spells it ("float", "ints", ...).
 func (t AttrType) String() string {
 	if s, ok := attrTypeNames[t]; ok {
 		return s

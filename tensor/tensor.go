@@ -1,10 +1,3 @@
-// Package tensor holds the n-dimensional array shared by the onnx, infer and
-// train packages.
-//
-// A Tensor is a dtype, a shape and one typed slice holding its elements in
-// row-major order. Exactly one of the data slices matches the dtype; the
-// others are nil. Fields are exported so that kernels can work on the slices
-// directly.
 package tensor
 
 import (
@@ -30,6 +23,7 @@ const (
 
 var dtypeNames = [...]string{"invalid", "float32", "float64", "int64", "int32", "uint8", "int8", "bool"}
 
+// String returns the dtype's name, such as "float32".
 func (d DType) String() string {
 	if int(d) < len(dtypeNames) {
 		return dtypeNames[d]
@@ -258,6 +252,7 @@ func ShapeString(shape []int) string {
 	return b.String()
 }
 
+// String formats the dtype and shape, such as "float32[1x28x28]".
 func (t *Tensor) String() string {
 	return fmt.Sprintf("%v[%s]", t.DType, ShapeString(t.Shape))
 }
