@@ -19,10 +19,13 @@ const (
 	opDiv
 )
 
-// arithOp is Add, Sub, Mul or Div (opset 7 and later: numpy broadcasting).
+// arithOp is Add, Sub, Mul or Div: numpy broadcasting from opset 7, the
+// limited broadcasting of legacyBcast before (opsets 1 and 6; opset 1's
+// consumed_inputs attribute has no effect).
 type arithOp struct {
-	n    *onnx.Node
-	kind arithKind
+	n      *onnx.Node
+	kind   arithKind
+	legacy *legacyBcast // opset < 7
 }
 
 func buildArith(kind arithKind) builder {
@@ -30,8 +33,43 @@ func buildArith(kind arithKind) builder {
 		if err := checkArity(n, 2, 2, 1); err != nil {
 			return nil, err
 		}
-		return &arithOp{n, kind}, nil
+		o := &arithOp{n: n, kind: kind}
+		if opset < 7 {
+			a := attrs{n: n}
+			o.legacy = parseLegacyBcast(&a)
+			if a.err != nil {
+				return nil, a.err
+			}
+		}
+		return o, nil
 	}
+}
+
+// binaryShapes returns the output shape of a two-input elementwise op and
+// the shape to broadcast B with: the numpy broadcast of A and B when l is
+// nil, else A's shape and B aligned by the legacy rules. The output shape
+// is built in d's shape storage or aliases a; B's in bbuf when it fits.
+func binaryShapes(n *onnx.Node, l *legacyBcast, d, a, b *tensor.Tensor, bbuf []int) (shape, bshape []int, err error) {
+	if l == nil {
+		shape, err = broadcastShapeInto(d.Shape[:0], a.Shape, b.Shape)
+		if err != nil {
+			return nil, nil, errorf(n, "%v", err)
+		}
+		bshape = b.Shape
+	} else {
+		bshape, err = l.alignB(bbuf, a.Shape, b.Shape)
+		if err == nil {
+			err = checkPlanDims(a.Shape)
+		}
+		if err != nil {
+			return nil, nil, errorf(n, "%v", err)
+		}
+		shape = a.Shape
+	}
+	if err := checkSize(n, shape); err != nil {
+		return nil, nil, err
+	}
+	return shape, bshape, nil
 }
 
 func (o *arithOp) run(_ *scratch, in, out []*tensor.Tensor) error {
@@ -39,31 +77,31 @@ func (o *arithOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 	if a.DType != b.DType {
 		return errorf(o.n, "input dtypes differ: %v and %v", a.DType, b.DType)
 	}
-	shape, err := broadcastShapeInto(out[0].Shape[:0], a.Shape, b.Shape)
+	var bbuf [8]int
+	shape, bshape, err := binaryShapes(o.n, o.legacy, out[0], a, b, bbuf[:0])
 	if err != nil {
-		return errorf(o.n, "%v", err)
-	}
-	if err := checkSize(o.n, shape); err != nil {
 		return err
 	}
 	switch a.DType {
 	case tensor.Float32:
-		return arith[float32](o, a, b, out[0], shape)
+		return arith[float32](o, a, b, out[0], shape, bshape)
 	case tensor.Float64:
-		return arith[float64](o, a, b, out[0], shape)
+		return arith[float64](o, a, b, out[0], shape, bshape)
 	case tensor.Int64:
-		return arith[int64](o, a, b, out[0], shape)
+		return arith[int64](o, a, b, out[0], shape, bshape)
 	case tensor.Int32:
-		return arith[int32](o, a, b, out[0], shape)
+		return arith[int32](o, a, b, out[0], shape, bshape)
 	case tensor.Uint8:
-		return arith[uint8](o, a, b, out[0], shape)
+		return arith[uint8](o, a, b, out[0], shape, bshape)
 	case tensor.Int8:
-		return arith[int8](o, a, b, out[0], shape)
+		return arith[int8](o, a, b, out[0], shape, bshape)
 	}
 	return errorf(o.n, "unsupported dtype %v", a.DType)
 }
 
-func arith[T number](o *arithOp, a, b, d *tensor.Tensor, shape []int) error {
+// arith computes d = a op b, with b broadcast from bshape (its shape, or
+// its legacy alignment) to shape.
+func arith[T number](o *arithOp, a, b, d *tensor.Tensor, shape, bshape []int) error {
 	bv := data[T](b)
 	var k binKernel[T, T]
 	switch o.kind {
@@ -85,7 +123,7 @@ func arith[T number](o *arithOp, a, b, d *tensor.Tensor, shape []int) error {
 		k = divKernel[T]()
 	}
 	d.Resize(a.DType, shape...)
-	broadcastBinary(&k, data[T](d), shape, data[T](a), a.Shape, bv, b.Shape)
+	broadcastBinary(&k, data[T](d), shape, data[T](a), a.Shape, bv, bshape)
 	return nil
 }
 
@@ -171,15 +209,27 @@ func divKernel[T number]() binKernel[T, T] {
 	}
 }
 
-// powOp is Pow (opset 7 and later). From opset 12 the exponent may have a
-// different dtype from the base; the output has the base's dtype.
-type powOp struct{ n *onnx.Node }
+// powOp is Pow: numpy broadcasting from opset 7, legacyBcast's before
+// (opset 1). From opset 12 the exponent may have a different dtype from
+// the base; the output has the base's dtype.
+type powOp struct {
+	n      *onnx.Node
+	legacy *legacyBcast // opset < 7
+}
 
 func buildPow(n *onnx.Node, opset int64) (op, error) {
 	if err := checkArity(n, 2, 2, 1); err != nil {
 		return nil, err
 	}
-	return &powOp{n}, nil
+	o := &powOp{n: n}
+	if opset < 7 {
+		a := attrs{n: n}
+		o.legacy = parseLegacyBcast(&a)
+		if a.err != nil {
+			return nil, a.err
+		}
+	}
+	return o, nil
 }
 
 func (o *powOp) run(_ *scratch, in, out []*tensor.Tensor) error {
@@ -187,18 +237,19 @@ func (o *powOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 	if !isNumber(a.DType) || !isNumber(b.DType) {
 		return errorf(o.n, "unsupported dtypes %v and %v", a.DType, b.DType)
 	}
-	shape, err := broadcastShapeInto(out[0].Shape[:0], a.Shape, b.Shape)
-	if err != nil {
-		return errorf(o.n, "%v", err)
+	if o.legacy != nil && a.DType != b.DType {
+		return errorf(o.n, "input dtypes differ: %v and %v", a.DType, b.DType)
 	}
-	if err := checkSize(o.n, shape); err != nil {
+	var bbuf [8]int
+	shape, bshape, err := binaryShapes(o.n, o.legacy, out[0], a, b, bbuf[:0])
+	if err != nil {
 		return err
 	}
 	d := out[0]
 	if isFloat(a.DType) || isFloat(b.DType) {
 		k := funcKernel(math.Pow)
 		r := make([]float64, tensor.NumElements(shape))
-		broadcastBinary(&k, r, shape, toFloat64(a), a.Shape, toFloat64(b), b.Shape)
+		broadcastBinary(&k, r, shape, toFloat64(a), a.Shape, toFloat64(b), bshape)
 		d.Resize(a.DType, shape...)
 		castFloat64(d, r)
 		return nil
@@ -206,7 +257,7 @@ func (o *powOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 	// Integer base and exponent: exact integer power.
 	k := funcKernel(ipow)
 	r := make([]int64, tensor.NumElements(shape))
-	broadcastBinary(&k, r, shape, toInt64(a), a.Shape, toInt64(b), b.Shape)
+	broadcastBinary(&k, r, shape, toInt64(a), a.Shape, toInt64(b), bshape)
 	d.Resize(a.DType, shape...)
 	castInt64(d, r)
 	return nil
@@ -375,8 +426,10 @@ func dtypeFromONNX(code int64) tensor.DType {
 	return tensor.Invalid
 }
 
-// castOp is Cast (opset 6 and later). The saturate attribute (opset 19) only
-// affects float8 targets, which are not supported, so it is ignored.
+// castOp is Cast. The target type is a TensorProto.DataType code from
+// opset 6, its enum name (such as "FLOAT") in opset 1. The saturate
+// attribute (opset 19) only affects float8 targets, which are not
+// supported, so it is ignored.
 type castOp struct {
 	n  *onnx.Node
 	to tensor.DType
@@ -390,6 +443,17 @@ func buildCast(n *onnx.Node, opset int64) (op, error) {
 	if !a.has("to") {
 		return nil, errorf(n, "attribute \"to\" is required")
 	}
+	if opset < 6 {
+		name := a.string("to", "")
+		if a.err != nil {
+			return nil, a.err
+		}
+		dt := dtypeFromONNXName(name)
+		if dt == tensor.Invalid {
+			return nil, errorf(n, "unsupported target type %q", name)
+		}
+		return &castOp{n, dt}, nil
+	}
 	to := a.int("to", 0)
 	a.int("saturate", 1)
 	if a.err != nil {
@@ -402,6 +466,29 @@ func buildCast(n *onnx.Node, opset int64) (op, error) {
 	return &castOp{n, dt}, nil
 }
 
+// dtypeFromONNXName maps a TensorProto.DataType enum name, as Cast-1's to
+// attribute spells it, to a dtype (Invalid for the names this package does
+// not support).
+func dtypeFromONNXName(name string) tensor.DType {
+	switch name {
+	case "FLOAT":
+		return tensor.Float32
+	case "UINT8":
+		return tensor.Uint8
+	case "INT8":
+		return tensor.Int8
+	case "INT32":
+		return tensor.Int32
+	case "INT64":
+		return tensor.Int64
+	case "BOOL":
+		return tensor.Bool
+	case "DOUBLE":
+		return tensor.Float64
+	}
+	return tensor.Invalid
+}
+
 func (o *castOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 	x := in[0]
 	if x.DType == tensor.Invalid || x.DType.Size() == 0 {
@@ -412,8 +499,9 @@ func (o *castOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 	return nil
 }
 
-// variadicOp is Sum, Max or Min (opset 6 and later; broadcasting from opset
-// 8, which accepts everything opset 6 does).
+// variadicOp is Sum, Max or Min (all versions: broadcasting from opset 8,
+// which accepts everything opsets 1 and 6 do; opset 1's consumed_inputs has
+// no effect).
 type variadicOp struct {
 	n    *onnx.Node
 	kind variadicKind
@@ -494,10 +582,12 @@ func variadic[T number](kind variadicKind, in []*tensor.Tensor, d *tensor.Tensor
 }
 
 // compareOp is Equal, Less, Greater, LessOrEqual or GreaterOrEqual: a bool
-// output with numpy broadcasting.
+// output with numpy broadcasting (from opset 7; Equal, Less and Greater have
+// legacyBcast's broadcasting in opset 1).
 type compareOp struct {
-	n    *onnx.Node
-	kind compareKind
+	n      *onnx.Node
+	kind   compareKind
+	legacy *legacyBcast // opset < 7
 }
 
 type compareKind uint8
@@ -515,7 +605,15 @@ func buildCompare(kind compareKind) builder {
 		if err := checkArity(n, 2, 2, 1); err != nil {
 			return nil, err
 		}
-		return &compareOp{n, kind}, nil
+		o := &compareOp{n: n, kind: kind}
+		if opset < 7 {
+			a := attrs{n: n}
+			o.legacy = parseLegacyBcast(&a)
+			if a.err != nil {
+				return nil, a.err
+			}
+		}
+		return o, nil
 	}
 }
 
@@ -524,41 +622,39 @@ func (o *compareOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 	if a.DType != b.DType {
 		return errorf(o.n, "input dtypes differ: %v and %v", a.DType, b.DType)
 	}
-	shape, err := broadcastShapeInto(out[0].Shape[:0], a.Shape, b.Shape)
+	var bbuf [8]int
+	shape, bshape, err := binaryShapes(o.n, o.legacy, out[0], a, b, bbuf[:0])
 	if err != nil {
-		return errorf(o.n, "%v", err)
-	}
-	if err := checkSize(o.n, shape); err != nil {
 		return err
 	}
 	d := out[0]
 	switch a.DType {
 	case tensor.Float32:
-		compare[float32](o.kind, a, b, d, shape)
+		compare[float32](o.kind, a, b, d, shape, bshape)
 	case tensor.Float64:
-		compare[float64](o.kind, a, b, d, shape)
+		compare[float64](o.kind, a, b, d, shape, bshape)
 	case tensor.Int64:
-		compare[int64](o.kind, a, b, d, shape)
+		compare[int64](o.kind, a, b, d, shape, bshape)
 	case tensor.Int32:
-		compare[int32](o.kind, a, b, d, shape)
+		compare[int32](o.kind, a, b, d, shape, bshape)
 	case tensor.Uint8:
-		compare[uint8](o.kind, a, b, d, shape)
+		compare[uint8](o.kind, a, b, d, shape, bshape)
 	case tensor.Int8:
-		compare[int8](o.kind, a, b, d, shape)
+		compare[int8](o.kind, a, b, d, shape, bshape)
 	case tensor.Bool:
 		if o.kind != opEqual {
 			return errorf(o.n, "unsupported dtype %v", a.DType)
 		}
 		k := funcKernel(func(x, y bool) bool { return x == y })
 		d.Resize(tensor.Bool, shape...)
-		broadcastBinary(&k, d.B, shape, a.B, a.Shape, b.B, b.Shape)
+		broadcastBinary(&k, d.B, shape, a.B, a.Shape, b.B, bshape)
 	default:
 		return errorf(o.n, "unsupported dtype %v", a.DType)
 	}
 	return nil
 }
 
-func compare[T number](kind compareKind, a, b, d *tensor.Tensor, shape []int) {
+func compare[T number](kind compareKind, a, b, d *tensor.Tensor, shape, bshape []int) {
 	var k binKernel[T, bool]
 	switch kind {
 	case opEqual:
@@ -573,7 +669,7 @@ func compare[T number](kind compareKind, a, b, d *tensor.Tensor, shape []int) {
 		k = funcKernel(func(x, y T) bool { return x >= y })
 	}
 	d.Resize(tensor.Bool, shape...)
-	broadcastBinary(&k, d.B, shape, data[T](a), a.Shape, data[T](b), b.Shape)
+	broadcastBinary(&k, d.B, shape, data[T](a), a.Shape, data[T](b), bshape)
 }
 
 // whereOp is Where (opset 9 and later): cond ? x : y with broadcasting.

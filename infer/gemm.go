@@ -8,12 +8,15 @@ import (
 	"github.com/onnxkit/onnxkit/tensor"
 )
 
-// gemmOp is Gemm (opsets 7, 9, 11, 13; float32, float64):
+// gemmOp is Gemm (opsets 1, 6, 7, 9, 11, 13; float32, float64):
 // Y = alpha * op(A) * op(B) + beta * C, with C broadcast to Y's shape
-// (unidirectionally) and optional from opset 11.
+// (unidirectionally) and optional from opset 11. Before opset 7 C is
+// broadcast only with the attribute broadcast=1; otherwise it must be
+// M x N.
 type gemmOp struct {
 	alpha, beta    float32
 	transA, transB bool
+	exactC         bool // opset < 7 without broadcast=1
 }
 
 func buildGemm(n *onnx.Node, opset int64) (op, error) {
@@ -35,6 +38,14 @@ func buildGemm(n *onnx.Node, opset int64) (op, error) {
 			*t.dst = v == 1
 		default:
 			a.fail("attribute %q: want 0 or 1, got %d", t.name, v)
+		}
+	}
+	if opset < 7 {
+		switch v := a.int("broadcast", 0); v {
+		case 0, 1:
+			o.exactC = v == 0
+		default:
+			a.fail("attribute \"broadcast\": want 0 or 1, got %d", v)
 		}
 	}
 	if a.err != nil {
@@ -83,6 +94,9 @@ func (o *gemmOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 		}
 		if (cm != 1 && cm != m) || (cn != 1 && cn != n) {
 			return fmt.Errorf("C %v does not broadcast to %dx%d", c, m, n)
+		}
+		if o.exactC && (c.Rank() != 2 || cm != m || cn != n) {
+			return fmt.Errorf("C is %v, want %dx%d (broadcast is 0)", c, m, n)
 		}
 		if cn != 1 {
 			cCol = 1

@@ -8,13 +8,15 @@ import (
 	"github.com/onnxkit/onnxkit/tensor"
 )
 
-// batchNormOp is BatchNormalization in inference mode (opsets 7, 9, 14, 15;
-// float32, float64): per channel (axis 1),
+// batchNormOp is BatchNormalization in inference mode (opsets 1, 6, 7, 9,
+// 14, 15; float32, float64): per channel (axis 1),
 // Y = (X - mean) / sqrt(var + epsilon) * scale + B.
-// With spatial=0 (opset 7 only) the statistics are per activation: the
+// With spatial=0 (opsets 1 to 7) the statistics are per activation: the
 // parameters have shape C x D1 x ... like one sample of X.
-// Training mode (training_mode=1, or opset 7/9 nodes with the statistics
-// outputs) is unsupported.
+// Training mode (training_mode=1, an explicit is_test=0 before opset 7, or
+// nodes before opset 14 with the statistics outputs) is unsupported. An
+// absent is_test is read as inference, as ONNX's version converter to
+// opset 7 does; opset 1's consumed_inputs has no effect.
 type batchNormOp struct {
 	epsilon    float32
 	perElement bool // spatial=0
@@ -42,6 +44,11 @@ func buildBatchNorm(n *onnx.Node, opset int64) (op, error) {
 		a.fail("attribute \"spatial\" is not supported by this opset version")
 	}
 	training := false
+	if opset < 7 {
+		a.ints("consumed_inputs", -1, nil)
+		// Nonzero is test mode.
+		training = a.has("is_test") && a.int("is_test", 0) == 0
+	}
 	if opset >= 14 {
 		switch tm := a.int("training_mode", 0); tm {
 		case 0:
@@ -53,6 +60,9 @@ func buildBatchNorm(n *onnx.Node, opset int64) (op, error) {
 	}
 	if a.err != nil {
 		return nil, a.err
+	}
+	if training && opset < 7 {
+		return nil, unsupportedf(n, "is_test=0 (training mode)")
 	}
 	if training {
 		return nil, unsupportedf(n, "training_mode=1")

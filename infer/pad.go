@@ -7,10 +7,11 @@ import (
 	"github.com/onnxkit/onnxkit/tensor"
 )
 
-// padOp is Pad (opsets 2, 11, 13, 18, 19, 21, 23, 24, 25; every dtype of
+// padOp is Pad (opsets 1, 2, 11, 13, 18, 19, 21, 23, 24, 25; every dtype of
 // package tensor). Modes constant, reflect and edge, and wrap from opset 19.
-// Before opset 11 the pads and the constant come from attributes; from 11
-// they are inputs, with an optional axes input from 18. A negative pad
+// Before opset 11 the pads and the constant come from attributes (pads is
+// named paddings in opset 1); from 11 they are inputs, with an optional
+// axes input from 18. A negative pad
 // removes elements; edge, reflect and wrap then extend what remains, and
 // reflect repeats its mirror image when a pad exceeds the axis size (as
 // numpy.pad does).
@@ -49,10 +50,14 @@ func buildPad(n *onnx.Node, opset int64) (op, error) {
 	}
 	if opset < 11 {
 		o.fromAttr = true
-		if !a.has("pads") {
-			a.fail("attribute \"pads\" is required")
+		name := "pads"
+		if opset < 2 {
+			name = "paddings" // same layout: begins of every axis, then ends
 		}
-		o.pads = a.ints("pads", -1, nil)
+		if !a.has(name) {
+			a.fail("attribute %q is required", name)
+		}
+		o.pads = a.ints(name, -1, nil)
 		o.value = a.float("value", 0)
 	}
 	if a.err != nil {

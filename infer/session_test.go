@@ -300,9 +300,10 @@ func TestUnsupportedOps(t *testing.T) {
 		Nodes: []*onnx.Node{
 			{Name: "f", OpType: "FancyOp", Inputs: []string{"x"}, Outputs: []string{"a"}},
 			{Name: "c", OpType: "MyConv", Domain: "com.example", Inputs: []string{"a"}, Outputs: []string{"b"}},
-			{Name: "g", OpType: "Gemm", Inputs: []string{"b", "b", "b"}, Outputs: []string{"c"}}, // Gemm starts at opset 7
+			{Name: "g", OpType: "Where", Inputs: []string{"b", "b", "b"}, Outputs: []string{"c"}}, // Where starts at opset 9
+			// Training mode: is_test=0 before opset 7, training_mode=1 from 14.
 			{Name: "bn", OpType: "BatchNormalization", Inputs: []string{"c", "x", "x", "x", "x"}, Outputs: []string{"d"},
-				Attrs: []*onnx.Attribute{aInt("training_mode", 1)}},
+				Attrs: []*onnx.Attribute{aInt("is_test", 0), aInt("training_mode", 1)}},
 		},
 	}
 	m := model(6, g)
@@ -312,11 +313,11 @@ func TestUnsupportedOps(t *testing.T) {
 	if !errors.As(err, &ue) {
 		t.Fatalf("NewSession() error = %v, want an *UnsupportedOpsError", err)
 	}
-	// BatchNormalization before opset 7 is not registered at all; at opset
-	// 6 it is reported like the others.
+	// Where is not registered before opset 9; BatchNormalization's training
+	// mode is reported with its reason.
 	want := `infer: 4 unsupported nodes: node "f" (FancyOp, domain ai.onnx, opset 6); ` +
-		`node "c" (MyConv, domain com.example, opset 3); node "g" (Gemm, domain ai.onnx, opset 6); ` +
-		`node "bn" (BatchNormalization, domain ai.onnx, opset 6)`
+		`node "c" (MyConv, domain com.example, opset 3); node "g" (Where, domain ai.onnx, opset 6); ` +
+		`node "bn" (BatchNormalization, domain ai.onnx, opset 6): is_test=0 (training mode)`
 	if err.Error() != want {
 		t.Errorf("NewSession() error =\n%v\nwant\n%s", err, want)
 	}

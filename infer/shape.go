@@ -127,7 +127,11 @@ func (o *identityOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 // dropoutOp is Dropout at inference: the identity, with an all-true mask
 // (all-ones of the input's dtype before opset 10). From opset 12 the ratio
 // and training_mode inputs exist; training mode is supported only with
-// ratio 0, where it is the identity too.
+// ratio 0, where it is the identity too. Before opset 7 the is_test
+// attribute selects the mode: an explicit is_test=0 with a nonzero ratio is
+// training mode and unsupported, an absent one is read as inference (as
+// ONNX's version converter to opset 7 does); opset 1's consumed_inputs has
+// no effect.
 type dropoutOp struct {
 	n        *onnx.Node
 	boolMask bool
@@ -142,10 +146,19 @@ func buildDropout(n *onnx.Node, opset int64) (op, error) {
 		return nil, err
 	}
 	a := attrs{n: n}
-	a.float("ratio", 0.5)
-	a.int("seed", 0)
+	ratio := a.float("ratio", 0.5)
+	training := false
+	if opset < 7 {
+		a.ints("consumed_inputs", -1, nil)
+		training = a.has("is_test") && a.int("is_test", 0) == 0 && ratio != 0
+	} else {
+		a.int("seed", 0)
+	}
 	if a.err != nil {
 		return nil, a.err
+	}
+	if training {
+		return nil, unsupportedf(n, "is_test=0 (training mode)")
 	}
 	return &dropoutOp{n, opset >= 10}, nil
 }
@@ -363,13 +376,32 @@ func (o *flattenOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 	return nil
 }
 
-// reshapeOp is Reshape (opset 5 and later; allowzero from 14).
+// reshapeOp is Reshape: the shape from the shape attribute before opset 5
+// (opset 1's consumed_inputs has no effect), from input 1 after;
+// allowzero from 14.
 type reshapeOp struct {
 	n         *onnx.Node
 	allowzero bool
+	attrShape []int64 // opset < 5
+	fromAttr  bool
 }
 
 func buildReshape(n *onnx.Node, opset int64) (op, error) {
+	if opset < 5 {
+		if err := checkArity(n, 1, 1, 1); err != nil {
+			return nil, err
+		}
+		a := attrs{n: n}
+		if !a.has("shape") {
+			return nil, errorf(n, "attribute \"shape\" is required")
+		}
+		o := &reshapeOp{n: n, fromAttr: true, attrShape: a.ints("shape", -1, nil)}
+		a.ints("consumed_inputs", -1, nil)
+		if a.err != nil {
+			return nil, a.err
+		}
+		return o, nil
+	}
 	if err := checkArity(n, 2, 2, 1); err != nil {
 		return nil, err
 	}
@@ -386,9 +418,12 @@ func buildReshape(n *onnx.Node, opset int64) (op, error) {
 
 func (o *reshapeOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 	x := in[0]
-	spec, err := intValues(o.n, in[1], "shape")
-	if err != nil {
-		return err
+	spec := o.attrShape
+	if !o.fromAttr {
+		var err error
+		if spec, err = intValues(o.n, in[1], "shape"); err != nil {
+			return err
+		}
 	}
 	shape := shapeBuf(out[0], len(spec))
 	infer := -1
