@@ -10,7 +10,10 @@ import (
 // Sgemm computes C = alpha*op(A)*op(B) + beta*C for row-major float32
 // matrices, where op(X) is X or its transpose. op(A) is m x k, op(B) is k x n
 // and C is m x n. lda, ldb and ldc are the row strides of A, B and C as
-// stored. When beta is 0, C is not read (NaNs in it do not propagate).
+// stored. When beta is 0, C is not read (NaNs in it do not propagate);
+// when alpha is 0 or k is 0, A and B are not read, as in BLAS. Otherwise
+// NaN and Inf propagate as in the plain sum of products (0*NaN is NaN).
+// It panics when a slice is too short for its size and stride.
 //
 // Results do not depend on GOMAXPROCS: large products are split across
 // goroutines by blocks of C, never along k, so every element is summed in
@@ -19,13 +22,13 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	if m <= 0 || n <= 0 {
 		return
 	}
+	checkOperand("C", false, m, n, c, ldc)
 	scaleC(m, n, beta, c, ldc)
 	if k <= 0 || alpha == 0 {
 		return
 	}
 	checkOperand("A", transA, m, k, a, lda)
 	checkOperand("B", transB, k, n, b, ldb)
-	checkOperand("C", false, m, n, c, ldc)
 	g := gemm{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc}
 	// Products with few rows, and small ones, are not worth packing.
 	if g.smallM() {

@@ -7,24 +7,35 @@ import (
 	"testing"
 )
 
-// refGemm is the textbook triple loop in float64: the reference.
+// refGemm is the textbook triple loop in float64: the reference. It first
+// copies op(A) and op(B)^T into dense float64 rows so that the inner loop
+// reads memory in order whatever the transposes.
 func refGemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	opA, opBT := make([]float64, m*k), make([]float64, n*k)
+	for i := range m {
+		for p := range k {
+			if transA {
+				opA[i*k+p] = float64(a[p*lda+i])
+			} else {
+				opA[i*k+p] = float64(a[i*lda+p])
+			}
+		}
+	}
+	for j := range n {
+		for p := range k {
+			if transB {
+				opBT[j*k+p] = float64(b[j*ldb+p])
+			} else {
+				opBT[j*k+p] = float64(b[p*ldb+j])
+			}
+		}
+	}
 	for i := range m {
 		for j := range n {
 			var s float64
-			for p := range k {
-				var av, bv float32
-				if transA {
-					av = a[p*lda+i]
-				} else {
-					av = a[i*lda+p]
-				}
-				if transB {
-					bv = b[j*ldb+p]
-				} else {
-					bv = b[p*ldb+j]
-				}
-				s += float64(av) * float64(bv)
+			ar, br := opA[i*k:(i+1)*k], opBT[j*k:(j+1)*k]
+			for p := range ar {
+				s += ar[p] * br[p]
 			}
 			v := float64(alpha) * s
 			if beta != 0 {
@@ -58,7 +69,8 @@ func operands(r *rand.Rand, transA, transB bool, m, n, k, pad int) (a []float32,
 	return randSlice(r, ar*lda), lda, randSlice(r, br*ldb), ldb, randSlice(r, m*ldc), ldc
 }
 
-func checkGemm(t *testing.T, transA, transB bool, m, n, k, pad int, alpha, beta float32) {
+// checkGemm runs Sgemm against refGemm and reports whether they agree.
+func checkGemm(t *testing.T, transA, transB bool, m, n, k, pad int, alpha, beta float32) bool {
 	t.Helper()
 	r := rand.New(rand.NewPCG(uint64(m*10007+n*101+k), 1))
 	a, lda, b, ldb, c, ldc := operands(r, transA, transB, m, n, k, pad)
@@ -70,61 +82,147 @@ func checkGemm(t *testing.T, transA, transB bool, m, n, k, pad int, alpha, beta 
 			got, w := c[i*ldc+j], want[i*ldc+j]
 			// Sums of k products of values in [-1, 1], in float32.
 			if math.Abs(float64(got-w)) > 1e-5*float64(k+1) {
-				t.Fatalf("Sgemm(%v,%v, m=%d n=%d k=%d pad=%d alpha=%v beta=%v): C[%d,%d] = %v, want %v",
+				t.Errorf("Sgemm(%v,%v, m=%d n=%d k=%d pad=%d alpha=%v beta=%v): C[%d,%d] = %v, want %v",
 					transA, transB, m, n, k, pad, alpha, beta, i, j, got, w)
+				return false
 			}
 		}
 	}
+	return true
 }
 
+// Every m and n in 1..33 (all edge tiles of the 6x16 micro-kernel, and
+// the unpacked paths for few rows), depths on both sides of the vector
+// widths, all four transpose combinations, strides wider than the rows,
+// and several alpha/beta pairs, with the AVX2 and the plain Go kernels.
 func TestSgemmOddSizes(t *testing.T) {
-	for _, tr := range [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}} {
-		for m := 1; m <= 33; m += 4 {
-			for n := 1; n <= 33; n += 3 {
-				for _, k := range []int{1, 7, 33} {
-					checkGemm(t, tr[0], tr[1], m, n, k, (m+n)%3, 1, 0)
+	alphaBeta := [][2]float32{{1, 0}, {1, 1}, {-0.5, 0}, {2, -1.5}, {0.75, 0.25}}
+	bothPaths(t, func(t *testing.T, path string) {
+		for _, tr := range [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}} {
+			for m := 1; m <= 33; m++ {
+				for n := 1; n <= 33; n++ {
+					for ki, k := range []int{1, 2, 5, 8, 9, 16, 33} {
+						ab := alphaBeta[(m+n+ki)%len(alphaBeta)]
+						if !checkGemm(t, tr[0], tr[1], m, n, k, (m+n+k)%3, ab[0], ab[1]) {
+							t.Fatalf("%s kernels", path)
+						}
+					}
 				}
 			}
 		}
-	}
+	})
 }
 
 func TestSgemmLarge(t *testing.T) {
-	sizes := [][3]int{{100, 784, 784}, {6, 12544, 25}, {120, 16, 400}, {97, 1100, 300}, {13, 2049, 517}}
-	for _, s := range sizes {
-		for _, tr := range [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}} {
-			t.Run(fmt.Sprintf("%dx%dx%d/%v", s[0], s[1], s[2], tr), func(t *testing.T) {
-				checkGemm(t, tr[0], tr[1], s[0], s[1], s[2], 1, 1, 0)
-			})
+	// The MLP's and LeNet5's products (forward and both backward ones),
+	// plus sizes that cross the kc, mc and nc blocks with ragged edges.
+	sizes := [][3]int{{100, 784, 784}, {100, 10, 784}, {6, 12544, 25}, {6, 25, 12544}, {25, 12544, 6},
+		{16, 1600, 150}, {100, 120, 400}, {97, 1100, 300}, {13, 2049, 517}, {200, 33, 1000}}
+	bothPaths(t, func(t *testing.T, path string) {
+		for _, s := range sizes {
+			for _, tr := range [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}} {
+				t.Run(fmt.Sprintf("%s/%dx%dx%d/%v", path, s[0], s[1], s[2], tr), func(t *testing.T) {
+					checkGemm(t, tr[0], tr[1], s[0], s[1], s[2], 1, 1, 0)
+				})
+			}
 		}
-	}
+	})
 }
 
 func TestSgemmAlphaBeta(t *testing.T) {
-	for _, ab := range [][2]float32{{1, 1}, {0.5, 0}, {-2, 0.25}, {0, 3}, {1.5, -1}} {
-		checkGemm(t, false, true, 37, 45, 29, 2, ab[0], ab[1])
-		checkGemm(t, true, false, 64, 200, 300, 0, ab[0], ab[1])
-	}
-}
-
-func TestSgemmNaN(t *testing.T) {
-	for _, size := range []int{3, 40} { // naive and packed paths
-		m, n, k := size, size, size
-		a, b := make([]float32, m*k), make([]float32, k*n)
-		b[0] = float32(math.NaN()) // row 0, column 0 of B
-		c := make([]float32, m*n)
-		for i := range c {
-			c[i] = float32(math.NaN()) // beta = 0: never read
-		}
-		Sgemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n)
-		// 0 * NaN is NaN: every C[i][0] is NaN, the rest 0.
-		for i := range m {
-			for j := range n {
-				if got := c[i*n+j]; math.IsNaN(float64(got)) != (j == 0) {
-					t.Fatalf("size %d: C[%d,%d] = %v, want NaN only in column 0", size, i, j, got)
+	bothPaths(t, func(t *testing.T, path string) {
+		for _, ab := range [][2]float32{{1, 1}, {0.5, 0}, {-2, 0.25}, {0, 3}, {0, 0}, {1.5, -1}} {
+			for _, s := range [][3]int{{37, 45, 29}, {64, 200, 300}, {3, 40, 50}, {7, 300, 2}} {
+				for _, tr := range [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}} {
+					if !checkGemm(t, tr[0], tr[1], s[0], s[1], s[2], 2, ab[0], ab[1]) {
+						t.Fatalf("%s kernels", path)
+					}
 				}
 			}
 		}
+	})
+}
+
+// NaN and Inf in A or B reach every element of C they touch, even where
+// the other operand is 0 (0*NaN and 0*Inf are NaN), on every path: the
+// unpacked ones for few rows, the naive one for tiny products and the
+// packed one, with each transpose.
+func TestSgemmNaN(t *testing.T) {
+	bothPaths(t, func(t *testing.T, path string) {
+		for _, size := range [][3]int{{3, 3, 3}, {2, 40, 40}, {40, 40, 40}, {7, 33, 70}, {100, 50, 300}} {
+			for _, tr := range [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}} {
+				for _, bad := range []float32{float32(math.NaN()), float32(math.Inf(1))} {
+					for _, inA := range []bool{false, true} {
+						m, n, k := size[0], size[1], size[2]
+						a, b := make([]float32, m*k), make([]float32, k*n)
+						// The bad value at op(A)[1 % m, k-1] or op(B)[k-1, 1 % n].
+						row, col := 1%m, 1%n
+						switch {
+						case inA && tr[0]:
+							a[(k-1)*m+row] = bad
+						case inA:
+							a[row*k+k-1] = bad
+						case tr[1]:
+							b[col*k+k-1] = bad
+						default:
+							b[(k-1)*n+col] = bad
+						}
+						lda, ldb := k, n
+						if tr[0] {
+							lda = m
+						}
+						if tr[1] {
+							ldb = k
+						}
+						c := make([]float32, m*n)
+						for i := range c {
+							c[i] = float32(math.NaN()) // beta = 0: never read
+						}
+						Sgemm(tr[0], tr[1], m, n, k, 1, a, lda, b, ldb, 0, c, n)
+						for i := range m {
+							for j := range n {
+								want := inA && i == row || !inA && j == col
+								if got := c[i*n+j]; math.IsNaN(float64(got)) != want {
+									t.Fatalf("%s: %v in %s, %dx%dx%d %v: C[%d,%d] = %v, want NaN only in the bad value's %s",
+										path, bad, map[bool]string{true: "A", false: "B"}[inA], m, n, k, tr, i, j, got,
+										map[bool]string{true: "row", false: "column"}[inA])
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+func TestSgemmPanics(t *testing.T) {
+	for name, f := range map[string]func(){
+		"short A": func() {
+			Sgemm(false, false, 4, 4, 4, 1, make([]float32, 15), 4, make([]float32, 16), 4, 0, make([]float32, 16), 4)
+		},
+		"short B": func() {
+			Sgemm(false, true, 4, 5, 4, 1, make([]float32, 16), 4, make([]float32, 19), 4, 0, make([]float32, 20), 5)
+		},
+		"short C": func() {
+			Sgemm(false, false, 4, 4, 4, 1, make([]float32, 16), 4, make([]float32, 16), 4, 1, make([]float32, 15), 4)
+		},
+		"lda < k": func() {
+			Sgemm(false, false, 2, 2, 4, 1, make([]float32, 16), 3, make([]float32, 16), 2, 0, make([]float32, 4), 2)
+		},
+		"ldc < n": func() {
+			Sgemm(false, false, 2, 4, 2, 1, make([]float32, 4), 2, make([]float32, 8), 4, 0, make([]float32, 16), 3)
+		},
+		"beta, C": func() { Sgemm(false, false, 2, 2, 0, 1, nil, 0, nil, 0, 2, make([]float32, 3), 2) },
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("Sgemm with %s: no panic", name)
+				}
+			}()
+			f()
+		}()
 	}
 }
 
@@ -161,4 +259,12 @@ func BenchmarkSgemm(b *testing.B) {
 			b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
 	}
+}
+
+// withoutAVX2 runs f with the plain Go kernels.
+func withoutAVX2(f func()) {
+	saved := HasAVX2
+	HasAVX2 = false
+	defer func() { HasAVX2 = saved }()
+	f()
 }

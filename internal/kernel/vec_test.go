@@ -1,0 +1,181 @@
+package kernel
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// vecLens covers the empty slice, the scalar tails on both sides of each
+// vector width (4, 8, 32) and a few long slices.
+var vecLens = []int{0, 1, 3, 4, 5, 7, 8, 9, 15, 16, 31, 32, 33, 39, 40, 63, 64, 65, 100, 1027}
+
+// bothPaths runs f with the SIMD kernels (when built) and the plain Go
+// ones, naming each.
+func bothPaths(t *testing.T, f func(t *testing.T, path string)) {
+	t.Helper()
+	if HasAVX2 {
+		f(t, "AVX2")
+	}
+	withoutAVX2(func() { f(t, "Go") })
+}
+
+func TestDot(t *testing.T) {
+	bothPaths(t, func(t *testing.T, path string) {
+		r := rand.New(rand.NewPCG(1, 1))
+		for _, n := range vecLens {
+			for _, off := range []int{0, 1} { // unaligned starts too
+				x, y := randSlice(r, n+off)[off:], randSlice(r, n+off+2)[off:]
+				var want float64
+				for i := range x {
+					want += float64(x[i]) * float64(y[i])
+				}
+				// n products of values in [-1, 1], summed in float32.
+				if got := Dot(x, y); math.Abs(float64(got)-want) > 1e-6*float64(n+1) {
+					t.Errorf("%s: Dot(len %d) = %v, want %v", path, n, got, want)
+				}
+			}
+		}
+	})
+}
+
+func TestAxpyScaleAddConst(t *testing.T) {
+	bothPaths(t, func(t *testing.T, path string) {
+		r := rand.New(rand.NewPCG(2, 2))
+		for _, n := range vecLens {
+			x, y := randSlice(r, n+1)[1:], randSlice(r, n+3) // y longer than x: its tail stays
+			const a = -1.75
+			want := append([]float32(nil), y...)
+			for i := range x {
+				// In float64 then rounded: what a fused multiply-add gives.
+				want[i] = float32(float64(want[i]) + a*float64(x[i]))
+			}
+			got := append([]float32(nil), y...)
+			Axpy(a, x, got)
+			for i := range got {
+				// The Go path rounds a*x before adding: within 1 ulp.
+				if d := math.Abs(float64(got[i] - want[i])); d > 2.5e-7 {
+					t.Fatalf("%s: Axpy(len %d): y[%d] = %v, want %v", path, n, i, got[i], want[i])
+				}
+			}
+
+			got = append([]float32(nil), x...)
+			Scale(a, got)
+			for i := range got {
+				if w := a * x[i]; got[i] != w {
+					t.Fatalf("%s: Scale(len %d): x[%d] = %v, want %v", path, n, i, got[i], w)
+				}
+			}
+			got = append([]float32(nil), x...)
+			AddConst(a, got)
+			for i := range got {
+				if w := a + x[i]; got[i] != w {
+					t.Fatalf("%s: AddConst(len %d): x[%d] = %v, want %v", path, n, i, got[i], w)
+				}
+			}
+		}
+	})
+}
+
+func TestAddBias(t *testing.T) {
+	bothPaths(t, func(t *testing.T, path string) {
+		r := rand.New(rand.NewPCG(3, 3))
+		for _, s := range [][3]int{{1, 10, 1}, {7, 120, 1}, {3, 6, 784}, {2, 5, 9}, {4, 1, 1}, {0, 3, 2}} {
+			outer, nb, inner := s[0], s[1], s[2]
+			bias, y := randSlice(r, nb), randSlice(r, outer*nb*inner)
+			got := append([]float32(nil), y...)
+			AddBias(got, bias, inner)
+			for i := range got {
+				if w := y[i] + bias[i/inner%nb]; got[i] != w {
+					t.Fatalf("%s: AddBias(%d x %d x %d): y[%d] = %v, want %v", path, outer, nb, inner, i, got[i], w)
+				}
+			}
+		}
+	})
+	defer func() {
+		if recover() == nil {
+			t.Error("AddBias(len 10, len 3, 1): no panic")
+		}
+	}()
+	AddBias(make([]float32, 10), make([]float32, 3), 1)
+}
+
+// Exp is within 1 ulp of math.Exp (in float64) wherever the result is a
+// normal float32, and within half the smallest subnormal elsewhere.
+func TestExp(t *testing.T) {
+	var xs []float32
+	for x := -110.0; x <= 95; x += 0.00917 {
+		xs = append(xs, float32(x))
+	}
+	for x := -1e-3; x <= 1e-3; x += 1.3e-6 {
+		xs = append(xs, float32(x))
+	}
+	xs = append(xs, 0, float32(math.Copysign(0, -1)), 1e-40, 88.72283, 88.72284, -87.33654, -103.27893, -103.97208,
+		-104, -105, 89, 1000, -1000, float32(math.Inf(1)), float32(math.Inf(-1)), math.MaxFloat32, -math.MaxFloat32)
+	for len(xs)%4 != 3 { // the scalar tail too
+		xs = append(xs, 1)
+	}
+	bothPaths(t, func(t *testing.T, path string) {
+		got := make([]float32, len(xs))
+		Exp(got, xs)
+		for i, g := range got {
+			want := math.Exp(float64(xs[i]))
+			ulp := math.Max(want*math.Pow(2, -23), 0x1p-149/2)
+			if float32(want) > math.MaxFloat32 { // overflow: +Inf
+				ulp = math.Inf(1)
+				if !math.IsInf(float64(g), 1) {
+					t.Fatalf("%s: Exp(%v) = %v, want +Inf", path, xs[i], g)
+				}
+			}
+			if d := math.Abs(float64(g) - want); d > ulp {
+				t.Fatalf("%s: Exp(%v) = %v, want %v (error %.3g ulp)", path, xs[i], g, want, d/ulp)
+			}
+		}
+		nan := []float32{1, 2, 3, float32(math.NaN()), 5, 6, 7, float32(math.NaN()), 9}
+		Exp(nan, nan)
+		for i, v := range nan {
+			if isNaN := math.IsNaN(float64(v)); isNaN != (i == 3 || i == 7) {
+				t.Errorf("%s: Exp with NaN in lanes 3 and 7: [%d] = %v", path, i, v)
+			}
+		}
+	})
+}
+
+// The AVX2 Exp agrees with the scalar one except in rare near-ties.
+func TestExpPaths(t *testing.T) {
+	if !HasAVX2 {
+		t.Skip("no AVX2 kernel in this build")
+	}
+	r := rand.New(rand.NewPCG(5, 5))
+	xs := make([]float32, 1<<16)
+	for i := range xs {
+		xs[i] = r.Float32()*180 - 95
+	}
+	a, b := make([]float32, len(xs)), make([]float32, len(xs))
+	Exp(a, xs)
+	withoutAVX2(func() { Exp(b, xs) })
+	diff := 0
+	for i := range a {
+		if a[i] != b[i] {
+			diff++
+			if d := math.Abs(float64(a[i]-b[i])) / float64(b[i]); d > 1.2e-7 {
+				t.Fatalf("Exp(%v) = %v with AVX2, %v without", xs[i], a[i], b[i])
+			}
+		}
+	}
+	if diff > len(xs)/1000 {
+		t.Errorf("AVX2 and Go Exp differ in %d of %d values, want at most 0.1%%", diff, len(xs))
+	}
+}
+
+func BenchmarkExp(b *testing.B) {
+	x := make([]float32, 4096)
+	for i := range x {
+		x[i] = float32(i)/256 - 8
+	}
+	y := make([]float32, len(x))
+	b.SetBytes(int64(4 * len(x)))
+	for b.Loop() {
+		Exp(y, x)
+	}
+}
