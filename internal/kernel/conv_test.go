@@ -140,7 +140,9 @@ func TestIm2colPanics(t *testing.T) {
 		"short x":   func() { Im2col(&g, make([]float32, 31), make([]float32, 18*4), 4) },
 		"short col": func() { Im2col(&g, make([]float32, 32), make([]float32, 18*4-1), 4) },
 		"small ld":  func() { Col2im(&g, make([]float32, 100), 3, make([]float32, 32)) },
-		"negative":  func() { Im2col(&ConvGeom{C: 1, H: 4, W: 4, KH: 1, KW: 1, PadTop: -1}, make([]float32, 16), make([]float32, 16), 16) },
+		"negative": func() {
+			Im2col(&ConvGeom{C: 1, H: 4, W: 4, KH: 1, KW: 1, PadTop: -1}, make([]float32, 16), make([]float32, 16), 16)
+		},
 	} {
 		func() {
 			defer func() {
