@@ -101,8 +101,11 @@ func (o *convOp) run(s *scratch, in, out []*tensor.Tensor) error {
 		if err := checkAlloc(workers * per); err != nil {
 			return err
 		}
-		buf := s.floats(workers * per)
-		return args.blocks(n, bs, workers, buf, per)
+		t := taskOf[convBlocks](s)
+		*t = convBlocks{a: args, n: n, bs: bs, buf: s.floats(workers * per), per: per}
+		err := parallelFor(s, blocks, workers, t)
+		*t = convBlocks{}
+		return err
 	}
 	workers := batchWorkers(n, mg*K*P*o.group)
 	var cols []float32
@@ -115,20 +118,27 @@ func (o *convOp) run(s *scratch, in, out []*tensor.Tensor) error {
 		}
 		return nil
 	}
-	return args.parallel(n, workers, cols, colSize)
+	t := taskOf[convSamples](s)
+	*t = convSamples{a: args, cols: cols, colSize: colSize}
+	err = parallelFor(s, n, workers, t)
+	*t = convSamples{}
+	return err
 }
 
-// parallel computes samples [0, n) on workers goroutines, each with its
-// own colSize part of cols. (A method on a copy, so that the caller's
-// convArgs stays on the stack.)
-func (a convArgs) parallel(n, workers int, cols []float32, colSize int) error {
-	return parallelFor(n, workers, func(lo, hi, worker int) error {
-		col := cols[worker*colSize : (worker+1)*colSize]
-		for i := lo; i < hi; i++ {
-			a.sample(i, col)
-		}
-		return nil
-	})
+// convSamples computes whole samples, each worker with its own colSize
+// part of cols for im2col.
+type convSamples struct {
+	a       convArgs
+	cols    []float32
+	colSize int
+}
+
+func (t *convSamples) run(lo, hi, worker int) error {
+	col := t.cols[worker*t.colSize : (worker+1)*t.colSize]
+	for i := lo; i < hi; i++ {
+		t.a.sample(i, col)
+	}
+	return nil
 }
 
 // batchBlock is how many samples to multiply at once for output planes of
@@ -140,37 +150,43 @@ func batchBlock(p int) int {
 	return (512 + p - 1) / p
 }
 
-// blocks computes samples [0, n) in blocks of bs, on workers goroutines,
-// each with its own per floats of buf: col [K, bs*P] then y [M, bs*P].
-func (a convArgs) blocks(n, bs, workers int, buf []float32, per int) error {
+// convBlocks computes samples [0, n) in blocks of bs, each worker with its
+// own per floats of buf: col [K, bs*P] then y [M, bs*P].
+type convBlocks struct {
+	a     convArgs
+	n, bs int
+	buf   []float32
+	per   int
+}
+
+// run computes blocks [lo, hi).
+func (t *convBlocks) run(lo, hi, worker int) error {
+	a, n, bs := &t.a, t.n, t.bs
 	K, P, inSize := a.c*a.g.kSize(), a.g.outSize(), a.g.inSize()
-	nb := (n + bs - 1) / bs
-	return parallelFor(nb, workers, func(lo, hi, worker int) error {
-		mine := buf[worker*per : (worker+1)*per]
-		for blk := lo; blk < hi; blk++ {
-			s0, s1 := blk*bs, min(n, (blk+1)*bs)
-			cols := (s1 - s0) * P
-			col, yb := mine[:K*cols], mine[K*bs*P:K*bs*P+a.m*cols]
-			for i := s0; i < s1; i++ {
-				im2colStride(&a.g, a.x[i*a.c*inSize:(i+1)*a.c*inSize], a.c, col[(i-s0)*P:], cols)
-			}
-			kernel.Sgemm(false, false, a.m, cols, K, 1, a.w, K, col, cols, 0, yb, cols)
-			for i := s0; i < s1; i++ {
-				for o := range a.m {
-					src := yb[o*cols+(i-s0)*P : o*cols+(i-s0+1)*P]
-					dst := a.y[(i*a.m+o)*P : (i*a.m+o+1)*P]
-					var bv float32
-					if a.b != nil {
-						bv = a.b[o]
-					}
-					for j, v := range src {
-						dst[j] = v + bv
-					}
+	mine := t.buf[worker*t.per : (worker+1)*t.per]
+	for blk := lo; blk < hi; blk++ {
+		s0, s1 := blk*bs, min(n, (blk+1)*bs)
+		cols := (s1 - s0) * P
+		col, yb := mine[:K*cols], mine[K*bs*P:K*bs*P+a.m*cols]
+		for i := s0; i < s1; i++ {
+			im2colStride(&a.g, a.x[i*a.c*inSize:(i+1)*a.c*inSize], a.c, col[(i-s0)*P:], cols)
+		}
+		kernel.Sgemm(false, false, a.m, cols, K, 1, a.w, K, col, cols, 0, yb, cols)
+		for i := s0; i < s1; i++ {
+			for o := range a.m {
+				src := yb[o*cols+(i-s0)*P : o*cols+(i-s0+1)*P]
+				dst := a.y[(i*a.m+o)*P : (i*a.m+o+1)*P]
+				var bv float32
+				if a.b != nil {
+					bv = a.b[o]
+				}
+				for j, v := range src {
+					dst[j] = v + bv
 				}
 			}
 		}
-		return nil
-	})
+	}
+	return nil
 }
 
 // convArgs is one Conv computation with checked shapes.

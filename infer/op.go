@@ -22,7 +22,9 @@ type builder func(n *onnx.Node, opset int64) (op, error)
 
 // scratch is per-node, per-run-state working memory that lasts across runs.
 type scratch struct {
-	f32 []float32
+	f32  []float32
+	par  *parallel // parallelFor's bookkeeping
+	task any       // the op's rangeTask for parallelFor (see taskOf)
 }
 
 // floats returns a slice of n float32s (contents unspecified), reusing the

@@ -69,7 +69,7 @@ func buildAveragePool(n *onnx.Node, opset int64) (op, error) {
 	return o, nil
 }
 
-func (o *poolOp) run(_ *scratch, in, out []*tensor.Tensor) error {
+func (o *poolOp) run(s *scratch, in, out []*tensor.Tensor) error {
 	x := in[0]
 	switch x.DType {
 	case tensor.Float32, tensor.Float64:
@@ -102,15 +102,20 @@ func (o *poolOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 		idx = out[1].I64
 	}
 	planes := n * c
+	if g2, ok := g.as2D(); ok {
+		switch x.DType {
+		case tensor.Float32:
+			return pool2dRun(o, s, &g2, planes, x.F32, y.F32, idx)
+		case tensor.Float64:
+			return pool2dRun(o, s, &g2, planes, x.F64, y.F64, idx)
+		case tensor.Uint8:
+			return pool2dRun(o, s, &g2, planes, x.U8, y.U8, idx)
+		case tensor.Int8:
+			return pool2dRun(o, s, &g2, planes, x.I8, y.I8, idx)
+		}
+	}
 	switch x.DType {
 	case tensor.Float32:
-		if g.n == 2 && idx == nil && g.dil[0] == 1 && g.dil[1] == 1 {
-			if workers := batchWorkers(planes, planes*g.outSize()*g.kSize()); workers > 1 {
-				return o.pool2dParallel(g, x.F32, y.F32, planes, workers)
-			}
-			o.pool2d(&g, x.F32, y.F32, planes)
-			return nil
-		}
 		pool(o, &g, planes, x.F32, y.F32, idx)
 	case tensor.Float64:
 		pool(o, &g, planes, x.F64, y.F64, idx)
@@ -122,22 +127,59 @@ func (o *poolOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 	return nil
 }
 
-// pool2dParallel is pool2d split across workers goroutines. (g is a copy,
-// so that the caller's stays on the stack.)
-func (o *poolOp) pool2dParallel(g geom, x, y []float32, planes, workers int) error {
-	return parallelFor(planes, workers, func(lo, hi, _ int) error {
-		o.pool2d(&g, x[lo*g.inSize():hi*g.inSize()], y[lo*g.outSize():hi*g.outSize()], hi-lo)
-		return nil
-	})
+// as2D returns the geometry as two spatial axes when it has one or two and
+// no dilation: a 1-D window is a 2-D one of height 1 (same offsets and the
+// same Indices in either storage order, since a row has one column-major
+// order too).
+func (g *geom) as2D() (geom, bool) {
+	switch {
+	case g.n == 2 && g.dil[0] == 1 && g.dil[1] == 1:
+		return *g, true
+	case g.n == 1 && g.dil[0] == 1:
+		g2 := geom{n: 2}
+		g2.in[0], g2.out[0], g2.k[0], g2.stride[0], g2.dil[0] = 1, 1, 1, 1, 1
+		g2.in[1], g2.out[1], g2.k[1], g2.stride[1], g2.dil[1] = g.in[0], g.out[0], g.k[0], g.stride[0], 1
+		g2.pad[1], g2.padEnd[1] = g.pad[0], g.padEnd[0]
+		return g2, true
+	}
+	return geom{}, false
 }
 
-// pool2d is pool for float32 planes of two spatial axes without dilation:
+// pool2dRun is pool2d over planes planes, split across goroutines when the
+// work is large enough.
+func pool2dRun[T poolElem](o *poolOp, s *scratch, g *geom, planes int, x, y []T, idx []int64) error {
+	workers := batchWorkers(planes, planes*g.outSize()*g.kSize())
+	if workers <= 1 {
+		pool2d(o, g, 0, planes, x, y, idx)
+		return nil
+	}
+	t := taskOf[pool2dTask[T]](s)
+	*t = pool2dTask[T]{o: o, g: *g, x: x, y: y, idx: idx}
+	err := parallelFor(s, planes, workers, t)
+	*t = pool2dTask[T]{}
+	return err
+}
+
+// pool2dTask is pool2d over a range of planes.
+type pool2dTask[T poolElem] struct {
+	o    *poolOp
+	g    geom
+	x, y []T
+	idx  []int64
+}
+
+func (t *pool2dTask[T]) run(lo, hi, _ int) error {
+	pool2d(t.o, &t.g, lo, hi, t.x, t.y, t.idx)
+	return nil
+}
+
+// pool2d is pool for planes [p0, p1) of two spatial axes without dilation:
 // the same results, with the window bounds worked out once per row and
-// column instead of per element.
-func (o *poolOp) pool2d(g *geom, x, y []float32, planes int) {
+// column instead of per element, and no N-D iterator in the inner loop.
+func pool2d[T poolElem](o *poolOp, g *geom, p0, p1 int, x, y []T, idx []int64) {
 	h, w, oh, ow := g.in[0], g.in[1], g.out[0], g.out[1]
 	kh, kw, sh, sw := g.k[0], g.k[1], g.stride[0], g.stride[1]
-	for p := range planes {
+	for p := p0; p < p1; p++ {
 		xs, ys := x[p*h*w:(p+1)*h*w], y[p*oh*ow:(p+1)*oh*ow]
 		for oy := range oh {
 			y0 := oy*sh - g.pad[0]
@@ -146,14 +188,16 @@ func (o *poolOp) pool2d(g *geom, x, y []float32, planes int) {
 			for ox := range ow {
 				x0 := ox*sw - g.pad[1]
 				c0, c1 := max(x0, 0), min(x0+kw, w)
-				var res float32
+				var res T
+				best := -1 // row-major offset of the maximum within the plane
 				if r0 < r1 && c0 < c1 {
 					if o.max {
-						res = xs[r0*w+c0]
+						best = r0*w + c0
+						res = xs[best]
 						for r := r0; r < r1; r++ {
-							for _, v := range xs[r*w+c0 : r*w+c1] {
+							for i, v := range xs[r*w+c0 : r*w+c1] {
 								if v > res {
-									res = v
+									res, best = v, r*w+c0+i
 								}
 							}
 						}
@@ -168,10 +212,17 @@ func (o *poolOp) pool2d(g *geom, x, y []float32, planes int) {
 						if o.countPad {
 							cnt = rowsPadded * (min(x0+kw, w+g.padEnd[1]) - max(x0, -g.pad[1]))
 						}
-						res = float32(sum / float64(cnt))
+						res = T(sum / float64(cnt))
 					}
 				}
-				ys[oy*ow+ox] = res
+				j := oy*ow + ox
+				ys[j] = res
+				if idx != nil {
+					if o.colMajor && best >= 0 {
+						best = best%w*h + best/w
+					}
+					idx[p*oh*ow+j] = int64(p*h*w + best)
+				}
 			}
 		}
 	}

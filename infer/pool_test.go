@@ -1,6 +1,9 @@
 package infer
 
 import (
+	"fmt"
+	"math"
+	"math/rand"
 	"strings"
 	"testing"
 
@@ -37,6 +40,18 @@ func TestPoolHand(t *testing.T) {
 		// Two channels: indices count from the start of the whole tensor.
 		{"max indices channel 2", "MaxPool", 12, []*onnx.Attribute{aInts("kernel_shape", 2)},
 			seq(0, 1, 2, 2), tensor.FromFloat32([]float32{1, 3}, 1, 2, 1), []int64{1, 3}},
+		// 3x3 of 1..9, 2x2 windows, stride 2, pads 1: the windows cover
+		// {1}, {2 3}, {4 7}, {5 6 8 9}, so the maxima are 1, 3, 7, 9 at
+		// offsets 0, 2, 6, 8.
+		{"max pads indices", "MaxPool", 12, []*onnx.Attribute{aInts("kernel_shape", 2, 2), aInts("strides", 2, 2), aInts("pads", 1, 1, 1, 1)},
+			seq(1, 1, 1, 3, 3), tensor.FromFloat32([]float32{1, 3, 7, 9}, 1, 1, 2, 2), []int64{0, 2, 6, 8}},
+		// Same, column-major: (row r, col c) -> c*3 + r: 2=(0,2) -> 6, 6=(2,0) -> 2.
+		{"max pads indices storage_order", "MaxPool", 12, []*onnx.Attribute{aInts("kernel_shape", 2, 2), aInts("strides", 2, 2), aInts("pads", 1, 1, 1, 1), aInt("storage_order", 1)},
+			seq(1, 1, 1, 3, 3), tensor.FromFloat32([]float32{1, 3, 7, 9}, 1, 1, 2, 2), []int64{0, 6, 2, 8}},
+		// 1-D with Indices over two channels of 1..4 and 5..8, k 2, s 2:
+		// maxima 2, 4, 6, 8 at offsets 1, 3, 5, 7 of the whole tensor.
+		{"max 1d indices", "MaxPool", 12, []*onnx.Attribute{aInts("kernel_shape", 2), aInts("strides", 2)},
+			seq(1, 1, 2, 4), tensor.FromFloat32([]float32{2, 4, 6, 8}, 1, 2, 2), []int64{1, 3, 5, 7}},
 		// 3x3 of 1..9, 3x3 windows with pads 1: the corner window sees
 		// 1,2,4,5 (mean 3), the centre all nine (mean 5).
 		{"avg pads", "AveragePool", 11, []*onnx.Attribute{aInts("kernel_shape", 3, 3), aInts("pads", 1, 1, 1, 1)},
@@ -125,5 +140,85 @@ func TestPoolErrors(t *testing.T) {
 				t.Errorf("%s error = %v, want one naming the node and containing %q", tt.op, err, tt.want)
 			}
 		})
+	}
+}
+
+func TestMaxPoolUint8Float64_2D(t *testing.T) {
+	// 2x2 of [[1 200] [3 4]] with a 2x2 window: one maximum, 200 at offset 1.
+	x := &tensor.Tensor{DType: tensor.Uint8, Shape: []int{1, 1, 2, 2}, U8: []uint8{1, 200, 3, 4}}
+	got, err := runOp("MaxPool", 12, []*onnx.Attribute{aInts("kernel_shape", 2, 2)}, 2, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := got[0].U8; len(g) != 1 || g[0] != 200 || got[1].I64[0] != 1 {
+		t.Errorf("MaxPool(uint8) = %v, %v, want [200], [1]", g, got[1].I64)
+	}
+	// float64 average of the same values: (1+200+3+4)/4 = 52.
+	xf := &tensor.Tensor{DType: tensor.Float64, Shape: []int{1, 1, 2, 2}, F64: []float64{1, 200, 3, 4}}
+	got, err = runOp("AveragePool", 11, []*onnx.Attribute{aInts("kernel_shape", 2, 2)}, 1, xf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := got[0].F64; len(g) != 1 || g[0] != 52 {
+		t.Errorf("AveragePool(float64) = %v, want [52]", g)
+	}
+}
+
+// TestPool2DMatchesND checks the 1-D and 2-D fast path (pool2d, through
+// pool2dRun, serial and split across goroutines) against the N-D pool on
+// random geometries: the same values bit for bit, and the same Indices.
+func TestPool2DMatchesND(t *testing.T) {
+	rng := rand.New(rand.NewSource(5))
+	for iter := range 400 {
+		nsp := 1 + iter%2
+		var w window
+		var in []int
+		for range nsp {
+			k := 1 + rng.Intn(4)
+			in = append(in, k+rng.Intn(8))
+			w.kernel = append(w.kernel, k)
+			w.strides = append(w.strides, 1+rng.Intn(3))
+		}
+		for range 2 * nsp {
+			w.pads = append(w.pads, rng.Intn(w.kernel[len(w.pads)%nsp]))
+		}
+		w.ceil = rng.Intn(2) == 1
+		o := &poolOp{max: rng.Intn(2) == 1, w: w, countPad: rng.Intn(2) == 1, colMajor: rng.Intn(2) == 1}
+		g, err := w.geometry(in, w.kernel)
+		if err != nil {
+			continue
+		}
+		g2, ok := g.as2D()
+		if !ok {
+			t.Fatalf("as2D(%+v) not ok", g)
+		}
+		// Many planes make pool2dRun split the work when GOMAXPROCS > 1.
+		planes := 1 + rng.Intn(3)
+		if iter%5 == 0 {
+			planes = 1<<16/(g.outSize()*g.kSize()) + 1
+		}
+		name := fmt.Sprintf("in %v, %+v, planes %d", in, *o, planes)
+		x := make([]float64, planes*g.inSize())
+		for i := range x {
+			x[i] = float64(rng.Intn(7)) - 3 // small integers: many ties
+			if rng.Intn(50) == 0 {
+				x[i] = math.NaN()
+			}
+		}
+		want, wantIx := make([]float64, planes*g.outSize()), make([]int64, planes*g.outSize())
+		pool(o, &g, planes, x, want, wantIx)
+		got, gotIx := make([]float64, len(want)), make([]int64, len(want))
+		var s scratch
+		if err := pool2dRun(o, &s, &g2, planes, x, got, gotIx); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for i := range want {
+			if math.Float64bits(got[i]) != math.Float64bits(want[i]) || (o.max && gotIx[i] != wantIx[i]) {
+				t.Fatalf("%s: element %d: pool2d = %v (index %d), pool = %v (index %d)", name, i, got[i], gotIx[i], want[i], wantIx[i])
+			}
+		}
+		if tk, ok := s.task.(*pool2dTask[float64]); ok && tk.x != nil {
+			t.Fatalf("%s: pool2dRun kept a reference to its input", name)
+		}
 	}
 }

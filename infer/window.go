@@ -201,36 +201,113 @@ func (w *window) geometry(in, kernel []int) (geom, error) {
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
-// parallelFor calls f(lo, hi, worker) on disjoint ranges covering [0, n),
-// from up to workers goroutines (worker in [0, workers)). A panic in a
-// goroutine becomes its error; the first error is returned.
-func parallelFor(n, workers int, f func(lo, hi, worker int) error) error {
-	workers = min(workers, n, runtime.GOMAXPROCS(0))
-	if workers <= 1 {
-		return f(0, n, 0)
-	}
-	errs := make([]error, workers)
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		lo, hi := n*w/workers, n*(w+1)/workers
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() {
-				if r := recover(); r != nil {
-					errs[w] = fmt.Errorf("internal error: %v", r)
+// rangeTask is work that parallelFor splits: run computes the items
+// [lo, hi) as worker number worker (each worker has its own index, so that
+// it can use its own part of a scratch buffer).
+type rangeTask interface {
+	run(lo, hi, worker int) error
+}
+
+// parallel is the bookkeeping of one parallelFor call, kept in a node's
+// scratch so that splitting work allocates nothing once warm.
+type parallel struct {
+	wg   sync.WaitGroup
+	errs []error // by worker
+}
+
+// parJob is one range of a parallelFor call.
+type parJob struct {
+	p              *parallel
+	t              rangeTask
+	lo, hi, worker int
+}
+
+// do runs the job and records its error.
+func (j parJob) do() {
+	defer j.p.wg.Done()
+	j.p.errs[j.worker] = runRange(j.t, j.lo, j.hi, j.worker)
+}
+
+// runRange calls t.run, turning a panic into an error.
+func runRange(t rangeTask, lo, hi, worker int) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("internal error: %v", r)
+		}
+	}()
+	return t.run(lo, hi, worker)
+}
+
+var (
+	parOnce sync.Once
+	parChan chan parJob
+)
+
+// parJobs returns the channel of this package's worker goroutines,
+// starting them (one fewer than GOMAXPROCS: the caller works too) on first
+// use. They live for the life of the process, like internal/kernel's, so
+// that a split computation starts no goroutine and allocates nothing. A
+// job never waits for another job, so a full pool only delays a sender.
+func parJobs() chan parJob {
+	parOnce.Do(func() {
+		parChan = make(chan parJob)
+		for range max(1, runtime.GOMAXPROCS(0)-1) {
+			go func() {
+				for j := range parChan {
+					j.do()
 				}
 			}()
-			errs[w] = f(lo, hi, w)
-		}()
+		}
+	})
+	return parChan
+}
+
+// parallelFor calls t.run(lo, hi, worker) on disjoint ranges covering
+// [0, n), from up to workers goroutines (worker in [0, workers)); the
+// caller's goroutine runs the first range. A panic in a range becomes its
+// error; the first error by range is returned. s holds the bookkeeping, so
+// t should be a pointer (kept in s too, see taskOf) for the call to
+// allocate nothing.
+func parallelFor(s *scratch, n, workers int, t rangeTask) error {
+	workers = min(workers, n, runtime.GOMAXPROCS(0))
+	if workers <= 1 {
+		return runRange(t, 0, n, 0)
 	}
-	wg.Wait()
-	for _, err := range errs {
+	if s.par == nil {
+		s.par = new(parallel)
+	}
+	p := s.par
+	if cap(p.errs) < workers {
+		p.errs = make([]error, workers)
+	}
+	p.errs = p.errs[:workers]
+	clear(p.errs)
+	p.wg.Add(workers)
+	ch := parJobs()
+	for w := 1; w < workers; w++ {
+		ch <- parJob{p, t, n * w / workers, n * (w + 1) / workers, w}
+	}
+	parJob{p, t, 0, n / workers, 0}.do()
+	p.wg.Wait()
+	for _, err := range p.errs {
 		if err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// taskOf returns the task of type T kept in s, creating it on first use
+// (a node's scratch only ever holds its own op's task type). The caller
+// fills it, runs it and then zeroes it, so that it keeps no reference to
+// the run's tensors.
+func taskOf[T any](s *scratch) *T {
+	if t, ok := s.task.(*T); ok {
+		return t
+	}
+	t := new(T)
+	s.task = t
+	return t
 }
 
 // batchWorkers is how many goroutines to use for n independent samples of
