@@ -191,7 +191,17 @@ func pool2d[T poolElem](o *poolOp, g *geom, p0, p1 int, x, y []T, idx []int64) {
 				var res T
 				best := -1 // row-major offset of the maximum within the plane
 				if r0 < r1 && c0 < c1 {
-					if o.max {
+					switch {
+					case o.max && idx == nil:
+						res = xs[r0*w+c0]
+						for r := r0; r < r1; r++ {
+							for _, v := range xs[r*w+c0 : r*w+c1] {
+								if v > res {
+									res = v
+								}
+							}
+						}
+					case o.max:
 						best = r0*w + c0
 						res = xs[best]
 						for r := r0; r < r1; r++ {
@@ -201,7 +211,7 @@ func pool2d[T poolElem](o *poolOp, g *geom, p0, p1 int, x, y []T, idx []int64) {
 								}
 							}
 						}
-					} else {
+					default:
 						var sum float64
 						for r := r0; r < r1; r++ {
 							for _, v := range xs[r*w+c0 : r*w+c1] {
