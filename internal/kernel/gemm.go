@@ -23,33 +23,48 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 		return
 	}
 	checkOperand("C", false, m, n, c, ldc)
-	scaleC(m, n, beta, c, ldc)
 	if k <= 0 || alpha == 0 {
+		scaleC(m, n, beta, c, ldc)
 		return
 	}
 	checkOperand("A", transA, m, k, a, lda)
 	checkOperand("B", transB, k, n, b, ldb)
 	g := gemm{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc}
 	// Products with few rows, and small ones, are not worth packing.
-	if g.smallM() {
+	if small := !transB && m <= 2 || transB && !transA && m <= 4; small || m*n*k < 4096 {
+		scaleC(m, n, beta, c, ldc)
+		if small {
+			g.smallM()
+		} else {
+			g.naive()
+		}
 		return
 	}
-	if m*n*k < 4096 {
-		g.naive()
-		return
+	if beta == 0 {
+		g.overwrite = true
+	} else {
+		scaleC(m, n, beta, c, ldc)
+	}
+	// Granularity of the split of C between workers: whole tiles.
+	rowStep, colStep := mr, nr
+	switch {
+	case g.useDot():
+		g.mode, rowStep, colStep = modeDot, 3, 3
+	case !transB && m <= 4*mr:
+		g.mode = modeBInPlace
 	}
 	workers := runtime.GOMAXPROCS(0)
 	if m*n*k < 1<<20 {
 		workers = 1
 	}
-	// Split C into one block per worker: by columns in whole NR panels
-	// when C is wide enough, else by rows in whole MR panels.
-	cols, rows := roundUp((n+workers-1)/workers, nr), m
+	// Split C into one block per worker: by columns in whole tiles when C
+	// is wide enough, else by rows in whole tiles.
+	cols, rows := roundUp((n+workers-1)/workers, colStep), m
 	if cols >= n {
-		cols, rows = n, roundUp((m+workers-1)/workers, mr)
+		cols, rows = n, roundUp((m+workers-1)/workers, rowStep)
 	}
 	if rows >= m && cols >= n {
-		g.blocked(0, m, 0, n)
+		g.block(0, m, 0, n)
 		return
 	}
 	call := calls.get()
@@ -68,7 +83,7 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 			}
 		}
 	}
-	call.g.blocked(0, min(rows, m), 0, min(cols, n))
+	call.g.block(0, min(rows, m), 0, min(cols, n))
 	call.wg.Wait()
 	call.g = gemm{}
 	calls.put(call)
@@ -104,7 +119,7 @@ type job struct {
 
 func (j job) run() {
 	defer j.c.wg.Done()
-	j.c.g.blocked(j.i0, j.i1, j.j0, j.j1)
+	j.c.g.block(j.i0, j.i1, j.j0, j.j1)
 }
 
 var (
@@ -146,13 +161,36 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 	}
 }
 
-// gemm is one call's operands. C has already been scaled by beta.
+// gemm is one call's operands. C has already been scaled by beta, unless
+// overwrite is set.
 type gemm struct {
 	transA, transB bool
 	m, n, k        int
 	alpha          float32
 	a, b, c        []float32
 	lda, ldb, ldc  int
+	mode           mode
+	// overwrite is set when beta is 0: C has not been cleared, and the
+	// first k block stores its results instead of adding them.
+	overwrite bool
+}
+
+// mode is how a gemm computes its blocks of C.
+type mode uint8
+
+const (
+	modePacked   mode = iota // pack A and B, run the 6x16 micro-kernel
+	modeBInPlace             // pack A only: the micro-kernel reads B's full panels in place
+	modeDot                  // 3x3 tiles of dot products of rows of A and rows of B
+)
+
+// block adds alpha*op(A)*op(B) to rows [i0, i1) and columns [j0, j1) of C.
+func (g *gemm) block(i0, i1, j0, j1 int) {
+	if g.mode == modeDot {
+		g.dotBlock(i0, i1, j0, j1)
+		return
+	}
+	g.blocked(i0, i1, j0, j1)
 }
 
 func (g *gemm) at(i, p int) float32 {
@@ -241,11 +279,18 @@ func (g *gemm) blocked(i0, i1, j0, j1 int) {
 		ncb := min(nc, j1-jc)
 		for pc := 0; pc < g.k; pc += kc {
 			kcb := min(kc, g.k-pc)
-			g.packB(buf.b[:], pc, kcb, jc, ncb)
+			if g.mode == modeBInPlace {
+				// Only a last, partial panel needs packing (with zeros).
+				if full := ncb / nr * nr; full < ncb {
+					g.packB(buf.b[:], pc, kcb, jc+full, ncb-full)
+				}
+			} else {
+				g.packB(buf.b[:], pc, kcb, jc, ncb)
+			}
 			for ic := i0; ic < i1; ic += mc {
 				mcb := min(mc, i1-ic)
 				g.packA(buf.a[:], ic, mcb, pc, kcb)
-				g.macro(buf, ic, mcb, jc, ncb, kcb)
+				g.macro(buf, ic, mcb, pc, jc, ncb, kcb, g.overwrite && pc == 0)
 			}
 		}
 	}
@@ -310,25 +355,37 @@ func (g *gemm) packA(dst []float32, ic, mcb, pc, kcb int) {
 	}
 }
 
-// macro runs the micro-kernel over the packed blocks. Full tiles are
-// accumulated in C directly; edge tiles go through a scratch tile.
-func (g *gemm) macro(buf *packBuf, ic, mcb, jc, ncb, kcb int) {
+// macro runs the micro-kernel over the packed blocks (in modeBInPlace,
+// over B itself for full panels and over the packed last panel). Full
+// tiles are accumulated in C directly; edge tiles go through a scratch
+// tile. With overwrite set, results are stored in C instead of added.
+func (g *gemm) macro(buf *packBuf, ic, mcb, pc, jc, ncb, kcb int, overwrite bool) {
 	for jp := 0; jp < ncb; jp += nr {
 		w := min(nr, ncb-jp)
-		bp := buf.b[jp*kcb : jp*kcb+kcb*nr]
+		bp, ldb := buf.b[jp*kcb:jp*kcb+kcb*nr], nr
+		if g.mode == modeBInPlace {
+			if w == nr {
+				bp, ldb = g.b[(pc)*g.ldb+jc+jp:][:(kcb-1)*g.ldb+nr], g.ldb
+			} else {
+				bp = buf.b[:kcb*nr]
+			}
+		}
 		for ip := 0; ip < mcb; ip += mr {
 			h := min(mr, mcb-ip)
 			ap := buf.a[ip*kcb : ip*kcb+kcb*mr]
 			off := (ic+ip)*g.ldc + jc + jp
 			if h == mr && w == nr {
-				microKernel(kcb, ap, bp, g.c[off:], g.ldc)
+				microKernel(kcb, ap, bp, ldb, g.c[off:], g.ldc, overwrite)
 				continue
 			}
 			t := buf.tile[:]
-			clear(t)
-			microKernel(kcb, ap, bp, t, nr)
+			microKernel(kcb, ap, bp, ldb, t, nr, true)
 			for i := range h {
 				crow := g.c[off+i*g.ldc : off+i*g.ldc+w]
+				if overwrite {
+					copy(crow, t[i*nr:])
+					continue
+				}
 				for j := range crow {
 					crow[j] += t[i*nr+j]
 				}
@@ -338,12 +395,13 @@ func (g *gemm) macro(buf *packBuf, ic, mcb, jc, ncb, kcb int) {
 }
 
 // microKernelGo is the plain Go micro-kernel: c[6x16] (rows ldc apart) +=
-// the product of a packed 6 x k panel and a packed k x 16 panel.
-func microKernelGo(k int, a, b, c []float32, ldc int) {
+// the product of a packed 6 x k panel and a k x 16 panel (rows ldb apart);
+// with overwrite, c = the product, without reading c.
+func microKernelGo(k int, a, b []float32, ldb int, c []float32, ldc int, overwrite bool) {
 	var acc [mr][nr]float32
 	for p := range k {
 		ap := a[p*mr : p*mr+mr]
-		bp := b[p*nr : p*nr+nr]
+		bp := b[p*ldb : p*ldb+nr]
 		for i, av := range ap {
 			row := &acc[i]
 			for j, bv := range bp {
@@ -353,6 +411,10 @@ func microKernelGo(k int, a, b, c []float32, ldc int) {
 	}
 	for i := range mr {
 		crow := c[i*ldc : i*ldc+nr]
+		if overwrite {
+			copy(crow, acc[i][:])
+			continue
+		}
 		for j := range crow {
 			crow[j] += acc[i][j]
 		}

@@ -8,18 +8,33 @@ import "golang.org/x/sys/cpu"
 var HasAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
 // microKernel runs the AVX2/FMA kernel when the CPU has it.
-func microKernel(k int, a, b, c []float32, ldc int) {
+func microKernel(k int, a, b []float32, ldb int, c []float32, ldc int, overwrite bool) {
 	if k <= 0 {
 		return
 	}
 	if !HasAVX2 {
-		microKernelGo(k, a, b, c, ldc)
+		microKernelGo(k, a, b, ldb, c, ldc, overwrite)
 		return
 	}
 	_ = a[k*mr-1]
-	_ = b[k*nr-1]
+	_ = b[(k-1)*ldb+nr-1]
 	_ = c[(mr-1)*ldc+nr-1]
-	sgemmKernelAVX2(k, &a[0], &b[0], &c[0], ldc)
+	sgemmKernelAVX2(k, &a[0], &b[0], ldb, &c[0], ldc, overwrite)
+}
+
+// dotTile runs the AVX2 dot-product tile kernel when the CPU has it, else
+// dotTileGo.
+func dotTile(k int, a []float32, lda int, b []float32, ldb int, acc *[72]float32) {
+	if k <= 0 {
+		return
+	}
+	if !HasAVX2 {
+		dotTileGo(k, a, lda, b, ldb, acc)
+		return
+	}
+	_ = a[2*lda+k-1]
+	_ = b[2*ldb+k-1]
+	dotTileAVX2(k, &a[0], lda, &b[0], ldb, &acc[0])
 }
 
 // tanhVec computes tanh over the longest multiple-of-8 prefix of src with

@@ -6,7 +6,13 @@ package kernel
 // build.
 var HasAVX2 = false
 
-func microKernel(k int, a, b, c []float32, ldc int) { microKernelGo(k, a, b, c, ldc) }
+func microKernel(k int, a, b []float32, ldb int, c []float32, ldc int, overwrite bool) {
+	microKernelGo(k, a, b, ldb, c, ldc, overwrite)
+}
+
+func dotTile(k int, a []float32, lda int, b []float32, ldb int, acc *[72]float32) {
+	dotTileGo(k, a, lda, b, ldb, acc)
+}
 
 func tanhVec(dst, src []float32) int { return 0 }
 

@@ -6,7 +6,7 @@ package kernel
 // element. It reports false when the shapes do not suit it.
 func (g *gemm) smallM() bool {
 	switch {
-	case !g.transB && g.m <= 8:
+	case !g.transB && g.m <= 2:
 		for i := range g.m {
 			crow := g.c[i*g.ldc : i*g.ldc+g.n]
 			for p := range g.k {

@@ -117,7 +117,8 @@ func TestSgemmLarge(t *testing.T) {
 	// The MLP's and LeNet5's products (forward and both backward ones),
 	// plus sizes that cross the kc, mc and nc blocks with ragged edges.
 	sizes := [][3]int{{100, 784, 784}, {100, 10, 784}, {6, 12544, 25}, {6, 25, 12544}, {25, 12544, 6},
-		{16, 1600, 150}, {100, 120, 400}, {97, 1100, 300}, {13, 2049, 517}, {200, 33, 1000}}
+		{16, 1600, 150}, {100, 120, 400}, {97, 1100, 300}, {13, 2049, 517}, {200, 33, 1000},
+		{7, 11, 1003}, {31, 40, 2500}, {10, 3, 4099}, {11, 5000, 40}, {12, 17, 300}}
 	bothPaths(t, func(t *testing.T, path string) {
 		for _, s := range sizes {
 			for _, tr := range [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}} {
@@ -226,37 +227,93 @@ func TestSgemmPanics(t *testing.T) {
 	}
 }
 
-// The assembly micro-kernel and the Go one agree.
+// The assembly micro-kernel and the Go one agree, on packed B panels
+// (ldb 16) and on B read in place (a wider ldb).
 func TestMicroKernels(t *testing.T) {
 	if !HasAVX2 {
 		t.Skip("no AVX2/FMA kernel in this build")
 	}
 	r := rand.New(rand.NewPCG(3, 4))
-	for _, k := range []int{0, 1, 2, 17, 256} {
-		a, b := randSlice(r, k*mr+1), randSlice(r, k*nr+1)
-		c1 := randSlice(r, mr*20)
-		c2 := append([]float32(nil), c1...)
-		microKernel(k, a, b, c1, 20)
-		microKernelGo(k, a, b, c2, 20)
-		for i := range c1 {
-			if d := math.Abs(float64(c1[i] - c2[i])); d > 1e-5*float64(k+1) {
-				t.Fatalf("k=%d: asm c[%d] = %v, Go %v", k, i, c1[i], c2[i])
+	for _, ldb := range []int{nr, 21} {
+		for _, k := range []int{0, 1, 2, 17, 256} {
+			a, b := randSlice(r, k*mr+1), randSlice(r, k*ldb+1)
+			c1 := randSlice(r, mr*20)
+			c2 := append([]float32(nil), c1...)
+			microKernel(k, a, b, ldb, c1, 20, k == 17)
+			microKernelGo(k, a, b, ldb, c2, 20, k == 17)
+			for i := range c1 {
+				if d := math.Abs(float64(c1[i] - c2[i])); d > 1e-5*float64(k+1) {
+					t.Fatalf("ldb=%d k=%d: asm c[%d] = %v, Go %v", ldb, k, i, c1[i], c2[i])
+				}
 			}
 		}
 	}
 }
 
+// The assembly dot-product tile and the Go one agree.
+func TestDotTiles(t *testing.T) {
+	if !HasAVX2 {
+		t.Skip("no AVX2/FMA kernel in this build")
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, k := range []int{8, 16, 64, 2048} {
+		lda, ldb := k+3, k+8
+		a, b := randSlice(r, 2*lda+k), randSlice(r, 2*ldb+k)
+		var acc1, acc2 [72]float32
+		for i := range acc1 {
+			acc1[i] = float32(i)
+		}
+		acc2 = acc1
+		dotTile(k, a, lda, b, ldb, &acc1)
+		dotTileGo(k, a, lda, b, ldb, &acc2)
+		for i := range acc1 {
+			if d := math.Abs(float64(acc1[i] - acc2[i])); d > 1e-5*float64(k) {
+				t.Fatalf("k=%d: asm acc[%d] = %v, Go %v", k, i, acc1[i], acc2[i])
+			}
+		}
+	}
+}
+
+// BenchmarkSgemm runs the products of the tutorial's models with the
+// transposes their layers use, batch 100: the MLP's 784-784 layer
+// (forward, weight gradient, input gradient), LeNet5's convolutions as
+// im2col products (conv1 [6 x 25] x [25 x 784*100], conv2 [16 x 150] x
+// [150 x 100*100]) and its 400-120 layer, plus a square one.
 func BenchmarkSgemm(b *testing.B) {
-	for _, s := range [][3]int{{100, 784, 784}, {6, 12544, 25}, {16, 1600, 150}, {120, 16, 400}, {256, 256, 256}} {
-		m, n, k := s[0], s[1], s[2]
-		b.Run(fmt.Sprintf("%dx%dx%d", m, n, k), func(b *testing.B) {
+	for _, s := range []struct {
+		name           string
+		transA, transB bool
+		m, n, k        int
+	}{
+		{"mlp-fwd", false, true, 100, 784, 784},
+		{"mlp-dw", true, false, 784, 784, 100},
+		{"mlp-dx", false, false, 100, 784, 784},
+		{"conv1-fwd", false, false, 6, 78400, 25},
+		{"conv1-dw", false, true, 6, 25, 78400},
+		{"conv1-dcol", true, false, 25, 78400, 6},
+		{"conv2-fwd", false, false, 16, 10000, 150},
+		{"conv1-batch1", false, false, 6, 784, 25},
+		{"conv2-batch1", false, false, 16, 100, 150},
+		{"fc-fwd", false, true, 100, 120, 400},
+		{"fc-batch1", false, true, 1, 120, 400},
+		{"square", false, false, 256, 256, 256},
+	} {
+		b.Run(fmt.Sprintf("%s/%dx%dx%d", s.name, s.m, s.n, s.k), func(b *testing.B) {
 			r := rand.New(rand.NewPCG(1, 2))
-			a, bb, c := randSlice(r, m*k), randSlice(r, k*n), make([]float32, m*n)
+			lda, ldb := s.k, s.n
+			if s.transA {
+				lda = s.m
+			}
+			if s.transB {
+				ldb = s.k
+			}
+			a, bb, c := randSlice(r, s.m*s.k), randSlice(r, s.k*s.n), make([]float32, s.m*s.n)
+			Sgemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, bb, ldb, 0, c, s.n) // warm the pack buffers
 			b.ReportAllocs()
 			for b.Loop() {
-				Sgemm(false, false, m, n, k, 1, a, k, bb, n, 0, c, n)
+				Sgemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, bb, ldb, 0, c, s.n)
 			}
-			b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			b.ReportMetric(2*float64(s.m*s.n*s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
 	}
 }

@@ -4,14 +4,16 @@
 
 #include "textflag.h"
 
-// func sgemmKernelAVX2(k int, a *float32, b *float32, c *float32, ldc int)
+// func sgemmKernelAVX2(k int, a *float32, b *float32, ldb int, c *float32, ldc int, overwrite bool)
 // Requires: AVX, FMA3
-TEXT ·sgemmKernelAVX2(SB), NOSPLIT, $0-40
+TEXT ·sgemmKernelAVX2(SB), NOSPLIT, $0-49
 	MOVQ   k+0(FP), AX
 	MOVQ   a+8(FP), CX
 	MOVQ   b+16(FP), DX
-	MOVQ   c+24(FP), BX
-	MOVQ   ldc+32(FP), SI
+	MOVQ   ldb+24(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   c+32(FP), SI
+	MOVQ   ldc+40(FP), DI
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -49,41 +51,65 @@ loop:
 	VFMADD231PS  Y12, Y14, Y10
 	VFMADD231PS  Y13, Y14, Y11
 	ADDQ         $0x18, CX
-	ADDQ         $0x40, DX
+	ADDQ         BX, DX
 	DECQ         AX
 	JMP          loop
 
 store:
-	SHLQ    $0x02, SI
-	VADDPS  (BX), Y0, Y0
-	VMOVUPS Y0, (BX)
-	VADDPS  32(BX), Y1, Y1
-	VMOVUPS Y1, 32(BX)
-	ADDQ    SI, BX
-	VADDPS  (BX), Y2, Y2
-	VMOVUPS Y2, (BX)
-	VADDPS  32(BX), Y3, Y3
-	VMOVUPS Y3, 32(BX)
-	ADDQ    SI, BX
-	VADDPS  (BX), Y4, Y4
-	VMOVUPS Y4, (BX)
-	VADDPS  32(BX), Y5, Y5
-	VMOVUPS Y5, 32(BX)
-	ADDQ    SI, BX
-	VADDPS  (BX), Y6, Y6
-	VMOVUPS Y6, (BX)
-	VADDPS  32(BX), Y7, Y7
-	VMOVUPS Y7, 32(BX)
-	ADDQ    SI, BX
-	VADDPS  (BX), Y8, Y8
-	VMOVUPS Y8, (BX)
-	VADDPS  32(BX), Y9, Y9
-	VMOVUPS Y9, 32(BX)
-	ADDQ    SI, BX
-	VADDPS  (BX), Y10, Y10
-	VMOVUPS Y10, (BX)
-	VADDPS  32(BX), Y11, Y11
-	VMOVUPS Y11, 32(BX)
+	SHLQ    $0x02, DI
+	MOVB    overwrite+48(FP), AL
+	TESTB   AL, AL
+	JNZ     overwrite
+	VADDPS  (SI), Y0, Y0
+	VMOVUPS Y0, (SI)
+	VADDPS  32(SI), Y1, Y1
+	VMOVUPS Y1, 32(SI)
+	ADDQ    DI, SI
+	VADDPS  (SI), Y2, Y2
+	VMOVUPS Y2, (SI)
+	VADDPS  32(SI), Y3, Y3
+	VMOVUPS Y3, 32(SI)
+	ADDQ    DI, SI
+	VADDPS  (SI), Y4, Y4
+	VMOVUPS Y4, (SI)
+	VADDPS  32(SI), Y5, Y5
+	VMOVUPS Y5, 32(SI)
+	ADDQ    DI, SI
+	VADDPS  (SI), Y6, Y6
+	VMOVUPS Y6, (SI)
+	VADDPS  32(SI), Y7, Y7
+	VMOVUPS Y7, 32(SI)
+	ADDQ    DI, SI
+	VADDPS  (SI), Y8, Y8
+	VMOVUPS Y8, (SI)
+	VADDPS  32(SI), Y9, Y9
+	VMOVUPS Y9, 32(SI)
+	ADDQ    DI, SI
+	VADDPS  (SI), Y10, Y10
+	VMOVUPS Y10, (SI)
+	VADDPS  32(SI), Y11, Y11
+	VMOVUPS Y11, 32(SI)
+	VZEROUPPER
+	RET
+
+overwrite:
+	VMOVUPS Y0, (SI)
+	VMOVUPS Y1, 32(SI)
+	ADDQ    DI, SI
+	VMOVUPS Y2, (SI)
+	VMOVUPS Y3, 32(SI)
+	ADDQ    DI, SI
+	VMOVUPS Y4, (SI)
+	VMOVUPS Y5, 32(SI)
+	ADDQ    DI, SI
+	VMOVUPS Y6, (SI)
+	VMOVUPS Y7, 32(SI)
+	ADDQ    DI, SI
+	VMOVUPS Y8, (SI)
+	VMOVUPS Y9, 32(SI)
+	ADDQ    DI, SI
+	VMOVUPS Y10, (SI)
+	VMOVUPS Y11, 32(SI)
 	VZEROUPPER
 	RET
 
@@ -363,6 +389,67 @@ axpy_tail:
 	JMP         axpy_tail
 
 axpy_end:
+	VZEROUPPER
+	RET
+
+// func dotTileAVX2(k int, a *float32, lda int, b *float32, ldb int, acc *float32)
+// Requires: AVX, FMA3
+TEXT ·dotTileAVX2(SB), NOSPLIT, $0-48
+	MOVQ    k+0(FP), AX
+	MOVQ    a+8(FP), CX
+	MOVQ    lda+16(FP), DX
+	MOVQ    b+24(FP), BX
+	MOVQ    ldb+32(FP), SI
+	MOVQ    acc+40(FP), DI
+	SHLQ    $0x02, DX
+	SHLQ    $0x02, SI
+	LEAQ    (CX)(DX*1), R8
+	LEAQ    (R8)(DX*1), DX
+	LEAQ    (BX)(SI*1), R9
+	LEAQ    (R9)(SI*1), SI
+	VMOVUPS (DI), Y0
+	VMOVUPS 32(DI), Y1
+	VMOVUPS 64(DI), Y2
+	VMOVUPS 96(DI), Y3
+	VMOVUPS 128(DI), Y4
+	VMOVUPS 160(DI), Y5
+	VMOVUPS 192(DI), Y6
+	VMOVUPS 224(DI), Y7
+	VMOVUPS 256(DI), Y8
+	XORQ    R10, R10
+	SHLQ    $0x02, AX
+
+dottile_loop:
+	CMPQ        R10, AX
+	JGE         dottile_done
+	VMOVUPS     (BX)(R10*1), Y9
+	VMOVUPS     (R9)(R10*1), Y10
+	VMOVUPS     (SI)(R10*1), Y11
+	VMOVUPS     (CX)(R10*1), Y12
+	VFMADD231PS Y9, Y12, Y0
+	VFMADD231PS Y10, Y12, Y1
+	VFMADD231PS Y11, Y12, Y2
+	VMOVUPS     (R8)(R10*1), Y12
+	VFMADD231PS Y9, Y12, Y3
+	VFMADD231PS Y10, Y12, Y4
+	VFMADD231PS Y11, Y12, Y5
+	VMOVUPS     (DX)(R10*1), Y12
+	VFMADD231PS Y9, Y12, Y6
+	VFMADD231PS Y10, Y12, Y7
+	VFMADD231PS Y11, Y12, Y8
+	ADDQ        $0x20, R10
+	JMP         dottile_loop
+
+dottile_done:
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	VMOVUPS Y4, 128(DI)
+	VMOVUPS Y5, 160(DI)
+	VMOVUPS Y6, 192(DI)
+	VMOVUPS Y7, 224(DI)
+	VMOVUPS Y8, 256(DI)
 	VZEROUPPER
 	RET
 

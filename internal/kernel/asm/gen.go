@@ -21,6 +21,7 @@ func main() {
 	tanh()
 	dot()
 	axpy()
+	dotTile()
 	scale()
 	addConst()
 	exp()
@@ -28,14 +29,17 @@ func main() {
 }
 
 // sgemmKernel: C[6x16] += A·B over k steps, where a holds k groups of 6
-// floats (a column of the packed A panel) and b holds k groups of 16 floats
-// (a row of the packed B panel); C rows are ldc floats apart.
+// floats (a column of the packed A panel) and b holds k rows of 16 floats,
+// ldb floats apart (16 for a packed B panel, B's own stride when it is
+// read in place); C rows are ldc floats apart.
 func sgemmKernel() {
-	TEXT("sgemmKernelAVX2", NOSPLIT, "func(k int, a, b, c *float32, ldc int)")
-	Doc("sgemmKernelAVX2 adds the product of a packed 6xk A panel and a packed kx16 B panel to the 6x16 tile at c.")
+	TEXT("sgemmKernelAVX2", NOSPLIT, "func(k int, a, b *float32, ldb int, c *float32, ldc int, overwrite bool)")
+	Doc("sgemmKernelAVX2 adds the product of a packed 6xk A panel and a kx16 B panel (rows ldb floats apart) to the 6x16 tile at c, or stores it there without reading c when overwrite is set.")
 	k := Load(Param("k"), GP64())
 	a := Load(Param("a"), GP64())
 	b := Load(Param("b"), GP64())
+	ldb := Load(Param("ldb"), GP64())
+	SHLQ(Imm(2), ldb)
 	c := Load(Param("c"), GP64())
 	ldc := Load(Param("ldc"), GP64())
 
@@ -59,17 +63,32 @@ func sgemmKernel() {
 		VFMADD231PS(b1, t, acc[r][1])
 	}
 	ADDQ(Imm(24), a)
-	ADDQ(Imm(64), b)
+	ADDQ(ldb, b)
 	DECQ(k)
 	JMP(LabelRef("loop"))
 
 	Label("store")
 	SHLQ(Imm(2), ldc)
+	ow := Load(Param("overwrite"), GP8())
+	TESTB(ow, ow)
+	JNZ(LabelRef("overwrite"))
 	for r := range acc {
 		for h := range acc[r] {
 			m := Mem{Base: c, Disp: 32 * h}
 			VADDPS(m, acc[r][h], acc[r][h])
 			VMOVUPS(acc[r][h], m)
+		}
+		if r < len(acc)-1 {
+			ADDQ(ldc, c)
+		}
+	}
+	VZEROUPPER()
+	RET()
+
+	Label("overwrite")
+	for r := range acc {
+		for h := range acc[r] {
+			VMOVUPS(acc[r][h], Mem{Base: c, Disp: 32 * h})
 		}
 		if r < len(acc)-1 {
 			ADDQ(ldc, c)
@@ -432,6 +451,66 @@ func exp() {
 	SUBQ(Imm(4), n)
 	JMP(LabelRef("exp_loop"))
 	Label("exp_done")
+	VZEROUPPER()
+	RET()
+}
+
+// dotTile: the 3x3 tile of dot products of rows of A and rows of B (both
+// contiguous along k), kept as 9 vectors of 8 partial sums in acc
+// ([9][8]float32, row-major over the tile) that are loaded, extended over
+// k (a multiple of 8) and stored back.
+func dotTile() {
+	TEXT("dotTileAVX2", NOSPLIT, "func(k int, a *float32, lda int, b *float32, ldb int, acc *float32)")
+	Doc("dotTileAVX2 adds to acc[i*3+j][l] the products a[i*lda+p]*b[j*ldb+p] for p = l mod 8, p < k, i, j < 3; k must be a multiple of 8.")
+	k := Load(Param("k"), GP64())
+	a0 := Load(Param("a"), GP64())
+	lda := Load(Param("lda"), GP64())
+	b0 := Load(Param("b"), GP64())
+	ldb := Load(Param("ldb"), GP64())
+	acc := Load(Param("acc"), GP64())
+	SHLQ(Imm(2), lda)
+	SHLQ(Imm(2), ldb)
+	// Row pointers: a1 = a0+lda, a2 = a0+2lda, likewise for b.
+	a1, a2, b1, b2 := GP64(), GP64(), GP64(), GP64()
+	LEAQ(Mem{Base: a0, Index: lda, Scale: 1}, a1)
+	LEAQ(Mem{Base: a1, Index: lda, Scale: 1}, a2)
+	LEAQ(Mem{Base: b0, Index: ldb, Scale: 1}, b1)
+	LEAQ(Mem{Base: b1, Index: ldb, Scale: 1}, b2)
+	as := []reg.Register{a0, a1, a2}
+	bs := []reg.Register{b0, b1, b2}
+	var s [3][3]reg.VecVirtual
+	for i := range s {
+		for j := range s[i] {
+			s[i][j] = YMM()
+			VMOVUPS(Mem{Base: acc, Disp: 32 * (i*3 + j)}, s[i][j])
+		}
+	}
+	off := GP64()
+	XORQ(off, off)
+	SHLQ(Imm(2), k)
+	Label("dottile_loop")
+	CMPQ(off, k)
+	JGE(LabelRef("dottile_done"))
+	var bv [3]reg.VecVirtual
+	for j := range bv {
+		bv[j] = YMM()
+		VMOVUPS(Mem{Base: bs[j], Index: off, Scale: 1}, bv[j])
+	}
+	for i := range s {
+		av := YMM()
+		VMOVUPS(Mem{Base: as[i], Index: off, Scale: 1}, av)
+		for j := range s[i] {
+			VFMADD231PS(bv[j], av, s[i][j])
+		}
+	}
+	ADDQ(Imm(32), off)
+	JMP(LabelRef("dottile_loop"))
+	Label("dottile_done")
+	for i := range s {
+		for j := range s[i] {
+			VMOVUPS(s[i][j], Mem{Base: acc, Disp: 32 * (i*3 + j)})
+		}
+	}
 	VZEROUPPER()
 	RET()
 }
