@@ -31,7 +31,12 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	checkOperand("B", transB, k, n, b, ldb)
 	g := gemm{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc}
 	// Products with few rows, and small ones, are not worth packing.
-	if small := !transB && m <= 2 || transB && !transA && m <= 4; small || m*n*k < 4096 {
+	// (The plain Go micro-kernel is slower than Go axpys for up to 8 rows.)
+	axpyRows := 2
+	if !HasAVX2 {
+		axpyRows = 8
+	}
+	if small := !transB && m <= axpyRows || transB && !transA && m <= 4; small || m*n*k < 4096 {
 		scaleC(m, n, beta, c, ldc)
 		if small {
 			g.smallM()

@@ -11,9 +11,10 @@ package kernel
 // dotKC is the length of the k blocks of the dot path.
 const dotKC = 2048
 
-// useDot reports whether the dot path suits g.
+// useDot reports whether the dot path suits g (with the AVX2 kernel: the
+// plain Go one is slower than packing).
 func (g *gemm) useDot() bool {
-	return !g.transA && g.transB && g.m >= 3 && g.n >= 3 && g.k >= 256 && g.m*g.n <= 4096
+	return HasAVX2 && !g.transA && g.transB && g.m >= 3 && g.n >= 3 && g.k >= 256 && g.m*g.n <= 4096
 }
 
 // dotBlock adds alpha*A*B^T to rows [i0, i1) and columns [j0, j1) of C,
