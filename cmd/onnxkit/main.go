@@ -36,6 +36,7 @@ var commands = []*command{
 	inspectCmd,
 	runCmd,
 	opsCmd,
+	serveCmd,
 }
 
 // usageError is a misuse of the command line: exit status 2.

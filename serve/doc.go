@@ -1,0 +1,56 @@
+// Package serve serves ONNX models over HTTP in the Open Inference Protocol
+// (the KServe v2 REST API), with dynamic batching, limits, access logs,
+// Prometheus metrics and a page to draw a digit for an MNIST classifier.
+//
+// Endpoints:
+//
+//	GET  /v2/health/live                  200 while the server runs (empty body)
+//	GET  /v2/health/ready                 200 until shutdown begins, then 503
+//	GET  /v2                              server metadata: name, version, extensions
+//	GET  /v2/models/NAME[/versions/1]     model metadata: inputs, outputs, datatypes, shapes
+//	GET  /v2/models/NAME[/versions/1]/ready  200 for a loaded model
+//	POST /v2/models/NAME[/versions/1]/infer  inference
+//	GET  /metrics                         Prometheus text exposition format
+//	GET  /                                the drawing page
+//
+// Each model has the one version "1". Datatypes are the protocol's names
+// (FP32, FP64, INT64, INT32, INT8, UINT8, BOOL); a symbolic or unknown
+// dimension is -1 in metadata. Tensor data in a request is a row-major array,
+// flat or nested; responses give it flat. Errors are {"error": "..."} with
+// status 400 (malformed request, wrong input name, shape or datatype), 404
+// (unknown model or path), 405 (wrong method, with an Allow header), 413
+// (body over Options.MaxBody or a tensor over Options.MaxElements), 503
+// (Options.MaxInFlight inference requests already in flight, or shutting
+// down) and 500 (the model failed).
+//
+// Floating-point values that JSON cannot hold are written as the strings
+// "NaN", "Infinity" and "-Infinity", and read back from them.
+//
+// # Dynamic batching
+//
+// Concurrent inference requests for one model are gathered into a batch of
+// up to Options.MaxBatch requests, concatenated along the first dimension,
+// run once and split back. A batch closes when it is full, when
+// Options.MaxDelay has passed since its first request, or as soon as no
+// other request for the model is being read; while every runner is busy it
+// keeps taking requests. Requests are batched together only when their
+// tensors agree in every dimension but the first.
+//
+// Batching must not change answers, so a model is batched only when
+//
+//   - the first dimension of every input and output is symbolic and every
+//     other dimension of the inputs is fixed, and
+//   - a probe at startup finds its answers batch-invariant: random rows run
+//     in batches of every size from 2 to MaxBatch give, bit for bit, the
+//     outputs of each row run alone.
+//
+// Kernels that choose their summation order by the number of rows (a
+// matrix product with few rows, say) fail the probe; such a model is served
+// one request per run, and Server.Batching reports why.
+//
+// # Safety
+//
+// Request bodies are untrusted: sizes are checked before allocating, and
+// every tensor is checked against the model's declared inputs before it
+// reaches the session.
+package serve
