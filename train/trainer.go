@@ -93,6 +93,9 @@ type Trainer struct {
 	// OnEpoch, when not nil, is called after each epoch; an error stops
 	// training and Fit returns it.
 	OnEpoch func(EpochStats) error
+	// OnBatch, when not nil, is called after each training batch with the
+	// number of images in it (for progress bars).
+	OnBatch func(images int)
 
 	loss   CrossEntropyLoss
 	b      batcher
@@ -225,6 +228,9 @@ func (t *Trainer) Fit(ctx context.Context, train, test *mnist.Set) error {
 			}
 			p.batch = batch
 			p.lossSum += loss * float64(len(idx))
+			if t.OnBatch != nil {
+				t.OnBatch(len(idx))
+			}
 		}
 		p.epoch, p.batch = epoch, 0
 		st := EpochStats{Epoch: epoch, Epochs: epochs, Loss: p.lossSum / float64(train.N),

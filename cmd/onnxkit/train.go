@@ -154,7 +154,14 @@ var trainCmd = &command{
 				fmt.Fprintf(stdout, "%s before training: test accuracy %.2f%%\n", *initFile, 100*res.Accuracy)
 			}
 			var points []chart.Epoch
+			bar := newProgress(trainSet.N, "training")
+			t.OnBatch = bar.add
 			t.OnEpoch = func(st train.EpochStats) error {
+				bar.done()
+				if st.Epoch < st.Epochs {
+					bar.reset()
+					bar.describe(fmt.Sprintf("epoch %d/%d", st.Epoch+1, st.Epochs))
+				}
 				points = append(points, chart.Epoch{Epoch: st.Epoch, Loss: st.Loss, TestLoss: st.TestLoss, TestAccuracy: st.TestAccuracy})
 				if *jsonOut {
 					return printJSON(map[string]any{"epoch": st.Epoch, "epochs": st.Epochs, "loss": st.Loss,
