@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -117,6 +118,11 @@ func describeValue(vi *onnx.ValueInfo) tensorMetadata {
 // errTooLarge marks a tensor over the element cap (status 413).
 var errTooLarge = errors.New("too large")
 
+func shapeJSON(s []int64) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
 // decodeTensor checks a request input's declared shape and datatype and
 // parses its data. maxElems caps the element count before anything is
 // allocated.
@@ -132,10 +138,10 @@ func decodeTensor(in *requestInput, maxElems int) (*tensor.Tensor, error) {
 	n := 1
 	for i, d := range in.Shape {
 		if d < 0 {
-			return nil, fmt.Errorf("input %q: shape %v: negative dimension", in.Name, in.Shape)
+			return nil, fmt.Errorf("input %q: shape %s: negative dimension", in.Name, shapeJSON(in.Shape))
 		}
 		if d > int64(maxElems) || (d > 0 && n > maxElems/int(d)) {
-			return nil, fmt.Errorf("input %q: shape %v: over %d elements: %w", in.Name, in.Shape, maxElems, errTooLarge)
+			return nil, fmt.Errorf("input %q: shape %s: over %d elements: %w", in.Name, shapeJSON(in.Shape), maxElems, errTooLarge)
 		}
 		shape[i] = int(d)
 		n *= int(d)
@@ -149,7 +155,7 @@ func decodeTensor(in *requestInput, maxElems int) (*tensor.Tensor, error) {
 		return nil, fmt.Errorf("input %q: data: %v", in.Name, err)
 	}
 	if p.n != n {
-		return nil, fmt.Errorf("input %q: shape %v holds %d elements, data has %d", in.Name, in.Shape, n, p.n)
+		return nil, fmt.Errorf("input %q: shape %s holds %d elements, data has %d", in.Name, shapeJSON(in.Shape), n, p.n)
 	}
 	return t, nil
 }

@@ -471,7 +471,10 @@ func (s *Server) readRequest(w http.ResponseWriter, r *http.Request, m *model) (
 	req := new(inferRequest)
 	if err := json.Unmarshal(buf.Bytes(), req); err != nil {
 		var ute *json.UnmarshalTypeError
-		if errors.As(err, &ute) && ute.Field != "" {
+		if errors.As(err, &ute) {
+			if ute.Field == "" {
+				return nil, nil, badRequest("malformed request: want a JSON object, got JSON %s", ute.Value)
+			}
 			return nil, nil, badRequest("malformed request: field %q: want %s, got JSON %s", ute.Field, ute.Type, ute.Value)
 		}
 		return nil, nil, badRequest("malformed JSON: %v", err)
@@ -554,11 +557,6 @@ func checkShape(vi *onnx.ValueInfo, shape []int64) error {
 		return badRequest("input %q: shape %s, want %s", vi.Name, shapeJSON(shape), shapeJSON(want))
 	}
 	return nil
-}
-
-func shapeJSON(s []int64) string {
-	b, _ := json.Marshal(s)
-	return string(b)
 }
 
 func inputNames(m *model) string {
