@@ -59,7 +59,11 @@
   pad.addEventListener("pointerdown", (e) => {
     if (e.button !== 0 && e.pointerType === "mouse") return;
     e.preventDefault();
-    pad.setPointerCapture(e.pointerId);
+    try {
+      pad.setPointerCapture(e.pointerId);
+    } catch (err) {
+      // A pointer the browser does not track (a synthetic event): draw uncaptured.
+    }
     const p = point(e);
     drawing = { id: e.pointerId, last: p };
     stroke(p, p);
