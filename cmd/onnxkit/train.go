@@ -156,6 +156,9 @@ var trainCmd = &command{
 			var points []chart.Epoch
 			bar := newProgress(trainSet.N, "training")
 			t.OnBatch = bar.add
+			if ck != nil && ck.Batch > 0 { // resuming within an epoch
+				bar.add(min(ck.Batch*ck.Recipe.BatchSize, trainSet.N))
+			}
 			t.OnEpoch = func(st train.EpochStats) error {
 				bar.done()
 				if st.Epoch < st.Epochs {
@@ -182,6 +185,9 @@ var trainCmd = &command{
 			start := time.Now()
 			err = t.Fit(ctx, trainSet, testSet)
 			stop()
+			if err != nil {
+				bar.done() // clear the bar before the message
+			}
 			if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
 				return interrupted(t, trainSet.N, ckptPath, writeCheckpoint)
 			}
