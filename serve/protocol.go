@@ -273,6 +273,9 @@ func (p *dataParser) value() error {
 		tok = string(p.b[start:p.i])
 	}
 	k := p.n
+	if tok == "" {
+		return fmt.Errorf("value %d: missing", k)
+	}
 	p.n++
 	t := p.t
 	if k >= t.Len() {
