@@ -44,6 +44,8 @@ type batcher struct {
 	runners  chan struct{} // a token per batch being run
 	arriving atomic.Int64  // requests being read that will join the queue
 	stop     chan struct{}
+	mu       sync.RWMutex // held by submit, taken by close to end submits
+	closed   bool
 	wg       sync.WaitGroup // the loop and the runs
 	observe  func(size int) // records a batch's size
 }
@@ -68,6 +70,11 @@ func newBatcher(s *infer.Session, maxBatch int, maxDelay time.Duration, runners 
 
 // submit queues j unless the batcher has stopped.
 func (b *batcher) submit(j *job) error {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if b.closed {
+		return errClosed
+	}
 	select {
 	case b.queue <- j:
 		return nil
@@ -80,6 +87,9 @@ func (b *batcher) submit(j *job) error {
 // waits for the batches being run.
 func (b *batcher) close() {
 	close(b.stop)
+	b.mu.Lock() // wait for submits in progress; later ones see closed
+	b.closed = true
+	b.mu.Unlock()
 	b.wg.Wait()
 	for {
 		select {

@@ -424,11 +424,9 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request, m *model) {
 			writeError(w, http.StatusServiceUnavailable, "%v", err)
 			return
 		}
-		select {
-		case res = <-j.done:
-		case <-r.Context().Done():
-			return // the client has gone; the batch answers into the buffered channel
-		}
+		// Wait even if the client has gone, so that the in-flight bound
+		// counts the work still queued for it.
+		res = <-j.done
 	} else {
 		s.metrics.batchSize(m.Name, 1)
 		res.outputs, res.err = m.Session.Run(j.inputs)
