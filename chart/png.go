@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"image"
 	"image/png"
-	"os"
-	"path/filepath"
+
+	"github.com/onnxkit/onnxkit/internal/atomicfile"
 )
 
 // WritePNG encodes img as PNG and writes it to path atomically: to a
@@ -19,30 +19,5 @@ func WritePNG(path string, img image.Image) error {
 	return WriteFileAtomic(path, buf.Bytes())
 }
 
-// WriteFileAtomic writes data to a temporary file beside path, syncs it and
-// renames it over path. The file gets mode 0644 (os.CreateTemp makes
-// files 0600, readable by their owner only).
-func WriteFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Chmod(0o644)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-	}
-	return err
-}
+// WriteFileAtomic writes data to path atomically (see atomicfile.WriteFile).
+func WriteFileAtomic(path string, data []byte) error { return atomicfile.WriteFile(path, data) }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/onnxkit/onnxkit/internal/atomicfile"
 	"github.com/onnxkit/onnxkit/tensor"
 )
 
@@ -33,7 +34,7 @@ func WriteTensorFile(path, name string, t *tensor.Tensor) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(path, data)
+	return atomicfile.WriteFile(path, data)
 }
 
 // NamedTensor is a tensor with the name stored in its TensorProto (which
