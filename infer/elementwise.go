@@ -33,15 +33,11 @@ func buildArith(kind arithKind) builder {
 		if err := checkArity(n, 2, 2, 1); err != nil {
 			return nil, err
 		}
-		o := &arithOp{n: n, kind: kind}
-		if opset < 7 {
-			a := attrs{n: n}
-			o.legacy = parseLegacyBcast(&a)
-			if a.err != nil {
-				return nil, a.err
-			}
+		legacy, err := legacyBcastFor(n, opset)
+		if err != nil {
+			return nil, err
 		}
-		return o, nil
+		return &arithOp{n: n, kind: kind, legacy: legacy}, nil
 	}
 }
 
@@ -221,15 +217,11 @@ func buildPow(n *onnx.Node, opset int64) (op, error) {
 	if err := checkArity(n, 2, 2, 1); err != nil {
 		return nil, err
 	}
-	o := &powOp{n: n}
-	if opset < 7 {
-		a := attrs{n: n}
-		o.legacy = parseLegacyBcast(&a)
-		if a.err != nil {
-			return nil, a.err
-		}
+	legacy, err := legacyBcastFor(n, opset)
+	if err != nil {
+		return nil, err
 	}
-	return o, nil
+	return &powOp{n: n, legacy: legacy}, nil
 }
 
 func (o *powOp) run(_ *scratch, in, out []*tensor.Tensor) error {
@@ -605,15 +597,11 @@ func buildCompare(kind compareKind) builder {
 		if err := checkArity(n, 2, 2, 1); err != nil {
 			return nil, err
 		}
-		o := &compareOp{n: n, kind: kind}
-		if opset < 7 {
-			a := attrs{n: n}
-			o.legacy = parseLegacyBcast(&a)
-			if a.err != nil {
-				return nil, a.err
-			}
+		legacy, err := legacyBcastFor(n, opset)
+		if err != nil {
+			return nil, err
 		}
-		return o, nil
+		return &compareOp{n: n, kind: kind, legacy: legacy}, nil
 	}
 }
 

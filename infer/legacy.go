@@ -3,6 +3,7 @@ package infer
 import (
 	"fmt"
 
+	"github.com/onnxkit/onnxkit/onnx"
 	"github.com/onnxkit/onnxkit/tensor"
 )
 
@@ -19,9 +20,14 @@ type legacyBcast struct {
 	hasAxis   bool
 }
 
-// parseLegacyBcast reads the broadcast and axis attributes (and opset 1's
-// consumed_inputs, which has no effect on the result).
-func parseLegacyBcast(a *attrs) *legacyBcast {
+// legacyBcastFor reads the broadcast and axis attributes (and opset 1's
+// consumed_inputs, which has no effect) of a binary op before opset 7; from
+// opset 7 on it returns nil: numpy broadcasting.
+func legacyBcastFor(n *onnx.Node, opset int64) (*legacyBcast, error) {
+	if opset >= 7 {
+		return nil, nil
+	}
+	a := attrs{n: n}
 	l := &legacyBcast{}
 	switch b := a.int("broadcast", 0); b {
 	case 0, 1:
@@ -32,7 +38,7 @@ func parseLegacyBcast(a *attrs) *legacyBcast {
 	l.hasAxis = a.has("axis")
 	l.axis = a.int("axis", 0)
 	a.ints("consumed_inputs", -1, nil)
-	return l
+	return l, a.err
 }
 
 // alignB returns B's shape aligned to A for numpy broadcasting: B's
