@@ -44,9 +44,11 @@
 //     in batches of every size from 2 to MaxBatch give, bit for bit, the
 //     outputs of each row run alone.
 //
-// Kernels that choose their summation order by the number of rows (a
-// matrix product with few rows, say) fail the probe; such a model is served
-// one request per run, and Server.Batching reports why.
+// The matrix kernels sum each element in the same order whatever the
+// batch size, so the tutorial's models and PyTorch's exports pass; a model
+// whose ops do not (a product with a transposed B that is not a constant,
+// say) fails the probe, is served one request per run, and
+// Server.Batching reports why.
 //
 // # Safety
 //

@@ -53,13 +53,11 @@ func TestLoad(t *testing.T) {
 		want[i] = out["logits"]
 	}
 	for _, cfg := range []struct {
-		name  string
-		opt   Options
-		exact bool
+		name string
+		opt  Options
 	}{
-		{"unbatched", Options{MaxBatch: 1}, true},
-		{"batched", Options{MaxBatch: 16, MaxDelay: 2 * time.Millisecond}, true},
-		{"forced", Options{MaxBatch: 16, MaxDelay: 2 * time.Millisecond, forceBatch: true}, false},
+		{"unbatched", Options{MaxBatch: 1}},
+		{"batched", Options{MaxBatch: 16, MaxDelay: 2 * time.Millisecond}},
 	} {
 		t.Run(cfg.name, func(t *testing.T) {
 			s, err := New([]Model{{Name: "lenet5", Session: sess}}, cfg.opt)
@@ -119,7 +117,7 @@ func TestLoad(t *testing.T) {
 							}
 							got := float32s(t, r.Outputs[0].Data)
 							for k, v := range want[img].F32 {
-								if cfg.exact && math.Float32bits(got[k]) != math.Float32bits(v) {
+								if math.Float32bits(got[k]) != math.Float32bits(v) {
 									return fmt.Sprintf("image %d: logits[%d] = %v, want %v bit for bit", img, k, got[k], v)
 								}
 								d := float32(math.Abs(float64(got[k] - v)))
@@ -168,6 +166,9 @@ func TestLoad(t *testing.T) {
 			runs, mean := h.count, h.sum/float64(h.count)
 			s.metrics.mu.Unlock()
 			on, why := s.Batching("lenet5")
+			if batched := cfg.opt.MaxBatch > 1; on != batched {
+				t.Errorf("Batching(lenet5) = %v (%s), want %v", on, why, batched)
+			}
 			if why != "" {
 				why = " (" + why + ")"
 			}

@@ -53,10 +53,6 @@ type Options struct {
 	MaxInFlight int
 	// Logger, when set, gets one access log record per request.
 	Logger *slog.Logger
-
-	// forceBatch batches models that fail the probe (tests measure what
-	// batching would gain).
-	forceBatch bool
 }
 
 func (o Options) withDefaults() Options {
@@ -163,7 +159,7 @@ func New(models []Model, opt Options) (*Server, error) {
 			sm.whyNot = "MaxBatch is 1"
 		default:
 			sm.whyNot = batchable(m.Session)
-			if sm.whyNot == "" && !opt.forceBatch {
+			if sm.whyNot == "" {
 				sm.whyNot = probe(m.Session, opt.MaxBatch)
 			}
 		}

@@ -17,7 +17,11 @@ import (
 //
 // Results do not depend on GOMAXPROCS: large products are split across
 // goroutines by blocks of C, never along k, so every element is summed in
-// the same order.
+// the same order. When B is not transposed they do not depend on the
+// shape either: element C[i][j] is summed in the same order whatever m
+// and n are and wherever row i and column j lie, so computing a batch of
+// rows at once gives each row exactly what computing it alone gives.
+
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if m <= 0 || n <= 0 {
 		return
@@ -36,13 +40,21 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	if !HasAVX2 {
 		axpyRows = 8
 	}
-	if small := !transB && m <= axpyRows || transB && !transA && m <= 4; small || m*n*k < 4096 {
-		scaleC(m, n, beta, c, ldc)
-		if small {
-			g.smallM()
-		} else {
-			g.naive()
+	small := m*n*k < 4096
+	switch {
+	case !transB && (small || m <= axpyRows):
+		if beta != 0 {
+			scaleC(m, n, beta, c, ldc)
 		}
+		g.rows(beta == 0)
+		return
+	case transB && !transA && m <= 4:
+		scaleC(m, n, beta, c, ldc)
+		g.dots()
+		return
+	case small:
+		scaleC(m, n, beta, c, ldc)
+		g.naive()
 		return
 	}
 	if beta == 0 {

@@ -37,15 +37,24 @@ func dotTile(k int, a []float32, lda int, b []float32, ldb int, acc *[72]float32
 	dotTileAVX2(k, &a[0], lda, &b[0], ldb, &acc[0])
 }
 
-// tanhVec computes tanh over the longest multiple-of-8 prefix of src with
-// the AVX2 kernel and returns its length (0 without AVX2).
+// tanhVec computes tanh over src with the AVX2 kernel and returns len(src)
+// (0 without AVX2). A last partial vector goes through the kernel too, so
+// every element is computed the same way wherever it lies.
 func tanhVec(dst, src []float32) int {
-	n := len(src) &^ 7
-	if !HasAVX2 || n == 0 {
+	if !HasAVX2 || len(src) == 0 {
 		return 0
 	}
-	tanhAVX2(&dst[0], &src[0], n)
-	return n
+	n := len(src) &^ 7
+	if n > 0 {
+		tanhAVX2(&dst[0], &src[0], n)
+	}
+	if r := len(src) - n; r > 0 {
+		var in, out [8]float32
+		copy(in[:], src[n:])
+		tanhAVX2(&out[0], &in[0], 8)
+		copy(dst[n:len(src)], out[:r])
+	}
+	return len(src)
 }
 
 // dotVec returns the dot product of the longest multiple-of-8 prefix of
@@ -60,16 +69,25 @@ func dotVec(x, y []float32) (float32, int) {
 	return dotAVX2(&x[0], &y[0], n), n
 }
 
-// axpyVec is Axpy over the longest multiple-of-8 prefix of x with the
-// AVX2 kernel; it returns the prefix's length (0 without AVX2).
+// axpyVec is Axpy over x with the AVX2 kernel, a last partial vector
+// included; it returns len(x) (0 without AVX2).
 func axpyVec(a float32, x, y []float32) int {
-	n := len(x) &^ 7
-	if !HasAVX2 || n == 0 {
+	if !HasAVX2 || len(x) == 0 {
 		return 0
 	}
-	_ = y[n-1]
-	axpyAVX2(a, &x[0], &y[0], n)
-	return n
+	n := len(x) &^ 7
+	if n > 0 {
+		_ = y[n-1]
+		axpyAVX2(a, &x[0], &y[0], n)
+	}
+	if r := len(x) - n; r > 0 {
+		var xt, yt [8]float32
+		copy(xt[:], x[n:])
+		copy(yt[:], y[n:len(x)])
+		axpyAVX2(a, &xt[0], &yt[0], 8)
+		copy(y[n:len(x)], yt[:r])
+	}
+	return len(x)
 }
 
 // scaleVec is Scale over the longest multiple-of-8 prefix of x with the
@@ -94,14 +112,22 @@ func addConstVec(a float32, x []float32) int {
 	return n
 }
 
-// expVec is Exp over the longest multiple-of-4 prefix of src with the
-// AVX2 kernel; it returns the prefix's length (0 without AVX2).
+// expVec is Exp over src with the AVX2 kernel, a last partial vector
+// included; it returns len(src) (0 without AVX2).
 func expVec(dst, src []float32) int {
-	n := len(src) &^ 3
-	if !HasAVX2 || n == 0 {
+	if !HasAVX2 || len(src) == 0 {
 		return 0
 	}
-	_ = dst[n-1]
-	expAVX2(&dst[0], &src[0], n)
-	return n
+	n := len(src) &^ 3
+	if n > 0 {
+		_ = dst[n-1]
+		expAVX2(&dst[0], &src[0], n)
+	}
+	if r := len(src) - n; r > 0 {
+		var in, out [4]float32
+		copy(in[:], src[n:])
+		expAVX2(&out[0], &in[0], 4)
+		copy(dst[n:len(src)], out[:r])
+	}
+	return len(src)
 }

@@ -1,19 +1,40 @@
 package kernel
 
-// smallM computes C += alpha*op(A)*op(B) for a C of few rows (C has
-// already been scaled by beta) without packing: each row of C is a series
-// of axpys over the rows of B, or, for a transposed B (and A not
-// transposed, which the caller ensures), a dot product per element.
-func (g *gemm) smallM() {
-	if !g.transB {
+// rows computes C += alpha*op(A)*B for B not transposed (C has already been
+// scaled by beta; with overwrite, C is set instead) without packing, one row of C at a time with axpys over
+// the rows of B. Each element is summed in the micro-kernel's order: k in
+// blocks of kc, each block summed from zero one multiply-add at a time
+// (fused with AVX2) and then added to C. So a row of C comes out the same
+// whichever path computes it, and does not depend on m or on the other
+// rows.
+func (g *gemm) rows(overwrite bool) {
+	buf := packBufs.get()
+	defer packBufs.put(buf)
+	for j0 := 0; j0 < g.n; j0 += nc {
+		w := min(nc, g.n-j0)
+		t := buf.b[:w]
 		for i := range g.m {
-			crow := g.c[i*g.ldc : i*g.ldc+g.n]
-			for p := range g.k {
-				Axpy(g.alpha*g.at(i, p), g.b[p*g.ldb:p*g.ldb+g.n], crow)
+			crow := g.c[i*g.ldc+j0 : i*g.ldc+j0+w]
+			for pc := 0; pc < g.k; pc += kc {
+				clear(t)
+				for p := pc; p < min(pc+kc, g.k); p++ {
+					Axpy(g.alpha*g.at(i, p), g.b[p*g.ldb+j0:][:w], t)
+				}
+				if overwrite && pc == 0 {
+					copy(crow, t)
+					continue
+				}
+				for j, v := range t {
+					crow[j] += v
+				}
 			}
 		}
-		return
 	}
+}
+
+// dots computes C += alpha*A*B^T (C has already been scaled by beta)
+// for a C of few rows without packing: a dot product per element.
+func (g *gemm) dots() {
 	for i := range g.m {
 		arow := g.a[i*g.lda : i*g.lda+g.k]
 		crow := g.c[i*g.ldc : i*g.ldc+g.n]

@@ -331,3 +331,73 @@ func withoutAVX2(f func()) {
 	defer func() { HasAVX2 = saved }()
 	f()
 }
+
+// TestSgemmShapeInvariant checks that, with B not transposed, each block of
+// C comes out bit for bit the same when computed alone as when computed
+// inside a larger product: what batching rows (a batch of samples) or
+// columns (a batch of im2col matrices) relies on.
+func TestSgemmShapeInvariant(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, sz := range [][3]int{{64, 84, 120}, {100, 10, 84}, {7, 600, 150}, {16, 1400, 150}, {5, 40, 300}, {30, 33, 600}} {
+		m, n, k := sz[0], sz[1], sz[2]
+		for _, transA := range []bool{false, true} {
+			for _, beta := range []float32{0, 1} {
+				a, lda, b, ldb, c0, ldc := operands(r, transA, false, m, n, k, 3)
+				full := append([]float32(nil), c0...)
+				Sgemm(transA, false, m, n, k, 1, a, lda, b, ldb, beta, full, ldc)
+				// Rows one at a time, then a few column blocks.
+				blocks := [][4]int{{0, m, 0, n}, {0, 1, 0, n}, {m - 1, m, 0, n}, {m / 2, m, 0, n}, {0, m, n / 3, n}, {1, m - 1, 1, n - 1}}
+				for i := range m {
+					blocks = append(blocks, [4]int{i, i + 1, 0, n})
+				}
+				for _, bl := range blocks {
+					i0, i1, j0, j1 := bl[0], bl[1], bl[2], bl[3]
+					if i1 <= i0 || j1 <= j0 {
+						continue
+					}
+					ai := a[i0:] // column i0 of the stored A^T
+					if !transA {
+						ai = a[i0*lda:]
+					}
+					part := append([]float32(nil), c0...)
+					Sgemm(transA, false, i1-i0, j1-j0, k, 1, ai, lda, b[j0:], ldb, beta, part[i0*ldc+j0:], ldc)
+					for i := i0; i < i1; i++ {
+						for j := j0; j < j1; j++ {
+							if got, want := part[i*ldc+j], full[i*ldc+j]; got != want {
+								t.Fatalf("m=%d n=%d k=%d transA=%v beta=%v: C[%d][%d] = %v computing rows [%d,%d) cols [%d,%d), %v in the full product",
+									m, n, k, transA, beta, i, j, got, i0, i1, j0, j1, want)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestPositionInvariant checks that Tanh, Exp and Axpy give an element the
+// same result wherever it lies, including in a last partial vector.
+func TestPositionInvariant(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	x := randSlice(r, 37)
+	for i := range x {
+		x[i] *= 4
+	}
+	y := randSlice(r, 37)
+	tanhAll, expAll, axpyAll := make([]float32, 37), make([]float32, 37), append([]float32(nil), y...)
+	Tanh(tanhAll, x)
+	Exp(expAll, x)
+	Axpy(0.7, x, axpyAll)
+	for i := range x {
+		for _, lo := range []int{0, i, max(0, i-5)} {
+			n := i + 1 - lo
+			th, ex, ax := make([]float32, n), make([]float32, n), append([]float32(nil), y[lo:i+1]...)
+			Tanh(th, x[lo:i+1])
+			Exp(ex, x[lo:i+1])
+			Axpy(0.7, x[lo:i+1], ax)
+			if th[n-1] != tanhAll[i] || ex[n-1] != expAll[i] || ax[n-1] != axpyAll[i] {
+				t.Fatalf("element %d from offset %d: tanh %v exp %v axpy %v, want %v %v %v", i, lo, th[n-1], ex[n-1], ax[n-1], tanhAll[i], expAll[i], axpyAll[i])
+			}
+		}
+	}
+}

@@ -5,25 +5,41 @@
 package kernel
 
 // sgemmKernelAVX2 adds the product of a packed 6xk A panel and a kx16 B panel (rows ldb floats apart) to the 6x16 tile at c, or stores it there without reading c when overwrite is set.
+//
+//go:noescape
 func sgemmKernelAVX2(k int, a *float32, b *float32, ldb int, c *float32, ldc int, overwrite bool)
 
 // tanhAVX2 sets dst[i] = tanh(src[i]) for i < n; n must be a multiple of 8.
+//
+//go:noescape
 func tanhAVX2(dst *float32, src *float32, n int)
 
 // dotAVX2 returns the sum of x[i]*y[i] for i < n; n must be a multiple of 8.
+//
+//go:noescape
 func dotAVX2(x *float32, y *float32, n int) float32
 
 // axpyAVX2 sets y[i] += a*x[i] for i < n; n must be a multiple of 8.
+//
+//go:noescape
 func axpyAVX2(a float32, x *float32, y *float32, n int)
 
 // dotTileAVX2 adds to acc[i*3+j][l] the products a[i*lda+p]*b[j*ldb+p] for p = l mod 8, p < k, i, j < 3; k must be a multiple of 8.
+//
+//go:noescape
 func dotTileAVX2(k int, a *float32, lda int, b *float32, ldb int, acc *float32)
 
 // scaleAVX2 sets x[i] *= a for i < n; n must be a multiple of 8.
+//
+//go:noescape
 func scaleAVX2(a float32, x *float32, n int)
 
 // addConstAVX2 sets x[i] += a for i < n; n must be a multiple of 8.
+//
+//go:noescape
 func addConstAVX2(a float32, x *float32, n int)
 
 // expAVX2 sets dst[i] = exp(src[i]) for i < n; n must be a multiple of 4.
+//
+//go:noescape
 func expAVX2(dst *float32, src *float32, n int)

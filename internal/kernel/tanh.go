@@ -3,8 +3,9 @@ package kernel
 import "math"
 
 // Tanh sets dst[i] = tanh(src[i]) for every i < len(src), within about
-// 2e-7 relative error of math.Tanh; NaN stays NaN. dst must be at least as
-// long as src; it may be src itself.
+// 2e-7 relative error of math.Tanh; NaN stays NaN. An element's result
+// depends on its value alone, not on where it lies in src. dst must be at
+// least as long as src; it may be src itself.
 func Tanh(dst, src []float32) {
 	dst = dst[:len(src)]
 	n := tanhVec(dst, src)

@@ -69,8 +69,9 @@ func AddBias(y, bias []float32, inner int) {
 // Exp sets dst[i] = exp(src[i]) for every i < len(src), rounded to
 // float32 from a float64 computation (within 1 ulp of the exact value,
 // almost always the correctly rounded one); NaN stays NaN, large
-// arguments give +Inf and very negative ones 0. dst must be at least as
-// long as src; it may be src itself.
+// arguments give +Inf and very negative ones 0. An element's result
+// depends on its value alone, not on where it lies in src. dst must be at
+// least as long as src; it may be src itself.
 func Exp(dst, src []float32) {
 	dst = dst[:len(src)]
 	for i := expVec(dst, src); i < len(src); i++ {

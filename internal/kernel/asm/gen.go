@@ -34,6 +34,7 @@ func main() {
 // read in place); C rows are ldc floats apart.
 func sgemmKernel() {
 	TEXT("sgemmKernelAVX2", NOSPLIT, "func(k int, a, b *float32, ldb int, c *float32, ldc int, overwrite bool)")
+	Pragma("noescape") // the kernels keep no pointer
 	Doc("sgemmKernelAVX2 adds the product of a packed 6xk A panel and a kx16 B panel (rows ldb floats apart) to the 6x16 tile at c, or stores it there without reading c when overwrite is set.")
 	k := Load(Param("k"), GP64())
 	a := Load(Param("a"), GP64())
@@ -150,6 +151,7 @@ func tanh() {
 	}
 
 	TEXT("tanhAVX2", NOSPLIT, "func(dst, src *float32, n int)")
+	Pragma("noescape") // the kernels keep no pointer
 	Doc("tanhAVX2 sets dst[i] = tanh(src[i]) for i < n; n must be a multiple of 8.")
 	dst := Load(Param("dst"), GP64())
 	src := Load(Param("src"), GP64())
@@ -230,6 +232,7 @@ func tanh() {
 // the end.
 func dot() {
 	TEXT("dotAVX2", NOSPLIT, "func(x, y *float32, n int) float32")
+	Pragma("noescape") // the kernels keep no pointer
 	Doc("dotAVX2 returns the sum of x[i]*y[i] for i < n; n must be a multiple of 8.")
 	x := Load(Param("x"), GP64())
 	y := Load(Param("y"), GP64())
@@ -281,6 +284,7 @@ func dot() {
 // axpy: y[i] += a*x[i] for i < n, n a multiple of 8: 32 at a time, then 8.
 func axpy() {
 	TEXT("axpyAVX2", NOSPLIT, "func(a float32, x, y *float32, n int)")
+	Pragma("noescape") // the kernels keep no pointer
 	Doc("axpyAVX2 sets y[i] += a*x[i] for i < n; n must be a multiple of 8.")
 	av := YMM()
 	VBROADCASTSS(NewParamAddr("a", 0), av)
@@ -352,6 +356,7 @@ func elementwise(prefix string, x, n reg.Register, body func(v reg.VecVirtual)) 
 // scale: x[i] *= a for i < n, n a multiple of 8.
 func scale() {
 	TEXT("scaleAVX2", NOSPLIT, "func(a float32, x *float32, n int)")
+	Pragma("noescape") // the kernels keep no pointer
 	Doc("scaleAVX2 sets x[i] *= a for i < n; n must be a multiple of 8.")
 	av := YMM()
 	VBROADCASTSS(NewParamAddr("a", 0), av)
@@ -363,6 +368,7 @@ func scale() {
 // addConst: x[i] += a for i < n, n a multiple of 8.
 func addConst() {
 	TEXT("addConstAVX2", NOSPLIT, "func(a float32, x *float32, n int)")
+	Pragma("noescape") // the kernels keep no pointer
 	Doc("addConstAVX2 sets x[i] += a for i < n; n must be a multiple of 8.")
 	av := YMM()
 	VBROADCASTSS(NewParamAddr("a", 0), av)
@@ -406,6 +412,7 @@ func exp() {
 		DATA(0, U64(k.bits))
 	}
 	TEXT("expAVX2", NOSPLIT, "func(dst, src *float32, n int)")
+	Pragma("noescape") // the kernels keep no pointer
 	Doc("expAVX2 sets dst[i] = exp(src[i]) for i < n; n must be a multiple of 4.")
 	dst := Load(Param("dst"), GP64())
 	src := Load(Param("src"), GP64())
@@ -461,6 +468,7 @@ func exp() {
 // k (a multiple of 8) and stored back.
 func dotTile() {
 	TEXT("dotTileAVX2", NOSPLIT, "func(k int, a *float32, lda int, b *float32, ldb int, acc *float32)")
+	Pragma("noescape") // the kernels keep no pointer
 	Doc("dotTileAVX2 adds to acc[i*3+j][l] the products a[i*lda+p]*b[j*ldb+p] for p = l mod 8, p < k, i, j < 3; k must be a multiple of 8.")
 	k := Load(Param("k"), GP64())
 	a0 := Load(Param("a"), GP64())
