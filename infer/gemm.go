@@ -16,7 +16,8 @@ import (
 type gemmOp struct {
 	alpha, beta    float32
 	transA, transB bool
-	exactC         bool // opset < 7 without broadcast=1
+	exactC         bool     // opset < 7 without broadcast=1
+	act            *unaryOp // a fused activation, or nil
 }
 
 func buildGemm(n *onnx.Node, opset int64) (op, error) {
@@ -124,6 +125,7 @@ func (o *gemmOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 			cs = c.F64
 		}
 		gemm64(o, m, n, k, a.F64, lda, b.F64, ldb, cs, cRow, cCol, y.F64)
+		applyAct64(o.act, y.F64)
 		return nil
 	}
 	var beta float32
@@ -137,6 +139,7 @@ func (o *gemmOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 		beta = 1
 	}
 	kernel.Sgemm(o.transA, o.transB, m, n, k, o.alpha, a.F32, lda, b.F32, ldb, beta, y.F32, n)
+	applyAct(o.act, y.F32)
 	return nil
 }
 

@@ -278,6 +278,9 @@ func buildPlan(m *onnx.Model) (*plan, error) {
 		}
 		p.outputs = append(p.outputs, graphOutput{info: vi, slot: s})
 	}
+	if optimizePlans {
+		p.optimize()
+	}
 	return p, nil
 }
 

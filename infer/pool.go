@@ -179,6 +179,11 @@ func (t *pool2dTask[T]) run(lo, hi, _ int) error {
 func pool2d[T poolElem](o *poolOp, g *geom, p0, p1 int, x, y []T, idx []int64) {
 	h, w, oh, ow := g.in[0], g.in[1], g.out[0], g.out[1]
 	kh, kw, sh, sw := g.k[0], g.k[1], g.stride[0], g.stride[1]
+	if kh == 2 && kw == 2 && idx == nil && g.pad[0] == 0 && g.pad[1] == 0 &&
+		(oh-1)*sh+2 <= h && (ow-1)*sw+2 <= w {
+		pool2x2(o.max, h, w, oh, ow, sh, sw, x[p0*h*w:p1*h*w], y[p0*oh*ow:p1*oh*ow])
+		return
+	}
 	for p := p0; p < p1; p++ {
 		xs, ys := x[p*h*w:(p+1)*h*w], y[p*oh*ow:(p+1)*oh*ow]
 		for oy := range oh {
@@ -233,6 +238,40 @@ func pool2d[T poolElem](o *poolOp, g *geom, p0, p1 int, x, y []T, idx []int64) {
 					}
 					idx[p*oh*ow+j] = int64(p*h*w + best)
 				}
+			}
+		}
+	}
+}
+
+// pool2x2 is pool2d for 2x2 windows that all lie inside the input, the
+// most common pooling of all, with the same results: the maximum, or the
+// sum in float64 in row-major order divided by 4.
+func pool2x2[T poolElem](isMax bool, h, w, oh, ow, sh, sw int, x, y []T) {
+	planes := len(y) / (oh * ow)
+	for p := range planes {
+		xs, ys := x[p*h*w:(p+1)*h*w], y[p*oh*ow:(p+1)*oh*ow]
+		for oy := range oh {
+			r0 := xs[oy*sh*w : oy*sh*w+w]
+			r1 := xs[(oy*sh+1)*w : (oy*sh+2)*w]
+			d := ys[oy*ow : (oy+1)*ow]
+			for ox := range d {
+				c := ox * sw
+				a, b, e, f := r0[c], r0[c+1], r1[c], r1[c+1]
+				if isMax {
+					m := a
+					if b > m {
+						m = b
+					}
+					if e > m {
+						m = e
+					}
+					if f > m {
+						m = f
+					}
+					d[ox] = m
+					continue
+				}
+				d[ox] = T((float64(a) + float64(b) + float64(e) + float64(f)) / 4)
 			}
 		}
 	}

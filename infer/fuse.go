@@ -1,0 +1,230 @@
+package infer
+
+import "github.com/onnxkit/onnxkit/tensor"
+
+// optimizePlans is cleared by tests that compare optimized plans with
+// plain ones.
+var optimizePlans = true
+
+// optimize rewrites a checked plan into one that computes the same outputs
+// with less work:
+//   - a Pad whose pads are constant zeros is dropped, its consumers reading
+//     its input instead (PyTorch exports AvgPool2d as such a Pad and an
+//     AveragePool);
+//   - a Tanh or Relu that is the only consumer of a Conv's or Gemm's output
+//     is applied by that node to each block of output while it is still in
+//     cache;
+//   - a Gemm whose B is an initializer stored transposed gets a transposed
+//     copy, so the product reads B row by row.
+//
+// A value that is a graph output is never removed. The node names in
+// errors stay those of the file: a fused activation reports as its Conv or
+// Gemm.
+func (p *plan) optimize() {
+	p.dropZeroPads()
+	p.fuseActivations()
+	p.pretransposeGemmB()
+	p.producer = make([]int, p.nslots)
+	for s := range p.producer {
+		p.producer[s] = -1
+	}
+	for i, pn := range p.nodes {
+		for _, s := range pn.out {
+			if s >= 0 {
+				p.producer[s] = i
+			}
+		}
+	}
+}
+
+// uses counts the readers of each slot: node inputs and graph outputs.
+func (p *plan) uses() []int {
+	n := make([]int, p.nslots)
+	for _, pn := range p.nodes {
+		for _, s := range pn.in {
+			if s >= 0 {
+				n[s]++
+			}
+		}
+	}
+	for _, o := range p.outputs {
+		n[o.slot]++
+	}
+	return n
+}
+
+func (p *plan) isOutput(slot int) bool {
+	for _, o := range p.outputs {
+		if o.slot == slot {
+			return true
+		}
+	}
+	return false
+}
+
+// constant returns the value of a slot known at load time: an initializer
+// that is not also a graph input (which a caller may override), or the
+// output of a Constant node.
+func (p *plan) constant(slot int) *tensor.Tensor {
+	if slot < 0 {
+		return nil
+	}
+	for _, in := range p.inputs {
+		if in.slot == slot {
+			return nil
+		}
+	}
+	if t := p.consts[slot]; t != nil {
+		return t
+	}
+	for _, pn := range p.nodes {
+		if len(pn.out) == 1 && pn.out[0] == slot {
+			if c, ok := pn.op.(*constantOp); ok {
+				return c.t
+			}
+			return nil
+		}
+	}
+	return nil
+}
+
+// dropZeroPads removes the Pads that pad nothing.
+func (p *plan) dropZeroPads() {
+	var kept []planNode
+	for _, pn := range p.nodes {
+		if !p.padsNothing(pn) || p.isOutput(pn.out[0]) {
+			kept = append(kept, pn)
+			continue
+		}
+		from, to := pn.out[0], pn.in[0]
+		for i := range p.nodes {
+			for j, s := range p.nodes[i].in {
+				if s == from {
+					p.nodes[i].in[j] = to
+				}
+			}
+		}
+	}
+	p.nodes = kept
+}
+
+// padsNothing reports whether pn is a Pad with all-zero constant pads and
+// no axes input.
+func (p *plan) padsNothing(pn planNode) bool {
+	o, ok := pn.op.(*padOp)
+	if !ok || len(pn.out) != 1 || pn.out[0] < 0 || pn.in[0] < 0 || len(pn.in) > 3 {
+		return false
+	}
+	pads := o.pads
+	if !o.fromAttr {
+		t := p.constant(pn.in[1])
+		if t == nil || t.DType != tensor.Int64 || t.Rank() != 1 {
+			return false
+		}
+		pads = t.I64
+	}
+	for _, v := range pads {
+		if v != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// fuseActivations moves each Tanh or Relu that alone reads a Conv's or
+// Gemm's output into that node.
+func (p *plan) fuseActivations() {
+	uses := p.uses()
+	drop := make([]bool, len(p.nodes))
+	for i := range p.nodes {
+		pn := &p.nodes[i]
+		var act **unaryOp
+		switch o := pn.op.(type) {
+		case *convOp:
+			act = &o.act
+		case *gemmOp:
+			act = &o.act
+		default:
+			continue
+		}
+		y := pn.out[0]
+		if *act != nil || y < 0 || uses[y] != 1 {
+			continue
+		}
+		for j := i + 1; j < len(p.nodes); j++ {
+			next := &p.nodes[j]
+			if len(next.in) != 1 || next.in[0] != y {
+				continue
+			}
+			u, ok := next.op.(*unaryOp)
+			if ok && (next.node.OpType == "Tanh" || next.node.OpType == "Relu") && len(next.out) == 1 && next.out[0] >= 0 {
+				*act = u
+				pn.out = []int{next.out[0]}
+				drop[j] = true
+			}
+			break
+		}
+	}
+	var kept []planNode
+	for i, pn := range p.nodes {
+		if !drop[i] {
+			kept = append(kept, pn)
+		}
+	}
+	p.nodes = kept
+}
+
+// pretransposeGemmB gives each Gemm with transB=1 and a constant 2-D
+// float32 B a transposed copy of B as a new constant slot.
+func (p *plan) pretransposeGemmB() {
+	for i := range p.nodes {
+		pn := &p.nodes[i]
+		o, ok := pn.op.(*gemmOp)
+		if !ok || !o.transB {
+			continue
+		}
+		b := p.constant(pn.in[1])
+		if b == nil || b.DType != tensor.Float32 || b.Rank() != 2 || !b.Valid() {
+			continue
+		}
+		rows, cols := b.Shape[0], b.Shape[1]
+		t := tensor.New(tensor.Float32, cols, rows)
+		for r := range rows {
+			for c, v := range b.F32[r*cols : (r+1)*cols] {
+				t.F32[c*rows+r] = v
+			}
+		}
+		fused := *o
+		fused.transB = false
+		pn.op = &fused
+		pn.in = append([]int(nil), pn.in...)
+		pn.in[1] = p.nslots
+		p.nslots++
+		p.consts = append(p.consts, t)
+	}
+}
+
+// applyAct applies a fused activation (nil: none) to float32 values in
+// place.
+func applyAct(act *unaryOp, y []float32) {
+	if act == nil {
+		return
+	}
+	if act.f32 != nil {
+		act.f32(y, y)
+		return
+	}
+	for i, v := range y {
+		y[i] = float32(act.f64(float64(v)))
+	}
+}
+
+// applyAct64 is applyAct for float64 values.
+func applyAct64(act *unaryOp, y []float64) {
+	if act == nil {
+		return
+	}
+	for i, v := range y {
+		y[i] = act.f64(v)
+	}
+}
