@@ -14,7 +14,8 @@ import (
 type convOp struct {
 	w     window
 	group int
-	act   *unaryOp // a fused activation, or nil
+	act   *unaryOp        // a fused activation, or nil
+	wpack *kernel.PackedA // W packed at load (a constant W, group 1), or nil
 }
 
 func buildConv(n *onnx.Node, opset int64) (op, error) {
@@ -91,6 +92,9 @@ func (o *convOp) run(s *scratch, in, out []*tensor.Tensor) error {
 	args := convArgs{x: x.F32, w: w.F32, y: y.F32, g: g, group: o.group, c: c, m: m, direct: direct, act: o.act}
 	if b != nil {
 		args.b = b.F32
+	}
+	if o.wpack != nil && o.group == 1 && o.wpack.M() == m && o.wpack.K() == K {
+		args.wpack = o.wpack
 	}
 	// Im2col several samples side by side and multiply them at once, so
 	// the weights are packed once per block, not per sample: for small
@@ -188,7 +192,7 @@ func (t *convBlocks) run(lo, hi, worker int) error {
 				im2colStride(&a.g, x, a.c, col[(i-s0)*P:], cols)
 			}
 		}
-		kernel.Sgemm(false, false, a.m, cols, K, 1, a.w, K, col[:K*cols], cols, 0, yb, cols)
+		a.product(cols, col[:K*cols], 0, yb)
 		for i := s0; i < s1; i++ {
 			for o := range a.m {
 				src := yb[o*cols+(i-s0)*pw:]
@@ -301,9 +305,20 @@ type convArgs struct {
 	x, w, b, y []float32
 	g          geom
 	group      int
-	c, m       int      // input and output channels
-	direct     bool     // the im2col matrix is the input itself
-	act        *unaryOp // applied to the output, or nil
+	c, m       int             // input and output channels
+	direct     bool            // the im2col matrix is the input itself
+	act        *unaryOp        // applied to the output, or nil
+	wpack      *kernel.PackedA // w packed, or nil
+}
+
+// product sets y [M, n] = W · col [K, n] + beta*y for group 1.
+func (a *convArgs) product(n int, col []float32, beta float32, y []float32) {
+	if a.wpack != nil {
+		a.wpack.Sgemm(n, col, n, beta, y, n)
+		return
+	}
+	K := a.c * a.g.kSize()
+	kernel.Sgemm(false, false, a.m, n, K, 1, a.w, K, col, n, beta, y, n)
 }
 
 // sample computes the output of sample i, using col for im2col.
@@ -332,7 +347,11 @@ func (a *convArgs) sample(i int, col []float32) {
 				im2col(&a.g, xs, cg, col)
 				src = col
 			}
-			kernel.Sgemm(false, false, mg, P, K, 1, ws, K, src, P, beta, ys, P)
+			if a.wpack != nil {
+				a.product(P, src, beta, ys)
+			} else {
+				kernel.Sgemm(false, false, mg, P, K, 1, ws, K, src, P, beta, ys, P)
+			}
 		}
 		applyAct(a.act, ys)
 	}

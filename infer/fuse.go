@@ -1,6 +1,9 @@
 package infer
 
-import "github.com/onnxkit/onnxkit/tensor"
+import (
+	"github.com/onnxkit/onnxkit/internal/kernel"
+	"github.com/onnxkit/onnxkit/tensor"
+)
 
 // optimizePlans is cleared by tests that compare optimized plans with
 // plain ones.
@@ -15,7 +18,8 @@ var optimizePlans = true
 //     is applied by that node to each block of output while it is still in
 //     cache;
 //   - a Gemm whose B is an initializer stored transposed gets a transposed
-//     copy, so the product reads B row by row.
+//     copy, so the product reads B row by row;
+//   - a Conv's constant weights are packed once for the matrix kernel.
 //
 // A value that is a graph output is never removed. The node names in
 // errors stay those of the file: a fused activation reports as its Conv or
@@ -24,6 +28,7 @@ func (p *plan) optimize() {
 	p.dropZeroPads()
 	p.fuseActivations()
 	p.pretransposeGemmB()
+	p.packConvWeights()
 	p.producer = make([]int, p.nslots)
 	for s := range p.producer {
 		p.producer[s] = -1
@@ -201,6 +206,23 @@ func (p *plan) pretransposeGemmB() {
 		pn.in[1] = p.nslots
 		p.nslots++
 		p.consts = append(p.consts, t)
+	}
+}
+
+// packConvWeights packs the constant float32 weights of each Conv of
+// group 1.
+func (p *plan) packConvWeights() {
+	for _, pn := range p.nodes {
+		o, ok := pn.op.(*convOp)
+		if !ok || o.group != 1 {
+			continue
+		}
+		w := p.constant(pn.in[1])
+		if w == nil || w.DType != tensor.Float32 || w.Rank() < 3 || !w.Valid() || w.Len() == 0 {
+			continue
+		}
+		m := w.Shape[0]
+		o.wpack = kernel.PackA(false, m, w.Len()/m, w.F32, w.Len()/m)
 	}
 }
 

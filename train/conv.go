@@ -29,9 +29,17 @@ type Conv2d struct {
 	// of samples lo..hi-1 is a [InC*KH*KW, (hi-lo)*OH*OW] matrix starting
 	// at lo*InC*KH*KW*OH*OW.
 	cols []float32
-	// Per worker: the [OutC, b*OH*OW] product (forward) or gathered dy
-	// (backward), and the [InC*KH*KW, b*OH*OW] column gradient.
-	tmp, dcol [][]float32
+	// Per worker: the [OutC, b*pw] product (forward) or gathered dy
+	// (backward), the [InC*KH*KW, b*pw] column gradient, and a padded
+	// plane (wide layout with padding).
+	tmp, dcol, plane [][]float32
+	// pw is the number of im2col columns of a sample: OH*OW, or in the
+	// wide layout (wide set) (OH-1)*WP + OW, where WP = W + 2*PadW is the
+	// padded width: output (oh, ow) is column oh*WP + ow, so that each
+	// im2col row is one run of the padded input, and the KW-1 columns
+	// past each output row are computed and dropped.
+	pw   int
+	wide bool
 	// Per chunk: partial dW [OutC, InC*KH*KW] and db [OutC], summed in chunk
 	// order after the chunks are done.
 	dwPart, dbPart [][]float32
@@ -84,24 +92,37 @@ func (c *Conv2d) Forward(x *tensor.Tensor) *tensor.Tensor {
 	c.x = x
 	c.y.Resize(tensor.Float32, c.n, c.OutC, c.oh, c.ow)
 	ckk, p := c.InC*c.KH*c.KW, c.oh*c.ow
-	c.cols = grow(c.cols, c.n*ckk*p)
+	c.pw, c.wide = p, false
+	if wp := c.w + 2*c.PadW; c.StrideH == 1 && c.StrideW == 1 {
+		if pw := (c.oh-1)*wp + c.ow; pw*5 <= p*7 {
+			c.pw, c.wide = pw, true
+		}
+	}
+	c.cols = grow(c.cols, c.n*ckk*c.pw)
 	cs := chunkSize(c.n)
 	nw := pool().workers()
-	c.tmp = growEach(c.tmp, nw, c.OutC*cs*p)
+	c.tmp = growEach(c.tmp, nw, c.OutC*cs*c.pw)
+	if c.wide {
+		c.plane = growEach(c.plane, nw, (c.h+2*c.PadH)*(c.w+2*c.PadW))
+	}
 	pool().run(c.n, cs, c.fwd)
 	return &c.y
 }
 
 func (c *Conv2d) forwardChunk(worker, _, lo, hi int) {
-	b, ckk, p := hi-lo, c.InC*c.KH*c.KW, c.oh*c.ow
-	col := c.cols[lo*ckk*p : hi*ckk*p]
+	b, ckk, p, pw := hi-lo, c.InC*c.KH*c.KW, c.oh*c.ow, c.pw
+	col := c.cols[lo*ckk*pw : hi*ckk*pw]
 	chw := c.InC * c.h * c.w
 	for i := lo; i < hi; i++ {
-		c.im2col(c.x.F32[i*chw:(i+1)*chw], col, b*p, (i-lo)*p)
+		if c.wide {
+			c.im2colWide(c.x.F32[i*chw:(i+1)*chw], col, b*pw, (i-lo)*pw, c.plane[worker])
+		} else {
+			c.im2col(c.x.F32[i*chw:(i+1)*chw], col, b*pw, (i-lo)*pw)
+		}
 	}
 	y := c.y.F32[lo*c.OutC*p : hi*c.OutC*p]
 	bias := c.Bias.Value.F32
-	if b == 1 {
+	if b == 1 && !c.wide {
 		// y_i [OutC, P] = W · col directly.
 		kernel.Sgemm(false, false, c.OutC, p, ckk, 1, c.Weight.Value.F32, ckk, col, p, 0, y, p)
 		for o, bv := range bias {
@@ -109,14 +130,24 @@ func (c *Conv2d) forwardChunk(worker, _, lo, hi int) {
 		}
 		return
 	}
-	tmp := c.tmp[worker][:c.OutC*b*p] // [OutC, b*P]
-	kernel.Sgemm(false, false, c.OutC, b*p, ckk, 1, c.Weight.Value.F32, ckk, col, b*p, 0, tmp, b*p)
+	tmp := c.tmp[worker][:c.OutC*b*pw] // [OutC, b*pw]
+	kernel.Sgemm(false, false, c.OutC, b*pw, ckk, 1, c.Weight.Value.F32, ckk, col, b*pw, 0, tmp, b*pw)
+	wp := c.w + 2*c.PadW
 	for i := range b {
 		for o, bv := range bias {
-			src := tmp[o*b*p+i*p : o*b*p+(i+1)*p]
+			src := tmp[o*b*pw+i*pw : o*b*pw+(i+1)*pw]
 			dst := y[(i*c.OutC+o)*p : (i*c.OutC+o+1)*p]
-			for j, v := range src {
-				dst[j] = v + bv
+			if !c.wide {
+				for j, v := range src {
+					dst[j] = v + bv
+				}
+				continue
+			}
+			for oh := range c.oh {
+				d := dst[oh*c.ow : (oh+1)*c.ow]
+				for j, v := range src[oh*wp : oh*wp+c.ow] {
+					d[j] = v + bv
+				}
 			}
 		}
 	}
@@ -139,15 +170,15 @@ func (c *Conv2d) backward(dy *tensor.Tensor, needDx bool) {
 	}
 	checkSame(c.name, "output gradient", dy, c.y.Shape)
 	c.dy, c.needDx = dy, needDx
-	ckk, p := c.InC*c.KH*c.KW, c.oh*c.ow
+	ckk := c.InC * c.KH * c.KW
 	cs := chunkSize(c.n)
 	chunks := numChunks(c.n, cs)
 	nw := pool().workers()
-	c.tmp = growEach(c.tmp, nw, c.OutC*cs*p)
+	c.tmp = growEach(c.tmp, nw, c.OutC*cs*c.pw)
 	c.dwPart = growEach(c.dwPart, chunks, c.OutC*ckk)
 	c.dbPart = growEach(c.dbPart, chunks, c.OutC)
 	if needDx {
-		c.dcol = growEach(c.dcol, nw, ckk*cs*p)
+		c.dcol = growEach(c.dcol, nw, ckk*cs*c.pw)
 		c.dx.Resize(tensor.Float32, c.n, c.InC, c.h, c.w)
 	}
 	pool().run(c.n, cs, c.bwd)
@@ -162,24 +193,37 @@ func (c *Conv2d) backward(dy *tensor.Tensor, needDx bool) {
 }
 
 func (c *Conv2d) backwardChunk(worker, chunk, lo, hi int) {
-	b, ckk, p := hi-lo, c.InC*c.KH*c.KW, c.oh*c.ow
-	col := c.cols[lo*ckk*p : hi*ckk*p] // [ckk, b*P]
+	b, ckk, p, pw := hi-lo, c.InC*c.KH*c.KW, c.oh*c.ow, c.pw
+	col := c.cols[lo*ckk*pw : hi*ckk*pw] // [ckk, b*pw]
 	dyc := c.dy.F32[lo*c.OutC*p : hi*c.OutC*p]
-	g := dyc // dy of the chunk as [OutC, b*P]
-	if b > 1 {
-		g = c.tmp[worker][:c.OutC*b*p]
+	g := dyc // dy of the chunk as [OutC, b*pw]
+	if b > 1 || c.wide {
+		g = c.tmp[worker][:c.OutC*b*pw]
+		wp := c.w + 2*c.PadW
 		for i := range b {
 			for o := range c.OutC {
-				copy(g[o*b*p+i*p:o*b*p+(i+1)*p], dyc[(i*c.OutC+o)*p:(i*c.OutC+o+1)*p])
+				src := dyc[(i*c.OutC+o)*p : (i*c.OutC+o+1)*p]
+				dst := g[o*b*pw+i*pw : o*b*pw+(i+1)*pw]
+				if !c.wide {
+					copy(dst, src)
+					continue
+				}
+				// The dropped columns get zero gradient.
+				for oh := range c.oh {
+					copy(dst[oh*wp:oh*wp+c.ow], src[oh*c.ow:(oh+1)*c.ow])
+					if oh < c.oh-1 {
+						clear(dst[oh*wp+c.ow : (oh+1)*wp])
+					}
+				}
 			}
 		}
 	}
-	// dW part [OutC, ckk] = g [OutC, b*P] · col^T [b*P, ckk].
-	kernel.Sgemm(false, true, c.OutC, ckk, b*p, 1, g, b*p, col, b*p, 0, c.dwPart[chunk], ckk)
+	// dW part [OutC, ckk] = g [OutC, b*pw] · col^T [b*pw, ckk].
+	kernel.Sgemm(false, true, c.OutC, ckk, b*pw, 1, g, b*pw, col, b*pw, 0, c.dwPart[chunk], ckk)
 	dbp := c.dbPart[chunk]
 	for o := range c.OutC {
 		var s float32
-		for _, v := range g[o*b*p : (o+1)*b*p] {
+		for _, v := range g[o*b*pw : (o+1)*b*pw] {
 			s += v
 		}
 		dbp[o] = s
@@ -187,14 +231,66 @@ func (c *Conv2d) backwardChunk(worker, chunk, lo, hi int) {
 	if !c.needDx {
 		return
 	}
-	// dcol [ckk, b*P] = W^T [ckk, OutC] · g [OutC, b*P].
-	dcol := c.dcol[worker][:ckk*b*p]
-	kernel.Sgemm(true, false, ckk, b*p, c.OutC, 1, c.Weight.Value.F32, ckk, g, b*p, 0, dcol, b*p)
+	// dcol [ckk, b*pw] = W^T [ckk, OutC] · g [OutC, b*pw].
+	dcol := c.dcol[worker][:ckk*b*pw]
+	kernel.Sgemm(true, false, ckk, b*pw, c.OutC, 1, c.Weight.Value.F32, ckk, g, b*pw, 0, dcol, b*pw)
 	chw := c.InC * c.h * c.w
 	for i := lo; i < hi; i++ {
 		dx := c.dx.F32[i*chw : (i+1)*chw]
+		if c.wide {
+			c.col2imWide(dcol, b*pw, (i-lo)*pw, dx, c.plane[worker])
+			continue
+		}
 		clear(dx)
-		c.col2im(dcol, b*p, (i-lo)*p, dx)
+		c.col2im(dcol, b*pw, (i-lo)*pw, dx)
+	}
+}
+
+// im2colWide is im2col in the wide layout (see Conv2d.pw), using plane
+// for the padded copy of each input plane when there is padding.
+func (c *Conv2d) im2colWide(x, col []float32, ld, off int, plane []float32) {
+	wp := c.w + 2*c.PadW
+	for ci := range c.InC {
+		src := x[ci*c.h*c.w : (ci+1)*c.h*c.w]
+		if c.PadH > 0 || c.PadW > 0 {
+			clear(plane)
+			for y := range c.h {
+				copy(plane[(y+c.PadH)*wp+c.PadW:], src[y*c.w:(y+1)*c.w])
+			}
+			src = plane
+		}
+		for kh := range c.KH {
+			for kw := range c.KW {
+				row := col[((ci*c.KH+kh)*c.KW+kw)*ld+off:][:c.pw]
+				copy(row, src[kh*wp+kw:][:c.pw])
+			}
+		}
+	}
+}
+
+// col2imWide sets dx [InC, H, W] to the adjoint of im2colWide applied to
+// the columns at offset off of dcol [InC*KH*KW, ld], summing into the
+// padded plane and keeping its inside.
+func (c *Conv2d) col2imWide(dcol []float32, ld, off int, dx, plane []float32) {
+	wp := c.w + 2*c.PadW
+	for ci := range c.InC {
+		dst := dx[ci*c.h*c.w : (ci+1)*c.h*c.w]
+		acc := plane
+		if c.PadH == 0 && c.PadW == 0 {
+			acc = dst
+		}
+		clear(acc)
+		for kh := range c.KH {
+			for kw := range c.KW {
+				row := dcol[((ci*c.KH+kh)*c.KW+kw)*ld+off:][:c.pw]
+				addTo(acc[kh*wp+kw:][:c.pw], row)
+			}
+		}
+		if c.PadH > 0 || c.PadW > 0 {
+			for y := range c.h {
+				copy(dst[y*c.w:(y+1)*c.w], acc[(y+c.PadH)*wp+c.PadW:])
+			}
+		}
 	}
 }
 

@@ -158,6 +158,24 @@ func (p *AvgPool2d) forwardChunk(_, _, lo, hi int) {
 	for pl := lo * p.c; pl < hi*p.c; pl++ {
 		x := p.x.F32[pl*hw : (pl+1)*hw]
 		y := p.y.F32[pl*ohw : (pl+1)*ohw]
+		if p.K == 2 {
+			// The same sums, unrolled.
+			for oh := range p.oh {
+				r0 := x[oh*p.Stride*p.w : (oh*p.Stride+1)*p.w]
+				r1 := x[(oh*p.Stride+1)*p.w : (oh*p.Stride+2)*p.w]
+				d := y[oh*p.ow : (oh+1)*p.ow]
+				for ow := range d {
+					c := ow * p.Stride
+					var s float32
+					s += r0[c]
+					s += r0[c+1]
+					s += r1[c]
+					s += r1[c+1]
+					d[ow] = s / div
+				}
+			}
+			continue
+		}
 		for oh := range p.oh {
 			for ow := range p.ow {
 				var s float32
@@ -194,6 +212,21 @@ func (p *AvgPool2d) backwardChunk(_, _, lo, hi int) {
 		dx := p.dx.F32[pl*hw : (pl+1)*hw]
 		clear(dx)
 		dy := p.dy.F32[pl*ohw : (pl+1)*ohw]
+		if p.K == 2 {
+			// The same sums, unrolled.
+			for oh := range p.oh {
+				r0 := dx[oh*p.Stride*p.w : (oh*p.Stride+1)*p.w]
+				r1 := dx[(oh*p.Stride+1)*p.w : (oh*p.Stride+2)*p.w]
+				for ow, v := range dy[oh*p.ow : (oh+1)*p.ow] {
+					g, c := v/div, ow*p.Stride
+					r0[c] += g
+					r0[c+1] += g
+					r1[c] += g
+					r1[c+1] += g
+				}
+			}
+			continue
+		}
 		for oh := range p.oh {
 			for ow := range p.ow {
 				g := dy[oh*p.ow+ow] / div

@@ -23,6 +23,12 @@ import (
 // rows at once gives each row exactly what computing it alone gives.
 
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	sgemm(nil, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// sgemm is Sgemm, taking A's packed panels from pa when it is not nil
+// (then alpha must be 1).
+func sgemm(pa *PackedA, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if m <= 0 || n <= 0 {
 		return
 	}
@@ -33,7 +39,7 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	}
 	checkOperand("A", transA, m, k, a, lda)
 	checkOperand("B", transB, k, n, b, ldb)
-	g := gemm{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc}
+	g := gemm{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, packed: pa}
 	// Products with few rows, and small ones, are not worth packing.
 	// (The plain Go micro-kernel is slower than Go axpys for up to 8 rows.)
 	axpyRows := 2
@@ -104,6 +110,50 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	call.wg.Wait()
 	call.g = gemm{}
 	calls.put(call)
+}
+
+// PackedA is the A operand of matrix products packed once into the
+// micro-kernel's panels. For a constant A used in many products (a
+// model's weights), PackedA.Sgemm skips the packing that Sgemm repeats on
+// every call; its results equal Sgemm's bit for bit.
+type PackedA struct {
+	transA bool
+	m, k   int
+	a      []float32 // A itself, for the paths that do not pack
+	lda    int
+	panels []float32 // k blocks of kc, each roundUp(m, mr) rows of panels
+}
+
+// PackA packs op(A), an m x k matrix stored with row stride lda
+// (transposed when transA). A must not change while the PackedA is in
+// use. It panics when a is too short for its size and stride.
+func PackA(transA bool, m, k int, a []float32, lda int) *PackedA {
+	checkOperand("A", transA, m, k, a, lda)
+	p := &PackedA{transA: transA, m: max(m, 0), k: max(k, 0), a: a, lda: lda}
+	mp := roundUp(p.m, mr)
+	p.panels = make([]float32, mp*p.k)
+	g := gemm{transA: transA, m: p.m, k: p.k, alpha: 1, a: a, lda: lda}
+	for pc := 0; pc < p.k; pc += kc {
+		g.packA(p.panels[pc*mp:], 0, p.m, pc, min(kc, p.k-pc))
+	}
+	return p
+}
+
+// Sgemm computes C = A*B + beta*C for the packed A (m x k) and a B (k x n,
+// row stride ldb, not transposed), as Sgemm(transA, false, m, n, k, 1, A,
+// lda, B, ldb, beta, C, ldc) does.
+func (p *PackedA) Sgemm(n int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	sgemm(p, p.transA, false, p.m, n, p.k, 1, p.a, p.lda, b, ldb, beta, c, ldc)
+}
+
+// M and K are the sizes of the packed matrix.
+func (p *PackedA) M() int { return p.m }
+func (p *PackedA) K() int { return p.k }
+
+// block returns the panels of rows from ic (a multiple of mr) in the k
+// block starting at pc.
+func (p *PackedA) block(pc, ic int) []float32 {
+	return p.panels[pc*roundUp(p.m, mr)+ic*min(kc, p.k-pc):]
 }
 
 // checkOperand panics unless x holds a rows x cols matrix (stored
@@ -187,6 +237,8 @@ type gemm struct {
 	a, b, c        []float32
 	lda, ldb, ldc  int
 	mode           mode
+	// packed, when set, is A already packed (see PackedA), alpha applied.
+	packed *PackedA
 	// overwrite is set when beta is 0: C has not been cleared, and the
 	// first k block stores its results instead of adding them.
 	overwrite bool
@@ -306,8 +358,13 @@ func (g *gemm) blocked(i0, i1, j0, j1 int) {
 			}
 			for ic := i0; ic < i1; ic += mc {
 				mcb := min(mc, i1-ic)
-				g.packA(buf.a[:], ic, mcb, pc, kcb)
-				g.macro(buf, ic, mcb, pc, jc, ncb, kcb, g.overwrite && pc == 0)
+				ap := buf.a[:]
+				if g.packed != nil {
+					ap = g.packed.block(pc, ic)
+				} else {
+					g.packA(ap, ic, mcb, pc, kcb)
+				}
+				g.macro(buf, ap, ic, mcb, pc, jc, ncb, kcb, g.overwrite && pc == 0)
 			}
 		}
 	}
@@ -372,11 +429,11 @@ func (g *gemm) packA(dst []float32, ic, mcb, pc, kcb int) {
 	}
 }
 
-// macro runs the micro-kernel over the packed blocks (in modeBInPlace,
+// macro runs the micro-kernel over the packed blocks (A's in apack) (in modeBInPlace,
 // over B itself for full panels and over the packed last panel). Full
 // tiles are accumulated in C directly; edge tiles go through a scratch
 // tile. With overwrite set, results are stored in C instead of added.
-func (g *gemm) macro(buf *packBuf, ic, mcb, pc, jc, ncb, kcb int, overwrite bool) {
+func (g *gemm) macro(buf *packBuf, apack []float32, ic, mcb, pc, jc, ncb, kcb int, overwrite bool) {
 	for jp := 0; jp < ncb; jp += nr {
 		w := min(nr, ncb-jp)
 		bp, ldb := buf.b[jp*kcb:jp*kcb+kcb*nr], nr
@@ -389,7 +446,7 @@ func (g *gemm) macro(buf *packBuf, ic, mcb, pc, jc, ncb, kcb int, overwrite bool
 		}
 		for ip := 0; ip < mcb; ip += mr {
 			h := min(mr, mcb-ip)
-			ap := buf.a[ip*kcb : ip*kcb+kcb*mr]
+			ap := apack[ip*kcb : ip*kcb+kcb*mr]
 			off := (ic+ip)*g.ldc + jc + jp
 			if h == mr && w == nr {
 				microKernel(kcb, ap, bp, ldb, g.c[off:], g.ldc, overwrite)

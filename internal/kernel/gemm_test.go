@@ -401,3 +401,30 @@ func TestPositionInvariant(t *testing.T) {
 		}
 	}
 }
+
+// TestPackedA checks that products with a packed A equal Sgemm's bit for
+// bit, across the paths (few rows, B in place, packed B, several k blocks,
+// split across workers).
+func TestPackedA(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, sz := range [][3]int{{1, 5, 7}, {2, 300, 40}, {6, 784, 25}, {16, 600, 150}, {120, 64, 400}, {30, 1000, 600}, {7, 3, 2}} {
+		m, n, k := sz[0], sz[1], sz[2]
+		for _, transA := range []bool{false, true} {
+			for _, beta := range []float32{0, 0.5} {
+				a, lda, b, ldb, c, ldc := operands(r, transA, false, m, n, k, 2)
+				want := append([]float32(nil), c...)
+				Sgemm(transA, false, m, n, k, 1, a, lda, b, ldb, beta, want, ldc)
+				p := PackA(transA, m, k, a, lda)
+				for range 2 { // the packed A is reusable
+					got := append([]float32(nil), c...)
+					p.Sgemm(n, b, ldb, beta, got, ldc)
+					for i := range got {
+						if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+							t.Fatalf("m=%d n=%d k=%d transA=%v beta=%v: element %d = %v, Sgemm gives %v", m, n, k, transA, beta, i, got[i], want[i])
+						}
+					}
+				}
+			}
+		}
+	}
+}
