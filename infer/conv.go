@@ -193,26 +193,22 @@ func (t *convBlocks) run(lo, hi, worker int) error {
 			}
 		}
 		a.product(cols, col[:K*cols], 0, yb)
+		if a.b != nil {
+			for o, bv := range a.b[:a.m] {
+				kernel.AddConst(bv, yb[o*cols:(o+1)*cols])
+			}
+		}
 		for i := s0; i < s1; i++ {
 			for o := range a.m {
 				src := yb[o*cols+(i-s0)*pw:]
 				dst := a.y[(i*a.m+o)*P : (i*a.m+o+1)*P]
-				var bv float32
-				if a.b != nil {
-					bv = a.b[o]
-				}
 				if !t.isWide {
-					for j, v := range src[:P] {
-						dst[j] = v + bv
-					}
+					copy(dst, src[:P])
 				} else {
 					// Drop the columns past each output row.
 					w := &t.wide
 					for oy := range w.oh {
-						d := dst[oy*w.ow : (oy+1)*w.ow]
-						for j, v := range src[oy*w.wp : oy*w.wp+w.ow] {
-							d[j] = v + bv
-						}
+						copy(dst[oy*w.ow:(oy+1)*w.ow], src[oy*w.wp:oy*w.wp+w.ow])
 					}
 				}
 				applyAct(a.act, dst)

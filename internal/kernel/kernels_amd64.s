@@ -137,71 +137,35 @@ GLOBL tanh_ln2hi<>(SB), RODATA|NOPTR, $4
 DATA tanh_ln2lo<>+0(SB)/4, $0xb95e8083
 GLOBL tanh_ln2lo<>(SB), RODATA|NOPTR, $4
 
-DATA tanh_e7<>+0(SB)/4, $0x39500d01
-GLOBL tanh_e7<>(SB), RODATA|NOPTR, $4
-
 DATA tanh_one<>+0(SB)/4, $0x3f800000
 GLOBL tanh_one<>(SB), RODATA|NOPTR, $4
 
 DATA tanh_two<>+0(SB)/4, $0x40000000
 GLOBL tanh_two<>(SB), RODATA|NOPTR, $4
 
-DATA tanh_cut<>+0(SB)/4, $0x3f200000
-GLOBL tanh_cut<>(SB), RODATA|NOPTR, $4
-
-DATA tanh_m11<>+0(SB)/4, $0x32d7322b
-GLOBL tanh_m11<>(SB), RODATA|NOPTR, $4
-
-DATA tanh_e0<>+0(SB)/4, $0x3ab60b61
-GLOBL tanh_e0<>(SB), RODATA|NOPTR, $4
-
-DATA tanh_e1<>+0(SB)/4, $0x3c088889
-GLOBL tanh_e1<>(SB), RODATA|NOPTR, $4
-
-DATA tanh_e2<>+0(SB)/4, $0x3d2aaaab
-GLOBL tanh_e2<>(SB), RODATA|NOPTR, $4
-
-DATA tanh_e3<>+0(SB)/4, $0x3e2aaaab
-GLOBL tanh_e3<>(SB), RODATA|NOPTR, $4
-
-DATA tanh_e4<>+0(SB)/4, $0x3f000000
-GLOBL tanh_e4<>(SB), RODATA|NOPTR, $4
-
-DATA tanh_e5<>+0(SB)/4, $0x3f800000
-GLOBL tanh_e5<>(SB), RODATA|NOPTR, $4
-
-DATA tanh_e6<>+0(SB)/4, $0x3f800000
-GLOBL tanh_e6<>(SB), RODATA|NOPTR, $4
-
-DATA tanh_m0<>+0(SB)/4, $0x3493f27e
-GLOBL tanh_m0<>(SB), RODATA|NOPTR, $4
-
-DATA tanh_m1<>+0(SB)/4, $0x3638ef1d
-GLOBL tanh_m1<>(SB), RODATA|NOPTR, $4
-
-DATA tanh_m2<>+0(SB)/4, $0x37d00d01
-GLOBL tanh_m2<>(SB), RODATA|NOPTR, $4
-
-DATA tanh_m3<>+0(SB)/4, $0x39500d01
-GLOBL tanh_m3<>(SB), RODATA|NOPTR, $4
-
-DATA tanh_m4<>+0(SB)/4, $0x3ab60b61
-GLOBL tanh_m4<>(SB), RODATA|NOPTR, $4
-
-DATA tanh_m5<>+0(SB)/4, $0x3c088889
-GLOBL tanh_m5<>(SB), RODATA|NOPTR, $4
-
-DATA tanh_m6<>+0(SB)/4, $0x3d2aaaab
-GLOBL tanh_m6<>(SB), RODATA|NOPTR, $4
-
-DATA tanh_m7<>+0(SB)/4, $0x3e2aaaab
-GLOBL tanh_m7<>(SB), RODATA|NOPTR, $4
-
-DATA tanh_m8<>+0(SB)/4, $0x3f000000
+DATA tanh_m8<>+0(SB)/4, $0x37d00d01
 GLOBL tanh_m8<>(SB), RODATA|NOPTR, $4
 
-DATA tanh_m9<>+0(SB)/4, $0x3f800000
-GLOBL tanh_m9<>(SB), RODATA|NOPTR, $4
+DATA tanh_m0<>+0(SB)/4, $0x39500d01
+GLOBL tanh_m0<>(SB), RODATA|NOPTR, $4
+
+DATA tanh_m1<>+0(SB)/4, $0x3ab60b61
+GLOBL tanh_m1<>(SB), RODATA|NOPTR, $4
+
+DATA tanh_m2<>+0(SB)/4, $0x3c088889
+GLOBL tanh_m2<>(SB), RODATA|NOPTR, $4
+
+DATA tanh_m3<>+0(SB)/4, $0x3d2aaaab
+GLOBL tanh_m3<>(SB), RODATA|NOPTR, $4
+
+DATA tanh_m4<>+0(SB)/4, $0x3e2aaaab
+GLOBL tanh_m4<>(SB), RODATA|NOPTR, $4
+
+DATA tanh_m5<>+0(SB)/4, $0x3f000000
+GLOBL tanh_m5<>(SB), RODATA|NOPTR, $4
+
+DATA tanh_m6<>+0(SB)/4, $0x3f800000
+GLOBL tanh_m6<>(SB), RODATA|NOPTR, $4
 
 // func tanhAVX2(dst *float32, src *float32, n int)
 // Requires: AVX, AVX2, FMA3
@@ -219,70 +183,45 @@ tanh_loop:
 	VBROADCASTSS tanh_max<>+0(SB), Y2
 	VMINPS       Y2, Y1, Y1
 	VBROADCASTSS tanh_neg2<>+0(SB), Y2
+	VMULPS       Y2, Y1, Y1
+	VBROADCASTSS tanh_log2e<>+0(SB), Y2
 	VMULPS       Y2, Y1, Y2
-	VBROADCASTSS tanh_log2e<>+0(SB), Y3
-	VMULPS       Y3, Y2, Y3
-	VROUNDPS     $0x00, Y3, Y3
-	VMOVAPS      Y2, Y4
-	VBROADCASTSS tanh_ln2hi<>+0(SB), Y5
-	VFNMADD231PS Y5, Y3, Y4
-	VBROADCASTSS tanh_ln2lo<>+0(SB), Y5
-	VFNMADD231PS Y5, Y3, Y4
-	VBROADCASTSS tanh_e7<>+0(SB), Y5
-	VBROADCASTSS tanh_e0<>+0(SB), Y6
-	VFMADD213PS  Y6, Y4, Y5
-	VBROADCASTSS tanh_e1<>+0(SB), Y6
-	VFMADD213PS  Y6, Y4, Y5
-	VBROADCASTSS tanh_e2<>+0(SB), Y6
-	VFMADD213PS  Y6, Y4, Y5
-	VBROADCASTSS tanh_e3<>+0(SB), Y6
-	VFMADD213PS  Y6, Y4, Y5
-	VBROADCASTSS tanh_e4<>+0(SB), Y6
-	VFMADD213PS  Y6, Y4, Y5
-	VBROADCASTSS tanh_e5<>+0(SB), Y6
-	VFMADD213PS  Y6, Y4, Y5
-	VBROADCASTSS tanh_e6<>+0(SB), Y6
-	VFMADD213PS  Y6, Y4, Y5
-	VCVTPS2DQ    Y3, Y3
-	VBROADCASTSS tanh_bias<>+0(SB), Y4
-	VPADDD       Y4, Y3, Y3
-	VPSLLD       $0x17, Y3, Y3
-	VMULPS       Y3, Y5, Y5
-	VBROADCASTSS tanh_one<>+0(SB), Y3
-	VSUBPS       Y5, Y3, Y3
-	VBROADCASTSS tanh_one<>+0(SB), Y4
-	VADDPS       Y4, Y5, Y4
-	VBROADCASTSS tanh_m11<>+0(SB), Y5
-	VBROADCASTSS tanh_m0<>+0(SB), Y6
-	VFMADD213PS  Y6, Y2, Y5
-	VBROADCASTSS tanh_m1<>+0(SB), Y6
-	VFMADD213PS  Y6, Y2, Y5
-	VBROADCASTSS tanh_m2<>+0(SB), Y6
-	VFMADD213PS  Y6, Y2, Y5
-	VBROADCASTSS tanh_m3<>+0(SB), Y6
-	VFMADD213PS  Y6, Y2, Y5
-	VBROADCASTSS tanh_m4<>+0(SB), Y6
-	VFMADD213PS  Y6, Y2, Y5
-	VBROADCASTSS tanh_m5<>+0(SB), Y6
-	VFMADD213PS  Y6, Y2, Y5
-	VBROADCASTSS tanh_m6<>+0(SB), Y6
-	VFMADD213PS  Y6, Y2, Y5
-	VBROADCASTSS tanh_m7<>+0(SB), Y6
-	VFMADD213PS  Y6, Y2, Y5
-	VBROADCASTSS tanh_m8<>+0(SB), Y6
-	VFMADD213PS  Y6, Y2, Y5
-	VBROADCASTSS tanh_m9<>+0(SB), Y6
-	VFMADD213PS  Y6, Y2, Y5
-	VMULPS       Y2, Y5, Y5
-	VBROADCASTSS tanh_sign<>+0(SB), Y2
-	VXORPS       Y2, Y5, Y2
-	VBROADCASTSS tanh_two<>+0(SB), Y6
-	VADDPS       Y6, Y5, Y5
-	VBROADCASTSS tanh_cut<>+0(SB), Y6
-	VCMPPS       $0x01, Y6, Y1, Y1
-	VBLENDVPS    Y1, Y2, Y3, Y3
-	VBLENDVPS    Y1, Y5, Y4, Y4
-	VDIVPS       Y4, Y3, Y1
+	VROUNDPS     $0x00, Y2, Y2
+	VMOVAPS      Y1, Y1
+	VBROADCASTSS tanh_ln2hi<>+0(SB), Y3
+	VFNMADD231PS Y3, Y2, Y1
+	VBROADCASTSS tanh_ln2lo<>+0(SB), Y3
+	VFNMADD231PS Y3, Y2, Y1
+	VBROADCASTSS tanh_m8<>+0(SB), Y3
+	VBROADCASTSS tanh_m0<>+0(SB), Y4
+	VFMADD213PS  Y4, Y1, Y3
+	VBROADCASTSS tanh_m1<>+0(SB), Y4
+	VFMADD213PS  Y4, Y1, Y3
+	VBROADCASTSS tanh_m2<>+0(SB), Y4
+	VFMADD213PS  Y4, Y1, Y3
+	VBROADCASTSS tanh_m3<>+0(SB), Y4
+	VFMADD213PS  Y4, Y1, Y3
+	VBROADCASTSS tanh_m4<>+0(SB), Y4
+	VFMADD213PS  Y4, Y1, Y3
+	VBROADCASTSS tanh_m5<>+0(SB), Y4
+	VFMADD213PS  Y4, Y1, Y3
+	VBROADCASTSS tanh_m6<>+0(SB), Y4
+	VFMADD213PS  Y4, Y1, Y3
+	VMULPS       Y1, Y3, Y3
+	VCVTPS2DQ    Y2, Y1
+	VBROADCASTSS tanh_bias<>+0(SB), Y2
+	VPADDD       Y2, Y1, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VBROADCASTSS tanh_one<>+0(SB), Y2
+	VSUBPS       Y2, Y1, Y2
+	VFMADD231PS  Y3, Y1, Y2
+	VBROADCASTSS tanh_sign<>+0(SB), Y1
+	VXORPS       Y1, Y2, Y1
+	VBROADCASTSS tanh_two<>+0(SB), Y3
+	VADDPS       Y3, Y2, Y2
+	VDIVPS       Y2, Y1, Y1
+	VBROADCASTSS tanh_abs<>+0(SB), Y2
+	VANDPS       Y2, Y1, Y1
 	VBROADCASTSS tanh_sign<>+0(SB), Y2
 	VANDPS       Y2, Y0, Y2
 	VORPS        Y2, Y1, Y1

@@ -100,12 +100,11 @@ func sgemmKernel() {
 }
 
 // tanh: dst[i] = tanh(src[i]) for i < n, n a multiple of 8, in float32
-// lanes. With a = min(|x|, 9) and u = -2a:
-//   - a < 0.625: em = expm1(u) by its Taylor series to degree 11, and
-//     tanh a = -em / (2 + em);
-//   - else: e = exp(u) = 2^k * p(r) with k = round(u/ln2), r = u - k ln2
-//     (ln2 split in two parts) and p the degree-7 Taylor polynomial, and
-//     tanh a = (1 - e) / (1 + e).
+// lanes, from one expm1: with a = min(|x|, 9) and u = -2a,
+// em = expm1(u) = 2^k*q + (2^k - 1), where k = round(u/ln2), r = u - k ln2
+// (ln2 split in two parts, |r| <= ln2/2) and q = expm1(r) by its Taylor
+// series to degree 8; then tanh a = -em / (2 + em). For |u| < ln2/2, k is
+// 0 and em is q itself, so small arguments keep their relative accuracy.
 //
 // The sign of x is put back, and NaN lanes pass through.
 func tanh() {
@@ -115,11 +114,10 @@ func tanh() {
 		bits uint32
 	}
 	f := func(name string, v float64) konst { return konst{name, math.Float32bits(float32(v))} }
-	// Horner coefficients of exp's degree-7 Taylor polynomial after the
-	// leading 1/7!, and of expm1(u)/u to degree 10 after the leading 1/11!.
-	expCoefs := []float64{1.0 / 720, 1.0 / 120, 1.0 / 24, 1.0 / 6, 0.5, 1, 1}
-	var em1Coefs []float64 // 1/10!, 1/9!, ..., 1/1!
-	for i := 10; i >= 1; i-- {
+	// Horner coefficients of expm1(r)/r to degree 7 after the leading
+	// 1/8!: 1/7!, 1/6!, ..., 1/1!.
+	var em1Coefs []float64
+	for i := 7; i >= 1; i-- {
 		fact := 1.0
 		for j := 2; j <= i; j++ {
 			fact *= float64(j)
@@ -130,11 +128,7 @@ func tanh() {
 		{"tanh_abs", 0x7fffffff}, {"tanh_sign", 0x80000000}, {"tanh_bias", 127},
 		f("tanh_max", 9), f("tanh_neg2", -2), f("tanh_log2e", math.Log2E),
 		f("tanh_ln2hi", 0.693359375), f("tanh_ln2lo", -2.12194440e-4),
-		f("tanh_e7", 1.0/5040), f("tanh_one", 1), f("tanh_two", 2), f("tanh_cut", 0.625),
-		f("tanh_m11", 1.0/39916800),
-	}
-	for i, v := range expCoefs {
-		list = append(list, f(fmt.Sprintf("tanh_e%d", i), v))
+		f("tanh_one", 1), f("tanh_two", 2), f("tanh_m8", 1.0/40320),
 	}
 	for i, v := range em1Coefs {
 		list = append(list, f(fmt.Sprintf("tanh_m%d", i), v))
@@ -169,7 +163,7 @@ func tanh() {
 	u := YMM()
 	VMULPS(c("tanh_neg2"), a, u)
 
-	// e = exp(u) = 2^k * p(r) for the large path.
+	// u = k ln2 + r.
 	k := YMM()
 	VMULPS(c("tanh_log2e"), u, k)
 	VROUNDPS(Imm(0), k, k)
@@ -177,37 +171,27 @@ func tanh() {
 	VMOVAPS(u, r)
 	VFNMADD231PS(c("tanh_ln2hi"), k, r)
 	VFNMADD231PS(c("tanh_ln2lo"), k, r)
-	p := YMM()
-	VBROADCASTSS(consts["tanh_e7"], p)
-	for i := range expCoefs {
-		VFMADD213PS(c(fmt.Sprintf("tanh_e%d", i)), r, p)
-	}
-	ki := YMM()
-	VCVTPS2DQ(k, ki)
-	VPADDD(c("tanh_bias"), ki, ki)
-	VPSLLD(Imm(23), ki, ki)
-	VMULPS(ki, p, p)
-	numL, denL := YMM(), YMM()
-	VSUBPS(p, c("tanh_one"), numL) // 1 - e
-	VADDPS(c("tanh_one"), p, denL) // 1 + e
-
-	// em = expm1(u) for the small path.
-	em := YMM()
-	VBROADCASTSS(consts["tanh_m11"], em)
+	// q = expm1(r) = r * (1 + r/2 + ... + r^7/8!).
+	q := YMM()
+	VBROADCASTSS(consts["tanh_m8"], q)
 	for i := range em1Coefs {
-		VFMADD213PS(c(fmt.Sprintf("tanh_m%d", i)), u, em)
+		VFMADD213PS(c(fmt.Sprintf("tanh_m%d", i)), r, q)
 	}
-	VMULPS(u, em, em)
-	numS, denS := YMM(), YMM()
-	VXORPS(c("tanh_sign"), em, numS) // -em
-	VADDPS(c("tanh_two"), em, denS)  // 2 + em
-
-	small := YMM()
-	VCMPPS(Imm(1), c("tanh_cut"), a, small) // a < 0.625
-	VBLENDVPS(small, numS, numL, numL)
-	VBLENDVPS(small, denS, denL, denL)
+	VMULPS(r, q, q)
+	// s = 2^k; em = s*q + (s - 1).
+	s := YMM()
+	VCVTPS2DQ(k, s)
+	VPADDD(c("tanh_bias"), s, s)
+	VPSLLD(Imm(23), s, s)
+	em := YMM()
+	VSUBPS(c("tanh_one"), s, em) // s - 1
+	VFMADD231PS(q, s, em)
+	num, den := YMM(), YMM()
+	VXORPS(c("tanh_sign"), em, num) // -em
+	VADDPS(c("tanh_two"), em, den)  // 2 + em
 	t := YMM()
-	VDIVPS(denL, numL, t)
+	VDIVPS(den, num, t)
+	VANDPS(c("tanh_abs"), t, t) // tanh a >= 0 (t is -0 when a is 0)
 
 	sign := YMM()
 	VANDPS(c("tanh_sign"), x, sign)
