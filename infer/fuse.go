@@ -17,9 +17,8 @@ var optimizePlans = true
 //   - a Tanh or Relu that is the only consumer of a Conv's or Gemm's output
 //     is applied by that node to each block of output while it is still in
 //     cache;
-//   - a Gemm whose B is an initializer stored transposed gets a transposed
-//     copy, so the product reads B row by row;
-//   - a Conv's constant weights are packed once for the matrix kernel.
+//   - the constant weights of Conv and Gemm are packed once for the
+//     matrix kernel (a Gemm's B stored transposed is transposed first).
 //
 // A value that is a graph output is never removed. The node names in
 // errors stay those of the file: a fused activation reports as its Conv or
@@ -27,7 +26,7 @@ var optimizePlans = true
 func (p *plan) optimize() {
 	p.dropZeroPads()
 	p.fuseActivations()
-	p.pretransposeGemmB()
+	p.prepareGemmB()
 	p.packConvWeights()
 	p.producer = make([]int, p.nslots)
 	for s := range p.producer {
@@ -179,13 +178,15 @@ func (p *plan) fuseActivations() {
 	p.nodes = kept
 }
 
-// pretransposeGemmB gives each Gemm with transB=1 and a constant 2-D
-// float32 B a transposed copy of B as a new constant slot.
-func (p *plan) pretransposeGemmB() {
+// prepareGemmB packs the constant 2-D float32 B of each Gemm for the
+// matrix kernel, first giving a B stored transposed (transB=1) a
+// transposed copy as a new constant slot, so that the product reads B row
+// by row.
+func (p *plan) prepareGemmB() {
 	for i := range p.nodes {
 		pn := &p.nodes[i]
 		o, ok := pn.op.(*gemmOp)
-		if !ok || !o.transB {
+		if !ok {
 			continue
 		}
 		b := p.constant(pn.in[1])
@@ -193,19 +194,23 @@ func (p *plan) pretransposeGemmB() {
 			continue
 		}
 		rows, cols := b.Shape[0], b.Shape[1]
-		t := tensor.New(tensor.Float32, cols, rows)
-		for r := range rows {
-			for c, v := range b.F32[r*cols : (r+1)*cols] {
-				t.F32[c*rows+r] = v
-			}
-		}
 		fused := *o
-		fused.transB = false
+		if o.transB {
+			t := tensor.New(tensor.Float32, cols, rows)
+			for r := range rows {
+				for c, v := range b.F32[r*cols : (r+1)*cols] {
+					t.F32[c*rows+r] = v
+				}
+			}
+			fused.transB = false
+			pn.in = append([]int(nil), pn.in...)
+			pn.in[1] = p.nslots
+			p.nslots++
+			p.consts = append(p.consts, t)
+			b, rows, cols = t, cols, rows
+		}
+		fused.bpack = kernel.PackB(rows, cols, b.F32, cols)
 		pn.op = &fused
-		pn.in = append([]int(nil), pn.in...)
-		pn.in[1] = p.nslots
-		p.nslots++
-		p.consts = append(p.consts, t)
 	}
 }
 

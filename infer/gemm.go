@@ -16,8 +16,9 @@ import (
 type gemmOp struct {
 	alpha, beta    float32
 	transA, transB bool
-	exactC         bool     // opset < 7 without broadcast=1
-	act            *unaryOp // a fused activation, or nil
+	exactC         bool            // opset < 7 without broadcast=1
+	act            *unaryOp        // a fused activation, or nil
+	bpack          *kernel.PackedB // B packed at load (a constant B, not transposed), or nil
 }
 
 func buildGemm(n *onnx.Node, opset int64) (op, error) {
@@ -138,7 +139,11 @@ func (o *gemmOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 		}
 		beta = 1
 	}
-	kernel.Sgemm(o.transA, o.transB, m, n, k, o.alpha, a.F32, lda, b.F32, ldb, beta, y.F32, n)
+	if p := o.bpack; p != nil && !o.transB && p.K() == k && p.N() == n {
+		p.Sgemm(o.transA, m, o.alpha, a.F32, lda, beta, y.F32, n)
+	} else {
+		kernel.Sgemm(o.transA, o.transB, m, n, k, o.alpha, a.F32, lda, b.F32, ldb, beta, y.F32, n)
+	}
 	applyAct(o.act, y.F32)
 	return nil
 }

@@ -383,7 +383,7 @@ func probe(s *infer.Session, maxBatch int) string {
 			}
 			for i := range b {
 				if !sameBits(rowsOf(t, i, i+1), singles[i][name]) {
-					return fmt.Sprintf("output %q of row %d in a batch of %d differs from the row run alone (kernels choose their summation order by batch size)", name, i, b)
+					return fmt.Sprintf("output %q of row %d in a batch of %d differs from the row run alone (an op sums in another order at another batch size)", name, i, b)
 				}
 			}
 		}

@@ -23,12 +23,12 @@ import (
 // rows at once gives each row exactly what computing it alone gives.
 
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	sgemm(nil, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	sgemm(nil, nil, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // sgemm is Sgemm, taking A's packed panels from pa when it is not nil
-// (then alpha must be 1).
-func sgemm(pa *PackedA, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+// (then alpha must be 1), and B's from pb (then B is not transposed).
+func sgemm(pa *PackedA, pb *PackedB, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if m <= 0 || n <= 0 {
 		return
 	}
@@ -39,7 +39,7 @@ func sgemm(pa *PackedA, transA, transB bool, m, n, k int, alpha float32, a []flo
 	}
 	checkOperand("A", transA, m, k, a, lda)
 	checkOperand("B", transB, k, n, b, ldb)
-	g := gemm{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, packed: pa}
+	g := gemm{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, packed: pa, packedB: pb}
 	// Products with few rows, and small ones, are not worth packing.
 	// (The plain Go micro-kernel is slower than Go axpys for up to 8 rows.)
 	axpyRows := 2
@@ -73,7 +73,7 @@ func sgemm(pa *PackedA, transA, transB bool, m, n, k int, alpha float32, a []flo
 	switch {
 	case g.useDot():
 		g.mode, rowStep, colStep = modeDot, 3, 3
-	case !transB && m <= 4*mr:
+	case !transB && m <= 4*mr && pb == nil:
 		g.mode = modeBInPlace
 	}
 	workers := runtime.GOMAXPROCS(0)
@@ -143,7 +143,52 @@ func PackA(transA bool, m, k int, a []float32, lda int) *PackedA {
 // row stride ldb, not transposed), as Sgemm(transA, false, m, n, k, 1, A,
 // lda, B, ldb, beta, C, ldc) does.
 func (p *PackedA) Sgemm(n int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	sgemm(p, p.transA, false, p.m, n, p.k, 1, p.a, p.lda, b, ldb, beta, c, ldc)
+	sgemm(p, nil, p.transA, false, p.m, n, p.k, 1, p.a, p.lda, b, ldb, beta, c, ldc)
+}
+
+// PackedB is the B operand of matrix products (not transposed) packed
+// once into the micro-kernel's panels, as PackedA is for A.
+type PackedB struct {
+	k, n   int
+	b      []float32 // B itself, for the paths that do not pack
+	ldb    int
+	panels []float32 // nc-column blocks, each k blocks of kc rows of nr-wide panels
+}
+
+// PackB packs B, a k x n matrix stored with row stride ldb. B must not
+// change while the PackedB is in use. It panics when b is too short for
+// its size and stride.
+func PackB(k, n int, b []float32, ldb int) *PackedB {
+	checkOperand("B", false, k, n, b, ldb)
+	p := &PackedB{k: max(k, 0), n: max(n, 0), b: b, ldb: ldb}
+	p.panels = make([]float32, roundUp(p.n, nr)*p.k)
+	g := gemm{k: p.k, n: p.n, b: b, ldb: ldb}
+	for jc := 0; jc < p.n; jc += nc {
+		ncb := min(nc, p.n-jc)
+		for pc := 0; pc < p.k; pc += kc {
+			g.packB(p.block(pc, jc), pc, min(kc, p.k-pc), jc, ncb)
+		}
+	}
+	return p
+}
+
+// Sgemm computes C = alpha*op(A)*B + beta*C for the packed B (k x n), as
+// Sgemm(transA, false, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc)
+// does, with the same results bit for bit.
+func (p *PackedB) Sgemm(transA bool, m int, alpha float32, a []float32, lda int, beta float32, c []float32, ldc int) {
+	sgemm(nil, p, transA, false, m, p.n, p.k, alpha, a, lda, p.b, p.ldb, beta, c, ldc)
+}
+
+// K and N are the sizes of the packed matrix.
+func (p *PackedB) K() int { return p.k }
+func (p *PackedB) N() int { return p.n }
+
+// block returns the panels of columns from jc (a multiple of nr) in the k
+// block starting at pc.
+func (p *PackedB) block(pc, jc int) []float32 {
+	js := jc / nc * nc
+	w := roundUp(min(nc, p.n-js), nr)
+	return p.panels[js*p.k+pc*w+(jc-js)*min(kc, p.k-pc):]
 }
 
 // M and K are the sizes of the packed matrix.
@@ -237,8 +282,10 @@ type gemm struct {
 	a, b, c        []float32
 	lda, ldb, ldc  int
 	mode           mode
-	// packed, when set, is A already packed (see PackedA), alpha applied.
-	packed *PackedA
+	// packed, when set, is A already packed (see PackedA), alpha applied;
+	// packedB is B already packed (see PackedB).
+	packed  *PackedA
+	packedB *PackedB
 	// overwrite is set when beta is 0: C has not been cleared, and the
 	// first k block stores its results instead of adding them.
 	overwrite bool
@@ -344,17 +391,25 @@ var packBufs freeList[packBuf]
 func (g *gemm) blocked(i0, i1, j0, j1 int) {
 	buf := packBufs.get()
 	defer packBufs.put(buf)
-	for jc := j0; jc < j1; jc += nc {
+	for jc := j0; jc < j1; {
 		ncb := min(nc, j1-jc)
+		if g.packedB != nil {
+			// Packed blocks start every nc columns.
+			ncb = min(ncb, roundUp(jc+1, nc)-jc)
+		}
 		for pc := 0; pc < g.k; pc += kc {
 			kcb := min(kc, g.k-pc)
-			if g.mode == modeBInPlace {
+			bp := buf.b[:]
+			switch {
+			case g.packedB != nil:
+				bp = g.packedB.block(pc, jc)
+			case g.mode == modeBInPlace:
 				// Only a last, partial panel needs packing (with zeros).
 				if full := ncb / nr * nr; full < ncb {
-					g.packB(buf.b[:], pc, kcb, jc+full, ncb-full)
+					g.packB(bp, pc, kcb, jc+full, ncb-full)
 				}
-			} else {
-				g.packB(buf.b[:], pc, kcb, jc, ncb)
+			default:
+				g.packB(bp, pc, kcb, jc, ncb)
 			}
 			for ic := i0; ic < i1; ic += mc {
 				mcb := min(mc, i1-ic)
@@ -364,9 +419,10 @@ func (g *gemm) blocked(i0, i1, j0, j1 int) {
 				} else {
 					g.packA(ap, ic, mcb, pc, kcb)
 				}
-				g.macro(buf, ap, ic, mcb, pc, jc, ncb, kcb, g.overwrite && pc == 0)
+				g.macro(buf, ap, bp, ic, mcb, pc, jc, ncb, kcb, g.overwrite && pc == 0)
 			}
 		}
+		jc += ncb
 	}
 }
 
@@ -429,19 +485,19 @@ func (g *gemm) packA(dst []float32, ic, mcb, pc, kcb int) {
 	}
 }
 
-// macro runs the micro-kernel over the packed blocks (A's in apack) (in modeBInPlace,
+// macro runs the micro-kernel over the packed blocks (A's in apack, B's in bpack) (in modeBInPlace,
 // over B itself for full panels and over the packed last panel). Full
 // tiles are accumulated in C directly; edge tiles go through a scratch
 // tile. With overwrite set, results are stored in C instead of added.
-func (g *gemm) macro(buf *packBuf, apack []float32, ic, mcb, pc, jc, ncb, kcb int, overwrite bool) {
+func (g *gemm) macro(buf *packBuf, apack, bpack []float32, ic, mcb, pc, jc, ncb, kcb int, overwrite bool) {
 	for jp := 0; jp < ncb; jp += nr {
 		w := min(nr, ncb-jp)
-		bp, ldb := buf.b[jp*kcb:jp*kcb+kcb*nr], nr
+		bp, ldb := bpack[jp*kcb:jp*kcb+kcb*nr], nr
 		if g.mode == modeBInPlace {
 			if w == nr {
 				bp, ldb = g.b[(pc)*g.ldb+jc+jp:][:(kcb-1)*g.ldb+nr], g.ldb
 			} else {
-				bp = buf.b[:kcb*nr]
+				bp = bpack[:kcb*nr]
 			}
 		}
 		for ip := 0; ip < mcb; ip += mr {

@@ -428,3 +428,30 @@ func TestPackedA(t *testing.T) {
 		}
 	}
 }
+
+// TestPackedB checks that products with a packed B equal Sgemm's bit for
+// bit, including B wider than one packed block and products split across
+// workers.
+func TestPackedB(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, sz := range [][3]int{{1, 5, 7}, {2, 300, 40}, {64, 84, 120}, {7, 1500, 33}, {100, 784, 784}, {30, 2100, 300}, {5, 3, 2}} {
+		m, n, k := sz[0], sz[1], sz[2]
+		for _, transA := range []bool{false, true} {
+			for _, beta := range []float32{0, 0.5} {
+				a, lda, b, ldb, c, ldc := operands(r, transA, false, m, n, k, 2)
+				want := append([]float32(nil), c...)
+				Sgemm(transA, false, m, n, k, 0.75, a, lda, b, ldb, beta, want, ldc)
+				p := PackB(k, n, b, ldb)
+				for range 2 { // the packed B is reusable
+					got := append([]float32(nil), c...)
+					p.Sgemm(transA, m, 0.75, a, lda, beta, got, ldc)
+					for i := range got {
+						if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+							t.Fatalf("m=%d n=%d k=%d transA=%v beta=%v: element %d = %v, Sgemm gives %v", m, n, k, transA, beta, i, got[i], want[i])
+						}
+					}
+				}
+			}
+		}
+	}
+}
