@@ -490,36 +490,61 @@ func (g *gemm) packA(dst []float32, ic, mcb, pc, kcb int) {
 // tiles are accumulated in C directly; edge tiles go through a scratch
 // tile. With overwrite set, results are stored in C instead of added.
 func (g *gemm) macro(buf *packBuf, apack, bpack []float32, ic, mcb, pc, jc, ncb, kcb int, overwrite bool) {
-	for jp := 0; jp < ncb; jp += nr {
-		w := min(nr, ncb-jp)
-		bp, ldb := bpack[jp*kcb:jp*kcb+kcb*nr], nr
+	// panel returns the B panel of columns jp..jp+nr of the block.
+	panel := func(jp int) ([]float32, int) {
 		if g.mode == modeBInPlace {
-			if w == nr {
-				bp, ldb = g.b[(pc)*g.ldb+jc+jp:][:(kcb-1)*g.ldb+nr], g.ldb
-			} else {
-				bp = bpack[:kcb*nr]
+			if jp+nr <= ncb {
+				return g.b[pc*g.ldb+jc+jp:][:(kcb-1)*g.ldb+nr], g.ldb
 			}
+			return bpack[:kcb*nr], nr
+		}
+		return bpack[jp*kcb : jp*kcb+kcb*nr], nr
+	}
+	for jp := 0; jp < ncb; {
+		w := min(nr, ncb-jp)
+		bp, ldb := panel(jp)
+		// With AVX-512, two full panels at once.
+		var bp2 []float32
+		if HasAVX512 && jp+2*nr <= ncb {
+			bp2, _ = panel(jp + nr)
 		}
 		for ip := 0; ip < mcb; ip += mr {
 			h := min(mr, mcb-ip)
 			ap := apack[ip*kcb : ip*kcb+kcb*mr]
 			off := (ic+ip)*g.ldc + jc + jp
-			if h == mr && w == nr {
+			switch {
+			case bp2 != nil && h == mr:
+				microKernelPair(kcb, ap, bp, bp2, ldb, g.c[off:], g.ldc, overwrite)
+			case bp2 != nil:
+				g.edgeTile(buf, kcb, ap, bp, ldb, off, h, nr, overwrite)
+				g.edgeTile(buf, kcb, ap, bp2, ldb, off+nr, h, nr, overwrite)
+			case h == mr && w == nr:
 				microKernel(kcb, ap, bp, ldb, g.c[off:], g.ldc, overwrite)
-				continue
+			default:
+				g.edgeTile(buf, kcb, ap, bp, ldb, off, h, w, overwrite)
 			}
-			t := buf.tile[:]
-			microKernel(kcb, ap, bp, ldb, t, nr, true)
-			for i := range h {
-				crow := g.c[off+i*g.ldc : off+i*g.ldc+w]
-				if overwrite {
-					copy(crow, t[i*nr:])
-					continue
-				}
-				for j := range crow {
-					crow[j] += t[i*nr+j]
-				}
-			}
+		}
+		if bp2 != nil {
+			jp += 2 * nr
+		} else {
+			jp += nr
+		}
+	}
+}
+
+// edgeTile computes an h x w tile of C at off (h <= mr, w <= nr) through
+// the scratch tile, with the same arithmetic as a full one.
+func (g *gemm) edgeTile(buf *packBuf, kcb int, ap, bp []float32, ldb, off, h, w int, overwrite bool) {
+	t := buf.tile[:]
+	microKernel(kcb, ap, bp, ldb, t, nr, true)
+	for i := range h {
+		crow := g.c[off+i*g.ldc : off+i*g.ldc+w]
+		if overwrite {
+			copy(crow, t[i*nr:])
+			continue
+		}
+		for j := range crow {
+			crow[j] += t[i*nr+j]
 		}
 	}
 }

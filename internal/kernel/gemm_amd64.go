@@ -7,6 +7,28 @@ import "golang.org/x/sys/cpu"
 // HasAVX2 reports whether the AVX2/FMA kernels are in use.
 var HasAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
+// HasAVX512 reports whether the AVX-512 matrix kernel is in use; it gives
+// the AVX2 kernel's results bit for bit, twice as wide.
+var HasAVX512 = HasAVX2 && cpu.X86.HasAVX512F
+
+// microKernelPair is microKernel over two B panels side by side: the 6x32
+// tile at c (the second panel's columns from c[nr]).
+func microKernelPair(k int, a, b0, b1 []float32, ldb int, c []float32, ldc int, overwrite bool) {
+	if k <= 0 {
+		return
+	}
+	if !HasAVX512 {
+		microKernel(k, a, b0, ldb, c, ldc, overwrite)
+		microKernel(k, a, b1, ldb, c[nr:], ldc, overwrite)
+		return
+	}
+	_ = a[k*mr-1]
+	_ = b0[(k-1)*ldb+nr-1]
+	_ = b1[(k-1)*ldb+nr-1]
+	_ = c[(mr-1)*ldc+2*nr-1]
+	sgemmKernelAVX512(k, &a[0], &b0[0], &b1[0], ldb, &c[0], ldc, overwrite)
+}
+
 // microKernel runs the AVX2/FMA kernel when the CPU has it.
 func microKernel(k int, a, b []float32, ldb int, c []float32, ldc int, overwrite bool) {
 	if k <= 0 {

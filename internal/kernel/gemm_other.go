@@ -6,6 +6,15 @@ package kernel
 // build.
 var HasAVX2 = false
 
+// HasAVX512 reports whether the AVX-512 matrix kernel is in use: never in
+// this build.
+var HasAVX512 = false
+
+func microKernelPair(k int, a, b0, b1 []float32, ldb int, c []float32, ldc int, overwrite bool) {
+	microKernelGo(k, a, b0, ldb, c, ldc, overwrite)
+	microKernelGo(k, a, b1, ldb, c[nr:], ldc, overwrite)
+}
+
 func microKernel(k int, a, b []float32, ldb int, c []float32, ldc int, overwrite bool) {
 	microKernelGo(k, a, b, ldb, c, ldc, overwrite)
 }

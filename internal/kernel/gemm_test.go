@@ -455,3 +455,32 @@ func TestPackedB(t *testing.T) {
 		}
 	}
 }
+
+// TestSgemmAVX512 checks that the AVX-512 kernel gives the AVX2 kernel's
+// results bit for bit, so that answers do not depend on the CPU.
+func TestSgemmAVX512(t *testing.T) {
+	if !HasAVX512 {
+		t.Skip("the CPU has no AVX-512")
+	}
+	defer func(v bool) { HasAVX512 = v }(HasAVX512)
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, sz := range [][3]int{{6, 32, 7}, {16, 600, 150}, {100, 784, 784}, {13, 70, 300}, {64, 84, 120}, {7, 1500, 33}} {
+		m, n, k := sz[0], sz[1], sz[2]
+		for _, transB := range []bool{false, true} {
+			for _, beta := range []float32{0, 1} {
+				a, lda, b, ldb, c, ldc := operands(r, false, transB, m, n, k, 1)
+				HasAVX512 = true
+				got := append([]float32(nil), c...)
+				Sgemm(false, transB, m, n, k, 1, a, lda, b, ldb, beta, got, ldc)
+				HasAVX512 = false
+				want := append([]float32(nil), c...)
+				Sgemm(false, transB, m, n, k, 1, a, lda, b, ldb, beta, want, ldc)
+				for i := range got {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("m=%d n=%d k=%d transB=%v beta=%v: element %d = %v with AVX-512, %v with AVX2", m, n, k, transB, beta, i, got[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}

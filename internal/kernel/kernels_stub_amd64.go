@@ -9,6 +9,11 @@ package kernel
 //go:noescape
 func sgemmKernelAVX2(k int, a *float32, b *float32, ldb int, c *float32, ldc int, overwrite bool)
 
+// sgemmKernelAVX512 adds the product of a packed 6xk A panel and the kx32 matrix of two kx16 B panels (b0 then b1, rows ldb floats apart) to the 6x32 tile at c, or stores it there without reading c when overwrite is set.
+//
+//go:noescape
+func sgemmKernelAVX512(k int, a *float32, b0 *float32, b1 *float32, ldb int, c *float32, ldc int, overwrite bool)
+
 // tanhAVX2 sets dst[i] = tanh(src[i]) for i < n; n must be a multiple of 8.
 //
 //go:noescape

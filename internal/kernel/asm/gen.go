@@ -18,6 +18,7 @@ import (
 func main() {
 	ConstraintExpr("!noasm")
 	sgemmKernel()
+	sgemmKernel512()
 	tanh()
 	dot()
 	axpy()
@@ -90,6 +91,80 @@ func sgemmKernel() {
 	for r := range acc {
 		for h := range acc[r] {
 			VMOVUPS(acc[r][h], Mem{Base: c, Disp: 32 * h})
+		}
+		if r < len(acc)-1 {
+			ADDQ(ldc, c)
+		}
+	}
+	VZEROUPPER()
+	RET()
+}
+
+// sgemmKernel512: the AVX-512 form of sgemmKernel for two B panels side
+// by side, C[6x32] += A·[B0 B1], one 16-float ZMM row per panel. Each
+// element is summed exactly as sgemmKernel sums it (zero, then one fused
+// multiply-add per k step, then added to C or stored), so the two kernels
+// give the same results bit for bit.
+func sgemmKernel512() {
+	TEXT("sgemmKernelAVX512", NOSPLIT, "func(k int, a, b0, b1 *float32, ldb int, c *float32, ldc int, overwrite bool)")
+	Pragma("noescape") // the kernels keep no pointer
+	Doc("sgemmKernelAVX512 adds the product of a packed 6xk A panel and the kx32 matrix of two kx16 B panels (b0 then b1, rows ldb floats apart) to the 6x32 tile at c, or stores it there without reading c when overwrite is set.")
+	k := Load(Param("k"), GP64())
+	a := Load(Param("a"), GP64())
+	b0 := Load(Param("b0"), GP64())
+	b1 := Load(Param("b1"), GP64())
+	ldb := Load(Param("ldb"), GP64())
+	SHLQ(Imm(2), ldb)
+	c := Load(Param("c"), GP64())
+	ldc := Load(Param("ldc"), GP64())
+
+	var acc [6][2]reg.VecVirtual
+	for r := range acc {
+		for h := range acc[r] {
+			acc[r][h] = ZMM()
+			VPXORD(acc[r][h], acc[r][h], acc[r][h]) // AVX512F (VXORPS on ZMM needs DQ)
+		}
+	}
+	z0, z1, t := ZMM(), ZMM(), ZMM()
+
+	Label("loop512")
+	TESTQ(k, k)
+	JE(LabelRef("store512"))
+	VMOVUPS(Mem{Base: b0}, z0)
+	VMOVUPS(Mem{Base: b1}, z1)
+	for r := range acc {
+		VBROADCASTSS(Mem{Base: a, Disp: 4 * r}, t)
+		VFMADD231PS(z0, t, acc[r][0])
+		VFMADD231PS(z1, t, acc[r][1])
+	}
+	ADDQ(Imm(24), a)
+	ADDQ(ldb, b0)
+	ADDQ(ldb, b1)
+	DECQ(k)
+	JMP(LabelRef("loop512"))
+
+	Label("store512")
+	SHLQ(Imm(2), ldc)
+	ow := Load(Param("overwrite"), GP8())
+	TESTB(ow, ow)
+	JNZ(LabelRef("overwrite512"))
+	for r := range acc {
+		for h := range acc[r] {
+			m := Mem{Base: c, Disp: 64 * h}
+			VADDPS(m, acc[r][h], acc[r][h])
+			VMOVUPS(acc[r][h], m)
+		}
+		if r < len(acc)-1 {
+			ADDQ(ldc, c)
+		}
+	}
+	VZEROUPPER()
+	RET()
+
+	Label("overwrite512")
+	for r := range acc {
+		for h := range acc[r] {
+			VMOVUPS(acc[r][h], Mem{Base: c, Disp: 64 * h})
 		}
 		if r < len(acc)-1 {
 			ADDQ(ldc, c)
