@@ -3,6 +3,8 @@ package infer
 import (
 	"math"
 
+	"github.com/onnxkit/onnxkit/internal/kernel"
+
 	"github.com/onnxkit/onnxkit/onnx"
 	"github.com/onnxkit/onnxkit/tensor"
 )
@@ -35,18 +37,8 @@ func buildRelu(n *onnx.Node, opset int64) (op, error) {
 	if err := checkArity(n, 1, 1, 1); err != nil {
 		return nil, err
 	}
-	return &unaryOp{n: n, f32: relu32, f64: func(x float64) float64 { return max(x, 0) },
+	return &unaryOp{n: n, f32: kernel.Relu, f64: func(x float64) float64 { return max(x, 0) },
 		i64: func(x int64) int64 { return max(x, 0) }}, nil
-}
-
-// relu32 is max(x, 0); NaN stays NaN (as in PyTorch).
-func relu32(d, x []float32) {
-	for i, v := range x {
-		if v < 0 {
-			v = 0
-		}
-		d[i] = v
-	}
 }
 
 func buildLeakyRelu(n *onnx.Node, opset int64) (op, error) {

@@ -133,6 +133,10 @@ func (o *gemmOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 	if useC {
 		for i := 0; i < m; i++ {
 			row := y.F32[i*n : (i+1)*n]
+			if o.beta == 1 && cCol == 1 {
+				copy(row, c.F32[i*cRow:])
+				continue
+			}
 			for j := range row {
 				row[j] = o.beta * c.F32[i*cRow+j*cCol]
 			}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/onnxkit/onnxkit/internal/kernel"
+
 	"github.com/onnxkit/onnxkit/onnx"
 	"github.com/onnxkit/onnxkit/tensor"
 )
@@ -248,6 +250,18 @@ func pool2d[T poolElem](o *poolOp, g *geom, p0, p1 int, x, y []T, idx []int64) {
 // sum in float64 in row-major order divided by 4.
 func pool2x2[T poolElem](isMax bool, h, w, oh, ow, sh, sw int, x, y []T) {
 	planes := len(y) / (oh * ow)
+	if xf, ok := any(x).([]float32); ok && isMax && sw == 1 {
+		// Stride 1: four shifted rows, maxed by the vector kernel.
+		yf := any(y).([]float32)
+		for p := range planes {
+			xs, ys := xf[p*h*w:(p+1)*h*w], yf[p*oh*ow:(p+1)*oh*ow]
+			for oy := range oh {
+				r0, r1 := xs[oy*sh*w:], xs[(oy*sh+1)*w:]
+				kernel.Max4(ys[oy*ow:(oy+1)*ow], r0[:ow], r0[1:ow+1], r1[:ow], r1[1:ow+1])
+			}
+		}
+		return
+	}
 	for p := range planes {
 		xs, ys := x[p*h*w:(p+1)*h*w], y[p*oh*ow:(p+1)*oh*ow]
 		for oy := range oh {

@@ -254,3 +254,42 @@ func BenchmarkPool(b *testing.B) {
 		})
 	}
 }
+
+// TestPool2x2MatchesND checks the 2x2 path (pool2x2, with the vector
+// kernel for float32 max pooling at stride 1) against the N-D pool: the
+// same values bit for bit, NaNs and ties included.
+func TestPool2x2MatchesND(t *testing.T) {
+	rng := rand.New(rand.NewSource(6))
+	for iter := range 120 {
+		var w window
+		w.kernel = []int{2, 2}
+		w.strides = []int{1 + rng.Intn(3), 1 + rng.Intn(3)}
+		w.pads = []int{0, 0, 0, 0}
+		in := []int{2 + rng.Intn(30), 2 + rng.Intn(30)}
+		o := &poolOp{max: iter%2 == 0, w: w}
+		g, err := w.geometry(in, w.kernel)
+		if err != nil {
+			t.Fatal(err)
+		}
+		planes := 1 + rng.Intn(4)
+		x := make([]float32, planes*g.inSize())
+		for i := range x {
+			x[i] = float32(rng.Intn(7) - 3)
+			if rng.Intn(30) == 0 {
+				x[i] = float32(math.NaN())
+			}
+		}
+		want := make([]float32, planes*g.outSize())
+		pool(o, &g, planes, x, want, nil)
+		got := make([]float32, len(want))
+		var s scratch
+		if err := pool2dRun(o, &s, &g, planes, x, got, nil); err != nil {
+			t.Fatal(err)
+		}
+		for i := range want {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("in %v strides %v max %v: element %d: pool2x2 = %v, pool = %v", in, w.strides, o.max, i, got[i], want[i])
+			}
+		}
+	}
+}

@@ -35,6 +35,7 @@ var commands = []*command{
 	verifyCmd,
 	inspectCmd,
 	runCmd,
+	benchCmd,
 	opsCmd,
 	serveCmd,
 }

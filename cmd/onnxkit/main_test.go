@@ -16,6 +16,7 @@ import (
 
 	"github.com/onnxkit/onnxkit/mnist"
 	"github.com/onnxkit/onnxkit/onnx"
+	"github.com/onnxkit/onnxkit/tensor"
 )
 
 // onnxkit runs the command line in-process and returns stdout, stderr and
@@ -294,5 +295,44 @@ func TestTrainInterruptResume(t *testing.T) {
 	}
 	if !bytes.Equal(got, want) {
 		t.Errorf("resumed run exported %d bytes differing from the uninterrupted run's %d", len(got), len(want))
+	}
+}
+
+// TestBench runs onnxkit bench on an MNIST model (test images) and on a
+// model with another input (zeros), and checks the output line's form.
+func TestBench(t *testing.T) {
+	line := regexp.MustCompile(`^batch 3: [0-9]+\.[0-9]{3} ms/batch, [0-9]+ images/s\n$`)
+	out, stderr, code := onnxkit(t, "bench", "-model", "../../testdata/pytorch/lenet5/model.onnx", "-batch", "3", "-duration", "20ms", "-threads", "1")
+	if code != 0 || !line.MatchString(out) {
+		t.Errorf("bench on LeNet5: exit %d, stdout %q, stderr %q", code, out, stderr)
+	}
+	// A model whose input is not an image: y = x + x over float32[N x 5].
+	g := &onnx.Graph{
+		Nodes:   []*onnx.Node{{Name: "add", OpType: "Add", Inputs: []string{"x", "x"}, Outputs: []string{"y"}}},
+		Inputs:  []*onnx.ValueInfo{{Name: "x", DType: tensor.Float32, ElemType: onnx.ElemTypeOf(tensor.Float32), HasShape: true, Shape: []onnx.Dim{{Param: "N"}, {Value: 5}}}},
+		Outputs: []*onnx.ValueInfo{{Name: "y", DType: tensor.Float32, ElemType: onnx.ElemTypeOf(tensor.Float32)}},
+	}
+	path := filepath.Join(t.TempDir(), "add.onnx")
+	if err := onnx.WriteFile(path, &onnx.Model{IRVersion: 8, OpsetImports: []onnx.OpsetImport{{Version: 13}}, Graph: g}); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, code = onnxkit(t, "bench", "-model", path, "-batch", "3", "-duration", "10ms")
+	if code != 0 || !line.MatchString(out) {
+		t.Errorf("bench on a non-image model: exit %d, stdout %q, stderr %q", code, out, stderr)
+	}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"bench"}, "-model is required"},
+		{[]string{"bench", "-model", path, "-batch", "0"}, "-batch 0"},
+		{[]string{"bench", "-model", path, "-duration", "-1s"}, "-duration -1s"},
+	} {
+		if _, stderr, code := onnxkit(t, tt.args...); code != 2 || !strings.Contains(stderr, tt.want) {
+			t.Errorf("onnxkit %q = exit %d, stderr %q; want exit 2 and %q", tt.args, code, stderr, tt.want)
+		}
+	}
+	if _, stderr, code := onnxkit(t, "bench", "-model", filepath.Join(t.TempDir(), "missing.onnx")); code != 1 || !strings.Contains(stderr, "missing.onnx") {
+		t.Errorf("bench on a missing file: exit %d, stderr %q; want exit 1 naming the file", code, stderr)
 	}
 }

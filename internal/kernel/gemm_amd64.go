@@ -153,3 +153,27 @@ func expVec(dst, src []float32) int {
 	}
 	return len(src)
 }
+
+// reluVec is Relu over the longest multiple-of-8 prefix of src with the
+// AVX2 kernel; it returns the prefix's length (0 without AVX2).
+func reluVec(dst, src []float32) int {
+	n := len(src) &^ 7
+	if !HasAVX2 || n == 0 {
+		return 0
+	}
+	_ = dst[n-1]
+	reluAVX2(&dst[0], &src[0], n)
+	return n
+}
+
+// max4Vec is Max4 over the longest multiple-of-8 prefix with the AVX2
+// kernel; it returns the prefix's length (0 without AVX2).
+func max4Vec(dst, a, b, c, d []float32) int {
+	n := len(dst) &^ 7
+	if !HasAVX2 || n == 0 {
+		return 0
+	}
+	_, _, _, _ = a[n-1], b[n-1], c[n-1], d[n-1]
+	max4AVX2(&dst[0], &a[0], &b[0], &c[0], &d[0], n)
+	return n
+}

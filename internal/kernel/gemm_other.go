@@ -30,3 +30,5 @@ func axpyVec(a float32, x, y []float32) int  { return 0 }
 func scaleVec(a float32, x []float32) int    { return 0 }
 func addConstVec(a float32, x []float32) int { return 0 }
 func expVec(dst, src []float32) int          { return 0 }
+func reluVec(dst, src []float32) int         { return 0 }
+func max4Vec(dst, a, b, c, d []float32) int  { return 0 }

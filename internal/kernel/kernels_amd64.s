@@ -583,6 +583,61 @@ addconst_done:
 	VZEROUPPER
 	RET
 
+// func reluAVX2(dst *float32, src *float32, n int)
+// Requires: AVX
+TEXT ·reluAVX2(SB), NOSPLIT, $0-24
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+8(FP), CX
+	MOVQ   n+16(FP), DX
+	VXORPS Y0, Y0, Y0
+
+relu_loop:
+	CMPQ    DX, $0x08
+	JL      relu_done
+	VMAXPS  (CX), Y0, Y1
+	VMOVUPS Y1, (AX)
+	ADDQ    $0x20, CX
+	ADDQ    $0x20, AX
+	SUBQ    $0x08, DX
+	JMP     relu_loop
+
+relu_done:
+	VZEROUPPER
+	RET
+
+// func max4AVX2(dst *float32, a *float32, b *float32, c *float32, d *float32, n int)
+// Requires: AVX
+TEXT ·max4AVX2(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), AX
+	MOVQ a+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ c+24(FP), BX
+	MOVQ d+32(FP), SI
+	MOVQ n+40(FP), DI
+
+max4_loop:
+	CMPQ    DI, $0x08
+	JL      max4_done
+	VMOVUPS (CX), Y0
+	VMOVUPS (DX), Y1
+	VMAXPS  Y0, Y1, Y0
+	VMOVUPS (BX), Y1
+	VMAXPS  Y0, Y1, Y0
+	VMOVUPS (SI), Y1
+	VMAXPS  Y0, Y1, Y0
+	VMOVUPS Y0, (AX)
+	ADDQ    $0x20, CX
+	ADDQ    $0x20, DX
+	ADDQ    $0x20, BX
+	ADDQ    $0x20, SI
+	ADDQ    $0x20, AX
+	SUBQ    $0x08, DI
+	JMP     max4_loop
+
+max4_done:
+	VZEROUPPER
+	RET
+
 DATA exp_lo<>+0(SB)/8, $0xc05a000000000000
 GLOBL exp_lo<>(SB), RODATA|NOPTR, $8
 

@@ -44,6 +44,16 @@ func scaleAVX2(a float32, x *float32, n int)
 //go:noescape
 func addConstAVX2(a float32, x *float32, n int)
 
+// reluAVX2 sets dst[i] = src[i] if not src[i] < 0, else 0, for i < n; n must be a multiple of 8.
+//
+//go:noescape
+func reluAVX2(dst *float32, src *float32, n int)
+
+// max4AVX2 sets dst[i] to the running maximum of a[i], b[i], c[i], d[i] (m = a; m = x if x > m) for i < n; n must be a multiple of 8.
+//
+//go:noescape
+func max4AVX2(dst *float32, a *float32, b *float32, c *float32, d *float32, n int)
+
 // expAVX2 sets dst[i] = exp(src[i]) for i < n; n must be a multiple of 4.
 //
 //go:noescape

@@ -78,3 +78,38 @@ func Exp(dst, src []float32) {
 		dst[i] = float32(math.Exp(float64(src[i])))
 	}
 }
+
+// Relu sets dst[i] = src[i], or 0 where src[i] < 0, for every i <
+// len(src): NaN and -0 pass through. dst must be at least as long as src;
+// it may be src itself.
+func Relu(dst, src []float32) {
+	dst = dst[:len(src)]
+	for i := reluVec(dst, src); i < len(src); i++ {
+		v := src[i]
+		if v < 0 {
+			v = 0
+		}
+		dst[i] = v
+	}
+}
+
+// Max4 sets dst[i] to the maximum of a[i], b[i], c[i] and d[i] for every
+// i < len(dst), taken as a scalar loop over a pooling window takes it:
+// m = a[i], then m = x wherever x > m. So a NaN is kept only from a.
+func Max4(dst, a, b, c, d []float32) {
+	n := len(dst)
+	a, b, c, d = a[:n], b[:n], c[:n], d[:n]
+	for i := max4Vec(dst, a, b, c, d); i < n; i++ {
+		m := a[i]
+		if b[i] > m {
+			m = b[i]
+		}
+		if c[i] > m {
+			m = c[i]
+		}
+		if d[i] > m {
+			m = d[i]
+		}
+		dst[i] = m
+	}
+}

@@ -179,3 +179,54 @@ func BenchmarkExp(b *testing.B) {
 		Exp(y, x)
 	}
 }
+
+// TestReluMax4 compares Relu and Max4 with their scalar definitions on
+// values with ties, signed zeros and NaNs, at lengths that leave tails.
+func TestReluMax4(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	pick := func() float32 {
+		switch r.IntN(10) {
+		case 0:
+			return float32(math.NaN())
+		case 1:
+			return float32(math.Copysign(0, -1))
+		case 2:
+			return 0
+		}
+		return float32(r.IntN(7) - 3)
+	}
+	same := func(x, y float32) bool { return math.Float32bits(x) == math.Float32bits(y) }
+	for _, n := range []int{0, 1, 7, 8, 27, 64, 101} {
+		src := make([]float32, n)
+		ins := [4][]float32{make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)}
+		for i := range src {
+			src[i] = pick()
+			for k := range ins {
+				ins[k][i] = pick()
+			}
+		}
+		got := make([]float32, n)
+		Relu(got, src)
+		for i, v := range src {
+			want := v
+			if v < 0 {
+				want = 0
+			}
+			if !same(got[i], want) {
+				t.Fatalf("n=%d: Relu(%v) = %v, want %v", n, v, got[i], want)
+			}
+		}
+		Max4(got, ins[0], ins[1], ins[2], ins[3])
+		for i := range got {
+			m := ins[0][i]
+			for _, x := range ins[1:] {
+				if x[i] > m {
+					m = x[i]
+				}
+			}
+			if !same(got[i], m) {
+				t.Fatalf("n=%d: Max4(%v, %v, %v, %v) = %v, want %v", n, ins[0][i], ins[1][i], ins[2][i], ins[3][i], got[i], m)
+			}
+		}
+	}
+}

@@ -25,6 +25,8 @@ func main() {
 	dotTile()
 	scale()
 	addConst()
+	relu()
+	max4()
 	exp()
 	Generate()
 }
@@ -408,6 +410,63 @@ func elementwise(prefix string, x, n reg.Register, body func(v reg.VecVirtual)) 
 	SUBQ(Imm(8), n)
 	JMP(LabelRef(prefix + "_tail"))
 	Label(prefix + "_done")
+	VZEROUPPER()
+	RET()
+}
+
+// relu: dst[i] = max(src[i], 0) for i < n, n a multiple of 8, as
+// VMAXPS(src, 0): (0 > x) ? 0 : x, so NaN and -0 pass through.
+func relu() {
+	TEXT("reluAVX2", NOSPLIT, "func(dst, src *float32, n int)")
+	Pragma("noescape") // the kernels keep no pointer
+	Doc("reluAVX2 sets dst[i] = src[i] if not src[i] < 0, else 0, for i < n; n must be a multiple of 8.")
+	dst := Load(Param("dst"), GP64())
+	src := Load(Param("src"), GP64())
+	n := Load(Param("n"), GP64())
+	zero := YMM()
+	VXORPS(zero, zero, zero)
+	Label("relu_loop")
+	CMPQ(n, Imm(8))
+	JL(LabelRef("relu_done"))
+	t := YMM()
+	VMAXPS(Mem{Base: src}, zero, t)
+	VMOVUPS(t, Mem{Base: dst})
+	ADDQ(Imm(32), src)
+	ADDQ(Imm(32), dst)
+	SUBQ(Imm(8), n)
+	JMP(LabelRef("relu_loop"))
+	Label("relu_done")
+	VZEROUPPER()
+	RET()
+}
+
+// max4: dst[i] = the maximum of a[i], b[i], c[i], d[i] for i < n, n a
+// multiple of 8, taken as m = a; m = b if b > m; and so on, so that a NaN
+// is kept only from a (as in a scalar loop over a max-pooling window).
+func max4() {
+	TEXT("max4AVX2", NOSPLIT, "func(dst, a, b, c, d *float32, n int)")
+	Pragma("noescape") // the kernels keep no pointer
+	Doc("max4AVX2 sets dst[i] to the running maximum of a[i], b[i], c[i], d[i] (m = a; m = x if x > m) for i < n; n must be a multiple of 8.")
+	dst := Load(Param("dst"), GP64())
+	ptrs := []reg.Register{Load(Param("a"), GP64()), Load(Param("b"), GP64()), Load(Param("c"), GP64()), Load(Param("d"), GP64())}
+	n := Load(Param("n"), GP64())
+	Label("max4_loop")
+	CMPQ(n, Imm(8))
+	JL(LabelRef("max4_done"))
+	m, x := YMM(), YMM()
+	VMOVUPS(Mem{Base: ptrs[0]}, m)
+	for _, p := range ptrs[1:] {
+		VMOVUPS(Mem{Base: p}, x)
+		VMAXPS(m, x, m) // (x > m) ? x : m
+	}
+	VMOVUPS(m, Mem{Base: dst})
+	for _, p := range ptrs {
+		ADDQ(Imm(32), p)
+	}
+	ADDQ(Imm(32), dst)
+	SUBQ(Imm(8), n)
+	JMP(LabelRef("max4_loop"))
+	Label("max4_done")
 	VZEROUPPER()
 	RET()
 }
