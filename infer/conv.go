@@ -211,9 +211,9 @@ func (t *convBlocks) run(lo, hi, worker int) error {
 						copy(dst[oy*w.ow:(oy+1)*w.ow], src[oy*w.wp:oy*w.wp+w.ow])
 					}
 				}
-				applyAct(a.act, dst)
 			}
 		}
+		applyAct(a.act, a.y[s0*a.m*P:s1*a.m*P])
 	}
 	return nil
 }
