@@ -247,7 +247,9 @@ func pool2d[T poolElem](o *poolOp, g *geom, p0, p1 int, x, y []T, idx []int64) {
 
 // pool2x2 is pool2d for 2x2 windows that all lie inside the input, the
 // most common pooling of all, with the same results: the maximum, or the
-// sum in float64 in row-major order divided by 4.
+// sum in float64 from 0 in row-major order divided by 4 (the vector
+// kernels for float32 max pooling at stride 1 and average pooling at
+// stride 2).
 func pool2x2[T poolElem](isMax bool, h, w, oh, ow, sh, sw int, x, y []T) {
 	planes := len(y) / (oh * ow)
 	if xf, ok := any(x).([]float32); ok && isMax && sw == 1 {
@@ -258,6 +260,16 @@ func pool2x2[T poolElem](isMax bool, h, w, oh, ow, sh, sw int, x, y []T) {
 			for oy := range oh {
 				r0, r1 := xs[oy*sh*w:], xs[(oy*sh+1)*w:]
 				kernel.Max4(ys[oy*ow:(oy+1)*ow], r0[:ow], r0[1:ow+1], r1[:ow], r1[1:ow+1])
+			}
+		}
+		return
+	}
+	if xf, ok := any(x).([]float32); ok && !isMax && sw == 2 {
+		yf := any(y).([]float32)
+		for p := range planes {
+			xs, ys := xf[p*h*w:(p+1)*h*w], yf[p*oh*ow:(p+1)*oh*ow]
+			for oy := range oh {
+				kernel.AvgPool2(ys[oy*ow:(oy+1)*ow], xs[oy*sh*w:], xs[(oy*sh+1)*w:])
 			}
 		}
 		return
@@ -285,7 +297,12 @@ func pool2x2[T poolElem](isMax bool, h, w, oh, ow, sh, sw int, x, y []T) {
 					d[ox] = m
 					continue
 				}
-				d[ox] = T((float64(a) + float64(b) + float64(e) + float64(f)) / 4)
+				var sum float64
+				sum += float64(a)
+				sum += float64(b)
+				sum += float64(e)
+				sum += float64(f)
+				d[ox] = T(sum / 4)
 			}
 		}
 	}

@@ -177,3 +177,15 @@ func max4Vec(dst, a, b, c, d []float32) int {
 	max4AVX2(&dst[0], &a[0], &b[0], &c[0], &d[0], n)
 	return n
 }
+
+// avgPool2Vec is AvgPool2 over the longest multiple-of-4 prefix of dst
+// with the AVX2 kernel; it returns the prefix's length (0 without AVX2).
+func avgPool2Vec(dst, r0, r1 []float32) int {
+	n := len(dst) &^ 3
+	if !HasAVX2 || n == 0 {
+		return 0
+	}
+	_, _ = r0[2*n-1], r1[2*n-1]
+	avgPool2AVX2(&dst[0], &r0[0], &r1[0], n)
+	return n
+}

@@ -32,3 +32,4 @@ func addConstVec(a float32, x []float32) int { return 0 }
 func expVec(dst, src []float32) int          { return 0 }
 func reluVec(dst, src []float32) int         { return 0 }
 func max4Vec(dst, a, b, c, d []float32) int  { return 0 }
+func avgPool2Vec(dst, r0, r1 []float32) int  { return 0 }

@@ -638,6 +638,46 @@ max4_done:
 	VZEROUPPER
 	RET
 
+// func avgPool2AVX2(dst *float32, r0 *float32, r1 *float32, n int)
+// Requires: AVX, AVX2
+TEXT ·avgPool2AVX2(SB), NOSPLIT, $0-32
+	MOVQ         dst+0(FP), AX
+	MOVQ         r0+8(FP), CX
+	MOVQ         r1+16(FP), DX
+	MOVQ         n+24(FP), BX
+	VXORPD       Y0, Y0, Y0
+	VBROADCASTSD avgpool_quarter<>+0(SB), Y1
+
+avgpool_loop:
+	CMPQ       BX, $0x04
+	JL         avgpool_done
+	VCVTPS2PD  (CX), Y2
+	VCVTPS2PD  16(CX), Y3
+	VCVTPS2PD  (DX), Y4
+	VCVTPS2PD  16(DX), Y5
+	VHADDPD    Y3, Y2, Y2
+	VADDPD     Y0, Y2, Y2
+	VUNPCKLPD  Y5, Y4, Y3
+	VUNPCKHPD  Y5, Y4, Y4
+	VADDPD     Y3, Y2, Y2
+	VADDPD     Y4, Y2, Y2
+	VMULPD     Y1, Y2, Y2
+	VPERMPD    $0xd8, Y2, Y2
+	VCVTPD2PSY Y2, X2
+	VMOVUPS    X2, (AX)
+	ADDQ       $0x20, CX
+	ADDQ       $0x20, DX
+	ADDQ       $0x10, AX
+	SUBQ       $0x04, BX
+	JMP        avgpool_loop
+
+avgpool_done:
+	VZEROUPPER
+	RET
+
+DATA avgpool_quarter<>+0(SB)/8, $0x3fd0000000000000
+GLOBL avgpool_quarter<>(SB), RODATA|NOPTR, $8
+
 DATA exp_lo<>+0(SB)/8, $0xc05a000000000000
 GLOBL exp_lo<>(SB), RODATA|NOPTR, $8
 

@@ -54,6 +54,11 @@ func reluAVX2(dst *float32, src *float32, n int)
 //go:noescape
 func max4AVX2(dst *float32, a *float32, b *float32, c *float32, d *float32, n int)
 
+// avgPool2AVX2 sets dst[j] to the float64 mean of r0[2j], r0[2j+1], r1[2j], r1[2j+1] (summed from 0 in that order) for j < n; n must be a multiple of 4.
+//
+//go:noescape
+func avgPool2AVX2(dst *float32, r0 *float32, r1 *float32, n int)
+
 // expAVX2 sets dst[i] = exp(src[i]) for i < n; n must be a multiple of 4.
 //
 //go:noescape

@@ -113,3 +113,20 @@ func Max4(dst, a, b, c, d []float32) {
 		dst[i] = m
 	}
 }
+
+// AvgPool2 sets dst[j] to the mean of r0[2j], r0[2j+1], r1[2j] and
+// r1[2j+1] for every j < len(dst): 2x2 average pooling at stride 2 over
+// two input rows, summed in float64 from 0 in that order and rounded once
+// to float32. r0 and r1 must hold at least 2*len(dst) values.
+func AvgPool2(dst, r0, r1 []float32) {
+	n := len(dst)
+	r0, r1 = r0[:2*n], r1[:2*n]
+	for j := avgPool2Vec(dst, r0, r1); j < n; j++ {
+		var s float64
+		s += float64(r0[2*j])
+		s += float64(r0[2*j+1])
+		s += float64(r1[2*j])
+		s += float64(r1[2*j+1])
+		dst[j] = float32(s / 4)
+	}
+}

@@ -180,7 +180,7 @@ func BenchmarkExp(b *testing.B) {
 	}
 }
 
-// TestReluMax4 compares Relu and Max4 with their scalar definitions on
+// TestReluMax4 compares Relu, AvgPool2 and Max4 with their scalar definitions on
 // values with ties, signed zeros and NaNs, at lengths that leave tails.
 func TestReluMax4(t *testing.T) {
 	r := rand.New(rand.NewPCG(13, 14))
@@ -215,6 +215,26 @@ func TestReluMax4(t *testing.T) {
 			if !same(got[i], want) {
 				t.Fatalf("n=%d: Relu(%v) = %v, want %v", n, v, got[i], want)
 			}
+		}
+		if n > 0 {
+			half := make([]float32, n/2)
+			AvgPool2(half, ins[0], ins[1])
+			for j := range half {
+				var s float64
+				for _, v := range []float32{ins[0][2*j], ins[0][2*j+1], ins[1][2*j], ins[1][2*j+1]} {
+					s += float64(v)
+				}
+				if want := float32(s / 4); !same(half[j], want) {
+					t.Fatalf("n=%d: AvgPool2 element %d = %v, want %v", n, j, half[j], want)
+				}
+			}
+		}
+		negZero := float32(math.Copysign(0, -1))
+		zeros := []float32{negZero, negZero, negZero, negZero, negZero, negZero, negZero, negZero}
+		quad := make([]float32, 4)
+		AvgPool2(quad, zeros, zeros)
+		if math.Float32bits(quad[0]) != 0 {
+			t.Fatalf("AvgPool2 of -0s = %v, want +0 (a sum started at 0)", quad[0])
 		}
 		Max4(got, ins[0], ins[1], ins[2], ins[3])
 		for i := range got {

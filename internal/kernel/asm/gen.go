@@ -27,6 +27,7 @@ func main() {
 	addConst()
 	relu()
 	max4()
+	avgPool2()
 	exp()
 	Generate()
 }
@@ -467,6 +468,53 @@ func max4() {
 	SUBQ(Imm(8), n)
 	JMP(LabelRef("max4_loop"))
 	Label("max4_done")
+	VZEROUPPER()
+	RET()
+}
+
+// avgPool2: dst[j] = float32(((0 + r0[2j]) + r0[2j+1] + r1[2j] + r1[2j+1]) / 4)
+// summed in float64 in that order, for j < n, n a multiple of 4: 2x2
+// average pooling at stride 2 over two input rows. (Adding 0 first only
+// turns an all -0 window's -0 into +0, as a sum started at 0 does.)
+func avgPool2() {
+	TEXT("avgPool2AVX2", NOSPLIT, "func(dst, r0, r1 *float32, n int)")
+	Pragma("noescape") // the kernels keep no pointer
+	Doc("avgPool2AVX2 sets dst[j] to the float64 mean of r0[2j], r0[2j+1], r1[2j], r1[2j+1] (summed from 0 in that order) for j < n; n must be a multiple of 4.")
+	dst := Load(Param("dst"), GP64())
+	r0 := Load(Param("r0"), GP64())
+	r1 := Load(Param("r1"), GP64())
+	n := Load(Param("n"), GP64())
+	zero, quarter := YMM(), YMM()
+	VXORPD(zero, zero, zero)
+	consts := GLOBL("avgpool_quarter", RODATA|NOPTR)
+	DATA(0, U64(math.Float64bits(0.25)))
+	VBROADCASTSD(consts, quarter)
+	Label("avgpool_loop")
+	CMPQ(n, Imm(4))
+	JL(LabelRef("avgpool_done"))
+	lo0, hi0, lo1, hi1 := YMM(), YMM(), YMM(), YMM()
+	VCVTPS2PD(Mem{Base: r0}, lo0)           // a0 b0 a1 b1
+	VCVTPS2PD(Mem{Base: r0, Disp: 16}, hi0) // a2 b2 a3 b3
+	VCVTPS2PD(Mem{Base: r1}, lo1)           // c0 d0 c1 d1
+	VCVTPS2PD(Mem{Base: r1, Disp: 16}, hi1) // c2 d2 c3 d3
+	s, c, d := YMM(), YMM(), YMM()
+	VHADDPD(hi0, lo0, s)   // a0+b0, a2+b2, a1+b1, a3+b3
+	VADDPD(zero, s, s)     // 0 + (a+b) = (0+a) + b
+	VUNPCKLPD(hi1, lo1, c) // c0 c2 c1 c3
+	VUNPCKHPD(hi1, lo1, d) // d0 d2 d1 d3
+	VADDPD(c, s, s)
+	VADDPD(d, s, s)
+	VMULPD(quarter, s, s)    // /4, exactly
+	VPERMPD(Imm(0xd8), s, s) // outputs 0 1 2 3
+	out := XMM()
+	VCVTPD2PSY(s, out)
+	VMOVUPS(out, Mem{Base: dst})
+	ADDQ(Imm(32), r0)
+	ADDQ(Imm(32), r1)
+	ADDQ(Imm(16), dst)
+	SUBQ(Imm(4), n)
+	JMP(LabelRef("avgpool_loop"))
+	Label("avgpool_done")
 	VZEROUPPER()
 	RET()
 }
