@@ -8,8 +8,11 @@ import (
 )
 
 // Conv2d is a 2-d convolution over NCHW input, like torch.nn.Conv2d with
-// groups 1 and dilation 1, computed as im2col followed by one matrix
-// multiply per chunk of samples.
+// groups 1 and dilation 1, computed as im2col followed by a matrix
+// multiply per block of a few samples, a block's im2col matrix small
+// enough to stay in cache. Backward builds each block's im2col matrix
+// again rather than keeping the whole batch's: rebuilding from cache costs
+// less than a round trip through memory.
 type Conv2d struct {
 	name             string
 	InC, OutC        int
@@ -25,14 +28,13 @@ type Conv2d struct {
 	x     *tensor.Tensor // [N, InC, H, W], input of the last Forward
 	dy    *tensor.Tensor // [N, OutC, OH, OW], during Backward
 	y, dx tensor.Tensor  // [N, OutC, OH, OW], [N, InC, H, W]
-	// cols holds im2col of the last Forward, chunk after chunk: the chunk
-	// of samples lo..hi-1 is a [InC*KH*KW, (hi-lo)*OH*OW] matrix starting
-	// at lo*InC*KH*KW*OH*OW.
-	cols []float32
-	// Per worker: the [OutC, b*pw] product (forward) or gathered dy
-	// (backward), the [InC*KH*KW, b*pw] column gradient, and a padded
-	// plane (wide layout with padding).
-	tmp, dcol, plane [][]float32
+	// Per worker: a block's [InC*KH*KW, bs*pw] im2col matrix, the
+	// [OutC, bs*pw] product (forward) or gathered dy (backward), the
+	// [InC*KH*KW, bs*pw] column gradient, and a padded plane (wide layout
+	// with padding).
+	col, tmp, dcol, plane [][]float32
+	// bs is the number of samples in a block.
+	bs int
 	// pw is the number of im2col columns of a sample: OH*OW, or in the
 	// wide layout (wide set) (OH-1)*WP + OW, where WP = W + 2*PadW is the
 	// padded width: output (oh, ow) is column oh*WP + ow, so that each
@@ -98,10 +100,12 @@ func (c *Conv2d) Forward(x *tensor.Tensor) *tensor.Tensor {
 			c.pw, c.wide = pw, true
 		}
 	}
-	c.cols = grow(c.cols, c.n*ckk*c.pw)
 	cs := chunkSize(c.n)
+	// Blocks of about 64K floats (256 KB) of im2col matrix.
+	c.bs = max(1, min(cs, (1<<16)/(ckk*c.pw)))
 	nw := pool().workers()
-	c.tmp = growEach(c.tmp, nw, c.OutC*cs*c.pw)
+	c.col = growEach(c.col, nw, ckk*c.bs*c.pw)
+	c.tmp = growEach(c.tmp, nw, c.OutC*c.bs*c.pw)
 	if c.wide {
 		c.plane = growEach(c.plane, nw, (c.h+2*c.PadH)*(c.w+2*c.PadW))
 	}
@@ -109,17 +113,32 @@ func (c *Conv2d) Forward(x *tensor.Tensor) *tensor.Tensor {
 	return &c.y
 }
 
-func (c *Conv2d) forwardChunk(worker, _, lo, hi int) {
-	b, ckk, p, pw := hi-lo, c.InC*c.KH*c.KW, c.oh*c.ow, c.pw
-	col := c.cols[lo*ckk*pw : hi*ckk*pw]
+// block writes the im2col matrix of samples lo..hi-1 into worker's col
+// buffer, sample after sample, and returns it as [ckk, (hi-lo)*pw].
+func (c *Conv2d) block(worker, lo, hi int) []float32 {
+	b, ckk, pw := hi-lo, c.InC*c.KH*c.KW, c.pw
+	col := c.col[worker][:ckk*b*pw]
 	chw := c.InC * c.h * c.w
 	for i := lo; i < hi; i++ {
+		x := c.x.F32[i*chw : (i+1)*chw]
 		if c.wide {
-			c.im2colWide(c.x.F32[i*chw:(i+1)*chw], col, b*pw, (i-lo)*pw, c.plane[worker])
+			c.im2colWide(x, col, b*pw, (i-lo)*pw, c.plane[worker])
 		} else {
-			c.im2col(c.x.F32[i*chw:(i+1)*chw], col, b*pw, (i-lo)*pw)
+			c.im2col(x, col, b*pw, (i-lo)*pw)
 		}
 	}
+	return col
+}
+
+func (c *Conv2d) forwardChunk(worker, _, lo, hi int) {
+	for s := lo; s < hi; s += c.bs {
+		c.forwardBlock(worker, s, min(hi, s+c.bs))
+	}
+}
+
+func (c *Conv2d) forwardBlock(worker, lo, hi int) {
+	b, ckk, p, pw := hi-lo, c.InC*c.KH*c.KW, c.oh*c.ow, c.pw
+	col := c.block(worker, lo, hi)
 	y := c.y.F32[lo*c.OutC*p : hi*c.OutC*p]
 	bias := c.Bias.Value.F32
 	if b == 1 && !c.wide {
@@ -154,7 +173,8 @@ func (c *Conv2d) forwardChunk(worker, _, lo, hi int) {
 }
 
 // Backward takes dy [N, OutC, OH, OW] and returns dx [N, InC, H, W]. Per
-// chunk of b samples, with dy as [OutC, b*OH*OW]:
+// block of b samples, with dy as [OutC, b*OH*OW] and col the block's
+// im2col matrix, built again:
 // dW [OutC, InC*KH*KW] += dy · col^T, db [OutC] += row sums of dy, and
 // dcol [InC*KH*KW, b*OH*OW] = W^T · dy, scattered back by col2im into dx.
 func (c *Conv2d) Backward(dy *tensor.Tensor) *tensor.Tensor {
@@ -174,11 +194,10 @@ func (c *Conv2d) backward(dy *tensor.Tensor, needDx bool) {
 	cs := chunkSize(c.n)
 	chunks := numChunks(c.n, cs)
 	nw := pool().workers()
-	c.tmp = growEach(c.tmp, nw, c.OutC*cs*c.pw)
 	c.dwPart = growEach(c.dwPart, chunks, c.OutC*ckk)
 	c.dbPart = growEach(c.dbPart, chunks, c.OutC)
 	if needDx {
-		c.dcol = growEach(c.dcol, nw, ckk*cs*c.pw)
+		c.dcol = growEach(c.dcol, nw, ckk*c.bs*c.pw)
 		c.dx.Resize(tensor.Float32, c.n, c.InC, c.h, c.w)
 	}
 	pool().run(c.n, cs, c.bwd)
@@ -193,10 +212,19 @@ func (c *Conv2d) backward(dy *tensor.Tensor, needDx bool) {
 }
 
 func (c *Conv2d) backwardChunk(worker, chunk, lo, hi int) {
+	for s := lo; s < hi; s += c.bs {
+		c.backwardBlock(worker, chunk, s, min(hi, s+c.bs), s == lo)
+	}
+}
+
+// backwardBlock adds the parameter gradients of samples lo..hi-1 to the
+// chunk's partial sums (setting them for the chunk's first block) and
+// writes their dx.
+func (c *Conv2d) backwardBlock(worker, chunk, lo, hi int, first bool) {
 	b, ckk, p, pw := hi-lo, c.InC*c.KH*c.KW, c.oh*c.ow, c.pw
-	col := c.cols[lo*ckk*pw : hi*ckk*pw] // [ckk, b*pw]
+	col := c.block(worker, lo, hi) // [ckk, b*pw]
 	dyc := c.dy.F32[lo*c.OutC*p : hi*c.OutC*p]
-	g := dyc // dy of the chunk as [OutC, b*pw]
+	g := dyc // dy of the block as [OutC, b*pw]
 	if b > 1 || c.wide {
 		g = c.tmp[worker][:c.OutC*b*pw]
 		wp := c.w + 2*c.PadW
@@ -218,11 +246,18 @@ func (c *Conv2d) backwardChunk(worker, chunk, lo, hi int) {
 			}
 		}
 	}
-	// dW part [OutC, ckk] = g [OutC, b*pw] · col^T [b*pw, ckk].
-	kernel.Sgemm(false, true, c.OutC, ckk, b*pw, 1, g, b*pw, col, b*pw, 0, c.dwPart[chunk], ckk)
+	// dW part [OutC, ckk] (+)= g [OutC, b*pw] · col^T [b*pw, ckk].
+	var beta float32 = 1
+	if first {
+		beta = 0
+	}
+	kernel.Sgemm(false, true, c.OutC, ckk, b*pw, 1, g, b*pw, col, b*pw, beta, c.dwPart[chunk], ckk)
 	dbp := c.dbPart[chunk]
 	for o := range c.OutC {
 		var s float32
+		if !first {
+			s = dbp[o]
+		}
 		for _, v := range g[o*b*pw : (o+1)*b*pw] {
 			s += v
 		}
