@@ -164,9 +164,8 @@ func (c *Conv2d) forwardBlock(worker, lo, hi int) {
 			}
 			for oh := range c.oh {
 				d := dst[oh*c.ow : (oh+1)*c.ow]
-				for j, v := range src[oh*wp : oh*wp+c.ow] {
-					d[j] = v + bv
-				}
+				copy(d, src[oh*wp:oh*wp+c.ow])
+				kernel.AddConst(bv, d)
 			}
 		}
 	}
@@ -254,12 +253,9 @@ func (c *Conv2d) backwardBlock(worker, chunk, lo, hi int, first bool) {
 	kernel.Sgemm(false, true, c.OutC, ckk, b*pw, 1, g, b*pw, col, b*pw, beta, c.dwPart[chunk], ckk)
 	dbp := c.dbPart[chunk]
 	for o := range c.OutC {
-		var s float32
+		s := kernel.Sum(g[o*b*pw : (o+1)*b*pw])
 		if !first {
-			s = dbp[o]
-		}
-		for _, v := range g[o*b*pw : (o+1)*b*pw] {
-			s += v
+			s += dbp[o]
 		}
 		dbp[o] = s
 	}
@@ -318,7 +314,7 @@ func (c *Conv2d) col2imWide(dcol []float32, ld, off int, dx, plane []float32) {
 		for kh := range c.KH {
 			for kw := range c.KW {
 				row := dcol[((ci*c.KH+kh)*c.KW+kw)*ld+off:][:c.pw]
-				addTo(acc[kh*wp+kw:][:c.pw], row)
+				kernel.Axpy(1, row, acc[kh*wp+kw:][:c.pw]) // 1*x + y rounds once: x + y
 			}
 		}
 		if c.PadH > 0 || c.PadW > 0 {

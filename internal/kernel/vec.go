@@ -130,3 +130,27 @@ func AvgPool2(dst, r0, r1 []float32) {
 		dst[j] = float32(s / 4)
 	}
 }
+
+// Sum returns the sum of x in eight interleaved partial sums (x[i] goes
+// to partial i%8), added pairwise at the end: the order does not depend
+// on anything but len(x), and the eight chains of additions run in
+// parallel.
+func Sum(x []float32) float32 {
+	var s [8]float32
+	n := len(x) &^ 7
+	for i := 0; i < n; i += 8 {
+		v := x[i : i+8 : i+8]
+		s[0] += v[0]
+		s[1] += v[1]
+		s[2] += v[2]
+		s[3] += v[3]
+		s[4] += v[4]
+		s[5] += v[5]
+		s[6] += v[6]
+		s[7] += v[7]
+	}
+	for i := n; i < len(x); i++ {
+		s[i-n] += x[i]
+	}
+	return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]))
+}

@@ -250,3 +250,19 @@ func TestReluMax4(t *testing.T) {
 		}
 	}
 }
+
+// TestSum checks Sum against a float64 sum.
+func TestSum(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	for _, n := range []int{0, 1, 7, 8, 9, 100, 1003} {
+		x := make([]float32, n)
+		var want float64
+		for i := range x {
+			x[i] = r.Float32()*2 - 1
+			want += float64(x[i])
+		}
+		if got := Sum(x); math.Abs(float64(got)-want) > 1e-5*float64(n+1) {
+			t.Errorf("Sum of %d values = %v, want %v", n, got, want)
+		}
+	}
+}
