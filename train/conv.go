@@ -42,6 +42,11 @@ type Conv2d struct {
 	// past each output row are computed and dropped.
 	pw   int
 	wide bool
+	// dense is set when the kernel covers the whole unpadded input (one
+	// output position, as in LeNet5's conv3): the layer is then a fully
+	// connected one, y = x · W^T with x as [N, InC*H*W], and needs no
+	// im2col.
+	dense bool
 	// Per chunk: partial dW [OutC, InC*KH*KW] and db [OutC], summed in chunk
 	// order after the chunks are done.
 	dwPart, dbPart [][]float32
@@ -95,6 +100,7 @@ func (c *Conv2d) Forward(x *tensor.Tensor) *tensor.Tensor {
 	c.y.Resize(tensor.Float32, c.n, c.OutC, c.oh, c.ow)
 	ckk, p := c.InC*c.KH*c.KW, c.oh*c.ow
 	c.pw, c.wide = p, false
+	c.dense = c.KH == c.h && c.KW == c.w && c.PadH == 0 && c.PadW == 0
 	if wp := c.w + 2*c.PadW; c.StrideH == 1 && c.StrideW == 1 {
 		if pw := (c.oh-1)*wp + c.ow; pw*5 <= p*7 {
 			c.pw, c.wide = pw, true
@@ -131,6 +137,10 @@ func (c *Conv2d) block(worker, lo, hi int) []float32 {
 }
 
 func (c *Conv2d) forwardChunk(worker, _, lo, hi int) {
+	if c.dense {
+		c.forwardDense(lo, hi)
+		return
+	}
 	for s := lo; s < hi; s += c.bs {
 		c.forwardBlock(worker, s, min(hi, s+c.bs))
 	}
@@ -211,8 +221,40 @@ func (c *Conv2d) backward(dy *tensor.Tensor, needDx bool) {
 }
 
 func (c *Conv2d) backwardChunk(worker, chunk, lo, hi int) {
+	if c.dense {
+		c.backwardDense(chunk, lo, hi)
+		return
+	}
 	for s := lo; s < hi; s += c.bs {
 		c.backwardBlock(worker, chunk, s, min(hi, s+c.bs), s == lo)
+	}
+}
+
+// forwardDense computes samples lo..hi-1 of a dense layer (see dense):
+// y [b, OutC] = x [b, ckk] · W^T, plus the bias.
+func (c *Conv2d) forwardDense(lo, hi int) {
+	ckk := c.InC * c.KH * c.KW
+	x := c.x.F32[lo*ckk : hi*ckk]
+	y := c.y.F32[lo*c.OutC : hi*c.OutC]
+	kernel.Sgemm(false, true, hi-lo, c.OutC, ckk, 1, x, ckk, c.Weight.Value.F32, ckk, 0, y, c.OutC)
+	kernel.AddBias(y, c.Bias.Value.F32, 1)
+}
+
+// backwardDense is backwardBlock for a dense layer: with g = dy as
+// [b, OutC], dW part = g^T · x, db part = column sums of g, and dx [b, ckk]
+// = g · W.
+func (c *Conv2d) backwardDense(chunk, lo, hi int) {
+	b, ckk := hi-lo, c.InC*c.KH*c.KW
+	x := c.x.F32[lo*ckk : hi*ckk]
+	g := c.dy.F32[lo*c.OutC : hi*c.OutC]
+	kernel.Sgemm(true, false, c.OutC, ckk, b, 1, g, c.OutC, x, ckk, 0, c.dwPart[chunk], ckk)
+	dbp := c.dbPart[chunk]
+	copy(dbp, g[:c.OutC])
+	for i := 1; i < b; i++ {
+		addTo(dbp, g[i*c.OutC:(i+1)*c.OutC])
+	}
+	if c.needDx {
+		kernel.Sgemm(false, false, b, ckk, c.OutC, 1, g, c.OutC, c.Weight.Value.F32, ckk, 0, c.dx.F32[lo*ckk:hi*ckk], ckk)
 	}
 }
 

@@ -115,11 +115,12 @@ func TestGradConv2d(t *testing.T) {
 	for _, tt := range []struct {
 		inC, outC, k, stride, pad, n, h, w int
 	}{
-		{1, 2, 5, 1, 2, 2, 6, 6},  // LeNet5 conv1 / CNN conv1 geometry
-		{2, 3, 3, 1, 0, 3, 5, 4},  // no padding, non-square input
-		{2, 2, 3, 2, 1, 2, 7, 6},  // stride 2 with padding
-		{3, 2, 2, 3, 1, 1, 5, 7},  // stride larger than the kernel
-		{2, 4, 5, 1, 0, 20, 5, 5}, // 1x1 output (LeNet5 conv3), several chunks
+		{1, 2, 5, 1, 2, 2, 6, 6},   // LeNet5 conv1 / CNN conv1 geometry
+		{2, 3, 3, 1, 0, 3, 5, 4},   // no padding, non-square input
+		{2, 2, 3, 2, 1, 2, 7, 6},   // stride 2 with padding
+		{3, 2, 2, 3, 1, 1, 5, 7},   // stride larger than the kernel
+		{2, 4, 5, 1, 0, 20, 5, 5},  // 1x1 output (LeNet5 conv3), several chunks
+		{8, 2, 5, 1, 2, 8, 12, 12}, // several cache-sized blocks in a chunk
 	} {
 		name := fmt.Sprintf("in%d_out%d_k%d_s%d_p%d_n%d_%dx%d", tt.inC, tt.outC, tt.k, tt.stride, tt.pad, tt.n, tt.h, tt.w)
 		t.Run(name, func(t *testing.T) {
