@@ -3,6 +3,8 @@ package kernel
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
 //go:generate sh -c "cd asm && go run gen.go -out ../kernels_amd64.s -stubs ../kernels_stub_amd64.go -pkg kernel"
@@ -99,9 +101,7 @@ func sgemm(pa *PackedA, pb *PackedB, transA, transB bool, m, n, k int, alpha flo
 			}
 			call.wg.Add(1)
 			j := job{call, i0, min(i0+rows, m), j0, min(j0+cols, n)}
-			select {
-			case jobs() <- j:
-			default: // every worker is busy: do it here
+			if !offer(j) { // every worker is busy: do it here
 				j.run()
 			}
 		}
@@ -234,26 +234,94 @@ func (j job) run() {
 	j.c.g.block(j.i0, j.i1, j.j0, j.j1)
 }
 
-var (
-	jobsOnce sync.Once
-	jobsChan chan job
+// worker is a goroutine that takes blocks of split products. Products
+// come back to back (a model's layers, a training step's), each often a
+// few tens of microseconds: waking a parked goroutine for each would cost
+// as much. So a worker that finishes a block spins for a while (yielding
+// its processor now and then) watching for the next, and parks only when
+// none comes.
+type worker struct {
+	state  atomic.Int32 // idle, claimed (a caller is writing job) or ready
+	job    job
+	parked atomic.Bool
+	wake   chan struct{}
+}
+
+const (
+	idle int32 = iota
+	claimed
+	ready
 )
 
-// jobs returns the channel of the worker goroutines, starting them (one
-// fewer than GOMAXPROCS: the caller works too) on first use. Workers live
-// for the life of the process, so a split product allocates nothing.
-func jobs() chan job {
-	jobsOnce.Do(func() {
-		jobsChan = make(chan job)
+// spinFor is how long an idle worker watches for work before it parks.
+const spinFor = 100 * time.Microsecond
+
+var (
+	workersOnce sync.Once
+	allWorkers  []*worker
+)
+
+// workers returns the worker goroutines, starting them (one fewer than
+// GOMAXPROCS: the caller works too) on first use. Workers live for the
+// life of the process, so a split product allocates nothing.
+func workers() []*worker {
+	workersOnce.Do(func() {
 		for range max(1, runtime.GOMAXPROCS(0)-1) {
-			go func() {
-				for j := range jobsChan {
-					j.run()
-				}
-			}()
+			w := &worker{wake: make(chan struct{}, 1)}
+			allWorkers = append(allWorkers, w)
+			go w.loop()
 		}
 	})
-	return jobsChan
+	return allWorkers
+}
+
+// offer hands j to an idle worker, reporting false when every worker is
+// busy.
+func offer(j job) bool {
+	for _, w := range workers() {
+		if w.state.CompareAndSwap(idle, claimed) {
+			w.job = j
+			w.state.Store(ready)
+			if w.parked.CompareAndSwap(true, false) {
+				w.wake <- struct{}{}
+			}
+			return true
+		}
+	}
+	return false
+}
+
+func (w *worker) loop() {
+	for {
+		w.await()
+		j := w.job
+		w.job = job{}
+		j.run()
+		w.state.Store(idle)
+	}
+}
+
+// await returns once a job is ready, spinning for spinFor and then
+// parking.
+func (w *worker) await() {
+	start := time.Now()
+	for i := 0; ; i++ {
+		if w.state.Load() == ready {
+			return
+		}
+		if i%64 == 63 {
+			if time.Since(start) > spinFor {
+				break
+			}
+			runtime.Gosched()
+		}
+	}
+	w.parked.Store(true)
+	if w.state.Load() == ready && w.parked.CompareAndSwap(true, false) {
+		return
+	}
+	// Parked: the caller that readies a job wakes us (it may already have).
+	<-w.wake
 }
 
 // scaleC sets C to beta*C, writing zeros without reading C when beta is 0.

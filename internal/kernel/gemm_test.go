@@ -302,6 +302,8 @@ func BenchmarkSgemm(b *testing.B) {
 		{"conv2-batch1", false, false, 16, 100, 150},
 		{"fc-fwd", false, true, 100, 120, 400},
 		{"fc-batch1", false, true, 1, 120, 400},
+		{"mlp-batch1", false, false, 1, 784, 784},
+		{"cnn-fc-batch1", false, false, 1, 128, 7290},
 		{"square", false, false, 256, 256, 256},
 	} {
 		b.Run(fmt.Sprintf("%s/%dx%dx%d", s.name, s.m, s.n, s.k), func(b *testing.B) {
