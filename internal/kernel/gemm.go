@@ -543,6 +543,17 @@ func (g *gemm) packA(dst []float32, ic, mcb, pc, kcb int) {
 			}
 			continue
 		}
+		if h == mr && g.alpha == 1 {
+			// A full panel: six rows at once, the panel written in order.
+			base := (ic+ip)*g.lda + pc
+			r0, r1, r2 := g.a[base:][:kcb], g.a[base+g.lda:][:kcb], g.a[base+2*g.lda:][:kcb]
+			r3, r4, r5 := g.a[base+3*g.lda:][:kcb], g.a[base+4*g.lda:][:kcb], g.a[base+5*g.lda:][:kcb]
+			for p := range kcb {
+				d := (*[mr]float32)(panel[p*mr:])
+				d[0], d[1], d[2], d[3], d[4], d[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
+			}
+			continue
+		}
 		// Read each row of A in order.
 		for i := range h {
 			src := g.a[(ic+ip+i)*g.lda+pc:][:kcb]

@@ -96,10 +96,17 @@ func Relu(dst, src []float32) {
 // Max4 sets dst[i] to the maximum of a[i], b[i], c[i] and d[i] for every
 // i < len(dst), taken as a scalar loop over a pooling window takes it:
 // m = a[i], then m = x wherever x > m. So a NaN is kept only from a.
+// dst must not overlap the inputs.
 func Max4(dst, a, b, c, d []float32) {
 	n := len(dst)
 	a, b, c, d = a[:n], b[:n], c[:n], d[:n]
-	for i := max4Vec(dst, a, b, c, d); i < n; i++ {
+	i := max4Vec(dst, a, b, c, d)
+	if i < n && i >= 8 {
+		// The last partial vector: the vector kernel over the last 8,
+		// recomputing some (dst is not an input).
+		i += max4Vec(dst[n-8:], a[n-8:], b[n-8:], c[n-8:], d[n-8:]) - (8 - (n - i))
+	}
+	for ; i < n; i++ {
 		m := a[i]
 		if b[i] > m {
 			m = b[i]
@@ -117,11 +124,17 @@ func Max4(dst, a, b, c, d []float32) {
 // AvgPool2 sets dst[j] to the mean of r0[2j], r0[2j+1], r1[2j] and
 // r1[2j+1] for every j < len(dst): 2x2 average pooling at stride 2 over
 // two input rows, summed in float64 from 0 in that order and rounded once
-// to float32. r0 and r1 must hold at least 2*len(dst) values.
+// to float32. r0 and r1 must hold at least 2*len(dst) values, and dst
+// must not overlap them.
 func AvgPool2(dst, r0, r1 []float32) {
 	n := len(dst)
 	r0, r1 = r0[:2*n], r1[:2*n]
-	for j := avgPool2Vec(dst, r0, r1); j < n; j++ {
+	j := avgPool2Vec(dst, r0, r1)
+	if j < n && j >= 4 {
+		// The last partial vector, as in Max4.
+		j += avgPool2Vec(dst[n-4:], r0[2*(n-4):], r1[2*(n-4):]) - (4 - (n - j))
+	}
+	for ; j < n; j++ {
 		var s float64
 		s += float64(r0[2*j])
 		s += float64(r0[2*j+1])
