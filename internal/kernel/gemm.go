@@ -82,11 +82,18 @@ func sgemm(pa *PackedA, pb *PackedB, transA, transB bool, m, n, k int, alpha flo
 	if m*n*k < 1<<20 {
 		workers = 1
 	}
-	// Split C into one block per worker: by columns in whole tiles when C
-	// is wide enough, else by rows in whole tiles.
-	cols, rows := roundUp((n+workers-1)/workers, colStep), m
-	if cols >= n {
-		cols, rows = n, roundUp((m+workers-1)/workers, rowStep)
+	// Split C into one block per worker, in whole tiles: by rows when C is
+	// at least as tall as wide or B is packed already (each worker then
+	// packs only its own rows of A), else by columns; the other way when
+	// one block would hold everything.
+	colBlock := roundUp((n+workers-1)/workers, colStep)
+	rowBlock := roundUp((m+workers-1)/workers, rowStep)
+	cols, rows := n, m
+	switch {
+	case rowBlock < m && (m >= n || pb != nil || colBlock >= n):
+		rows = rowBlock
+	case colBlock < n:
+		cols = colBlock
 	}
 	if rows >= m && cols >= n {
 		g.block(0, m, 0, n)
