@@ -111,10 +111,7 @@ func (t *Tanh) forwardChunk(_, _, lo, hi int) {
 func (t *Tanh) Backward(dy *tensor.Tensor) *tensor.Tensor { return t.backward(dy, t.bwd) }
 
 func (t *Tanh) backwardChunk(_, _, lo, hi int) {
-	dx, y := t.dx.F32[lo*t.size:hi*t.size], t.y.F32[lo*t.size:hi*t.size]
-	for i, g := range t.dy.F32[lo*t.size : hi*t.size] {
-		dx[i] = g * (1 - y[i]*y[i])
-	}
+	kernel.TanhGrad(t.dx.F32[lo*t.size:hi*t.size], t.dy.F32[lo*t.size:hi*t.size], t.y.F32[lo*t.size:hi*t.size])
 }
 
 // Dropout zeroes each element with probability P during training and

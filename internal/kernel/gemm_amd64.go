@@ -189,3 +189,15 @@ func avgPool2Vec(dst, r0, r1 []float32) int {
 	avgPool2AVX2(&dst[0], &r0[0], &r1[0], n)
 	return n
 }
+
+// tanhGradVec is TanhGrad over the longest multiple-of-8 prefix with the
+// AVX2 kernel; it returns the prefix's length (0 without AVX2).
+func tanhGradVec(dx, dy, y []float32) int {
+	n := len(dx) &^ 7
+	if !HasAVX2 || n == 0 {
+		return 0
+	}
+	_, _ = dy[n-1], y[n-1]
+	tanhGradAVX2(&dx[0], &dy[0], &y[0], n)
+	return n
+}

@@ -33,3 +33,4 @@ func expVec(dst, src []float32) int          { return 0 }
 func reluVec(dst, src []float32) int         { return 0 }
 func max4Vec(dst, a, b, c, d []float32) int  { return 0 }
 func avgPool2Vec(dst, r0, r1 []float32) int  { return 0 }
+func tanhGradVec(dx, dy, y []float32) int    { return 0 }

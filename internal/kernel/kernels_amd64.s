@@ -678,6 +678,36 @@ avgpool_done:
 DATA avgpool_quarter<>+0(SB)/8, $0x3fd0000000000000
 GLOBL avgpool_quarter<>(SB), RODATA|NOPTR, $8
 
+// func tanhGradAVX2(dx *float32, dy *float32, y *float32, n int)
+// Requires: AVX
+TEXT ·tanhGradAVX2(SB), NOSPLIT, $0-32
+	MOVQ         dx+0(FP), AX
+	MOVQ         dy+8(FP), CX
+	MOVQ         y+16(FP), DX
+	MOVQ         n+24(FP), BX
+	VBROADCASTSS tanhgrad_one<>+0(SB), Y0
+
+tanhgrad_loop:
+	CMPQ    BX, $0x08
+	JL      tanhgrad_done
+	VMOVUPS (DX), Y1
+	VMULPS  Y1, Y1, Y1
+	VSUBPS  Y1, Y0, Y1
+	VMULPS  (CX), Y1, Y1
+	VMOVUPS Y1, (AX)
+	ADDQ    $0x20, AX
+	ADDQ    $0x20, CX
+	ADDQ    $0x20, DX
+	SUBQ    $0x08, BX
+	JMP     tanhgrad_loop
+
+tanhgrad_done:
+	VZEROUPPER
+	RET
+
+DATA tanhgrad_one<>+0(SB)/4, $0x3f800000
+GLOBL tanhgrad_one<>(SB), RODATA|NOPTR, $4
+
 DATA exp_lo<>+0(SB)/8, $0xc05a000000000000
 GLOBL exp_lo<>(SB), RODATA|NOPTR, $8
 

@@ -59,6 +59,11 @@ func max4AVX2(dst *float32, a *float32, b *float32, c *float32, d *float32, n in
 //go:noescape
 func avgPool2AVX2(dst *float32, r0 *float32, r1 *float32, n int)
 
+// tanhGradAVX2 sets dx[i] = dy[i] * (1 - y[i]*y[i]) for i < n, without fused multiply-adds; n must be a multiple of 8.
+//
+//go:noescape
+func tanhGradAVX2(dx *float32, dy *float32, y *float32, n int)
+
 // expAVX2 sets dst[i] = exp(src[i]) for i < n; n must be a multiple of 4.
 //
 //go:noescape

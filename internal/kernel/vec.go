@@ -167,3 +167,14 @@ func Sum(x []float32) float32 {
 	}
 	return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]))
 }
+
+// TanhGrad sets dx[i] = dy[i] * (1 - y[i]*y[i]) for every i < len(dx),
+// the gradient of tanh at output y, each operation rounded on its own.
+// dy and y must be at least as long as dx.
+func TanhGrad(dx, dy, y []float32) {
+	n := len(dx)
+	dy, y = dy[:n], y[:n]
+	for i := tanhGradVec(dx, dy, y); i < n; i++ {
+		dx[i] = dy[i] * (1 - y[i]*y[i])
+	}
+}

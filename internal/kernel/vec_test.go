@@ -180,7 +180,7 @@ func BenchmarkExp(b *testing.B) {
 	}
 }
 
-// TestReluMax4 compares Relu, AvgPool2 and Max4 with their scalar definitions on
+// TestReluMax4 compares Relu, TanhGrad, AvgPool2 and Max4 with their scalar definitions on
 // values with ties, signed zeros and NaNs, at lengths that leave tails.
 func TestReluMax4(t *testing.T) {
 	r := rand.New(rand.NewPCG(13, 14))
@@ -206,6 +206,13 @@ func TestReluMax4(t *testing.T) {
 			}
 		}
 		got := make([]float32, n)
+		grad := make([]float32, n)
+		TanhGrad(grad, ins[0], ins[1])
+		for i := range grad {
+			if want := ins[0][i] * (1 - ins[1][i]*ins[1][i]); !same(grad[i], want) && !(grad[i] != grad[i] && want != want) {
+				t.Fatalf("n=%d: TanhGrad(%v, %v) = %v, want %v", n, ins[0][i], ins[1][i], grad[i], want)
+			}
+		}
 		Relu(got, src)
 		for i, v := range src {
 			want := v

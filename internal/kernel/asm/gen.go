@@ -28,6 +28,7 @@ func main() {
 	relu()
 	max4()
 	avgPool2()
+	tanhGrad()
 	exp()
 	Generate()
 }
@@ -515,6 +516,40 @@ func avgPool2() {
 	SUBQ(Imm(4), n)
 	JMP(LabelRef("avgpool_loop"))
 	Label("avgpool_done")
+	VZEROUPPER()
+	RET()
+}
+
+// tanhGrad: dx[i] = dy[i] * (1 - y[i]*y[i]) for i < n, n a multiple of
+// 8, each operation rounded on its own (no fused multiply-add), as the
+// plain Go loop computes it.
+func tanhGrad() {
+	TEXT("tanhGradAVX2", NOSPLIT, "func(dx, dy, y *float32, n int)")
+	Pragma("noescape") // the kernels keep no pointer
+	Doc("tanhGradAVX2 sets dx[i] = dy[i] * (1 - y[i]*y[i]) for i < n, without fused multiply-adds; n must be a multiple of 8.")
+	dx := Load(Param("dx"), GP64())
+	dy := Load(Param("dy"), GP64())
+	y := Load(Param("y"), GP64())
+	n := Load(Param("n"), GP64())
+	one := YMM()
+	konst := GLOBL("tanhgrad_one", RODATA|NOPTR)
+	DATA(0, U32(math.Float32bits(1)))
+	VBROADCASTSS(konst, one)
+	Label("tanhgrad_loop")
+	CMPQ(n, Imm(8))
+	JL(LabelRef("tanhgrad_done"))
+	t, u := YMM(), YMM()
+	VMOVUPS(Mem{Base: y}, t)
+	VMULPS(t, t, t)   // y*y
+	VSUBPS(t, one, u) // 1 - y*y
+	VMULPS(Mem{Base: dy}, u, u)
+	VMOVUPS(u, Mem{Base: dx})
+	ADDQ(Imm(32), dx)
+	ADDQ(Imm(32), dy)
+	ADDQ(Imm(32), y)
+	SUBQ(Imm(8), n)
+	JMP(LabelRef("tanhgrad_loop"))
+	Label("tanhgrad_done")
 	VZEROUPPER()
 	RET()
 }
