@@ -56,19 +56,26 @@ func TestOptimizeLeNet5(t *testing.T) {
 		for _, batch := range []int{1, 7, 64} {
 			x := randTensor(rng, append([]int{batch}, inputDims(opt)...)...)
 			feeds := map[string]*tensor.Tensor{opt.Inputs()[0].Name: x}
-			a, err := opt.Run(feeds)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, err := plain.Run(feeds)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for k, want := range b {
-				if d := compareTensors(a[k], want, 1e-4, 1e-5); d != "" {
-					t.Errorf("%s batch %d: output %q: %s", name, batch, k, d)
-				}
-			}
+			compareRuns(t, fmt.Sprintf("%s batch %d", name, batch), opt, plain, feeds, 1e-4, 1e-5)
+		}
+	}
+}
+
+// compareRuns runs got and want on feeds and fails t unless every output
+// of got is within the tolerance of want's.
+func compareRuns(t *testing.T, what string, got, want *Session, feeds map[string]*tensor.Tensor, rtol, atol float64) {
+	t.Helper()
+	a, err := got.Run(feeds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := want.Run(feeds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, w := range b {
+		if d := compareTensors(a[k], w, rtol, atol); d != "" {
+			t.Errorf("%s: output %q: %s", what, k, d)
 		}
 	}
 }
@@ -128,18 +135,6 @@ func TestOptimizeKeepsOutputs(t *testing.T) {
 		if override {
 			feeds["fw"] = randTensor(rng, 5, 6)
 		}
-		a, err := opt.Run(feeds)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := plain.Run(feeds)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for k, want := range b {
-			if d := compareTensors(a[k], want, 0, 0); d != "" {
-				t.Errorf("override %v: output %q: %s", override, k, d)
-			}
-		}
+		compareRuns(t, fmt.Sprintf("override %v", override), opt, plain, feeds, 0, 0)
 	}
 }

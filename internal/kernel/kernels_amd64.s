@@ -7,9 +7,9 @@
 // func sgemmKernelAVX2(k int, a *float32, b *float32, ldb int, c *float32, ldc int, overwrite bool)
 // Requires: AVX, FMA3
 TEXT ·sgemmKernelAVX2(SB), NOSPLIT, $0-49
-	MOVQ   k+0(FP), AX
-	MOVQ   a+8(FP), CX
-	MOVQ   b+16(FP), DX
+	MOVQ   b+16(FP), AX
+	MOVQ   k+0(FP), CX
+	MOVQ   a+8(FP), DX
 	MOVQ   ldb+24(FP), BX
 	SHLQ   $0x02, BX
 	MOVQ   c+32(FP), SI
@@ -27,39 +27,39 @@ TEXT ·sgemmKernelAVX2(SB), NOSPLIT, $0-49
 	VXORPS Y10, Y10, Y10
 	VXORPS Y11, Y11, Y11
 
-loop:
-	TESTQ        AX, AX
-	JE           store
-	VMOVUPS      (DX), Y12
-	VMOVUPS      32(DX), Y13
-	VBROADCASTSS (CX), Y14
+avx2_loop:
+	TESTQ        CX, CX
+	JE           avx2_store
+	VMOVUPS      (AX), Y12
+	VMOVUPS      32(AX), Y13
+	VBROADCASTSS (DX), Y14
 	VFMADD231PS  Y12, Y14, Y0
 	VFMADD231PS  Y13, Y14, Y1
-	VBROADCASTSS 4(CX), Y14
+	VBROADCASTSS 4(DX), Y14
 	VFMADD231PS  Y12, Y14, Y2
 	VFMADD231PS  Y13, Y14, Y3
-	VBROADCASTSS 8(CX), Y14
+	VBROADCASTSS 8(DX), Y14
 	VFMADD231PS  Y12, Y14, Y4
 	VFMADD231PS  Y13, Y14, Y5
-	VBROADCASTSS 12(CX), Y14
+	VBROADCASTSS 12(DX), Y14
 	VFMADD231PS  Y12, Y14, Y6
 	VFMADD231PS  Y13, Y14, Y7
-	VBROADCASTSS 16(CX), Y14
+	VBROADCASTSS 16(DX), Y14
 	VFMADD231PS  Y12, Y14, Y8
 	VFMADD231PS  Y13, Y14, Y9
-	VBROADCASTSS 20(CX), Y14
+	VBROADCASTSS 20(DX), Y14
 	VFMADD231PS  Y12, Y14, Y10
 	VFMADD231PS  Y13, Y14, Y11
-	ADDQ         $0x18, CX
-	ADDQ         BX, DX
-	DECQ         AX
-	JMP          loop
+	ADDQ         $0x18, DX
+	ADDQ         BX, AX
+	DECQ         CX
+	JMP          avx2_loop
 
-store:
+avx2_store:
 	SHLQ    $0x02, DI
 	MOVB    overwrite+48(FP), AL
 	TESTB   AL, AL
-	JNZ     overwrite
+	JNZ     avx2_overwrite
 	VADDPS  (SI), Y0, Y0
 	VMOVUPS Y0, (SI)
 	VADDPS  32(SI), Y1, Y1
@@ -92,7 +92,7 @@ store:
 	VZEROUPPER
 	RET
 
-overwrite:
+avx2_overwrite:
 	VMOVUPS Y0, (SI)
 	VMOVUPS Y1, 32(SI)
 	ADDQ    DI, SI
@@ -116,10 +116,10 @@ overwrite:
 // func sgemmKernelAVX512(k int, a *float32, b0 *float32, b1 *float32, ldb int, c *float32, ldc int, overwrite bool)
 // Requires: AVX, AVX512F
 TEXT ·sgemmKernelAVX512(SB), NOSPLIT, $0-57
-	MOVQ   k+0(FP), AX
-	MOVQ   a+8(FP), CX
-	MOVQ   b0+16(FP), DX
-	MOVQ   b1+24(FP), BX
+	MOVQ   b0+16(FP), AX
+	MOVQ   b1+24(FP), CX
+	MOVQ   k+0(FP), DX
+	MOVQ   a+8(FP), BX
 	MOVQ   ldb+32(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   c+40(FP), DI
@@ -137,40 +137,40 @@ TEXT ·sgemmKernelAVX512(SB), NOSPLIT, $0-57
 	VPXORD Z10, Z10, Z10
 	VPXORD Z11, Z11, Z11
 
-loop512:
-	TESTQ        AX, AX
-	JE           store512
-	VMOVUPS      (DX), Z12
-	VMOVUPS      (BX), Z13
-	VBROADCASTSS (CX), Z14
+avx512_loop:
+	TESTQ        DX, DX
+	JE           avx512_store
+	VMOVUPS      (AX), Z12
+	VMOVUPS      (CX), Z13
+	VBROADCASTSS (BX), Z14
 	VFMADD231PS  Z12, Z14, Z0
 	VFMADD231PS  Z13, Z14, Z1
-	VBROADCASTSS 4(CX), Z14
+	VBROADCASTSS 4(BX), Z14
 	VFMADD231PS  Z12, Z14, Z2
 	VFMADD231PS  Z13, Z14, Z3
-	VBROADCASTSS 8(CX), Z14
+	VBROADCASTSS 8(BX), Z14
 	VFMADD231PS  Z12, Z14, Z4
 	VFMADD231PS  Z13, Z14, Z5
-	VBROADCASTSS 12(CX), Z14
+	VBROADCASTSS 12(BX), Z14
 	VFMADD231PS  Z12, Z14, Z6
 	VFMADD231PS  Z13, Z14, Z7
-	VBROADCASTSS 16(CX), Z14
+	VBROADCASTSS 16(BX), Z14
 	VFMADD231PS  Z12, Z14, Z8
 	VFMADD231PS  Z13, Z14, Z9
-	VBROADCASTSS 20(CX), Z14
+	VBROADCASTSS 20(BX), Z14
 	VFMADD231PS  Z12, Z14, Z10
 	VFMADD231PS  Z13, Z14, Z11
-	ADDQ         $0x18, CX
-	ADDQ         SI, DX
-	ADDQ         SI, BX
-	DECQ         AX
-	JMP          loop512
+	ADDQ         $0x18, BX
+	ADDQ         SI, AX
+	ADDQ         SI, CX
+	DECQ         DX
+	JMP          avx512_loop
 
-store512:
+avx512_store:
 	SHLQ    $0x02, R8
 	MOVB    overwrite+56(FP), AL
 	TESTB   AL, AL
-	JNZ     overwrite512
+	JNZ     avx512_overwrite
 	VADDPS  (DI), Z0, Z0
 	VMOVUPS Z0, (DI)
 	VADDPS  64(DI), Z1, Z1
@@ -203,7 +203,7 @@ store512:
 	VZEROUPPER
 	RET
 
-overwrite512:
+avx512_overwrite:
 	VMOVUPS Z0, (DI)
 	VMOVUPS Z1, 64(DI)
 	ADDQ    R8, DI

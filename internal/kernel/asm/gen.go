@@ -36,72 +36,15 @@ func main() {
 // sgemmKernel: C[6x16] += A·B over k steps, where a holds k groups of 6
 // floats (a column of the packed A panel) and b holds k rows of 16 floats,
 // ldb floats apart (16 for a packed B panel, B's own stride when it is
-// read in place); C rows are ldc floats apart.
+// read in place); C rows are ldc floats apart. Two YMM registers hold a
+// row of 16.
 func sgemmKernel() {
 	TEXT("sgemmKernelAVX2", NOSPLIT, "func(k int, a, b *float32, ldb int, c *float32, ldc int, overwrite bool)")
 	Pragma("noescape") // the kernels keep no pointer
 	Doc("sgemmKernelAVX2 adds the product of a packed 6xk A panel and a kx16 B panel (rows ldb floats apart) to the 6x16 tile at c, or stores it there without reading c when overwrite is set.")
-	k := Load(Param("k"), GP64())
-	a := Load(Param("a"), GP64())
 	b := Load(Param("b"), GP64())
-	ldb := Load(Param("ldb"), GP64())
-	SHLQ(Imm(2), ldb)
-	c := Load(Param("c"), GP64())
-	ldc := Load(Param("ldc"), GP64())
-
-	var acc [6][2]reg.VecVirtual
-	for r := range acc {
-		for h := range acc[r] {
-			acc[r][h] = YMM()
-			VXORPS(acc[r][h], acc[r][h], acc[r][h])
-		}
-	}
-	b0, b1, t := YMM(), YMM(), YMM()
-
-	Label("loop")
-	TESTQ(k, k)
-	JE(LabelRef("store"))
-	VMOVUPS(Mem{Base: b}, b0)
-	VMOVUPS(Mem{Base: b, Disp: 32}, b1)
-	for r := range acc {
-		VBROADCASTSS(Mem{Base: a, Disp: 4 * r}, t)
-		VFMADD231PS(b0, t, acc[r][0])
-		VFMADD231PS(b1, t, acc[r][1])
-	}
-	ADDQ(Imm(24), a)
-	ADDQ(ldb, b)
-	DECQ(k)
-	JMP(LabelRef("loop"))
-
-	Label("store")
-	SHLQ(Imm(2), ldc)
-	ow := Load(Param("overwrite"), GP8())
-	TESTB(ow, ow)
-	JNZ(LabelRef("overwrite"))
-	for r := range acc {
-		for h := range acc[r] {
-			m := Mem{Base: c, Disp: 32 * h}
-			VADDPS(m, acc[r][h], acc[r][h])
-			VMOVUPS(acc[r][h], m)
-		}
-		if r < len(acc)-1 {
-			ADDQ(ldc, c)
-		}
-	}
-	VZEROUPPER()
-	RET()
-
-	Label("overwrite")
-	for r := range acc {
-		for h := range acc[r] {
-			VMOVUPS(acc[r][h], Mem{Base: c, Disp: 32 * h})
-		}
-		if r < len(acc)-1 {
-			ADDQ(ldc, c)
-		}
-	}
-	VZEROUPPER()
-	RET()
+	microKernelBody("avx2", YMM, func(r reg.VecVirtual) { VXORPS(r, r, r) }, 32,
+		[2]Mem{{Base: b}, {Base: b, Disp: 32}}, []reg.Register{b})
 }
 
 // sgemmKernel512: the AVX-512 form of sgemmKernel for two B panels side
@@ -113,10 +56,20 @@ func sgemmKernel512() {
 	TEXT("sgemmKernelAVX512", NOSPLIT, "func(k int, a, b0, b1 *float32, ldb int, c *float32, ldc int, overwrite bool)")
 	Pragma("noescape") // the kernels keep no pointer
 	Doc("sgemmKernelAVX512 adds the product of a packed 6xk A panel and the kx32 matrix of two kx16 B panels (b0 then b1, rows ldb floats apart) to the 6x32 tile at c, or stores it there without reading c when overwrite is set.")
-	k := Load(Param("k"), GP64())
-	a := Load(Param("a"), GP64())
 	b0 := Load(Param("b0"), GP64())
 	b1 := Load(Param("b1"), GP64())
+	// VPXORD: AVX512F (VXORPS on ZMM needs DQ).
+	microKernelBody("avx512", ZMM, func(r reg.VecVirtual) { VPXORD(r, r, r) }, 64,
+		[2]Mem{{Base: b0}, {Base: b1}}, []reg.Register{b0, b1})
+}
+
+// microKernelBody writes the rest of a micro-kernel whose parameters k, a,
+// ldb, c, ldc and overwrite are as in sgemmKernel: 6 rows of two vectors
+// of vecBytes each, the two vectors of a B row loaded from half (whose
+// base registers, bases, advance by ldb each k step).
+func microKernelBody(prefix string, vec func() reg.VecVirtual, zero func(reg.VecVirtual), vecBytes int, half [2]Mem, bases []reg.Register) {
+	k := Load(Param("k"), GP64())
+	a := Load(Param("a"), GP64())
 	ldb := Load(Param("ldb"), GP64())
 	SHLQ(Imm(2), ldb)
 	c := Load(Param("c"), GP64())
@@ -125,36 +78,40 @@ func sgemmKernel512() {
 	var acc [6][2]reg.VecVirtual
 	for r := range acc {
 		for h := range acc[r] {
-			acc[r][h] = ZMM()
-			VPXORD(acc[r][h], acc[r][h], acc[r][h]) // AVX512F (VXORPS on ZMM needs DQ)
+			acc[r][h] = vec()
+			zero(acc[r][h])
 		}
 	}
-	z0, z1, t := ZMM(), ZMM(), ZMM()
+	bv := [2]reg.VecVirtual{vec(), vec()}
+	t := vec()
 
-	Label("loop512")
+	Label(prefix + "_loop")
 	TESTQ(k, k)
-	JE(LabelRef("store512"))
-	VMOVUPS(Mem{Base: b0}, z0)
-	VMOVUPS(Mem{Base: b1}, z1)
+	JE(LabelRef(prefix + "_store"))
+	for h := range bv {
+		VMOVUPS(half[h], bv[h])
+	}
 	for r := range acc {
 		VBROADCASTSS(Mem{Base: a, Disp: 4 * r}, t)
-		VFMADD231PS(z0, t, acc[r][0])
-		VFMADD231PS(z1, t, acc[r][1])
+		for h := range bv {
+			VFMADD231PS(bv[h], t, acc[r][h])
+		}
 	}
 	ADDQ(Imm(24), a)
-	ADDQ(ldb, b0)
-	ADDQ(ldb, b1)
+	for _, p := range bases {
+		ADDQ(ldb, p)
+	}
 	DECQ(k)
-	JMP(LabelRef("loop512"))
+	JMP(LabelRef(prefix + "_loop"))
 
-	Label("store512")
+	Label(prefix + "_store")
 	SHLQ(Imm(2), ldc)
 	ow := Load(Param("overwrite"), GP8())
 	TESTB(ow, ow)
-	JNZ(LabelRef("overwrite512"))
+	JNZ(LabelRef(prefix + "_overwrite"))
 	for r := range acc {
 		for h := range acc[r] {
-			m := Mem{Base: c, Disp: 64 * h}
+			m := Mem{Base: c, Disp: vecBytes * h}
 			VADDPS(m, acc[r][h], acc[r][h])
 			VMOVUPS(acc[r][h], m)
 		}
@@ -165,10 +122,10 @@ func sgemmKernel512() {
 	VZEROUPPER()
 	RET()
 
-	Label("overwrite512")
+	Label(prefix + "_overwrite")
 	for r := range acc {
 		for h := range acc[r] {
-			VMOVUPS(acc[r][h], Mem{Base: c, Disp: 64 * h})
+			VMOVUPS(acc[r][h], Mem{Base: c, Disp: vecBytes * h})
 		}
 		if r < len(acc)-1 {
 			ADDQ(ldc, c)
