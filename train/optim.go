@@ -3,6 +3,8 @@ package train
 import (
 	"fmt"
 	"math"
+
+	"github.com/onnxkit/onnxkit/internal/kernel"
 )
 
 // Optimizer updates parameters from their gradients. Step must be given the
@@ -110,6 +112,11 @@ func (o *Adam) Step(params []*Param) {
 	for i, p := range params {
 		w := p.Value.F32
 		g, m, v := p.Grad.F32[:len(w)], o.m[i][:len(w)], o.v[i][:len(w)]
+		if wd == 0 {
+			// The same operations, vectorized.
+			kernel.Adam(w, g, m, v, kernel.AdamConsts{B1: b1, B2: b2, C1: c1, C2: c2, BC2Sqrt: bc2Sqrt, Eps: eps, NegStep: -stepSize})
+			continue
+		}
 		for j, gv := range g {
 			if wd != 0 {
 				gv += wd * w[j]

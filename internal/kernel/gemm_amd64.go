@@ -2,7 +2,11 @@
 
 package kernel
 
-import "golang.org/x/sys/cpu"
+import (
+	"unsafe"
+
+	"golang.org/x/sys/cpu"
+)
 
 // HasAVX2 reports whether the AVX2/FMA kernels are in use.
 var HasAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
@@ -199,5 +203,17 @@ func tanhGradVec(dx, dy, y []float32) int {
 	}
 	_, _ = dy[n-1], y[n-1]
 	tanhGradAVX2(&dx[0], &dy[0], &y[0], n)
+	return n
+}
+
+// adamVec is Adam over the longest multiple-of-8 prefix with the AVX2
+// kernel; it returns the prefix's length (0 without AVX2).
+func adamVec(w, g, m, v []float32, k *AdamConsts) int {
+	n := len(w) &^ 7
+	if !HasAVX2 || n == 0 {
+		return 0
+	}
+	_, _, _ = g[n-1], m[n-1], v[n-1]
+	adamAVX2(&w[0], &g[0], &m[0], &v[0], n, (*[7]float32)(unsafe.Pointer(k)))
 	return n
 }

@@ -708,6 +708,54 @@ tanhgrad_done:
 DATA tanhgrad_one<>+0(SB)/4, $0x3f800000
 GLOBL tanhgrad_one<>(SB), RODATA|NOPTR, $4
 
+// func adamAVX2(w *float32, grad *float32, m *float32, v *float32, n int, k *[7]float32)
+// Requires: AVX
+TEXT ·adamAVX2(SB), NOSPLIT, $0-48
+	MOVQ         w+0(FP), AX
+	MOVQ         grad+8(FP), CX
+	MOVQ         m+16(FP), DX
+	MOVQ         v+24(FP), BX
+	MOVQ         n+32(FP), SI
+	MOVQ         k+40(FP), DI
+	VBROADCASTSS (DI), Y0
+	VBROADCASTSS 4(DI), Y1
+	VBROADCASTSS 8(DI), Y2
+	VBROADCASTSS 12(DI), Y3
+	VBROADCASTSS 16(DI), Y4
+	VBROADCASTSS 20(DI), Y5
+	VBROADCASTSS 24(DI), Y6
+
+adam_loop:
+	CMPQ    SI, $0x08
+	JL      adam_done
+	VMOVUPS (CX), Y7
+	VMULPS  (DX), Y0, Y8
+	VMULPS  Y7, Y2, Y9
+	VADDPS  Y9, Y8, Y8
+	VMOVUPS Y8, (DX)
+	VMULPS  Y7, Y7, Y9
+	VMULPS  Y9, Y3, Y9
+	VMULPS  (BX), Y1, Y7
+	VADDPS  Y9, Y7, Y7
+	VMOVUPS Y7, (BX)
+	VSQRTPS Y7, Y9
+	VDIVPS  Y4, Y9, Y9
+	VADDPS  Y5, Y9, Y9
+	VDIVPS  Y9, Y8, Y9
+	VMULPS  Y6, Y9, Y9
+	VADDPS  (AX), Y9, Y9
+	VMOVUPS Y9, (AX)
+	ADDQ    $0x20, AX
+	ADDQ    $0x20, CX
+	ADDQ    $0x20, DX
+	ADDQ    $0x20, BX
+	SUBQ    $0x08, SI
+	JMP     adam_loop
+
+adam_done:
+	VZEROUPPER
+	RET
+
 DATA exp_lo<>+0(SB)/8, $0xc05a000000000000
 GLOBL exp_lo<>(SB), RODATA|NOPTR, $8
 

@@ -64,6 +64,11 @@ func avgPool2AVX2(dst *float32, r0 *float32, r1 *float32, n int)
 //go:noescape
 func tanhGradAVX2(dx *float32, dy *float32, y *float32, n int)
 
+// adamAVX2 applies one Adam step to n parameters (no weight decay) with the constants k = b1, b2, c1, c2, bc2Sqrt, eps, negStep; n must be a multiple of 8.
+//
+//go:noescape
+func adamAVX2(w *float32, grad *float32, m *float32, v *float32, n int, k *[7]float32)
+
 // expAVX2 sets dst[i] = exp(src[i]) for i < n; n must be a multiple of 4.
 //
 //go:noescape

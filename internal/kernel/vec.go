@@ -178,3 +178,26 @@ func TanhGrad(dx, dy, y []float32) {
 		dx[i] = dy[i] * (1 - y[i]*y[i])
 	}
 }
+
+// AdamConsts are the per-step constants of an Adam update: the decay
+// rates b1 and b2, c1 = 1-b1 and c2 = 1-b2, the square root of the second
+// moment's bias correction, eps, and the negated step size lr/(1-b1^t).
+type AdamConsts struct {
+	B1, B2, C1, C2, BC2Sqrt, Eps, NegStep float32
+}
+
+// Adam applies one Adam update (without weight decay) to the parameters w
+// with gradients g and moments m and v, all of one length:
+// m = m*B1 + C1*g, v = v*B2 + C2*(g*g),
+// w += NegStep * (m / (sqrt(v)/BC2Sqrt + Eps)), each operation rounded on
+// its own.
+func Adam(w, g, m, v []float32, k AdamConsts) {
+	n := len(w)
+	g, m, v = g[:n], m[:n], v[:n]
+	for j := adamVec(w, g, m, v, &k); j < n; j++ {
+		m[j] = m[j]*k.B1 + k.C1*g[j]
+		v[j] = v[j]*k.B2 + k.C2*(g[j]*g[j])
+		denom := float32(math.Sqrt(float64(v[j])))/k.BC2Sqrt + k.Eps
+		w[j] += k.NegStep * (m[j] / denom)
+	}
+}

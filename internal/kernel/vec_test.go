@@ -273,3 +273,27 @@ func TestSum(t *testing.T) {
 		}
 	}
 }
+
+// TestAdam checks that Adam's vector path rounds exactly as the scalar
+// loop does.
+func TestAdam(t *testing.T) {
+	r := rand.New(rand.NewPCG(17, 18))
+	k := AdamConsts{B1: 0.9, B2: 0.999, C1: 0.1, C2: 0.001, BC2Sqrt: 0.0447, Eps: 1e-8, NegStep: -0.00344}
+	for _, n := range []int{1, 8, 37, 100} {
+		w, g, m, v := randSlice(r, n), randSlice(r, n), randSlice(r, n), randSlice(r, n)
+		for i := range v {
+			v[i] *= v[i] // second moments are not negative
+		}
+		w2, m2, v2 := append([]float32(nil), w...), append([]float32(nil), m...), append([]float32(nil), v...)
+		Adam(w, g, m, v, k)
+		for j := range w2 {
+			m2[j] = m2[j]*k.B1 + k.C1*g[j]
+			v2[j] = v2[j]*k.B2 + k.C2*(g[j]*g[j])
+			denom := float32(math.Sqrt(float64(v2[j])))/k.BC2Sqrt + k.Eps
+			w2[j] += k.NegStep * (m2[j] / denom)
+			if w[j] != w2[j] || m[j] != m2[j] || v[j] != v2[j] {
+				t.Fatalf("n=%d element %d: w, m, v = %v %v %v, scalar %v %v %v", n, j, w[j], m[j], v[j], w2[j], m2[j], v2[j])
+			}
+		}
+	}
+}

@@ -29,6 +29,7 @@ func main() {
 	max4()
 	avgPool2()
 	tanhGrad()
+	adam()
 	exp()
 	Generate()
 }
@@ -507,6 +508,57 @@ func tanhGrad() {
 	SUBQ(Imm(8), n)
 	JMP(LabelRef("tanhgrad_loop"))
 	Label("tanhgrad_done")
+	VZEROUPPER()
+	RET()
+}
+
+// adam: one Adam update of n parameters (n a multiple of 8) without
+// weight decay, each operation rounded on its own as in the plain Go loop:
+// m = m*b1 + c1*g; v = v*b2 + c2*(g*g); w += negStep * (m / (sqrt(v)/bc2Sqrt + eps)),
+// with k = [b1, b2, c1, c2, bc2Sqrt, eps, negStep].
+func adam() {
+	TEXT("adamAVX2", NOSPLIT, "func(w, grad, m, v *float32, n int, k *[7]float32)")
+	Pragma("noescape") // the kernels keep no pointer
+	Doc("adamAVX2 applies one Adam step to n parameters (no weight decay) with the constants k = b1, b2, c1, c2, bc2Sqrt, eps, negStep; n must be a multiple of 8.")
+	w := Load(Param("w"), GP64())
+	g := Load(Param("grad"), GP64())
+	m := Load(Param("m"), GP64())
+	v := Load(Param("v"), GP64())
+	n := Load(Param("n"), GP64())
+	kp := Load(Param("k"), GP64())
+	var k [7]reg.VecVirtual
+	for i := range k {
+		k[i] = YMM()
+		VBROADCASTSS(Mem{Base: kp, Disp: 4 * i}, k[i])
+	}
+	b1, b2, c1, c2, bc2, eps, step := k[0], k[1], k[2], k[3], k[4], k[5], k[6]
+	Label("adam_loop")
+	CMPQ(n, Imm(8))
+	JL(LabelRef("adam_done"))
+	gv, mv, vv, t := YMM(), YMM(), YMM(), YMM()
+	VMOVUPS(Mem{Base: g}, gv)
+	VMULPS(Mem{Base: m}, b1, mv) // m*b1
+	VMULPS(gv, c1, t)            // c1*g
+	VADDPS(t, mv, mv)
+	VMOVUPS(mv, Mem{Base: m})
+	VMULPS(gv, gv, t)            // g*g
+	VMULPS(t, c2, t)             // c2*(g*g)
+	VMULPS(Mem{Base: v}, b2, vv) // v*b2
+	VADDPS(t, vv, vv)
+	VMOVUPS(vv, Mem{Base: v})
+	VSQRTPS(vv, t)
+	VDIVPS(bc2, t, t) // sqrt(v)/bc2Sqrt
+	VADDPS(eps, t, t)
+	VDIVPS(t, mv, t) // m/denom
+	VMULPS(step, t, t)
+	VADDPS(Mem{Base: w}, t, t)
+	VMOVUPS(t, Mem{Base: w})
+	for _, p := range []reg.Register{w, g, m, v} {
+		ADDQ(Imm(32), p)
+	}
+	SUBQ(Imm(8), n)
+	JMP(LabelRef("adam_loop"))
+	Label("adam_done")
 	VZEROUPPER()
 	RET()
 }
