@@ -217,3 +217,16 @@ func adamVec(w, g, m, v []float32, k *AdamConsts) int {
 	adamAVX2(&w[0], &g[0], &m[0], &v[0], n, (*[7]float32)(unsafe.Pointer(k)))
 	return n
 }
+
+// gemv64 sets t[0:64] to the sum over p < len(a) of a[p]*b[p*ldb:][:64]
+// with the AVX2 kernel, reporting false (and doing nothing) without AVX2.
+func gemv64(a, b []float32, ldb int, t []float32) bool {
+	k := len(a)
+	if !HasAVX2 || k == 0 {
+		return false
+	}
+	_ = b[(k-1)*ldb+63]
+	_ = t[63]
+	gemv64AVX2(k, &a[0], &b[0], ldb, &t[0])
+	return true
+}

@@ -16,9 +16,22 @@ func (g *gemm) rows(overwrite bool) {
 		for i := range g.m {
 			crow := g.c[i*g.ldc+j0 : i*g.ldc+j0+w]
 			for pc := 0; pc < g.k; pc += kc {
-				clear(t)
-				for p := pc; p < min(pc+kc, g.k); p++ {
-					Axpy(g.alpha*g.at(i, p), g.b[p*g.ldb+j0:][:w], t)
+				kcb := min(kc, g.k-pc)
+				av := buf.a[:kcb] // the coefficients of the rows of B
+				for p := range av {
+					av[p] = g.alpha * g.at(i, pc+p)
+				}
+				// For a narrow C, 64 columns at a time in registers (reading
+				// B in strips); then, and for a wide C, axpys (reading B row
+				// after row, which streams better when the rows are long).
+				j := 0
+				for ; w <= 256 && j+64 <= w && gemv64(av, g.b[pc*g.ldb+j0+j:], g.ldb, t[j:j+64]); j += 64 {
+				}
+				if j < w {
+					clear(t[j:])
+					for p, a := range av {
+						Axpy(a, g.b[(pc+p)*g.ldb+j0+j:][:w-j], t[j:])
+					}
 				}
 				if overwrite && pc == 0 {
 					copy(crow, t)

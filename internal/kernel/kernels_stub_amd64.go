@@ -69,6 +69,11 @@ func tanhGradAVX2(dx *float32, dy *float32, y *float32, n int)
 //go:noescape
 func adamAVX2(w *float32, grad *float32, m *float32, v *float32, n int, k *[7]float32)
 
+// gemv64AVX2 sets t[j] to the sum of a[p]*b[p*ldb+j] over p < k (fused multiply-adds in p order from zero) for j < 64.
+//
+//go:noescape
+func gemv64AVX2(k int, a *float32, b *float32, ldb int, t *float32)
+
 // expAVX2 sets dst[i] = exp(src[i]) for i < n; n must be a multiple of 4.
 //
 //go:noescape

@@ -30,6 +30,7 @@ func main() {
 	avgPool2()
 	tanhGrad()
 	adam()
+	gemv64()
 	exp()
 	Generate()
 }
@@ -559,6 +560,45 @@ func adam() {
 	SUBQ(Imm(8), n)
 	JMP(LabelRef("adam_loop"))
 	Label("adam_done")
+	VZEROUPPER()
+	RET()
+}
+
+// gemv64: t[0:64] = the sum over p < k of a[p] * b[p*ldb : p*ldb+64],
+// each of the 64 sums started at zero and taken one fused multiply-add at
+// a time in p order (as Axpy into a zeroed t would), in eight YMM
+// registers.
+func gemv64() {
+	TEXT("gemv64AVX2", NOSPLIT, "func(k int, a, b *float32, ldb int, t *float32)")
+	Pragma("noescape") // the kernels keep no pointer
+	Doc("gemv64AVX2 sets t[j] to the sum of a[p]*b[p*ldb+j] over p < k (fused multiply-adds in p order from zero) for j < 64.")
+	k := Load(Param("k"), GP64())
+	a := Load(Param("a"), GP64())
+	b := Load(Param("b"), GP64())
+	ldb := Load(Param("ldb"), GP64())
+	SHLQ(Imm(2), ldb)
+	t := Load(Param("t"), GP64())
+	var acc [8]reg.VecVirtual
+	for i := range acc {
+		acc[i] = YMM()
+		VXORPS(acc[i], acc[i], acc[i])
+	}
+	av := YMM()
+	Label("gemv_loop")
+	TESTQ(k, k)
+	JE(LabelRef("gemv_done"))
+	VBROADCASTSS(Mem{Base: a}, av)
+	for i := range acc {
+		VFMADD231PS(Mem{Base: b, Disp: 32 * i}, av, acc[i])
+	}
+	ADDQ(Imm(4), a)
+	ADDQ(ldb, b)
+	DECQ(k)
+	JMP(LabelRef("gemv_loop"))
+	Label("gemv_done")
+	for i := range acc {
+		VMOVUPS(acc[i], Mem{Base: t, Disp: 32 * i})
+	}
 	VZEROUPPER()
 	RET()
 }
