@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/onnxkit/onnxkit/internal/kernel"
 	"github.com/onnxkit/onnxkit/tensor"
 )
 
@@ -212,7 +213,8 @@ type rangeTask interface {
 // scratch so that splitting work allocates nothing once warm.
 type parallel struct {
 	wg   sync.WaitGroup
-	errs []error // by worker
+	errs []error  // by worker
+	jobs []parJob // the ranges handed to internal/kernel's workers
 }
 
 // parJob is one range of a parallelFor call.
@@ -222,8 +224,8 @@ type parJob struct {
 	lo, hi, worker int
 }
 
-// do runs the job and records its error.
-func (j parJob) do() {
+// Run runs the job and records its error.
+func (j *parJob) Run() {
 	defer j.p.wg.Done()
 	j.p.errs[j.worker] = runRange(j.t, j.lo, j.hi, j.worker)
 }
@@ -238,33 +240,10 @@ func runRange(t rangeTask, lo, hi, worker int) (err error) {
 	return t.run(lo, hi, worker)
 }
 
-var (
-	parOnce sync.Once
-	parChan chan parJob
-)
-
-// parJobs returns the channel of this package's worker goroutines,
-// starting them (one fewer than GOMAXPROCS: the caller works too) on first
-// use. They live for the life of the process, like internal/kernel's, so
-// that a split computation starts no goroutine and allocates nothing. A
-// job never waits for another job, so a full pool only delays a sender.
-func parJobs() chan parJob {
-	parOnce.Do(func() {
-		parChan = make(chan parJob)
-		for range max(1, runtime.GOMAXPROCS(0)-1) {
-			go func() {
-				for j := range parChan {
-					j.do()
-				}
-			}()
-		}
-	})
-	return parChan
-}
-
 // parallelFor calls t.run(lo, hi, worker) on disjoint ranges covering
-// [0, n), from up to workers goroutines (worker in [0, workers)); the
-// caller's goroutine runs the first range. A panic in a range becomes its
+// [0, n), from up to workers goroutines (worker in [0, workers): the
+// caller's goroutine and internal/kernel's workers, see kernel.TryRun); the
+// caller's goroutine runs the first range, and the ranges no worker takes. A panic in a range becomes its
 // error; the first error by range is returned. s holds the bookkeeping, so
 // t should be a pointer (kept in s too, see taskOf) for the call to
 // allocate nothing.
@@ -283,12 +262,19 @@ func parallelFor(s *scratch, n, workers int, t rangeTask) error {
 	p.errs = p.errs[:workers]
 	clear(p.errs)
 	p.wg.Add(workers)
-	ch := parJobs()
+	p.jobs = p.jobs[:0]
 	for w := 1; w < workers; w++ {
-		ch <- parJob{p, t, n * w / workers, n * (w + 1) / workers, w}
+		p.jobs = append(p.jobs, parJob{p, t, n * w / workers, n * (w + 1) / workers, w})
 	}
-	parJob{p, t, 0, n / workers, 0}.do()
+	for i := range p.jobs {
+		if !kernel.TryRun(&p.jobs[i]) { // every worker is busy: do it here
+			p.jobs[i].Run()
+		}
+	}
+	own := parJob{p, t, 0, n / workers, 0}
+	own.Run()
 	p.wg.Wait()
+	clear(p.jobs)
 	for _, err := range p.errs {
 		if err != nil {
 			return err

@@ -3,8 +3,6 @@ package kernel
 import (
 	"runtime"
 	"sync"
-	"sync/atomic"
-	"time"
 )
 
 //go:generate sh -c "cd asm && go run gen.go -out ../kernels_amd64.s -stubs ../kernels_stub_amd64.go -pkg kernel"
@@ -101,20 +99,24 @@ func sgemm(pa *PackedA, pb *PackedB, transA, transB bool, m, n, k int, alpha flo
 	}
 	call := calls.get()
 	call.g = g
+	call.jobs = call.jobs[:0]
 	for i0 := 0; i0 < m; i0 += rows {
 		for j0 := 0; j0 < n; j0 += cols {
 			if i0 == 0 && j0 == 0 {
 				continue // the caller's own block, below
 			}
-			call.wg.Add(1)
-			j := job{call, i0, min(i0+rows, m), j0, min(j0+cols, n)}
-			if !offer(j) { // every worker is busy: do it here
-				j.run()
-			}
+			call.jobs = append(call.jobs, job{call, i0, min(i0+rows, m), j0, min(j0+cols, n)})
+		}
+	}
+	call.wg.Add(len(call.jobs))
+	for i := range call.jobs {
+		if !TryRun(&call.jobs[i]) { // every worker is busy: do it here
+			call.jobs[i].Run()
 		}
 	}
 	call.g.block(0, min(rows, m), 0, min(cols, n))
 	call.wg.Wait()
+	clear(call.jobs)
 	call.g = gemm{}
 	calls.put(call)
 }
@@ -224,8 +226,9 @@ func checkOperand(name string, trans bool, rows, cols int, x []float32, ld int) 
 
 // call is one Sgemm split across workers.
 type call struct {
-	g  gemm
-	wg sync.WaitGroup
+	g    gemm
+	wg   sync.WaitGroup
+	jobs []job // the blocks handed to workers
 }
 
 var calls freeList[call]
@@ -236,99 +239,10 @@ type job struct {
 	i0, i1, j0, j1 int
 }
 
-func (j job) run() {
+// Run computes the block.
+func (j *job) Run() {
 	defer j.c.wg.Done()
 	j.c.g.block(j.i0, j.i1, j.j0, j.j1)
-}
-
-// worker is a goroutine that takes blocks of split products. Products
-// come back to back (a model's layers, a training step's), each often a
-// few tens of microseconds: waking a parked goroutine for each would cost
-// as much. So a worker that finishes a block spins for a while (yielding
-// its processor now and then) watching for the next, and parks only when
-// none comes.
-type worker struct {
-	state  atomic.Int32 // idle, claimed (a caller is writing job) or ready
-	job    job
-	parked atomic.Bool
-	wake   chan struct{}
-}
-
-const (
-	idle int32 = iota
-	claimed
-	ready
-)
-
-// spinFor is how long an idle worker watches for work before it parks.
-const spinFor = 100 * time.Microsecond
-
-var (
-	workersOnce sync.Once
-	allWorkers  []*worker
-)
-
-// workers returns the worker goroutines, starting them (one fewer than
-// GOMAXPROCS: the caller works too) on first use. Workers live for the
-// life of the process, so a split product allocates nothing.
-func workers() []*worker {
-	workersOnce.Do(func() {
-		for range max(1, runtime.GOMAXPROCS(0)-1) {
-			w := &worker{wake: make(chan struct{}, 1)}
-			allWorkers = append(allWorkers, w)
-			go w.loop()
-		}
-	})
-	return allWorkers
-}
-
-// offer hands j to an idle worker, reporting false when every worker is
-// busy.
-func offer(j job) bool {
-	for _, w := range workers() {
-		if w.state.CompareAndSwap(idle, claimed) {
-			w.job = j
-			w.state.Store(ready)
-			if w.parked.CompareAndSwap(true, false) {
-				w.wake <- struct{}{}
-			}
-			return true
-		}
-	}
-	return false
-}
-
-func (w *worker) loop() {
-	for {
-		w.await()
-		j := w.job
-		w.job = job{}
-		j.run()
-		w.state.Store(idle)
-	}
-}
-
-// await returns once a job is ready, spinning for spinFor and then
-// parking.
-func (w *worker) await() {
-	start := time.Now()
-	for i := 0; ; i++ {
-		if w.state.Load() == ready {
-			return
-		}
-		if i%64 == 63 {
-			if time.Since(start) > spinFor {
-				break
-			}
-			runtime.Gosched()
-		}
-	}
-	w.parked.Store(true)
-	if w.state.Load() == ready && w.parked.CompareAndSwap(true, false) {
-		return
-	}
-	// Parked: the caller that readies a job wakes us (it may already have).
-	<-w.wake
 }
 
 // scaleC sets C to beta*C, writing zeros without reading C when beta is 0.
