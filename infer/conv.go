@@ -12,10 +12,11 @@ import (
 // maxSpatial spatial axes, computed per sample and group as one matrix
 // product of the group's filters with the im2col matrix of its input.
 type convOp struct {
-	w     window
-	group int
-	act   *unaryOp        // a fused activation, or nil
-	wpack *kernel.PackedA // W packed at load (a constant W, group 1), or nil
+	w      window
+	group  int
+	act    *unaryOp        // a fused activation, or nil
+	wpack  *kernel.PackedA // W packed at load (a constant W, group 1), or nil
+	wpackT *kernel.PackedB // W^T packed at load, for products with few columns
 }
 
 func buildConv(n *onnx.Node, opset int64) (op, error) {
@@ -94,7 +95,7 @@ func (o *convOp) run(s *scratch, in, out []*tensor.Tensor) error {
 		args.b = b.F32
 	}
 	if o.wpack != nil && o.group == 1 && o.wpack.M() == m && o.wpack.K() == K {
-		args.wpack = o.wpack
+		args.wpack, args.wpackT = o.wpack, o.wpackT
 	}
 	// Im2col several samples side by side and multiply them at once, so
 	// the weights are packed once per block, not per sample: for small
@@ -110,7 +111,7 @@ func (o *convOp) run(s *scratch, in, out []*tensor.Tensor) error {
 		bs = min(bs, n)
 		blocks := (n + bs - 1) / bs
 		workers := batchWorkers(blocks, m*K*pw*bs)
-		per := (K+m)*bs*pw + c*wide.padSize
+		per := (K+m)*bs*pw + c*wide.padSize + m*narrowCols
 		if err := checkAlloc(workers * per); err != nil {
 			return err
 		}
@@ -180,7 +181,8 @@ func (t *convBlocks) run(lo, hi, worker int) error {
 	a, n, bs, pw := &t.a, t.n, t.bs, t.pw
 	K, P, inSize := a.c*a.g.kSize(), a.g.outSize(), a.g.inSize()
 	mine := t.buf[worker*t.per : (worker+1)*t.per]
-	col, yb, pad := mine[:K*bs*pw], mine[K*bs*pw:(K+a.m)*bs*pw], mine[(K+a.m)*bs*pw:]
+	col, yb := mine[:K*bs*pw], mine[K*bs*pw:(K+a.m)*bs*pw]
+	pad, narrow := mine[(K+a.m)*bs*pw:len(mine)-a.m*narrowCols], mine[len(mine)-a.m*narrowCols:]
 	for blk := lo; blk < hi; blk++ {
 		s0, s1 := blk*bs, min(n, (blk+1)*bs)
 		cols := (s1 - s0) * pw
@@ -192,7 +194,7 @@ func (t *convBlocks) run(lo, hi, worker int) error {
 				im2colStride(&a.g, x, a.c, col[(i-s0)*P:], cols)
 			}
 		}
-		a.product(cols, col[:K*cols], 0, yb)
+		a.product(cols, col[:K*cols], 0, yb, narrow)
 		if a.b != nil {
 			for o, bv := range a.b[:a.m] {
 				kernel.AddConst(bv, yb[o*cols:(o+1)*cols])
@@ -303,10 +305,30 @@ type convArgs struct {
 	direct     bool            // the im2col matrix is the input itself
 	act        *unaryOp        // applied to the output, or nil
 	wpack      *kernel.PackedA // w packed, or nil
+	wpackT     *kernel.PackedB // w transposed and packed, or nil
 }
 
+// narrowCols is the number of columns below which product multiplies
+// the other way round.
+const narrowCols = 16
+
 // product sets y [M, n] = W · col [K, n] + beta*y for group 1.
-func (a *convArgs) product(n int, col []float32, beta float32, y []float32) {
+//
+// With fewer than narrowCols columns, beta 0 and the transposed weights
+// packed, it computes Y^T = col^T · W^T into scratch (at least n*M floats)
+// and transposes that: the matrix kernel's 16-column tiles would be mostly
+// empty the other way round. The sums are the same, term for term.
+func (a *convArgs) product(n int, col []float32, beta float32, y, scratch []float32) {
+	if n < narrowCols && beta == 0 && a.wpackT != nil && len(scratch) >= n*a.m {
+		t := scratch[:n*a.m]
+		a.wpackT.Sgemm(true, n, 1, col, n, 0, t, a.m)
+		for j := range n {
+			for o, v := range t[j*a.m : (j+1)*a.m] {
+				y[o*n+j] = v
+			}
+		}
+		return
+	}
 	if a.wpack != nil {
 		a.wpack.Sgemm(n, col, n, beta, y, n)
 		return
@@ -342,7 +364,7 @@ func (a *convArgs) sample(i int, col []float32) {
 				src = col
 			}
 			if a.wpack != nil {
-				a.product(P, src, beta, ys)
+				a.product(P, src, beta, ys, nil)
 			} else {
 				kernel.Sgemm(false, false, mg, P, K, 1, ws, K, src, P, beta, ys, P)
 			}

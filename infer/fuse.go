@@ -215,7 +215,7 @@ func (p *plan) prepareGemmB() {
 }
 
 // packConvWeights packs the constant float32 weights of each Conv of
-// group 1.
+// group 1, as they are and transposed.
 func (p *plan) packConvWeights() {
 	for _, pn := range p.nodes {
 		o, ok := pn.op.(*convOp)
@@ -227,7 +227,15 @@ func (p *plan) packConvWeights() {
 			continue
 		}
 		m := w.Shape[0]
-		o.wpack = kernel.PackA(false, m, w.Len()/m, w.F32, w.Len()/m)
+		k := w.Len() / m
+		o.wpack = kernel.PackA(false, m, k, w.F32, k)
+		wt := make([]float32, k*m)
+		for i := range m {
+			for p, v := range w.F32[i*k : (i+1)*k] {
+				wt[p*m+i] = v
+			}
+		}
+		o.wpackT = kernel.PackB(k, m, wt, m)
 	}
 }
 
