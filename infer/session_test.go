@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -175,28 +174,6 @@ func TestRunIntoAllocs(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Errorf("RunInto: %v allocations per run, want 0", allocs)
-	}
-	// PyTorch's exports, at batch 1 and 64 (the batched and split paths).
-	for _, name := range []string{"lenet5", "mlp", "cnn"} {
-		s, err := Load(filepath.Join("..", "testdata", "pytorch", name, "model.onnx"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, batch := range []int{1, 64} {
-			in := map[string]*tensor.Tensor{s.Inputs()[0].Name: randTensor(rng, append([]int{batch}, inputDims(s)...)...)}
-			out := map[string]*tensor.Tensor{s.Outputs()[0].Name: {}}
-			if err := s.RunInto(in, out); err != nil {
-				t.Fatal(err)
-			}
-			allocs := testing.AllocsPerRun(10, func() {
-				if err := s.RunInto(in, out); err != nil {
-					t.Fatal(err)
-				}
-			})
-			if allocs != 0 {
-				t.Errorf("%s batch %d: RunInto: %v allocations per run, want 0", name, batch, allocs)
-			}
-		}
 	}
 }
 
