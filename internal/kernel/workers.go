@@ -50,8 +50,11 @@ const (
 	ready
 )
 
-// spinFor is how long an idle worker watches for work before it parks.
-const spinFor = 100 * time.Microsecond
+// spinFor is how long, in nanoseconds, an idle worker watches for work
+// before it parks (a variable for the tests).
+var spinFor atomic.Int64
+
+func init() { spinFor.Store(int64(100 * time.Microsecond)) }
 
 var (
 	workersOnce sync.Once
@@ -82,22 +85,30 @@ func (w *worker) loop() {
 // await returns once a task is ready, spinning for spinFor and then
 // parking.
 func (w *worker) await() {
-	start := time.Now()
-	for i := 0; ; i++ {
+	for {
+		start := time.Now()
+		for i := 0; ; i++ {
+			if w.state.Load() == ready {
+				return
+			}
+			if i%64 == 63 {
+				if time.Since(start) > time.Duration(spinFor.Load()) {
+					break
+				}
+				runtime.Gosched()
+			}
+		}
+		w.parked.Store(true)
+		if w.state.Load() == ready && w.parked.CompareAndSwap(true, false) {
+			return
+		}
+		// Parked: the caller that readies a task wakes us (it may already
+		// have).
+		<-w.wake
 		if w.state.Load() == ready {
 			return
 		}
-		if i%64 == 63 {
-			if time.Since(start) > spinFor {
-				break
-			}
-			runtime.Gosched()
-		}
+		// A late wake-up: a caller saw us parked after we had already
+		// taken its task and parked again. Wait for the next one.
 	}
-	w.parked.Store(true)
-	if w.state.Load() == ready && w.parked.CompareAndSwap(true, false) {
-		return
-	}
-	// Parked: the caller that readies a task wakes us (it may already have).
-	<-w.wake
 }
