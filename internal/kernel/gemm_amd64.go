@@ -230,3 +230,16 @@ func gemv64(a, b []float32, ldb int, t []float32) bool {
 	gemv64AVX2(k, &a[0], &b[0], ldb, &t[0])
 	return true
 }
+
+// gemvPanels sets t[0:64] from four packed panels of b (pstride floats
+// apart) as gemv64 does from rows, reporting false without AVX2.
+func gemvPanels(a, b []float32, pstride int, t []float32) bool {
+	k := len(a)
+	if !HasAVX2 || k == 0 {
+		return false
+	}
+	_ = b[3*pstride+16*k-1]
+	_ = t[63]
+	gemvPanelsAVX2(k, &a[0], &b[0], pstride, &t[0])
+	return true
+}

@@ -25,6 +25,12 @@ func (g *gemm) rows(overwrite bool) {
 				// B in strips); then, and for a wide C, axpys (reading B row
 				// after row, which streams better when the rows are long).
 				j := 0
+				if g.packedB != nil && w <= 256 {
+					// Packed panels: four contiguous streams.
+					panels := g.packedB.block(pc, j0)
+					for ; j+64 <= w && gemvPanels(av, panels[j*kcb:], kcb*nr, t[j:j+64]); j += 64 {
+					}
+				}
 				for ; w <= 256 && j+64 <= w && gemv64(av, g.b[pc*g.ldb+j0+j:], g.ldb, t[j:j+64]); j += 64 {
 				}
 				if j < w {

@@ -436,7 +436,7 @@ func TestPackedA(t *testing.T) {
 // workers.
 func TestPackedB(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
-	for _, sz := range [][3]int{{1, 5, 7}, {2, 300, 40}, {64, 84, 120}, {7, 1500, 33}, {100, 784, 784}, {30, 2100, 300}, {5, 3, 2}} {
+	for _, sz := range [][3]int{{1, 5, 7}, {2, 300, 40}, {1, 128, 300}, {2, 200, 50}, {64, 84, 120}, {7, 1500, 33}, {100, 784, 784}, {30, 2100, 300}, {5, 3, 2}} {
 		m, n, k := sz[0], sz[1], sz[2]
 		for _, transA := range []bool{false, true} {
 			for _, beta := range []float32{0, 0.5} {

@@ -803,6 +803,62 @@ gemv_done:
 	VZEROUPPER
 	RET
 
+// func gemvPanelsAVX2(k int, a *float32, b *float32, pstride int, t *float32)
+// Requires: AVX, FMA3
+TEXT ·gemvPanelsAVX2(SB), NOSPLIT, $0-40
+	MOVQ   k+0(FP), AX
+	MOVQ   a+8(FP), CX
+	MOVQ   b+16(FP), DX
+	MOVQ   pstride+24(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   t+32(FP), SI
+	MOVQ   DX, DI
+	ADDQ   BX, DI
+	MOVQ   DI, R8
+	ADDQ   BX, R8
+	MOVQ   R8, R9
+	ADDQ   BX, R9
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+gemvp_loop:
+	TESTQ        AX, AX
+	JE           gemvp_done
+	VBROADCASTSS (CX), Y8
+	VFMADD231PS  (DX), Y8, Y0
+	VFMADD231PS  32(DX), Y8, Y1
+	VFMADD231PS  (DI), Y8, Y2
+	VFMADD231PS  32(DI), Y8, Y3
+	VFMADD231PS  (R8), Y8, Y4
+	VFMADD231PS  32(R8), Y8, Y5
+	VFMADD231PS  (R9), Y8, Y6
+	VFMADD231PS  32(R9), Y8, Y7
+	ADDQ         $0x04, CX
+	ADDQ         $0x40, DX
+	ADDQ         $0x40, DI
+	ADDQ         $0x40, R8
+	ADDQ         $0x40, R9
+	DECQ         AX
+	JMP          gemvp_loop
+
+gemvp_done:
+	VMOVUPS Y0, (SI)
+	VMOVUPS Y1, 32(SI)
+	VMOVUPS Y2, 64(SI)
+	VMOVUPS Y3, 96(SI)
+	VMOVUPS Y4, 128(SI)
+	VMOVUPS Y5, 160(SI)
+	VMOVUPS Y6, 192(SI)
+	VMOVUPS Y7, 224(SI)
+	VZEROUPPER
+	RET
+
 DATA exp_lo<>+0(SB)/8, $0xc05a000000000000
 GLOBL exp_lo<>(SB), RODATA|NOPTR, $8
 

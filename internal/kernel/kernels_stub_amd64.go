@@ -74,6 +74,11 @@ func adamAVX2(w *float32, grad *float32, m *float32, v *float32, n int, k *[7]fl
 //go:noescape
 func gemv64AVX2(k int, a *float32, b *float32, ldb int, t *float32)
 
+// gemvPanelsAVX2 sets t[16q+j] to the sum of a[p]*b[q*pstride+16p+j] over p < k (fused multiply-adds in p order from zero) for q < 4, j < 16.
+//
+//go:noescape
+func gemvPanelsAVX2(k int, a *float32, b *float32, pstride int, t *float32)
+
 // expAVX2 sets dst[i] = exp(src[i]) for i < n; n must be a multiple of 4.
 //
 //go:noescape

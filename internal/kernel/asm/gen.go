@@ -31,6 +31,7 @@ func main() {
 	tanhGrad()
 	adam()
 	gemv64()
+	gemvPanels()
 	exp()
 	Generate()
 }
@@ -596,6 +597,54 @@ func gemv64() {
 	DECQ(k)
 	JMP(LabelRef("gemv_loop"))
 	Label("gemv_done")
+	for i := range acc {
+		VMOVUPS(acc[i], Mem{Base: t, Disp: 32 * i})
+	}
+	VZEROUPPER()
+	RET()
+}
+
+// gemvPanels: gemv64 over four packed 16-wide B panels (the layout of
+// PackedB: k rows of 16 floats each, the panels pstride floats apart), so
+// that B is read as four contiguous streams.
+func gemvPanels() {
+	TEXT("gemvPanelsAVX2", NOSPLIT, "func(k int, a, b *float32, pstride int, t *float32)")
+	Pragma("noescape") // the kernels keep no pointer
+	Doc("gemvPanelsAVX2 sets t[16q+j] to the sum of a[p]*b[q*pstride+16p+j] over p < k (fused multiply-adds in p order from zero) for q < 4, j < 16.")
+	k := Load(Param("k"), GP64())
+	a := Load(Param("a"), GP64())
+	b0 := Load(Param("b"), GP64())
+	ps := Load(Param("pstride"), GP64())
+	SHLQ(Imm(2), ps)
+	t := Load(Param("t"), GP64())
+	var bp [4]reg.Register
+	bp[0] = b0
+	for q := 1; q < 4; q++ {
+		bp[q] = GP64()
+		MOVQ(bp[q-1], bp[q])
+		ADDQ(ps, bp[q])
+	}
+	var acc [8]reg.VecVirtual
+	for i := range acc {
+		acc[i] = YMM()
+		VXORPS(acc[i], acc[i], acc[i])
+	}
+	av := YMM()
+	Label("gemvp_loop")
+	TESTQ(k, k)
+	JE(LabelRef("gemvp_done"))
+	VBROADCASTSS(Mem{Base: a}, av)
+	for q := range bp {
+		VFMADD231PS(Mem{Base: bp[q]}, av, acc[2*q])
+		VFMADD231PS(Mem{Base: bp[q], Disp: 32}, av, acc[2*q+1])
+	}
+	ADDQ(Imm(4), a)
+	for q := range bp {
+		ADDQ(Imm(64), bp[q])
+	}
+	DECQ(k)
+	JMP(LabelRef("gemvp_loop"))
+	Label("gemvp_done")
 	for i := range acc {
 		VMOVUPS(acc[i], Mem{Base: t, Disp: 32 * i})
 	}
