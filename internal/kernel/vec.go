@@ -175,7 +175,7 @@ func TanhGrad(dx, dy, y []float32) {
 	n := len(dx)
 	dy, y = dy[:n], y[:n]
 	for i := tanhGradVec(dx, dy, y); i < n; i++ {
-		dx[i] = dy[i] * (1 - y[i]*y[i])
+		dx[i] = dy[i] * (1 - float32(y[i]*y[i])) // float32(): no fused multiply-add
 	}
 }
 
@@ -195,8 +195,10 @@ func Adam(w, g, m, v []float32, k AdamConsts) {
 	n := len(w)
 	g, m, v = g[:n], m[:n], v[:n]
 	for j := adamVec(w, g, m, v, &k); j < n; j++ {
-		m[j] = m[j]*k.B1 + k.C1*g[j]
-		v[j] = v[j]*k.B2 + k.C2*(g[j]*g[j])
+		// float32() rounds each product, so that no build fuses them into
+		// multiply-adds (the vector kernel does not).
+		m[j] = float32(m[j]*k.B1) + float32(k.C1*g[j])
+		v[j] = float32(v[j]*k.B2) + float32(k.C2*float32(g[j]*g[j]))
 		denom := float32(math.Sqrt(float64(v[j])))/k.BC2Sqrt + k.Eps
 		w[j] += k.NegStep * (m[j] / denom)
 	}

@@ -209,7 +209,7 @@ func TestReluMax4(t *testing.T) {
 		grad := make([]float32, n)
 		TanhGrad(grad, ins[0], ins[1])
 		for i := range grad {
-			if want := ins[0][i] * (1 - ins[1][i]*ins[1][i]); !same(grad[i], want) && !(grad[i] != grad[i] && want != want) {
+			if want := ins[0][i] * (1 - float32(ins[1][i]*ins[1][i])); !same(grad[i], want) && !(grad[i] != grad[i] && want != want) {
 				t.Fatalf("n=%d: TanhGrad(%v, %v) = %v, want %v", n, ins[0][i], ins[1][i], grad[i], want)
 			}
 		}
@@ -287,8 +287,8 @@ func TestAdam(t *testing.T) {
 		w2, m2, v2 := append([]float32(nil), w...), append([]float32(nil), m...), append([]float32(nil), v...)
 		Adam(w, g, m, v, k)
 		for j := range w2 {
-			m2[j] = m2[j]*k.B1 + k.C1*g[j]
-			v2[j] = v2[j]*k.B2 + k.C2*(g[j]*g[j])
+			m2[j] = float32(m2[j]*k.B1) + float32(k.C1*g[j])
+			v2[j] = float32(v2[j]*k.B2) + float32(k.C2*float32(g[j]*g[j]))
 			denom := float32(math.Sqrt(float64(v2[j])))/k.BC2Sqrt + k.Eps
 			w2[j] += k.NegStep * (m2[j] / denom)
 			if w[j] != w2[j] || m[j] != m2[j] || v[j] != v2[j] {
