@@ -392,65 +392,30 @@ func im2col(g *geom, x []float32, channels int, col []float32) {
 }
 
 // im2colStride is im2col writing rows ld floats apart (1-D and 2-D only
-// when ld differs from the output size).
+// when ld differs from the output size): kernel.Im2col for one or two
+// spatial axes.
 func im2colStride(g *geom, x []float32, channels int, col []float32, ld int) {
-	switch g.n {
-	case 1:
-		im2col2d(x, channels, 1, g.in[0], 1, g.k[0], 1, g.stride[0], 0, g.pad[0], 1, g.dil[0], 1, g.out[0], col, ld)
-	case 2:
-		im2col2d(x, channels, g.in[0], g.in[1], g.k[0], g.k[1], g.stride[0], g.stride[1],
-			g.pad[0], g.pad[1], g.dil[0], g.dil[1], g.out[0], g.out[1], col, ld)
-	default:
-		im2colND(g, x, channels, col)
+	if cg, ok := g.conv2D(channels); ok {
+		kernel.Im2col(&cg, x, col, ld)
+		return
 	}
+	im2colND(g, x, channels, col)
 }
 
-// im2col2d is im2col for two spatial axes (one: h = kh = oh = 1).
-func im2col2d(x []float32, channels, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow int, col []float32, ld int) {
-	p := oh * ow
-	row := 0
-	for c := 0; c < channels; c++ {
-		plane := x[c*h*w : (c+1)*h*w]
-		for ki := 0; ki < kh; ki++ {
-			for kj := 0; kj < kw; kj++ {
-				dst := col[row*ld : row*ld+p]
-				row++
-				// Output columns ox with 0 <= ox*sw + off < w read the input.
-				off := kj*dw - pw
-				lo := 0
-				if off < 0 {
-					lo = ceilDiv(-off, sw)
-				}
-				hi := 0 // one past the last valid ox
-				if w-1-off >= 0 {
-					hi = (w-1-off)/sw + 1
-				}
-				lo, hi = min(lo, ow), min(max(hi, lo), ow)
-				for oy := 0; oy < oh; oy++ {
-					d := dst[oy*ow : (oy+1)*ow]
-					iy := oy*sh - ph + ki*dh
-					if iy < 0 || iy >= h {
-						clear(d)
-						continue
-					}
-					src := plane[iy*w : (iy+1)*w]
-					if lo > 0 {
-						clear(d[:lo])
-					}
-					if sw == 1 && lo < hi {
-						copy(d[lo:hi], src[lo+off:hi+off])
-					} else {
-						for ox := lo; ox < hi; ox++ {
-							d[ox] = src[ox*sw+off]
-						}
-					}
-					if hi < ow {
-						clear(d[hi:])
-					}
-				}
-			}
-		}
+// conv2D returns the geometry of one or two spatial axes (one: a height
+// of 1) as a kernel.ConvGeom over channels planes, false for more axes.
+func (g *geom) conv2D(channels int) (kernel.ConvGeom, bool) {
+	cg := kernel.ConvGeom{C: channels, H: 1, KH: 1}
+	switch g.n {
+	case 1:
+		cg.W, cg.KW, cg.StrideW, cg.DilationW, cg.PadLeft, cg.PadRight = g.in[0], g.k[0], g.stride[0], g.dil[0], g.pad[0], g.padEnd[0]
+	case 2:
+		cg.H, cg.KH, cg.StrideH, cg.DilationH, cg.PadTop, cg.PadBottom = g.in[0], g.k[0], g.stride[0], g.dil[0], g.pad[0], g.padEnd[0]
+		cg.W, cg.KW, cg.StrideW, cg.DilationW, cg.PadLeft, cg.PadRight = g.in[1], g.k[1], g.stride[1], g.dil[1], g.pad[1], g.padEnd[1]
+	default:
+		return cg, false
 	}
+	return cg, true
 }
 
 // im2colND is im2col for any number of spatial axes, one element at a time.

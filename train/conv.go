@@ -130,7 +130,8 @@ func (c *Conv2d) block(worker, lo, hi int) []float32 {
 		if c.wide {
 			c.im2colWide(x, col, b*pw, (i-lo)*pw, c.plane[worker])
 		} else {
-			c.im2col(x, col, b*pw, (i-lo)*pw)
+			geom := c.geom()
+			kernel.Im2col(&geom, x, col[(i-lo)*pw:], b*pw)
 		}
 	}
 	return col
@@ -315,7 +316,8 @@ func (c *Conv2d) backwardBlock(worker, chunk, lo, hi int, first bool) {
 			continue
 		}
 		clear(dx)
-		c.col2im(dcol, b*pw, (i-lo)*pw, dx)
+		geom := c.geom()
+		kernel.Col2im(&geom, dcol[(i-lo)*pw:], b*pw, dx)
 	}
 }
 
@@ -367,81 +369,11 @@ func (c *Conv2d) col2imWide(dcol []float32, ld, off int, dx, plane []float32) {
 	}
 }
 
-// outRange returns the output positions o in [lo, hi) of an axis of
-// length out for which o*stride - pad + k lies inside 0..in-1.
-func outRange(out, in, stride, pad, k int) (lo, hi int) {
-	// o*stride >= pad-k  and  o*stride <= in-1+pad-k.
-	if d := pad - k; d > 0 {
-		lo = (d + stride - 1) / stride
-	}
-	if d := in - 1 + pad - k; d < 0 {
-		hi = 0
-	} else {
-		hi = min(out, d/stride+1)
-	}
-	return min(lo, hi), hi
-}
-
-// im2col writes sample x [InC, H, W] into col [InC*KH*KW, ld] at column
-// offset off: col[(ci*KH+kh)*KW+kw, off + oh*OW + ow] =
-// x[ci, oh*SH-PH+kh, ow*SW-PW+kw], zero outside the input.
-func (c *Conv2d) im2col(x, col []float32, ld, off int) {
-	for ci := range c.InC {
-		plane := x[ci*c.h*c.w : (ci+1)*c.h*c.w]
-		for kh := range c.KH {
-			ohLo, ohHi := outRange(c.oh, c.h, c.StrideH, c.PadH, kh)
-			for kw := range c.KW {
-				owLo, owHi := outRange(c.ow, c.w, c.StrideW, c.PadW, kw)
-				row := col[((ci*c.KH+kh)*c.KW+kw)*ld+off:]
-				row = row[:c.oh*c.ow]
-				clear(row[:ohLo*c.ow])
-				for oh := ohLo; oh < ohHi; oh++ {
-					dst := row[oh*c.ow : (oh+1)*c.ow]
-					src := plane[(oh*c.StrideH-c.PadH+kh)*c.w:]
-					clear(dst[:owLo])
-					iw := owLo*c.StrideW - c.PadW + kw
-					if c.StrideW == 1 {
-						copy(dst[owLo:owHi], src[iw:iw+owHi-owLo])
-					} else {
-						for ow := owLo; ow < owHi; ow++ {
-							dst[ow] = src[iw]
-							iw += c.StrideW
-						}
-					}
-					clear(dst[owHi:])
-				}
-				clear(row[ohHi*c.ow:])
-			}
-		}
-	}
-}
-
-// col2im adds the columns at offset off of dcol [InC*KH*KW, ld] back into
-// the sample gradient dx [InC, H, W]: the adjoint of im2col.
-func (c *Conv2d) col2im(dcol []float32, ld, off int, dx []float32) {
-	for ci := range c.InC {
-		plane := dx[ci*c.h*c.w : (ci+1)*c.h*c.w]
-		for kh := range c.KH {
-			ohLo, ohHi := outRange(c.oh, c.h, c.StrideH, c.PadH, kh)
-			for kw := range c.KW {
-				owLo, owHi := outRange(c.ow, c.w, c.StrideW, c.PadW, kw)
-				row := dcol[((ci*c.KH+kh)*c.KW+kw)*ld+off:]
-				for oh := ohLo; oh < ohHi; oh++ {
-					src := row[oh*c.ow : (oh+1)*c.ow]
-					dst := plane[(oh*c.StrideH-c.PadH+kh)*c.w:]
-					iw := owLo*c.StrideW - c.PadW + kw
-					if c.StrideW == 1 {
-						addTo(dst[iw:iw+owHi-owLo], src[owLo:owHi])
-					} else {
-						for ow := owLo; ow < owHi; ow++ {
-							dst[iw] += src[ow]
-							iw += c.StrideW
-						}
-					}
-				}
-			}
-		}
-	}
+// geom is the layer's geometry for one sample, for kernel.Im2col and
+// kernel.Col2im.
+func (c *Conv2d) geom() kernel.ConvGeom {
+	return kernel.ConvGeom{C: c.InC, H: c.h, W: c.w, KH: c.KH, KW: c.KW,
+		PadTop: c.PadH, PadLeft: c.PadW, PadBottom: c.PadH, PadRight: c.PadW, StrideH: c.StrideH, StrideW: c.StrideW}
 }
 
 // grow returns s with length n, reallocating only when its capacity is too
