@@ -626,11 +626,11 @@ max4_loop:
 	VMOVUPS (SI), Y1
 	VMAXPS  Y0, Y1, Y0
 	VMOVUPS Y0, (AX)
+	ADDQ    $0x20, AX
 	ADDQ    $0x20, CX
 	ADDQ    $0x20, DX
 	ADDQ    $0x20, BX
 	ADDQ    $0x20, SI
-	ADDQ    $0x20, AX
 	SUBQ    $0x08, DI
 	JMP     max4_loop
 

@@ -190,64 +190,54 @@ func tanh() {
 	src := Load(Param("src"), GP64())
 	n := Load(Param("n"), GP64())
 
-	Label("tanh_loop")
-	CMPQ(n, Imm(8))
-	JL(LabelRef("tanh_done"))
+	stream("tanh", n, 8, []step{{src, 32}, {dst, 32}}, func() {
 
-	x := YMM()
-	VMOVUPS(Mem{Base: src}, x)
-	a := YMM()
-	VANDPS(c("tanh_abs"), x, a)
-	VMINPS(c("tanh_max"), a, a)
-	u := YMM()
-	VMULPS(c("tanh_neg2"), a, u)
+		x := YMM()
+		VMOVUPS(Mem{Base: src}, x)
+		a := YMM()
+		VANDPS(c("tanh_abs"), x, a)
+		VMINPS(c("tanh_max"), a, a)
+		u := YMM()
+		VMULPS(c("tanh_neg2"), a, u)
 
-	// u = k ln2 + r.
-	k := YMM()
-	VMULPS(c("tanh_log2e"), u, k)
-	VROUNDPS(Imm(0), k, k)
-	r := YMM()
-	VMOVAPS(u, r)
-	VFNMADD231PS(c("tanh_ln2hi"), k, r)
-	VFNMADD231PS(c("tanh_ln2lo"), k, r)
-	// q = expm1(r) = r * (1 + r/2 + ... + r^7/8!).
-	q := YMM()
-	VBROADCASTSS(consts["tanh_m8"], q)
-	for i := range em1Coefs {
-		VFMADD213PS(c(fmt.Sprintf("tanh_m%d", i)), r, q)
-	}
-	VMULPS(r, q, q)
-	// s = 2^k; em = s*q + (s - 1).
-	s := YMM()
-	VCVTPS2DQ(k, s)
-	VPADDD(c("tanh_bias"), s, s)
-	VPSLLD(Imm(23), s, s)
-	em := YMM()
-	VSUBPS(c("tanh_one"), s, em) // s - 1
-	VFMADD231PS(q, s, em)
-	num, den := YMM(), YMM()
-	VXORPS(c("tanh_sign"), em, num) // -em
-	VADDPS(c("tanh_two"), em, den)  // 2 + em
-	t := YMM()
-	VDIVPS(den, num, t)
-	VANDPS(c("tanh_abs"), t, t) // tanh a >= 0 (t is -0 when a is 0)
+		// u = k ln2 + r.
+		k := YMM()
+		VMULPS(c("tanh_log2e"), u, k)
+		VROUNDPS(Imm(0), k, k)
+		r := YMM()
+		VMOVAPS(u, r)
+		VFNMADD231PS(c("tanh_ln2hi"), k, r)
+		VFNMADD231PS(c("tanh_ln2lo"), k, r)
+		// q = expm1(r) = r * (1 + r/2 + ... + r^7/8!).
+		q := YMM()
+		VBROADCASTSS(consts["tanh_m8"], q)
+		for i := range em1Coefs {
+			VFMADD213PS(c(fmt.Sprintf("tanh_m%d", i)), r, q)
+		}
+		VMULPS(r, q, q)
+		// s = 2^k; em = s*q + (s - 1).
+		s := YMM()
+		VCVTPS2DQ(k, s)
+		VPADDD(c("tanh_bias"), s, s)
+		VPSLLD(Imm(23), s, s)
+		em := YMM()
+		VSUBPS(c("tanh_one"), s, em) // s - 1
+		VFMADD231PS(q, s, em)
+		num, den := YMM(), YMM()
+		VXORPS(c("tanh_sign"), em, num) // -em
+		VADDPS(c("tanh_two"), em, den)  // 2 + em
+		t := YMM()
+		VDIVPS(den, num, t)
+		VANDPS(c("tanh_abs"), t, t) // tanh a >= 0 (t is -0 when a is 0)
 
-	sign := YMM()
-	VANDPS(c("tanh_sign"), x, sign)
-	VORPS(sign, t, t)
-	nan := YMM()
-	VCMPPS(Imm(3), x, x, nan) // unordered: x is NaN
-	VBLENDVPS(nan, x, t, t)
-	VMOVUPS(t, Mem{Base: dst})
-
-	ADDQ(Imm(32), src)
-	ADDQ(Imm(32), dst)
-	SUBQ(Imm(8), n)
-	JMP(LabelRef("tanh_loop"))
-
-	Label("tanh_done")
-	VZEROUPPER()
-	RET()
+		sign := YMM()
+		VANDPS(c("tanh_sign"), x, sign)
+		VORPS(sign, t, t)
+		nan := YMM()
+		VCMPPS(Imm(3), x, x, nan) // unordered: x is NaN
+		VBLENDVPS(nan, x, t, t)
+		VMOVUPS(t, Mem{Base: dst})
+	})
 }
 
 // dot: the sum of x[i]*y[i] for i < n, n a multiple of 8, in four
@@ -376,6 +366,30 @@ func elementwise(prefix string, x, n reg.Register, body func(v reg.VecVirtual)) 
 	RET()
 }
 
+// step is a pointer that a stream loop advances by bytes each time.
+type step struct {
+	p     reg.Register
+	bytes int
+}
+
+// stream writes a loop that, while n >= count, runs body, advances each
+// pointer of steps and takes count from n, then returns (after
+// VZEROUPPER).
+func stream(prefix string, n reg.Register, count int, steps []step, body func()) {
+	Label(prefix + "_loop")
+	CMPQ(n, Imm(uint64(count)))
+	JL(LabelRef(prefix + "_done"))
+	body()
+	for _, st := range steps {
+		ADDQ(Imm(uint64(st.bytes)), st.p)
+	}
+	SUBQ(Imm(uint64(count)), n)
+	JMP(LabelRef(prefix + "_loop"))
+	Label(prefix + "_done")
+	VZEROUPPER()
+	RET()
+}
+
 // relu: dst[i] = max(src[i], 0) for i < n, n a multiple of 8, as
 // VMAXPS(src, 0): (0 > x) ? 0 : x, so NaN and -0 pass through.
 func relu() {
@@ -387,19 +401,11 @@ func relu() {
 	n := Load(Param("n"), GP64())
 	zero := YMM()
 	VXORPS(zero, zero, zero)
-	Label("relu_loop")
-	CMPQ(n, Imm(8))
-	JL(LabelRef("relu_done"))
-	t := YMM()
-	VMAXPS(Mem{Base: src}, zero, t)
-	VMOVUPS(t, Mem{Base: dst})
-	ADDQ(Imm(32), src)
-	ADDQ(Imm(32), dst)
-	SUBQ(Imm(8), n)
-	JMP(LabelRef("relu_loop"))
-	Label("relu_done")
-	VZEROUPPER()
-	RET()
+	stream("relu", n, 8, []step{{src, 32}, {dst, 32}}, func() {
+		t := YMM()
+		VMAXPS(Mem{Base: src}, zero, t)
+		VMOVUPS(t, Mem{Base: dst})
+	})
 }
 
 // max4: dst[i] = the maximum of a[i], b[i], c[i], d[i] for i < n, n a
@@ -412,25 +418,19 @@ func max4() {
 	dst := Load(Param("dst"), GP64())
 	ptrs := []reg.Register{Load(Param("a"), GP64()), Load(Param("b"), GP64()), Load(Param("c"), GP64()), Load(Param("d"), GP64())}
 	n := Load(Param("n"), GP64())
-	Label("max4_loop")
-	CMPQ(n, Imm(8))
-	JL(LabelRef("max4_done"))
-	m, x := YMM(), YMM()
-	VMOVUPS(Mem{Base: ptrs[0]}, m)
-	for _, p := range ptrs[1:] {
-		VMOVUPS(Mem{Base: p}, x)
-		VMAXPS(m, x, m) // (x > m) ? x : m
-	}
-	VMOVUPS(m, Mem{Base: dst})
+	steps := []step{{dst, 32}}
 	for _, p := range ptrs {
-		ADDQ(Imm(32), p)
+		steps = append(steps, step{p, 32})
 	}
-	ADDQ(Imm(32), dst)
-	SUBQ(Imm(8), n)
-	JMP(LabelRef("max4_loop"))
-	Label("max4_done")
-	VZEROUPPER()
-	RET()
+	stream("max4", n, 8, steps, func() {
+		m, x := YMM(), YMM()
+		VMOVUPS(Mem{Base: ptrs[0]}, m)
+		for _, p := range ptrs[1:] {
+			VMOVUPS(Mem{Base: p}, x)
+			VMAXPS(m, x, m) // (x > m) ? x : m
+		}
+		VMOVUPS(m, Mem{Base: dst})
+	})
 }
 
 // avgPool2: dst[j] = float32(((0 + r0[2j]) + r0[2j+1] + r1[2j] + r1[2j+1]) / 4)
@@ -450,34 +450,25 @@ func avgPool2() {
 	consts := GLOBL("avgpool_quarter", RODATA|NOPTR)
 	DATA(0, U64(math.Float64bits(0.25)))
 	VBROADCASTSD(consts, quarter)
-	Label("avgpool_loop")
-	CMPQ(n, Imm(4))
-	JL(LabelRef("avgpool_done"))
-	lo0, hi0, lo1, hi1 := YMM(), YMM(), YMM(), YMM()
-	VCVTPS2PD(Mem{Base: r0}, lo0)           // a0 b0 a1 b1
-	VCVTPS2PD(Mem{Base: r0, Disp: 16}, hi0) // a2 b2 a3 b3
-	VCVTPS2PD(Mem{Base: r1}, lo1)           // c0 d0 c1 d1
-	VCVTPS2PD(Mem{Base: r1, Disp: 16}, hi1) // c2 d2 c3 d3
-	s, c, d := YMM(), YMM(), YMM()
-	VHADDPD(hi0, lo0, s)   // a0+b0, a2+b2, a1+b1, a3+b3
-	VADDPD(zero, s, s)     // 0 + (a+b) = (0+a) + b
-	VUNPCKLPD(hi1, lo1, c) // c0 c2 c1 c3
-	VUNPCKHPD(hi1, lo1, d) // d0 d2 d1 d3
-	VADDPD(c, s, s)
-	VADDPD(d, s, s)
-	VMULPD(quarter, s, s)    // /4, exactly
-	VPERMPD(Imm(0xd8), s, s) // outputs 0 1 2 3
-	out := XMM()
-	VCVTPD2PSY(s, out)
-	VMOVUPS(out, Mem{Base: dst})
-	ADDQ(Imm(32), r0)
-	ADDQ(Imm(32), r1)
-	ADDQ(Imm(16), dst)
-	SUBQ(Imm(4), n)
-	JMP(LabelRef("avgpool_loop"))
-	Label("avgpool_done")
-	VZEROUPPER()
-	RET()
+	stream("avgpool", n, 4, []step{{r0, 32}, {r1, 32}, {dst, 16}}, func() {
+		lo0, hi0, lo1, hi1 := YMM(), YMM(), YMM(), YMM()
+		VCVTPS2PD(Mem{Base: r0}, lo0)           // a0 b0 a1 b1
+		VCVTPS2PD(Mem{Base: r0, Disp: 16}, hi0) // a2 b2 a3 b3
+		VCVTPS2PD(Mem{Base: r1}, lo1)           // c0 d0 c1 d1
+		VCVTPS2PD(Mem{Base: r1, Disp: 16}, hi1) // c2 d2 c3 d3
+		s, c, d := YMM(), YMM(), YMM()
+		VHADDPD(hi0, lo0, s)   // a0+b0, a2+b2, a1+b1, a3+b3
+		VADDPD(zero, s, s)     // 0 + (a+b) = (0+a) + b
+		VUNPCKLPD(hi1, lo1, c) // c0 c2 c1 c3
+		VUNPCKHPD(hi1, lo1, d) // d0 d2 d1 d3
+		VADDPD(c, s, s)
+		VADDPD(d, s, s)
+		VMULPD(quarter, s, s)    // /4, exactly
+		VPERMPD(Imm(0xd8), s, s) // outputs 0 1 2 3
+		out := XMM()
+		VCVTPD2PSY(s, out)
+		VMOVUPS(out, Mem{Base: dst})
+	})
 }
 
 // tanhGrad: dx[i] = dy[i] * (1 - y[i]*y[i]) for i < n, n a multiple of
@@ -495,23 +486,14 @@ func tanhGrad() {
 	konst := GLOBL("tanhgrad_one", RODATA|NOPTR)
 	DATA(0, U32(math.Float32bits(1)))
 	VBROADCASTSS(konst, one)
-	Label("tanhgrad_loop")
-	CMPQ(n, Imm(8))
-	JL(LabelRef("tanhgrad_done"))
-	t, u := YMM(), YMM()
-	VMOVUPS(Mem{Base: y}, t)
-	VMULPS(t, t, t)   // y*y
-	VSUBPS(t, one, u) // 1 - y*y
-	VMULPS(Mem{Base: dy}, u, u)
-	VMOVUPS(u, Mem{Base: dx})
-	ADDQ(Imm(32), dx)
-	ADDQ(Imm(32), dy)
-	ADDQ(Imm(32), y)
-	SUBQ(Imm(8), n)
-	JMP(LabelRef("tanhgrad_loop"))
-	Label("tanhgrad_done")
-	VZEROUPPER()
-	RET()
+	stream("tanhgrad", n, 8, []step{{dx, 32}, {dy, 32}, {y, 32}}, func() {
+		t, u := YMM(), YMM()
+		VMOVUPS(Mem{Base: y}, t)
+		VMULPS(t, t, t)   // y*y
+		VSUBPS(t, one, u) // 1 - y*y
+		VMULPS(Mem{Base: dy}, u, u)
+		VMOVUPS(u, Mem{Base: dx})
+	})
 }
 
 // adam: one Adam update of n parameters (n a multiple of 8) without
@@ -533,36 +515,27 @@ func adam() {
 		k[i] = YMM()
 		VBROADCASTSS(Mem{Base: kp, Disp: 4 * i}, k[i])
 	}
-	b1, b2, c1, c2, bc2, eps, step := k[0], k[1], k[2], k[3], k[4], k[5], k[6]
-	Label("adam_loop")
-	CMPQ(n, Imm(8))
-	JL(LabelRef("adam_done"))
-	gv, mv, vv, t := YMM(), YMM(), YMM(), YMM()
-	VMOVUPS(Mem{Base: g}, gv)
-	VMULPS(Mem{Base: m}, b1, mv) // m*b1
-	VMULPS(gv, c1, t)            // c1*g
-	VADDPS(t, mv, mv)
-	VMOVUPS(mv, Mem{Base: m})
-	VMULPS(gv, gv, t)            // g*g
-	VMULPS(t, c2, t)             // c2*(g*g)
-	VMULPS(Mem{Base: v}, b2, vv) // v*b2
-	VADDPS(t, vv, vv)
-	VMOVUPS(vv, Mem{Base: v})
-	VSQRTPS(vv, t)
-	VDIVPS(bc2, t, t) // sqrt(v)/bc2Sqrt
-	VADDPS(eps, t, t)
-	VDIVPS(t, mv, t) // m/denom
-	VMULPS(step, t, t)
-	VADDPS(Mem{Base: w}, t, t)
-	VMOVUPS(t, Mem{Base: w})
-	for _, p := range []reg.Register{w, g, m, v} {
-		ADDQ(Imm(32), p)
-	}
-	SUBQ(Imm(8), n)
-	JMP(LabelRef("adam_loop"))
-	Label("adam_done")
-	VZEROUPPER()
-	RET()
+	b1, b2, c1, c2, bc2, eps, negStep := k[0], k[1], k[2], k[3], k[4], k[5], k[6]
+	stream("adam", n, 8, []step{{w, 32}, {g, 32}, {m, 32}, {v, 32}}, func() {
+		gv, mv, vv, t := YMM(), YMM(), YMM(), YMM()
+		VMOVUPS(Mem{Base: g}, gv)
+		VMULPS(Mem{Base: m}, b1, mv) // m*b1
+		VMULPS(gv, c1, t)            // c1*g
+		VADDPS(t, mv, mv)
+		VMOVUPS(mv, Mem{Base: m})
+		VMULPS(gv, gv, t)            // g*g
+		VMULPS(t, c2, t)             // c2*(g*g)
+		VMULPS(Mem{Base: v}, b2, vv) // v*b2
+		VADDPS(t, vv, vv)
+		VMOVUPS(vv, Mem{Base: v})
+		VSQRTPS(vv, t)
+		VDIVPS(bc2, t, t) // sqrt(v)/bc2Sqrt
+		VADDPS(eps, t, t)
+		VDIVPS(t, mv, t) // m/denom
+		VMULPS(negStep, t, t)
+		VADDPS(Mem{Base: w}, t, t)
+		VMOVUPS(t, Mem{Base: w})
+	})
 }
 
 // gemv64: t[0:64] = the sum over p < k of a[p] * b[p*ldb : p*ldb+64],
@@ -721,44 +694,36 @@ func exp() {
 		VBROADCASTSD(consts[name], r)
 		return r
 	}
-	Label("exp_loop")
-	CMPQ(n, Imm(4))
-	JL(LabelRef("exp_done"))
-	x := YMM()
-	VCVTPS2PD(Mem{Base: src}, x)
-	// Clamp with x as the second source operand, which max and min
-	// return when either is NaN.
-	VMAXPD(x, c("exp_lo"), x)
-	VMINPD(x, c("exp_hi"), x)
-	k := YMM()
-	VMULPD(c("exp_log2e"), x, k)
-	VROUNDPD(Imm(0), k, k)
-	r := YMM()
-	VMOVAPD(x, r)
-	VFNMADD231PD(c("exp_ln2hi"), k, r)
-	VFNMADD231PD(c("exp_ln2lo"), k, r)
-	p := YMM()
-	VBROADCASTSD(consts[fmt.Sprintf("exp_c%d", degree)], p)
-	for i := degree - 1; i >= 0; i-- {
-		VFMADD213PD(c(fmt.Sprintf("exp_c%d", i)), r, p)
-	}
-	ki := XMM()
-	VCVTPD2DQY(k, ki)
-	kq := YMM()
-	VPMOVSXDQ(ki, kq)
-	VPADDQ(c("exp_bias"), kq, kq)
-	VPSLLQ(Imm(52), kq, kq)
-	VMULPD(kq, p, p)
-	out := XMM()
-	VCVTPD2PSY(p, out)
-	VMOVUPS(out, Mem{Base: dst})
-	ADDQ(Imm(16), src)
-	ADDQ(Imm(16), dst)
-	SUBQ(Imm(4), n)
-	JMP(LabelRef("exp_loop"))
-	Label("exp_done")
-	VZEROUPPER()
-	RET()
+	stream("exp", n, 4, []step{{src, 16}, {dst, 16}}, func() {
+		x := YMM()
+		VCVTPS2PD(Mem{Base: src}, x)
+		// Clamp with x as the second source operand, which max and min
+		// return when either is NaN.
+		VMAXPD(x, c("exp_lo"), x)
+		VMINPD(x, c("exp_hi"), x)
+		k := YMM()
+		VMULPD(c("exp_log2e"), x, k)
+		VROUNDPD(Imm(0), k, k)
+		r := YMM()
+		VMOVAPD(x, r)
+		VFNMADD231PD(c("exp_ln2hi"), k, r)
+		VFNMADD231PD(c("exp_ln2lo"), k, r)
+		p := YMM()
+		VBROADCASTSD(consts[fmt.Sprintf("exp_c%d", degree)], p)
+		for i := degree - 1; i >= 0; i-- {
+			VFMADD213PD(c(fmt.Sprintf("exp_c%d", i)), r, p)
+		}
+		ki := XMM()
+		VCVTPD2DQY(k, ki)
+		kq := YMM()
+		VPMOVSXDQ(ki, kq)
+		VPADDQ(c("exp_bias"), kq, kq)
+		VPSLLQ(Imm(52), kq, kq)
+		VMULPD(kq, p, p)
+		out := XMM()
+		VCVTPD2PSY(p, out)
+		VMOVUPS(out, Mem{Base: dst})
+	})
 }
 
 // dotTile: the 3x3 tile of dot products of rows of A and rows of B (both
