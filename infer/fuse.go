@@ -28,17 +28,6 @@ func (p *plan) optimize() {
 	p.fuseActivations()
 	p.prepareGemmB()
 	p.packConvWeights()
-	p.producer = make([]int, p.nslots)
-	for s := range p.producer {
-		p.producer[s] = -1
-	}
-	for i, pn := range p.nodes {
-		for _, s := range pn.out {
-			if s >= 0 {
-				p.producer[s] = i
-			}
-		}
-	}
 }
 
 // uses counts the readers of each slot: node inputs and graph outputs.

@@ -115,8 +115,6 @@ type plan struct {
 	inputs  []graphInput
 	inIndex map[string]int // input name -> index in inputs
 	outputs []graphOutput
-	// producer[slot] is the index of the node computing the slot, or -1.
-	producer []int
 }
 
 // buildPlan checks a model and builds its plan.
@@ -139,7 +137,6 @@ func buildPlan(m *onnx.Model) (*plan, error) {
 		slots[name] = s
 		p.nslots++
 		p.consts = append(p.consts, nil)
-		p.producer = append(p.producer, -1)
 		return s
 	}
 
@@ -251,7 +248,6 @@ func buildPlan(m *onnx.Model) (*plan, error) {
 				return nil, errorf(n, "output %q is already defined", name)
 			}
 			s := newSlot(name)
-			p.producer[s] = i
 			pn.out = append(pn.out, s)
 		}
 		p.nodes = append(p.nodes, pn)
