@@ -185,12 +185,7 @@ func (p *plan) prepareGemmB() {
 		rows, cols := b.Shape[0], b.Shape[1]
 		fused := *o
 		if o.transB {
-			t := tensor.New(tensor.Float32, cols, rows)
-			for r := range rows {
-				for c, v := range b.F32[r*cols : (r+1)*cols] {
-					t.F32[c*rows+r] = v
-				}
-			}
+			t := tensor.FromFloat32(transpose(b.F32, rows, cols), cols, rows)
 			fused.transB = false
 			pn.in = append([]int(nil), pn.in...)
 			pn.in[1] = p.nslots
@@ -218,14 +213,20 @@ func (p *plan) packConvWeights() {
 		m := w.Shape[0]
 		k := w.Len() / m
 		o.wpack = kernel.PackA(false, m, k, w.F32, k)
-		wt := make([]float32, k*m)
-		for i := range m {
-			for p, v := range w.F32[i*k : (i+1)*k] {
-				wt[p*m+i] = v
-			}
-		}
-		o.wpackT = kernel.PackB(k, m, wt, m)
+		o.wpackT = kernel.PackB(k, m, transpose(w.F32, m, k), m)
 	}
+}
+
+// transpose returns the cols x rows transpose of the row-major rows x
+// cols matrix x.
+func transpose(x []float32, rows, cols int) []float32 {
+	t := make([]float32, rows*cols)
+	for r := range rows {
+		for c, v := range x[r*cols : (r+1)*cols] {
+			t[c*rows+r] = v
+		}
+	}
+	return t
 }
 
 // applyAct applies a fused activation (nil: none) to float32 values in
