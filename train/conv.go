@@ -156,7 +156,7 @@ func (c *Conv2d) forwardBlock(worker, lo, hi int) {
 		// y_i [OutC, P] = W · col directly.
 		kernel.Sgemm(false, false, c.OutC, p, ckk, 1, c.Weight.Value.F32, ckk, col, p, 0, y, p)
 		for o, bv := range bias {
-			addConst(y[o*p:(o+1)*p], bv)
+			kernel.AddConst(bv, y[o*p:(o+1)*p])
 		}
 		return
 	}
@@ -168,9 +168,8 @@ func (c *Conv2d) forwardBlock(worker, lo, hi int) {
 			src := tmp[o*b*pw+i*pw : o*b*pw+(i+1)*pw]
 			dst := y[(i*c.OutC+o)*p : (i*c.OutC+o+1)*p]
 			if !c.wide {
-				for j, v := range src {
-					dst[j] = v + bv
-				}
+				copy(dst, src)
+				kernel.AddConst(bv, dst)
 				continue
 			}
 			for oh := range c.oh {
@@ -405,8 +404,3 @@ func addTo(dst, src []float32) {
 	}
 }
 
-func addConst(dst []float32, v float32) {
-	for i := range dst {
-		dst[i] += v
-	}
-}
