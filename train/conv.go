@@ -403,4 +403,3 @@ func addTo(dst, src []float32) {
 		dst[i] += v
 	}
 }
-
