@@ -101,22 +101,23 @@ func (o *convOp) run(s *scratch, in, out []*tensor.Tensor) error {
 	// the weights are packed once per block, not per sample: for small
 	// output planes, and for every stride-1 convolution that im2col can
 	// lay out wide (see wideOf).
-	wide, isWide := wideOf(&g)
+	sg, _ := g.conv2D(c) // one sample
+	wideCols, isWide := sg.Wide()
 	if bs := batchBlock(P); o.group == 1 && !direct && g.n <= 2 && K > 0 && P > 0 && (isWide || bs > 1 && n > 1) {
-		pw := P // columns of one sample in the product
+		pw, padSize := P, 0 // columns of one sample in the product; padded plane
 		if isWide {
-			pw = wide.cols
+			pw, padSize = wideCols, sg.PaddedSize()
 			bs = batchBlock(pw)
 		}
 		bs = min(bs, n)
 		blocks := (n + bs - 1) / bs
 		workers := batchWorkers(blocks, m*K*pw*bs)
-		per := (K+m)*bs*pw + c*wide.padSize + m*narrowCols
+		per := (K+m)*bs*pw + padSize + m*narrowCols
 		if err := checkAlloc(workers * per); err != nil {
 			return err
 		}
 		t := taskOf[convBlocks](s)
-		*t = convBlocks{a: args, n: n, bs: bs, pw: pw, wide: wide, isWide: isWide, buf: s.floats(workers * per), per: per}
+		*t = convBlocks{a: args, n: n, bs: bs, pw: pw, geom: sg, isWide: isWide, buf: s.floats(workers * per), per: per}
 		err := parallelFor(s, blocks, workers, t)
 		*t = convBlocks{}
 		return err
@@ -166,12 +167,13 @@ func batchBlock(p int) int {
 
 // convBlocks computes samples [0, n) in blocks of bs, each worker with its
 // own per floats of buf: col [K, bs*pw] then y [M, bs*pw] (pw columns a
-// sample), then, for a wide layout with padding, one padded sample.
+// sample), then, for a wide layout with padding, one padded plane, then
+// the scratch of product.
 type convBlocks struct {
 	a         convArgs
 	n, bs, pw int
-	wide      wideConv
-	isWide    bool // the wide layout, else the plain one with pw = P
+	geom      kernel.ConvGeom // of one sample, for the wide layout
+	isWide    bool            // the wide layout (kernel.Im2colWide), else the plain one with pw = P
 	buf       []float32
 	per       int
 }
@@ -189,7 +191,7 @@ func (t *convBlocks) run(lo, hi, worker int) error {
 		for i := s0; i < s1; i++ {
 			x := a.x[i*a.c*inSize : (i+1)*a.c*inSize]
 			if t.isWide {
-				t.wide.im2col(x, a.c, pad, col[(i-s0)*pw:], cols)
+				kernel.Im2colWide(&t.geom, x, col[(i-s0)*pw:], cols, pad)
 			} else {
 				im2colStride(&a.g, x, a.c, col[(i-s0)*P:], cols)
 			}
@@ -208,9 +210,9 @@ func (t *convBlocks) run(lo, hi, worker int) error {
 					copy(dst, src[:P])
 				} else {
 					// Drop the columns past each output row.
-					w := &t.wide
-					for oy := range w.oh {
-						copy(dst[oy*w.ow:(oy+1)*w.ow], src[oy*w.wp:oy*w.wp+w.ow])
+					oh, ow, wp := t.geom.OutH(), t.geom.OutW(), t.geom.PaddedW()
+					for oy := range oh {
+						copy(dst[oy*ow:(oy+1)*ow], src[oy*wp:oy*wp+ow])
 					}
 				}
 			}
@@ -218,82 +220,6 @@ func (t *convBlocks) run(lo, hi, worker int) error {
 		applyAct(a.act, a.y[s0*a.m*P:s1*a.m*P])
 	}
 	return nil
-}
-
-// wideConv is the wide im2col layout of a stride-1, undilated 2-D (or
-// 1-D) convolution: output position (oy, ox) is column oy*wp+ox, where wp
-// is the padded input's width, so that each im2col row is one contiguous
-// run of the (padded) input plane; the kw-1 columns past each output row
-// are computed and dropped. Copying kh*kw runs a channel instead of
-// kh*kw*oh short rows makes im2col several times cheaper, for up to 40%
-// more columns.
-type wideConv struct {
-	h, w, kh, kw, ph, pw int
-	hp, wp, oh, ow       int
-	cols                 int // (oh-1)*wp + ow: columns of one sample
-	padSize              int // hp*wp when padded (a padded copy is made), else 0
-}
-
-// wideOf returns the wide layout of g when it applies and costs at most
-// 40% more columns than the plain one.
-func wideOf(g *geom) (wideConv, bool) {
-	var w wideConv
-	switch g.n {
-	case 1:
-		w = wideConv{h: 1, w: g.in[0], kh: 1, kw: g.k[0], pw: g.pad[0], oh: 1, ow: g.out[0]}
-		w.hp, w.wp = 1, g.in[0]+g.pad[0]+g.padEnd[0]
-	case 2:
-		w = wideConv{h: g.in[0], w: g.in[1], kh: g.k[0], kw: g.k[1], ph: g.pad[0], pw: g.pad[1], oh: g.out[0], ow: g.out[1]}
-		w.hp, w.wp = g.in[0]+g.pad[0]+g.padEnd[0], g.in[1]+g.pad[1]+g.padEnd[1]
-	default:
-		return w, false
-	}
-	for i := range g.n {
-		if g.stride[i] != 1 || g.dil[i] != 1 {
-			return w, false
-		}
-	}
-	if w.oh != w.hp-w.kh+1 || w.ow != w.wp-w.kw+1 || w.oh < 1 || w.ow < 1 {
-		return w, false
-	}
-	w.cols = (w.oh-1)*w.wp + w.ow
-	if w.cols*5 > w.oh*w.ow*7 {
-		return w, false
-	}
-	if w.hp != w.h || w.wp != w.w {
-		w.padSize = w.hp * w.wp
-	}
-	return w, true
-}
-
-// im2col writes the wide im2col matrix of the channels planes of x into
-// col, rows ld floats apart, using pad (padSize floats) for the padded
-// copy of a plane.
-func (w *wideConv) im2col(x []float32, channels int, pad, col []float32, ld int) {
-	row := 0
-	for c := range channels {
-		plane := x[c*w.h*w.w : (c+1)*w.h*w.w]
-		if w.padSize > 0 {
-			pad = pad[:w.padSize]
-			clear(pad)
-			for y := range w.h {
-				copy(pad[(y+w.ph)*w.wp+w.pw:], plane[y*w.w:(y+1)*w.w])
-			}
-			plane = pad
-		}
-		for ki := range w.kh {
-			for kj := range w.kw {
-				src := plane[ki*w.wp+kj:][:w.cols]
-				dst := col[row*ld:][:w.cols]
-				if w.cols == 1 { // a kernel the size of the input: no call
-					dst[0] = src[0]
-				} else {
-					copy(dst, src)
-				}
-				row++
-			}
-		}
-	}
 }
 
 // convArgs is one Conv computation with checked shapes.

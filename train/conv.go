@@ -36,10 +36,8 @@ type Conv2d struct {
 	// bs is the number of samples in a block.
 	bs int
 	// pw is the number of im2col columns of a sample: OH*OW, or in the
-	// wide layout (wide set) (OH-1)*WP + OW, where WP = W + 2*PadW is the
-	// padded width: output (oh, ow) is column oh*WP + ow, so that each
-	// im2col row is one run of the padded input, and the KW-1 columns
-	// past each output row are computed and dropped.
+	// wide layout of kernel.Im2colWide (wide set) (OH-1)*WP + OW, where
+	// WP = W + 2*PadW: output (oh, ow) is column oh*WP + ow.
 	pw   int
 	wide bool
 	// dense is set when the kernel covers the whole unpadded input (one
@@ -99,12 +97,11 @@ func (c *Conv2d) Forward(x *tensor.Tensor) *tensor.Tensor {
 	c.x = x
 	c.y.Resize(tensor.Float32, c.n, c.OutC, c.oh, c.ow)
 	ckk, p := c.InC*c.KH*c.KW, c.oh*c.ow
-	c.pw, c.wide = p, false
 	c.dense = c.KH == c.h && c.KW == c.w && c.PadH == 0 && c.PadW == 0
-	if wp := c.w + 2*c.PadW; c.StrideH == 1 && c.StrideW == 1 {
-		if pw := (c.oh-1)*wp + c.ow; pw*5 <= p*7 {
-			c.pw, c.wide = pw, true
-		}
+	g := c.geom()
+	c.pw, c.wide = g.Wide()
+	if !c.wide {
+		c.pw = p
 	}
 	cs := chunkSize(c.n)
 	// Blocks of about 64K floats (256 KB) of im2col matrix.
@@ -113,7 +110,7 @@ func (c *Conv2d) Forward(x *tensor.Tensor) *tensor.Tensor {
 	c.col = growEach(c.col, nw, ckk*c.bs*c.pw)
 	c.tmp = growEach(c.tmp, nw, c.OutC*c.bs*c.pw)
 	if c.wide {
-		c.plane = growEach(c.plane, nw, (c.h+2*c.PadH)*(c.w+2*c.PadW))
+		c.plane = growEach(c.plane, nw, (c.h+2*c.PadH)*(c.w+2*c.PadW)) // Im2colWide's and col2imWide's
 	}
 	pool().run(c.n, cs, c.fwd)
 	return &c.y
@@ -127,10 +124,10 @@ func (c *Conv2d) block(worker, lo, hi int) []float32 {
 	chw := c.InC * c.h * c.w
 	for i := lo; i < hi; i++ {
 		x := c.x.F32[i*chw : (i+1)*chw]
+		geom := c.geom()
 		if c.wide {
-			c.im2colWide(x, col, b*pw, (i-lo)*pw, c.plane[worker])
+			kernel.Im2colWide(&geom, x, col[(i-lo)*pw:], b*pw, c.plane[worker])
 		} else {
-			geom := c.geom()
 			kernel.Im2col(&geom, x, col[(i-lo)*pw:], b*pw)
 		}
 	}
@@ -320,29 +317,7 @@ func (c *Conv2d) backwardBlock(worker, chunk, lo, hi int, first bool) {
 	}
 }
 
-// im2colWide is im2col in the wide layout (see Conv2d.pw), using plane
-// for the padded copy of each input plane when there is padding.
-func (c *Conv2d) im2colWide(x, col []float32, ld, off int, plane []float32) {
-	wp := c.w + 2*c.PadW
-	for ci := range c.InC {
-		src := x[ci*c.h*c.w : (ci+1)*c.h*c.w]
-		if c.PadH > 0 || c.PadW > 0 {
-			clear(plane)
-			for y := range c.h {
-				copy(plane[(y+c.PadH)*wp+c.PadW:], src[y*c.w:(y+1)*c.w])
-			}
-			src = plane
-		}
-		for kh := range c.KH {
-			for kw := range c.KW {
-				row := col[((ci*c.KH+kh)*c.KW+kw)*ld+off:][:c.pw]
-				copy(row, src[kh*wp+kw:][:c.pw])
-			}
-		}
-	}
-}
-
-// col2imWide sets dx [InC, H, W] to the adjoint of im2colWide applied to
+// col2imWide sets dx [InC, H, W] to the adjoint of kernel.Im2colWide applied to
 // the columns at offset off of dcol [InC*KH*KW, ld], summing into the
 // padded plane and keeping its inside.
 func (c *Conv2d) col2imWide(dcol []float32, ld, off int, dx, plane []float32) {

@@ -173,3 +173,43 @@ func BenchmarkIm2col(b *testing.B) {
 		})
 	}
 }
+
+// TestIm2colWide checks the wide layout against refIm2col: column
+// oy*PaddedW+ox of the wide matrix is column oy*OutW+ox of the plain one,
+// with and without padding, and Wide's choice.
+func TestIm2colWide(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	for _, g := range []ConvGeom{
+		{C: 1, H: 28, W: 28, KH: 5, KW: 5, PadTop: 2, PadLeft: 2, PadBottom: 2, PadRight: 2}, // LeNet5 conv1
+		{C: 6, H: 14, W: 14, KH: 5, KW: 5},                                                   // conv2
+		{C: 16, H: 5, W: 5, KH: 5, KW: 5},                                                    // conv3: one column
+		{C: 2, H: 1, W: 9, KH: 1, KW: 3, PadLeft: 1},                                         // 1-D, one-sided padding
+		{C: 3, H: 6, W: 7, KH: 3, KW: 2, PadTop: 1, PadBottom: 0, PadLeft: 0, PadRight: 1},
+	} {
+		cols, ok := g.Wide()
+		if !ok {
+			t.Fatalf("%+v: Wide() = %d, false", g, cols)
+		}
+		x := randSlice(r, g.C*g.H*g.W)
+		plain := make([]float32, g.ColRows()*g.ColCols())
+		refIm2col(&g, x, plain, g.ColCols())
+		wide := make([]float32, g.ColRows()*cols)
+		Im2colWide(&g, x, wide, cols, make([]float32, g.PaddedSize()))
+		oh, ow := g.OutH(), g.OutW()
+		for row := range g.ColRows() {
+			for oy := range oh {
+				for ox := range ow {
+					if got, want := wide[row*cols+oy*g.PaddedW()+ox], plain[row*oh*ow+oy*ow+ox]; got != want {
+						t.Fatalf("%+v: row %d output (%d,%d): wide %v, plain %v", g, row, oy, ox, got, want)
+					}
+				}
+			}
+		}
+	}
+	if _, ok := (&ConvGeom{C: 1, H: 8, W: 8, KH: 3, KW: 3, StrideH: 2, StrideW: 2}).Wide(); ok {
+		t.Error("Wide() true for stride 2")
+	}
+	if _, ok := (&ConvGeom{C: 1, H: 9, W: 9, KH: 7, KW: 7}).Wide(); ok {
+		t.Error("Wide() true for 3x3 outputs 3 times as wide")
+	}
+}
