@@ -212,11 +212,7 @@ func Im2colWide(g *ConvGeom, x, col []float32, ld int, pad []float32) {
 	for c := range g.C {
 		src := x[c*plane : (c+1)*plane]
 		if n := g.PaddedSize(); n > 0 {
-			pad = pad[:n]
-			clear(pad)
-			for y := range g.H {
-				copy(pad[(y+g.PadTop)*pw+g.PadLeft:], src[y*g.W:(y+1)*g.W])
-			}
+			g.padPlane(src, pad[:n])
 			src = pad
 		}
 		for i := range g.KH {
@@ -228,6 +224,68 @@ func Im2colWide(g *ConvGeom, x, col []float32, ld int, pad []float32) {
 					copy(dst, s)
 				}
 				row++
+			}
+		}
+	}
+}
+
+// padPlane writes the plane src (H x W) into dst, one padded plane.
+func (g *ConvGeom) padPlane(src, dst []float32) {
+	pw := g.PaddedW()
+	clear(dst[:g.PadTop*pw])
+	for y := range g.H {
+		row := dst[(y+g.PadTop)*pw : (y+g.PadTop+1)*pw]
+		clear(row[:g.PadLeft])
+		copy(row[g.PadLeft:], src[y*g.W:(y+1)*g.W])
+		clear(row[g.PadLeft+g.W:])
+	}
+	clear(dst[(g.H+g.PadTop)*pw:])
+}
+
+// The wide im2col matrix read in place: row (c*KH+i)*KW+j of the wide
+// matrix is the run of the padded input from offset c*PS + i*PW + j,
+// where PS is the size of one padded plane, so PackedA.SgemmOffsets can
+// multiply by it without writing it. WideInput writes the padded input
+// once, WideOffsets gives the offsets.
+
+// WideInputSize returns the length of WideInput's output: the C padded
+// planes, and the values past them that SgemmOffsets reads for the
+// columns past the last (TileCols of the wide columns in all from each
+// offset). g must have the wide layout.
+func (g *ConvGeom) WideInputSize() int {
+	cols, _ := g.Wide()
+	return g.C*g.paddedPlane() + TileCols(cols) - cols
+}
+
+// paddedPlane is the size of one padded plane, padding or not.
+func (g *ConvGeom) paddedPlane() int { return (g.H + g.PadTop + g.PadBottom) * g.PaddedW() }
+
+// WideInput writes the image x ([C][H][W]) into dst (WideInputSize
+// values) as C padded planes, zeros around them and after the last.
+func (g *ConvGeom) WideInput(x, dst []float32) {
+	plane, ps := g.H*g.W, g.paddedPlane()
+	dst = dst[:g.WideInputSize()]
+	if ps == plane {
+		copy(dst, x[:g.C*plane])
+	} else {
+		for c := range g.C {
+			g.padPlane(x[c*plane:(c+1)*plane], dst[c*ps:(c+1)*ps])
+		}
+	}
+	clear(dst[g.C*ps:])
+}
+
+// WideOffsets sets offs (ColRows values) to the offset of each row of the
+// wide im2col matrix in WideInput's output. g must have the wide layout.
+func (g *ConvGeom) WideOffsets(offs []int32) {
+	ps, pw := g.paddedPlane(), g.PaddedW()
+	offs = offs[:g.ColRows()]
+	r := 0
+	for c := range g.C {
+		for i := range g.KH {
+			for j := range g.KW {
+				offs[r] = int32(c*ps + i*pw + j)
+				r++
 			}
 		}
 	}

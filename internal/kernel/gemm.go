@@ -555,15 +555,34 @@ func (g *gemm) edgeTile(buf *packBuf, kcb int, ap, bp []float32, ldb, off, h, w 
 func microKernelGo(k int, a, b []float32, ldb int, c []float32, ldc int, overwrite bool) {
 	var acc [mr][nr]float32
 	for p := range k {
-		ap := a[p*mr : p*mr+mr]
-		bp := b[p*ldb : p*ldb+nr]
-		for i, av := range ap {
-			row := &acc[i]
-			for j, bv := range bp {
-				row[j] += av * bv
-			}
+		accumulate(&acc, a[p*mr:p*mr+mr], b[p*ldb:p*ldb+nr])
+	}
+	storeTile(&acc, c, ldc, overwrite)
+}
+
+// microKernelOffsetsGo is microKernelGo with row p of the B panel at
+// b[offs[p]:].
+func microKernelOffsetsGo(k int, a, b []float32, offs []int32, c []float32, ldc int, overwrite bool) {
+	var acc [mr][nr]float32
+	for p, o := range offs[:k] {
+		accumulate(&acc, a[p*mr:p*mr+mr], b[o:o+nr])
+	}
+	storeTile(&acc, c, ldc, overwrite)
+}
+
+// accumulate adds the outer product of a column of A and a row of B to acc.
+func accumulate(acc *[mr][nr]float32, ap, bp []float32) {
+	for i, av := range ap {
+		row := &acc[i]
+		for j, bv := range bp {
+			row[j] += av * bv
 		}
 	}
+}
+
+// storeTile adds acc to the tile at c (rows ldc apart), or stores it
+// there with overwrite.
+func storeTile(acc *[mr][nr]float32, c []float32, ldc int, overwrite bool) {
 	for i := range mr {
 		crow := c[i*ldc : i*ldc+nr]
 		if overwrite {

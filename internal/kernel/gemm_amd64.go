@@ -48,6 +48,40 @@ func microKernel(k int, a, b []float32, ldb int, c []float32, ldc int, overwrite
 	sgemmKernelAVX2(k, &a[0], &b[0], ldb, &c[0], ldc, overwrite)
 }
 
+// microKernelOffsets is microKernel with row p of the B panel at
+// b[offs[p]:]. The caller has checked that b holds nr values from each of
+// offs[:k].
+func microKernelOffsets(k int, a, b []float32, offs []int32, c []float32, ldc int, overwrite bool) {
+	if k <= 0 {
+		return
+	}
+	if !HasAVX2 {
+		microKernelOffsetsGo(k, a, b, offs, c, ldc, overwrite)
+		return
+	}
+	_ = a[k*mr-1]
+	_ = offs[k-1]
+	_ = c[(mr-1)*ldc+nr-1]
+	sgemmKernelOffsetsAVX2(k, &a[0], &b[0], &offs[0], &c[0], ldc, overwrite)
+}
+
+// microKernelOffsetsPair is microKernelOffsets over two panels side by
+// side: the 6x32 tile at c, b holding 2*nr values from each offset.
+func microKernelOffsetsPair(k int, a, b []float32, offs []int32, c []float32, ldc int, overwrite bool) {
+	if k <= 0 {
+		return
+	}
+	if !HasAVX512 {
+		microKernelOffsets(k, a, b, offs, c, ldc, overwrite)
+		microKernelOffsets(k, a, b[nr:], offs, c[nr:], ldc, overwrite)
+		return
+	}
+	_ = a[k*mr-1]
+	_ = offs[k-1]
+	_ = c[(mr-1)*ldc+2*nr-1]
+	sgemmKernelOffsetsAVX512(k, &a[0], &b[0], &offs[0], &c[0], ldc, overwrite)
+}
+
 // dotTile runs the AVX2 dot-product tile kernel when the CPU has it, else
 // dotTileGo.
 func dotTile(k int, a []float32, lda int, b []float32, ldb int, acc *[72]float32) {

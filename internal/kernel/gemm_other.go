@@ -19,6 +19,15 @@ func microKernel(k int, a, b []float32, ldb int, c []float32, ldc int, overwrite
 	microKernelGo(k, a, b, ldb, c, ldc, overwrite)
 }
 
+func microKernelOffsets(k int, a, b []float32, offs []int32, c []float32, ldc int, overwrite bool) {
+	microKernelOffsetsGo(k, a, b, offs, c, ldc, overwrite)
+}
+
+func microKernelOffsetsPair(k int, a, b []float32, offs []int32, c []float32, ldc int, overwrite bool) {
+	microKernelOffsetsGo(k, a, b, offs, c, ldc, overwrite)
+	microKernelOffsetsGo(k, a, b[nr:], offs, c[nr:], ldc, overwrite)
+}
+
 func dotTile(k int, a []float32, lda int, b []float32, ldb int, acc *[72]float32) {
 	dotTileGo(k, a, lda, b, ldb, acc)
 }

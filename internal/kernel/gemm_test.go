@@ -328,9 +328,9 @@ func BenchmarkSgemm(b *testing.B) {
 
 // withoutAVX2 runs f with the plain Go kernels.
 func withoutAVX2(f func()) {
-	saved := HasAVX2
-	HasAVX2 = false
-	defer func() { HasAVX2 = saved }()
+	saved2, saved512 := HasAVX2, HasAVX512
+	HasAVX2, HasAVX512 = false, false
+	defer func() { HasAVX2, HasAVX512 = saved2, saved512 }()
 	f()
 }
 

@@ -14,6 +14,16 @@ func sgemmKernelAVX2(k int, a *float32, b *float32, ldb int, c *float32, ldc int
 //go:noescape
 func sgemmKernelAVX512(k int, a *float32, b0 *float32, b1 *float32, ldb int, c *float32, ldc int, overwrite bool)
 
+// sgemmKernelOffsetsAVX2 is sgemmKernelAVX2 with row p of B at b + offs[p] floats.
+//
+//go:noescape
+func sgemmKernelOffsetsAVX2(k int, a *float32, b *float32, offs *int32, c *float32, ldc int, overwrite bool)
+
+// sgemmKernelOffsetsAVX512 is sgemmKernelAVX512 with the two panels side by side, row p at b + offs[p] floats.
+//
+//go:noescape
+func sgemmKernelOffsetsAVX512(k int, a *float32, b *float32, offs *int32, c *float32, ldc int, overwrite bool)
+
 // tanhAVX2 sets dst[i] = tanh(src[i]) for i < n; n must be a multiple of 8.
 //
 //go:noescape

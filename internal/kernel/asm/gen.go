@@ -19,6 +19,8 @@ func main() {
 	ConstraintExpr("!noasm")
 	sgemmKernel()
 	sgemmKernel512()
+	sgemmKernelOffsets()
+	sgemmKernelOffsets512()
 	tanh()
 	dot()
 	axpy()
@@ -46,8 +48,10 @@ func sgemmKernel() {
 	Pragma("noescape") // the kernels keep no pointer
 	Doc("sgemmKernelAVX2 adds the product of a packed 6xk A panel and a kx16 B panel (rows ldb floats apart) to the 6x16 tile at c, or stores it there without reading c when overwrite is set.")
 	b := Load(Param("b"), GP64())
-	microKernelBody("avx2", YMM, func(r reg.VecVirtual) { VXORPS(r, r, r) }, 32,
-		[2]Mem{{Base: b}, {Base: b, Disp: 32}}, []reg.Register{b})
+	ldb := strideBytes()
+	microKernelBody("avx2", YMM, xorps, 32,
+		func() [2]Mem { return [2]Mem{{Base: b}, {Base: b, Disp: 32}} },
+		func() { ADDQ(ldb, b) })
 }
 
 // sgemmKernel512: the AVX-512 form of sgemmKernel for two B panels side
@@ -61,20 +65,69 @@ func sgemmKernel512() {
 	Doc("sgemmKernelAVX512 adds the product of a packed 6xk A panel and the kx32 matrix of two kx16 B panels (b0 then b1, rows ldb floats apart) to the 6x32 tile at c, or stores it there without reading c when overwrite is set.")
 	b0 := Load(Param("b0"), GP64())
 	b1 := Load(Param("b1"), GP64())
-	// VPXORD: AVX512F (VXORPS on ZMM needs DQ).
-	microKernelBody("avx512", ZMM, func(r reg.VecVirtual) { VPXORD(r, r, r) }, 64,
-		[2]Mem{{Base: b0}, {Base: b1}}, []reg.Register{b0, b1})
+	ldb := strideBytes()
+	microKernelBody("avx512", ZMM, pxord, 64,
+		func() [2]Mem { return [2]Mem{{Base: b0}, {Base: b1}} },
+		func() { ADDQ(ldb, b0); ADDQ(ldb, b1) })
+}
+
+// sgemmKernelOffsets is sgemmKernel over a B given by row offsets: row p
+// of the k x 16 B panel is the 16 floats at b + offs[p]. A convolution's
+// im2col matrix is such a B over its (padded) input, so the kernel reads
+// the input in place. Each element is summed exactly as in sgemmKernel.
+func sgemmKernelOffsets() {
+	TEXT("sgemmKernelOffsetsAVX2", NOSPLIT, "func(k int, a, b *float32, offs *int32, c *float32, ldc int, overwrite bool)")
+	Pragma("noescape")
+	Doc("sgemmKernelOffsetsAVX2 is sgemmKernelAVX2 with row p of B at b + offs[p] floats.")
+	b := Load(Param("b"), GP64())
+	offs := Load(Param("offs"), GP64())
+	off := GP64()
+	microKernelBody("offs2", YMM, xorps, 32,
+		func() [2]Mem {
+			MOVLQSX(Mem{Base: offs}, off)
+			return [2]Mem{{Base: b, Index: off, Scale: 4}, {Base: b, Index: off, Scale: 4, Disp: 32}}
+		},
+		func() { ADDQ(Imm(4), offs) })
+}
+
+// sgemmKernelOffsets512 is sgemmKernel512 over the B of
+// sgemmKernelOffsets, 32 columns wide (the second panel 16 floats after
+// the first).
+func sgemmKernelOffsets512() {
+	TEXT("sgemmKernelOffsetsAVX512", NOSPLIT, "func(k int, a, b *float32, offs *int32, c *float32, ldc int, overwrite bool)")
+	Pragma("noescape")
+	Doc("sgemmKernelOffsetsAVX512 is sgemmKernelAVX512 with the two panels side by side, row p at b + offs[p] floats.")
+	b := Load(Param("b"), GP64())
+	offs := Load(Param("offs"), GP64())
+	off := GP64()
+	microKernelBody("offs512", ZMM, pxord, 64,
+		func() [2]Mem {
+			MOVLQSX(Mem{Base: offs}, off)
+			return [2]Mem{{Base: b, Index: off, Scale: 4}, {Base: b, Index: off, Scale: 4, Disp: 64}}
+		},
+		func() { ADDQ(Imm(4), offs) })
+}
+
+func xorps(r reg.VecVirtual) { VXORPS(r, r, r) }
+
+// pxord zeroes a ZMM register (VXORPS on ZMM needs AVX512DQ, VPXORD only F).
+func pxord(r reg.VecVirtual) { VPXORD(r, r, r) }
+
+// strideBytes loads the parameter ldb, a stride in floats, as bytes.
+func strideBytes() reg.Register {
+	ldb := Load(Param("ldb"), GP64())
+	SHLQ(Imm(2), ldb)
+	return ldb
 }
 
 // microKernelBody writes the rest of a micro-kernel whose parameters k, a,
-// ldb, c, ldc and overwrite are as in sgemmKernel: 6 rows of two vectors
-// of vecBytes each, the two vectors of a B row loaded from half (whose
-// base registers, bases, advance by ldb each k step).
-func microKernelBody(prefix string, vec func() reg.VecVirtual, zero func(reg.VecVirtual), vecBytes int, half [2]Mem, bases []reg.Register) {
+// c, ldc and overwrite are as in sgemmKernel: 6 rows of two vectors of
+// vecBytes each, the two vectors of each B row loaded from what row
+// returns (called at the start of each k step), advance called at its
+// end.
+func microKernelBody(prefix string, vec func() reg.VecVirtual, zero func(reg.VecVirtual), vecBytes int, row func() [2]Mem, advance func()) {
 	k := Load(Param("k"), GP64())
 	a := Load(Param("a"), GP64())
-	ldb := Load(Param("ldb"), GP64())
-	SHLQ(Imm(2), ldb)
 	c := Load(Param("c"), GP64())
 	ldc := Load(Param("ldc"), GP64())
 
@@ -91,6 +144,7 @@ func microKernelBody(prefix string, vec func() reg.VecVirtual, zero func(reg.Vec
 	Label(prefix + "_loop")
 	TESTQ(k, k)
 	JE(LabelRef(prefix + "_store"))
+	half := row()
 	for h := range bv {
 		VMOVUPS(half[h], bv[h])
 	}
@@ -101,9 +155,7 @@ func microKernelBody(prefix string, vec func() reg.VecVirtual, zero func(reg.Vec
 		}
 	}
 	ADDQ(Imm(24), a)
-	for _, p := range bases {
-		ADDQ(ldb, p)
-	}
+	advance()
 	DECQ(k)
 	JMP(LabelRef(prefix + "_loop"))
 
