@@ -2,6 +2,7 @@ package infer
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/onnxkit/onnxkit/internal/kernel"
 	"github.com/onnxkit/onnxkit/onnx"
@@ -97,12 +98,23 @@ func (o *convOp) run(s *scratch, in, out []*tensor.Tensor) error {
 	if o.wpack != nil && o.group == 1 && o.wpack.M() == m && o.wpack.K() == K {
 		args.wpack, args.wpackT = o.wpack, o.wpackT
 	}
+	sg, _ := g.conv2D(c) // one sample
+	wideCols, isWide := sg.Wide()
+	if args.wpack != nil && !direct && g.n <= 2 {
+		// Constant weights, packed at load: a convolution whose kernel
+		// covers its input is a dense layer, and a stride-1 one reads
+		// its im2col matrix in place.
+		if g.coversInput() && args.wpackT != nil {
+			return args.dense(n)
+		}
+		if isWide && sg.WideInputSize() <= 1<<30 {
+			return runWide(s, args, n, sg)
+		}
+	}
 	// Im2col several samples side by side and multiply them at once, so
 	// the weights are packed once per block, not per sample: for small
 	// output planes, and for every stride-1 convolution that im2col can
-	// lay out wide (see wideOf).
-	sg, _ := g.conv2D(c) // one sample
-	wideCols, isWide := sg.Wide()
+	// lay out wide (see kernel.ConvGeom.Wide).
 	if bs := batchBlock(P); o.group == 1 && !direct && g.n <= 2 && K > 0 && P > 0 && (isWide || bs > 1 && n > 1) {
 		pw, padSize := P, 0 // columns of one sample in the product; padded plane
 		if isWide {
@@ -218,6 +230,91 @@ func (t *convBlocks) run(lo, hi, worker int) error {
 			}
 		}
 		applyAct(a.act, a.y[s0*a.m*P:s1*a.m*P])
+	}
+	return nil
+}
+
+// coversInput reports whether the window covers the whole unpadded input
+// at one position: then the im2col column of a sample is the sample.
+func (g *geom) coversInput() bool {
+	for i := 0; i < g.n; i++ {
+		if g.k[i] != g.in[i] || g.dil[i] != 1 || g.pad[i] != 0 || g.padEnd[i] != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// dense computes the n samples of a convolution whose kernel covers its
+// input as a dense layer, Y [n, M] = X [n, K] · W^T, with the same sums
+// as the product W · col.
+func (a *convArgs) dense(n int) error {
+	K := a.c * a.g.kSize()
+	a.wpackT.Sgemm(false, n, 1, a.x, K, 0, a.y, a.m)
+	if a.b != nil {
+		for i := range n {
+			kernel.Axpy(1, a.b[:a.m], a.y[i*a.m:(i+1)*a.m]) // exactly y + b
+		}
+	}
+	applyAct(a.act, a.y[:n*a.m])
+	return nil
+}
+
+// runWide computes the n samples of a stride-1 convolution with packed
+// weights one at a time, reading each sample's wide im2col matrix in
+// place from its padded copy (kernel.PackedA.SgemmOffsets).
+func runWide(s *scratch, a convArgs, n int, sg kernel.ConvGeom) error {
+	cols, _ := sg.Wide()
+	ldc := kernel.TileCols(cols)
+	srcSize, tile := sg.WideInputSize(), kernel.TileRows(a.m)*ldc
+	per := srcSize + tile
+	workers := batchWorkers(n, a.m*sg.ColRows()*cols)
+	if err := checkAlloc(workers * per); err != nil {
+		return err
+	}
+	t := taskOf[convWide](s)
+	t.offs = slices.Grow(t.offs[:0], sg.ColRows())[:sg.ColRows()]
+	sg.WideOffsets(t.offs)
+	t.a, t.geom, t.cols, t.ldc, t.buf, t.per = a, sg, cols, ldc, s.floats(workers*per), per
+	err := parallelFor(s, n, workers, t)
+	t.a, t.buf = convArgs{}, nil
+	return err
+}
+
+// convWide is runWide's task: each worker has per floats of buf, the
+// padded sample then the tile-padded product [TileRows(M), ldc].
+type convWide struct {
+	a         convArgs
+	geom      kernel.ConvGeom // of one sample
+	offs      []int32         // the rows of the wide im2col matrix in the padded sample
+	cols, ldc int             // wide columns, and the product's row stride
+	buf       []float32
+	per       int
+}
+
+// run computes samples [lo, hi).
+func (t *convWide) run(lo, hi, worker int) error {
+	a, g := &t.a, &t.geom
+	mine := t.buf[worker*t.per : (worker+1)*t.per]
+	src, c := mine[:g.WideInputSize()], mine[g.WideInputSize():]
+	inSize, P := a.c*g.H*g.W, a.g.outSize()
+	oh, ow, pw := g.OutH(), g.OutW(), g.PaddedW()
+	for i := lo; i < hi; i++ {
+		g.WideInput(a.x[i*inSize:(i+1)*inSize], src)
+		a.wpack.SgemmOffsets(t.cols, src, t.offs, c, t.ldc)
+		rows := c[:a.m*t.ldc]
+		if a.b != nil {
+			for o, bv := range a.b[:a.m] {
+				kernel.AddConst(bv, rows[o*t.ldc:(o+1)*t.ldc])
+			}
+		}
+		applyAct(a.act, rows)
+		y := a.y[i*a.m*P : (i+1)*a.m*P]
+		for o := range a.m {
+			for oy := range oh {
+				copy(y[(o*oh+oy)*ow:(o*oh+oy+1)*ow], rows[o*t.ldc+oy*pw:])
+			}
+		}
 	}
 	return nil
 }

@@ -114,6 +114,12 @@ func TestConvAgainstDirect(t *testing.T) {
 		{name: "1x1 strided", x: []int{1, 2, 5, 5}, w: []int{3, 2, 1, 1}, strides: []int{2, 2}},
 		{name: "3d", x: []int{1, 2, 5, 4, 6}, w: []int{3, 2, 2, 3, 2}, bias: true, pads: []int{1, 1, 0, 0, 1, 1}, strides: []int{1, 2, 1}, dils: []int{2, 1, 1}},
 		{name: "batch parallel", x: []int{4, 8, 16, 16}, w: []int{16, 8, 3, 3}, bias: true, pads: []int{1, 1, 1, 1}},
+		{name: "lenet5 conv1", x: []int{3, 1, 28, 28}, w: []int{6, 1, 5, 5}, bias: true, pads: []int{2, 2, 2, 2}},
+		{name: "lenet5 conv2", x: []int{2, 6, 14, 14}, w: []int{16, 6, 5, 5}, bias: true},
+		{name: "kernel covers input", x: []int{5, 16, 5, 5}, w: []int{120, 16, 5, 5}, bias: true},
+		{name: "kernel covers 1d input", x: []int{3, 4, 7}, w: []int{9, 4, 7}},
+		{name: "1d stride 1", x: []int{2, 3, 40}, w: []int{7, 3, 5}, bias: true, pads: []int{3, 1}},
+		{name: "one-sided pads", x: []int{2, 5, 9, 11}, w: []int{13, 5, 3, 4}, pads: []int{0, 2, 1, 0}},
 		// SAME_UPPER, in 5, k 3, s 2: out ceil(5/2) = 3, total pad
 		// (3-1)*2+3-5 = 2: 1 before, 1 after.
 		{name: "same_upper odd", x: []int{1, 1, 5, 5}, w: []int{1, 1, 3, 3}, strides: []int{2, 2}, autoPad: "SAME_UPPER", refPads: []int{1, 1, 1, 1}},
@@ -158,6 +164,11 @@ func TestConvAgainstDirect(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// Constant weights take the paths for packed weights.
+			gotConst, err := runOpConst(1, "Conv", 13, attrs, 1, ins...)
+			if err != nil {
+				t.Fatal(err)
+			}
 			pads, strides, dils := tt.pads, tt.strides, tt.dils
 			if tt.refPads != nil {
 				pads = tt.refPads
@@ -173,6 +184,7 @@ func TestConvAgainstDirect(t *testing.T) {
 			}
 			want := convRef(x, w, b, pads, strides, dils, group)
 			checkClose(t, "Conv", got[0], want, 1e-5)
+			checkClose(t, "Conv with constant weights", gotConst[0], want, 1e-5)
 		})
 	}
 }

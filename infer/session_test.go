@@ -35,6 +35,12 @@ func model(opset int64, g *onnx.Graph) *onnx.Model {
 // runOp runs one node of the given op type on ins (nil: absent input) fed as
 // graph inputs without declared shapes, and returns its nout outputs.
 func runOp(opType string, opset int64, attrs []*onnx.Attribute, nout int, ins ...*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return runOpConst(len(ins), opType, opset, attrs, nout, ins...)
+}
+
+// runOpConst is runOp with the inputs from index constFrom on given as
+// initializers: constants, as a model's weights are.
+func runOpConst(constFrom int, opType string, opset int64, attrs []*onnx.Attribute, nout int, ins ...*tensor.Tensor) ([]*tensor.Tensor, error) {
 	n := &onnx.Node{Name: "n", OpType: opType, Attrs: attrs}
 	g := &onnx.Graph{Nodes: []*onnx.Node{n}}
 	feeds := make(map[string]*tensor.Tensor)
@@ -45,6 +51,10 @@ func runOp(opType string, opset int64, attrs []*onnx.Attribute, nout int, ins ..
 		}
 		name := fmt.Sprintf("x%d", i)
 		n.Inputs = append(n.Inputs, name)
+		if i >= constFrom {
+			g.Initializers = append(g.Initializers, &onnx.Initializer{Name: name, Tensor: t})
+			continue
+		}
 		g.Inputs = append(g.Inputs, &onnx.ValueInfo{Name: name, DType: t.DType})
 		feeds[name] = t
 	}
