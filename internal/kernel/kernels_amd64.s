@@ -443,58 +443,184 @@ offs512_overwrite:
 	RET
 
 DATA tanh_abs<>+0(SB)/4, $0x7fffffff
-GLOBL tanh_abs<>(SB), RODATA|NOPTR, $4
+DATA tanh_abs<>+4(SB)/4, $0x7fffffff
+DATA tanh_abs<>+8(SB)/4, $0x7fffffff
+DATA tanh_abs<>+12(SB)/4, $0x7fffffff
+DATA tanh_abs<>+16(SB)/4, $0x7fffffff
+DATA tanh_abs<>+20(SB)/4, $0x7fffffff
+DATA tanh_abs<>+24(SB)/4, $0x7fffffff
+DATA tanh_abs<>+28(SB)/4, $0x7fffffff
+GLOBL tanh_abs<>(SB), RODATA|NOPTR, $32
 
 DATA tanh_sign<>+0(SB)/4, $0x80000000
-GLOBL tanh_sign<>(SB), RODATA|NOPTR, $4
+DATA tanh_sign<>+4(SB)/4, $0x80000000
+DATA tanh_sign<>+8(SB)/4, $0x80000000
+DATA tanh_sign<>+12(SB)/4, $0x80000000
+DATA tanh_sign<>+16(SB)/4, $0x80000000
+DATA tanh_sign<>+20(SB)/4, $0x80000000
+DATA tanh_sign<>+24(SB)/4, $0x80000000
+DATA tanh_sign<>+28(SB)/4, $0x80000000
+GLOBL tanh_sign<>(SB), RODATA|NOPTR, $32
 
 DATA tanh_bias<>+0(SB)/4, $0x0000007f
-GLOBL tanh_bias<>(SB), RODATA|NOPTR, $4
+DATA tanh_bias<>+4(SB)/4, $0x0000007f
+DATA tanh_bias<>+8(SB)/4, $0x0000007f
+DATA tanh_bias<>+12(SB)/4, $0x0000007f
+DATA tanh_bias<>+16(SB)/4, $0x0000007f
+DATA tanh_bias<>+20(SB)/4, $0x0000007f
+DATA tanh_bias<>+24(SB)/4, $0x0000007f
+DATA tanh_bias<>+28(SB)/4, $0x0000007f
+GLOBL tanh_bias<>(SB), RODATA|NOPTR, $32
 
 DATA tanh_max<>+0(SB)/4, $0x41100000
-GLOBL tanh_max<>(SB), RODATA|NOPTR, $4
+DATA tanh_max<>+4(SB)/4, $0x41100000
+DATA tanh_max<>+8(SB)/4, $0x41100000
+DATA tanh_max<>+12(SB)/4, $0x41100000
+DATA tanh_max<>+16(SB)/4, $0x41100000
+DATA tanh_max<>+20(SB)/4, $0x41100000
+DATA tanh_max<>+24(SB)/4, $0x41100000
+DATA tanh_max<>+28(SB)/4, $0x41100000
+GLOBL tanh_max<>(SB), RODATA|NOPTR, $32
 
 DATA tanh_neg2<>+0(SB)/4, $0xc0000000
-GLOBL tanh_neg2<>(SB), RODATA|NOPTR, $4
+DATA tanh_neg2<>+4(SB)/4, $0xc0000000
+DATA tanh_neg2<>+8(SB)/4, $0xc0000000
+DATA tanh_neg2<>+12(SB)/4, $0xc0000000
+DATA tanh_neg2<>+16(SB)/4, $0xc0000000
+DATA tanh_neg2<>+20(SB)/4, $0xc0000000
+DATA tanh_neg2<>+24(SB)/4, $0xc0000000
+DATA tanh_neg2<>+28(SB)/4, $0xc0000000
+GLOBL tanh_neg2<>(SB), RODATA|NOPTR, $32
 
 DATA tanh_log2e<>+0(SB)/4, $0x3fb8aa3b
-GLOBL tanh_log2e<>(SB), RODATA|NOPTR, $4
+DATA tanh_log2e<>+4(SB)/4, $0x3fb8aa3b
+DATA tanh_log2e<>+8(SB)/4, $0x3fb8aa3b
+DATA tanh_log2e<>+12(SB)/4, $0x3fb8aa3b
+DATA tanh_log2e<>+16(SB)/4, $0x3fb8aa3b
+DATA tanh_log2e<>+20(SB)/4, $0x3fb8aa3b
+DATA tanh_log2e<>+24(SB)/4, $0x3fb8aa3b
+DATA tanh_log2e<>+28(SB)/4, $0x3fb8aa3b
+GLOBL tanh_log2e<>(SB), RODATA|NOPTR, $32
 
 DATA tanh_ln2hi<>+0(SB)/4, $0x3f318000
-GLOBL tanh_ln2hi<>(SB), RODATA|NOPTR, $4
+DATA tanh_ln2hi<>+4(SB)/4, $0x3f318000
+DATA tanh_ln2hi<>+8(SB)/4, $0x3f318000
+DATA tanh_ln2hi<>+12(SB)/4, $0x3f318000
+DATA tanh_ln2hi<>+16(SB)/4, $0x3f318000
+DATA tanh_ln2hi<>+20(SB)/4, $0x3f318000
+DATA tanh_ln2hi<>+24(SB)/4, $0x3f318000
+DATA tanh_ln2hi<>+28(SB)/4, $0x3f318000
+GLOBL tanh_ln2hi<>(SB), RODATA|NOPTR, $32
 
 DATA tanh_ln2lo<>+0(SB)/4, $0xb95e8083
-GLOBL tanh_ln2lo<>(SB), RODATA|NOPTR, $4
+DATA tanh_ln2lo<>+4(SB)/4, $0xb95e8083
+DATA tanh_ln2lo<>+8(SB)/4, $0xb95e8083
+DATA tanh_ln2lo<>+12(SB)/4, $0xb95e8083
+DATA tanh_ln2lo<>+16(SB)/4, $0xb95e8083
+DATA tanh_ln2lo<>+20(SB)/4, $0xb95e8083
+DATA tanh_ln2lo<>+24(SB)/4, $0xb95e8083
+DATA tanh_ln2lo<>+28(SB)/4, $0xb95e8083
+GLOBL tanh_ln2lo<>(SB), RODATA|NOPTR, $32
 
 DATA tanh_one<>+0(SB)/4, $0x3f800000
-GLOBL tanh_one<>(SB), RODATA|NOPTR, $4
+DATA tanh_one<>+4(SB)/4, $0x3f800000
+DATA tanh_one<>+8(SB)/4, $0x3f800000
+DATA tanh_one<>+12(SB)/4, $0x3f800000
+DATA tanh_one<>+16(SB)/4, $0x3f800000
+DATA tanh_one<>+20(SB)/4, $0x3f800000
+DATA tanh_one<>+24(SB)/4, $0x3f800000
+DATA tanh_one<>+28(SB)/4, $0x3f800000
+GLOBL tanh_one<>(SB), RODATA|NOPTR, $32
 
 DATA tanh_two<>+0(SB)/4, $0x40000000
-GLOBL tanh_two<>(SB), RODATA|NOPTR, $4
+DATA tanh_two<>+4(SB)/4, $0x40000000
+DATA tanh_two<>+8(SB)/4, $0x40000000
+DATA tanh_two<>+12(SB)/4, $0x40000000
+DATA tanh_two<>+16(SB)/4, $0x40000000
+DATA tanh_two<>+20(SB)/4, $0x40000000
+DATA tanh_two<>+24(SB)/4, $0x40000000
+DATA tanh_two<>+28(SB)/4, $0x40000000
+GLOBL tanh_two<>(SB), RODATA|NOPTR, $32
 
 DATA tanh_m8<>+0(SB)/4, $0x37d00d01
-GLOBL tanh_m8<>(SB), RODATA|NOPTR, $4
+DATA tanh_m8<>+4(SB)/4, $0x37d00d01
+DATA tanh_m8<>+8(SB)/4, $0x37d00d01
+DATA tanh_m8<>+12(SB)/4, $0x37d00d01
+DATA tanh_m8<>+16(SB)/4, $0x37d00d01
+DATA tanh_m8<>+20(SB)/4, $0x37d00d01
+DATA tanh_m8<>+24(SB)/4, $0x37d00d01
+DATA tanh_m8<>+28(SB)/4, $0x37d00d01
+GLOBL tanh_m8<>(SB), RODATA|NOPTR, $32
 
 DATA tanh_m0<>+0(SB)/4, $0x39500d01
-GLOBL tanh_m0<>(SB), RODATA|NOPTR, $4
+DATA tanh_m0<>+4(SB)/4, $0x39500d01
+DATA tanh_m0<>+8(SB)/4, $0x39500d01
+DATA tanh_m0<>+12(SB)/4, $0x39500d01
+DATA tanh_m0<>+16(SB)/4, $0x39500d01
+DATA tanh_m0<>+20(SB)/4, $0x39500d01
+DATA tanh_m0<>+24(SB)/4, $0x39500d01
+DATA tanh_m0<>+28(SB)/4, $0x39500d01
+GLOBL tanh_m0<>(SB), RODATA|NOPTR, $32
 
 DATA tanh_m1<>+0(SB)/4, $0x3ab60b61
-GLOBL tanh_m1<>(SB), RODATA|NOPTR, $4
+DATA tanh_m1<>+4(SB)/4, $0x3ab60b61
+DATA tanh_m1<>+8(SB)/4, $0x3ab60b61
+DATA tanh_m1<>+12(SB)/4, $0x3ab60b61
+DATA tanh_m1<>+16(SB)/4, $0x3ab60b61
+DATA tanh_m1<>+20(SB)/4, $0x3ab60b61
+DATA tanh_m1<>+24(SB)/4, $0x3ab60b61
+DATA tanh_m1<>+28(SB)/4, $0x3ab60b61
+GLOBL tanh_m1<>(SB), RODATA|NOPTR, $32
 
 DATA tanh_m2<>+0(SB)/4, $0x3c088889
-GLOBL tanh_m2<>(SB), RODATA|NOPTR, $4
+DATA tanh_m2<>+4(SB)/4, $0x3c088889
+DATA tanh_m2<>+8(SB)/4, $0x3c088889
+DATA tanh_m2<>+12(SB)/4, $0x3c088889
+DATA tanh_m2<>+16(SB)/4, $0x3c088889
+DATA tanh_m2<>+20(SB)/4, $0x3c088889
+DATA tanh_m2<>+24(SB)/4, $0x3c088889
+DATA tanh_m2<>+28(SB)/4, $0x3c088889
+GLOBL tanh_m2<>(SB), RODATA|NOPTR, $32
 
 DATA tanh_m3<>+0(SB)/4, $0x3d2aaaab
-GLOBL tanh_m3<>(SB), RODATA|NOPTR, $4
+DATA tanh_m3<>+4(SB)/4, $0x3d2aaaab
+DATA tanh_m3<>+8(SB)/4, $0x3d2aaaab
+DATA tanh_m3<>+12(SB)/4, $0x3d2aaaab
+DATA tanh_m3<>+16(SB)/4, $0x3d2aaaab
+DATA tanh_m3<>+20(SB)/4, $0x3d2aaaab
+DATA tanh_m3<>+24(SB)/4, $0x3d2aaaab
+DATA tanh_m3<>+28(SB)/4, $0x3d2aaaab
+GLOBL tanh_m3<>(SB), RODATA|NOPTR, $32
 
 DATA tanh_m4<>+0(SB)/4, $0x3e2aaaab
-GLOBL tanh_m4<>(SB), RODATA|NOPTR, $4
+DATA tanh_m4<>+4(SB)/4, $0x3e2aaaab
+DATA tanh_m4<>+8(SB)/4, $0x3e2aaaab
+DATA tanh_m4<>+12(SB)/4, $0x3e2aaaab
+DATA tanh_m4<>+16(SB)/4, $0x3e2aaaab
+DATA tanh_m4<>+20(SB)/4, $0x3e2aaaab
+DATA tanh_m4<>+24(SB)/4, $0x3e2aaaab
+DATA tanh_m4<>+28(SB)/4, $0x3e2aaaab
+GLOBL tanh_m4<>(SB), RODATA|NOPTR, $32
 
 DATA tanh_m5<>+0(SB)/4, $0x3f000000
-GLOBL tanh_m5<>(SB), RODATA|NOPTR, $4
+DATA tanh_m5<>+4(SB)/4, $0x3f000000
+DATA tanh_m5<>+8(SB)/4, $0x3f000000
+DATA tanh_m5<>+12(SB)/4, $0x3f000000
+DATA tanh_m5<>+16(SB)/4, $0x3f000000
+DATA tanh_m5<>+20(SB)/4, $0x3f000000
+DATA tanh_m5<>+24(SB)/4, $0x3f000000
+DATA tanh_m5<>+28(SB)/4, $0x3f000000
+GLOBL tanh_m5<>(SB), RODATA|NOPTR, $32
 
 DATA tanh_m6<>+0(SB)/4, $0x3f800000
-GLOBL tanh_m6<>(SB), RODATA|NOPTR, $4
+DATA tanh_m6<>+4(SB)/4, $0x3f800000
+DATA tanh_m6<>+8(SB)/4, $0x3f800000
+DATA tanh_m6<>+12(SB)/4, $0x3f800000
+DATA tanh_m6<>+16(SB)/4, $0x3f800000
+DATA tanh_m6<>+20(SB)/4, $0x3f800000
+DATA tanh_m6<>+24(SB)/4, $0x3f800000
+DATA tanh_m6<>+28(SB)/4, $0x3f800000
+GLOBL tanh_m6<>(SB), RODATA|NOPTR, $32
 
 // func tanhAVX2(dst *float32, src *float32, n int)
 // Requires: AVX, AVX2, FMA3
@@ -503,60 +629,177 @@ TEXT ·tanhAVX2(SB), NOSPLIT, $0-24
 	MOVQ src+8(FP), CX
 	MOVQ n+16(FP), DX
 
+tanh_wide:
+	CMPQ         DX, $0x20
+	JL           tanh_loop
+	VMOVUPS      (CX), Y0
+	VMOVUPS      32(CX), Y1
+	VMOVUPS      64(CX), Y2
+	VMOVUPS      96(CX), Y3
+	VANDPS       tanh_abs<>+0(SB), Y0, Y0
+	VANDPS       tanh_abs<>+0(SB), Y1, Y1
+	VANDPS       tanh_abs<>+0(SB), Y2, Y2
+	VANDPS       tanh_abs<>+0(SB), Y3, Y3
+	VMINPS       tanh_max<>+0(SB), Y0, Y0
+	VMINPS       tanh_max<>+0(SB), Y1, Y1
+	VMINPS       tanh_max<>+0(SB), Y2, Y2
+	VMINPS       tanh_max<>+0(SB), Y3, Y3
+	VMULPS       tanh_neg2<>+0(SB), Y0, Y4
+	VMULPS       tanh_neg2<>+0(SB), Y1, Y5
+	VMULPS       tanh_neg2<>+0(SB), Y2, Y6
+	VMULPS       tanh_neg2<>+0(SB), Y3, Y7
+	VMULPS       tanh_log2e<>+0(SB), Y4, Y0
+	VMULPS       tanh_log2e<>+0(SB), Y5, Y1
+	VMULPS       tanh_log2e<>+0(SB), Y6, Y2
+	VMULPS       tanh_log2e<>+0(SB), Y7, Y3
+	VROUNDPS     $0x00, Y0, Y0
+	VROUNDPS     $0x00, Y1, Y1
+	VROUNDPS     $0x00, Y2, Y2
+	VROUNDPS     $0x00, Y3, Y3
+	VFNMADD231PS tanh_ln2hi<>+0(SB), Y0, Y4
+	VFNMADD231PS tanh_ln2hi<>+0(SB), Y1, Y5
+	VFNMADD231PS tanh_ln2hi<>+0(SB), Y2, Y6
+	VFNMADD231PS tanh_ln2hi<>+0(SB), Y3, Y7
+	VFNMADD231PS tanh_ln2lo<>+0(SB), Y0, Y4
+	VFNMADD231PS tanh_ln2lo<>+0(SB), Y1, Y5
+	VFNMADD231PS tanh_ln2lo<>+0(SB), Y2, Y6
+	VFNMADD231PS tanh_ln2lo<>+0(SB), Y3, Y7
+	VMOVUPS      tanh_m8<>+0(SB), Y8
+	VMOVUPS      tanh_m8<>+0(SB), Y9
+	VMOVUPS      tanh_m8<>+0(SB), Y10
+	VMOVUPS      tanh_m8<>+0(SB), Y11
+	VFMADD213PS  tanh_m0<>+0(SB), Y4, Y8
+	VFMADD213PS  tanh_m0<>+0(SB), Y5, Y9
+	VFMADD213PS  tanh_m0<>+0(SB), Y6, Y10
+	VFMADD213PS  tanh_m0<>+0(SB), Y7, Y11
+	VFMADD213PS  tanh_m1<>+0(SB), Y4, Y8
+	VFMADD213PS  tanh_m1<>+0(SB), Y5, Y9
+	VFMADD213PS  tanh_m1<>+0(SB), Y6, Y10
+	VFMADD213PS  tanh_m1<>+0(SB), Y7, Y11
+	VFMADD213PS  tanh_m2<>+0(SB), Y4, Y8
+	VFMADD213PS  tanh_m2<>+0(SB), Y5, Y9
+	VFMADD213PS  tanh_m2<>+0(SB), Y6, Y10
+	VFMADD213PS  tanh_m2<>+0(SB), Y7, Y11
+	VFMADD213PS  tanh_m3<>+0(SB), Y4, Y8
+	VFMADD213PS  tanh_m3<>+0(SB), Y5, Y9
+	VFMADD213PS  tanh_m3<>+0(SB), Y6, Y10
+	VFMADD213PS  tanh_m3<>+0(SB), Y7, Y11
+	VFMADD213PS  tanh_m4<>+0(SB), Y4, Y8
+	VFMADD213PS  tanh_m4<>+0(SB), Y5, Y9
+	VFMADD213PS  tanh_m4<>+0(SB), Y6, Y10
+	VFMADD213PS  tanh_m4<>+0(SB), Y7, Y11
+	VFMADD213PS  tanh_m5<>+0(SB), Y4, Y8
+	VFMADD213PS  tanh_m5<>+0(SB), Y5, Y9
+	VFMADD213PS  tanh_m5<>+0(SB), Y6, Y10
+	VFMADD213PS  tanh_m5<>+0(SB), Y7, Y11
+	VFMADD213PS  tanh_m6<>+0(SB), Y4, Y8
+	VFMADD213PS  tanh_m6<>+0(SB), Y5, Y9
+	VFMADD213PS  tanh_m6<>+0(SB), Y6, Y10
+	VFMADD213PS  tanh_m6<>+0(SB), Y7, Y11
+	VMULPS       Y4, Y8, Y8
+	VMULPS       Y5, Y9, Y9
+	VMULPS       Y6, Y10, Y10
+	VMULPS       Y7, Y11, Y11
+	VCVTPS2DQ    Y0, Y0
+	VCVTPS2DQ    Y1, Y1
+	VCVTPS2DQ    Y2, Y2
+	VCVTPS2DQ    Y3, Y3
+	VPADDD       tanh_bias<>+0(SB), Y0, Y0
+	VPADDD       tanh_bias<>+0(SB), Y1, Y1
+	VPADDD       tanh_bias<>+0(SB), Y2, Y2
+	VPADDD       tanh_bias<>+0(SB), Y3, Y3
+	VPSLLD       $0x17, Y0, Y0
+	VPSLLD       $0x17, Y1, Y1
+	VPSLLD       $0x17, Y2, Y2
+	VPSLLD       $0x17, Y3, Y3
+	VSUBPS       tanh_one<>+0(SB), Y0, Y4
+	VSUBPS       tanh_one<>+0(SB), Y1, Y5
+	VSUBPS       tanh_one<>+0(SB), Y2, Y6
+	VSUBPS       tanh_one<>+0(SB), Y3, Y7
+	VFMADD231PS  Y8, Y0, Y4
+	VFMADD231PS  Y9, Y1, Y5
+	VFMADD231PS  Y10, Y2, Y6
+	VFMADD231PS  Y11, Y3, Y7
+	VXORPS       tanh_sign<>+0(SB), Y4, Y8
+	VXORPS       tanh_sign<>+0(SB), Y5, Y9
+	VXORPS       tanh_sign<>+0(SB), Y6, Y10
+	VXORPS       tanh_sign<>+0(SB), Y7, Y11
+	VADDPS       tanh_two<>+0(SB), Y4, Y0
+	VADDPS       tanh_two<>+0(SB), Y5, Y1
+	VADDPS       tanh_two<>+0(SB), Y6, Y2
+	VADDPS       tanh_two<>+0(SB), Y7, Y3
+	VDIVPS       Y0, Y8, Y8
+	VDIVPS       Y1, Y9, Y9
+	VDIVPS       Y2, Y10, Y10
+	VDIVPS       Y3, Y11, Y11
+	VANDPS       tanh_abs<>+0(SB), Y8, Y8
+	VANDPS       tanh_abs<>+0(SB), Y9, Y9
+	VANDPS       tanh_abs<>+0(SB), Y10, Y10
+	VANDPS       tanh_abs<>+0(SB), Y11, Y11
+	VMOVUPS      (CX), Y0
+	VMOVUPS      32(CX), Y1
+	VMOVUPS      64(CX), Y2
+	VMOVUPS      96(CX), Y3
+	VANDPS       tanh_sign<>+0(SB), Y0, Y4
+	VANDPS       tanh_sign<>+0(SB), Y1, Y5
+	VANDPS       tanh_sign<>+0(SB), Y2, Y6
+	VANDPS       tanh_sign<>+0(SB), Y3, Y7
+	VORPS        Y4, Y8, Y8
+	VORPS        Y5, Y9, Y9
+	VORPS        Y6, Y10, Y10
+	VORPS        Y7, Y11, Y11
+	VCMPPS       $0x03, Y0, Y0, Y4
+	VCMPPS       $0x03, Y1, Y1, Y5
+	VCMPPS       $0x03, Y2, Y2, Y6
+	VCMPPS       $0x03, Y3, Y3, Y7
+	VBLENDVPS    Y4, Y0, Y8, Y8
+	VBLENDVPS    Y5, Y1, Y9, Y9
+	VBLENDVPS    Y6, Y2, Y10, Y10
+	VBLENDVPS    Y7, Y3, Y11, Y11
+	VMOVUPS      Y8, (AX)
+	VMOVUPS      Y9, 32(AX)
+	VMOVUPS      Y10, 64(AX)
+	VMOVUPS      Y11, 96(AX)
+	ADDQ         $0x80, CX
+	ADDQ         $0x80, AX
+	SUBQ         $0x20, DX
+	JMP          tanh_wide
+
 tanh_loop:
 	CMPQ         DX, $0x08
 	JL           tanh_done
 	VMOVUPS      (CX), Y0
-	VBROADCASTSS tanh_abs<>+0(SB), Y1
-	VANDPS       Y1, Y0, Y1
-	VBROADCASTSS tanh_max<>+0(SB), Y2
-	VMINPS       Y2, Y1, Y1
-	VBROADCASTSS tanh_neg2<>+0(SB), Y2
-	VMULPS       Y2, Y1, Y1
-	VBROADCASTSS tanh_log2e<>+0(SB), Y2
-	VMULPS       Y2, Y1, Y2
-	VROUNDPS     $0x00, Y2, Y2
-	VMOVAPS      Y1, Y1
-	VBROADCASTSS tanh_ln2hi<>+0(SB), Y3
-	VFNMADD231PS Y3, Y2, Y1
-	VBROADCASTSS tanh_ln2lo<>+0(SB), Y3
-	VFNMADD231PS Y3, Y2, Y1
-	VBROADCASTSS tanh_m8<>+0(SB), Y3
-	VBROADCASTSS tanh_m0<>+0(SB), Y4
-	VFMADD213PS  Y4, Y1, Y3
-	VBROADCASTSS tanh_m1<>+0(SB), Y4
-	VFMADD213PS  Y4, Y1, Y3
-	VBROADCASTSS tanh_m2<>+0(SB), Y4
-	VFMADD213PS  Y4, Y1, Y3
-	VBROADCASTSS tanh_m3<>+0(SB), Y4
-	VFMADD213PS  Y4, Y1, Y3
-	VBROADCASTSS tanh_m4<>+0(SB), Y4
-	VFMADD213PS  Y4, Y1, Y3
-	VBROADCASTSS tanh_m5<>+0(SB), Y4
-	VFMADD213PS  Y4, Y1, Y3
-	VBROADCASTSS tanh_m6<>+0(SB), Y4
-	VFMADD213PS  Y4, Y1, Y3
-	VMULPS       Y1, Y3, Y3
-	VCVTPS2DQ    Y2, Y1
-	VBROADCASTSS tanh_bias<>+0(SB), Y2
-	VPADDD       Y2, Y1, Y1
-	VPSLLD       $0x17, Y1, Y1
-	VBROADCASTSS tanh_one<>+0(SB), Y2
-	VSUBPS       Y2, Y1, Y2
-	VFMADD231PS  Y3, Y1, Y2
-	VBROADCASTSS tanh_sign<>+0(SB), Y1
-	VXORPS       Y1, Y2, Y1
-	VBROADCASTSS tanh_two<>+0(SB), Y3
-	VADDPS       Y3, Y2, Y2
-	VDIVPS       Y2, Y1, Y1
-	VBROADCASTSS tanh_abs<>+0(SB), Y2
-	VANDPS       Y2, Y1, Y1
-	VBROADCASTSS tanh_sign<>+0(SB), Y2
-	VANDPS       Y2, Y0, Y2
-	VORPS        Y2, Y1, Y1
-	VCMPPS       $0x03, Y0, Y0, Y2
-	VBLENDVPS    Y2, Y0, Y1, Y1
-	VMOVUPS      Y1, (AX)
+	VANDPS       tanh_abs<>+0(SB), Y0, Y0
+	VMINPS       tanh_max<>+0(SB), Y0, Y0
+	VMULPS       tanh_neg2<>+0(SB), Y0, Y1
+	VMULPS       tanh_log2e<>+0(SB), Y1, Y0
+	VROUNDPS     $0x00, Y0, Y0
+	VFNMADD231PS tanh_ln2hi<>+0(SB), Y0, Y1
+	VFNMADD231PS tanh_ln2lo<>+0(SB), Y0, Y1
+	VMOVUPS      tanh_m8<>+0(SB), Y2
+	VFMADD213PS  tanh_m0<>+0(SB), Y1, Y2
+	VFMADD213PS  tanh_m1<>+0(SB), Y1, Y2
+	VFMADD213PS  tanh_m2<>+0(SB), Y1, Y2
+	VFMADD213PS  tanh_m3<>+0(SB), Y1, Y2
+	VFMADD213PS  tanh_m4<>+0(SB), Y1, Y2
+	VFMADD213PS  tanh_m5<>+0(SB), Y1, Y2
+	VFMADD213PS  tanh_m6<>+0(SB), Y1, Y2
+	VMULPS       Y1, Y2, Y2
+	VCVTPS2DQ    Y0, Y0
+	VPADDD       tanh_bias<>+0(SB), Y0, Y0
+	VPSLLD       $0x17, Y0, Y0
+	VSUBPS       tanh_one<>+0(SB), Y0, Y1
+	VFMADD231PS  Y2, Y0, Y1
+	VXORPS       tanh_sign<>+0(SB), Y1, Y2
+	VADDPS       tanh_two<>+0(SB), Y1, Y0
+	VDIVPS       Y0, Y2, Y2
+	VANDPS       tanh_abs<>+0(SB), Y2, Y2
+	VMOVUPS      (CX), Y0
+	VANDPS       tanh_sign<>+0(SB), Y0, Y1
+	VORPS        Y1, Y2, Y2
+	VCMPPS       $0x03, Y0, Y0, Y1
+	VBLENDVPS    Y1, Y0, Y2, Y2
+	VMOVUPS      Y2, (AX)
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, AX
 	SUBQ         $0x08, DX

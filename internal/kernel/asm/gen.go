@@ -224,16 +224,16 @@ func tanh() {
 	for i, v := range em1Coefs {
 		list = append(list, f(fmt.Sprintf("tanh_m%d", i), v))
 	}
+	// Each constant is stored as eight lanes, so that the instructions
+	// read it from memory with no broadcast of their own.
 	consts := map[string]Mem{}
 	for _, k := range list {
 		consts[k.name] = GLOBL(k.name, RODATA|NOPTR)
-		DATA(0, U32(k.bits))
+		for lane := range 8 {
+			DATA(4*lane, U32(k.bits))
+		}
 	}
-	c := func(name string) reg.VecVirtual {
-		r := YMM()
-		VBROADCASTSS(consts[name], r)
-		return r
-	}
+	c := func(name string) Mem { return consts[name] }
 
 	TEXT("tanhAVX2", NOSPLIT, "func(dst, src *float32, n int)")
 	Pragma("noescape") // the kernels keep no pointer
@@ -242,54 +242,70 @@ func tanh() {
 	src := Load(Param("src"), GP64())
 	n := Load(Param("n"), GP64())
 
-	stream("tanh", n, 8, []step{{src, 32}, {dst, 32}}, func() {
-
-		x := YMM()
-		VMOVUPS(Mem{Base: src}, x)
-		a := YMM()
-		VANDPS(c("tanh_abs"), x, a)
-		VMINPS(c("tanh_max"), a, a)
-		u := YMM()
-		VMULPS(c("tanh_neg2"), a, u)
-
-		// u = k ln2 + r.
-		k := YMM()
-		VMULPS(c("tanh_log2e"), u, k)
-		VROUNDPS(Imm(0), k, k)
-		r := YMM()
-		VMOVAPS(u, r)
-		VFNMADD231PS(c("tanh_ln2hi"), k, r)
-		VFNMADD231PS(c("tanh_ln2lo"), k, r)
-		// q = expm1(r) = r * (1 + r/2 + ... + r^7/8!).
-		q := YMM()
-		VBROADCASTSS(consts["tanh_m8"], q)
-		for i := range em1Coefs {
-			VFMADD213PS(c(fmt.Sprintf("tanh_m%d", i)), r, q)
+	// body computes vecs vectors at once, each step for all of them in
+	// turn, so that their dependency chains overlap.
+	body := func(vecs int) {
+		each := func(f func(i int)) {
+			for i := range vecs {
+				f(i)
+			}
 		}
-		VMULPS(r, q, q)
+		in := func(i int) Mem { return Mem{Base: src, Disp: 32 * i} }
+		a, u, k, r, q := make([]reg.VecVirtual, vecs), make([]reg.VecVirtual, vecs), make([]reg.VecVirtual, vecs), make([]reg.VecVirtual, vecs), make([]reg.VecVirtual, vecs)
+		each(func(i int) {
+			a[i] = YMM()
+			VMOVUPS(in(i), a[i])
+		})
+		each(func(i int) {
+			VANDPS(c("tanh_abs"), a[i], a[i]) // |x|
+		})
+		each(func(i int) { VMINPS(c("tanh_max"), a[i], a[i]) })
+		each(func(i int) { u[i] = YMM(); VMULPS(c("tanh_neg2"), a[i], u[i]) })
+		// u = k ln2 + r.
+		each(func(i int) { k[i] = YMM(); VMULPS(c("tanh_log2e"), u[i], k[i]) })
+		each(func(i int) { VROUNDPS(Imm(0), k[i], k[i]) })
+		each(func(i int) { r[i] = u[i]; VFNMADD231PS(c("tanh_ln2hi"), k[i], r[i]) })
+		each(func(i int) { VFNMADD231PS(c("tanh_ln2lo"), k[i], r[i]) })
+		// q = expm1(r) = r * (1 + r/2 + ... + r^7/8!).
+		each(func(i int) { q[i] = YMM(); VMOVUPS(c("tanh_m8"), q[i]) })
+		for j := range em1Coefs {
+			each(func(i int) { VFMADD213PS(c(fmt.Sprintf("tanh_m%d", j)), r[i], q[i]) })
+		}
+		each(func(i int) { VMULPS(r[i], q[i], q[i]) })
 		// s = 2^k; em = s*q + (s - 1).
-		s := YMM()
-		VCVTPS2DQ(k, s)
-		VPADDD(c("tanh_bias"), s, s)
-		VPSLLD(Imm(23), s, s)
-		em := YMM()
-		VSUBPS(c("tanh_one"), s, em) // s - 1
-		VFMADD231PS(q, s, em)
-		num, den := YMM(), YMM()
-		VXORPS(c("tanh_sign"), em, num) // -em
-		VADDPS(c("tanh_two"), em, den)  // 2 + em
-		t := YMM()
-		VDIVPS(den, num, t)
-		VANDPS(c("tanh_abs"), t, t) // tanh a >= 0 (t is -0 when a is 0)
-
-		sign := YMM()
-		VANDPS(c("tanh_sign"), x, sign)
-		VORPS(sign, t, t)
-		nan := YMM()
-		VCMPPS(Imm(3), x, x, nan) // unordered: x is NaN
-		VBLENDVPS(nan, x, t, t)
-		VMOVUPS(t, Mem{Base: dst})
-	})
+		s := k
+		each(func(i int) { VCVTPS2DQ(k[i], s[i]) })
+		each(func(i int) { VPADDD(c("tanh_bias"), s[i], s[i]) })
+		each(func(i int) { VPSLLD(Imm(23), s[i], s[i]) })
+		em := r
+		each(func(i int) { VSUBPS(c("tanh_one"), s[i], em[i]) }) // s - 1
+		each(func(i int) { VFMADD231PS(q[i], s[i], em[i]) })
+		num, den := q, s
+		each(func(i int) { VXORPS(c("tanh_sign"), em[i], num[i]) }) // -em
+		each(func(i int) { VADDPS(c("tanh_two"), em[i], den[i]) })  // 2 + em
+		t := num
+		each(func(i int) { VDIVPS(den[i], num[i], t[i]) })
+		each(func(i int) { VANDPS(c("tanh_abs"), t[i], t[i]) }) // tanh a >= 0 (t is -0 when a is 0)
+		// The sign of x put back; NaN lanes pass through.
+		x, sign := a, u
+		each(func(i int) { VMOVUPS(in(i), x[i]) })
+		each(func(i int) { VANDPS(c("tanh_sign"), x[i], sign[i]) })
+		each(func(i int) { VORPS(sign[i], t[i], t[i]) })
+		nan := em
+		each(func(i int) { VCMPPS(Imm(3), x[i], x[i], nan[i]) }) // unordered: x is NaN
+		each(func(i int) { VBLENDVPS(nan[i], x[i], t[i], t[i]) })
+		each(func(i int) { VMOVUPS(t[i], Mem{Base: dst, Disp: 32 * i}) })
+	}
+	const unroll = 4
+	Label("tanh_wide")
+	CMPQ(n, Imm(8*unroll))
+	JL(LabelRef("tanh_loop"))
+	body(unroll)
+	ADDQ(Imm(32*unroll), src)
+	ADDQ(Imm(32*unroll), dst)
+	SUBQ(Imm(8*unroll), n)
+	JMP(LabelRef("tanh_wide"))
+	stream("tanh", n, 8, []step{{src, 32}, {dst, 32}}, func() { body(1) })
 }
 
 // dot: the sum of x[i]*y[i] for i < n, n a multiple of 8, in four
