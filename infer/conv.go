@@ -16,6 +16,7 @@ type convOp struct {
 	w      window
 	group  int
 	act    *unaryOp        // a fused activation, or nil
+	pool   *poolOp         // a fused pooling of the output, or nil
 	wpack  *kernel.PackedA // W packed at load (a constant W, group 1), or nil
 	wpackT *kernel.PackedB // W^T packed at load, for products with few columns
 }
@@ -38,47 +39,64 @@ func buildConv(n *onnx.Node, opset int64) (op, error) {
 }
 
 func (o *convOp) run(s *scratch, in, out []*tensor.Tensor) error {
+	if o.pool == nil {
+		_, err := o.conv(s, in, out[0], nil)
+		return err
+	}
+	pooled, err := o.conv(s, in, &s.mid, out[0])
+	if err != nil || pooled {
+		return err
+	}
+	if s.inner == nil {
+		s.inner = new(scratch)
+	}
+	s.args = [2]*tensor.Tensor{&s.mid, out[0]}
+	return o.pool.run(s.inner, s.args[:1], s.args[1:])
+}
+
+// conv computes the convolution into y. With pooled not nil, it may apply
+// the fused pool itself, writing pooled instead of y, and then reports
+// true.
+func (o *convOp) conv(s *scratch, in []*tensor.Tensor, y, pooled *tensor.Tensor) (bool, error) {
 	x, w := in[0], in[1]
 	var b *tensor.Tensor
 	if len(in) > 2 {
 		b = in[2]
 	}
 	if x.DType != tensor.Float32 || w.DType != tensor.Float32 || (b != nil && b.DType != tensor.Float32) {
-		return fmt.Errorf("want float32 inputs, got X %v, W %v", x.DType, w.DType)
+		return false, fmt.Errorf("want float32 inputs, got X %v, W %v", x.DType, w.DType)
 	}
 	n, c, sp, err := spatialOf(x, "X")
 	if err != nil {
-		return err
+		return false, err
 	}
 	if w.Rank() != x.Rank() {
-		return fmt.Errorf("W is %v, want rank %d to match X %v", w, x.Rank(), x)
+		return false, fmt.Errorf("W is %v, want rank %d to match X %v", w, x.Rank(), x)
 	}
 	m, cg := w.Shape[0], w.Shape[1]
 	if cg*o.group != c || m%o.group != 0 {
-		return fmt.Errorf("X %v and W %v do not match group %d", x, w, o.group)
+		return false, fmt.Errorf("X %v and W %v do not match group %d", x, w, o.group)
 	}
 	kshape := w.Shape[2:]
 	if o.w.kernel != nil {
 		for i, k := range o.w.kernel {
 			if i >= len(kshape) || kshape[i] != k {
-				return fmt.Errorf("kernel_shape %v does not match W %v", o.w.kernel, w)
+				return false, fmt.Errorf("kernel_shape %v does not match W %v", o.w.kernel, w)
 			}
 		}
 	}
 	if b != nil && (b.Rank() != 1 || b.Shape[0] != m) {
-		return fmt.Errorf("B is %v, want float32[%d]", b, m)
+		return false, fmt.Errorf("B is %v, want float32[%d]", b, m)
 	}
 	g, err := o.w.geometry(sp, kshape)
 	if err != nil {
-		return err
+		return false, err
 	}
 	yshape := [maxSpatial + 2]int{n, m}
 	copy(yshape[2:], g.out[:g.n])
 	if err := checkAlloc(yshape[:g.n+2]...); err != nil {
-		return err
+		return false, err
 	}
-	y := out[0]
-	resize(y, tensor.Float32, yshape[:g.n+2]...)
 
 	K := cg * g.kSize() // rows of the im2col matrix
 	P := g.outSize()    // columns: output positions
@@ -88,10 +106,10 @@ func (o *convOp) run(s *scratch, in, out []*tensor.Tensor) error {
 	if !direct {
 		colSize = K * P
 		if err := checkAlloc(colSize); err != nil {
-			return err
+			return false, err
 		}
 	}
-	args := convArgs{x: x.F32, w: w.F32, y: y.F32, g: g, group: o.group, c: c, m: m, direct: direct, act: o.act}
+	args := convArgs{x: x.F32, w: w.F32, g: g, group: o.group, c: c, m: m, direct: direct, act: o.act}
 	if b != nil {
 		args.b = b.F32
 	}
@@ -100,16 +118,30 @@ func (o *convOp) run(s *scratch, in, out []*tensor.Tensor) error {
 	}
 	sg, _ := g.conv2D(c) // one sample
 	wideCols, isWide := sg.Wide()
-	if args.wpack != nil && !direct && g.n <= 2 {
-		// Constant weights, packed at load: a convolution whose kernel
-		// covers its input is a dense layer, and a stride-1 one reads
-		// its im2col matrix in place.
-		if g.coversInput() && args.wpackT != nil {
-			return args.dense(n)
+	// Constant weights, packed at load: a convolution whose kernel covers
+	// its input is a dense layer, and a stride-1 one reads its im2col
+	// matrix in place, and applies a fused 2x2 pool itself.
+	packed := args.wpack != nil && !direct && g.n <= 2
+	dense := packed && g.coversInput() && args.wpackT != nil
+	inPlace := packed && !dense && isWide && sg.WideInputSize() <= 1<<30
+	var pg *geom
+	if pooled != nil && inPlace && g.n == 2 {
+		if g2, ok := o.pool.vector2x2(g.out[0], g.out[1]); ok {
+			pg = &g2
 		}
-		if isWide && sg.WideInputSize() <= 1<<30 {
-			return runWide(s, args, n, sg)
-		}
+	}
+	if pg != nil {
+		resize(pooled, tensor.Float32, n, m, pg.out[0], pg.out[1])
+		args.y = pooled.F32
+	} else {
+		resize(y, tensor.Float32, yshape[:g.n+2]...)
+		args.y = y.F32
+	}
+	switch {
+	case dense:
+		return false, args.dense(n)
+	case inPlace:
+		return pg != nil, runWide(s, args, n, sg, pg)
 	}
 	// Im2col several samples side by side and multiply them at once, so
 	// the weights are packed once per block, not per sample: for small
@@ -126,13 +158,13 @@ func (o *convOp) run(s *scratch, in, out []*tensor.Tensor) error {
 		workers := batchWorkers(blocks, m*K*pw*bs)
 		per := (K+m)*bs*pw + padSize + m*narrowCols
 		if err := checkAlloc(workers * per); err != nil {
-			return err
+			return false, err
 		}
 		t := taskOf[convBlocks](s)
 		*t = convBlocks{a: args, n: n, bs: bs, pw: pw, geom: sg, isWide: isWide, buf: s.floats(workers * per), per: per}
 		err := parallelFor(s, blocks, workers, t)
 		*t = convBlocks{}
-		return err
+		return false, err
 	}
 	workers := batchWorkers(n, mg*K*P*o.group)
 	var cols []float32
@@ -143,13 +175,13 @@ func (o *convOp) run(s *scratch, in, out []*tensor.Tensor) error {
 		for i := 0; i < n; i++ {
 			args.sample(i, cols)
 		}
-		return nil
+		return false, nil
 	}
 	t := taskOf[convSamples](s)
 	*t = convSamples{a: args, cols: cols, colSize: colSize}
 	err = parallelFor(s, n, workers, t)
 	*t = convSamples{}
-	return err
+	return false, err
 }
 
 // convSamples computes whole samples, each worker with its own colSize
@@ -263,7 +295,11 @@ func (a *convArgs) dense(n int) error {
 // runWide computes the n samples of a stride-1 convolution with packed
 // weights one at a time, reading each sample's wide im2col matrix in
 // place from its padded copy (kernel.PackedA.SgemmOffsets).
-func runWide(s *scratch, a convArgs, n int, sg kernel.ConvGeom) error {
+//
+// With pg not nil, it applies the 2x2 pool of that geometry (see
+// poolOp.vector2x2) to each sample's output while in cache, a.y being
+// the pooled output.
+func runWide(s *scratch, a convArgs, n int, sg kernel.ConvGeom, pg *geom) error {
 	cols, _ := sg.Wide()
 	ldc := kernel.TileCols(cols)
 	srcSize, tile := sg.WideInputSize(), kernel.TileRows(a.m)*ldc
@@ -275,7 +311,10 @@ func runWide(s *scratch, a convArgs, n int, sg kernel.ConvGeom) error {
 	t := taskOf[convWide](s)
 	t.offs = slices.Grow(t.offs[:0], sg.ColRows())[:sg.ColRows()]
 	sg.WideOffsets(t.offs)
-	t.a, t.geom, t.cols, t.ldc, t.buf, t.per = a, sg, cols, ldc, s.floats(workers*per), per
+	t.a, t.geom, t.cols, t.ldc, t.buf, t.per, t.pooled = a, sg, cols, ldc, s.floats(workers*per), per, pg != nil
+	if pg != nil {
+		t.pool = *pg
+	}
 	err := parallelFor(s, n, workers, t)
 	t.a, t.buf = convArgs{}, nil
 	return err
@@ -290,6 +329,8 @@ type convWide struct {
 	cols, ldc int             // wide columns, and the product's row stride
 	buf       []float32
 	per       int
+	pool      geom // the fused pool, when pooled
+	pooled    bool
 }
 
 // run computes samples [lo, hi).
@@ -309,6 +350,10 @@ func (t *convWide) run(lo, hi, worker int) error {
 			}
 		}
 		applyAct(a.act, rows)
+		if t.pooled {
+			t.poolSample(rows, i)
+			continue
+		}
 		y := a.y[i*a.m*P : (i+1)*a.m*P]
 		for o := range a.m {
 			for oy := range oh {
@@ -317,6 +362,28 @@ func (t *convWide) run(lo, hi, worker int) error {
 		}
 	}
 	return nil
+}
+
+// poolSample writes the pooled output of sample i from its rows of
+// output in the product (row stride PaddedW within a channel), with
+// pool2x2's kernels: the maximum at column stride 1 (Max4), or the
+// average at column stride 2 (AvgPool2).
+func (t *convWide) poolSample(rows []float32, i int) {
+	pg, pw := &t.pool, t.geom.PaddedW()
+	poh, pow, sh := pg.out[0], pg.out[1], pg.stride[0]
+	y := t.a.y[i*t.a.m*poh*pow : (i+1)*t.a.m*poh*pow]
+	for o := range t.a.m {
+		ch := rows[o*t.ldc:]
+		for py := range poh {
+			dst := y[(o*poh+py)*pow : (o*poh+py+1)*pow]
+			r0, r1 := ch[py*sh*pw:], ch[(py*sh+1)*pw:]
+			if pg.stride[1] == 1 {
+				kernel.Max4(dst, r0, r0[1:], r1, r1[1:])
+			} else {
+				kernel.AvgPool2(dst, r0, r1)
+			}
+		}
+	}
 }
 
 // convArgs is one Conv computation with checked shapes.

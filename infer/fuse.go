@@ -17,15 +17,19 @@ var optimizePlans = true
 //   - a Tanh or Relu that is the only consumer of a Conv's or Gemm's output
 //     is applied by that node to each block of output while it is still in
 //     cache;
+//   - a MaxPool or AveragePool that is the only consumer of a Conv's
+//     output (after its activation) is applied by the Conv: a 2x2 pool
+//     is computed from each sample's output while it is in cache;
 //   - the constant weights of Conv and Gemm are packed once for the
 //     matrix kernel (a Gemm's B stored transposed is transposed first).
 //
 // A value that is a graph output is never removed. The node names in
-// errors stay those of the file: a fused activation reports as its Conv or
-// Gemm.
+// errors stay those of the file: a fused activation or pool reports as its
+// Conv or Gemm.
 func (p *plan) optimize() {
 	p.dropZeroPads()
 	p.fuseActivations()
+	p.fusePools()
 	p.prepareGemmB()
 	p.packConvWeights()
 }
@@ -158,6 +162,41 @@ func (p *plan) fuseActivations() {
 			break
 		}
 	}
+	p.dropNodes(drop)
+}
+
+// fusePools moves each MaxPool (without Indices) or AveragePool that
+// alone reads a Conv's output into that Conv.
+func (p *plan) fusePools() {
+	uses := p.uses()
+	drop := make([]bool, len(p.nodes))
+	for i := range p.nodes {
+		pn := &p.nodes[i]
+		o, ok := pn.op.(*convOp)
+		y := pn.out[0]
+		if !ok || o.pool != nil || y < 0 || uses[y] != 1 {
+			continue
+		}
+		for j := i + 1; j < len(p.nodes); j++ {
+			next := &p.nodes[j]
+			if len(next.in) != 1 || next.in[0] != y {
+				continue
+			}
+			if pool, ok := next.op.(*poolOp); ok && len(next.out) == 1 && next.out[0] >= 0 {
+				fused := *o
+				fused.pool = pool
+				pn.op = &fused
+				pn.out = []int{next.out[0]}
+				drop[j] = true
+			}
+			break
+		}
+	}
+	p.dropNodes(drop)
+}
+
+// dropNodes removes the nodes marked in drop.
+func (p *plan) dropNodes(drop []bool) {
 	var kept []planNode
 	for i, pn := range p.nodes {
 		if !drop[i] {

@@ -23,7 +23,8 @@ func plainSession(t *testing.T, m *onnx.Model) *Session {
 }
 
 // TestOptimizeLeNet5 checks what the optimizations do to PyTorch's LeNet5
-// export (its two Pads pad nothing; each Tanh follows a Conv or Gemm), and
+// export (its two Pads pad nothing; each Tanh follows a Conv or Gemm, each
+// AveragePool a Conv's Tanh), and
 // that the optimized plan gives the plain plan's outputs: bit for bit, but
 // for the Gemms, whose B is transposed once at load (tolerance).
 func TestOptimizeLeNet5(t *testing.T) {
@@ -42,7 +43,7 @@ func TestOptimizeLeNet5(t *testing.T) {
 			for _, pn := range opt.plan.nodes {
 				got = append(got, pn.node.OpType)
 			}
-			want := []string{"Conv", "Constant", "AveragePool", "Conv", "Constant", "AveragePool", "Conv", "Flatten", "Gemm", "Gemm"}
+			want := []string{"Conv", "Constant", "Conv", "Constant", "Conv", "Flatten", "Gemm", "Gemm"}
 			if len(got) != len(want) || len(plain.plan.nodes) != 16 {
 				t.Fatalf("optimized nodes %v, want %v (plain plan: %d nodes, want 16)", got, want, len(plain.plan.nodes))
 			}
@@ -136,5 +137,102 @@ func TestOptimizeKeepsOutputs(t *testing.T) {
 			feeds["fw"] = randTensor(rng, 5, 6)
 		}
 		compareRuns(t, fmt.Sprintf("override %v", override), opt, plain, feeds, 0, 0)
+	}
+}
+
+// TestFusedPool checks Conv with a pool fused into it against the plain
+// plan, bit for bit: the pools the Conv computes from each sample's output
+// (2x2 average at stride 2, 2x2 maximum at stride 1) and the ones it hands
+// to the pool op (other windows, padding, ceil mode, weights that are not
+// constant), with and without a fused activation.
+func TestFusedPool(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	f32 := func(name string) *onnx.ValueInfo { return &onnx.ValueInfo{Name: name, DType: tensor.Float32} }
+	type poolCase struct {
+		name   string
+		op     string
+		attrs  []*onnx.Attribute
+		inConv bool // computed by the Conv itself (with constant weights)
+	}
+	k2 := aInts("kernel_shape", 2, 2)
+	for _, pc := range []poolCase{
+		{"avg 2x2 stride 2", "AveragePool", []*onnx.Attribute{k2, aInts("strides", 2, 2)}, true},
+		{"max 2x2 stride 1", "MaxPool", []*onnx.Attribute{k2}, true},
+		{"avg 2x2 stride 2 ceil", "AveragePool", []*onnx.Attribute{k2, aInts("strides", 2, 2), aInt("ceil_mode", 1)}, false},
+		{"max 2x2 stride 2", "MaxPool", []*onnx.Attribute{k2, aInts("strides", 2, 2)}, false},
+		{"avg 3x3 pads", "AveragePool", []*onnx.Attribute{aInts("kernel_shape", 3, 3), aInts("pads", 1, 1, 1, 1), aInt("count_include_pad", 1)}, false},
+	} {
+		for _, act := range []string{"", "Tanh", "Relu"} {
+			for _, constW := range []bool{true, false} {
+				nodes := []*onnx.Node{{Name: "conv", OpType: "Conv", Inputs: []string{"x", "w", "b"}, Outputs: []string{"c"}, Attrs: []*onnx.Attribute{aInts("pads", 1, 1, 1, 1)}}}
+				if act != "" {
+					nodes = append(nodes, &onnx.Node{Name: "act", OpType: act, Inputs: []string{"c"}, Outputs: []string{"a"}})
+					nodes[0].Outputs[0] = "pre"
+					nodes[1].Inputs[0] = "pre"
+					nodes[1].Outputs[0] = "c"
+				}
+				nodes = append(nodes, &onnx.Node{Name: "pool", OpType: pc.op, Inputs: []string{"c"}, Outputs: []string{"y"}, Attrs: pc.attrs})
+				g := &onnx.Graph{Nodes: nodes, Inputs: []*onnx.ValueInfo{f32("x")}, Outputs: []*onnx.ValueInfo{f32("y")}}
+				w, b := randTensor(rng, 7, 3, 3, 3), randTensor(rng, 7)
+				feeds := map[string]*tensor.Tensor{"x": randTensor(rng, 3, 3, 9, 11)}
+				if constW {
+					g.Initializers = []*onnx.Initializer{{Name: "w", Tensor: w}, {Name: "b", Tensor: b}}
+				} else {
+					g.Inputs = append(g.Inputs, f32("w"), f32("b"))
+					feeds["w"], feeds["b"] = w, b
+				}
+				m := model(13, g)
+				opt, err := NewSession(m)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(opt.plan.nodes) != 1 {
+					t.Fatalf("%s %s: %d nodes after optimizing, want the pool and activation fused into the Conv", pc.name, act, len(opt.plan.nodes))
+				}
+				what := fmt.Sprintf("%s, act %q, constant weights %v", pc.name, act, constW)
+				compareRuns(t, what, opt, plainSession(t, m), feeds, 0, 0)
+				var s scratch
+				if _, err := opt.plan.nodes[0].op.(*convOp).conv(&s, []*tensor.Tensor{feeds["x"], w, b}, new(tensor.Tensor), new(tensor.Tensor)); err != nil {
+					t.Fatal(err)
+				}
+				if pooled, _ := opt.plan.nodes[0].op.(*convOp).conv(&s, []*tensor.Tensor{feeds["x"], w, b}, new(tensor.Tensor), new(tensor.Tensor)); pooled != (pc.inConv && constW) {
+					t.Errorf("%s: pooled by the Conv %v, want %v", what, pooled, pc.inConv && constW)
+				}
+			}
+		}
+	}
+}
+
+// TestPoolNotFused checks that a pool stays a node of its own when the
+// Conv's output has another reader or is a graph output, or when MaxPool
+// writes Indices.
+func TestPoolNotFused(t *testing.T) {
+	f32 := func(name string) *onnx.ValueInfo { return &onnx.ValueInfo{Name: name, DType: tensor.Float32} }
+	rng := rand.New(rand.NewSource(4))
+	k2 := aInts("kernel_shape", 2, 2)
+	for name, g := range map[string]*onnx.Graph{
+		"graph output": {Nodes: []*onnx.Node{
+			{Name: "conv", OpType: "Conv", Inputs: []string{"x", "w"}, Outputs: []string{"c"}},
+			{Name: "pool", OpType: "MaxPool", Inputs: []string{"c"}, Outputs: []string{"y"}, Attrs: []*onnx.Attribute{k2}},
+		}, Outputs: []*onnx.ValueInfo{f32("y"), f32("c")}},
+		"two readers": {Nodes: []*onnx.Node{
+			{Name: "conv", OpType: "Conv", Inputs: []string{"x", "w"}, Outputs: []string{"c"}},
+			{Name: "pool", OpType: "MaxPool", Inputs: []string{"c"}, Outputs: []string{"y"}, Attrs: []*onnx.Attribute{k2}},
+			{Name: "relu", OpType: "Relu", Inputs: []string{"c"}, Outputs: []string{"r"}},
+		}, Outputs: []*onnx.ValueInfo{f32("y"), f32("r")}},
+		"indices": {Nodes: []*onnx.Node{
+			{Name: "conv", OpType: "Conv", Inputs: []string{"x", "w"}, Outputs: []string{"c"}},
+			{Name: "pool", OpType: "MaxPool", Inputs: []string{"c"}, Outputs: []string{"y", "i"}, Attrs: []*onnx.Attribute{k2}},
+		}, Outputs: []*onnx.ValueInfo{f32("y"), {Name: "i", DType: tensor.Int64}}},
+	} {
+		g.Inputs = []*onnx.ValueInfo{f32("x")}
+		g.Initializers = []*onnx.Initializer{{Name: "w", Tensor: randTensor(rng, 2, 1, 3, 3)}}
+		s, err := NewSession(model(13, g))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(s.plan.nodes) < 2 {
+			t.Errorf("%s: %d nodes, want the pool kept", name, len(s.plan.nodes))
+		}
 	}
 }

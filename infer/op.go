@@ -25,6 +25,11 @@ type scratch struct {
 	f32  []float32
 	par  *parallel // parallelFor's bookkeeping
 	task any       // the op's rangeTask for parallelFor (see taskOf)
+	// For an op with another fused into it: the value between the two,
+	// the second op's arguments and its own scratch.
+	mid   tensor.Tensor
+	args  [2]*tensor.Tensor
+	inner *scratch
 }
 
 // floats returns a slice of n float32s (contents unspecified), reusing the

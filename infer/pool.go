@@ -129,6 +129,19 @@ func (o *poolOp) run(s *scratch, in, out []*tensor.Tensor) error {
 	return nil
 }
 
+// vector2x2 returns the geometry of the pool over planes of h x w when
+// pool2x2's vector kernels compute it for float32 without Indices: a 2x2
+// window always inside the input, the maximum at column stride 1 or the
+// average at column stride 2.
+func (o *poolOp) vector2x2(h, w int) (geom, bool) {
+	g, err := o.w.geometry([]int{h, w}, o.w.kernel)
+	ok := err == nil && g.n == 2 && g.k[0] == 2 && g.k[1] == 2 && g.dil[0] == 1 && g.dil[1] == 1 &&
+		g.pad[0] == 0 && g.pad[1] == 0 && g.out[0] > 0 && g.out[1] > 0 &&
+		(g.out[0]-1)*g.stride[0]+2 <= h && (g.out[1]-1)*g.stride[1]+2 <= w &&
+		(o.max && g.stride[1] == 1 || !o.max && g.stride[1] == 2)
+	return g, ok
+}
+
 // as2D returns the geometry as two spatial axes when it has one or two and
 // no dilation: a 1-D window is a 2-D one of height 1 (same offsets and the
 // same Indices in either storage order, since a row has one column-major
