@@ -304,9 +304,6 @@ func runWide(s *scratch, a convArgs, n int, sg kernel.ConvGeom, pg *geom) error 
 	ldc := kernel.TileCols(cols)
 	srcSize, tile := sg.WideInputSize(), kernel.TileRows(a.m)*ldc
 	per := srcSize + tile
-	if pg != nil {
-		per += a.m * ldc // the pooled rows before they are copied out
-	}
 	workers := batchWorkers(n, a.m*sg.ColRows()*cols)
 	if err := checkAlloc(workers * per); err != nil {
 		return err
@@ -324,8 +321,7 @@ func runWide(s *scratch, a convArgs, n int, sg kernel.ConvGeom, pg *geom) error 
 }
 
 // convWide is runWide's task: each worker has per floats of buf, the
-// padded sample, the tile-padded product [TileRows(M), ldc] and, for a
-// fused pool, M rows of ldc for poolSample.
+// padded sample then the tile-padded product [TileRows(M), ldc].
 type convWide struct {
 	a         convArgs
 	geom      kernel.ConvGeom // of one sample
@@ -342,7 +338,6 @@ func (t *convWide) run(lo, hi, worker int) error {
 	a, g := &t.a, &t.geom
 	mine := t.buf[worker*t.per : (worker+1)*t.per]
 	src, c := mine[:g.WideInputSize()], mine[g.WideInputSize():]
-	c, pooledRows := c[:kernel.TileRows(a.m)*t.ldc], c[kernel.TileRows(a.m)*t.ldc:]
 	inSize, P := a.c*g.H*g.W, a.g.outSize()
 	oh, ow, pw := g.OutH(), g.OutW(), g.PaddedW()
 	for i := lo; i < hi; i++ {
@@ -356,7 +351,7 @@ func (t *convWide) run(lo, hi, worker int) error {
 		}
 		applyAct(a.act, rows)
 		if t.pooled {
-			t.poolSample(rows, i, pooledRows)
+			t.poolSample(rows, i)
 			continue
 		}
 		y := a.y[i*a.m*P : (i+1)*a.m*P]
@@ -371,36 +366,19 @@ func (t *convWide) run(lo, hi, worker int) error {
 
 // poolSample writes the pooled output of sample i from its rows of
 // output in the product (row stride PaddedW within a channel), with
-// pool2x2's kernels: the maximum at column stride 1 (Max4), or the
-// average at column stride 2 (AvgPool2). wide holds M rows of ldc.
-func (t *convWide) poolSample(rows []float32, i int, wide []float32) {
+// pool2x2's kernels: the maximum at column stride 1, or the average at
+// column stride 2.
+func (t *convWide) poolSample(rows []float32, i int) {
 	pg, pw := &t.pool, t.geom.PaddedW()
-	poh, pow, sh := pg.out[0], pg.out[1], pg.stride[0]
-	y := t.a.y[i*t.a.m*poh*pow : (i+1)*t.a.m*poh*pow]
-	if pg.stride[1] == 1 && sh == 1 {
-		// Stride 1 both ways: the maximum over all the rows at once, a
-		// pooled position (o, py, px) at o*ldc + py*pw + px, then the
-		// rows copied out.
-		n := (t.a.m-1)*t.ldc + (poh-1)*pw + pow
-		wide = wide[:n]
-		kernel.Max4(wide, rows, rows[1:], rows[pw:], rows[pw+1:])
-		for o := range t.a.m {
-			for py := range poh {
-				copy(y[(o*poh+py)*pow:(o*poh+py+1)*pow], wide[o*t.ldc+py*pw:])
-			}
-		}
-		return
-	}
+	poh, pow := pg.out[0], pg.out[1]
+	plane := poh * pow
+	y := t.a.y[i*t.a.m*plane : (i+1)*t.a.m*plane]
 	for o := range t.a.m {
-		ch := rows[o*t.ldc:]
-		for py := range poh {
-			dst := y[(o*poh+py)*pow : (o*poh+py+1)*pow]
-			r0, r1 := ch[py*sh*pw:], ch[(py*sh+1)*pw:]
-			if pg.stride[1] == 1 {
-				kernel.Max4(dst, r0, r0[1:], r1, r1[1:])
-			} else {
-				kernel.AvgPool2(dst, r0, r1)
-			}
+		dst, ch := y[o*plane:(o+1)*plane], rows[o*t.ldc:]
+		if pg.stride[1] == 1 {
+			kernel.MaxPool2Rows(dst, ch, poh, pow, pw, pg.stride[0]*pw)
+		} else {
+			kernel.AvgPool2Rows(dst, ch, poh, pow, pw, pg.stride[0]*pw)
 		}
 	}
 }

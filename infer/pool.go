@@ -265,35 +265,14 @@ func pool2d[T poolElem](o *poolOp, g *geom, p0, p1 int, x, y []T, idx []int64) {
 // stride 2).
 func pool2x2[T poolElem](isMax bool, h, w, oh, ow, sh, sw int, x, y []T) {
 	planes := len(y) / (oh * ow)
-	if xf, ok := any(x).([]float32); ok && isMax && sw == 1 {
-		// Stride 1: four shifted rows, maxed by the vector kernel.
-		yf := any(y).([]float32)
-		var wide [4096]float32
-		for p := range planes {
-			xs, ys := xf[p*h*w:(p+1)*h*w], yf[p*oh*ow:(p+1)*oh*ow]
-			if n := (oh-1)*w + ow; sh == 1 && n <= len(wide) {
-				// Stride 1 both ways: the whole plane in one call, output
-				// (oy, ox) at oy*w+ox (the w-ow values past each row are
-				// dropped), then the rows copied out.
-				kernel.Max4(wide[:n], xs, xs[1:], xs[w:], xs[w+1:])
-				for oy := range oh {
-					copy(ys[oy*ow:(oy+1)*ow], wide[oy*w:])
-				}
-				continue
-			}
-			for oy := range oh {
-				r0, r1 := xs[oy*sh*w:], xs[(oy*sh+1)*w:]
-				kernel.Max4(ys[oy*ow:(oy+1)*ow], r0[:ow], r0[1:ow+1], r1[:ow], r1[1:ow+1])
-			}
-		}
-		return
-	}
-	if xf, ok := any(x).([]float32); ok && !isMax && sw == 2 {
+	if xf, ok := any(x).([]float32); ok && (isMax && sw == 1 || !isMax && sw == 2) {
 		yf := any(y).([]float32)
 		for p := range planes {
 			xs, ys := xf[p*h*w:(p+1)*h*w], yf[p*oh*ow:(p+1)*oh*ow]
-			for oy := range oh {
-				kernel.AvgPool2(ys[oy*ow:(oy+1)*ow], xs[oy*sh*w:], xs[(oy*sh+1)*w:])
+			if isMax {
+				kernel.MaxPool2Rows(ys, xs, oh, ow, w, sh*w)
+			} else {
+				kernel.AvgPool2Rows(ys, xs, oh, ow, w, sh*w)
 			}
 		}
 		return

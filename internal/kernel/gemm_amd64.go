@@ -228,6 +228,26 @@ func avgPool2Vec(dst, r0, r1 []float32) int {
 	return n
 }
 
+// maxPool2RowsVec is MaxPool2Rows with the AVX2 kernel, reporting false
+// (and doing nothing) without AVX2 or for rows narrower than a vector.
+// The caller has checked the slices.
+func maxPool2RowsVec(dst, src []float32, rows, width, ld, step int) bool {
+	if !HasAVX2 || width < 8 {
+		return false
+	}
+	maxPool2RowsAVX2(&dst[0], &src[0], rows, width, ld, step)
+	return true
+}
+
+// avgPool2RowsVec is maxPool2RowsVec for AvgPool2Rows.
+func avgPool2RowsVec(dst, src []float32, rows, width, ld, step int) bool {
+	if !HasAVX2 || width < 4 {
+		return false
+	}
+	avgPool2RowsAVX2(&dst[0], &src[0], rows, width, ld, step)
+	return true
+}
+
 // tanhGradVec is TanhGrad over the longest multiple-of-8 prefix with the
 // AVX2 kernel; it returns the prefix's length (0 without AVX2).
 func tanhGradVec(dx, dy, y []float32) int {

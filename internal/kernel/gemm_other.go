@@ -34,15 +34,17 @@ func dotTile(k int, a []float32, lda int, b []float32, ldb int, acc *[72]float32
 
 func tanhVec(dst, src []float32) int { return 0 }
 
-func dotVec(x, y []float32) (float32, int)                     { return 0, 0 }
-func axpyVec(a float32, x, y []float32) int                    { return 0 }
-func scaleVec(a float32, x []float32) int                      { return 0 }
-func addConstVec(a float32, x []float32) int                   { return 0 }
-func expVec(dst, src []float32) int                            { return 0 }
-func reluVec(dst, src []float32) int                           { return 0 }
-func max4Vec(dst, a, b, c, d []float32) int                    { return 0 }
-func avgPool2Vec(dst, r0, r1 []float32) int                    { return 0 }
-func tanhGradVec(dx, dy, y []float32) int                      { return 0 }
-func adamVec(w, g, m, v []float32, k *AdamConsts) int          { return 0 }
-func gemv64(a, b []float32, ldb int, t []float32) bool         { return false }
-func gemvPanels(a, b []float32, pstride int, t []float32) bool { return false }
+func dotVec(x, y []float32) (float32, int)                               { return 0, 0 }
+func axpyVec(a float32, x, y []float32) int                              { return 0 }
+func scaleVec(a float32, x []float32) int                                { return 0 }
+func addConstVec(a float32, x []float32) int                             { return 0 }
+func expVec(dst, src []float32) int                                      { return 0 }
+func reluVec(dst, src []float32) int                                     { return 0 }
+func max4Vec(dst, a, b, c, d []float32) int                              { return 0 }
+func avgPool2Vec(dst, r0, r1 []float32) int                              { return 0 }
+func maxPool2RowsVec(dst, src []float32, rows, width, ld, step int) bool { return false }
+func avgPool2RowsVec(dst, src []float32, rows, width, ld, step int) bool { return false }
+func tanhGradVec(dx, dy, y []float32) int                                { return 0 }
+func adamVec(w, g, m, v []float32, k *AdamConsts) int                    { return 0 }
+func gemv64(a, b []float32, ldb int, t []float32) bool                   { return false }
+func gemvPanels(a, b []float32, pstride int, t []float32) bool           { return false }

@@ -1139,6 +1139,159 @@ avgpool_done:
 DATA avgpool_quarter<>+0(SB)/8, $0x3fd0000000000000
 GLOBL avgpool_quarter<>(SB), RODATA|NOPTR, $8
 
+// func maxPool2RowsAVX2(dst *float32, src *float32, rows int, width int, ld int, step int)
+// Requires: AVX
+TEXT ·maxPool2RowsAVX2(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), AX
+	MOVQ src+8(FP), CX
+	MOVQ rows+16(FP), DX
+	MOVQ width+24(FP), BX
+	MOVQ ld+32(FP), SI
+	SHLQ $0x02, SI
+	MOVQ step+40(FP), DI
+	SHLQ $0x02, DI
+
+maxrows_row:
+	TESTQ DX, DX
+	JE    maxrows_done
+	MOVQ  AX, R8
+	MOVQ  CX, R9
+	MOVQ  CX, R10
+	ADDQ  SI, R10
+	MOVQ  BX, R11
+
+maxrows_vec:
+	CMPQ    R11, $0x08
+	JL      maxrows_tail
+	VMOVUPS (R9), Y0
+	VMOVUPS 4(R9), Y1
+	VMAXPS  Y0, Y1, Y0
+	VMOVUPS (R10), Y1
+	VMAXPS  Y0, Y1, Y0
+	VMOVUPS 4(R10), Y1
+	VMAXPS  Y0, Y1, Y0
+	VMOVUPS Y0, (R8)
+	ADDQ    $0x20, R8
+	ADDQ    $0x20, R9
+	ADDQ    $0x20, R10
+	SUBQ    $0x08, R11
+	JMP     maxrows_vec
+
+maxrows_tail:
+	TESTQ   R11, R11
+	JE      maxrows_next
+	MOVQ    $0x0000000000000008, R12
+	SUBQ    R11, R12
+	SHLQ    $0x02, R12
+	SUBQ    R12, R8
+	SUBQ    R12, R9
+	SUBQ    R12, R10
+	VMOVUPS (R9), Y0
+	VMOVUPS 4(R9), Y1
+	VMAXPS  Y0, Y1, Y0
+	VMOVUPS (R10), Y1
+	VMAXPS  Y0, Y1, Y0
+	VMOVUPS 4(R10), Y1
+	VMAXPS  Y0, Y1, Y0
+	VMOVUPS Y0, (R8)
+
+maxrows_next:
+	LEAQ (AX)(BX*4), AX
+	ADDQ DI, CX
+	DECQ DX
+	JMP  maxrows_row
+
+maxrows_done:
+	VZEROUPPER
+	RET
+
+DATA poolrows_quarter<>+0(SB)/8, $0x3fd0000000000000
+GLOBL poolrows_quarter<>(SB), RODATA|NOPTR, $8
+
+// func avgPool2RowsAVX2(dst *float32, src *float32, rows int, width int, ld int, step int)
+// Requires: AVX, AVX2
+TEXT ·avgPool2RowsAVX2(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), AX
+	MOVQ src+8(FP), CX
+	MOVQ rows+16(FP), DX
+	MOVQ width+24(FP), BX
+	MOVQ ld+32(FP), SI
+	SHLQ $0x02, SI
+	MOVQ step+40(FP), DI
+	SHLQ $0x02, DI
+
+avgrows_row:
+	TESTQ DX, DX
+	JE    avgrows_done
+	MOVQ  AX, R8
+	MOVQ  CX, R9
+	MOVQ  CX, R10
+	ADDQ  SI, R10
+	MOVQ  BX, R11
+
+avgrows_vec:
+	CMPQ         R11, $0x04
+	JL           avgrows_tail
+	VCVTPS2PD    (R9), Y0
+	VCVTPS2PD    16(R9), Y1
+	VCVTPS2PD    (R10), Y2
+	VCVTPS2PD    16(R10), Y3
+	VHADDPD      Y1, Y0, Y0
+	VXORPD       Y1, Y1, Y1
+	VADDPD       Y1, Y0, Y0
+	VUNPCKLPD    Y3, Y2, Y1
+	VUNPCKHPD    Y3, Y2, Y2
+	VADDPD       Y1, Y0, Y0
+	VADDPD       Y2, Y0, Y0
+	VBROADCASTSD poolrows_quarter<>+0(SB), Y1
+	VMULPD       Y1, Y0, Y0
+	VPERMPD      $0xd8, Y0, Y0
+	VCVTPD2PSY   Y0, X0
+	VMOVUPS      X0, (R8)
+	ADDQ         $0x10, R8
+	ADDQ         $0x20, R9
+	ADDQ         $0x20, R10
+	SUBQ         $0x04, R11
+	JMP          avgrows_vec
+
+avgrows_tail:
+	TESTQ        R11, R11
+	JE           avgrows_next
+	MOVQ         $0x0000000000000004, R12
+	SUBQ         R11, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R8
+	SUBQ         R12, R9
+	SUBQ         R12, R10
+	SUBQ         R12, R9
+	SUBQ         R12, R10
+	VCVTPS2PD    (R9), Y0
+	VCVTPS2PD    16(R9), Y1
+	VCVTPS2PD    (R10), Y2
+	VCVTPS2PD    16(R10), Y3
+	VHADDPD      Y1, Y0, Y0
+	VXORPD       Y1, Y1, Y1
+	VADDPD       Y1, Y0, Y0
+	VUNPCKLPD    Y3, Y2, Y1
+	VUNPCKHPD    Y3, Y2, Y2
+	VADDPD       Y1, Y0, Y0
+	VADDPD       Y2, Y0, Y0
+	VBROADCASTSD poolrows_quarter<>+0(SB), Y1
+	VMULPD       Y1, Y0, Y0
+	VPERMPD      $0xd8, Y0, Y0
+	VCVTPD2PSY   Y0, X0
+	VMOVUPS      X0, (R8)
+
+avgrows_next:
+	LEAQ (AX)(BX*4), AX
+	ADDQ DI, CX
+	DECQ DX
+	JMP  avgrows_row
+
+avgrows_done:
+	VZEROUPPER
+	RET
+
 // func tanhGradAVX2(dx *float32, dy *float32, y *float32, n int)
 // Requires: AVX
 TEXT ·tanhGradAVX2(SB), NOSPLIT, $0-32

@@ -69,6 +69,16 @@ func max4AVX2(dst *float32, a *float32, b *float32, c *float32, d *float32, n in
 //go:noescape
 func avgPool2AVX2(dst *float32, r0 *float32, r1 *float32, n int)
 
+// maxPool2RowsAVX2 runs max4AVX2 over rows of 2x2 windows at column stride 1 (width >= 8).
+//
+//go:noescape
+func maxPool2RowsAVX2(dst *float32, src *float32, rows int, width int, ld int, step int)
+
+// avgPool2RowsAVX2 runs avgPool2AVX2 over rows of 2x2 windows at column stride 2 (width >= 4).
+//
+//go:noescape
+func avgPool2RowsAVX2(dst *float32, src *float32, rows int, width int, ld int, step int)
+
 // tanhGradAVX2 sets dx[i] = dy[i] * (1 - y[i]*y[i]) for i < n, without fused multiply-adds; n must be a multiple of 8.
 //
 //go:noescape

@@ -144,6 +144,50 @@ func AvgPool2(dst, r0, r1 []float32) {
 	}
 }
 
+// MaxPool2Rows computes rows of 2x2 maximum pooling at column stride 1:
+// for r < rows and j < width, dst[r*width+j] is Max4 of src[o+j],
+// src[o+j+1], src[o+ld+j] and src[o+ld+j+1], where o = r*step. It gives
+// Max4's results, a whole plane in one call. dst must not overlap src.
+func MaxPool2Rows(dst, src []float32, rows, width, ld, step int) {
+	if rows <= 0 || width <= 0 {
+		return
+	}
+	checkRows("MaxPool2Rows", dst, src, rows, width, ld, step, width+1)
+	if maxPool2RowsVec(dst, src, rows, width, ld, step) {
+		return
+	}
+	for r := range rows {
+		o := r * step
+		Max4(dst[r*width:(r+1)*width], src[o:], src[o+1:], src[o+ld:], src[o+ld+1:])
+	}
+}
+
+// AvgPool2Rows computes rows of 2x2 average pooling at column stride 2:
+// row r of dst (width values) is AvgPool2 of the rows src[r*step:] and
+// src[r*step+ld:]. It gives AvgPool2's results, a whole plane in one
+// call. dst must not overlap src.
+func AvgPool2Rows(dst, src []float32, rows, width, ld, step int) {
+	if rows <= 0 || width <= 0 {
+		return
+	}
+	checkRows("AvgPool2Rows", dst, src, rows, width, ld, step, 2*width)
+	if avgPool2RowsVec(dst, src, rows, width, ld, step) {
+		return
+	}
+	for r := range rows {
+		o := r * step
+		AvgPool2(dst[r*width:(r+1)*width], src[o:], src[o+ld:])
+	}
+}
+
+// checkRows panics unless dst holds rows rows of width values and src
+// the input rows of a pool over them, each read for span values.
+func checkRows(name string, dst, src []float32, rows, width, ld, step, span int) {
+	if ld < 0 || step < 0 || len(dst) < rows*width || len(src) < (rows-1)*step+ld+span {
+		panic("kernel: " + name + ": a slice is too short for the rows")
+	}
+}
+
 // Sum returns the sum of x in eight interleaved partial sums (x[i] goes
 // to partial i%8), added pairwise at the end: the order does not depend
 // on anything but len(x), and the eight chains of additions run in

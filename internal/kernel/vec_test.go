@@ -297,3 +297,51 @@ func TestAdam(t *testing.T) {
 		}
 	}
 }
+
+// TestPool2Rows checks MaxPool2Rows and AvgPool2Rows against Max4 and
+// AvgPool2 row by row, bit for bit, with the vector kernels and without,
+// for widths around the vector sizes, row steps of 1 and 2 rows, and NaN
+// and -0 inputs.
+func TestPool2Rows(t *testing.T) {
+	r := rand.New(rand.NewPCG(41, 42))
+	for _, width := range []int{1, 3, 4, 5, 7, 8, 9, 14, 16, 27, 33} {
+		for _, rows := range []int{1, 2, 5} {
+			for _, rowStep := range []int{1, 2} {
+				ld := 2*width + 3
+				src := randSlice(r, (rows*rowStep+2)*ld)
+				src[5], src[ld+2] = float32(math.NaN()), float32(math.Copysign(0, -1))
+				step := rowStep * ld
+				wantMax, wantAvg := make([]float32, rows*width), make([]float32, rows*width)
+				for i := range rows {
+					o := i * step
+					Max4(wantMax[i*width:(i+1)*width], src[o:], src[o+1:], src[o+ld:], src[o+ld+1:])
+					AvgPool2(wantAvg[i*width:(i+1)*width], src[o:], src[o+ld:])
+				}
+				for _, vec := range []bool{true, false} {
+					gotMax, gotAvg := make([]float32, rows*width), make([]float32, rows*width)
+					run := func() {
+						MaxPool2Rows(gotMax, src, rows, width, ld, step)
+						AvgPool2Rows(gotAvg, src, rows, width, ld, step)
+					}
+					if vec {
+						run()
+					} else {
+						withoutAVX2(run)
+					}
+					for i := range gotMax {
+						if math.Float32bits(gotMax[i]) != math.Float32bits(wantMax[i]) || math.Float32bits(gotAvg[i]) != math.Float32bits(wantAvg[i]) {
+							t.Fatalf("width %d rows %d step %d vector %v: element %d: max %v avg %v, row by row %v %v",
+								width, rows, step, vec, i, gotMax[i], gotAvg[i], wantMax[i], wantAvg[i])
+						}
+					}
+				}
+			}
+		}
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("MaxPool2Rows with src too short: no panic")
+		}
+	}()
+	MaxPool2Rows(make([]float32, 16), make([]float32, 20), 2, 8, 9, 9)
+}

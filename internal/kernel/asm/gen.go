@@ -30,6 +30,7 @@ func main() {
 	relu()
 	max4()
 	avgPool2()
+	poolRows()
 	tanhGrad()
 	adam()
 	gemv64()
@@ -536,6 +537,99 @@ func avgPool2() {
 		out := XMM()
 		VCVTPD2PSY(s, out)
 		VMOVUPS(out, Mem{Base: dst})
+	})
+}
+
+// poolRows: max4 and avgPool2 over many rows in one call, for the 2x2
+// pools of whole planes. Output row r (width values, rows of dst one after
+// another) comes from the input rows at src + r*step and ld floats below;
+// a last partial vector of a row is computed again over the row's last
+// full vector's worth (width must be at least one vector).
+func poolRows() {
+	gen := func(name, prefix, doc string, chunk, srcPer int, body func(d, a, b reg.Register)) {
+		TEXT(name, NOSPLIT, "func(dst, src *float32, rows, width, ld, step int)")
+		Pragma("noescape")
+		Doc(doc)
+		dst := Load(Param("dst"), GP64())
+		src := Load(Param("src"), GP64())
+		rows := Load(Param("rows"), GP64())
+		width := Load(Param("width"), GP64())
+		ld := Load(Param("ld"), GP64())
+		SHLQ(Imm(2), ld)
+		stp := Load(Param("step"), GP64())
+		SHLQ(Imm(2), stp)
+		d, a, b, cnt, back := GP64(), GP64(), GP64(), GP64(), GP64()
+		Label(prefix + "_row")
+		TESTQ(rows, rows)
+		JE(LabelRef(prefix + "_done"))
+		MOVQ(dst, d)
+		MOVQ(src, a)
+		MOVQ(src, b)
+		ADDQ(ld, b)
+		MOVQ(width, cnt)
+		Label(prefix + "_vec")
+		CMPQ(cnt, Imm(uint64(chunk)))
+		JL(LabelRef(prefix + "_tail"))
+		body(d, a, b)
+		ADDQ(Imm(uint64(4*chunk)), d)
+		ADDQ(Imm(uint64(4*chunk*srcPer)), a)
+		ADDQ(Imm(uint64(4*chunk*srcPer)), b)
+		SUBQ(Imm(uint64(chunk)), cnt)
+		JMP(LabelRef(prefix + "_vec"))
+		Label(prefix + "_tail")
+		TESTQ(cnt, cnt)
+		JE(LabelRef(prefix + "_next"))
+		// Back off to end at the row's end: chunk-cnt outputs earlier.
+		MOVQ(U64(uint64(chunk)), back)
+		SUBQ(cnt, back)
+		SHLQ(Imm(2), back)
+		SUBQ(back, d)
+		for range srcPer {
+			SUBQ(back, a)
+			SUBQ(back, b)
+		}
+		body(d, a, b)
+		Label(prefix + "_next")
+		LEAQ(Mem{Base: dst, Index: width, Scale: 4}, dst)
+		ADDQ(stp, src)
+		DECQ(rows)
+		JMP(LabelRef(prefix + "_row"))
+		Label(prefix + "_done")
+		VZEROUPPER()
+		RET()
+	}
+	gen("maxPool2RowsAVX2", "maxrows", "maxPool2RowsAVX2 runs max4AVX2 over rows of 2x2 windows at column stride 1 (width >= 8).", 8, 1, func(d, a, b reg.Register) {
+		m, x := YMM(), YMM()
+		VMOVUPS(Mem{Base: a}, m)
+		for _, in := range []Mem{{Base: a, Disp: 4}, {Base: b}, {Base: b, Disp: 4}} {
+			VMOVUPS(in, x)
+			VMAXPS(m, x, m) // (x > m) ? x : m, as max4
+		}
+		VMOVUPS(m, Mem{Base: d})
+	})
+	quarter := GLOBL("poolrows_quarter", RODATA|NOPTR)
+	DATA(0, U64(math.Float64bits(0.25)))
+	gen("avgPool2RowsAVX2", "avgrows", "avgPool2RowsAVX2 runs avgPool2AVX2 over rows of 2x2 windows at column stride 2 (width >= 4).", 4, 2, func(d, a, b reg.Register) {
+		// As avgPool2.
+		lo0, hi0, lo1, hi1 := YMM(), YMM(), YMM(), YMM()
+		VCVTPS2PD(Mem{Base: a}, lo0)
+		VCVTPS2PD(Mem{Base: a, Disp: 16}, hi0)
+		VCVTPS2PD(Mem{Base: b}, lo1)
+		VCVTPS2PD(Mem{Base: b, Disp: 16}, hi1)
+		s, c, e, zero, q := YMM(), YMM(), YMM(), YMM(), YMM()
+		VHADDPD(hi0, lo0, s)
+		VXORPD(zero, zero, zero)
+		VADDPD(zero, s, s)
+		VUNPCKLPD(hi1, lo1, c)
+		VUNPCKHPD(hi1, lo1, e)
+		VADDPD(c, s, s)
+		VADDPD(e, s, s)
+		VBROADCASTSD(quarter, q)
+		VMULPD(q, s, s)
+		VPERMPD(Imm(0xd8), s, s)
+		out := XMM()
+		VCVTPD2PSY(s, out)
+		VMOVUPS(out, Mem{Base: d})
 	})
 }
 
