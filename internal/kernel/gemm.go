@@ -340,7 +340,7 @@ func roundUp(x, m int) int { return (x + m - 1) / m * m }
 type packBuf struct {
 	a    [mc * kc]float32
 	b    [kc * nc]float32
-	tile [mr * nr]float32
+	tile [mr * 2 * nr]float32 // an edge tile, two panels wide
 }
 
 // freeList keeps values for reuse. Unlike a sync.Pool it is not emptied by
@@ -516,8 +516,9 @@ func (g *gemm) macro(buf *packBuf, apack, bpack []float32, ic, mcb, pc, jc, ncb,
 			case bp2 != nil && h == mr:
 				microKernelPair(kcb, ap, bp, bp2, ldb, g.c[off:], g.ldc, overwrite)
 			case bp2 != nil:
-				g.edgeTile(buf, kcb, ap, bp, ldb, off, h, nr, overwrite)
-				g.edgeTile(buf, kcb, ap, bp2, ldb, off+nr, h, nr, overwrite)
+				t := buf.tile[:]
+				microKernelPair(kcb, ap, bp, bp2, ldb, t, 2*nr, true)
+				g.addTile(t, 2*nr, off, h, 2*nr, overwrite)
 			case h == mr && w == nr:
 				microKernel(kcb, ap, bp, ldb, g.c[off:], g.ldc, overwrite)
 			default:
@@ -537,14 +538,20 @@ func (g *gemm) macro(buf *packBuf, apack, bpack []float32, ic, mcb, pc, jc, ncb,
 func (g *gemm) edgeTile(buf *packBuf, kcb int, ap, bp []float32, ldb, off, h, w int, overwrite bool) {
 	t := buf.tile[:]
 	microKernel(kcb, ap, bp, ldb, t, nr, true)
+	g.addTile(t, nr, off, h, w, overwrite)
+}
+
+// addTile adds the h x w tile t (rows ldt apart) to C at off, or stores
+// it there with overwrite.
+func (g *gemm) addTile(t []float32, ldt, off, h, w int, overwrite bool) {
 	for i := range h {
 		crow := g.c[off+i*g.ldc : off+i*g.ldc+w]
 		if overwrite {
-			copy(crow, t[i*nr:])
+			copy(crow, t[i*ldt:])
 			continue
 		}
 		for j := range crow {
-			crow[j] += t[i*nr+j]
+			crow[j] += t[i*ldt+j]
 		}
 	}
 }
