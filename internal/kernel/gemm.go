@@ -47,12 +47,13 @@ func sgemm(pa *PackedA, pb *PackedB, transA, transB bool, m, n, k int, alpha flo
 		axpyRows = 8
 	}
 	small := m*n*k < 4096
+	rowsMode := !transB && (small || m <= axpyRows)
 	switch {
-	case !transB && (small || m <= axpyRows):
+	case rowsMode && (pb == nil || m*n*k < 1<<18):
 		if beta != 0 {
 			scaleC(m, n, beta, c, ldc)
 		}
-		g.rows(beta == 0)
+		g.rows(beta == 0, 0, n)
 		return
 	case transB && !transA && m <= 4:
 		scaleC(m, n, beta, c, ldc)
@@ -71,13 +72,17 @@ func sgemm(pa *PackedA, pb *PackedB, transA, transB bool, m, n, k int, alpha flo
 	// Granularity of the split of C between workers: whole tiles.
 	rowStep, colStep := mr, nr
 	switch {
+	case rowsMode:
+		// A few rows times a large packed B: each worker reads its own
+		// columns of B, in gemvPanels' strips.
+		g.mode, rowStep, colStep = modeRows, m, 64
 	case g.useDot():
 		g.mode, rowStep, colStep = modeDot, 3, 3
 	case !transB && m <= 4*mr && pb == nil:
 		g.mode = modeBInPlace
 	}
 	workers := runtime.GOMAXPROCS(0)
-	if m*n*k < 1<<20 {
+	if m*n*k < 1<<20 && !rowsMode {
 		workers = 1
 	}
 	// Split C into one block per worker, in whole tiles: by rows when C is
@@ -287,10 +292,15 @@ const (
 	modePacked   mode = iota // pack A and B, run the 6x16 micro-kernel
 	modeBInPlace             // pack A only: the micro-kernel reads B's full panels in place
 	modeDot                  // 3x3 tiles of dot products of rows of A and rows of B
+	modeRows                 // row by row, as vector-matrix products (see rows)
 )
 
 // block adds alpha*op(A)*op(B) to rows [i0, i1) and columns [j0, j1) of C.
 func (g *gemm) block(i0, i1, j0, j1 int) {
+	if g.mode == modeRows {
+		g.rows(g.overwrite, j0, j1)
+		return
+	}
 	if g.mode == modeDot {
 		g.dotBlock(i0, i1, j0, j1)
 		return

@@ -285,6 +285,19 @@ func gemv64(a, b []float32, ldb int, t []float32) bool {
 	return true
 }
 
+// gemvPanel sets t[0:16] from one packed panel of b as gemvPanels does
+// from four, reporting false without AVX2.
+func gemvPanel(a, b []float32, t []float32) bool {
+	k := len(a)
+	if !HasAVX2 || k == 0 {
+		return false
+	}
+	_ = b[16*k-1]
+	_ = t[15]
+	gemvPanelAVX2(k, &a[0], &b[0], 0, &t[0])
+	return true
+}
+
 // gemvPanels sets t[0:64] from four packed panels of b (pstride floats
 // apart) as gemv64 does from rows, reporting false without AVX2.
 func gemvPanels(a, b []float32, pstride int, t []float32) bool {

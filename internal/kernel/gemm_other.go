@@ -48,3 +48,4 @@ func tanhGradVec(dx, dy, y []float32) int                                { retur
 func adamVec(w, g, m, v []float32, k *AdamConsts) int                    { return 0 }
 func gemv64(a, b []float32, ldb int, t []float32) bool                   { return false }
 func gemvPanels(a, b []float32, pstride int, t []float32) bool           { return false }
+func gemvPanel(a, b []float32, t []float32) bool                         { return false }

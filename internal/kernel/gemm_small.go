@@ -7,11 +7,13 @@ package kernel
 // (fused with AVX2) and then added to C. So a row of C comes out the same
 // whichever path computes it, and does not depend on m or on the other
 // rows.
-func (g *gemm) rows(overwrite bool) {
+//
+// It computes columns [c0, c1) of C (c0 a multiple of 64).
+func (g *gemm) rows(overwrite bool, c0, c1 int) {
 	buf := packBufs.get()
 	defer packBufs.put(buf)
-	for j0 := 0; j0 < g.n; j0 += nc {
-		w := min(nc, g.n-j0)
+	for j0 := c0; j0 < c1; {
+		w := min(roundUp(j0+1, nc)-j0, c1-j0) // within one packed block of B
 		t := buf.b[:w]
 		for i := range g.m {
 			crow := g.c[i*g.ldc+j0 : i*g.ldc+j0+w]
@@ -33,6 +35,14 @@ func (g *gemm) rows(overwrite bool) {
 				}
 				for ; w <= 256 && j+64 <= w && gemv64(av, g.b[pc*g.ldb+j0+j:], g.ldb, t[j:j+64]); j += 64 {
 				}
+				if g.packedB != nil && w-j < 64 {
+					// The last panels, one at a time (zero-padded to nr).
+					panels := g.packedB.block(pc, j0)
+					var last [nr]float32
+					for ; j < w && gemvPanel(av, panels[j*kcb:][:kcb*nr], last[:]); j += nr {
+						copy(t[j:], last[:min(nr, w-j)])
+					}
+				}
 				if j < w {
 					clear(t[j:])
 					for p, a := range av {
@@ -48,6 +58,7 @@ func (g *gemm) rows(overwrite bool) {
 				}
 			}
 		}
+		j0 += w
 	}
 }
 

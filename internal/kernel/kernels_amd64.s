@@ -1473,6 +1473,35 @@ gemvp_done:
 	VZEROUPPER
 	RET
 
+// func gemvPanelAVX2(k int, a *float32, b *float32, pstride int, t *float32)
+// Requires: AVX, FMA3
+TEXT ·gemvPanelAVX2(SB), NOSPLIT, $0-40
+	MOVQ   k+0(FP), AX
+	MOVQ   a+8(FP), CX
+	MOVQ   b+16(FP), DX
+	MOVQ   pstride+24(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   t+32(FP), BX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+gemv1_loop:
+	TESTQ        AX, AX
+	JE           gemv1_done
+	VBROADCASTSS (CX), Y2
+	VFMADD231PS  (DX), Y2, Y0
+	VFMADD231PS  32(DX), Y2, Y1
+	ADDQ         $0x04, CX
+	ADDQ         $0x40, DX
+	DECQ         AX
+	JMP          gemv1_loop
+
+gemv1_done:
+	VMOVUPS Y0, (BX)
+	VMOVUPS Y1, 32(BX)
+	VZEROUPPER
+	RET
+
 DATA exp_lo<>+0(SB)/8, $0xc05a000000000000
 GLOBL exp_lo<>(SB), RODATA|NOPTR, $8
 

@@ -99,6 +99,11 @@ func gemv64AVX2(k int, a *float32, b *float32, ldb int, t *float32)
 //go:noescape
 func gemvPanelsAVX2(k int, a *float32, b *float32, pstride int, t *float32)
 
+// gemvPanelAVX2 sets t[16q+j] to the sum of a[p]*b[q*pstride+16p+j] over p < k (fused multiply-adds in p order from zero) for q < 1, j < 16.
+//
+//go:noescape
+func gemvPanelAVX2(k int, a *float32, b *float32, pstride int, t *float32)
+
 // expAVX2 sets dst[i] = exp(src[i]) for i < n; n must be a multiple of 4.
 //
 //go:noescape

@@ -741,33 +741,39 @@ func gemv64() {
 
 // gemvPanels: gemv64 over four packed 16-wide B panels (the layout of
 // PackedB: k rows of 16 floats each, the panels pstride floats apart), so
-// that B is read as four contiguous streams.
+// that B is read as four contiguous streams; gemvPanel: the same over one
+// panel, for the last columns of a product.
 func gemvPanels() {
-	TEXT("gemvPanelsAVX2", NOSPLIT, "func(k int, a, b *float32, pstride int, t *float32)")
+	gemvPanelsN("gemvPanelsAVX2", "gemvp", 4)
+	gemvPanelsN("gemvPanelAVX2", "gemv1", 1)
+}
+
+func gemvPanelsN(name, prefix string, panels int) {
+	TEXT(name, NOSPLIT, "func(k int, a, b *float32, pstride int, t *float32)")
 	Pragma("noescape") // the kernels keep no pointer
-	Doc("gemvPanelsAVX2 sets t[16q+j] to the sum of a[p]*b[q*pstride+16p+j] over p < k (fused multiply-adds in p order from zero) for q < 4, j < 16.")
+	Doc(fmt.Sprintf("%s sets t[16q+j] to the sum of a[p]*b[q*pstride+16p+j] over p < k (fused multiply-adds in p order from zero) for q < %d, j < 16.", name, panels))
 	k := Load(Param("k"), GP64())
 	a := Load(Param("a"), GP64())
 	b0 := Load(Param("b"), GP64())
 	ps := Load(Param("pstride"), GP64())
 	SHLQ(Imm(2), ps)
 	t := Load(Param("t"), GP64())
-	var bp [4]reg.Register
+	bp := make([]reg.Register, panels)
 	bp[0] = b0
-	for q := 1; q < 4; q++ {
+	for q := 1; q < panels; q++ {
 		bp[q] = GP64()
 		MOVQ(bp[q-1], bp[q])
 		ADDQ(ps, bp[q])
 	}
-	var acc [8]reg.VecVirtual
+	acc := make([]reg.VecVirtual, 2*panels)
 	for i := range acc {
 		acc[i] = YMM()
 		VXORPS(acc[i], acc[i], acc[i])
 	}
 	av := YMM()
-	Label("gemvp_loop")
+	Label(prefix + "_loop")
 	TESTQ(k, k)
-	JE(LabelRef("gemvp_done"))
+	JE(LabelRef(prefix + "_done"))
 	VBROADCASTSS(Mem{Base: a}, av)
 	for q := range bp {
 		VFMADD231PS(Mem{Base: bp[q]}, av, acc[2*q])
@@ -778,8 +784,8 @@ func gemvPanels() {
 		ADDQ(Imm(64), bp[q])
 	}
 	DECQ(k)
-	JMP(LabelRef("gemvp_loop"))
-	Label("gemvp_done")
+	JMP(LabelRef(prefix + "_loop"))
+	Label(prefix + "_done")
 	for i := range acc {
 		VMOVUPS(acc[i], Mem{Base: t, Disp: 32 * i})
 	}
