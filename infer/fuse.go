@@ -21,7 +21,10 @@ var optimizePlans = true
 //     output (after its activation) is applied by the Conv: a 2x2 pool
 //     is computed from each sample's output while it is in cache;
 //   - the constant weights of Conv and Gemm are packed once for the
-//     matrix kernel (a Gemm's B stored transposed is transposed first).
+//     matrix kernel (a Gemm's B stored transposed is transposed first);
+//   - Flatten, Reshape, Squeeze and Unsqueeze share their input's
+//     elements instead of copying them, unless their output is a graph
+//     output (no op writes into its inputs).
 //
 // A value that is a graph output is never removed. The node names in
 // errors stay those of the file: a fused activation or pool reports as its
@@ -32,6 +35,17 @@ func (p *plan) optimize() {
 	p.fusePools()
 	p.prepareGemmB()
 	p.packConvWeights()
+	p.markViews()
+}
+
+// markViews lets the ops that only change a shape share their input's
+// elements when their output is not a graph output.
+func (p *plan) markViews() {
+	for _, pn := range p.nodes {
+		if v, ok := pn.op.(interface{ markView() }); ok && len(pn.out) == 1 && pn.out[0] >= 0 && !p.isOutput(pn.out[0]) {
+			v.markView()
+		}
+	}
 }
 
 // uses counts the readers of each slot: node inputs and graph outputs.

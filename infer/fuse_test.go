@@ -236,3 +236,49 @@ func TestPoolNotFused(t *testing.T) {
 		}
 	}
 }
+
+// TestReshapeViews checks that Flatten and Reshape share their input's
+// elements when their output stays inside the graph, and copy them when
+// it is a graph output (the caller may write into it).
+func TestReshapeViews(t *testing.T) {
+	f32 := func(name string) *onnx.ValueInfo { return &onnx.ValueInfo{Name: name, DType: tensor.Float32} }
+	g := &onnx.Graph{
+		Nodes: []*onnx.Node{
+			{Name: "flat", OpType: "Flatten", Inputs: []string{"x"}, Outputs: []string{"f"}},
+			{Name: "relu", OpType: "Relu", Inputs: []string{"f"}, Outputs: []string{"r"}},
+			{Name: "neg", OpType: "Neg", Inputs: []string{"f"}, Outputs: []string{"n"}},
+			{Name: "shape", OpType: "Reshape", Inputs: []string{"x", "s"}, Outputs: []string{"y"}},
+		},
+		Initializers: []*onnx.Initializer{{Name: "s", Tensor: tensor.FromInt64([]int64{-1}, 1)}},
+		Inputs:       []*onnx.ValueInfo{f32("x")},
+		Outputs:      []*onnx.ValueInfo{f32("r"), f32("n"), f32("y")},
+	}
+	s, err := NewSession(model(13, g))
+	if err != nil {
+		t.Fatal(err)
+	}
+	views := map[string]bool{}
+	for _, pn := range s.plan.nodes {
+		switch o := pn.op.(type) {
+		case *flattenOp:
+			views["Flatten"] = o.view
+		case *reshapeOp:
+			views["Reshape"] = o.view
+		}
+	}
+	if !views["Flatten"] || views["Reshape"] {
+		t.Errorf("views %v, want Flatten's output shared and Reshape's (a graph output) copied", views)
+	}
+	x := tensor.FromFloat32([]float32{1, -2, 3, -4, 5, -6}, 1, 2, 3)
+	res, err := s.Run(map[string]*tensor.Tensor{"x": x})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := fmt.Sprint(res["r"].Shape, res["r"].F32, res["n"].F32), "[1 6] [1 0 3 0 5 0] [-1 2 -3 4 -5 6]"; got != want {
+		t.Errorf("through the view: %s, want %s", got, want)
+	}
+	res["y"].F32[0] = 100
+	if x.F32[0] != 1 {
+		t.Error("writing the Reshape output changed the input")
+	}
+}

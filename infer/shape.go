@@ -97,10 +97,26 @@ func rowMajorStrides(shape []int) []int {
 	return st
 }
 
-// reshapeCopy makes d a copy of x with the given shape (same element count).
-func reshapeCopy(d, x *tensor.Tensor, shape []int) {
-	d.Resize(x.DType, shape...)
-	copyElems(d, 0, x, 0, x.Len())
+// reshaper is embedded in the ops that only change a shape (Flatten,
+// Reshape, Squeeze, Unsqueeze). Their output is a copy of the input with
+// the new shape, or, once the plan has marked the op as a view (its
+// output is no graph output, and no op writes into its inputs), the
+// input's own elements under the new shape.
+type reshaper struct{ view bool }
+
+// markView lets the op share its input's elements.
+func (r *reshaper) markView() { r.view = true }
+
+// reshape makes d x with the given shape (same element count).
+func (r *reshaper) reshape(d, x *tensor.Tensor, shape []int) {
+	if !r.view {
+		d.Resize(x.DType, shape...)
+		copyElems(d, 0, x, 0, x.Len())
+		return
+	}
+	d.Shape = append(d.Shape[:0], shape...)
+	d.DType = x.DType
+	d.F32, d.F64, d.I64, d.I32, d.U8, d.I8, d.B = x.F32, x.F64, x.I64, x.I32, x.U8, x.I8, x.B
 }
 
 // validDType reports whether t holds one of the supported dtypes.
@@ -347,6 +363,7 @@ func (o *shapeOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 // flattenOp is Flatten: [prod(shape[:axis]), prod(shape[axis:])], with
 // axis in [-rank, rank] (negative from opset 11).
 type flattenOp struct {
+	reshaper
 	n    *onnx.Node
 	axis int64
 }
@@ -356,7 +373,7 @@ func buildFlatten(n *onnx.Node, opset int64) (op, error) {
 		return nil, err
 	}
 	a := attrs{n: n}
-	o := &flattenOp{n, a.int("axis", 1)}
+	o := &flattenOp{n: n, axis: a.int("axis", 1)}
 	return o, a.err
 }
 
@@ -372,7 +389,7 @@ func (o *flattenOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 	}
 	shape := shapeBuf(out[0], 2)
 	shape[0], shape[1] = tensor.NumElements(x.Shape[:axis]), tensor.NumElements(x.Shape[axis:])
-	reshapeCopy(out[0], x, shape)
+	o.reshape(out[0], x, shape)
 	return nil
 }
 
@@ -380,6 +397,7 @@ func (o *flattenOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 // (opset 1's consumed_inputs has no effect), from input 1 after;
 // allowzero from 14.
 type reshapeOp struct {
+	reshaper
 	n         *onnx.Node
 	allowzero bool
 	attrShape []int64 // opset < 5
@@ -460,13 +478,14 @@ func (o *reshapeOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 	} else if known != n {
 		return errorf(o.n, "cannot reshape %v to %v", x, spec)
 	}
-	reshapeCopy(out[0], x, shape)
+	o.reshape(out[0], x, shape)
 	return nil
 }
 
 // squeezeOp is Squeeze or Unsqueeze: axes from the attribute before opset
 // 13, from input 1 after.
 type squeezeOp struct {
+	reshaper
 	n         *onnx.Node
 	unsqueeze bool
 	axesInput bool
@@ -566,7 +585,7 @@ func (o *squeezeOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 			}
 		}
 	}
-	reshapeCopy(out[0], x, shape)
+	o.reshape(out[0], x, shape)
 	return nil
 }
 
