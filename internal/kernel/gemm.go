@@ -72,6 +72,9 @@ func sgemm(pa *PackedA, pb *PackedB, transA, transB bool, m, n, k int, alpha flo
 	// Granularity of the split of C between workers: whole tiles.
 	rowStep, colStep := mr, nr
 	switch {
+	case HasAVX512 && !rowsMode && pa == nil && !transA && !transB && alpha == 1 && n <= nr && m >= narrowRows:
+		// A narrow C: twelve rows of A at a time, read in place.
+		g.mode, rowStep = modeNarrow, narrowRows
 	case rowsMode:
 		// A few rows times a large packed B: each worker reads its own
 		// columns of B, in gemvPanels' strips.
@@ -293,12 +296,17 @@ const (
 	modeBInPlace             // pack A only: the micro-kernel reads B's full panels in place
 	modeDot                  // 3x3 tiles of dot products of rows of A and rows of B
 	modeRows                 // row by row, as vector-matrix products (see rows)
+	modeNarrow               // C of one panel's width, narrowRows rows at a time (see narrow)
 )
 
 // block adds alpha*op(A)*op(B) to rows [i0, i1) and columns [j0, j1) of C.
 func (g *gemm) block(i0, i1, j0, j1 int) {
 	if g.mode == modeRows {
 		g.rows(g.overwrite, j0, j1)
+		return
+	}
+	if g.mode == modeNarrow {
+		g.narrow(i0, i1)
 		return
 	}
 	if g.mode == modeDot {
@@ -350,7 +358,7 @@ func roundUp(x, m int) int { return (x + m - 1) / m * m }
 type packBuf struct {
 	a    [mc * kc]float32
 	b    [kc * nc]float32
-	tile [mr * 2 * nr]float32 // an edge tile, two panels wide
+	tile [mr * 2 * nr]float32 // an edge tile, two panels wide (or narrowRows x nr)
 }
 
 // freeList keeps values for reuse. Unlike a sync.Pool it is not emptied by
@@ -562,6 +570,75 @@ func (g *gemm) addTile(t []float32, ldt, off, h, w int, overwrite bool) {
 		}
 		for j := range crow {
 			crow[j] += t[i*ldt+j]
+		}
+	}
+}
+
+// narrowRows is the height of the narrow kernel's tile.
+const narrowRows = 12
+
+// narrow computes rows [i0, i1) of a C at most nr wide: narrowRows rows
+// of A at a time, read in place, times B's one panel (packed once a k
+// block), with the micro-kernel's sums. The last rows go through a
+// zero-padded copy of A and the scratch tile.
+func (g *gemm) narrow(i0, i1 int) {
+	buf := packBufs.get()
+	defer packBufs.put(buf)
+	mask := uint16(1)<<g.n - 1
+	for pc := 0; pc < g.k; pc += kc {
+		kcb := min(kc, g.k-pc)
+		bp := buf.b[:kcb*nr]
+		if g.packedB != nil {
+			bp = g.packedB.block(pc, 0)[:kcb*nr]
+		} else {
+			g.packB(bp, pc, kcb, 0, g.n)
+		}
+		overwrite := g.overwrite && pc == 0
+		i := i0
+		for ; i+narrowRows <= i1; i += narrowRows {
+			microKernelNarrow(kcb, g.a[i*g.lda+pc:], g.lda, bp, g.c[i*g.ldc:], g.ldc, mask, overwrite)
+		}
+		if h := i1 - i; h > 0 {
+			at := buf.a[:narrowRows*kcb]
+			for r := range narrowRows {
+				if r < h {
+					copy(at[r*kcb:(r+1)*kcb], g.a[(i+r)*g.lda+pc:])
+				} else {
+					clear(at[r*kcb : (r+1)*kcb])
+				}
+			}
+			t := buf.tile[:narrowRows*nr]
+			microKernelNarrow(kcb, at, kcb, bp, t, nr, 1<<nr-1, true)
+			g.addTile(t, nr, i*g.ldc, h, g.n, overwrite)
+		}
+	}
+}
+
+// microKernelNarrowGo is the plain Go form of the narrow kernel: the
+// narrowRows x nr tile at c (only the columns set in mask) (+)= twelve
+// rows of A, lda apart, times a packed k x nr panel.
+func microKernelNarrowGo(k int, a []float32, lda int, b []float32, c []float32, ldc int, mask uint16, overwrite bool) {
+	for h := 0; h < narrowRows; h += mr {
+		var acc [mr][nr]float32
+		for p := range k {
+			var col [mr]float32
+			for i := range col {
+				col[i] = a[(h+i)*lda+p]
+			}
+			accumulate(&acc, col[:], b[p*nr:(p+1)*nr])
+		}
+		for i := range mr {
+			row := c[(h+i)*ldc:]
+			for j := range nr {
+				if mask&(1<<j) == 0 {
+					continue
+				}
+				if overwrite {
+					row[j] = acc[i][j]
+				} else {
+					row[j] += acc[i][j]
+				}
+			}
 		}
 	}
 }

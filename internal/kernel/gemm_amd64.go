@@ -3,6 +3,7 @@
 package kernel
 
 import (
+	"math/bits"
 	"unsafe"
 
 	"golang.org/x/sys/cpu"
@@ -31,6 +32,22 @@ func microKernelPair(k int, a, b0, b1 []float32, ldb int, c []float32, ldc int, 
 	_ = b1[(k-1)*ldb+nr-1]
 	_ = c[(mr-1)*ldc+2*nr-1]
 	sgemmKernelAVX512(k, &a[0], &b0[0], &b1[0], ldb, &c[0], ldc, overwrite)
+}
+
+// microKernelNarrow runs the narrow AVX-512 kernel (see gemm.narrow),
+// or its plain Go form without AVX-512.
+func microKernelNarrow(k int, a []float32, lda int, b []float32, c []float32, ldc int, mask uint16, overwrite bool) {
+	if k <= 0 {
+		return
+	}
+	if !HasAVX512 {
+		microKernelNarrowGo(k, a, lda, b, c, ldc, mask, overwrite)
+		return
+	}
+	_ = a[(narrowRows-1)*lda+k-1]
+	_ = b[k*nr-1]
+	_ = c[(narrowRows-1)*ldc+bits.Len16(mask)-1]
+	sgemmKernelNarrowAVX512(k, &a[0], lda, &b[0], &c[0], ldc, mask, overwrite)
 }
 
 // microKernel runs the AVX2/FMA kernel when the CPU has it.

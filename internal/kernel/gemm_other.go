@@ -15,6 +15,10 @@ func microKernelPair(k int, a, b0, b1 []float32, ldb int, c []float32, ldc int, 
 	microKernelGo(k, a, b1, ldb, c[nr:], ldc, overwrite)
 }
 
+func microKernelNarrow(k int, a []float32, lda int, b []float32, c []float32, ldc int, mask uint16, overwrite bool) {
+	microKernelNarrowGo(k, a, lda, b, c, ldc, mask, overwrite)
+}
+
 func microKernel(k int, a, b []float32, ldb int, c []float32, ldc int, overwrite bool) {
 	microKernelGo(k, a, b, ldb, c, ldc, overwrite)
 }

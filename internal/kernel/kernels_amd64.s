@@ -442,6 +442,157 @@ offs512_overwrite:
 	VZEROUPPER
 	RET
 
+// func sgemmKernelNarrowAVX512(k int, a *float32, lda int, b *float32, c *float32, ldc int, mask uint16, overwrite bool)
+// Requires: AVX, AVX512F
+TEXT ·sgemmKernelNarrowAVX512(SB), NOSPLIT, $0-51
+	MOVQ   k+0(FP), AX
+	MOVQ   a+8(FP), CX
+	MOVQ   lda+16(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (CX)(DX*2), BX
+	ADDQ   DX, BX
+	LEAQ   (BX)(DX*2), SI
+	ADDQ   DX, SI
+	LEAQ   (SI)(DX*2), DI
+	ADDQ   DX, DI
+	MOVQ   b+24(FP), R8
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+
+narrow_loop:
+	TESTQ        AX, AX
+	JE           narrow_store
+	VMOVUPS      (R8), Z12
+	VBROADCASTSS (CX), Z13
+	VFMADD231PS  Z12, Z13, Z0
+	VBROADCASTSS (CX)(DX*1), Z13
+	VFMADD231PS  Z12, Z13, Z1
+	VBROADCASTSS (CX)(DX*2), Z13
+	VFMADD231PS  Z12, Z13, Z2
+	VBROADCASTSS (BX), Z13
+	VFMADD231PS  Z12, Z13, Z3
+	VBROADCASTSS (BX)(DX*1), Z13
+	VFMADD231PS  Z12, Z13, Z4
+	VBROADCASTSS (BX)(DX*2), Z13
+	VFMADD231PS  Z12, Z13, Z5
+	VBROADCASTSS (SI), Z13
+	VFMADD231PS  Z12, Z13, Z6
+	VBROADCASTSS (SI)(DX*1), Z13
+	VFMADD231PS  Z12, Z13, Z7
+	VBROADCASTSS (SI)(DX*2), Z13
+	VFMADD231PS  Z12, Z13, Z8
+	VBROADCASTSS (DI), Z13
+	VFMADD231PS  Z12, Z13, Z9
+	VBROADCASTSS (DI)(DX*1), Z13
+	VFMADD231PS  Z12, Z13, Z10
+	VBROADCASTSS (DI)(DX*2), Z13
+	VFMADD231PS  Z12, Z13, Z11
+	ADDQ         $0x04, CX
+	ADDQ         $0x04, BX
+	ADDQ         $0x04, SI
+	ADDQ         $0x04, DI
+	ADDQ         $0x40, R8
+	DECQ         AX
+	JMP          narrow_loop
+
+narrow_store:
+	MOVQ      c+32(FP), AX
+	MOVQ      ldc+40(FP), CX
+	SHLQ      $0x02, CX
+	MOVWLZX   mask+48(FP), DX
+	KMOVW     DX, K1
+	MOVB      overwrite+50(FP), DL
+	TESTB     DL, DL
+	JNZ       narrow_overwrite
+	VMOVUPS.Z (AX), K1, Z13
+	VADDPS    Z13, Z0, Z0
+	VMOVUPS   Z0, K1, (AX)
+	ADDQ      CX, AX
+	VMOVUPS.Z (AX), K1, Z13
+	VADDPS    Z13, Z1, Z1
+	VMOVUPS   Z1, K1, (AX)
+	ADDQ      CX, AX
+	VMOVUPS.Z (AX), K1, Z13
+	VADDPS    Z13, Z2, Z2
+	VMOVUPS   Z2, K1, (AX)
+	ADDQ      CX, AX
+	VMOVUPS.Z (AX), K1, Z13
+	VADDPS    Z13, Z3, Z3
+	VMOVUPS   Z3, K1, (AX)
+	ADDQ      CX, AX
+	VMOVUPS.Z (AX), K1, Z13
+	VADDPS    Z13, Z4, Z4
+	VMOVUPS   Z4, K1, (AX)
+	ADDQ      CX, AX
+	VMOVUPS.Z (AX), K1, Z13
+	VADDPS    Z13, Z5, Z5
+	VMOVUPS   Z5, K1, (AX)
+	ADDQ      CX, AX
+	VMOVUPS.Z (AX), K1, Z13
+	VADDPS    Z13, Z6, Z6
+	VMOVUPS   Z6, K1, (AX)
+	ADDQ      CX, AX
+	VMOVUPS.Z (AX), K1, Z13
+	VADDPS    Z13, Z7, Z7
+	VMOVUPS   Z7, K1, (AX)
+	ADDQ      CX, AX
+	VMOVUPS.Z (AX), K1, Z13
+	VADDPS    Z13, Z8, Z8
+	VMOVUPS   Z8, K1, (AX)
+	ADDQ      CX, AX
+	VMOVUPS.Z (AX), K1, Z13
+	VADDPS    Z13, Z9, Z9
+	VMOVUPS   Z9, K1, (AX)
+	ADDQ      CX, AX
+	VMOVUPS.Z (AX), K1, Z13
+	VADDPS    Z13, Z10, Z10
+	VMOVUPS   Z10, K1, (AX)
+	ADDQ      CX, AX
+	VMOVUPS.Z (AX), K1, Z13
+	VADDPS    Z13, Z11, Z11
+	VMOVUPS   Z11, K1, (AX)
+	ADDQ      CX, AX
+	VZEROUPPER
+	RET
+
+narrow_overwrite:
+	VMOVUPS Z0, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z3, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z5, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z7, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z8, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z9, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z10, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z11, K1, (AX)
+	ADDQ    CX, AX
+	VZEROUPPER
+	RET
+
 DATA tanh_abs<>+0(SB)/4, $0x7fffffff
 DATA tanh_abs<>+4(SB)/4, $0x7fffffff
 DATA tanh_abs<>+8(SB)/4, $0x7fffffff

@@ -24,6 +24,11 @@ func sgemmKernelOffsetsAVX2(k int, a *float32, b *float32, offs *int32, c *float
 //go:noescape
 func sgemmKernelOffsetsAVX512(k int, a *float32, b *float32, offs *int32, c *float32, ldc int, overwrite bool)
 
+// sgemmKernelNarrowAVX512 adds the product of twelve rows of A (row r at a + r*lda floats, k values) and a packed kx16 B panel to the columns of mask of the 12 rows of C at c (ldc floats apart), or stores it there without reading c when overwrite is set.
+//
+//go:noescape
+func sgemmKernelNarrowAVX512(k int, a *float32, lda int, b *float32, c *float32, ldc int, mask uint16, overwrite bool)
+
 // tanhAVX2 sets dst[i] = tanh(src[i]) for i < n; n must be a multiple of 8.
 //
 //go:noescape

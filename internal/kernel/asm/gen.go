@@ -21,6 +21,7 @@ func main() {
 	sgemmKernel512()
 	sgemmKernelOffsets()
 	sgemmKernelOffsets512()
+	sgemmKernelNarrow512()
 	tanh()
 	dot()
 	axpy()
@@ -107,6 +108,84 @@ func sgemmKernelOffsets512() {
 			return [2]Mem{{Base: b, Index: off, Scale: 4}, {Base: b, Index: off, Scale: 4, Disp: 64}}
 		},
 		func() { ADDQ(Imm(4), offs) })
+}
+
+// sgemmKernelNarrow512: C[12 x w] (+)= A·B for a B of at most 16
+// columns, one packed 16-wide panel (k rows of 16 floats, zero past w),
+// with twelve rows of A read in place, lda floats apart: one ZMM row of
+// C a row of A, stored through the mask of its w columns. Each element
+// is summed exactly as in sgemmKernel (from zero, one fused multiply-add
+// a k step, then stored or added to C).
+func sgemmKernelNarrow512() {
+	TEXT("sgemmKernelNarrowAVX512", NOSPLIT, "func(k int, a *float32, lda int, b *float32, c *float32, ldc int, mask uint16, overwrite bool)")
+	Pragma("noescape")
+	Doc("sgemmKernelNarrowAVX512 adds the product of twelve rows of A (row r at a + r*lda floats, k values) and a packed kx16 B panel to the columns of mask of the 12 rows of C at c (ldc floats apart), or stores it there without reading c when overwrite is set.")
+	const rows = 12
+	k := Load(Param("k"), GP64())
+	a := Load(Param("a"), GP64())
+	lda := Load(Param("lda"), GP64())
+	SHLQ(Imm(2), lda)
+	// Four bases, three rows each: base, base+lda, base+2*lda.
+	bases := []reg.Register{a}
+	for range 3 {
+		nb := GP64()
+		LEAQ(Mem{Base: bases[len(bases)-1], Index: lda, Scale: 2}, nb)
+		ADDQ(lda, nb)
+		bases = append(bases, nb)
+	}
+	at := func(r int) Mem {
+		base, i := bases[r/3], r%3
+		if i == 0 {
+			return Mem{Base: base}
+		}
+		return Mem{Base: base, Index: lda, Scale: uint8(i)}
+	}
+	b := Load(Param("b"), GP64())
+	acc := make([]reg.VecVirtual, rows)
+	for r := range acc {
+		acc[r] = ZMM()
+		VPXORD(acc[r], acc[r], acc[r])
+	}
+	bv, t := ZMM(), ZMM()
+	Label("narrow_loop")
+	TESTQ(k, k)
+	JE(LabelRef("narrow_store"))
+	VMOVUPS(Mem{Base: b}, bv)
+	for r := range acc {
+		VBROADCASTSS(at(r), t)
+		VFMADD231PS(bv, t, acc[r])
+	}
+	for _, base := range bases {
+		ADDQ(Imm(4), base)
+	}
+	ADDQ(Imm(64), b)
+	DECQ(k)
+	JMP(LabelRef("narrow_loop"))
+
+	Label("narrow_store")
+	c := Load(Param("c"), GP64())
+	ldc := Load(Param("ldc"), GP64())
+	SHLQ(Imm(2), ldc)
+	m := Load(Param("mask"), GP32())
+	KMOVW(m, reg.K1)
+	ow := Load(Param("overwrite"), GP8())
+	TESTB(ow, ow)
+	JNZ(LabelRef("narrow_overwrite"))
+	for r := range acc {
+		VMOVUPS_Z(Mem{Base: c}, reg.K1, t)
+		VADDPS(t, acc[r], acc[r])
+		VMOVUPS(acc[r], reg.K1, Mem{Base: c})
+		ADDQ(ldc, c)
+	}
+	VZEROUPPER()
+	RET()
+	Label("narrow_overwrite")
+	for r := range acc {
+		VMOVUPS(acc[r], reg.K1, Mem{Base: c})
+		ADDQ(ldc, c)
+	}
+	VZEROUPPER()
+	RET()
 }
 
 func xorps(r reg.VecVirtual) { VXORPS(r, r, r) }
