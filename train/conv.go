@@ -2,6 +2,7 @@ package train
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/onnxkit/onnxkit/internal/kernel"
 	"github.com/onnxkit/onnxkit/tensor"
@@ -48,6 +49,13 @@ type Conv2d struct {
 	// Per chunk: partial dW [OutC, InC*KH*KW] and db [OutC], summed in chunk
 	// order after the chunks are done.
 	dwPart, dbPart [][]float32
+	// In the wide layout, Forward reads each sample's im2col matrix in
+	// place (kernel.PackedA.SgemmOffsets): the weights packed once a
+	// Forward, the rows of the matrix in the padded sample, and per
+	// worker the padded sample then the tile-padded product.
+	wpack    kernel.PackedA
+	offs     []int32
+	wideBufs [][]float32
 
 	needDx   bool
 	fwd, bwd chunkFunc
@@ -83,7 +91,8 @@ func (c *Conv2d) OutSize(h, w int) (int, int) {
 // Forward computes y [N, OutC, OH, OW] from x [N, InC, H, W] with
 // OH = (H + 2 PadH - KH)/StrideH + 1 (likewise OW): for each chunk of b
 // samples, col [InC*KH*KW, b*OH*OW] = im2col(x), then
-// y [OutC, b*OH*OW] = W [OutC, InC*KH*KW] · col, plus the bias.
+// y [OutC, b*OH*OW] = W [OutC, InC*KH*KW] · col, plus the bias. In the
+// wide layout the im2col matrix is read in place instead (forwardWide).
 func (c *Conv2d) Forward(x *tensor.Tensor) *tensor.Tensor {
 	checkRank(c.name, "input", x, 4)
 	if x.Shape[1] != c.InC {
@@ -111,6 +120,12 @@ func (c *Conv2d) Forward(x *tensor.Tensor) *tensor.Tensor {
 	c.tmp = growEach(c.tmp, nw, c.OutC*c.bs*c.pw)
 	if c.wide {
 		c.plane = growEach(c.plane, nw, (c.h+2*c.PadH)*(c.w+2*c.PadW)) // Im2colWide's and col2imWide's
+		if !c.dense {
+			c.wpack.Repack(false, c.OutC, ckk, c.Weight.Value.F32, ckk)
+			c.offs = slices.Grow(c.offs[:0], ckk)[:ckk]
+			g.WideOffsets(c.offs)
+			c.wideBufs = growEach(c.wideBufs, nw, g.WideInputSize()+kernel.TileRows(c.OutC)*kernel.TileCols(c.pw))
+		}
 	}
 	pool().run(c.n, cs, c.fwd)
 	return &c.y
@@ -139,6 +154,10 @@ func (c *Conv2d) forwardChunk(worker, _, lo, hi int) {
 		c.forwardDense(lo, hi)
 		return
 	}
+	if c.wide {
+		c.forwardWide(worker, lo, hi)
+		return
+	}
 	for s := lo; s < hi; s += c.bs {
 		c.forwardBlock(worker, s, min(hi, s+c.bs))
 	}
@@ -149,7 +168,7 @@ func (c *Conv2d) forwardBlock(worker, lo, hi int) {
 	col := c.block(worker, lo, hi)
 	y := c.y.F32[lo*c.OutC*p : hi*c.OutC*p]
 	bias := c.Bias.Value.F32
-	if b == 1 && !c.wide {
+	if b == 1 {
 		// y_i [OutC, P] = W · col directly.
 		kernel.Sgemm(false, false, c.OutC, p, ckk, 1, c.Weight.Value.F32, ckk, col, p, 0, y, p)
 		for o, bv := range bias {
@@ -159,19 +178,32 @@ func (c *Conv2d) forwardBlock(worker, lo, hi int) {
 	}
 	tmp := c.tmp[worker][:c.OutC*b*pw] // [OutC, b*pw]
 	kernel.Sgemm(false, false, c.OutC, b*pw, ckk, 1, c.Weight.Value.F32, ckk, col, b*pw, 0, tmp, b*pw)
-	wp := c.w + 2*c.PadW
 	for i := range b {
 		for o, bv := range bias {
-			src := tmp[o*b*pw+i*pw : o*b*pw+(i+1)*pw]
 			dst := y[(i*c.OutC+o)*p : (i*c.OutC+o+1)*p]
-			if !c.wide {
-				copy(dst, src)
-				kernel.AddConst(bv, dst)
-				continue
-			}
+			copy(dst, tmp[o*b*pw+i*pw:])
+			kernel.AddConst(bv, dst)
+		}
+	}
+}
+
+// forwardWide computes samples lo..hi-1 one at a time, reading each
+// one's wide im2col matrix in place from its padded copy: the products
+// of forwardBlock, bit for bit, without writing the matrix.
+func (c *Conv2d) forwardWide(worker, lo, hi int) {
+	g := c.geom()
+	chw, p, wp := c.InC*c.h*c.w, c.oh*c.ow, c.w+2*c.PadW
+	ldc := kernel.TileCols(c.pw)
+	src, tile := c.wideBufs[worker][:g.WideInputSize()], c.wideBufs[worker][g.WideInputSize():]
+	bias := c.Bias.Value.F32
+	for i := lo; i < hi; i++ {
+		g.WideInput(c.x.F32[i*chw:(i+1)*chw], src)
+		c.wpack.SgemmOffsets(c.pw, src, c.offs, tile, ldc)
+		y := c.y.F32[i*c.OutC*p : (i+1)*c.OutC*p]
+		for o, bv := range bias {
 			for oh := range c.oh {
-				d := dst[oh*c.ow : (oh+1)*c.ow]
-				copy(d, src[oh*wp:oh*wp+c.ow])
+				d := y[o*p+oh*c.ow : o*p+(oh+1)*c.ow]
+				copy(d, tile[o*ldc+oh*wp:])
 				kernel.AddConst(bv, d)
 			}
 		}

@@ -145,15 +145,26 @@ type PackedA struct {
 // (transposed when transA). A must not change while the PackedA is in
 // use. It panics when a is too short for its size and stride.
 func PackA(transA bool, m, k int, a []float32, lda int) *PackedA {
+	p := new(PackedA)
+	p.Repack(transA, m, k, a, lda)
+	return p
+}
+
+// Repack packs op(A) into p as PackA does, reusing p's storage when it is
+// large enough: for an A that changes between uses (weights in training).
+func (p *PackedA) Repack(transA bool, m, k int, a []float32, lda int) {
 	checkOperand("A", transA, m, k, a, lda)
-	p := &PackedA{transA: transA, m: max(m, 0), k: max(k, 0), a: a, lda: lda}
+	panels := p.panels
+	*p = PackedA{transA: transA, m: max(m, 0), k: max(k, 0), a: a, lda: lda}
 	mp := roundUp(p.m, mr)
-	p.panels = make([]float32, mp*p.k)
+	if cap(panels) < mp*p.k {
+		panels = make([]float32, mp*p.k)
+	}
+	p.panels = panels[:mp*p.k]
 	g := gemm{transA: transA, m: p.m, k: p.k, alpha: 1, a: a, lda: lda}
 	for pc := 0; pc < p.k; pc += kc {
 		g.packA(p.panels[pc*mp:], 0, p.m, pc, min(kc, p.k-pc))
 	}
-	return p
 }
 
 // Sgemm computes C = A*B + beta*C for the packed A (m x k) and a B (k x n,
