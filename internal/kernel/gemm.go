@@ -494,11 +494,13 @@ func (g *gemm) packA(dst []float32, ic, mcb, pc, kcb int) {
 			continue
 		}
 		if h == mr && g.alpha == 1 {
-			// A full panel: six rows at once, the panel written in order.
+			// A full panel: six rows at once, the panel written in order
+			// (eight columns at a time by the vector kernel).
 			base := (ic+ip)*g.lda + pc
+			done := packA6Vec(panel, g.a[base:], g.lda, kcb)
 			r0, r1, r2 := g.a[base:][:kcb], g.a[base+g.lda:][:kcb], g.a[base+2*g.lda:][:kcb]
 			r3, r4, r5 := g.a[base+3*g.lda:][:kcb], g.a[base+4*g.lda:][:kcb], g.a[base+5*g.lda:][:kcb]
-			for p := range kcb {
+			for p := done; p < kcb; p++ {
 				d := (*[mr]float32)(panel[p*mr:])
 				d[0], d[1], d[2], d[3], d[4], d[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
 			}

@@ -265,6 +265,20 @@ func avgPool2RowsVec(dst, src []float32, rows, width, ld, step int) bool {
 	return true
 }
 
+// packA6Vec packs the longest multiple-of-8 prefix of six rows of A (lda
+// apart) into dst as packA's full panels are laid out, with the AVX2
+// kernel; it returns the prefix's length (0 without AVX2).
+func packA6Vec(dst, a []float32, lda, k int) int {
+	n := k &^ 7
+	if !HasAVX2 || n == 0 {
+		return 0
+	}
+	_ = a[5*lda+n-1]
+	_ = dst[6*n-1]
+	packA6AVX2(&dst[0], &a[0], lda, n)
+	return n
+}
+
 // tanhGradVec is TanhGrad over the longest multiple-of-8 prefix with the
 // AVX2 kernel; it returns the prefix's length (0 without AVX2).
 func tanhGradVec(dx, dy, y []float32) int {

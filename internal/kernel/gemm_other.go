@@ -46,6 +46,7 @@ func expVec(dst, src []float32) int                                      { retur
 func reluVec(dst, src []float32) int                                     { return 0 }
 func max4Vec(dst, a, b, c, d []float32) int                              { return 0 }
 func avgPool2Vec(dst, r0, r1 []float32) int                              { return 0 }
+func packA6Vec(dst, a []float32, lda, k int) int                         { return 0 }
 func maxPool2RowsVec(dst, src []float32, rows, width, ld, step int) bool { return false }
 func avgPool2RowsVec(dst, src []float32, rows, width, ld, step int) bool { return false }
 func tanhGradVec(dx, dy, y []float32) int                                { return 0 }

@@ -522,3 +522,23 @@ func TestSgemmNarrow(t *testing.T) {
 		}
 	}
 }
+
+// TestPackA6 checks the vector packing of full panels of A against the
+// definition of the layout, for depths around the vector width.
+func TestPackA6(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	for _, k := range []int{1, 7, 8, 9, 16, 23, 256} {
+		lda := k + 3
+		a := randSlice(r, 6*lda)
+		g := gemm{m: 6, k: k, alpha: 1, a: a, lda: lda}
+		got := make([]float32, 6*k)
+		g.packA(got, 0, 6, 0, k)
+		for p := range k {
+			for i := range 6 {
+				if got[6*p+i] != a[i*lda+p] {
+					t.Fatalf("k=%d: panel[%d] = %v, want A[%d][%d] = %v", k, 6*p+i, got[6*p+i], i, p, a[i*lda+p])
+				}
+			}
+		}
+	}
+}

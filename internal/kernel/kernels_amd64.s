@@ -1443,6 +1443,71 @@ avgrows_done:
 	VZEROUPPER
 	RET
 
+// func packA6AVX2(dst *float32, a *float32, lda int, n int)
+// Requires: AVX
+TEXT ·packA6AVX2(SB), NOSPLIT, $0-32
+	MOVQ   dst+0(FP), AX
+	MOVQ   a+8(FP), CX
+	MOVQ   lda+16(FP), DX
+	SHLQ   $0x02, DX
+	MOVQ   n+24(FP), BX
+	LEAQ   (CX)(DX*2), SI
+	ADDQ   DX, SI
+	VXORPS Y0, Y0, Y0
+
+packa6_loop:
+	CMPQ         BX, $0x08
+	JL           packa6_done
+	VMOVUPS      (CX), Y1
+	VMOVUPS      (CX)(DX*1), Y2
+	VMOVUPS      (CX)(DX*2), Y3
+	VMOVUPS      (SI), Y4
+	VMOVUPS      (SI)(DX*1), Y5
+	VMOVUPS      (SI)(DX*2), Y6
+	VUNPCKLPS    Y2, Y1, Y7
+	VUNPCKHPS    Y2, Y1, Y1
+	VUNPCKLPS    Y4, Y3, Y2
+	VUNPCKHPS    Y4, Y3, Y3
+	VUNPCKLPS    Y6, Y5, Y4
+	VUNPCKHPS    Y6, Y5, Y5
+	VSHUFPS      $0x44, Y2, Y7, Y6
+	VSHUFPS      $0xee, Y2, Y7, Y2
+	VSHUFPS      $0x44, Y3, Y1, Y7
+	VSHUFPS      $0xee, Y3, Y1, Y3
+	VSHUFPS      $0x44, Y0, Y4, Y1
+	VSHUFPS      $0xee, Y0, Y4, Y4
+	VSHUFPS      $0x44, Y0, Y5, Y8
+	VSHUFPS      $0xee, Y0, Y5, Y5
+	VMOVUPS      X6, (AX)
+	VMOVLPS      X1, 16(AX)
+	VEXTRACTF128 $0x01, Y6, 96(AX)
+	VEXTRACTF128 $0x01, Y1, X1
+	VMOVLPS      X1, 112(AX)
+	VMOVUPS      X2, 24(AX)
+	VMOVLPS      X4, 40(AX)
+	VEXTRACTF128 $0x01, Y2, 120(AX)
+	VEXTRACTF128 $0x01, Y4, X1
+	VMOVLPS      X1, 136(AX)
+	VMOVUPS      X7, 48(AX)
+	VMOVLPS      X8, 64(AX)
+	VEXTRACTF128 $0x01, Y7, 144(AX)
+	VEXTRACTF128 $0x01, Y8, X1
+	VMOVLPS      X1, 160(AX)
+	VMOVUPS      X3, 72(AX)
+	VMOVLPS      X5, 88(AX)
+	VEXTRACTF128 $0x01, Y3, 168(AX)
+	VEXTRACTF128 $0x01, Y5, X1
+	VMOVLPS      X1, 184(AX)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, SI
+	ADDQ         $0xc0, AX
+	SUBQ         $0x08, BX
+	JMP          packa6_loop
+
+packa6_done:
+	VZEROUPPER
+	RET
+
 // func tanhGradAVX2(dx *float32, dy *float32, y *float32, n int)
 // Requires: AVX
 TEXT ·tanhGradAVX2(SB), NOSPLIT, $0-32

@@ -84,6 +84,11 @@ func maxPool2RowsAVX2(dst *float32, src *float32, rows int, width int, ld int, s
 //go:noescape
 func avgPool2RowsAVX2(dst *float32, src *float32, rows int, width int, ld int, step int)
 
+// packA6AVX2 sets dst[6p+i] = a[i*lda+p] for i < 6 and p < n; n must be a multiple of 8.
+//
+//go:noescape
+func packA6AVX2(dst *float32, a *float32, lda int, n int)
+
 // tanhGradAVX2 sets dx[i] = dy[i] * (1 - y[i]*y[i]) for i < n, without fused multiply-adds; n must be a multiple of 8.
 //
 //go:noescape

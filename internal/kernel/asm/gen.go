@@ -32,6 +32,7 @@ func main() {
 	max4()
 	avgPool2()
 	poolRows()
+	packA6()
 	tanhGrad()
 	adam()
 	gemv64()
@@ -709,6 +710,72 @@ func poolRows() {
 		out := XMM()
 		VCVTPD2PSY(s, out)
 		VMOVUPS(out, Mem{Base: d})
+	})
+}
+
+// packA6: the full 6-row panel of packA, dst[6p+i] = a[i*lda+p] for
+// i < 6, p < n (n a multiple of 8): eight columns of the six rows at a
+// time, transposed in registers and stored as eight groups of six.
+func packA6() {
+	TEXT("packA6AVX2", NOSPLIT, "func(dst, a *float32, lda, n int)")
+	Pragma("noescape")
+	Doc("packA6AVX2 sets dst[6p+i] = a[i*lda+p] for i < 6 and p < n; n must be a multiple of 8.")
+	dst := Load(Param("dst"), GP64())
+	a := Load(Param("a"), GP64())
+	lda := Load(Param("lda"), GP64())
+	SHLQ(Imm(2), lda)
+	n := Load(Param("n"), GP64())
+	a3 := GP64()
+	LEAQ(Mem{Base: a, Index: lda, Scale: 2}, a3)
+	ADDQ(lda, a3)
+	rowAt := func(i int) Mem {
+		base := a
+		if i >= 3 {
+			base, i = a3, i-3
+		}
+		if i == 0 {
+			return Mem{Base: base}
+		}
+		return Mem{Base: base, Index: lda, Scale: uint8(i)}
+	}
+	zero := YMM()
+	VXORPS(zero, zero, zero)
+	stream("packa6", n, 8, []step{{a, 32}, {a3, 32}, {dst, 192}}, func() {
+		r := make([]reg.VecVirtual, 6)
+		for i := range r {
+			r[i] = YMM()
+			VMOVUPS(rowAt(i), r[i])
+		}
+		// Pairs of rows interleaved, then groups of four: q[p] holds rows
+		// 0-3 of columns p (low lane) and p+4 (high lane), h[p] rows 4-5.
+		lo01, hi01, lo23, hi23, lo45, hi45 := YMM(), YMM(), YMM(), YMM(), YMM(), YMM()
+		VUNPCKLPS(r[1], r[0], lo01)
+		VUNPCKHPS(r[1], r[0], hi01)
+		VUNPCKLPS(r[3], r[2], lo23)
+		VUNPCKHPS(r[3], r[2], hi23)
+		VUNPCKLPS(r[5], r[4], lo45)
+		VUNPCKHPS(r[5], r[4], hi45)
+		q, h := make([]reg.VecVirtual, 4), make([]reg.VecVirtual, 4)
+		for p := range q {
+			q[p], h[p] = YMM(), YMM()
+		}
+		VSHUFPS(Imm(0x44), lo23, lo01, q[0])
+		VSHUFPS(Imm(0xee), lo23, lo01, q[1])
+		VSHUFPS(Imm(0x44), hi23, hi01, q[2])
+		VSHUFPS(Imm(0xee), hi23, hi01, q[3])
+		VSHUFPS(Imm(0x44), zero, lo45, h[0])
+		VSHUFPS(Imm(0xee), zero, lo45, h[1])
+		VSHUFPS(Imm(0x44), zero, hi45, h[2])
+		VSHUFPS(Imm(0xee), zero, hi45, h[3])
+		t := XMM()
+		for p := range 4 {
+			// Column p from the low lanes, column p+4 from the high ones.
+			VMOVUPS(q[p].AsX(), Mem{Base: dst, Disp: 24 * p})
+			VMOVLPS(h[p].AsX(), Mem{Base: dst, Disp: 24*p + 16})
+			VEXTRACTF128(Imm(1), q[p], Mem{Base: dst, Disp: 24 * (p + 4)})
+			VEXTRACTF128(Imm(1), h[p], t)
+			VMOVLPS(t, Mem{Base: dst, Disp: 24*(p+4) + 16})
+		}
 	})
 }
 
