@@ -130,7 +130,10 @@ func (o *gemmOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 		return nil
 	}
 	var beta float32
-	if useC {
+	// A bias (C one row, beta 1) is added after the product, which then
+	// stores its first block instead of reading C.
+	bias := useC && o.beta == 1 && cRow == 0 && cCol == 1
+	if useC && !bias {
 		for i := 0; i < m; i++ {
 			row := y.F32[i*n : (i+1)*n]
 			if o.beta == 1 && cCol == 1 {
@@ -148,7 +151,15 @@ func (o *gemmOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 	} else {
 		kernel.Sgemm(o.transA, o.transB, m, n, k, o.alpha, a.F32, lda, b.F32, ldb, beta, y.F32, n)
 	}
-	applyAct(o.act, y.F32)
+	if !bias {
+		applyAct(o.act, y.F32)
+		return nil
+	}
+	for i := range m { // the bias, then the activation, a row at a time
+		row := y.F32[i*n : (i+1)*n]
+		kernel.AddBias(row, c.F32[:n], 1)
+		applyAct(o.act, row)
+	}
 	return nil
 }
 
