@@ -1,5 +1,7 @@
 package kernel
 
+import "math"
+
 // ConvGeom is the geometry of a 2-D convolution (or pooling window) over
 // one image of C channels of H x W values, stored [C][H][W]. The zero
 // value of a stride or a dilation means 1.
@@ -276,8 +278,12 @@ func (g *ConvGeom) WideInput(x, dst []float32) {
 }
 
 // WideOffsets sets offs (ColRows values) to the offset of each row of the
-// wide im2col matrix in WideInput's output. g must have the wide layout.
+// wide im2col matrix in WideInput's output. g must have the wide layout;
+// it panics when WideInputSize does not fit in an int32.
 func (g *ConvGeom) WideOffsets(offs []int32) {
+	if g.WideInputSize() > math.MaxInt32 {
+		panic("kernel: WideOffsets: the padded input is too large for int32 offsets")
+	}
 	ps, pw := g.paddedPlane(), g.PaddedW()
 	offs = offs[:g.ColRows()]
 	r := 0
