@@ -18,7 +18,7 @@ type convOp struct {
 	act    *unaryOp        // a fused activation, or nil
 	pool   *poolOp         // a fused pooling of the output, or nil
 	wpack  *kernel.PackedA // W packed at load (a constant W, group 1), or nil
-	wpackT *kernel.PackedB // W^T packed at load, for products with few columns
+	wpackT *kernel.PackedB // W^T packed at load, for products with few columns and dense convolutions
 }
 
 func buildConv(n *onnx.Node, opset int64) (op, error) {
@@ -122,7 +122,7 @@ func (o *convOp) conv(s *scratch, in []*tensor.Tensor, y, pooled *tensor.Tensor)
 	// its input is a dense layer, and a stride-1 one reads its im2col
 	// matrix in place, and applies a fused 2x2 pool itself.
 	packed := args.wpack != nil && !direct && g.n <= 2
-	dense := packed && g.coversInput() && args.wpackT != nil
+	dense := packed && g.coversInput()
 	inPlace := packed && !dense && isWide && sg.WideInputSize() <= 1<<30
 	var pg *geom
 	if pooled != nil && inPlace && g.n == 2 {
@@ -143,11 +143,12 @@ func (o *convOp) conv(s *scratch, in []*tensor.Tensor, y, pooled *tensor.Tensor)
 	case inPlace:
 		return pg != nil, runWide(s, args, n, sg, pg)
 	}
-	// Im2col several samples side by side and multiply them at once, so
-	// the weights are packed once per block, not per sample: for small
-	// output planes, and for every stride-1 convolution that im2col can
-	// lay out wide (see kernel.ConvGeom.Wide).
-	if bs := batchBlock(P); o.group == 1 && !direct && g.n <= 2 && K > 0 && P > 0 && (isWide || bs > 1 && n > 1) {
+	// Otherwise (weights not constant, mostly), im2col several samples
+	// side by side and multiply them at once, so the weights are packed
+	// once per block, not per sample: for small output planes, and for
+	// every stride-1 convolution that im2col can lay out wide (see
+	// kernel.ConvGeom.Wide).
+	if bs := batchBlock(P); o.group == 1 && !direct && g.n <= 2 && K > 0 && P > 0 && n > 0 && (isWide || bs > 1 && n > 1) {
 		pw, padSize := P, 0 // columns of one sample in the product; padded plane
 		if isWide {
 			pw, padSize = wideCols, sg.PaddedSize()

@@ -2,6 +2,7 @@ package infer
 
 import (
 	"fmt"
+	"math"
 	"math/rand"
 	"strings"
 	"testing"
@@ -184,7 +185,12 @@ func TestConvAgainstDirect(t *testing.T) {
 			}
 			want := convRef(x, w, b, pads, strides, dils, group)
 			checkClose(t, "Conv", got[0], want, 1e-5)
-			checkClose(t, "Conv with constant weights", gotConst[0], want, 1e-5)
+			// The paths for constant weights sum in the same order.
+			for i := range got[0].F32 {
+				if math.Float32bits(gotConst[0].F32[i]) != math.Float32bits(got[0].F32[i]) {
+					t.Fatalf("constant weights: element %d = %v, %v with the weights as an input", i, gotConst[0].F32[i], got[0].F32[i])
+				}
+			}
 		})
 	}
 }
@@ -249,5 +255,24 @@ func BenchmarkConvLeNet(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestConvEmptyBatch checks that a batch of no samples gives an empty
+// output on every path (the im2col blocks divided by a block size of 0).
+func TestConvEmptyBatch(t *testing.T) {
+	rng := rand.New(rand.NewSource(5))
+	for _, pads := range [][]int64{{1, 1, 1, 1}, {0, 0, 0, 0}} {
+		x, w := tensor.New(tensor.Float32, 0, 3, 8, 8), randTensor(rng, 4, 3, 3, 3)
+		attrs := []*onnx.Attribute{aInts("pads", pads...)}
+		for constFrom := 1; constFrom <= 2; constFrom++ {
+			got, err := runOpConst(constFrom, "Conv", 13, attrs, 1, x, w)
+			if err != nil {
+				t.Fatalf("pads %v, constant from input %d: %v", pads, constFrom, err)
+			}
+			if got[0].Len() != 0 || got[0].Shape[0] != 0 || got[0].Shape[1] != 4 {
+				t.Errorf("pads %v, constant from input %d: output %v, want 0 x 4 x ...", pads, constFrom, got[0])
+			}
+		}
 	}
 }

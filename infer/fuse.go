@@ -18,13 +18,16 @@ var optimizePlans = true
 //     is applied by that node to each block of output while it is still in
 //     cache;
 //   - a MaxPool or AveragePool that is the only consumer of a Conv's
-//     output (after its activation) is applied by the Conv: a 2x2 pool
-//     is computed from each sample's output while it is in cache;
+//     output (after its activation) is applied by the Conv: when the Conv
+//     reads its im2col matrix in place (constant weights, stride 1) and
+//     the pool is a 2x2 average at stride 2 or maximum at column stride
+//     1, from each sample's output while it is in cache, otherwise by the
+//     pool op after the whole output;
 //   - the constant weights of Conv and Gemm are packed once for the
 //     matrix kernel (a Gemm's B stored transposed is transposed first);
 //   - Flatten, Reshape, Squeeze and Unsqueeze share their input's
-//     elements instead of copying them, unless their output is a graph
-//     output (no op writes into its inputs).
+//     elements instead of copying them (no op writes into its inputs;
+//     graph outputs are copied out of the run).
 //
 // A value that is a graph output is never removed. The node names in
 // errors stay those of the file: a fused activation or pool reports as its
@@ -39,11 +42,12 @@ func (p *plan) optimize() {
 }
 
 // markViews lets the ops that only change a shape share their input's
-// elements when their output is not a graph output.
+// elements, and records their outputs for Session.release.
 func (p *plan) markViews() {
 	for _, pn := range p.nodes {
-		if v, ok := pn.op.(interface{ markView() }); ok && len(pn.out) == 1 && pn.out[0] >= 0 && !p.isOutput(pn.out[0]) {
+		if v, ok := pn.op.(interface{ markView() }); ok && len(pn.out) == 1 && pn.out[0] >= 0 {
 			v.markView()
+			p.views = append(p.views, pn.out[0])
 		}
 	}
 }

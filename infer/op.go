@@ -10,7 +10,8 @@ import (
 // tensor is owned by the session's run state and is reused from run to run:
 // an op sets its dtype and shape with Resize (which keeps the backing array
 // when it is large enough) and fills it. An op must not keep references to
-// in or out after run returns, and must not modify in. run may be called from
+// in or out after run returns, and must not modify in (the ops that only
+// change a shape share their input's elements, see reshaper). run may be called from
 // several goroutines at once, each with its own s, in and out.
 type op interface {
 	run(s *scratch, in, out []*tensor.Tensor) error

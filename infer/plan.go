@@ -115,6 +115,7 @@ type plan struct {
 	inputs  []graphInput
 	inIndex map[string]int // input name -> index in inputs
 	outputs []graphOutput
+	views   []int // slots whose tensors share another slot's elements (see markViews)
 }
 
 // buildPlan checks a model and builds its plan.

@@ -208,6 +208,10 @@ func (s *Session) release(st *runState) {
 	for _, in := range s.plan.inputs {
 		st.vals[in.slot] = s.plan.consts[in.slot]
 	}
+	for _, v := range s.plan.views { // a view may share a caller's input
+		t := st.vals[v]
+		t.F32, t.F64, t.I64, t.I32, t.U8, t.I8, t.B = nil, nil, nil, nil, nil, nil, nil
+	}
 	s.pool.Put(st)
 }
 

@@ -99,13 +99,15 @@ func rowMajorStrides(shape []int) []int {
 
 // reshaper is embedded in the ops that only change a shape (Flatten,
 // Reshape, Squeeze, Unsqueeze). Their output is a copy of the input with
-// the new shape, or, once the plan has marked the op as a view (its
-// output is no graph output, and no op writes into its inputs), the
-// input's own elements under the new shape.
+// the new shape, or, once the plan has marked the op as a view, the
+// input's own elements under the new shape: which relies on no op
+// writing into its inputs.
 type reshaper struct{ view bool }
 
 // markView lets the op share its input's elements.
 func (r *reshaper) markView() { r.view = true }
+
+func (r *reshaper) isView() bool { return r.view }
 
 // reshape makes d x with the given shape (same element count).
 func (r *reshaper) reshape(d, x *tensor.Tensor, shape []int) {

@@ -109,6 +109,7 @@ func (c *Conv2d) Forward(x *tensor.Tensor) *tensor.Tensor {
 	c.dense = c.KH == c.h && c.KW == c.w && c.PadH == 0 && c.PadW == 0
 	g := c.geom()
 	c.pw, c.wide = g.Wide()
+	c.wide = c.wide && g.WideInputSize() <= 1<<30 // int32 offsets for forwardWide
 	if !c.wide {
 		c.pw = p
 	}

@@ -593,11 +593,11 @@ const narrowRows = 12
 // narrow computes rows [i0, i1) of a C at most nr wide: narrowRows rows
 // of A at a time, read in place, times B's one panel (packed once a k
 // block), with the micro-kernel's sums. The last rows go through a
-// zero-padded copy of A and the scratch tile.
+// zero-padded copy of A and the scratch tile. Only with AVX-512.
 func (g *gemm) narrow(i0, i1 int) {
 	buf := packBufs.get()
 	defer packBufs.put(buf)
-	mask := uint16(1)<<g.n - 1
+	mask := uint16(1)<<g.n - 1 // n = 16: the shift gives 0, all ones
 	for pc := 0; pc < g.k; pc += kc {
 		kcb := min(kc, g.k-pc)
 		bp := buf.b[:kcb*nr]
@@ -623,35 +623,6 @@ func (g *gemm) narrow(i0, i1 int) {
 			t := buf.tile[:narrowRows*nr]
 			microKernelNarrow(kcb, at, kcb, bp, t, nr, 1<<nr-1, true)
 			g.addTile(t, nr, i*g.ldc, h, g.n, overwrite)
-		}
-	}
-}
-
-// microKernelNarrowGo is the plain Go form of the narrow kernel: the
-// narrowRows x nr tile at c (only the columns set in mask) (+)= twelve
-// rows of A, lda apart, times a packed k x nr panel.
-func microKernelNarrowGo(k int, a []float32, lda int, b []float32, c []float32, ldc int, mask uint16, overwrite bool) {
-	for h := 0; h < narrowRows; h += mr {
-		var acc [mr][nr]float32
-		for p := range k {
-			var col [mr]float32
-			for i := range col {
-				col[i] = a[(h+i)*lda+p]
-			}
-			accumulate(&acc, col[:], b[p*nr:(p+1)*nr])
-		}
-		for i := range mr {
-			row := c[(h+i)*ldc:]
-			for j := range nr {
-				if mask&(1<<j) == 0 {
-					continue
-				}
-				if overwrite {
-					row[j] = acc[i][j]
-				} else {
-					row[j] += acc[i][j]
-				}
-			}
 		}
 	}
 }

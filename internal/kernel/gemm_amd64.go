@@ -35,13 +35,9 @@ func microKernelPair(k int, a, b0, b1 []float32, ldb int, c []float32, ldc int, 
 }
 
 // microKernelNarrow runs the narrow AVX-512 kernel (see gemm.narrow),
-// or its plain Go form without AVX-512.
+// which Sgemm uses only when the CPU has AVX-512.
 func microKernelNarrow(k int, a []float32, lda int, b []float32, c []float32, ldc int, mask uint16, overwrite bool) {
 	if k <= 0 {
-		return
-	}
-	if !HasAVX512 {
-		microKernelNarrowGo(k, a, lda, b, c, ldc, mask, overwrite)
 		return
 	}
 	_ = a[(narrowRows-1)*lda+k-1]

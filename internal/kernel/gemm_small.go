@@ -8,7 +8,7 @@ package kernel
 // whichever path computes it, and does not depend on m or on the other
 // rows.
 //
-// It computes columns [c0, c1) of C (c0 a multiple of 64).
+// It computes columns [c0, c1) of C (c0 a multiple of nr).
 func (g *gemm) rows(overwrite bool, c0, c1 int) {
 	buf := packBufs.get()
 	defer packBufs.put(buf)
