@@ -58,6 +58,10 @@ func microKernel(k int, a, b []float32, ldb int, c []float32, ldc int, overwrite
 	_ = a[k*mr-1]
 	_ = b[(k-1)*ldb+nr-1]
 	_ = c[(mr-1)*ldc+nr-1]
+	if HasAVX512 {
+		sgemmKernelSingleAVX512(k, &a[0], &b[0], ldb, &c[0], ldc, overwrite)
+		return
+	}
 	sgemmKernelAVX2(k, &a[0], &b[0], ldb, &c[0], ldc, overwrite)
 }
 
@@ -75,6 +79,10 @@ func microKernelOffsets(k int, a, b []float32, offs []int32, c []float32, ldc in
 	_ = a[k*mr-1]
 	_ = offs[k-1]
 	_ = c[(mr-1)*ldc+nr-1]
+	if HasAVX512 {
+		sgemmKernelOffsetsSingleAVX512(k, &a[0], &b[0], &offs[0], &c[0], ldc, overwrite)
+		return
+	}
 	sgemmKernelOffsetsAVX2(k, &a[0], &b[0], &offs[0], &c[0], ldc, overwrite)
 }
 

@@ -224,6 +224,84 @@ avx512_overwrite:
 	VZEROUPPER
 	RET
 
+// func sgemmKernelSingleAVX512(k int, a *float32, b *float32, ldb int, c *float32, ldc int, overwrite bool)
+// Requires: AVX, AVX512F
+TEXT ·sgemmKernelSingleAVX512(SB), NOSPLIT, $0-49
+	MOVQ   b+16(FP), AX
+	MOVQ   ldb+24(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   k+0(FP), DX
+	MOVQ   a+8(FP), BX
+	MOVQ   c+32(FP), SI
+	MOVQ   ldc+40(FP), DI
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+
+single512_loop:
+	TESTQ        DX, DX
+	JE           single512_store
+	VMOVUPS      (AX), Z6
+	VBROADCASTSS (BX), Z7
+	VFMADD231PS  Z6, Z7, Z0
+	VBROADCASTSS 4(BX), Z7
+	VFMADD231PS  Z6, Z7, Z1
+	VBROADCASTSS 8(BX), Z7
+	VFMADD231PS  Z6, Z7, Z2
+	VBROADCASTSS 12(BX), Z7
+	VFMADD231PS  Z6, Z7, Z3
+	VBROADCASTSS 16(BX), Z7
+	VFMADD231PS  Z6, Z7, Z4
+	VBROADCASTSS 20(BX), Z7
+	VFMADD231PS  Z6, Z7, Z5
+	ADDQ         $0x18, BX
+	ADDQ         CX, AX
+	DECQ         DX
+	JMP          single512_loop
+
+single512_store:
+	SHLQ    $0x02, DI
+	MOVB    overwrite+48(FP), AL
+	TESTB   AL, AL
+	JNZ     single512_overwrite
+	VADDPS  (SI), Z0, Z0
+	VMOVUPS Z0, (SI)
+	ADDQ    DI, SI
+	VADDPS  (SI), Z1, Z1
+	VMOVUPS Z1, (SI)
+	ADDQ    DI, SI
+	VADDPS  (SI), Z2, Z2
+	VMOVUPS Z2, (SI)
+	ADDQ    DI, SI
+	VADDPS  (SI), Z3, Z3
+	VMOVUPS Z3, (SI)
+	ADDQ    DI, SI
+	VADDPS  (SI), Z4, Z4
+	VMOVUPS Z4, (SI)
+	ADDQ    DI, SI
+	VADDPS  (SI), Z5, Z5
+	VMOVUPS Z5, (SI)
+	VZEROUPPER
+	RET
+
+single512_overwrite:
+	VMOVUPS Z0, (SI)
+	ADDQ    DI, SI
+	VMOVUPS Z1, (SI)
+	ADDQ    DI, SI
+	VMOVUPS Z2, (SI)
+	ADDQ    DI, SI
+	VMOVUPS Z3, (SI)
+	ADDQ    DI, SI
+	VMOVUPS Z4, (SI)
+	ADDQ    DI, SI
+	VMOVUPS Z5, (SI)
+	VZEROUPPER
+	RET
+
 // func sgemmKernelOffsetsAVX2(k int, a *float32, b *float32, offs *int32, c *float32, ldc int, overwrite bool)
 // Requires: AVX, FMA3
 TEXT ·sgemmKernelOffsetsAVX2(SB), NOSPLIT, $0-49
@@ -439,6 +517,84 @@ offs512_overwrite:
 	ADDQ    R8, DI
 	VMOVUPS Z10, (DI)
 	VMOVUPS Z11, 64(DI)
+	VZEROUPPER
+	RET
+
+// func sgemmKernelOffsetsSingleAVX512(k int, a *float32, b *float32, offs *int32, c *float32, ldc int, overwrite bool)
+// Requires: AVX, AVX512F
+TEXT ·sgemmKernelOffsetsSingleAVX512(SB), NOSPLIT, $0-49
+	MOVQ   b+16(FP), AX
+	MOVQ   offs+24(FP), CX
+	MOVQ   k+0(FP), BX
+	MOVQ   a+8(FP), SI
+	MOVQ   c+32(FP), DI
+	MOVQ   ldc+40(FP), R8
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+
+offs1x512_loop:
+	TESTQ        BX, BX
+	JE           offs1x512_store
+	MOVLQSX      (CX), DX
+	VMOVUPS      (AX)(DX*4), Z6
+	VBROADCASTSS (SI), Z7
+	VFMADD231PS  Z6, Z7, Z0
+	VBROADCASTSS 4(SI), Z7
+	VFMADD231PS  Z6, Z7, Z1
+	VBROADCASTSS 8(SI), Z7
+	VFMADD231PS  Z6, Z7, Z2
+	VBROADCASTSS 12(SI), Z7
+	VFMADD231PS  Z6, Z7, Z3
+	VBROADCASTSS 16(SI), Z7
+	VFMADD231PS  Z6, Z7, Z4
+	VBROADCASTSS 20(SI), Z7
+	VFMADD231PS  Z6, Z7, Z5
+	ADDQ         $0x18, SI
+	ADDQ         $0x04, CX
+	DECQ         BX
+	JMP          offs1x512_loop
+
+offs1x512_store:
+	SHLQ    $0x02, R8
+	MOVB    overwrite+48(FP), AL
+	TESTB   AL, AL
+	JNZ     offs1x512_overwrite
+	VADDPS  (DI), Z0, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ    R8, DI
+	VADDPS  (DI), Z1, Z1
+	VMOVUPS Z1, (DI)
+	ADDQ    R8, DI
+	VADDPS  (DI), Z2, Z2
+	VMOVUPS Z2, (DI)
+	ADDQ    R8, DI
+	VADDPS  (DI), Z3, Z3
+	VMOVUPS Z3, (DI)
+	ADDQ    R8, DI
+	VADDPS  (DI), Z4, Z4
+	VMOVUPS Z4, (DI)
+	ADDQ    R8, DI
+	VADDPS  (DI), Z5, Z5
+	VMOVUPS Z5, (DI)
+	VZEROUPPER
+	RET
+
+offs1x512_overwrite:
+	VMOVUPS Z0, (DI)
+	ADDQ    R8, DI
+	VMOVUPS Z1, (DI)
+	ADDQ    R8, DI
+	VMOVUPS Z2, (DI)
+	ADDQ    R8, DI
+	VMOVUPS Z3, (DI)
+	ADDQ    R8, DI
+	VMOVUPS Z4, (DI)
+	ADDQ    R8, DI
+	VMOVUPS Z5, (DI)
 	VZEROUPPER
 	RET
 

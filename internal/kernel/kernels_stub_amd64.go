@@ -14,6 +14,11 @@ func sgemmKernelAVX2(k int, a *float32, b *float32, ldb int, c *float32, ldc int
 //go:noescape
 func sgemmKernelAVX512(k int, a *float32, b0 *float32, b1 *float32, ldb int, c *float32, ldc int, overwrite bool)
 
+// sgemmKernelSingleAVX512 is sgemmKernelAVX2 in AVX-512: one 16-float ZMM row of C.
+//
+//go:noescape
+func sgemmKernelSingleAVX512(k int, a *float32, b *float32, ldb int, c *float32, ldc int, overwrite bool)
+
 // sgemmKernelOffsetsAVX2 is sgemmKernelAVX2 with row p of B at b + offs[p] floats.
 //
 //go:noescape
@@ -23,6 +28,11 @@ func sgemmKernelOffsetsAVX2(k int, a *float32, b *float32, offs *int32, c *float
 //
 //go:noescape
 func sgemmKernelOffsetsAVX512(k int, a *float32, b *float32, offs *int32, c *float32, ldc int, overwrite bool)
+
+// sgemmKernelOffsetsSingleAVX512 is sgemmKernelOffsetsAVX2 in AVX-512: one 16-float ZMM row of C.
+//
+//go:noescape
+func sgemmKernelOffsetsSingleAVX512(k int, a *float32, b *float32, offs *int32, c *float32, ldc int, overwrite bool)
 
 // sgemmKernelNarrowAVX512 adds the product of twelve rows of A (row r at a + r*lda floats, k values) and a packed kx16 B panel to the columns of mask of the 12 rows of C at c (ldc floats apart), or stores it there without reading c when overwrite is set.
 //

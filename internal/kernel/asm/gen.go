@@ -19,8 +19,10 @@ func main() {
 	ConstraintExpr("!noasm")
 	sgemmKernel()
 	sgemmKernel512()
+	sgemmKernelSingle512()
 	sgemmKernelOffsets()
 	sgemmKernelOffsets512()
+	sgemmKernelOffsetsSingle512()
 	sgemmKernelNarrow512()
 	tanh()
 	dot()
@@ -72,6 +74,19 @@ func sgemmKernel512() {
 	microKernelBody("avx512", ZMM, pxord, 64,
 		func() [2]Mem { return [2]Mem{{Base: b0}, {Base: b1}} },
 		func() { ADDQ(ldb, b0); ADDQ(ldb, b1) })
+}
+
+// sgemmKernelSingle512: sgemmKernel with one ZMM a row of C instead of
+// two YMM, for a last single B panel when the CPU has AVX-512.
+func sgemmKernelSingle512() {
+	TEXT("sgemmKernelSingleAVX512", NOSPLIT, "func(k int, a, b *float32, ldb int, c *float32, ldc int, overwrite bool)")
+	Pragma("noescape")
+	Doc("sgemmKernelSingleAVX512 is sgemmKernelAVX2 in AVX-512: one 16-float ZMM row of C.")
+	b := Load(Param("b"), GP64())
+	ldb := strideBytes()
+	microKernelN("single512", ZMM, pxord, 64, 1,
+		func() []Mem { return []Mem{{Base: b}} },
+		func() { ADDQ(ldb, b) })
 }
 
 // sgemmKernelOffsets is sgemmKernel over a B given by row offsets: row p
@@ -189,6 +204,23 @@ func sgemmKernelNarrow512() {
 	RET()
 }
 
+// sgemmKernelOffsetsSingle512 is sgemmKernelOffsets with one ZMM a row
+// of C, as sgemmKernelSingle512.
+func sgemmKernelOffsetsSingle512() {
+	TEXT("sgemmKernelOffsetsSingleAVX512", NOSPLIT, "func(k int, a, b *float32, offs *int32, c *float32, ldc int, overwrite bool)")
+	Pragma("noescape")
+	Doc("sgemmKernelOffsetsSingleAVX512 is sgemmKernelOffsetsAVX2 in AVX-512: one 16-float ZMM row of C.")
+	b := Load(Param("b"), GP64())
+	offs := Load(Param("offs"), GP64())
+	off := GP64()
+	microKernelN("offs1x512", ZMM, pxord, 64, 1,
+		func() []Mem {
+			MOVLQSX(Mem{Base: offs}, off)
+			return []Mem{{Base: b, Index: off, Scale: 4}}
+		},
+		func() { ADDQ(Imm(4), offs) })
+}
+
 func xorps(r reg.VecVirtual) { VXORPS(r, r, r) }
 
 // pxord zeroes a ZMM register (VXORPS on ZMM needs AVX512DQ, VPXORD only F).
@@ -207,19 +239,29 @@ func strideBytes() reg.Register {
 // returns (called at the start of each k step), advance called at its
 // end.
 func microKernelBody(prefix string, vec func() reg.VecVirtual, zero func(reg.VecVirtual), vecBytes int, row func() [2]Mem, advance func()) {
+	microKernelN(prefix, vec, zero, vecBytes, 2, func() []Mem { m := row(); return m[:] }, advance)
+}
+
+// microKernelN is microKernelBody with vecs vectors a row of C (row gives
+// as many).
+func microKernelN(prefix string, vec func() reg.VecVirtual, zero func(reg.VecVirtual), vecBytes, vecs int, row func() []Mem, advance func()) {
 	k := Load(Param("k"), GP64())
 	a := Load(Param("a"), GP64())
 	c := Load(Param("c"), GP64())
 	ldc := Load(Param("ldc"), GP64())
 
-	var acc [6][2]reg.VecVirtual
+	var acc [6][]reg.VecVirtual
 	for r := range acc {
+		acc[r] = make([]reg.VecVirtual, vecs)
 		for h := range acc[r] {
 			acc[r][h] = vec()
 			zero(acc[r][h])
 		}
 	}
-	bv := [2]reg.VecVirtual{vec(), vec()}
+	bv := make([]reg.VecVirtual, vecs)
+	for h := range bv {
+		bv[h] = vec()
+	}
 	t := vec()
 
 	Label(prefix + "_loop")
