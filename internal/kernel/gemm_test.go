@@ -459,64 +459,37 @@ func TestPackedB(t *testing.T) {
 	}
 }
 
-// TestSgemmAVX512 checks that the AVX-512 kernel gives the AVX2 kernel's
-// results bit for bit, so that answers do not depend on the CPU.
+// TestSgemmAVX512 checks that the AVX-512 kernels give the AVX2 kernel's
+// results bit for bit, so that answers do not depend on the CPU: the 6x32
+// and 6x16 tiles, and the narrow kernel for products at most one panel
+// wide (twelve rows at a time, rows left over), with B packed and not.
 func TestSgemmAVX512(t *testing.T) {
 	if !HasAVX512 {
 		t.Skip("the CPU has no AVX-512")
 	}
 	defer func(v bool) { HasAVX512 = v }(HasAVX512)
 	r := rand.New(rand.NewPCG(11, 12))
-	for _, sz := range [][3]int{{6, 32, 7}, {16, 600, 150}, {100, 784, 784}, {13, 70, 300}, {64, 84, 120}, {7, 1500, 33}} {
+	for _, sz := range [][3]int{{6, 32, 7}, {16, 600, 150}, {100, 784, 784}, {13, 70, 300}, {64, 84, 120}, {7, 1500, 33},
+		{12, 10, 40}, {13, 16, 300}, {25, 1, 784}, {64, 10, 784}, {1000, 10, 784}, {37, 5, 600}} {
 		m, n, k := sz[0], sz[1], sz[2]
-		for _, transB := range []bool{false, true} {
+		for _, form := range []string{"plain", "transB", "packed"} {
 			for _, beta := range []float32{0, 1} {
+				transB := form == "transB"
 				a, lda, b, ldb, c, ldc := operands(r, false, transB, m, n, k, 1)
-				HasAVX512 = true
-				got := append([]float32(nil), c...)
-				Sgemm(false, transB, m, n, k, 1, a, lda, b, ldb, beta, got, ldc)
-				HasAVX512 = false
-				want := append([]float32(nil), c...)
-				Sgemm(false, transB, m, n, k, 1, a, lda, b, ldb, beta, want, ldc)
-				for i := range got {
-					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-						t.Fatalf("m=%d n=%d k=%d transB=%v beta=%v: element %d = %v with AVX-512, %v with AVX2", m, n, k, transB, beta, i, got[i], want[i])
-					}
-				}
-			}
-		}
-	}
-}
-
-// TestSgemmNarrow checks products of at most one panel's width, which the
-// narrow AVX-512 kernel computes twelve rows at a time, against the AVX2
-// kernels bit for bit: with B packed and not, rows left over, C added to,
-// and split across workers.
-func TestSgemmNarrow(t *testing.T) {
-	if !HasAVX512 {
-		t.Skip("the CPU has no AVX-512")
-	}
-	defer func(v bool) { HasAVX512 = v }(HasAVX512)
-	r := rand.New(rand.NewPCG(13, 14))
-	for _, sz := range [][3]int{{12, 10, 40}, {13, 16, 300}, {25, 1, 784}, {64, 10, 784}, {1000, 10, 784}, {37, 5, 600}} {
-		m, n, k := sz[0], sz[1], sz[2]
-		for _, packed := range []bool{false, true} {
-			for _, beta := range []float32{0, 1} {
-				a, lda, b, ldb, c, ldc := operands(r, false, false, m, n, k, 2)
 				run := func(avx512 bool) []float32 {
 					HasAVX512 = avx512
 					got := append([]float32(nil), c...)
-					if packed {
+					if form == "packed" {
 						PackB(k, n, b, ldb).Sgemm(false, m, 1, a, lda, beta, got, ldc)
 					} else {
-						Sgemm(false, false, m, n, k, 1, a, lda, b, ldb, beta, got, ldc)
+						Sgemm(false, transB, m, n, k, 1, a, lda, b, ldb, beta, got, ldc)
 					}
 					return got
 				}
 				got, want := run(true), run(false)
 				for i := range got {
 					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-						t.Fatalf("m=%d n=%d k=%d packed=%v beta=%v: element %d = %v with the narrow kernel, %v with AVX2", m, n, k, packed, beta, i, got[i], want[i])
+						t.Fatalf("m=%d n=%d k=%d %s beta=%v: element %d = %v with AVX-512, %v with AVX2", m, n, k, form, beta, i, got[i], want[i])
 					}
 				}
 			}
