@@ -254,11 +254,7 @@ func (t *convBlocks) run(lo, hi, worker int) error {
 				if !t.isWide {
 					copy(dst, src[:P])
 				} else {
-					// Drop the columns past each output row.
-					oh, ow, wp := t.geom.OutH(), t.geom.OutW(), t.geom.PaddedW()
-					for oy := range oh {
-						copy(dst[oy*ow:(oy+1)*ow], src[oy*wp:oy*wp+ow])
-					}
+					t.geom.FromWide(dst, src)
 				}
 			}
 		}
@@ -340,7 +336,6 @@ func (t *convWide) run(lo, hi, worker int) error {
 	mine := t.buf[worker*t.per : (worker+1)*t.per]
 	src, c := mine[:g.WideInputSize()], mine[g.WideInputSize():]
 	inSize, P := a.c*g.H*g.W, a.g.outSize()
-	oh, ow, pw := g.OutH(), g.OutW(), g.PaddedW()
 	for i := lo; i < hi; i++ {
 		g.WideInput(a.x[i*inSize:(i+1)*inSize], src)
 		a.wpack.SgemmOffsets(t.cols, src, t.offs, c, t.ldc)
@@ -357,9 +352,7 @@ func (t *convWide) run(lo, hi, worker int) error {
 		}
 		y := a.y[i*a.m*P : (i+1)*a.m*P]
 		for o := range a.m {
-			for oy := range oh {
-				copy(y[(o*oh+oy)*ow:(o*oh+oy+1)*ow], rows[o*t.ldc+oy*pw:])
-			}
+			g.FromWide(y[o*P:(o+1)*P], rows[o*t.ldc:])
 		}
 	}
 	return nil

@@ -193,7 +193,7 @@ func (c *Conv2d) forwardBlock(worker, lo, hi int) {
 // of forwardBlock, bit for bit, without writing the matrix.
 func (c *Conv2d) forwardWide(worker, lo, hi int) {
 	g := c.geom()
-	chw, p, wp := c.InC*c.h*c.w, c.oh*c.ow, c.w+2*c.PadW
+	chw, p := c.InC*c.h*c.w, c.oh*c.ow
 	ldc := kernel.TileCols(c.pw)
 	src, tile := c.wideBufs[worker][:g.WideInputSize()], c.wideBufs[worker][g.WideInputSize():]
 	bias := c.Bias.Value.F32
@@ -202,11 +202,9 @@ func (c *Conv2d) forwardWide(worker, lo, hi int) {
 		c.wpack.SgemmOffsets(c.pw, src, c.offs, tile, ldc)
 		y := c.y.F32[i*c.OutC*p : (i+1)*c.OutC*p]
 		for o, bv := range bias {
-			for oh := range c.oh {
-				d := y[o*p+oh*c.ow : o*p+(oh+1)*c.ow]
-				copy(d, tile[o*ldc+oh*wp:])
-				kernel.AddConst(bv, d)
-			}
+			d := y[o*p : (o+1)*p]
+			g.FromWide(d, tile[o*ldc:])
+			kernel.AddConst(bv, d)
 		}
 	}
 }

@@ -259,6 +259,16 @@ func (g *ConvGeom) WideInputSize() int {
 	return g.C*g.paddedPlane() + TileCols(cols) - cols
 }
 
+// FromWide copies one channel of output out of the wide layout: dst
+// (OutH x OutW) from src, whose output rows are PaddedW apart, dropping
+// the columns past each row.
+func (g *ConvGeom) FromWide(dst, src []float32) {
+	oh, ow, pw := g.OutH(), g.OutW(), g.PaddedW()
+	for oy := range oh {
+		copy(dst[oy*ow:(oy+1)*ow], src[oy*pw:oy*pw+ow])
+	}
+}
+
 // paddedPlane is the size of one padded plane, padding or not.
 func (g *ConvGeom) paddedPlane() int { return (g.H + g.PadTop + g.PadBottom) * g.PaddedW() }
 
