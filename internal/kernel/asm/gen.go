@@ -21,8 +21,6 @@ func main() {
 	sgemmKernel512()
 	sgemmKernelSingle512()
 	sgemmKernelOffsets()
-	sgemmKernelOffsets512()
-	sgemmKernelOffsetsSingle512()
 	sgemmKernelNarrow512()
 	tanh()
 	dot()
@@ -54,8 +52,8 @@ func sgemmKernel() {
 	Doc("sgemmKernelAVX2 adds the product of a packed 6xk A panel and a kx16 B panel (rows ldb floats apart) to the 6x16 tile at c, or stores it there without reading c when overwrite is set.")
 	b := Load(Param("b"), GP64())
 	ldb := strideBytes()
-	microKernelBody("avx2", YMM, xorps, 32,
-		func() [2]Mem { return [2]Mem{{Base: b}, {Base: b, Disp: 32}} },
+	microKernel("avx2", ymm, 2,
+		func() []Mem { return []Mem{{Base: b}, {Base: b, Disp: 32}} },
 		func() { ADDQ(ldb, b) })
 }
 
@@ -71,8 +69,8 @@ func sgemmKernel512() {
 	b0 := Load(Param("b0"), GP64())
 	b1 := Load(Param("b1"), GP64())
 	ldb := strideBytes()
-	microKernelBody("avx512", ZMM, pxord, 64,
-		func() [2]Mem { return [2]Mem{{Base: b0}, {Base: b1}} },
+	microKernel("avx512", zmm, 2,
+		func() []Mem { return []Mem{{Base: b0}, {Base: b1}} },
 		func() { ADDQ(ldb, b0); ADDQ(ldb, b1) })
 }
 
@@ -84,44 +82,40 @@ func sgemmKernelSingle512() {
 	Doc("sgemmKernelSingleAVX512 is sgemmKernelAVX2 in AVX-512: one 16-float ZMM row of C.")
 	b := Load(Param("b"), GP64())
 	ldb := strideBytes()
-	microKernelN("single512", ZMM, pxord, 64, 1,
+	microKernel("single512", zmm, 1,
 		func() []Mem { return []Mem{{Base: b}} },
 		func() { ADDQ(ldb, b) })
 }
 
-// sgemmKernelOffsets is sgemmKernel over a B given by row offsets: row p
-// of the k x 16 B panel is the 16 floats at b + offs[p]. A convolution's
-// im2col matrix is such a B over its (padded) input, so the kernel reads
-// the input in place. Each element is summed exactly as in sgemmKernel.
+// sgemmKernelOffsets: sgemmKernel over a B given by row offsets, row p of
+// the B panel being the floats at b + offs[p]. A convolution's im2col
+// matrix is such a B over its (padded) input, so the kernels read the
+// input in place. The AVX2 form is 16 columns wide, the AVX-512 ones 32
+// (the second panel 16 floats after the first) and 16; each element is
+// summed exactly as in sgemmKernel.
 func sgemmKernelOffsets() {
-	TEXT("sgemmKernelOffsetsAVX2", NOSPLIT, "func(k int, a, b *float32, offs *int32, c *float32, ldc int, overwrite bool)")
-	Pragma("noescape")
-	Doc("sgemmKernelOffsetsAVX2 is sgemmKernelAVX2 with row p of B at b + offs[p] floats.")
-	b := Load(Param("b"), GP64())
-	offs := Load(Param("offs"), GP64())
-	off := GP64()
-	microKernelBody("offs2", YMM, xorps, 32,
-		func() [2]Mem {
-			MOVLQSX(Mem{Base: offs}, off)
-			return [2]Mem{{Base: b, Index: off, Scale: 4}, {Base: b, Index: off, Scale: 4, Disp: 32}}
-		},
-		func() { ADDQ(Imm(4), offs) })
+	offsetsKernel("sgemmKernelOffsetsAVX2", "offs2", ymm, 2, "sgemmKernelOffsetsAVX2 is sgemmKernelAVX2 with row p of B at b + offs[p] floats.")
+	offsetsKernel("sgemmKernelOffsetsAVX512", "offs512", zmm, 2, "sgemmKernelOffsetsAVX512 is sgemmKernelAVX512 with the two panels side by side, row p at b + offs[p] floats.")
+	offsetsKernel("sgemmKernelOffsetsSingleAVX512", "offs1x512", zmm, 1, "sgemmKernelOffsetsSingleAVX512 is sgemmKernelOffsetsAVX2 in AVX-512: one 16-float ZMM row of C.")
 }
 
-// sgemmKernelOffsets512 is sgemmKernel512 over the B of
-// sgemmKernelOffsets, 32 columns wide (the second panel 16 floats after
-// the first).
-func sgemmKernelOffsets512() {
-	TEXT("sgemmKernelOffsetsAVX512", NOSPLIT, "func(k int, a, b *float32, offs *int32, c *float32, ldc int, overwrite bool)")
+// offsetsKernel writes one of the sgemmKernelOffsets kernels: vecs
+// vectors of kind v a row of C.
+func offsetsKernel(name, prefix string, v vecKind, vecs int, doc string) {
+	TEXT(name, NOSPLIT, "func(k int, a, b *float32, offs *int32, c *float32, ldc int, overwrite bool)")
 	Pragma("noescape")
-	Doc("sgemmKernelOffsetsAVX512 is sgemmKernelAVX512 with the two panels side by side, row p at b + offs[p] floats.")
+	Doc(doc)
 	b := Load(Param("b"), GP64())
 	offs := Load(Param("offs"), GP64())
 	off := GP64()
-	microKernelBody("offs512", ZMM, pxord, 64,
-		func() [2]Mem {
+	microKernel(prefix, v, vecs,
+		func() []Mem {
 			MOVLQSX(Mem{Base: offs}, off)
-			return [2]Mem{{Base: b, Index: off, Scale: 4}, {Base: b, Index: off, Scale: 4, Disp: 64}}
+			row := make([]Mem, vecs)
+			for h := range row {
+				row[h] = Mem{Base: b, Index: off, Scale: 4, Disp: v.bytes * h}
+			}
+			return row
 		},
 		func() { ADDQ(Imm(4), offs) })
 }
@@ -204,27 +198,19 @@ func sgemmKernelNarrow512() {
 	RET()
 }
 
-// sgemmKernelOffsetsSingle512 is sgemmKernelOffsets with one ZMM a row
-// of C, as sgemmKernelSingle512.
-func sgemmKernelOffsetsSingle512() {
-	TEXT("sgemmKernelOffsetsSingleAVX512", NOSPLIT, "func(k int, a, b *float32, offs *int32, c *float32, ldc int, overwrite bool)")
-	Pragma("noescape")
-	Doc("sgemmKernelOffsetsSingleAVX512 is sgemmKernelOffsetsAVX2 in AVX-512: one 16-float ZMM row of C.")
-	b := Load(Param("b"), GP64())
-	offs := Load(Param("offs"), GP64())
-	off := GP64()
-	microKernelN("offs1x512", ZMM, pxord, 64, 1,
-		func() []Mem {
-			MOVLQSX(Mem{Base: offs}, off)
-			return []Mem{{Base: b, Index: off, Scale: 4}}
-		},
-		func() { ADDQ(Imm(4), offs) })
+// vecKind is a kind of vector register: how to allocate one, how to zero
+// it and its width in bytes.
+type vecKind struct {
+	alloc func() reg.VecVirtual
+	zero  func(reg.VecVirtual)
+	bytes int
 }
 
-func xorps(r reg.VecVirtual) { VXORPS(r, r, r) }
-
-// pxord zeroes a ZMM register (VXORPS on ZMM needs AVX512DQ, VPXORD only F).
-func pxord(r reg.VecVirtual) { VPXORD(r, r, r) }
+var (
+	ymm = vecKind{YMM, func(r reg.VecVirtual) { VXORPS(r, r, r) }, 32}
+	// VXORPS on ZMM needs AVX512DQ, VPXORD only F.
+	zmm = vecKind{ZMM, func(r reg.VecVirtual) { VPXORD(r, r, r) }, 64}
+)
 
 // strideBytes loads the parameter ldb, a stride in floats, as bytes.
 func strideBytes() reg.Register {
@@ -233,18 +219,11 @@ func strideBytes() reg.Register {
 	return ldb
 }
 
-// microKernelBody writes the rest of a micro-kernel whose parameters k, a,
-// c, ldc and overwrite are as in sgemmKernel: 6 rows of two vectors of
-// vecBytes each, the two vectors of each B row loaded from what row
-// returns (called at the start of each k step), advance called at its
-// end.
-func microKernelBody(prefix string, vec func() reg.VecVirtual, zero func(reg.VecVirtual), vecBytes int, row func() [2]Mem, advance func()) {
-	microKernelN(prefix, vec, zero, vecBytes, 2, func() []Mem { m := row(); return m[:] }, advance)
-}
-
-// microKernelN is microKernelBody with vecs vectors a row of C (row gives
-// as many).
-func microKernelN(prefix string, vec func() reg.VecVirtual, zero func(reg.VecVirtual), vecBytes, vecs int, row func() []Mem, advance func()) {
+// microKernel writes the rest of a micro-kernel whose parameters k, a,
+// c, ldc and overwrite are as in sgemmKernel: 6 rows of vecs vectors of
+// kind v, the vectors of each B row loaded from what row returns (called
+// at the start of each k step), advance called at its end.
+func microKernel(prefix string, v vecKind, vecs int, row func() []Mem, advance func()) {
 	k := Load(Param("k"), GP64())
 	a := Load(Param("a"), GP64())
 	c := Load(Param("c"), GP64())
@@ -254,15 +233,15 @@ func microKernelN(prefix string, vec func() reg.VecVirtual, zero func(reg.VecVir
 	for r := range acc {
 		acc[r] = make([]reg.VecVirtual, vecs)
 		for h := range acc[r] {
-			acc[r][h] = vec()
-			zero(acc[r][h])
+			acc[r][h] = v.alloc()
+			v.zero(acc[r][h])
 		}
 	}
 	bv := make([]reg.VecVirtual, vecs)
 	for h := range bv {
-		bv[h] = vec()
+		bv[h] = v.alloc()
 	}
-	t := vec()
+	t := v.alloc()
 
 	Label(prefix + "_loop")
 	TESTQ(k, k)
@@ -289,7 +268,7 @@ func microKernelN(prefix string, vec func() reg.VecVirtual, zero func(reg.VecVir
 	JNZ(LabelRef(prefix + "_overwrite"))
 	for r := range acc {
 		for h := range acc[r] {
-			m := Mem{Base: c, Disp: vecBytes * h}
+			m := Mem{Base: c, Disp: v.bytes * h}
 			VADDPS(m, acc[r][h], acc[r][h])
 			VMOVUPS(acc[r][h], m)
 		}
@@ -303,7 +282,7 @@ func microKernelN(prefix string, vec func() reg.VecVirtual, zero func(reg.VecVir
 	Label(prefix + "_overwrite")
 	for r := range acc {
 		for h := range acc[r] {
-			VMOVUPS(acc[r][h], Mem{Base: c, Disp: vecBytes * h})
+			VMOVUPS(acc[r][h], Mem{Base: c, Disp: v.bytes * h})
 		}
 		if r < len(acc)-1 {
 			ADDQ(ldc, c)
