@@ -243,9 +243,7 @@ func (t *convBlocks) run(lo, hi, worker int) error {
 		}
 		a.product(cols, col[:K*cols], 0, yb, narrow)
 		if a.b != nil {
-			for o, bv := range a.b[:a.m] {
-				kernel.AddConst(bv, yb[o*cols:(o+1)*cols])
-			}
+			kernel.AddBias(yb[:a.m*cols], a.b[:a.m], cols)
 		}
 		for i := s0; i < s1; i++ {
 			for o := range a.m {
@@ -281,9 +279,7 @@ func (a *convArgs) dense(n int) error {
 	K := a.c * a.g.kSize()
 	a.wpackT.Sgemm(false, n, 1, a.x, K, 0, a.y, a.m)
 	if a.b != nil {
-		for i := range n {
-			kernel.Axpy(1, a.b[:a.m], a.y[i*a.m:(i+1)*a.m]) // exactly y + b
-		}
+		kernel.AddBias(a.y[:n*a.m], a.b[:a.m], 1)
 	}
 	applyAct(a.act, a.y[:n*a.m])
 	return nil
@@ -341,9 +337,7 @@ func (t *convWide) run(lo, hi, worker int) error {
 		a.wpack.SgemmOffsets(t.cols, src, t.offs, c, t.ldc)
 		rows := c[:a.m*t.ldc]
 		if a.b != nil {
-			for o, bv := range a.b[:a.m] {
-				kernel.AddConst(bv, rows[o*t.ldc:(o+1)*t.ldc])
-			}
+			kernel.AddBias(rows, a.b[:a.m], t.ldc)
 		}
 		applyAct(a.act, rows)
 		if t.pooled {

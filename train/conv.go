@@ -172,20 +172,17 @@ func (c *Conv2d) forwardBlock(worker, lo, hi int) {
 	if b == 1 {
 		// y_i [OutC, P] = W · col directly.
 		kernel.Sgemm(false, false, c.OutC, p, ckk, 1, c.Weight.Value.F32, ckk, col, p, 0, y, p)
-		for o, bv := range bias {
-			kernel.AddConst(bv, y[o*p:(o+1)*p])
-		}
+		kernel.AddBias(y, bias, p)
 		return
 	}
 	tmp := c.tmp[worker][:c.OutC*b*pw] // [OutC, b*pw]
 	kernel.Sgemm(false, false, c.OutC, b*pw, ckk, 1, c.Weight.Value.F32, ckk, col, b*pw, 0, tmp, b*pw)
 	for i := range b {
-		for o, bv := range bias {
-			dst := y[(i*c.OutC+o)*p : (i*c.OutC+o+1)*p]
-			copy(dst, tmp[o*b*pw+i*pw:])
-			kernel.AddConst(bv, dst)
+		for o := range c.OutC {
+			copy(y[(i*c.OutC+o)*p:(i*c.OutC+o+1)*p], tmp[o*b*pw+i*pw:])
 		}
 	}
+	kernel.AddBias(y, bias, p)
 }
 
 // forwardWide computes samples lo..hi-1 one at a time, reading each
@@ -201,11 +198,10 @@ func (c *Conv2d) forwardWide(worker, lo, hi int) {
 		g.WideInput(c.x.F32[i*chw:(i+1)*chw], src)
 		c.wpack.SgemmOffsets(c.pw, src, c.offs, tile, ldc)
 		y := c.y.F32[i*c.OutC*p : (i+1)*c.OutC*p]
-		for o, bv := range bias {
-			d := y[o*p : (o+1)*p]
-			g.FromWide(d, tile[o*ldc:])
-			kernel.AddConst(bv, d)
+		for o := range c.OutC {
+			g.FromWide(y[o*p:(o+1)*p], tile[o*ldc:])
 		}
+		kernel.AddBias(y, bias, p)
 	}
 }
 
