@@ -3,7 +3,6 @@ package onnx
 import (
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"unicode/utf8"
 
@@ -63,7 +62,7 @@ func (o DecodeOptions) Decode(data []byte) (*Model, error) {
 
 // ReadFile is like the package function ReadFile, with o's limits.
 func (o DecodeOptions) ReadFile(path string) (*Model, error) {
-	data, err := os.ReadFile(path)
+	data, err := readFile(path)
 	if err != nil {
 		return nil, err
 	}

@@ -16,7 +16,7 @@ import (
 // of the ONNX test layout, and returns the tensor's name and value. Errors
 // name the file. It is safe on untrusted input, like DecodeTensor.
 func ReadTensorFile(path string) (name string, t *tensor.Tensor, err error) {
-	data, err := os.ReadFile(path)
+	data, err := readFile(path)
 	if err != nil {
 		return "", nil, err
 	}
@@ -62,10 +62,16 @@ type DataSet struct {
 // sets in numeric order (test_data_set_10 after test_data_set_9), each with
 // its tensors in numeric order. The input_N.pb and output_N.pb files of a
 // set must be numbered from 0 without gaps. Like ReadTensorFile it is safe
-// on untrusted input.
+// on untrusted input: files are read only when they are regular files of at
+// most MaxFileBytes, and model.onnx, the set folders and the tensor files
+// must not be symbolic links that lead outside dir.
 func LoadTestCase(dir string) (modelPath string, sets []DataSet, err error) {
+	root, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return "", nil, err
+	}
 	modelPath = filepath.Join(dir, "model.onnx")
-	if _, err := os.Stat(modelPath); err != nil {
+	if err := confined(root, modelPath); err != nil {
 		return "", nil, err
 	}
 	entries, err := os.ReadDir(dir)
@@ -80,7 +86,7 @@ func LoadTestCase(dir string) (modelPath string, sets []DataSet, err error) {
 	}
 	sortNumbered(setDirs)
 	for _, sd := range setDirs {
-		ds, err := loadDataSet(sd.path)
+		ds, err := loadDataSet(root, sd.path)
 		if err != nil {
 			return "", nil, err
 		}
@@ -117,8 +123,11 @@ func numberAfter(name, prefix, suffix string) (int, bool) {
 	return n, true
 }
 
-func loadDataSet(dir string) (DataSet, error) {
+func loadDataSet(root, dir string) (DataSet, error) {
 	ds := DataSet{Dir: dir}
+	if err := confined(root, dir); err != nil {
+		return ds, err
+	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return ds, err
@@ -134,16 +143,16 @@ func loadDataSet(dir string) (DataSet, error) {
 			outs = append(outs, numbered{n, filepath.Join(dir, e.Name())})
 		}
 	}
-	if ds.Inputs, err = loadTensors(dir, "input", ins); err != nil {
+	if ds.Inputs, err = loadTensors(root, dir, "input", ins); err != nil {
 		return ds, err
 	}
-	if ds.Outputs, err = loadTensors(dir, "output", outs); err != nil {
+	if ds.Outputs, err = loadTensors(root, dir, "output", outs); err != nil {
 		return ds, err
 	}
 	return ds, nil
 }
 
-func loadTensors(dir, kind string, files []numbered) ([]NamedTensor, error) {
+func loadTensors(root, dir, kind string, files []numbered) ([]NamedTensor, error) {
 	sortNumbered(files)
 	var out []NamedTensor
 	for i, f := range files {
@@ -154,6 +163,9 @@ func loadTensors(dir, kind string, files []numbered) ([]NamedTensor, error) {
 		if f.n != i {
 			return nil, &FormatError{File: dir, Msg: fmt.Sprintf("%s_%d.pb is missing (found %s)",
 				kind, i, filepath.Base(f.path))}
+		}
+		if err := confined(root, f.path); err != nil {
+			return nil, err
 		}
 		name, t, err := ReadTensorFile(f.path)
 		if err != nil {

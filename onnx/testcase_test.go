@@ -107,6 +107,52 @@ func TestLoadTestCaseBad(t *testing.T) {
 			t.Errorf("LoadTestCase = %v, want %s", err, want)
 		}
 	})
+	// A case must not make a harness read outside its folder or from a
+	// device: before, input_0.pb -> /dev/zero was read until memory ran out.
+	t.Run("symlink outside the folder", func(t *testing.T) {
+		dir := writeCase(t, []int{0}, 1)
+		outside := filepath.Join(t.TempDir(), "secret.pb")
+		data, _ := os.ReadFile(filepath.Join(dir, "test_data_set_0", "input_0.pb"))
+		os.WriteFile(outside, data, 0o644)
+		in := filepath.Join(dir, "test_data_set_0", "input_0.pb")
+		os.Remove(in)
+		if err := os.Symlink(outside, in); err != nil {
+			t.Skip(err)
+		}
+		_, _, err := LoadTestCase(dir)
+		if err == nil || !strings.Contains(err.Error(), "links outside the test case folder") {
+			t.Errorf("LoadTestCase = %v, want a links-outside error", err)
+		}
+	})
+	t.Run("symlink inside the folder", func(t *testing.T) {
+		dir := writeCase(t, []int{0, 1}, 1)
+		in := filepath.Join(dir, "test_data_set_1", "input_0.pb")
+		os.Remove(in)
+		if err := os.Symlink(filepath.Join(dir, "test_data_set_0", "input_0.pb"), in); err != nil {
+			t.Skip(err)
+		}
+		if _, _, err := LoadTestCase(dir); err != nil {
+			t.Errorf("LoadTestCase = %v, want a link inside the case accepted", err)
+		}
+	})
+	t.Run("device", func(t *testing.T) {
+		if _, err := os.Stat("/dev/zero"); err != nil {
+			t.Skip("no /dev/zero")
+		}
+		dir := writeCase(t, []int{0}, 1)
+		if _, _, err := ReadTensorFile("/dev/zero"); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Errorf("ReadTensorFile(/dev/zero) = %v, want a not-a-regular-file error", err)
+		}
+		if _, err := ReadFile("/dev/zero"); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Errorf("ReadFile(/dev/zero) = %v, want a not-a-regular-file error", err)
+		}
+		model := filepath.Join(dir, "model.onnx")
+		os.Remove(model)
+		os.Symlink("/dev/zero", model)
+		if _, _, err := LoadTestCase(dir); err == nil || !strings.Contains(err.Error(), "links outside") {
+			t.Errorf("LoadTestCase = %v, want a links-outside error for model.onnx -> /dev/zero", err)
+		}
+	})
 	t.Run("no model", func(t *testing.T) {
 		dir := writeCase(t, nil, 0)
 		os.Remove(filepath.Join(dir, "model.onnx"))

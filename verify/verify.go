@@ -35,13 +35,25 @@ func (r *Result) Passed() bool { return r.Err == nil }
 // Case loads the test case in dir, runs every data set and compares the
 // outputs. Inputs are matched to graph inputs by the name stored in the .pb
 // file when it names one, else by position; outputs are matched by position.
-// A failure to load or run is reported in Result.Err, like a mismatch.
+// A failure to load or run is reported in Result.Err, like a mismatch, and
+// so is a case with nothing to compare: no test_data_set_N folder, or a set
+// without an output_N.pb file.
 func Case(dir string, tol Tolerance) *Result {
 	r := &Result{Dir: dir}
 	modelPath, sets, err := onnx.LoadTestCase(dir)
 	if err != nil {
 		r.Err = err
 		return r
+	}
+	if len(sets) == 0 {
+		r.Err = fmt.Errorf("%s: nothing to compare: no test_data_set_N folder", dir)
+		return r
+	}
+	for _, set := range sets {
+		if len(set.Outputs) == 0 {
+			r.Err = fmt.Errorf("%s: nothing to compare: no output_N.pb file", set.Dir)
+			return r
+		}
 	}
 	s, err := infer.Load(modelPath)
 	if err != nil {
