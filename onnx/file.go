@@ -1,11 +1,12 @@
 package onnx
 
 import (
+	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/onnxkit/onnxkit/internal/readfile"
 )
 
 // MaxFileBytes is the largest .onnx or .pb file ReadFile and ReadTensorFile
@@ -13,34 +14,15 @@ import (
 // valid model or tensor.
 const MaxFileBytes = 2 << 30
 
-// readFile reads a regular file of at most MaxFileBytes. Devices, pipes and
-// folders are refused before anything is read, so a path such as /dev/zero
-// cannot make it read without end.
+// readFile reads a regular file of at most MaxFileBytes (see
+// readfile.Regular); a refused file is a format error.
 func readFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
+	data, err := readfile.Regular(path, MaxFileBytes)
+	var re *readfile.Error
+	if errors.As(err, &re) {
+		return nil, &FormatError{File: path, Msg: re.Msg}
 	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, &FormatError{File: path, Msg: fmt.Sprintf("not a regular file (%s)", fi.Mode().Type())}
-	}
-	if fi.Size() > MaxFileBytes {
-		return nil, &FormatError{File: path, Msg: fmt.Sprintf("%d bytes, more than the %d a protobuf message can hold", fi.Size(), int64(MaxFileBytes))}
-	}
-	// The file may grow after Stat: read at most one byte past the limit.
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > MaxFileBytes {
-		return nil, &FormatError{File: path, Msg: fmt.Sprintf("more than %d bytes", int64(MaxFileBytes))}
-	}
-	return data, nil
+	return data, err
 }
 
 // confined returns an error unless path, with its symbolic links resolved,

@@ -7,12 +7,12 @@ import (
 	"hash/crc32"
 	"math"
 	"math/rand/v2"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/onnxkit/onnxkit/internal/atomicfile"
+	"github.com/onnxkit/onnxkit/internal/readfile"
 	"github.com/onnxkit/onnxkit/tensor"
 )
 
@@ -240,6 +240,9 @@ const (
 	checkpointVersion = 1
 	maxRecordName     = 1 << 10
 	maxRank           = 8
+	// maxCheckpointBytes bounds the file ReadCheckpoint reads: far above
+	// what any model trained here writes (weights, Adam's two moments).
+	maxCheckpointBytes = 1 << 30
 )
 
 // MarshalBinary encodes the checkpoint in the format described above.
@@ -714,7 +717,7 @@ func (c *Checkpoint) WriteFile(path string) error {
 // ReadCheckpoint reads a checkpoint file written by WriteFile. Like
 // UnmarshalBinary it is safe on untrusted input; errors name the file.
 func ReadCheckpoint(path string) (*Checkpoint, error) {
-	data, err := os.ReadFile(path)
+	data, err := readfile.Regular(path, maxCheckpointBytes)
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}

@@ -188,9 +188,11 @@ func (t *Trainer) Fit(ctx context.Context, train, test *mnist.Set) error {
 	p.resume = true // until the last epoch completes
 	rng := rand.New(p.rng)
 	perm := p.perm
-	t.b.setup(t.Model, bs)
-	if cap(t.labels) < bs {
-		t.labels = make([]int, bs)
+	// No batch holds more than the whole set: buffers are sized by the
+	// smaller of the two, so a huge batch size allocates no more than N.
+	t.b.setup(t.Model, min(bs, train.N))
+	if n := min(bs, train.N); cap(t.labels) < n {
+		t.labels = make([]int, n)
 	}
 	defer t.Model.SetTraining(true)
 	for epoch := p.epoch + 1; epoch <= epochs; epoch++ {

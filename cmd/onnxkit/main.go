@@ -96,6 +96,9 @@ func run(args []string, out, errOut io.Writer) int {
 			return int(code)
 		}
 		fmt.Fprintf(errOut, "onnxkit %s: %v\n", c.name, err)
+		if errors.As(err, new(interruptedError)) {
+			return 130
+		}
 		var ue *usageError
 		if errors.As(err, &ue) {
 			fmt.Fprintf(errOut, "Run 'onnxkit help %s' for usage.\n", c.name)
@@ -139,9 +142,14 @@ type exitCode int
 
 func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
 
-// printJSON writes v to stdout as indented JSON.
+// printJSON writes v to stdout as one line of JSON, so that a command
+// printing several objects writes JSON Lines.
 func printJSON(v any) error {
-	enc := json.NewEncoder(stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	return json.NewEncoder(stdout).Encode(v)
 }
+
+// interruptedError ends a command stopped by an interrupt: its message is
+// printed and the exit status is 130, the shell's status for SIGINT.
+type interruptedError struct{ error }
+
+func (e interruptedError) Unwrap() error { return e.error }

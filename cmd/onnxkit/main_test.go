@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"errors"
 	"image"
 	"image/png"
@@ -94,6 +95,11 @@ func TestFailures(t *testing.T) {
 		{[]string{"train", "-resume", picture}, "digit.png: invalid checkpoint"},
 		{[]string{"train", "-resume", filepath.Join(dir, "missing.ckpt")}, "missing.ckpt"},
 		{[]string{"train", "-resume", dir}, dir},
+		{[]string{"train", "-resume", "/dev/zero"}, "/dev/zero: not a regular file"}, // before: read 5.9 GB in 30 s
+		// Output paths are checked before training (before: after the first epoch).
+		{[]string{"train", "-limit", "100", "-out", filepath.Join(dir, "missing", "x.onnx")}, "-out " + filepath.Join(dir, "missing", "x.onnx") + ": folder " + filepath.Join(dir, "missing") + ": no such file or directory"},
+		{[]string{"train", "-limit", "100", "-out", filepath.Join(dir, "x.onnx"), "-plot", filepath.Join(dir, "missing", "x.png")}, "-plot " + filepath.Join(dir, "missing", "x.png")},
+		{[]string{"train", "-limit", "100", "-out", dir}, "-out " + dir + ": is a folder"},
 	}
 	if os.Getuid() != 0 { // root reads anything
 		tests = append(tests, struct {
@@ -105,6 +111,36 @@ func TestFailures(t *testing.T) {
 		_, stderr, code := onnxkit(t, tt.args...)
 		if code != 1 || !strings.Contains(stderr, tt.wantErr) || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
 			t.Errorf("onnxkit %q = exit %d, stderr %q; want exit 1 and one line naming %q", tt.args, code, stderr, tt.wantErr)
+		}
+	}
+}
+
+// TestTrainJSONLines checks that train -json writes JSON Lines: one object
+// per epoch, each on its own line, and a last one naming the file written
+// (before: indented objects back to back, which no JSON reader takes).
+func TestTrainJSONLines(t *testing.T) {
+	if _, err := mnist.Find(""); err != nil {
+		t.Skip(err)
+	}
+	out := filepath.Join(t.TempDir(), "mlp.onnx")
+	stdout, stderr, code := onnxkit(t, "train", "-model", "mlp", "-limit", "200", "-epochs", "2", "-json", "-out", out)
+	if code != 0 {
+		t.Fatalf("onnxkit train -json = exit %d, %s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("onnxkit train -json printed %d lines, want 3 (two epochs and the file):\n%s", len(lines), stdout)
+	}
+	for i, line := range lines {
+		var v map[string]any
+		if err := json.Unmarshal([]byte(line), &v); err != nil {
+			t.Fatalf("line %d %q: %v", i+1, line, err)
+		}
+		if i < 2 && v["epoch"] != float64(i+1) {
+			t.Errorf("line %d: epoch %v, want %d", i+1, v["epoch"], i+1)
+		}
+		if i == 2 && v["wrote"] != out {
+			t.Errorf("last line: wrote %v, want %s", v["wrote"], out)
 		}
 	}
 }
@@ -246,12 +282,13 @@ func TestTrainInterruptResume(t *testing.T) {
 	}
 	err = cmd.Wait()
 	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
-		t.Fatalf("interrupted run: %v, stdout %q, stderr %q; want exit status 1", err, stdout.String(), stderr.String())
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 { // 130: the shell's status for SIGINT (it was 1)
+		t.Fatalf("interrupted run: %v, stdout %q, stderr %q; want exit status 130", err, stdout.String(), stderr.String())
 	}
 	msg := strings.TrimSuffix(stderr.String(), "\n")
-	if !regexp.MustCompile(`^onnxkit train: interrupted (in epoch 2 after batch \d+ of 60|after epoch 1); wrote checkpoint \S+; resume with: onnxkit train -resume \S+$`).MatchString(msg) ||
-		!strings.HasSuffix(msg, "-resume "+ckpt) {
+	// -out is outside the working folder, so the hint repeats it.
+	if !regexp.MustCompile(`^onnxkit train: interrupted (in epoch 2 after batch \d+ of 60|after epoch 1); wrote checkpoint \S+; resume with: onnxkit train -resume \S+ -out \S+$`).MatchString(msg) ||
+		!strings.HasSuffix(msg, "-resume "+ckpt+" -out "+out) {
 		t.Errorf("interrupted run: stderr %q, want one line saying how to resume from %s", msg, ckpt)
 	}
 	if !strings.Contains(msg, "in epoch 2") {
@@ -276,14 +313,22 @@ func TestTrainInterruptResume(t *testing.T) {
 		{[]string{"-limit", "200"}, `-limit 200: the checkpoint's run has -limit "600"`},
 		{[]string{"-lr", "0.01"}, `-lr 0.01: the checkpoint's run has -lr "0.001"`},
 	} {
+		tt.args = append(tt.args, "-out", out)
 		args := append([]string{"train", "-resume", ckpt}, tt.args...)
 		if _, stderr, code := onnxkit(t, args...); code != 2 || !strings.Contains(stderr, tt.want) {
 			t.Errorf("onnxkit %q = exit %d, %q; want exit 2 and %q", args, code, stderr, tt.want)
 		}
 	}
 
+	// A path the checkpoint records outside the working folder is used
+	// only when the command line repeats it (a checkpoint could otherwise
+	// make train write anywhere).
+	if _, stderr, code := onnxkit(t, "train", "-resume", ckpt); code != 1 || !strings.Contains(stderr, `its run has -out "`+out+`", outside the working folder; give -out again`) {
+		t.Errorf("onnxkit train -resume %s = exit %d, %q; want exit 1 and an error naming -out", ckpt, code, stderr)
+	}
+
 	// The run's own settings may be repeated.
-	resumed, err := exec.Command(bin, "train", "-resume", ckpt, "-model", "cnn", "-lr", "1e-3", "-seed", "5").CombinedOutput()
+	resumed, err := exec.Command(bin, "train", "-resume", ckpt, "-model", "cnn", "-lr", "1e-3", "-seed", "5", "-out", out).CombinedOutput()
 	if err != nil || !strings.Contains(string(resumed), "resuming "+ckpt+": cnn, adam lr 0.001, batch 10, ") ||
 		!strings.Contains(string(resumed), "epoch 2/2") || !strings.Contains(string(resumed), "wrote "+out) {
 		t.Fatalf("onnxkit train -resume: %v\n%s", err, resumed)

@@ -267,7 +267,7 @@ func TestPredictErrors(t *testing.T) {
 
 	// -json reports the errors per file too.
 	stdout, _, code = onnxkit(t, "predict", "-json", "-model", lenet5, blank)
-	if code != 1 || !strings.Contains(stdout, `"error": "`+blank+`: blank image`) {
+	if code != 1 || !strings.Contains(stdout, `"error":"`+blank+`: blank image`) {
 		t.Errorf("predict -json of a blank image = exit %d, %s", code, stdout)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -97,6 +98,16 @@ var trainCmd = &command{
 					ckptPath = *resume
 				}
 			}
+			// Every file the run will write is checked before it starts,
+			// so that a wrong path does not cost the training.
+			for _, f := range [][2]string{{"out", path}, {"checkpoint", ckptPath}, {"plot", *plotPath}} {
+				if f[1] == "" {
+					continue
+				}
+				if err := checkWritable(f[1]); err != nil {
+					return fmt.Errorf("-%s %s: %w", f[0], f[1], err)
+				}
+			}
 			trainSet, testSet, err := mnist.Load(*data)
 			if err != nil {
 				return err
@@ -167,11 +178,14 @@ var trainCmd = &command{
 				}
 				points = append(points, chart.Epoch{Epoch: st.Epoch, Loss: st.Loss, TestLoss: st.TestLoss, TestAccuracy: st.TestAccuracy})
 				if *jsonOut {
-					return printJSON(map[string]any{"epoch": st.Epoch, "epochs": st.Epochs, "loss": st.Loss,
-						"test_accuracy": st.TestAccuracy, "seconds": st.Duration.Seconds()})
+					if err := printJSON(map[string]any{"epoch": st.Epoch, "epochs": st.Epochs, "loss": st.Loss,
+						"test_accuracy": st.TestAccuracy, "seconds": st.Duration.Seconds()}); err != nil {
+						return err
+					}
+				} else {
+					fmt.Fprintf(stdout, "epoch %d/%d: loss %.4f, test accuracy %.2f%%, %.1fs\n",
+						st.Epoch, st.Epochs, st.Loss, 100*st.TestAccuracy, st.Duration.Seconds())
 				}
-				fmt.Fprintf(stdout, "epoch %d/%d: loss %.4f, test accuracy %.2f%%, %.1fs\n",
-					st.Epoch, st.Epochs, st.Loss, 100*st.TestAccuracy, st.Duration.Seconds())
 				if ckptPath != "" {
 					return writeCheckpoint()
 				}
@@ -189,7 +203,7 @@ var trainCmd = &command{
 				bar.done() // clear the bar before the message
 			}
 			if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
-				return interrupted(t, trainSet.N, ckptPath, writeCheckpoint)
+				return interrupted(t, trainSet.N, ckptPath, writeCheckpoint, info)
 			}
 			if err != nil {
 				return err
@@ -209,9 +223,10 @@ var trainCmd = &command{
 					fmt.Fprintf(stdout, "wrote %s\n", *plotPath)
 				}
 			}
-			if !*jsonOut {
-				fmt.Fprintf(stdout, "wrote %s (%s, opset %d) after %.1fs\n", path, *model, *opset, time.Since(start).Seconds())
+			if *jsonOut {
+				return printJSON(map[string]any{"wrote": path, "model": *model, "opset": *opset, "seconds": time.Since(start).Seconds()})
 			}
+			fmt.Fprintf(stdout, "wrote %s (%s, opset %d) after %.1fs\n", path, *model, *opset, time.Since(start).Seconds())
 			return nil
 		}
 	},
@@ -219,7 +234,7 @@ var trainCmd = &command{
 
 // interrupted writes the checkpoint of a run stopped by an interrupt and
 // returns the error that tells how to resume it.
-func interrupted(t *train.Trainer, n int, path string, write func() error) error {
+func interrupted(t *train.Trainer, n int, path string, write func() error, info map[string]string) error {
 	c, err := t.Checkpoint()
 	if err != nil {
 		return err
@@ -229,12 +244,40 @@ func interrupted(t *train.Trainer, n int, path string, write func() error) error
 		where = fmt.Sprintf("in epoch %d after batch %d of %d", c.Epoch+1, c.Batch, (n+c.Recipe.BatchSize-1)/c.Recipe.BatchSize)
 	}
 	if path == "" {
-		return fmt.Errorf("interrupted %s; no checkpoint written (-checkpoint is empty)", where)
+		return interruptedError{fmt.Errorf("interrupted %s; no checkpoint written (-checkpoint is empty)", where)}
 	}
 	if err := write(); err != nil {
-		return fmt.Errorf("interrupted %s: %w", where, err)
+		return interruptedError{fmt.Errorf("interrupted %s: %w", where, err)}
 	}
-	return fmt.Errorf("interrupted %s; wrote checkpoint %s; resume with: onnxkit train -resume %s", where, path, shellQuote(path))
+	hint := "onnxkit train -resume " + shellQuote(path)
+	for _, name := range []string{"init", "out", "data"} { // the paths resumeFlags wants repeated
+		if v := info[name]; v != "" && !filepath.IsLocal(v) {
+			hint += " -" + name + " " + shellQuote(v)
+		}
+	}
+	return interruptedError{fmt.Errorf("interrupted %s; wrote checkpoint %s; resume with: %s", where, path, hint)}
+}
+
+// checkWritable reports whether a file can be created at path: its folder
+// exists and a file can be made in it. Nothing is left behind.
+func checkWritable(path string) error {
+	dir := filepath.Dir(path)
+	st, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("folder %s: %w", dir, errors.Unwrap(err))
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("%s is not a folder", dir)
+	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return errors.New("is a folder")
+	}
+	f, err := os.CreateTemp(dir, ".onnxkit-check-*")
+	if err != nil {
+		return fmt.Errorf("folder %s is not writable: %w", dir, errors.Unwrap(err))
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }
 
 // resumeFlags sets the flags a checkpoint fixes to the values its run had.
@@ -266,6 +309,14 @@ func resumeFlags(fs *flag.FlagSet, given map[string]bool, c *train.Checkpoint) e
 		}
 		if err := fs.Set(name, want); err != nil {
 			return fmt.Errorf("checkpoint: -%s %q: %v", name, want, err)
+		}
+	}
+	// A checkpoint is a file from anywhere: the paths it records are used
+	// only when they stay inside the working folder, or when the command
+	// line repeats them.
+	for _, name := range []string{"init", "out", "data"} {
+		if v := c.Info[name]; v != "" && !given[name] && !filepath.IsLocal(v) {
+			return fmt.Errorf("checkpoint: its run has -%s %q, outside the working folder; give -%s again to use it", name, v, name)
 		}
 	}
 	defaults := [][2]string{
