@@ -48,7 +48,7 @@ func main() {
 	list := fs.Bool("list", false, "list the workloads and exit")
 	fs.BoolVar(&cfg.quick, "quick", false, "time a tenth of each training epoch (a twentieth for Gorgonia) and scale it; shorter inference runs")
 	fs.IntVar(&cfg.threads, "threads", 2, "threads for every side: GOMAXPROCS, torch.set_num_threads/OMP_NUM_THREADS, ORT intraOpNumThreads")
-	fs.BoolVar(&cfg.install, "install", true, "install missing peers (apt-get as root, npm into .peers/); false: only report them")
+	fs.BoolVar(&cfg.install, "install", false, "install missing peers (apt-get as root, npm into .peers/); without it, missing peers are reported and skipped")
 	fs.BoolVar(&cfg.verbose, "v", false, "show progress and the children's stderr")
 	fs.IntVar(&cfg.count, "count", 1, "run each side `n` times, alternating Go and the peer, and keep the best (a loaded machine's noise only ever slows a run)")
 	fs.Float64Var(&cfg.minTime, "min-time", 0, "seconds each inference batch size is timed for (default 2, 0.5 with -quick)")

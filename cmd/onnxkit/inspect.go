@@ -3,8 +3,10 @@ package main
 import (
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/onnxkit/onnxkit/infer"
@@ -110,6 +112,8 @@ var runCmd = &command{
 		var inputs inputFlags
 		fs.Var(&inputs, "input", "an input as `NAME=FILE.pb` (repeatable); NAME may be omitted for a one-input model")
 		outDir := fs.String("output", "", "write each output to `DIR`/output_<i>.pb")
+		show := fs.Int("n", 16, "print at most `N` values of each output (-1: all)")
+		jsonOut := fs.Bool("json", false, "print the outputs, every value, as JSON")
 		return func(args []string) error {
 			if *model == "" {
 				return usagef("-model is required")
@@ -148,9 +152,24 @@ var runCmd = &command{
 					return err
 				}
 			}
+			type output struct {
+				Name  string      `json:"name"`
+				DType string      `json:"dtype"`
+				Shape []int       `json:"shape"`
+				Data  []jsonFloat `json:"data"`
+			}
+			var all []output
 			for i, vi := range s.Outputs() {
 				t := outs[vi.Name]
-				fmt.Fprintf(stdout, "%s: %v\n", vi.Name, t)
+				if *jsonOut {
+					o := output{Name: vi.Name, DType: t.DType.String(), Shape: t.Shape, Data: make([]jsonFloat, t.Len())}
+					for j := range o.Data {
+						o.Data[j] = jsonFloat(t.Float64At(j))
+					}
+					all = append(all, o)
+				} else {
+					fmt.Fprintf(stdout, "%s: %v\n%s\n", vi.Name, t, formatValues(t, *show))
+				}
 				if *outDir != "" {
 					path := filepath.Join(*outDir, fmt.Sprintf("output_%d.pb", i))
 					if err := onnx.WriteTensorFile(path, vi.Name, t); err != nil {
@@ -158,9 +177,46 @@ var runCmd = &command{
 					}
 				}
 			}
+			if *jsonOut {
+				return printJSON(map[string]any{"outputs": all})
+			}
 			return nil
 		}
 	},
+}
+
+// formatValues prints the first n values of t (all of them when n < 0) in
+// brackets, with a count of the rest.
+func formatValues(t *tensor.Tensor, n int) string {
+	var b strings.Builder
+	b.WriteByte('[')
+	total := t.Len()
+	if n < 0 || n > total {
+		n = total
+	}
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(strconv.FormatFloat(t.Float64At(i), 'g', 6, 64))
+	}
+	if n < total {
+		fmt.Fprintf(&b, " ... %d more", total-n)
+	}
+	b.WriteByte(']')
+	return b.String()
+}
+
+// jsonFloat is a number that JSON can carry even when it is NaN or
+// infinite: those are written as the strings "NaN", "+Inf" and "-Inf".
+type jsonFloat float64
+
+func (f jsonFloat) MarshalJSON() ([]byte, error) {
+	x := float64(f)
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return []byte(`"` + strconv.FormatFloat(x, 'g', -1, 64) + `"`), nil
+	}
+	return strconv.AppendFloat(nil, x, 'g', -1, 64), nil
 }
 
 // inputFlags collects repeated -input flags.

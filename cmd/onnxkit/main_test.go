@@ -7,10 +7,12 @@ import (
 	"errors"
 	"image"
 	"image/png"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -212,11 +214,34 @@ func TestRunWritesOutputs(t *testing.T) {
 	dir := t.TempDir()
 	stdout, stderr, code := onnxkit(t, "run", "-model", "../../testdata/pytorch/lenet5/model.onnx",
 		"-input", "input=../../testdata/pytorch/lenet5/test_data_set_1/input_0.pb", "-output", dir)
-	if code != 0 || stdout != "logits: float32[64x10]\n" {
+	// run prints values now (before: the shape only).
+	if code != 0 || !regexp.MustCompile(`^logits: float32\[64x10\]\n\[(\S+ ){16}\.\.\. 624 more\]\n$`).MatchString(stdout) {
 		t.Fatalf("onnxkit run = exit %d, %q %q", code, stdout, stderr)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "output_0.pb")); err != nil {
-		t.Error(err)
+	_, want, err := onnx.ReadTensorFile(filepath.Join(dir, "output_0.pb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first := strings.Fields(strings.Split(stdout, "\n")[1][1:])[0]; first != strconv.FormatFloat(want.Float64At(0), 'g', 6, 64) {
+		t.Errorf("first value printed %s, want %g", first, want.Float64At(0))
+	}
+
+	// -json: every value, NaN and infinities as strings.
+	stdout, stderr, code = onnxkit(t, "run", "-json", "-model", "../../testdata/pytorch/lenet5/model.onnx",
+		"-input", "input=../../testdata/pytorch/lenet5/test_data_set_1/input_0.pb")
+	var got struct {
+		Outputs []struct {
+			Name  string
+			Shape []int
+			Data  []float64
+		}
+	}
+	if err := json.Unmarshal([]byte(stdout), &got); code != 0 || err != nil || len(got.Outputs) != 1 ||
+		got.Outputs[0].Name != "logits" || len(got.Outputs[0].Data) != 640 || got.Outputs[0].Data[639] != want.Float64At(639) {
+		t.Errorf("onnxkit run -json = exit %d, %v, %.200s %s", code, err, stdout, stderr)
+	}
+	if b, _ := json.Marshal([]jsonFloat{jsonFloat(math.NaN()), jsonFloat(math.Inf(-1)), 1.5}); string(b) != `["NaN","-Inf",1.5]` {
+		t.Errorf("json of NaN, -Inf, 1.5 = %s", b)
 	}
 }
 
