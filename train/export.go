@@ -2,7 +2,6 @@ package train
 
 import (
 	"fmt"
-	"strconv"
 
 	"github.com/onnxkit/onnxkit/onnx"
 	"github.com/onnxkit/onnxkit/tensor"
@@ -10,14 +9,6 @@ import (
 
 // ProducerVersion is the producer_version written into exported models.
 const ProducerVersion = "0.1.0"
-
-// Metadata keys of exported models (metadata_props).
-const (
-	MetaModel = "onnxkit.model"            // the model kind: mlp, cnn, lenet5
-	MetaScale = "onnxkit.preprocess.scale" // "1/255": pixels are divided by 255
-	MetaMean  = "onnxkit.preprocess.mean"  // subtracted after scaling ("0" without Normalize)
-	MetaStd   = "onnxkit.preprocess.std"   // divided by after subtracting ("1" without Normalize)
-)
 
 // ExportOptions configure Export. The zero value exports at opset 13.
 type ExportOptions struct {
@@ -45,7 +36,7 @@ func irVersionFor(opset int64) int64 {
 // Tanh, MaxPool, AveragePool (pads 0, so without PyTorch's separate Pad),
 // Flatten and Gemm (transB=1), named "/<layer>/<OpType>". Dropout is the
 // identity at inference and is left out. The preprocessing is recorded in
-// metadata_props under MetaModel, MetaScale, MetaMean and MetaStd.
+// metadata_props (onnx.PreprocessMetadata).
 func (m *Model) Export(opt ExportOptions) (*onnx.Model, error) {
 	opset := opt.Opset
 	if opset == 0 {
@@ -111,23 +102,17 @@ func (m *Model) Export(opt ExportOptions) (*onnx.Model, error) {
 	g.Outputs = []*onnx.ValueInfo{{Name: "logits", DType: tensor.Float32, ElemType: f32, HasShape: true,
 		Shape: []onnx.Dim{{Param: "N"}, {Value: outDim}}}}
 
-	mean, std := "0", "1"
+	pre := onnx.Preprocess{Mean: 0, Std: 1}
 	if n := m.Normalize; n != nil {
-		mean = strconv.FormatFloat(float64(n.Mean), 'g', -1, 32)
-		std = strconv.FormatFloat(float64(n.Std), 'g', -1, 32)
+		pre = onnx.Preprocess{Mean: n.Mean, Std: n.Std}
 	}
 	return &onnx.Model{
 		IRVersion:       irVersionFor(opset),
 		OpsetImports:    []onnx.OpsetImport{{Domain: "", Version: opset}},
 		ProducerName:    "onnxkit",
 		ProducerVersion: ProducerVersion,
-		Metadata: []onnx.StringPair{
-			{Key: MetaModel, Value: m.Kind},
-			{Key: MetaScale, Value: "1/255"},
-			{Key: MetaMean, Value: mean},
-			{Key: MetaStd, Value: std},
-		},
-		Graph: g,
+		Metadata:        onnx.PreprocessMetadata(m.Kind, pre),
+		Graph:           g,
 	}, nil
 }
 

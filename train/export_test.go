@@ -48,7 +48,7 @@ func TestExport(t *testing.T) {
 			if v, _ := om.Opset(""); v != 13 || om.IRVersion != 7 || om.ProducerName != "onnxkit" || om.ProducerVersion == "" {
 				t.Errorf("opset %d, IR %d, producer %q %q; want 13, 7, onnxkit and a version", v, om.IRVersion, om.ProducerName, om.ProducerVersion)
 			}
-			for key, want := range map[string]string{train.MetaModel: kind, train.MetaScale: "1/255", train.MetaMean: "0.1307", train.MetaStd: "0.3081"} {
+			for key, want := range map[string]string{onnx.MetaModel: kind, onnx.MetaScale: "1/255", onnx.MetaMean: "0.1307", onnx.MetaStd: "0.3081"} {
 				if got, _ := om.MetadataValue(key); got != want {
 					t.Errorf("metadata %s = %q, want %q", key, got, want)
 				}
@@ -139,7 +139,7 @@ func TestExportOpsets(t *testing.T) {
 	}
 	// Without Normalize the metadata says mean 0, std 1.
 	om, _ := m.Export(train.ExportOptions{})
-	if mean, _ := om.MetadataValue(train.MetaMean); mean != "0" {
+	if mean, _ := om.MetadataValue(onnx.MetaMean); mean != "0" {
 		t.Errorf("mean without Normalize = %q, want 0", mean)
 	}
 }

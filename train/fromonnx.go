@@ -46,7 +46,7 @@ func FromONNX(m *onnx.Model) (*Model, error) {
 	if len(b.bad) > 0 {
 		return nil, fmt.Errorf("train: FromONNX: cannot train this graph: %s", strings.Join(b.bad, "; "))
 	}
-	kind, _ := m.MetadataValue(MetaModel)
+	kind, _ := m.MetadataValue(onnx.MetaModel)
 	if kind == "" {
 		kind = "onnx"
 	}
@@ -396,20 +396,15 @@ func (b *onnxBuilder) flatten(n *onnx.Node) Layer {
 	return NewFlatten(b.layerName(n, ""))
 }
 
-// normalizeFromMetadata reads the preprocessing Export records.
+// normalizeFromMetadata reads the preprocessing Export records; nil when
+// it is the identity.
 func normalizeFromMetadata(m *onnx.Model) (*Normalize, error) {
-	ms, okm := m.MetadataValue(MetaMean)
-	ss, oks := m.MetadataValue(MetaStd)
-	if !okm || !oks {
+	p, err := m.Preprocess()
+	if err != nil {
+		return nil, fmt.Errorf("train: FromONNX: %w", err)
+	}
+	if p.Identity() {
 		return nil, nil
 	}
-	mean, err1 := strconv.ParseFloat(ms, 32)
-	std, err2 := strconv.ParseFloat(ss, 32)
-	if err1 != nil || err2 != nil || !(std > 0) {
-		return nil, fmt.Errorf("train: FromONNX: metadata %s = %q, %s = %q: want numbers, std > 0", MetaMean, ms, MetaStd, ss)
-	}
-	if mean == 0 && std == 1 {
-		return nil, nil
-	}
-	return &Normalize{Mean: float32(mean), Std: float32(std)}, nil
+	return &Normalize{Mean: p.Mean, Std: p.Std}, nil
 }

@@ -4,12 +4,10 @@ import (
 	"fmt"
 	"math"
 	"sort"
-	"strconv"
 
 	"github.com/onnxkit/onnxkit/infer"
 	"github.com/onnxkit/onnxkit/onnx"
 	"github.com/onnxkit/onnxkit/tensor"
-	"github.com/onnxkit/onnxkit/train"
 )
 
 // classifier runs an MNIST model: 28x28 images in, one of 10 classes out.
@@ -54,20 +52,11 @@ func loadClassifier(path, normalize string) (*classifier, error) {
 		}
 		c.mean, c.std = n.Mean, n.Std
 	} else {
-		if v, ok := m.MetadataValue(train.MetaMean); ok {
-			f, err := strconv.ParseFloat(v, 32)
-			if err != nil {
-				return nil, fmt.Errorf("%s: metadata %s = %q: %v", path, train.MetaMean, v, err)
-			}
-			c.mean = float32(f)
+		p, err := m.Preprocess()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
 		}
-		if v, ok := m.MetadataValue(train.MetaStd); ok {
-			f, err := strconv.ParseFloat(v, 32)
-			if err != nil || !(f > 0) {
-				return nil, fmt.Errorf("%s: metadata %s = %q: want a positive number", path, train.MetaStd, v)
-			}
-			c.std = float32(f)
-		}
+		c.mean, c.std = p.Mean, p.Std
 	}
 	return c, nil
 }
@@ -117,13 +106,26 @@ func (c *classifier) classify(pixels []uint8, n int, done func(int)) ([]int, err
 	}
 	k := y.Shape[1]
 	pred := make([]int, n)
+	nan, first := 0, -1
 	for i := range pred {
 		row := y.F32[i*k : (i+1)*k]
 		for j, v := range row {
+			if v != v {
+				nan++
+				if first < 0 {
+					first = i
+				}
+				break
+			}
 			if v > row[pred[i]] {
 				pred[i] = j
 			}
 		}
+	}
+	if nan > 0 {
+		// A NaN score would otherwise lose every comparison and read as
+		// class 0.
+		return nil, fmt.Errorf("output %q has NaN scores for %d of %d images (the first is image %d); not scored", c.output, nan, n, first)
 	}
 	return pred, nil
 }

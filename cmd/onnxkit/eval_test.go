@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/onnxkit/onnxkit/infer"
 	"github.com/onnxkit/onnxkit/mnist"
+	"github.com/onnxkit/onnxkit/onnx"
 )
 
 func TestEvalPictures(t *testing.T) {
@@ -114,5 +116,56 @@ func TestProgressOffTerminal(t *testing.T) {
 	nilBar.done()
 	if p.bar != nil || buf.Len() != 0 {
 		t.Errorf("newProgress with stderr a buffer made a bar or wrote %q", buf.String())
+	}
+}
+
+// TestEvalRefusesBadPreprocessingAndNaN checks what eval used to accept:
+// metadata with std=Inf or mean=NaN (which train refuses), and a model
+// whose NaN outputs were scored as class 0.
+func TestEvalRefusesBadPreprocessingAndNaN(t *testing.T) {
+	if _, err := mnist.Find(""); err != nil {
+		t.Skip(err)
+	}
+	dir := t.TempDir()
+	write := func(name string, edit func(m *onnx.Model)) string {
+		m, err := onnx.ReadFile(lenet5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		edit(m)
+		path := filepath.Join(dir, name)
+		if err := onnx.WriteFile(path, m); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	meta := func(mean, std string) func(m *onnx.Model) {
+		return func(m *onnx.Model) {
+			m.Metadata = append(m.Metadata, onnx.StringPair{Key: onnx.MetaMean, Value: mean}, onnx.StringPair{Key: onnx.MetaStd, Value: std})
+		}
+	}
+	nanBias := func(m *onnx.Model) {
+		for _, init := range m.Graph.Initializers {
+			if strings.HasSuffix(init.Name, "bias") {
+				init.Tensor.F32[0] = float32(math.NaN())
+				return
+			}
+		}
+		t.Fatal("no bias in the LeNet5 export")
+	}
+	for _, tc := range []struct {
+		name string
+		edit func(m *onnx.Model)
+		want string
+	}{
+		{"inf-std.onnx", meta("0", "Inf"), "std +Inf: want a finite number > 0"},
+		{"nan-mean.onnx", meta("NaN", "1"), "mean NaN: want a finite number"},
+		{"nan-out.onnx", nanBias, `has NaN scores for 10000 of 10000 images (the first is image 0); not scored`},
+	} {
+		path := write(tc.name, tc.edit)
+		_, stderr, code := onnxkit(t, "eval", path)
+		if code != 1 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("onnxkit eval %s = exit %d, %q; want exit 1 and %q", tc.name, code, stderr, tc.want)
+		}
 	}
 }

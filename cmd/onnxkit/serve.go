@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -18,7 +17,6 @@ import (
 	"github.com/onnxkit/onnxkit/infer"
 	"github.com/onnxkit/onnxkit/onnx"
 	"github.com/onnxkit/onnxkit/serve"
-	"github.com/onnxkit/onnxkit/train"
 )
 
 var serveCmd = &command{
@@ -137,20 +135,9 @@ func loadServed(name, path string) (serve.Model, error) {
 	if err != nil {
 		return serve.Model{}, fmt.Errorf("%s: %w", path, err)
 	}
-	sm := serve.Model{Name: name, Session: s, Std: 1}
-	if v, ok := m.MetadataValue(train.MetaMean); ok {
-		f, err := strconv.ParseFloat(v, 32)
-		if err != nil {
-			return serve.Model{}, fmt.Errorf("%s: metadata %s = %q: %v", path, train.MetaMean, v, err)
-		}
-		sm.Mean = float32(f)
+	p, err := m.Preprocess()
+	if err != nil {
+		return serve.Model{}, fmt.Errorf("%s: %w", path, err)
 	}
-	if v, ok := m.MetadataValue(train.MetaStd); ok {
-		f, err := strconv.ParseFloat(v, 32)
-		if err != nil || !(f > 0) {
-			return serve.Model{}, fmt.Errorf("%s: metadata %s = %q: want a positive number", path, train.MetaStd, v)
-		}
-		sm.Std = float32(f)
-	}
-	return sm, nil
+	return serve.Model{Name: name, Session: s, Mean: p.Mean, Std: p.Std}, nil
 }

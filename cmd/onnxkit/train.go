@@ -369,8 +369,8 @@ func parseNormalize(s string) (*train.Normalize, error) {
 	ms, ss, ok := strings.Cut(s, ",")
 	mean, err1 := strconv.ParseFloat(strings.TrimSpace(ms), 32)
 	std, err2 := strconv.ParseFloat(strings.TrimSpace(ss), 32)
-	if !ok || err1 != nil || err2 != nil || !(std > 0) {
-		return nil, usagef("-normalize %q: want MEAN,STD with STD > 0, e.g. 0.1307,0.3081", s)
+	if !ok || err1 != nil || err2 != nil || (onnx.Preprocess{Mean: float32(mean), Std: float32(std)}).Check() != nil {
+		return nil, usagef("-normalize %q: want MEAN,STD, finite numbers with STD > 0, e.g. 0.1307,0.3081", s)
 	}
 	return &train.Normalize{Mean: float32(mean), Std: float32(std)}, nil
 }
