@@ -230,6 +230,14 @@ func (b *onnxBuilder) conv(n *onnx.Node) Layer {
 		b.fail(n, "group %d is not supported", a.I)
 		return nil
 	}
+	if ks := intsAttr(n, "kernel_shape", nil); ks != nil && (len(ks) != 2 || ks[0] != int64(kh) || ks[1] != int64(kw)) {
+		b.fail(n, "attribute kernel_shape %v does not match the weight's %dx%d kernel", ks, kh, kw)
+		return nil
+	}
+	if kh < 1 || strides[0] < 1 || pads[0] < 0 || pads[0] > int64(kh) {
+		b.fail(n, "kernel %d, stride %d and pad %d: want a kernel and stride of at least 1 and a pad from 0 to the kernel size", kh, strides[0], pads[0])
+		return nil
+	}
 	name := b.layerName(n, n.Inputs[1])
 	c := NewConv2d(name, inC, outC, kh, int(strides[0]), int(pads[0]))
 	oh, ow := c.OutSize(b.shape[1], b.shape[2])
@@ -333,6 +341,10 @@ func (b *onnxBuilder) pool(n *onnx.Node) Layer {
 		(n.Attr("ceil_mode") != nil && n.Attr("ceil_mode").I != 0) ||
 		(n.Attr("auto_pad") != nil && string(n.Attr("auto_pad").S) != "NOTSET") || len(n.Outputs) > 1 {
 		b.fail(n, "only square kernels with equal strides and no padding are supported")
+		return nil
+	}
+	if k[0] < 1 || strides[0] < 1 || k[0] > int64(b.shape[1]) {
+		b.fail(n, "kernel %d and stride %d over a %dx%d input: want both at least 1 and the kernel within the input", k[0], strides[0], b.shape[1], b.shape[2])
 		return nil
 	}
 	kk, s := int(k[0]), int(strides[0])

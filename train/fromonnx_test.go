@@ -118,3 +118,43 @@ func TestFromONNXRefusesUnknownOps(t *testing.T) {
 		t.Errorf("FromONNX(BatchNormalization, Sigmoid) error = %v, want both nodes named", err)
 	}
 }
+
+// TestFromONNXRefusesBadGeometry checks attributes that used to panic in
+// Forward (stride 0, kernel 0) or were silently taken (negative pads, a
+// kernel_shape that contradicts the weight): each is refused with its node
+// named.
+func TestFromONNXRefusesBadGeometry(t *testing.T) {
+	f32 := onnx.ElemTypeOf(tensor.Float32)
+	ints := func(name string, v ...int64) *onnx.Attribute {
+		return &onnx.Attribute{Name: name, Type: onnx.AttrInts, Ints: v}
+	}
+	w := tensor.New(tensor.Float32, 2, 1, 3, 3)
+	for _, tc := range []struct {
+		name string
+		node *onnx.Node
+		want string
+	}{
+		{"conv stride 0", &onnx.Node{Name: "c", OpType: "Conv", Inputs: []string{"x", "w"}, Outputs: []string{"y"}, Attrs: []*onnx.Attribute{ints("strides", 0, 0)}}, `node "c" (Conv): kernel 3, stride 0 and pad 0`},
+		{"conv negative pads", &onnx.Node{Name: "c", OpType: "Conv", Inputs: []string{"x", "w"}, Outputs: []string{"y"}, Attrs: []*onnx.Attribute{ints("pads", -1, -1, -1, -1)}}, `node "c" (Conv): kernel 3, stride 1 and pad -1`},
+		{"conv huge pads", &onnx.Node{Name: "c", OpType: "Conv", Inputs: []string{"x", "w"}, Outputs: []string{"y"}, Attrs: []*onnx.Attribute{ints("pads", 1<<40, 1<<40, 1<<40, 1<<40)}}, `node "c" (Conv): kernel 3, stride 1 and pad 1099511627776`},
+		{"conv kernel_shape", &onnx.Node{Name: "c", OpType: "Conv", Inputs: []string{"x", "w"}, Outputs: []string{"y"}, Attrs: []*onnx.Attribute{ints("kernel_shape", 5, 5)}}, `node "c" (Conv): attribute kernel_shape [5 5] does not match the weight's 3x3 kernel`},
+		{"pool kernel 0", &onnx.Node{Name: "p", OpType: "MaxPool", Inputs: []string{"x"}, Outputs: []string{"y"}, Attrs: []*onnx.Attribute{ints("kernel_shape", 0, 0)}}, `node "p" (MaxPool): kernel 0 and stride 1`},
+		{"pool stride 0", &onnx.Node{Name: "p", OpType: "AveragePool", Inputs: []string{"x"}, Outputs: []string{"y"}, Attrs: []*onnx.Attribute{ints("kernel_shape", 2, 2), ints("strides", 0, 0)}}, `node "p" (AveragePool): kernel 2 and stride 0`},
+	} {
+		m := &onnx.Model{
+			IRVersion:    7,
+			OpsetImports: []onnx.OpsetImport{{Version: 13}},
+			Graph: &onnx.Graph{
+				Inputs: []*onnx.ValueInfo{{Name: "x", DType: tensor.Float32, ElemType: f32, HasShape: true,
+					Shape: []onnx.Dim{{Param: "N"}, {Value: 1}, {Value: 8}, {Value: 8}}}},
+				Initializers: []*onnx.Initializer{{Name: "w", Tensor: w}},
+				Nodes:        []*onnx.Node{tc.node},
+				Outputs:      []*onnx.ValueInfo{{Name: "y"}},
+			},
+		}
+		_, err := train.FromONNX(m)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: FromONNX error = %v, want %q", tc.name, err, tc.want)
+		}
+	}
+}
