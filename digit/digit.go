@@ -60,10 +60,44 @@ type Options struct {
 	MinContrast float64
 }
 
-// Decode reads a PNG or JPEG image, rejecting images larger than MaxPixels
-// before decoding their pixels. It is safe on untrusted input.
+// MaxDecodeBytes bounds the memory that decoding one image and preparing
+// it may take, as estimated from its header by decodeBytes: a 12-megapixel
+// progressive JPEG photo fits, a small file declaring a huge CMYK image
+// does not.
+const MaxDecodeBytes = 512 << 20
+
+// decodeBytes estimates the memory Decode and Prepare need for an image:
+// the decoded pixels, for JPEG the DCT coefficients a progressive file keeps
+// for every component (4 bytes each), and Prepare's float32 copy.
+func decodeBytes(cfg image.Config, format string) int64 {
+	components := int64(3)
+	perPixel := int64(4)
+	switch cfg.ColorModel {
+	case color.GrayModel:
+		components, perPixel = 1, 1
+	case color.Gray16Model:
+		components, perPixel = 1, 2
+	case color.YCbCrModel:
+		perPixel = 3
+	case color.CMYKModel:
+		components = 4
+	case color.RGBA64Model, color.NRGBA64Model:
+		perPixel = 8
+	}
+	if _, ok := cfg.ColorModel.(color.Palette); ok {
+		perPixel = 1
+	}
+	if format == "jpeg" {
+		perPixel += 4 * components
+	}
+	return int64(cfg.Width) * int64(cfg.Height) * (perPixel + 4)
+}
+
+// Decode reads a PNG or JPEG image, rejecting images larger than MaxPixels,
+// or whose decoding would need more than MaxDecodeBytes, before decoding
+// their pixels. It is safe on untrusted input.
 func Decode(r io.ReadSeeker) (image.Image, error) {
-	cfg, _, err := image.DecodeConfig(r)
+	cfg, format, err := image.DecodeConfig(r)
 	if errors.Is(err, image.ErrFormat) {
 		return nil, ErrFormat
 	}
@@ -72,6 +106,10 @@ func Decode(r io.ReadSeeker) (image.Image, error) {
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > MaxPixels {
 		return nil, fmt.Errorf("digit: image is %dx%d pixels, want 1 to %d pixels", cfg.Width, cfg.Height, MaxPixels)
+	}
+	if need := decodeBytes(cfg, format); need > MaxDecodeBytes {
+		return nil, fmt.Errorf("digit: %s image of %dx%d pixels needs about %d MB to decode and prepare, more than the limit of %d MB",
+			format, cfg.Width, cfg.Height, need>>20, MaxDecodeBytes>>20)
 	}
 	if _, err := r.Seek(0, io.SeekStart); err != nil {
 		return nil, err

@@ -7,6 +7,7 @@ import (
 	"hash/crc32"
 	"image"
 	"image/color"
+	"image/jpeg"
 	"image/png"
 	"math"
 	"strings"
@@ -257,5 +258,34 @@ func TestDecode(t *testing.T) {
 	binary.BigEndian.PutUint32(big[29:33], crc32.ChecksumIEEE(big[12:29]))
 	if _, err := Decode(bytes.NewReader(big)); err == nil || !strings.Contains(err.Error(), "100000x100000") {
 		t.Errorf("Decode(huge PNG header) = %v, want a size error", err)
+	}
+}
+
+// TestDecodeBoundsMemory checks that a JPEG within MaxPixels but whose
+// decoding would need more than MaxDecodeBytes is refused from its header
+// (before: a 1.5 MB progressive CMYK JPEG of 8000x8000 took 2 GB), while a
+// phone-sized photo passes the check.
+func TestDecodeBoundsMemory(t *testing.T) {
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, image.NewRGBA(image.Rect(0, 0, 16, 16)), nil); err != nil {
+		t.Fatal(err)
+	}
+	withSize := func(w, h int) []byte {
+		b := append([]byte(nil), buf.Bytes()...)
+		i := bytes.Index(b, []byte{0xff, 0xc0}) // SOF0: length(2) precision(1) height(2) width(2)
+		if i < 0 {
+			t.Fatal("no SOF0 marker in the encoded JPEG")
+		}
+		binary.BigEndian.PutUint16(b[i+5:], uint16(h))
+		binary.BigEndian.PutUint16(b[i+7:], uint16(w))
+		return b
+	}
+	_, err := Decode(bytes.NewReader(withSize(8000, 8000)))
+	if err == nil || !strings.Contains(err.Error(), "more than the limit of 512 MB") {
+		t.Errorf("Decode(8000x8000 JPEG header) = %v, want a memory-limit error", err)
+	}
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(withSize(4000, 3000)))
+	if err != nil || decodeBytes(cfg, format) > MaxDecodeBytes {
+		t.Errorf("a 4000x3000 JPEG needs %d bytes (%v), want at most MaxDecodeBytes", decodeBytes(cfg, format), err)
 	}
 }
