@@ -16,10 +16,15 @@ import (
 	"strings"
 	"testing"
 
+	"codeberg.org/go-fonts/liberation/liberationmonobold"
 	"codeberg.org/go-fonts/liberation/liberationsansbold"
+	"codeberg.org/go-fonts/liberation/liberationsansregular"
+	"codeberg.org/go-fonts/liberation/liberationserifbold"
 	"codeberg.org/go-fonts/liberation/liberationserifregular"
 	"github.com/onnxkit/onnxkit/digit"
 	"golang.org/x/image/font"
+	"golang.org/x/image/font/gofont/gobold"
+	"golang.org/x/image/font/gofont/goregular"
 	"golang.org/x/image/font/opentype"
 	"golang.org/x/image/math/fixed"
 )
@@ -84,50 +89,64 @@ func TestPredictDrawnDigits(t *testing.T) {
 	}
 }
 
-// Typed digits (Liberation Sans Bold and Serif, 120 pt, black on white,
-// 150x160 pictures) are further from handwriting: LeNet5 got 19 of these 20
-// right when this test was written (the bold 6 taken for a 5, 89%); the
-// test allows three misses.
+// Typed digits are further from handwriting than drawn ones. The set: the
+// ten digits in seven fonts of other styles than MNIST's (Liberation Sans,
+// Serif and Mono, regular and bold, and the Go fonts) at 40 and 120 pt, black
+// on white, 140 pictures. LeNet5 got 133 of them right when this test was
+// written (the only misses: the 6 of five fonts, read as 5, at either size);
+// the target for printed digits is 28 of 30, which is 131 of 140.
 func TestPredictTypedDigits(t *testing.T) {
 	c, err := loadClassifier(lenet5, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	right := 0
-	for _, ttf := range []struct {
+	fonts := []struct {
 		name string
 		data []byte
-	}{{"Liberation Sans Bold", liberationsansbold.TTF}, {"Liberation Serif", liberationserifregular.TTF}} {
+	}{
+		{"Liberation Sans", liberationsansregular.TTF},
+		{"Liberation Sans Bold", liberationsansbold.TTF},
+		{"Liberation Serif", liberationserifregular.TTF},
+		{"Liberation Serif Bold", liberationserifbold.TTF},
+		{"Liberation Mono Bold", liberationmonobold.TTF},
+		{"Go Regular", goregular.TTF},
+		{"Go Bold", gobold.TTF},
+	}
+	right, total := 0, 0
+	for _, ttf := range fonts {
 		f, err := opentype.Parse(ttf.data)
 		if err != nil {
 			t.Fatal(err)
 		}
-		face, err := opentype.NewFace(f, &opentype.FaceOptions{Size: 120, DPI: 72})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for d := range 10 {
-			img := image.NewGray(image.Rect(0, 0, 150, 160))
-			draw.Draw(img, img.Bounds(), image.White, image.Point{}, draw.Src)
-			(&font.Drawer{Dst: img, Src: image.Black, Face: face, Dot: fixed.P(40, 130)}).DrawString(fmt.Sprint(d))
-			g, err := digit.Prepare(img)
-			if err != nil {
-				t.Fatalf("%s %d: %v", ttf.name, d, err)
-			}
-			y, err := c.scores(g.Pix, 1, nil)
+		for _, size := range []float64{40, 120} {
+			face, err := opentype.NewFace(f, &opentype.FaceOptions{Size: size, DPI: 72})
 			if err != nil {
 				t.Fatal(err)
 			}
-			top := topK(probabilities(y.F32), 1)[0]
-			if top.Class == d {
-				right++
-			} else {
-				t.Logf("LeNet5(%s %d) = %d (%s)", ttf.name, d, top.Class, percent(top.Probability))
+			for d := range 10 {
+				side := int(size * 1.3)
+				img := image.NewGray(image.Rect(0, 0, side, side))
+				draw.Draw(img, img.Bounds(), image.White, image.Point{}, draw.Src)
+				(&font.Drawer{Dst: img, Src: image.Black, Face: face, Dot: fixed.P(int(size*0.3), int(size*1.05))}).DrawString(fmt.Sprint(d))
+				g, err := digit.Prepare(img)
+				if err != nil {
+					t.Fatalf("%s %d: %v", ttf.name, d, err)
+				}
+				y, err := c.scores(g.Pix, 1, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				total++
+				if top := topK(probabilities(y.F32), 1)[0]; top.Class == d {
+					right++
+				} else {
+					t.Logf("LeNet5(%s %v pt %d) = %d (%s)", ttf.name, size, d, top.Class, percent(top.Probability))
+				}
 			}
 		}
 	}
-	if right < 17 {
-		t.Errorf("LeNet5 got %d of 20 typed digits right, want at least 17", right)
+	if right*30 < total*28 {
+		t.Errorf("LeNet5 got %d of %d typed digits right, want at least 28 in 30", right, total)
 	}
 }
 
