@@ -1,0 +1,25 @@
+// Package convert rewrites ONNX models without changing what they compute:
+// between opset versions of the default domain (7 to 21, both ways), and for
+// runtimes that lack some operators (Target).
+//
+// Convert works on an onnx.Model and returns a new one; the input is not
+// modified. A model it cannot rewrite is refused with an *Error that names
+// every offending node. Convert does not run models: the tests check each
+// rewrite by running the original and the converted model in infer.
+//
+// # Opset conversion
+//
+// Each operator's versions come from the spec (versions.go, generated from
+// Operators.md). A node is stepped across every version boundary of its
+// operator between the source and the target opset by the adapter of that
+// boundary (adapters.go): attributes that became inputs and back (Reshape,
+// Pad, Clip, Split, Squeeze, Unsqueeze, Slice, ReduceX axes, Dropout ratio,
+// Upsample scales), attributes added or removed (checked against their
+// defaults), negative axes, and Softmax's change of meaning at 13 (a
+// Flatten and a Reshape are inserted). A boundary without an adapter, an
+// operator that does not exist at the target opset, or an input that must
+// become an attribute but is not a constant is refused.
+//
+// Only the default domain is converted; element types are not checked (an
+// older version may lack a type that a newer one has, such as bfloat16).
+package convert
