@@ -31,8 +31,8 @@ func buildAdapters() map[string]adapter {
 		"Expand": {13}, "Tile": {13}, "Transpose": {13}, "MatMul": {9, 13}, "Gemm": {9, 13},
 		"Conv": {11}, "ConvTranspose": {11}, "MaxPool": {11, 12}, "AveragePool": {11},
 		"LRN": {13}, "Flatten": {9, 13}, "Concat": {13}, "Gather": {13}, "Reshape": {13, 19, 21},
-		"Squeeze": {21}, "Unsqueeze": {21}, "Slice": {13}, "Pad": {13, 21}, "Clip": {12, 13},
-		"Softmax": {}, "Dropout": {10, 13}, "BatchNormalization": {15}, "Shape": {13, 19, 21},
+		"Squeeze": {21}, "Unsqueeze": {21}, "Slice": {13}, "Pad": {13, 21}, "Clip": {13},
+		"Softmax": {}, "Dropout": {13}, "BatchNormalization": {15}, "Shape": {13, 19, 21},
 		"Size": {13, 19, 21}, "Cast": {9, 13, 21}, "Constant": {13, 19, 21},
 		"ConstantOfShape": {20, 21}, "ReduceMean": {13}, "ReduceMax": {12, 13, 20},
 		"ReduceMin": {12, 13, 20}, "ReduceProd": {13}, "ReduceL1": {13}, "ReduceL2": {13},
@@ -91,6 +91,8 @@ func buildAdapters() map[string]adapter {
 	set(adapter{down: added("saturate", 1)}, "Cast", 19)
 	set(adapter{up: upsampleScalesToInput, down: upsampleScalesToAttr}, "Upsample", 9)
 	set(same, "Flatten", 21)
+	set(adapter{down: floatOnly}, "Clip", 12)
+	set(adapter{down: dropoutMask}, "Dropout", 10)
 	set(same, "Transpose", 21)
 	set(adapter{down: all(negAxis("axis"), added("largest", 1), added("sorted", 1))}, "TopK", 11)
 	set(adapter{up: topKToInput, down: topKToAttr}, "TopK", 10)
@@ -690,8 +692,14 @@ func upsampleScalesToInput(r *rewriter, n *onnx.Node, v int64) (_, _ []*onnx.Nod
 }
 
 func upsampleScalesToAttr(r *rewriter, n *onnx.Node, v int64) (_, _ []*onnx.Node, err error) {
-	t := r.constant(n.Inputs[1])
+	var t *tensor.Tensor
+	if len(n.Inputs) > 1 {
+		t = r.constant(n.Inputs[1])
+	}
 	if t == nil || t.DType != tensor.Float32 {
+		if t == nil {
+			return nil, nil, fmt.Errorf("input scales must be a float constant before opset %d", v)
+		}
 		return nil, nil, fmt.Errorf("input %q (scales) is not a float constant, so it cannot become an attribute before opset %d", n.Inputs[1], v)
 	}
 	setAttr(n, &onnx.Attribute{Name: "scales", Type: onnx.AttrFloats, Floats: append([]float32(nil), t.F32...)})
@@ -769,4 +777,25 @@ func constantToInitializer(r *rewriter, n *onnx.Node, v int64) (_, _ []*onnx.Nod
 	r.g.Initializers = append(r.g.Initializers, &onnx.Initializer{Name: n.Outputs[0], Tensor: t})
 	n.OpType = dropped
 	return nil, nil, nil
+}
+
+// floatOnly is the down step of a boundary that added integer types.
+func floatOnly(r *rewriter, n *onnx.Node, v int64) (_, _ []*onnx.Node, err error) {
+	if dt, ok := r.dtypes[n.Inputs[0]]; ok && dt != tensor.Float32 && dt != tensor.Float64 {
+		return nil, nil, fmt.Errorf("%s input has no equivalent before opset %d", dt, v)
+	}
+	return nil, nil, nil
+}
+
+// dropoutMask: before 10 the mask had the input's type; a Cast makes it
+// the bool it is from 10.
+func dropoutMask(r *rewriter, n *onnx.Node, v int64) (before, after []*onnx.Node, err error) {
+	if len(n.Outputs) < 2 || n.Outputs[1] == "" {
+		return nil, nil, nil
+	}
+	mask := n.Outputs[1]
+	n.Outputs[1] = r.fresh(mask + "_float")
+	cast := r.newNode("Cast", n.Name, []string{n.Outputs[1]}, intAttr("to", int64(onnx.ElemTypeOf(tensor.Bool))))
+	cast.Outputs[0] = mask
+	return nil, []*onnx.Node{cast}, nil
 }

@@ -288,7 +288,13 @@ func (r *rewriter) err() error {
 func (r *rewriter) each(f func(n *onnx.Node) ([]*onnx.Node, error)) {
 	var out []*onnx.Node
 	for _, n := range r.g.Nodes {
-		ns, err := f(n)
+		var ns []*onnx.Node
+		var err error
+		if n.Domain == "" && (len(n.Outputs) == 0 || len(n.Inputs) < minInputs[n.OpType]) {
+			err = fmt.Errorf("%d inputs and %d outputs: too few", len(n.Inputs), len(n.Outputs))
+		} else {
+			ns, err = f(n)
+		}
 		if err != nil {
 			r.fail(n, "%v", err)
 			out = append(out, n)
@@ -297,6 +303,20 @@ func (r *rewriter) each(f func(n *onnx.Node) ([]*onnx.Node, error)) {
 		out = append(out, ns...)
 	}
 	r.g.Nodes = out
+}
+
+// minInputs is the fewest inputs of the ops the rewrites read more than
+// the first input of; every other op with inputs needs at least one.
+var minInputs = map[string]int{"Gemm": 2, "MatMul": 2, "Conv": 2, "QuantizeLinear": 2, "DequantizeLinear": 2}
+
+func init() {
+	noInputs := map[string]bool{"Constant": true, "RandomNormal": true, "RandomUniform": true,
+		"SequenceEmpty": true}
+	for op := range sinceVersions {
+		if _, ok := minInputs[op]; !ok && !noInputs[op] {
+			minInputs[op] = 1
+		}
+	}
 }
 
 // fresh returns an unused name made from base.
