@@ -40,7 +40,7 @@ func buildAdapters() map[string]adapter {
 		"ArgMin": {13}, "Split": {}, "GlobalAveragePool": {}, "NonZero": {13},
 		"InstanceNormalization": {}, "MeanVarianceNormalization": {13}, "DepthToSpace": {13},
 		"SpaceToDepth": {13}, "GatherElements": {13}, "Not": {}, "And": {}, "Or": {}, "Xor": {},
-		"Upsample": {}, "CastLike": {19, 21}, "GatherND": {13}, "IsInf": {20}, "CumSum": {14},
+		"CastLike": {19, 21}, "GatherND": {13}, "IsInf": {20}, "CumSum": {14},
 		"ScatterElements": {13}, "ScatterND": {13}, "QLinearMatMul": {21},
 	} {
 		set(same, op, vs...)
@@ -90,6 +90,12 @@ func buildAdapters() map[string]adapter {
 	set(adapter{down: shapeStartEnd}, "Shape", 15)
 	set(adapter{down: added("saturate", 1)}, "Cast", 19)
 	set(adapter{up: upsampleScalesToInput, down: upsampleScalesToAttr}, "Upsample", 9)
+	set(adapter{up: upsampleToResize}, "Upsample", 10)
+	set(adapter{down: resizeToUpsample}, "Resize", 10)
+	set(adapter{up: resize11Up, down: resize11Down}, "Resize", 11)
+	set(adapter{up: resize13Up, down: resize13Down}, "Resize", 13)
+	set(adapter{down: all(added("antialias", 0), addedString("keep_aspect_ratio_policy", "stretch"), noAttr("axes"))}, "Resize", 18)
+	set(adapter{down: notString("coordinate_transformation_mode", "half_pixel_symmetric")}, "Resize", 19)
 	set(same, "Flatten", 21)
 	set(adapter{down: floatOnly}, "Clip", 12)
 	set(adapter{down: dropoutMask}, "Dropout", 10)
@@ -798,4 +804,112 @@ func dropoutMask(r *rewriter, n *onnx.Node, v int64) (before, after []*onnx.Node
 	cast := r.newNode("Cast", n.Name, []string{n.Outputs[1]}, intAttr("to", int64(onnx.ElemTypeOf(tensor.Bool))))
 	cast.Outputs[0] = mask
 	return nil, []*onnx.Node{cast}, nil
+}
+
+// noAttr refuses an attribute introduced at v.
+func noAttr(name string) step {
+	return func(r *rewriter, n *onnx.Node, v int64) (_, _ []*onnx.Node, err error) {
+		if n.Attr(name) != nil {
+			return nil, nil, fmt.Errorf("attribute %q has no equivalent before opset %d", name, v)
+		}
+		return nil, nil, nil
+	}
+}
+
+// upsampleToResize: Upsample-9 was replaced at 10 by Resize-10, which has
+// the same inputs, attribute and meaning.
+func upsampleToResize(r *rewriter, n *onnx.Node, v int64) (_, _ []*onnx.Node, err error) {
+	n.OpType = "Resize"
+	return nil, nil, nil
+}
+
+func resizeToUpsample(r *rewriter, n *onnx.Node, v int64) (_, _ []*onnx.Node, err error) {
+	n.OpType = "Upsample"
+	return nil, nil, nil
+}
+
+// resize10Scales returns Resize-10's (or Upsample's) constant scales.
+func (r *rewriter) floatsInput(n *onnx.Node, i int) []float32 {
+	if i >= len(n.Inputs) {
+		return nil
+	}
+	if t := r.constant(n.Inputs[i]); t != nil && t.DType == tensor.Float32 {
+		return t.F32
+	}
+	return nil
+}
+
+// resize11Up: Resize-10 maps output coordinates as x/scale ("asymmetric")
+// and, in nearest mode, takes the floor when upsampling. Downsampling
+// nearest is refused: runtimes differ on its rounding.
+func resize11Up(r *rewriter, n *onnx.Node, v int64) (_, _ []*onnx.Node, err error) {
+	mode := attrString(n, "mode", "nearest")
+	if mode == "nearest" {
+		scales := r.floatsInput(n, 1)
+		if scales == nil {
+			return nil, nil, fmt.Errorf("nearest mode needs constant scales to convert to opset %d", v)
+		}
+		for _, s := range scales {
+			if s < 1 {
+				return nil, nil, fmt.Errorf("nearest downsampling (scale %g) has no agreed equivalent from opset %d", s, v)
+			}
+		}
+		setAttr(n, &onnx.Attribute{Name: "nearest_mode", Type: onnx.AttrString, S: []byte("floor")})
+	}
+	setAttr(n, &onnx.Attribute{Name: "coordinate_transformation_mode", Type: onnx.AttrString, S: []byte("asymmetric")})
+	scales := n.Inputs[1]
+	n.Inputs = []string{n.Inputs[0], r.addConst(n.Name+"_roi", tensor.New(tensor.Float32, 0)), scales}
+	return nil, nil, nil
+}
+
+func resize11Down(r *rewriter, n *onnx.Node, v int64) (_, _ []*onnx.Node, err error) {
+	mode := attrString(n, "mode", "nearest")
+	switch {
+	case mode != "nearest" && mode != "linear":
+		return nil, nil, fmt.Errorf("mode %q has no equivalent before opset %d", mode, v)
+	case attrString(n, "coordinate_transformation_mode", "half_pixel") != "asymmetric":
+		return nil, nil, fmt.Errorf("coordinate_transformation_mode other than \"asymmetric\" has no equivalent before opset %d", v)
+	case mode == "nearest" && attrString(n, "nearest_mode", "round_prefer_floor") != "floor":
+		return nil, nil, fmt.Errorf("nearest_mode other than \"floor\" has no equivalent before opset %d", v)
+	case attrInt(n, "exclude_outside", 0) != 0:
+		return nil, nil, fmt.Errorf("exclude_outside=1 has no equivalent before opset %d", v)
+	case len(n.Inputs) > 3 && n.Inputs[3] != "":
+		return nil, nil, fmt.Errorf("input sizes has no equivalent before opset %d", v)
+	}
+	scales := r.floatsInput(n, 2)
+	if scales == nil && (len(n.Inputs) < 3 || n.Inputs[2] == "") {
+		return nil, nil, fmt.Errorf("Resize without scales has no equivalent before opset %d", v)
+	}
+	for _, s := range scales {
+		if mode == "nearest" && s < 1 {
+			return nil, nil, fmt.Errorf("nearest downsampling (scale %g) has no agreed equivalent before opset %d", s, v)
+		}
+	}
+	if mode == "nearest" && scales == nil {
+		return nil, nil, fmt.Errorf("nearest mode needs constant scales to convert below opset %d", v)
+	}
+	for _, a := range []string{"coordinate_transformation_mode", "nearest_mode", "cubic_coeff_a", "exclude_outside", "extrapolation_value"} {
+		delAttr(n, a)
+	}
+	n.Inputs = []string{n.Inputs[0], n.Inputs[2]}
+	return nil, nil, nil
+}
+
+// resize13Up: tf_half_pixel_for_nn was removed at 13.
+func resize13Up(r *rewriter, n *onnx.Node, v int64) (_, _ []*onnx.Node, err error) {
+	if attrString(n, "coordinate_transformation_mode", "") == "tf_half_pixel_for_nn" {
+		return nil, nil, fmt.Errorf("coordinate_transformation_mode \"tf_half_pixel_for_nn\" has no equivalent from opset %d", v)
+	}
+	return nil, nil, nil
+}
+
+// resize13Down: roi and scales became optional at 13; before, absent ones
+// are empty tensors.
+func resize13Down(r *rewriter, n *onnx.Node, v int64) (_, _ []*onnx.Node, err error) {
+	for i, name := range []string{"", "roi", "scales"} {
+		if i > 0 && (len(n.Inputs) <= i || n.Inputs[i] == "") {
+			setInput(n, i, r.addConst(n.Name+"_"+name, tensor.New(tensor.Float32, 0)))
+		}
+	}
+	return nil, nil, nil
 }
