@@ -234,7 +234,9 @@ func TestCompatMatrix(t *testing.T) {
 					case got.ran && got.diff > compatTol:
 						t.Errorf("%s in %s (converted %v): max |Δ| %.3g > %g", name, c, converted, got.diff, compatTol)
 					}
-					if got.ran {
+					if got.ran && got.diff == 0 {
+						row = append(row, "yes, 0")
+					} else if got.ran {
 						row = append(row, fmt.Sprintf("yes, %.1e", got.diff))
 					} else {
 						row = append(row, "no: "+shortErr(got.err))
