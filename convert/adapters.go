@@ -22,15 +22,15 @@ func buildAdapters() map[string]adapter {
 	// Boundaries that only added element types or reworded the text.
 	for op, vs := range map[string][]int64{
 		"Abs": {13}, "Neg": {13}, "Ceil": {13}, "Floor": {13}, "Exp": {13}, "Log": {13},
-		"Sqrt": {13}, "Reciprocal": {13}, "Sigmoid": {13}, "Tanh": {13}, "Relu": {13, 14},
+		"Sqrt": {13}, "Reciprocal": {13}, "Sigmoid": {13}, "Tanh": {13}, "Relu": {13},
 		"Erf": {13}, "Sign": {13}, "Identity": {13, 14, 16, 19, 21}, "IsNaN": {13, 20},
-		"LeakyRelu": {16}, "PRelu": {9, 16}, "Add": {13, 14}, "Sub": {13, 14}, "Mul": {13, 14},
-		"Div": {13, 14}, "Pow": {12, 13, 15}, "Mod": {13}, "Equal": {11, 13, 19},
-		"Greater": {9, 13}, "Less": {9, 13}, "GreaterOrEqual": {16}, "LessOrEqual": {16},
-		"Max": {12, 13}, "Min": {12, 13}, "Sum": {13}, "Mean": {13}, "Where": {16},
-		"Expand": {13}, "Tile": {13}, "Transpose": {13}, "MatMul": {9, 13}, "Gemm": {9, 13},
+		"LeakyRelu": {16}, "PRelu": {16}, "Add": {13}, "Sub": {13}, "Mul": {13},
+		"Div": {13}, "Pow": {13, 15}, "Mod": {13}, "Equal": {13, 19},
+		"Greater": {13}, "Less": {13}, "GreaterOrEqual": {16}, "LessOrEqual": {16},
+		"Max": {13}, "Min": {13}, "Sum": {13}, "Mean": {13}, "Where": {16},
+		"Expand": {13}, "Tile": {13}, "Transpose": {13}, "MatMul": {13}, "Gemm": {13},
 		"Conv": {11}, "ConvTranspose": {11}, "MaxPool": {11, 12}, "AveragePool": {11},
-		"LRN": {13}, "Flatten": {9, 13}, "Concat": {13}, "Gather": {13}, "Reshape": {13, 19, 21},
+		"LRN": {13}, "Flatten": {13}, "Concat": {13}, "Gather": {}, "Reshape": {13, 19, 21},
 		"Squeeze": {21}, "Unsqueeze": {21}, "Slice": {13}, "Pad": {13, 21}, "Clip": {13},
 		"Softmax": {}, "Dropout": {13}, "BatchNormalization": {15}, "Shape": {13, 19, 21},
 		"Size": {13, 19, 21}, "Cast": {9, 13, 21}, "Constant": {13, 19, 21},
@@ -48,7 +48,9 @@ func buildAdapters() map[string]adapter {
 	for _, op := range []string{"Sum", "Mean", "Max", "Min"} {
 		set(adapter{down: sameShapes}, op, 8)
 	}
-	for _, op := range []string{"Flatten", "Concat", "Gather", "Softmax", "LogSoftmax", "Hardmax", "ArgMax", "ArgMin", "Split"} {
+	set(adapter{down: all(negAxis("axis"), gatherIndices)}, "Gather", 11)
+	set(same, "Gather", 13)
+	for _, op := range []string{"Flatten", "Concat", "Softmax", "LogSoftmax", "Hardmax", "ArgMax", "ArgMin", "Split"} {
 		set(adapter{down: negAxis("axis")}, op, 11)
 	}
 	for _, op := range []string{"ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2",
@@ -97,6 +99,19 @@ func buildAdapters() map[string]adapter {
 	set(adapter{down: all(added("antialias", 0), addedString("keep_aspect_ratio_policy", "stretch"), noAttr("axes"))}, "Resize", 18)
 	set(adapter{down: notString("coordinate_transformation_mode", "half_pixel_symmetric")}, "Resize", 19)
 	set(same, "Flatten", 21)
+	// Boundaries that added element types: before them the old types only.
+	floats := []tensor.DType{tensor.Float32, tensor.Float64}
+	for _, op := range []string{"Greater", "Less", "MatMul", "Gemm", "PRelu", "Flatten"} {
+		set(adapter{down: typesBefore(floats...)}, op, 9)
+	}
+	set(adapter{down: typesBefore(tensor.Bool, tensor.Int32, tensor.Int64)}, "Equal", 11)
+	set(adapter{down: typesBefore(floats...)}, "Max", 12)
+	set(adapter{down: typesBefore(floats...)}, "Min", 12)
+	set(adapter{down: typesBefore(floats...)}, "Pow", 12)
+	set(adapter{down: typesBefore(floats...)}, "Relu", 14)
+	for _, op := range []string{"Add", "Sub", "Mul", "Div"} {
+		set(adapter{down: typesBefore(tensor.Float32, tensor.Float64, tensor.Int32, tensor.Int64)}, op, 14)
+	}
 	set(adapter{down: floatOnly}, "Clip", 12)
 	set(adapter{down: dropoutMask}, "Dropout", 10)
 	set(same, "Transpose", 21)
@@ -911,5 +926,58 @@ func resize13Down(r *rewriter, n *onnx.Node, v int64) (_, _ []*onnx.Node, err er
 			setInput(n, i, r.addConst(n.Name+"_"+name, tensor.New(tensor.Float32, 0)))
 		}
 	}
+	return nil, nil, nil
+}
+
+// typesBefore is the down step of a boundary that added element types:
+// every input whose type is known must have one of the older types.
+func typesBefore(allowed ...tensor.DType) step {
+	return func(r *rewriter, n *onnx.Node, v int64) (_, _ []*onnx.Node, err error) {
+		for _, in := range n.Inputs {
+			dt, ok := r.dtypes[in]
+			if !ok || in == "" {
+				continue
+			}
+			found := false
+			for _, a := range allowed {
+				found = found || dt == a
+			}
+			if !found {
+				return nil, nil, fmt.Errorf("input %q of type %s has no equivalent before opset %d", in, dt, v)
+			}
+		}
+		return nil, nil, nil
+	}
+}
+
+// gatherIndices: negative indices count from the end only from 11; before,
+// constant ones are made positive from the data's dimension.
+func gatherIndices(r *rewriter, n *onnx.Node, v int64) (_, _ []*onnx.Node, err error) {
+	idx, present, ok := r.constInts(n, 1)
+	if !present || !ok {
+		return nil, nil, nil // indices computed at run time: the model's responsibility
+	}
+	neg := false
+	for _, i := range idx {
+		neg = neg || i < 0
+	}
+	if !neg {
+		return nil, nil, nil
+	}
+	s := r.shapes[n.Inputs[0]]
+	ax, aok := normAxis(attrInt(n, "axis", 0), len(s))
+	if s == nil || !aok || s[ax] < 0 {
+		return nil, nil, fmt.Errorf("negative indices need the data's dimension before opset %d, which is unknown", v)
+	}
+	t := r.constant(n.Inputs[1])
+	pos := make([]int64, len(idx))
+	for i, x := range idx {
+		if x < 0 {
+			x += s[ax]
+		}
+		pos[i] = x
+	}
+	shape := append([]int(nil), t.Shape...)
+	n.Inputs[1] = r.addConst(n.Name+"_indices", tensor.FromInt64(pos, shape...))
 	return nil, nil, nil
 }

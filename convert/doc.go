@@ -20,6 +20,20 @@
 // operator that does not exist at the target opset, or an input that must
 // become an attribute but is not a constant is refused.
 //
-// Only the default domain is converted; element types are not checked (an
-// older version may lack a type that a newer one has, such as bfloat16).
+// Only the default domain is converted, and nodes with subgraphs (If, Loop,
+// Scan) are refused. Where a boundary added element types the known types
+// are checked (Equal on floats before 11, Relu on integers before 14, ...);
+// types Convert cannot see (float16, bfloat16, values whose type is not
+// declared or inferred) are not.
+//
+// # Targets
+//
+// The targets table (target.go) says, for each runtime, the newest opset it
+// runs, the lowerings it needs and what it refuses. For onnx-go (v0.5.0 with
+// its Gorgonia backend): opset 11, a zero Pad folded into the next Conv or
+// AveragePool, AveragePool as a Conv with a block-diagonal constant kernel,
+// a Reshape with 0 or -1 made static (or a Flatten), a zero C for Gemm.
+//
+// Convert is safe on untrusted models: it does not panic, and the only
+// allocation sized from the file (the AveragePool kernel) is bounded.
 package convert
