@@ -160,7 +160,7 @@ var suiteOps = []string{"reshape", "pad", "clip", "split", "squeeze", "unsqueeze
 
 // The official ONNX test cases (ONNX 1.12's from libonnx-testdata and,
 // when present, ONNX 1.22's) whose ops are above and that infer runs are
-// converted to opsets 7 to 21 and, when Convert accepts, must still give
+// converted to opsets 7 to 21 and for onnx-go and, when Convert accepts, must still give
 // the stored outputs; a refusal must name the node. Expected outputs are
 // the suite's.
 func TestOfficialCases(t *testing.T) {
@@ -175,7 +175,8 @@ func TestOfficialCases(t *testing.T) {
 	}
 	converted, refused, cases := 0, 0, 0
 	reasons := map[string]int{}
-	targets := []int64{7, 9, 10, 11, 12, 13, 17, 18, 21}
+	forOnnxGo := 0
+	targets := []int64{7, 9, 10, 11, 12, 13, 17, 18, 21, 0} // 0: -for onnx-go
 	for _, root := range roots {
 		for _, suite := range []string{"node", "pytorch-converted", "pytorch-operator", "simple"} {
 			dirs, _ := filepath.Glob(filepath.Join(root, suite, "test_*"))
@@ -196,25 +197,32 @@ func TestOfficialCases(t *testing.T) {
 				}
 				cases++
 				for _, to := range targets {
-					c, err := convert.Convert(m, convert.Options{Opset: to})
+					o := convert.Options{Opset: to}
+					if to == 0 {
+						o = convert.Options{Target: "onnx-go"}
+					}
+					c, err := convert.Convert(m, o)
 					if err != nil {
 						var ce *convert.Error
 						if !errors.As(err, &ce) || !strings.Contains(err.Error(), "node") {
-							t.Errorf("%s to %d: refusal without a node: %v", dir, to, err)
+							t.Errorf("%s to %+v: refusal without a node: %v", dir, o, err)
 						}
 						refused++
 						reasons[refusalReason(err)]++
 						continue
 					}
 					converted++
+					if to == 0 {
+						forOnnxGo++
+					}
 					if err := runSets(c, sets, verify.Default); err != nil {
-						t.Errorf("%s to opset %d: %v", dir, to, err)
+						t.Errorf("%s to %+v: %v", dir, o, err)
 					}
 				}
 			}
 		}
 	}
-	t.Logf("%d cases, %d conversions checked, %d refused", cases, converted, refused)
+	t.Logf("%d cases, %d conversions checked (%d for onnx-go), %d refused", cases, converted, forOnnxGo, refused)
 	if testing.Verbose() {
 		for k, v := range reasons {
 			t.Logf("%4d %s", v, k)

@@ -267,7 +267,8 @@ func onnxGoCheck(r *rewriter, n *onnx.Node) ([]*onnx.Node, error) {
 		if p, _ := attrInts(n, "pads"); !symmetric(p) {
 			return nil, fmt.Errorf("onnx-go's Conv pads each side alike")
 		}
-		if len(r.shapes[n.Inputs[0]]) != 4 {
+		k, _ := attrInts(n, "kernel_shape")
+		if rank := r.rank(n.Inputs[0]); rank >= 0 && rank != 4 || k != nil && len(k) != 2 {
 			return nil, fmt.Errorf("onnx-go runs 2-D convolutions only")
 		}
 	case "MaxPool":
@@ -277,11 +278,25 @@ func onnxGoCheck(r *rewriter, n *onnx.Node) ([]*onnx.Node, error) {
 		if k, _ := attrInts(n, "kernel_shape"); len(k) != 2 {
 			return nil, fmt.Errorf("onnx-go's MaxPool is 2-D only")
 		}
+		if p, _ := attrInts(n, "pads"); !symmetric(p) {
+			return nil, fmt.Errorf("onnx-go's MaxPool pads each side alike")
+		}
 	case "Gemm":
 		for _, in := range n.Inputs[:2] {
 			if s := r.shapes[in]; s != nil && len(s) != 2 {
 				return nil, fmt.Errorf("input %q is not 2-D", in)
 			}
+		}
+		// Its Gemm adds C when C has 1, N or M*N values, as a row when N.
+		if len(n.Inputs) < 3 {
+			return nil, fmt.Errorf("onnx-go's Gemm needs C")
+		}
+		if c := r.shapes[n.Inputs[2]]; c != nil {
+			if len(c) > 2 || len(c) == 2 && c[1] == 1 && c[0] != 1 {
+				return nil, fmt.Errorf("onnx-go's Gemm does not broadcast C of shape %v", c)
+			}
+		} else if r.constant(n.Inputs[2]) == nil {
+			return nil, fmt.Errorf("onnx-go's Gemm needs C of a known shape")
 		}
 	case "Reshape":
 		if shape, _, ok := r.constInts(n, 1); !ok || anyOf(shape, -1) || anyOf(shape, 0) {
