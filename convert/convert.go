@@ -15,8 +15,8 @@ const (
 	MaxOpset = 21
 )
 
-// Options say what Convert does. The zero value converts nothing and
-// returns a copy of the model.
+// Options say what Convert does. The zero value converts nothing: it
+// returns a copy of the model without unused constants.
 type Options struct {
 	// Opset is the target version of the default domain, MinOpset to
 	// MaxOpset; 0 keeps the model's, or takes the Target's when the
@@ -92,7 +92,9 @@ func Convert(m *onnx.Model, o Options) (*onnx.Model, error) {
 	if err := r.err(); err != nil {
 		return nil, err
 	}
-	setOpset(out, to)
+	if from != to {
+		setOpset(out, from, to)
+	}
 	if tg != nil {
 		for _, name := range tg.lowerings {
 			r.inferShapes()
@@ -117,8 +119,9 @@ func Convert(m *onnx.Model, o Options) (*onnx.Model, error) {
 
 // setOpset sets the default domain's version and the IR version of the
 // ONNX release that introduced it (ONNX's docs/Versioning.md), at least 4 so
-// that initializers need not be graph inputs.
-func setOpset(m *onnx.Model, to int64) {
+// that initializers need not be graph inputs; converting up never lowers
+// the IR version.
+func setOpset(m *onnx.Model, from, to int64) {
 	for i := range m.OpsetImports {
 		if m.OpsetImports[i].Domain == "" {
 			m.OpsetImports[i].Version = to
@@ -132,6 +135,9 @@ func setOpset(m *onnx.Model, to int64) {
 	}
 	if len(m.Functions) > 0 && ir < 8 {
 		ir = 8 // model-local functions appeared in IR 8
+	}
+	if to > from && m.IRVersion > ir {
+		ir = m.IRVersion
 	}
 	m.IRVersion = ir
 }
