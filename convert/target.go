@@ -24,7 +24,7 @@ var targets = map[string]target{
 	// Squeeze/Unsqueeze axes and Dropout's ratio as attributes (opset 11),
 	// has no Pad or AveragePool, no Conv groups, and resolves a Reshape's
 	// -1 wrongly; its Gemm wants C.
-	"onnx-go": {maxOpset: 11, lowerings: []string{"fold-pad", "avgpool-conv", "static-reshape", "gemm-c"}, check: onnxGoCheck},
+	"onnx-go": {maxOpset: 11, lowerings: []string{"fold-pad", "avgpool-conv", "static-reshape", "gemm-c", "positive-axes"}, check: onnxGoCheck},
 }
 
 // lowerings rewrite one node into ops a runtime has; each returns the
@@ -34,6 +34,7 @@ var lowerings = map[string]func(r *rewriter, n *onnx.Node) ([]*onnx.Node, error)
 	"avgpool-conv":   avgPoolConv,
 	"static-reshape": staticReshape,
 	"gemm-c":         gemmC,
+	"positive-axes":  positiveAxes,
 }
 
 func keep(r *rewriter, n *onnx.Node) ([]*onnx.Node, error) { return []*onnx.Node{n}, nil }
@@ -82,7 +83,7 @@ func foldPad(r *rewriter, n *onnx.Node) ([]*onnx.Node, error) {
 	}
 	pads, ok := r.padAmounts(n)
 	rank := len(pads) / 2
-	if !ok || rank < 3 || len(pads) != 2*rank || pads[0] != 0 || pads[1] != 0 || pads[rank] != 0 || pads[rank+1] != 0 {
+	if !ok || rank < 3 || len(pads) != 2*rank || anyNegative(pads) || pads[0] != 0 || pads[1] != 0 || pads[rank] != 0 || pads[rank+1] != 0 {
 		return []*onnx.Node{n}, nil
 	}
 	readers, output := r.consumers(n.Outputs[0])
@@ -131,6 +132,15 @@ func foldPad(r *rewriter, n *onnx.Node) ([]*onnx.Node, error) {
 		c.Inputs[0] = n.Inputs[0]
 	}
 	return nil, nil
+}
+
+func anyNegative(v []int64) bool {
+	for _, x := range v {
+		if x < 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func anyNonZero(v []int64) bool {
@@ -302,6 +312,24 @@ func onnxGoCheck(r *rewriter, n *onnx.Node) ([]*onnx.Node, error) {
 		if shape, _, ok := r.constInts(n, 1); !ok || anyOf(shape, -1) || anyOf(shape, 0) {
 			return nil, fmt.Errorf("onnx-go needs a constant shape without 0 or -1")
 		}
+	}
+	return []*onnx.Node{n}, nil
+}
+
+// positiveAxes makes negative axes positive (the runtime counts them as
+// given), from the input's rank.
+func positiveAxes(r *rewriter, n *onnx.Node) ([]*onnx.Node, error) {
+	var s step
+	switch n.OpType {
+	case "Flatten", "Softmax", "Concat":
+		s = negAxis("axis")
+	case "Squeeze", "Unsqueeze":
+		s = negAxes("axes")
+	default:
+		return []*onnx.Node{n}, nil
+	}
+	if _, _, err := s(r, n, 0); err != nil {
+		return nil, err
 	}
 	return []*onnx.Node{n}, nil
 }
