@@ -38,6 +38,7 @@ type Error struct {
 	Problems []string
 }
 
+// Error lists the problems, one per line after the first.
 func (e *Error) Error() string {
 	if len(e.Problems) == 1 {
 		return "convert: " + e.Problems[0]

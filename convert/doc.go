@@ -37,3 +37,5 @@
 // Convert is safe on untrusted models: it does not panic, and the only
 // allocation sized from the file (the AveragePool kernel) is bounded.
 package convert
+
+//go:generate go run gen_versions.go -spec ../../shared/onnx-spec/Operators.md
