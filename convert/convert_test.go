@@ -251,3 +251,35 @@ func refusalReason(err error) string {
 	}
 	return strings.SplitN(s, "\n", 2)[0]
 }
+
+// onnxkit's exports at opsets 11 and 18 (train.New, seed 1), converted to
+// other opsets, compute what the original computes in infer.
+func TestOnnxkitExports(t *testing.T) {
+	x := tensor.New(tensor.Float32, 2, 1, 28, 28)
+	for i := range x.F32 {
+		x.F32[i] = float32((i*53)%256) / 255
+	}
+	for _, kind := range []string{"mlp", "cnn", "lenet5"} {
+		tm, err := train.New(kind, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, from := range []int64{11, 18} {
+			m, err := tm.Export(train.ExportOptions{Opset: from})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := run(t, m, x)
+			for _, to := range []int64{7, 9, 13, 17, 21} {
+				c, err := convert.Convert(m, convert.Options{Opset: to})
+				if err != nil {
+					t.Errorf("%s from %d to %d: %v", kind, from, to, err)
+					continue
+				}
+				if _, err := verify.Compare(run(t, c, x), want, verify.Tolerance{Atol: 1e-6}); err != nil {
+					t.Errorf("%s from %d to %d: %v", kind, from, to, err)
+				}
+			}
+		}
+	}
+}
