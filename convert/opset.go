@@ -53,6 +53,20 @@ func (r *rewriter) convertNode(n *onnx.Node, from, to int64) ([]*onnx.Node, erro
 	if _, ok := sinceVersions[n.OpType]; !ok {
 		return nil, fmt.Errorf("not an operator of the default domain")
 	}
+	var before, after []*onnx.Node
+	if d, ok := deprecatedSince[n.OpType]; ok && from == d {
+		// The deprecated last version (Upsample-10) means what its
+		// replacement's first version does; convert as that.
+		a, ok := adapters[n.OpType+"@"+strconv.FormatInt(d, 10)]
+		if !ok || a.up == nil {
+			return nil, fmt.Errorf("deprecated at opset %d, with no replacement to convert", d)
+		}
+		b, af, err := a.up(r, n, d)
+		if err != nil {
+			return nil, err
+		}
+		before, after = b, af
+	}
 	if versionAt(n.OpType, from) == 0 {
 		return nil, fmt.Errorf("does not exist at opset %d", from)
 	}
@@ -61,7 +75,6 @@ func (r *rewriter) convertNode(n *onnx.Node, from, to int64) ([]*onnx.Node, erro
 			return nil, fmt.Errorf("subgraphs are not converted")
 		}
 	}
-	var before, after []*onnx.Node
 	walk := func(v int64, up bool) error {
 		op := n.OpType
 		if op == dropped || !changesAt(op, v) {

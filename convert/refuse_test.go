@@ -220,3 +220,21 @@ func TestOnnxGoPools(t *testing.T) {
 		})
 	}
 }
+
+// Upsample at opset 10, where it is deprecated, converts as the Resize-10
+// that replaced it.
+func TestUpsample10(t *testing.T) {
+	m := model(10, []*onnx.ValueInfo{f32Input("x", 1, 1, 2, 2)},
+		[]*onnx.Initializer{{Name: "s", Tensor: tensor.FromFloat32([]float32{1, 1, 2, 2}, 4)}},
+		node("up", "Upsample", []string{"x", "s"}, []string{"y"}))
+	for _, to := range []int64{9, 11} {
+		c, err := convert.Convert(m, convert.Options{Opset: to})
+		if err != nil {
+			t.Fatalf("to %d: %v", to, err)
+		}
+		want := map[int64]string{9: "Upsample", 11: "Resize"}[to]
+		if got := c.Graph.Nodes[0].OpType; got != want {
+			t.Errorf("to %d: %s, want %s", to, got, want)
+		}
+	}
+}
