@@ -462,7 +462,7 @@ func (r *rewriter) prune() {
 func (r *rewriter) fixBatch(b int) {
 	for _, vs := range [][]*onnx.ValueInfo{r.g.Inputs, r.g.Outputs} {
 		for _, v := range vs {
-			if v.HasShape && len(v.Shape) > 0 && v.Shape[0].Value <= 0 {
+			if v.HasShape && len(v.Shape) > 0 && (v.Shape[0].Param != "" || v.Shape[0].Value < 0) {
 				v.Shape[0] = onnx.Dim{Value: int64(b)}
 			}
 		}
