@@ -88,8 +88,8 @@ func checkEverywhere(t *testing.T, python, ortModules, dir string, tol verify.To
 
 // The check: the LeNet5 exports of PyTorch (testdata, with
 // PyTorch's logits) and of onnxkit (train.New seed 1, with infer's logits
-// on the original file) converted to opsets 11 and 17 pass onnx.checker,
-// onnxruntime and infer against the original outputs.
+// on the original file) converted to opsets 11 and 17, and for onnx-go,
+// pass onnx.checker, onnxruntime and infer against the original outputs.
 func TestLeNet5InReferenceRuntimes(t *testing.T) {
 	python, ortModules := referenceTools(t)
 	pt, sets := loadCase(t, filepath.Join("..", "testdata", "pytorch", "lenet5"))
@@ -110,9 +110,9 @@ func TestLeNet5InReferenceRuntimes(t *testing.T) {
 		"onnxkit": {ok, run(t, ok, x.Tensor)},
 	}
 	for name, mw := range models {
-		for _, opset := range []int64{11, 17} {
-			t.Run(fmt.Sprintf("%s/opset%d", name, opset), func(t *testing.T) {
-				c, err := convert.Convert(mw.m, convert.Options{Opset: opset})
+		for _, o := range []convert.Options{{Opset: 11}, {Opset: 17}, {Target: "onnx-go"}} {
+			t.Run(fmt.Sprintf("%s/%+v", name, o), func(t *testing.T) {
+				c, err := convert.Convert(mw.m, o)
 				if err != nil {
 					t.Fatal(err)
 				}
