@@ -4,6 +4,7 @@ go 1.26.0
 
 require (
 	github.com/onnxkit/onnxkit v0.0.0
+	github.com/owulveryck/onnx-go v0.5.0
 	gorgonia.org/gorgonia v0.9.18
 	gorgonia.org/tensor v0.9.23
 )

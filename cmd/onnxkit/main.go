@@ -38,6 +38,7 @@ var commands = []*command{
 	benchCmd,
 	opsCmd,
 	serveCmd,
+	convertCmd,
 }
 
 // usageError is a misuse of the command line: exit status 2.
