@@ -49,12 +49,11 @@ func TestZoo(t *testing.T) {
 	for _, name := range cases {
 		t.Run(name, func(t *testing.T) {
 			r := Case(filepath.Join(dir, name), zooTolerance)
-			if r.Err != nil {
-				t.Logf("zoo %s: FAIL max abs %.3g, max rel %.3g: %v", name, r.MaxAbs, r.MaxRel, r.Err)
-				t.Fatalf("Case(%s) failed: %v", name, r.Err)
-			}
-			if r.Sets == 0 {
-				t.Fatalf("Case(%s) ran no data set", name)
+			switch {
+			case r.Err != nil && r.Sets == 0:
+				t.Fatalf("zoo %s: FAIL to load: %v", name, r.Err)
+			case r.Err != nil:
+				t.Fatalf("zoo %s: FAIL max abs %.3g, max rel %.3g: %v", name, r.MaxAbs, r.MaxRel, r.Err)
 			}
 			t.Logf("zoo %s: pass max abs %.3g, max rel %.3g", name, r.MaxAbs, r.MaxRel)
 		})
