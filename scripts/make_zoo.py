@@ -10,6 +10,7 @@ and opset in the ONNX test layout, named <model>-op<opset>:
     model.onnx                    torch.onnx.export with a symbolic batch axis "N"
     test_data_set_0/input_i.pb    the inputs, batch 2 (onnx.numpy_helper)
     test_data_set_0/output_i.pb   PyTorch's outputs for them
+    test_data_set_1/...           the same at batch 1
     info.json                     how the folder was made: seed, torch version, op types
 
 Every model is built after torch.manual_seed(--seed), so --models resnet18
@@ -40,7 +41,7 @@ sys.dont_write_bytecode = True  # no __pycache__ in scripts/
 warnings.filterwarnings("ignore")  # the exporter's tracer warnings, one screen per model
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BATCH = 2  # batch of the stored test data
+BATCHES = (2, 1)  # batch of test_data_set_0, test_data_set_1
 
 
 def log(*a):
@@ -168,12 +169,12 @@ class UNet(nn.Module):
 
 # ---- the zoo ----
 
-def image(shape):
-    return lambda g: (torch.randn(*shape, generator=g),)
+def image(*shape):
+    """Inputs of shape [n, *shape], standard normal."""
+    return lambda g, n: (torch.randn(n, *shape, generator=g),)
 
 
-def tokens(g, n=None, seq=16, vocab=100):
-    n = n or BATCH
+def tokens(g, n, seq=16, vocab=100):
     ids = torch.randint(0, vocab, (n, seq), generator=g)
     mask = torch.ones(n, seq, dtype=torch.int64)
     mask[n // 2:, seq * 3 // 4:] = 0  # the second half of the batch ends in padding
@@ -194,11 +195,11 @@ def tv(name, linear_default_init=False, **kw):
     return build
 
 
-IMAGENET = image((BATCH, 3, 224, 224))
-ROWS = image((BATCH, 28, 28))
+IMAGENET = image(3, 224, 224)
+ROWS = image(28, 28)
 
-# name: (constructor, input names, output names, sample(generator) -> inputs,
-#        {input or output name: batch axis})
+# name: (constructor, input names, output names, sample(generator, batch) -> inputs,
+#        {input or output name: batch axis other than 0})
 MODELS = {
     "resnet18": (tv("resnet18"), ["input"], ["logits"], IMAGENET, None),
     "mobilenet_v2": (tv("mobilenet_v2"), ["input"], ["logits"], IMAGENET, None),
@@ -214,16 +215,15 @@ MODELS = {
     "bert_tiny": (Encoder, ["input_ids", "attention_mask"], ["last_hidden_state", "logits"], tokens, None),
     "lstm_rows": (RowLSTM, ["input"], ["logits"], ROWS, None),
     "gru_rows": (RowGRU, ["input", "h0"], ["logits"],
-                 lambda g: (torch.rand(BATCH, 28, 28, generator=g), torch.randn(2, BATCH, 32, generator=g)),
+                 lambda g, n: (torch.rand(n, 28, 28, generator=g), torch.randn(2, n, 32, generator=g)),
                  {"h0": 1}),
-    "unet_small": (UNet, ["input"], ["output"], image((BATCH, 1, 28, 28)), None),
+    "unet_small": (UNet, ["input"], ["output"], image(1, 28, 28), None),
 }
 
 
 def calibrate(model, sample, g, passes=3, batch=4):
     """Gives every BatchNorm the average of its batch statistics over a few
-    train-mode passes on fresh random inputs drawn like sample's (batch axis
-    0), then evals."""
+    train-mode passes on fresh random inputs from sample, then evals."""
     bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     if not bns:
         return model.eval()
@@ -233,7 +233,7 @@ def calibrate(model, sample, g, passes=3, batch=4):
     model.train()
     with torch.no_grad():
         for _ in range(passes):
-            model(*[torch.cat(parts) for parts in zip(*(sample(g) for _ in range(batch // BATCH)))])
+            model(*sample(g, batch))
     return model.eval()
 
 
@@ -258,25 +258,31 @@ def write_pb(path, array, name):
         f.write(numpy_helper.from_array(np.ascontiguousarray(array), name=name).SerializeToString())
 
 
-def export(name, model, spec, xs, ys, opset, folder, seed):
+def export(name, model, spec, sets, opset, folder, seed):
+    """Exports model at opset into folder (through folder.tmp, renamed when
+    complete) with sets, a list of (inputs, PyTorch's outputs), as
+    test_data_set_0, 1, ..."""
     _, in_names, out_names, _, axes = spec
     axes = axes or {}
     dynamic = {n: {axes.get(n, 0): "N"} for n in in_names + out_names}
     tmp = folder + ".tmp"
-    os.makedirs(os.path.join(tmp, "test_data_set_0"), exist_ok=True)
+    os.makedirs(tmp, exist_ok=True)
     path = os.path.join(tmp, "model.onnx")
-    torch.onnx.export(model, tuple(xs), path, opset_version=opset, input_names=in_names,
+    torch.onnx.export(model, tuple(sets[0][0]), path, opset_version=opset, input_names=in_names,
                       output_names=out_names, dynamic_axes=dynamic)
     m = onnx.load(path)
     onnx.checker.check_model(m)
-    for i, (n, x) in enumerate(zip(in_names, xs)):
-        write_pb(os.path.join(tmp, "test_data_set_0", f"input_{i}.pb"), x.numpy(), n)
-    for i, (n, y) in enumerate(zip(out_names, ys)):
-        write_pb(os.path.join(tmp, "test_data_set_0", f"output_{i}.pb"), y.numpy(), n)
+    for k, (xs, ys) in enumerate(sets):
+        d = os.path.join(tmp, f"test_data_set_{k}")
+        os.makedirs(d, exist_ok=True)
+        for i, (n, x) in enumerate(zip(in_names, xs)):
+            write_pb(os.path.join(d, f"input_{i}.pb"), x.numpy(), n)
+        for i, (n, y) in enumerate(zip(out_names, ys)):
+            write_pb(os.path.join(d, f"output_{i}.pb"), y.numpy(), n)
     ops = sorted({n.op_type for n in m.graph.node})
     info = {"model": name, "opset": opset, "seed": seed, "torch": torch.__version__,
             "torchvision": torchvision.__version__, "onnx": onnx.__version__,
-            "batch": BATCH, "inputs": in_names, "outputs": out_names, "ops": ops}
+            "batches": BATCHES, "inputs": in_names, "outputs": out_names, "ops": ops}
     with open(os.path.join(tmp, "info.json"), "w") as f:
         json.dump(info, f, indent=1)
         f.write("\n")
@@ -317,13 +323,17 @@ def main():
         model = spec[0]()
         g = torch.Generator().manual_seed(args.seed)
         calibrate(model, spec[3], g)
-        xs = spec[3](torch.Generator().manual_seed(args.seed + 1))
-        ys = outputs(model, xs)
+        gin = torch.Generator().manual_seed(args.seed + 1)
+        sets = []
+        for b in BATCHES:
+            xs = spec[3](gin, b)
+            sets.append((xs, outputs(model, xs)))
+        ys = sets[0][1]
         check_scale(name, ys)
         for o in todo:
             t1 = time.time()
             folder = os.path.join(args.out, f"{name}-op{o}")
-            m, ops = export(name, model, spec, xs, ys, o, folder, args.seed)
+            m, ops = export(name, model, spec, sets, o, folder, args.seed)
             mb = os.path.getsize(os.path.join(folder, "model.onnx")) / 1e6
             log(f"{name}-op{o}: {len(m.graph.node)} nodes, {mb:.1f} MB, output std "
                 f"{', '.join(f'{y.float().std().item():.3g}' for y in ys)}, {time.time() - t1:.1f}s "
