@@ -25,6 +25,7 @@ import argparse
 import json
 import math
 import os
+import shutil
 import sys
 import time
 import warnings
@@ -266,7 +267,8 @@ def export(name, model, spec, sets, opset, folder, seed):
     axes = axes or {}
     dynamic = {n: {axes.get(n, 0): "N"} for n in in_names + out_names}
     tmp = folder + ".tmp"
-    os.makedirs(tmp, exist_ok=True)
+    shutil.rmtree(tmp, ignore_errors=True)  # left by an interrupted run
+    os.makedirs(tmp)
     path = os.path.join(tmp, "model.onnx")
     torch.onnx.export(model, tuple(sets[0][0]), path, opset_version=opset, input_names=in_names,
                       output_names=out_names, dynamic_axes=dynamic)
@@ -286,13 +288,7 @@ def export(name, model, spec, sets, opset, folder, seed):
     with open(os.path.join(tmp, "info.json"), "w") as f:
         json.dump(info, f, indent=1)
         f.write("\n")
-    if os.path.exists(folder):  # --force
-        for root, dirs, files in os.walk(folder, topdown=False):
-            for fn in files:
-                os.remove(os.path.join(root, fn))
-            for d in dirs:
-                os.rmdir(os.path.join(root, d))
-        os.rmdir(folder)
+    shutil.rmtree(folder, ignore_errors=True)  # --force
     os.rename(tmp, folder)
     return m, ops
 
@@ -309,7 +305,10 @@ def main():
     for n in names:
         if n not in MODELS:
             p.error(f"unknown model {n!r}; known: {', '.join(MODELS)}")
-    opsets = [int(o) for o in args.opsets.split(",") if o]
+    try:
+        opsets = [int(o) for o in args.opsets.split(",") if o]
+    except ValueError:
+        p.error(f"--opsets {args.opsets!r}: want comma-separated integers")
     torch.set_num_threads(max(1, int(os.environ.get("OMP_NUM_THREADS", "2"))))
     start = time.time()
     for name in names:
