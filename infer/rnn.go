@@ -406,7 +406,7 @@ func (o *rnnOp) check(x, w, r, b, lens, h0, c0, p *tensor.Tensor) (rnnShapes, er
 	if p != nil && (p.Rank() != 2 || p.Shape[0] != o.dirs || p.Shape[1] != 3*sh.hidden) {
 		return sh, fmt.Errorf("input P: want [%d, %d], got %v", o.dirs, 3*sh.hidden, p)
 	}
-	state := []int{o.dirs, sh.batch, sh.hidden}
+	state := [3]int{o.dirs, sh.batch, sh.hidden}
 	if o.batchMajor {
 		state[0], state[1] = sh.batch, o.dirs
 	}
@@ -414,8 +414,8 @@ func (o *rnnOp) check(x, w, r, b, lens, h0, c0, p *tensor.Tensor) (rnnShapes, er
 		name string
 		t    *tensor.Tensor
 	}{{"initial_h", h0}, {"initial_c", c0}} {
-		if t.t != nil && !sameShape(t.t.Shape, state) {
-			return sh, fmt.Errorf("input %s: want %v, got %v", t.name, state, t.t)
+		if t.t != nil && !sameShape(t.t.Shape, state[:]) {
+			return sh, fmt.Errorf("input %s: want [%d %d %d], got %v", t.name, state[0], state[1], state[2], t.t)
 		}
 	}
 	if lens != nil {
