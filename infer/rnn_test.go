@@ -111,7 +111,7 @@ func TestRecurrentLoadErrors(t *testing.T) {
 	}{
 		{"direction", "LSTM", 14, []*onnx.Attribute{rnnStr("direction", "sideways")}, 3, 1, `attribute "direction": want forward, reverse or bidirectional, got "sideways"`, false},
 		{"hidden_size zero", "GRU", 14, []*onnx.Attribute{ewInt("hidden_size", 0)}, 3, 1, `attribute "hidden_size": want a positive value, got 0`, false},
-		{"hidden_size huge", "RNN", 14, []*onnx.Attribute{ewInt("hidden_size", 1 << 40)}, 3, 1, `attribute "hidden_size"`, false},
+		{"hidden_size huge", "RNN", 14, []*onnx.Attribute{ewInt("hidden_size", 1<<40)}, 3, 1, `attribute "hidden_size"`, false},
 		{"clip", "RNN", 14, []*onnx.Attribute{ewFloat("clip", -1)}, 3, 1, `attribute "clip": want a positive threshold`, false},
 		{"layout value", "LSTM", 14, []*onnx.Attribute{ewInt("layout", 2)}, 3, 1, `attribute "layout": want 0 or 1, got 2`, false},
 		{"layout before 14", "LSTM", 13, []*onnx.Attribute{ewInt("layout", 1)}, 3, 1, `attribute "layout" is not defined before opset 14`, false},
@@ -180,7 +180,7 @@ func TestRecurrentRunErrors(t *testing.T) {
 		{"W input size", "LSTM", h2, []*tensor.Tensor{x, f(1, 8, 5), r}, "input W: want [1, 8, 4], got"},
 		{"R gates", "LSTM", h2, []*tensor.Tensor{x, w, f(1, 6, 2)}, "input R: want [1, 4*hidden_size, hidden_size]"},
 		{"R directions", "LSTM", []*onnx.Attribute{rnnStr("direction", "bidirectional")}, []*tensor.Tensor{x, w, r}, "input R: want [2, 4*hidden_size"},
-		{"hidden_size", "LSTM", []*onnx.Attribute{ewInt("hidden_size", 1 << 30)}, []*tensor.Tensor{x, w, r}, "does not match hidden_size 1073741824"},
+		{"hidden_size", "LSTM", []*onnx.Attribute{ewInt("hidden_size", 1<<30)}, []*tensor.Tensor{x, w, r}, "does not match hidden_size 1073741824"},
 		{"B", "LSTM", h2, []*tensor.Tensor{x, w, r, f(1, 8)}, "input B: want [1, 16]"},
 		{"sequence_lens length", "LSTM", h2, []*tensor.Tensor{x, w, r, nil, i32(3, 3)}, "input sequence_lens: want [1]"},
 		{"sequence_lens too long", "LSTM", h2, []*tensor.Tensor{x, w, r, nil, i32(4)}, "input sequence_lens: entry 0 is 4, want 0 to 3"},
