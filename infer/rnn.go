@@ -58,7 +58,16 @@ type rnnOp struct {
 	acts              [2][3]rnnAct // by direction, in the spec's order (f, g, h)
 	inputForget       bool
 	linearBeforeReset bool
-	want              [3]bool // the outputs Y, Y_h, Y_c the node asks for
+	want              [3]bool       // the outputs Y, Y_h, Y_c the node asks for
+	packed            [2]*rnnPacked // by direction: constant weights packed at load, or nil
+}
+
+// rnnPacked holds one direction's constant weights packed once for the
+// matrix kernel: W^T, and the columns of R^T of each step's products (all
+// of them, or for GRU without linear_before_reset those of z and r, then
+// those of h).
+type rnnPacked struct {
+	w, r, rh *kernel.PackedB
 }
 
 // Activation functions of the recurrent ops.
@@ -353,6 +362,9 @@ func (o *rnnOp) run(s *scratch, in, out []*tensor.Tensor) error {
 	// state h and c, GRU's r (.) h, and R transposed.
 	gh := sh.gh
 	nxw, ng, nst, nrt := seq*batch*gh, batch*gh, batch*hid, hid*gh
+	if o.packed[0] != nil {
+		nrt = 0
+	}
 	buf := s.floats(nxw + ng + 3*nst + nrt)
 	sc := rnnScratch{
 		xw: buf[:nxw], g: buf[nxw : nxw+ng],
@@ -448,8 +460,13 @@ func (o *rnnOp) direction(d int, sh rnnShapes, sc *rnnScratch, x, w, r, b, lens,
 
 	// The input projection of every step at once, plus the biases that
 	// are added outside any gate product.
-	wd := w.F32[d*gh*sh.input : (d+1)*gh*sh.input]
-	kernel.Sgemm(false, true, seq*batch, gh, sh.input, 1, x.F32, sh.input, wd, sh.input, 0, sc.xw, gh)
+	pk := o.packed[d]
+	if pk != nil {
+		pk.w.Sgemm(false, seq*batch, 1, x.F32, sh.input, 0, sc.xw, gh)
+	} else {
+		wd := w.F32[d*gh*sh.input : (d+1)*gh*sh.input]
+		kernel.Sgemm(false, true, seq*batch, gh, sh.input, 1, x.F32, sh.input, wd, sh.input, 0, sc.xw, gh)
+	}
 	var rbh []float32 // GRU's Rbh with linear_before_reset: inside rt (.) (...)
 	if b != nil {
 		bd := b.F32[d*2*gh : (d+1)*2*gh]
@@ -493,10 +510,13 @@ func (o *rnnOp) direction(d int, sh rnnShapes, sc *rnnScratch, x, w, r, b, lens,
 	}
 
 	// R transposed, hid x gh, so that each step's product reads B by rows.
-	rd := r.F32[d*gh*hid : (d+1)*gh*hid]
-	for j := range gh {
-		for k, v := range rd[j*hid : (j+1)*hid] {
-			sc.rt[k*gh+j] = v
+	if pk == nil {
+		rd := r.F32[d*gh*hid : (d+1)*gh*hid]
+		for k := range hid {
+			row := sc.rt[k*gh : (k+1)*gh]
+			for j := range row {
+				row[j] = rd[j*hid+k]
+			}
 		}
 	}
 	// GRU without linear_before_reset multiplies Rh by rt (.) Ht-1: the
@@ -530,7 +550,11 @@ func (o *rnnOp) direction(d int, sh rnnShapes, sc *rnnScratch, x, w, r, b, lens,
 		if rev {
 			t = seq - 1 - step
 		}
-		kernel.Sgemm(false, false, batch, nrec, hid, 1, sc.h, hid, sc.rt, gh, 0, sc.g, gh)
+		if pk != nil {
+			pk.r.Sgemm(false, batch, 1, sc.h, hid, 0, sc.g, gh)
+		} else {
+			kernel.Sgemm(false, false, batch, nrec, hid, 1, sc.h, hid, sc.rt, gh, 0, sc.g, gh)
+		}
 		if o.cell == cellGRU && !o.linearBeforeReset {
 			// zt and rt, then rt (.) Ht-1 times Rh.
 			for bi := range batch {
@@ -540,15 +564,17 @@ func (o *rnnOp) direction(d int, sh rnnShapes, sc *rnnScratch, x, w, r, b, lens,
 					continue
 				}
 				g, xw, h := sc.g[bi*gh:(bi+1)*gh], xwAt(t, bi), sc.h[bi*hid:(bi+1)*hid]
-				for j := range 2 * hid {
-					g[j] += xw[j]
-				}
+				kernel.Axpy(1, xw[:2*hid], g) // 1*x + y rounds once: exactly x + y
 				o.activate(acts[0], g[:2*hid])
 				for j, r := range g[hid : 2*hid] {
 					rh[j] = r * h[j]
 				}
 			}
-			kernel.Sgemm(false, false, batch, hid, hid, 1, sc.rh, hid, sc.rt[2*hid:], gh, 0, sc.g[2*hid:], gh)
+			if pk != nil {
+				pk.rh.Sgemm(false, batch, 1, sc.rh, hid, 0, sc.g[2*hid:], gh)
+			} else {
+				kernel.Sgemm(false, false, batch, hid, hid, 1, sc.rh, hid, sc.rt[2*hid:], gh, 0, sc.g[2*hid:], gh)
+			}
 		}
 		for bi := range batch {
 			if !active(t, bi) {
@@ -561,17 +587,13 @@ func (o *rnnOp) direction(d int, sh rnnShapes, sc *rnnScratch, x, w, r, b, lens,
 			h, c := sc.h[bi*hid:(bi+1)*hid], sc.c[bi*hid:(bi+1)*hid]
 			switch o.cell {
 			case cellRNN:
-				for j := range g {
-					g[j] += xw[j]
-				}
+				kernel.Axpy(1, xw, g)
 				o.activate(acts[0], g)
 				copy(h, g)
 			case cellGRU:
 				z, hh := g[:hid], g[2*hid:]
 				if o.linearBeforeReset {
-					for j := range 2 * hid {
-						g[j] += xw[j]
-					}
+					kernel.Axpy(1, xw[:2*hid], g)
 					o.activate(acts[0], g[:2*hid])
 					r := g[hid : 2*hid]
 					for j := range hh {
@@ -582,18 +604,14 @@ func (o *rnnOp) direction(d int, sh rnnShapes, sc *rnnScratch, x, w, r, b, lens,
 						hh[j] = xw[2*hid+j] + r[j]*v
 					}
 				} else {
-					for j := range hh {
-						hh[j] += xw[2*hid+j]
-					}
+					kernel.Axpy(1, xw[2*hid:], hh)
 				}
 				o.activate(acts[1], hh)
 				for j, zj := range z {
 					h[j] = (1-zj)*hh[j] + zj*h[j]
 				}
 			case cellLSTM:
-				for j := range g {
-					g[j] += xw[j]
-				}
+				kernel.Axpy(1, xw, g)
 				gi, gO, gf, gc := g[:hid], g[hid:2*hid], g[2*hid:3*hid], g[3*hid:]
 				if pi != nil {
 					for j, cj := range c {
@@ -647,5 +665,43 @@ func (o *rnnOp) direction(d int, sh rnnShapes, sc *rnnScratch, x, w, r, b, lens,
 				copy(dst, sc.c[bi*hid:])
 			}
 		}
+	}
+}
+
+// packRecurrentWeights packs the constant W and R of every LSTM, GRU and
+// RNN for the matrix kernel, transposed, so that runs neither transpose R
+// nor pack either in each product. A node whose weights have shapes its
+// run will refuse is left as it is.
+func (p *plan) packRecurrentWeights() {
+	for i := range p.nodes {
+		pn := &p.nodes[i]
+		o, ok := pn.op.(*rnnOp)
+		if !ok {
+			continue
+		}
+		w, r := p.constant(pn.in[1]), p.constant(pn.in[2])
+		if w == nil || r == nil || w.DType != tensor.Float32 || r.DType != tensor.Float32 || !w.Valid() || !r.Valid() ||
+			w.Rank() != 3 || r.Rank() != 3 || w.Len() == 0 || r.Len() == 0 {
+			continue
+		}
+		hid, gh, in := r.Shape[2], r.Shape[1], w.Shape[2]
+		if r.Shape[0] != o.dirs || gh != cells[o.cell].gates*hid || (o.hidden != 0 && hid != o.hidden) ||
+			w.Shape[0] != o.dirs || w.Shape[1] != gh {
+			continue
+		}
+		packed := *o
+		for d := range o.dirs {
+			wt := transpose(w.F32[d*gh*in:(d+1)*gh*in], gh, in)    // in x gh
+			rt := transpose(r.F32[d*gh*hid:(d+1)*gh*hid], gh, hid) // hid x gh
+			pk := &rnnPacked{w: kernel.PackB(in, gh, wt, gh)}
+			if o.cell == cellGRU && !o.linearBeforeReset {
+				pk.r = kernel.PackB(hid, 2*hid, rt, gh)
+				pk.rh = kernel.PackB(hid, hid, rt[2*hid:], gh)
+			} else {
+				pk.r = kernel.PackB(hid, gh, rt, gh)
+			}
+			packed.packed[d] = pk
+		}
+		pn.op = &packed
 	}
 }
