@@ -358,21 +358,47 @@ func (o *rnnOp) run(s *scratch, in, out []*tensor.Tensor) error {
 		}
 	}
 
-	// Scratch: the projected sequence, one step's recurrent products, the
-	// state h and c, GRU's r (.) h, and R transposed.
+	// Scratch, per direction run at once: the projected sequence, one
+	// step's recurrent products, the state h and c, GRU's r (.) h, and R
+	// transposed. The two directions of a bidirectional node run in
+	// parallel when the work is worth it.
 	gh := sh.gh
 	nxw, ng, nst, nrt := seq*batch*gh, batch*gh, batch*hid, hid*gh
 	if o.packed[0] != nil {
 		nrt = 0
 	}
-	buf := s.floats(nxw + ng + 3*nst + nrt)
+	workers := batchWorkers(dirs, seq*batch*gh*(sh.input+hid))
+	per := nxw + ng + 3*nst + nrt
+	t := taskOf[rnnTask](s)
+	*t = rnnTask{o: o, sh: sh, buf: s.floats(per * workers), per: per,
+		x: x, w: w, r: r, b: b, lens: lens, h0: h0, c0: c0, p: p, outs: outs}
+	err = parallelFor(s, dirs, workers, t)
+	*t = rnnTask{}
+	return err
+}
+
+// rnnTask runs directions [lo, hi) of a node, worker w in the w-th part
+// of buf.
+type rnnTask struct {
+	o                           *rnnOp
+	sh                          rnnShapes
+	buf                         []float32
+	per                         int // floats of buf per worker
+	x, w, r, b, lens, h0, c0, p *tensor.Tensor
+	outs                        [3]*tensor.Tensor
+}
+
+func (t *rnnTask) run(lo, hi, worker int) error {
+	sh := t.sh
+	nxw, ng, nst := sh.seq*sh.batch*sh.gh, sh.batch*sh.gh, sh.batch*sh.hidden
+	buf := t.buf[worker*t.per : (worker+1)*t.per]
 	sc := rnnScratch{
 		xw: buf[:nxw], g: buf[nxw : nxw+ng],
 		h: buf[nxw+ng : nxw+ng+nst], c: buf[nxw+ng+nst : nxw+ng+2*nst],
 		rh: buf[nxw+ng+2*nst : nxw+ng+3*nst], rt: buf[nxw+ng+3*nst:],
 	}
-	for d := range dirs {
-		o.direction(d, sh, &sc, x, w, r, b, lens, h0, c0, p, outs)
+	for d := lo; d < hi; d++ {
+		t.o.direction(d, t, &sc)
 	}
 	return nil
 }
@@ -453,7 +479,8 @@ func (o *rnnOp) check(x, w, r, b, lens, h0, c0, p *tensor.Tensor) (rnnShapes, er
 }
 
 // direction runs direction d over the whole sequence.
-func (o *rnnOp) direction(d int, sh rnnShapes, sc *rnnScratch, x, w, r, b, lens, h0, c0, p *tensor.Tensor, outs [3]*tensor.Tensor) {
+func (o *rnnOp) direction(d int, task *rnnTask, sc *rnnScratch) {
+	sh, x, w, r, b, lens, h0, c0, p := task.sh, task.x, task.w, task.r, task.b, task.lens, task.h0, task.c0, task.p
 	seq, batch, hid, gh := sh.seq, sh.batch, sh.hidden, sh.gh
 	rev := o.reverse || d == 1
 	acts := o.acts[d]
@@ -526,7 +553,7 @@ func (o *rnnOp) direction(d int, sh rnnShapes, sc *rnnScratch, x, w, r, b, lens,
 		nrec = 2 * hid
 	}
 
-	y := outs[0]
+	y := task.outs[0]
 	yAt := func(t, bi int) []float32 {
 		var off int
 		if o.batchMajor {
@@ -651,11 +678,11 @@ func (o *rnnOp) direction(d int, sh rnnShapes, sc *rnnScratch, x, w, r, b, lens,
 
 	for bi := range batch {
 		empty := lens != nil && lens.Float64At(bi) == 0
-		for k, t := range outs[1:] {
-			if t == nil {
+		for k, out := range task.outs[1:] {
+			if out == nil {
 				continue
 			}
-			dst := t.F32[stateAt(bi) : stateAt(bi)+hid]
+			dst := out.F32[stateAt(bi) : stateAt(bi)+hid]
 			switch {
 			case empty:
 				clear(dst)

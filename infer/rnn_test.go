@@ -317,3 +317,44 @@ func benchRecurrent(b *testing.B, op, dir string) {
 func BenchmarkLSTM(b *testing.B)             { benchRecurrent(b, "LSTM", "forward") }
 func BenchmarkGRUBidirectional(b *testing.B) { benchRecurrent(b, "GRU", "bidirectional") }
 func BenchmarkRNN(b *testing.B)              { benchRecurrent(b, "RNN", "forward") }
+
+// TestRecurrentBidirectionalSplit checks that a bidirectional LSTM large
+// enough for its directions to run in parallel gives, bit for bit, what a
+// forward and a reverse node with each direction's weights give.
+func TestRecurrentBidirectionalSplit(t *testing.T) {
+	const seq, batch, input, hidden = 20, 8, 16, 32
+	rnd := func(seed int, shape ...int) *tensor.Tensor {
+		t := tensor.New(tensor.Float32, shape...)
+		for i := range t.F32 {
+			t.F32[i] = float32((i*7919+seed*104729)%201-100) / 400
+		}
+		return t
+	}
+	half := func(t *tensor.Tensor, d int) *tensor.Tensor {
+		n := t.Len() / 2
+		shape := append([]int{1}, t.Shape[1:]...)
+		return tensor.FromFloat32(t.F32[d*n:(d+1)*n], shape...)
+	}
+	x, w, r, b := rnd(1, seq, batch, input), rnd(2, 2, 4*hidden, input), rnd(3, 2, 4*hidden, hidden), rnd(4, 2, 8*hidden)
+	h0, c0, p := rnd(5, 2, batch, hidden), rnd(6, 2, batch, hidden), rnd(7, 2, 3*hidden)
+	both, err := runOp("LSTM", 14, []*onnx.Attribute{rnnStr("direction", "bidirectional")}, 3, x, w, r, b, nil, h0, c0, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for d, dir := range []string{"forward", "reverse"} {
+		one, err := runOp("LSTM", 14, []*onnx.Attribute{rnnStr("direction", dir)}, 3,
+			x, half(w, d), half(r, d), half(b, d), nil, half(h0, d), half(c0, d), half(p, d))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for step := range seq {
+			n := batch * hidden
+			got := tensor.FromFloat32(both[0].F32[(step*2+d)*n:(step*2+d+1)*n], n)
+			want := tensor.FromFloat32(one[0].F32[step*n:(step+1)*n], n)
+			checkClose(t, dir+": Y step "+strconv.Itoa(step), got, want, 0)
+		}
+		for k := 1; k < 3; k++ {
+			checkClose(t, dir+": output "+strconv.Itoa(k), half(both[k], d), one[k], 0)
+		}
+	}
+}
