@@ -121,7 +121,13 @@ func buildRecurrent(n *onnx.Node, opset int64, cell cellKind) (op, error) {
 	if cell == cellLSTM {
 		maxIn, maxOut = 8, 3
 	}
-	if err := checkArity(n, 3, maxIn, maxOut); err != nil {
+	// Every output is optional, so a node may have none (checkArity wants
+	// one at least).
+	probe := *n
+	if len(probe.Outputs) == 0 {
+		probe.Outputs = []string{""}
+	}
+	if err := checkArity(&probe, 3, maxIn, maxOut); err != nil {
 		return nil, err
 	}
 	a := attrs{n: n}
@@ -164,9 +170,12 @@ func buildRecurrent(n *onnx.Node, opset int64, cell cellKind) (op, error) {
 		}
 		return v == 1
 	}
-	for name, c := range map[string]cellKind{"input_forget": cellLSTM, "linear_before_reset": cellGRU} {
-		if a.has(name) && cell != c {
-			a.fail("attribute %q: not an attribute of %s", name, n.OpType)
+	for _, own := range []struct {
+		name string
+		cell cellKind
+	}{{"input_forget", cellLSTM}, {"linear_before_reset", cellGRU}} {
+		if a.has(own.name) && cell != own.cell {
+			a.fail("attribute %q: not an attribute of %s", own.name, n.OpType)
 		}
 	}
 	if cell == cellLSTM {

@@ -235,6 +235,19 @@ func TestRecurrentEmpty(t *testing.T) {
 	checkClose(t, "LSTM Y_h after no steps", out[1], h0, 0)
 }
 
+// A node may leave out every output (all are optional).
+func TestRecurrentNoOutputs(t *testing.T) {
+	f := func(shape ...int) *tensor.Tensor { return tensor.New(tensor.Float32, shape...) }
+	n := &onnx.Node{Name: "n", OpType: "GRU", Inputs: []string{"x", "w", "r"}}
+	o, err := buildGRU(n, 14)
+	if err != nil {
+		t.Fatalf("GRU without outputs: %v", err)
+	}
+	if err := o.run(&scratch{}, []*tensor.Tensor{f(2, 1, 3), f(1, 6, 3), f(1, 6, 2)}, nil); err != nil {
+		t.Errorf("GRU without outputs: run: %v", err)
+	}
+}
+
 // TestRecurrentNoAllocs checks that a warm LSTM run allocates nothing, with
 // every optional input (the first testdata case's sizes do not matter).
 func TestRecurrentNoAllocs(t *testing.T) {
