@@ -366,6 +366,9 @@ func (o *rnnOp) run(s *scratch, in, out []*tensor.Tensor) error {
 			resize(t, tensor.Float32, dirs, batch, hid)
 		}
 	}
+	if batch == 0 || hid == 0 {
+		return nil // every output is empty (and seq may be huge)
+	}
 
 	// Scratch, per direction run at once: the projected sequence, one
 	// step's recurrent products, the state h and c, GRU's r (.) h, and R

@@ -216,6 +216,7 @@ func TestRecurrentEmpty(t *testing.T) {
 		{"no batch", []*tensor.Tensor{f(2, 0, 3), f(1, 8, 3), f(1, 8, 2)}, []int{2, 1, 0, 2}, []int{1, 0, 2}},
 		{"no input features", []*tensor.Tensor{f(2, 1, 0), f(1, 8, 0), f(1, 8, 2)}, []int{2, 1, 1, 2}, []int{1, 1, 2}},
 		{"no hidden units", []*tensor.Tensor{f(2, 1, 3), f(1, 0, 3), f(1, 0, 0)}, []int{2, 1, 1, 0}, []int{1, 1, 0}},
+		{"no hidden units, 2^30 empty steps", []*tensor.Tensor{f(1<<20, 1<<10, 0), f(1, 0, 0), f(1, 0, 0)}, []int{1 << 20, 1, 1 << 10, 0}, []int{1, 1 << 10, 0}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -233,6 +234,13 @@ func TestRecurrentEmpty(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkClose(t, "LSTM Y_h after no steps", out[1], h0, 0)
+
+	// 2^30 steps of an empty input with 2 hidden units: Y would hold 2^31
+	// elements.
+	_, err = runOp("LSTM", 14, nil, 1, f(1<<20, 1<<10, 0), f(1, 8, 0), f(1, 8, 2))
+	if err == nil || !strings.Contains(err.Error(), "output would hold more than") {
+		t.Errorf("LSTM over 2^30 empty steps = %v, want the output size refused", err)
+	}
 }
 
 // A node may leave out every output (all are optional).
