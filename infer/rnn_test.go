@@ -18,6 +18,9 @@ import (
 //     torch.nn.LSTM (2 layers, batch_first), a bidirectional torch.nn.GRU
 //     and a ReLU torch.nn.RNN at opsets 11 and 14, with PyTorch's outputs
 //     for two inputs of different batch and sequence sizes;
+//   - stacked_lstm_gru_opset17: an export of Linear, a 2-layer
+//     bidirectional LSTM, a GRU and Linear with dynamic axes and no
+//     initial states (the exporter builds them from the input's shape);
 //   - *_sequence_lens: one LSTM, GRU or RNN node (layout 0 and 1) with
 //     the weights of a torch module and the outputs of that module on a
 //     packed sequence of the same lengths (the layout-0 LSTM also matches
@@ -30,8 +33,8 @@ func TestRecurrentReferences(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(dirs) < 18 {
-		t.Fatalf("found %d cases under testdata/rnn, want 18", len(dirs))
+	if len(dirs) < 19 {
+		t.Fatalf("found %d cases under testdata/rnn, want 19", len(dirs))
 	}
 	for _, dir := range dirs {
 		t.Run(filepath.Base(dir), func(t *testing.T) {

@@ -4,7 +4,9 @@ the ONNX test layout (model.onnx, test_data_set_N/{input,output}_i.pb).
 Three kinds of case:
   - torch.onnx.export of torch.nn.LSTM (2 layers, batch_first), a
     bidirectional torch.nn.GRU and a ReLU torch.nn.RNN at opsets 11 and 14,
-    with two data sets of different batch and sequence sizes;
+    with two data sets of different batch and sequence sizes, and of a
+    stacked model (Linear, 2-layer bidirectional LSTM, GRU, Linear) with
+    dynamic axes and no initial states at opset 17;
   - single LSTM, GRU and RNN nodes written with onnx.helper for what the
     exporter never writes (sequence_lens, layout 1), with the weights of a
     torch module and the outputs of that module run on a packed sequence
@@ -88,6 +90,39 @@ def exported(out, name, module, opset, batch_first, states):
         outs = [(n, t.numpy()) for n, t in zip(out_names, [y] + hn)]
         sets.append((ins, outs))
     write_sets(folder, sets)
+
+
+class Stacked(torch.nn.Module):
+    """Linear, a 2-layer bidirectional batch_first LSTM (dropout between the
+    layers, off in eval) without initial states, a GRU on its output and a
+    Linear on the GRU's last step: the exporter computes the zero initial
+    states from the input's dynamic shape."""
+
+    def __init__(self):
+        super().__init__()
+        self.emb = torch.nn.Linear(5, 6)
+        self.lstm = torch.nn.LSTM(6, 7, num_layers=2, bidirectional=True, batch_first=True, dropout=0.3)
+        self.gru = torch.nn.GRU(14, 4, batch_first=True)
+        self.head = torch.nn.Linear(4, 3)
+
+    def forward(self, x):                       # x: N x T x 5
+        y, _ = self.lstm(torch.tanh(self.emb(x)))  # N x T x 14
+        z, h = self.gru(y)                       # N x T x 4, 1 x N x 4
+        return self.head(z[:, -1]), h            # N x 3, 1 x N x 4
+
+
+def stacked(out, opset):
+    folder = os.path.join(out, "stacked_lstm_gru_opset%d" % opset)
+    os.makedirs(folder, exist_ok=True)
+    m = Stacked().eval()
+    torch.onnx.export(m, torch.randn(3, 6, 5), os.path.join(folder, "model.onnx"), opset_version=opset,
+                      input_names=["x"], output_names=["logits", "h"],
+                      dynamic_axes={"x": {0: "N", 1: "T"}, "logits": {0: "N"}, "h": {1: "N"}})
+    onnx.checker.check_model(onnx.load(os.path.join(folder, "model.onnx")))
+    x = torch.randn(4, 9, 5)  # other sizes than the export's
+    with torch.no_grad():
+        logits, h = m(x)
+    write_sets(folder, [([("x", x.numpy())], [("logits", logits.numpy()), ("h", h.numpy())])])
 
 
 def onnx_weights(m, kind):
@@ -261,6 +296,7 @@ def main():
               {"linear_before_reset": 1})
     node_case(args.out, "rnn_layout1_bidirectional_sequence_lens", "RNN",
               torch.nn.RNN(2, 3, bidirectional=True), 1, [1, 3], 2, 3, {})
+    stacked(args.out, 17)
     ort_cases(args.out, args.ort)
     print("wrote", args.out)
 
