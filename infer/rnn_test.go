@@ -382,3 +382,84 @@ func TestRecurrentBidirectionalSplit(t *testing.T) {
 		}
 	}
 }
+
+// TestRecurrentNoPanic runs LSTM, GRU and RNN on random picks of odd
+// inputs (empty, scalar, wrong ranks and types, sizes that almost fit, out
+// of range sequence lengths) and checks that each run either succeeds with
+// valid outputs or fails naming the node - never panics.
+func TestRecurrentNoPanic(t *testing.T) {
+	f := func(shape ...int) *tensor.Tensor {
+		t := tensor.New(tensor.Float32, shape...)
+		for i := range t.F32 {
+			t.F32[i] = float32(i%5) - 2
+		}
+		return t
+	}
+	i32 := func(v ...int32) *tensor.Tensor {
+		t := tensor.New(tensor.Int32, len(v))
+		copy(t.I32, v)
+		return t
+	}
+	// X, W and R from shapes that fit some of the others; the optional
+	// inputs from everything.
+	xs := []*tensor.Tensor{f(2, 1, 3), f(1, 2, 3), f(0, 1, 3), f(2, 0, 3), f(3, 2, 3), f(), f(2, 3)}
+	ws := []*tensor.Tensor{f(1, 1, 3), f(1, 2, 3), f(1, 3, 3), f(1, 4, 3), f(1, 6, 3), f(1, 8, 3), f(2, 8, 3), f(2, 4, 3), f(1, 8, 2)}
+	rs := []*tensor.Tensor{f(1, 1, 1), f(1, 2, 2), f(1, 3, 1), f(1, 4, 1), f(1, 6, 2), f(1, 8, 2), f(2, 8, 2), f(2, 4, 1), f(1, 0, 0)}
+	pool := []*tensor.Tensor{
+		nil, nil, nil, nil, nil, nil, f(), f(0), f(1, 2), f(1, 4), f(1, 6), f(1, 8), f(1, 12), f(1, 16), f(2, 8), f(2, 16),
+		f(1, 3), f(1, 6), f(1, 1, 1), f(1, 1, 2), f(2, 1, 2), f(1, 2, 2), f(2, 1, 1), i32(2), i32(3), i32(0), i32(-1), i32(1, 1),
+		tensor.New(tensor.Float64, 2, 1, 3), tensor.New(tensor.Int64, 1),
+	}
+	attrSets := [][]*onnx.Attribute{
+		nil,
+		{ewInt("hidden_size", 2)},
+		{ewInt("hidden_size", 1), rnnStr("direction", "bidirectional")},
+		{ewInt("layout", 1), rnnStr("direction", "reverse"), ewFloat("clip", 1)},
+	}
+	state := uint64(1)
+	pick := func(n int) int { // xorshift: a fixed, reproducible sequence
+		state ^= state << 13
+		state ^= state >> 7
+		state ^= state << 17
+		return int(state % uint64(n))
+	}
+	runs, ok := 0, 0
+	for _, op := range []string{"LSTM", "GRU", "RNN"} {
+		nin := map[string]int{"LSTM": 8, "GRU": 6, "RNN": 6}[op]
+		for _, attrs := range attrSets {
+			for range 1000 {
+				ins := make([]*tensor.Tensor, 3+pick(nin-2))
+				ins[0], ins[1], ins[2] = xs[pick(len(xs))], ws[pick(len(ws))], rs[pick(len(rs))]
+				for i := 3; i < len(ins); i++ {
+					ins[i] = pool[pick(len(pool))]
+				}
+				nout := 1 + pick(map[string]int{"LSTM": 3, "GRU": 2, "RNN": 2}[op])
+				runs++
+				func() {
+					defer func() {
+						if r := recover(); r != nil {
+							t.Fatalf("%s %v on %v: panic: %v", op, attrs, ins, r)
+						}
+					}()
+					out, err := runOp(op, 14, attrs, nout, ins...)
+					if err != nil {
+						if !strings.HasPrefix(err.Error(), `node "n" (`+op+`)`) {
+							t.Errorf("%s on %v: error %q does not name the node", op, ins, err)
+						}
+						return
+					}
+					ok++
+					for i, o := range out {
+						if !o.Valid() {
+							t.Errorf("%s on %v: output %d is %v", op, ins, i, o)
+						}
+					}
+				}()
+			}
+		}
+	}
+	if ok == 0 {
+		t.Errorf("none of %d runs succeeded: the pool exercises only errors", runs)
+	}
+	t.Logf("%d runs, %d succeeded", runs, ok)
+}
