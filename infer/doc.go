@@ -21,7 +21,9 @@
 // AveragePool, MaxPool, GlobalAveragePool, GlobalMaxPool, Pad, Gemm, MatMul
 // and BatchNormalization (inference mode); their doc comments give the
 // versions and element types. Conv, Gemm and MatMul compute with
-// internal/kernel's Sgemm.
+// internal/kernel's Sgemm. The recurrent ops LSTM, GRU and RNN (float32)
+// project a whole sequence through W with one Sgemm per direction, then
+// multiply the state by R once per step.
 //
 // # Speed
 //

@@ -23,8 +23,9 @@ var optimizePlans = true
 //     the pool is a 2x2 average at stride 2 or maximum at column stride
 //     1, from each sample's output while it is in cache, otherwise by the
 //     pool op after the whole output;
-//   - the constant weights of Conv and Gemm are packed once for the
-//     matrix kernel (a Gemm's B stored transposed is transposed first);
+//   - the constant weights of Conv, Gemm, LSTM, GRU and RNN are packed
+//     once for the matrix kernel (a Gemm's B stored transposed and the
+//     recurrent ops' W and R are transposed first);
 //   - Flatten, Reshape, Squeeze and Unsqueeze share their input's
 //     elements instead of copying them (no op writes into its inputs;
 //     graph outputs are copied out of the run).
@@ -38,6 +39,7 @@ func (p *plan) optimize() {
 	p.fusePools()
 	p.prepareGemmB()
 	p.packConvWeights()
+	p.packRecurrentWeights()
 	p.markViews()
 }
 

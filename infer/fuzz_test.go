@@ -23,7 +23,8 @@ import (
 // Seeds: the PyTorch LeNet5 (250 KB; the MLP and CNN exports are MB-sized
 // and left out), onnx's small test models, hand-built models whose output
 // sizes come from values (Expand, ConstantOfShape, Range, Tile, Reshape,
-// Concat, Gemm on declared shapes), and, where the libonnx-testdata package
+// Concat, Gemm on declared shapes), the LSTM, GRU and RNN nodes of
+// testdata/rnn, and, where the libonnx-testdata package
 // is installed, the official node tests of those ops.
 func FuzzLoadRun(f *testing.F) {
 	for _, p := range []string{"../testdata/pytorch/lenet5/model.onnx", "../onnx/testdata/small.onnx", "../onnx/testdata/nested.onnx"} {
@@ -37,6 +38,12 @@ func FuzzLoadRun(f *testing.F) {
 			f.Fatal(err)
 		}
 		f.Add(data)
+	}
+	recurrent, _ := filepath.Glob("testdata/rnn/ort_*/model.onnx") // LSTM, GRU and RNN nodes
+	for _, p := range recurrent {
+		if data, err := os.ReadFile(p); err == nil {
+			f.Add(data)
+		}
 	}
 	for _, pat := range []string{"pad", "expand", "constantofshape", "range", "tile", "reshape", "concat", "gemm", "slice"} {
 		seeds, _ := filepath.Glob("/usr/share/libonnx-testdata/data/node/test_" + pat + "*/model.onnx")

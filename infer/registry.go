@@ -25,6 +25,11 @@ var registry = map[string][]opVersion{
 	"MaxPool":            {{1, 0, buildMaxPool}},
 	"Pad":                {{1, 0, buildPad}},
 
+	// Recurrent ops (rnn.go).
+	"GRU":  {{7, 0, buildGRU}},
+	"LSTM": {{7, 0, buildLSTM}},
+	"RNN":  {{7, 0, buildRNN}},
+
 	// Elementwise, activation and shape ops (elementwise.go, activation.go, shape.go).
 	"Add":             {{1, 0, buildArith(opAdd)}},
 	"Sub":             {{1, 0, buildArith(opSub)}},

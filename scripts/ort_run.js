@@ -11,12 +11,17 @@
 // exit status is 1 when any output differs by more than atol + rtol*|want|,
 // 2 for usage errors.
 //
+// With --write it compares nothing: it writes ONNX Runtime's outputs into each
+// test_data_set_N as output_<i>.pb (graph output order), making reference
+// outputs for models built around its inputs.
+//
 // Flags:
 //   --rtol R     relative tolerance (default 1e-4)
 //   --atol A     absolute tolerance (default 1e-5)
 //   --threads T  intra-op threads (default 2)
 //   --ort PATH   a node_modules folder holding onnxruntime-node, or the
 //                package folder itself (default: require through NODE_PATH)
+//   --write      write ONNX Runtime's outputs instead of comparing
 //
 // onnxruntime-node has no TensorProto reader, so this file has a minimal
 // protobuf decoder for the fields the test data uses: dims (1), data_type (2),
@@ -29,12 +34,12 @@ const path = require('path');
 
 function usage(msg) {
   if (msg) process.stderr.write(`ort_run: ${msg}\n`);
-  process.stderr.write('usage: node scripts/ort_run.js [--rtol R] [--atol A] [--threads T] [--ort PATH] DIR...\n');
+  process.stderr.write('usage: node scripts/ort_run.js [--rtol R] [--atol A] [--threads T] [--ort PATH] [--write] DIR...\n');
   process.exit(2);
 }
 
 function parseArgs(argv) {
-  const o = { rtol: 1e-4, atol: 1e-5, threads: 2, ort: null, dirs: [] };
+  const o = { rtol: 1e-4, atol: 1e-5, threads: 2, ort: null, write: false, dirs: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -50,6 +55,7 @@ function parseArgs(argv) {
     else if (a === '--atol') o.atol = num();
     else if (a === '--threads') o.threads = num();
     else if (a === '--ort') o.ort = val();
+    else if (a === '--write') o.write = true;
     else if (a === '-h' || a === '--help') usage();
     else if (a.startsWith('-')) usage(`unknown flag ${a}`);
     else o.dirs.push(a);
@@ -175,6 +181,34 @@ function parseTensor(buf) {
   return { name: t.name, ortType, data, dims: t.dims.map(Number) };
 }
 
+// ---- minimal protobuf writer for onnx.TensorProto ----
+
+function varintBytes(v) { // v: a non-negative Number or BigInt
+  const out = [];
+  let x = BigInt(v);
+  do {
+    let b = Number(x & 0x7fn);
+    x >>= 7n;
+    if (x > 0n) b |= 0x80;
+    out.push(b);
+  } while (x > 0n);
+  return out;
+}
+
+// encodeTensor writes dims (1), data_type (2), name (8) and raw_data (9).
+function encodeTensor(name, t) {
+  const dataType = Number(Object.keys(TYPES).find((k) => TYPES[k][0] === t.type));
+  if (!dataType) throw new Error(`output "${name}": unsupported type ${t.type}`);
+  const parts = [];
+  for (const d of t.dims) parts.push(Buffer.from([0x08, ...varintBytes(d)]));
+  parts.push(Buffer.from([0x10, ...varintBytes(dataType)]));
+  const nameBytes = Buffer.from(name, 'utf8');
+  parts.push(Buffer.from([0x42, ...varintBytes(nameBytes.length)]), nameBytes);
+  const raw = Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+  parts.push(Buffer.from([0x4a, ...varintBytes(raw.length)]), raw);
+  return Buffer.concat(parts);
+}
+
 // ---- the runner ----
 
 function listPb(dir, prefix) {
@@ -228,6 +262,13 @@ async function runDir(ort, dir, o) {
     const t0 = process.hrtime.bigint();
     const outs = await session.run(feeds);
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    if (o.write) {
+      session.outputNames.forEach((name, i) => {
+        fs.writeFileSync(path.join(cdir, `output_${i}.pb`), encodeTensor(name, outs[name]));
+        console.log(`wrote ${path.join(cdir, `output_${i}.pb`)} ${name} [${outs[name].dims}]`);
+      });
+      continue;
+    }
     for (const { index, file } of listPb(cdir, 'output')) {
       const want = parseTensor(fs.readFileSync(file));
       const name = graphName(want, index, session.outputNames, 'output');
