@@ -17,6 +17,7 @@ var registry = map[string][]opVersion{
 	"AveragePool":        {{1, 0, buildAveragePool}},
 	"BatchNormalization": {{1, 0, buildBatchNorm}},
 	"Conv":               {{1, 0, buildConv}},
+	"ConvTranspose":      {{1, 0, buildConvTranspose}},
 	"Gemm":               {{1, 0, buildGemm}},
 	"GlobalAveragePool":  {{1, 0, buildGlobalAveragePool}},
 	"GlobalMaxPool":      {{1, 0, buildGlobalMaxPool}},
