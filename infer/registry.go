@@ -13,7 +13,7 @@ type opVersion struct {
 // by opset version. An op version listed here is fully implemented: every
 // attribute and input of that version.
 var registry = map[string][]opVersion{
-	// Neural-network ops (conv.go, pool.go, gemm.go, norm.go, pad.go).
+	// Neural-network ops (conv.go, convtranspose.go, pool.go, gemm.go, norm.go, pad.go, resize.go).
 	"AveragePool":        {{1, 0, buildAveragePool}},
 	"BatchNormalization": {{1, 0, buildBatchNorm}},
 	"Conv":               {{1, 0, buildConv}},
@@ -25,6 +25,8 @@ var registry = map[string][]opVersion{
 	"MatMul":             {{1, 0, buildMatMul}},
 	"MaxPool":            {{1, 0, buildMaxPool}},
 	"Pad":                {{1, 0, buildPad}},
+	"Resize":             {{10, 0, buildResize}},
+	"Upsample":           {{7, 9, buildUpsample}},
 
 	// Elementwise, activation and shape ops (elementwise.go, activation.go, shape.go).
 	"Add":             {{1, 0, buildArith(opAdd)}},
