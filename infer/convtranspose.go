@@ -116,11 +116,11 @@ func (o *convTransposeOp) checkConsts(consts []*tensor.Tensor) error {
 // checkWeights checks W's shape against the attributes and, when c >= 0,
 // against the input's c channels.
 func (o *convTransposeOp) checkWeights(w *tensor.Tensor, c int) error {
-	if w.Shape[0]%o.group != 0 || (c >= 0 && w.Shape[0] != c) {
-		if c < 0 {
-			return fmt.Errorf("input W %v: %d input channels are not divisible by group %d", w, w.Shape[0], o.group)
-		}
-		return fmt.Errorf("input W %v: want %d input channels (X's), divisible by group %d", w, c, o.group)
+	if w.Shape[0]%o.group != 0 {
+		return fmt.Errorf("input W %v: %d input channels are not divisible by group %d", w, w.Shape[0], o.group)
+	}
+	if c >= 0 && w.Shape[0] != c {
+		return fmt.Errorf("input W %v: want %d input channels, as X has", w, c)
 	}
 	ks := w.Shape[2:]
 	if o.w.kernel != nil && !equalInts(o.w.kernel, ks) {

@@ -1,0 +1,88 @@
+package infer
+
+import (
+	"math"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/onnxkit/onnxkit/onnx"
+	"github.com/onnxkit/onnxkit/tensor"
+)
+
+// TestResizePyTorch checks nn.Upsample and F.interpolate exports (nearest,
+// bilinear with and without align_corners, bicubic, trilinear; by scale
+// and by size; opsets 11 and 13) against PyTorch's outputs, at rtol 1e-4,
+// atol 1e-5 (fixtures from scripts/make_upsample_reference.py).
+func TestResizePyTorch(t *testing.T) {
+	for _, prefix := range []string{"nearest", "bilinear", "bicubic", "trilinear"} {
+		for _, dir := range upsampleFixtures(t, prefix) {
+			t.Run(filepath.Base(dir), func(t *testing.T) { runNodeCaseTol(t, dir, 1e-4, 1e-5) })
+		}
+	}
+}
+
+// TestResizeNodeCases runs the official test_resize_* and test_upsample_*
+// cases (expected outputs from the ONNX node suites 1.12 and 1.22).
+func TestResizeNodeCases(t *testing.T) {
+	for _, prefix := range []string{"test_resize", "test_upsample"} {
+		for _, dir := range nodeSuiteCases(t, prefix) {
+			t.Run(filepath.Base(filepath.Dir(filepath.Dir(dir)))+"/"+filepath.Base(dir), func(t *testing.T) { runNodeCase(t, dir) })
+		}
+	}
+}
+
+func TestResizeErrors(t *testing.T) {
+	x := tensor.New(tensor.Float32, 1, 1, 2, 3)
+	sc := func(v ...float32) *tensor.Tensor { return tensor.FromFloat32(v, len(v)) }
+	sz := func(v ...int64) *tensor.Tensor { return tensor.FromInt64(v, len(v)) }
+	empty := tensor.New(tensor.Float32, 0)
+	nan := float32(math.NaN())
+	tests := []struct {
+		name  string
+		op    string
+		opset int64
+		attrs []*onnx.Attribute
+		ins   []*tensor.Tensor
+		want  string
+	}{
+		{"mode", "Resize", 13, []*onnx.Attribute{aString("mode", "area")}, []*tensor.Tensor{x, nil, sc(1, 1, 2, 2)}, `attribute "mode": unknown value "area"`},
+		{"cubic at 10", "Resize", 10, []*onnx.Attribute{aString("mode", "cubic")}, []*tensor.Tensor{x, sc(1, 1, 2, 2)}, `attribute "mode": unknown value "cubic"`},
+		{"symmetric at 18", "Resize", 18, []*onnx.Attribute{aString("coordinate_transformation_mode", "half_pixel_symmetric")}, []*tensor.Tensor{x, nil, sc(1, 1, 2, 2)}, `unknown value "half_pixel_symmetric" for opset 18`},
+		{"tf_half_pixel_for_nn at 13", "Resize", 13, []*onnx.Attribute{aString("coordinate_transformation_mode", "tf_half_pixel_for_nn")}, []*tensor.Tensor{x, nil, sc(1, 1, 2, 2)}, `unknown value "tf_half_pixel_for_nn" for opset 13`},
+		{"nearest_mode", "Resize", 13, []*onnx.Attribute{aString("nearest_mode", "round")}, []*tensor.Tensor{x, nil, sc(1, 1, 2, 2)}, `attribute "nearest_mode": unknown value "round"`},
+		{"exclude_outside", "Resize", 13, []*onnx.Attribute{aInt("exclude_outside", 2)}, []*tensor.Tensor{x, nil, sc(1, 1, 2, 2)}, `attribute "exclude_outside": want 0 or 1, got 2`},
+		{"antialias", "Resize", 18, []*onnx.Attribute{aInt("antialias", -1)}, []*tensor.Tensor{x, nil, sc(1, 1, 2, 2)}, `attribute "antialias": want 0 or 1, got -1`},
+		{"axes repeated", "Resize", 18, []*onnx.Attribute{aInts("axes", 2, 2)}, []*tensor.Tensor{x, nil, sc(2, 2)}, `attribute "axes": axis 2 repeated`},
+		{"axes range", "Resize", 18, []*onnx.Attribute{aInts("axes", 2, 4)}, []*tensor.Tensor{x, nil, sc(2, 2)}, `attribute "axes": axis 4 out of range for rank 4`},
+		{"policy", "Resize", 18, []*onnx.Attribute{aString("keep_aspect_ratio_policy", "fit")}, []*tensor.Tensor{x, nil, nil, sz(1, 1, 4, 4)}, `attribute "keep_aspect_ratio_policy": unknown value "fit"`},
+		{"both", "Resize", 13, nil, []*tensor.Tensor{x, nil, sc(1, 1, 2, 2), sz(1, 1, 4, 6)}, "inputs scales and sizes are both given"},
+		{"neither", "Resize", 13, nil, []*tensor.Tensor{x, nil, empty}, "want input scales or sizes, got neither"},
+		{"scales length", "Resize", 13, nil, []*tensor.Tensor{x, nil, sc(2, 2)}, "input scales: want float32[4], got float32[2]"},
+		{"scales length with axes", "Resize", 18, []*onnx.Attribute{aInts("axes", 3)}, []*tensor.Tensor{x, nil, sc(2, 2)}, "input scales: want float32[1], got float32[2]"},
+		{"zero scale", "Resize", 13, nil, []*tensor.Tensor{x, nil, sc(1, 1, 0, 2)}, "input scales: value 0 on axis 2 is not a positive number"},
+		{"NaN scale", "Resize", 13, nil, []*tensor.Tensor{x, nil, sc(1, 1, nan, 2)}, "input scales: value NaN on axis 2"},
+		{"huge scale", "Resize", 13, nil, []*tensor.Tensor{x, nil, sc(1, 1, 1e30, 1)}, "output size out of range"},
+		{"huge output", "Resize", 13, nil, []*tensor.Tensor{x, nil, sc(1, 1, 1e5, 1e5)}, "more than"},
+		{"negative size", "Resize", 13, nil, []*tensor.Tensor{x, nil, nil, sz(1, 1, -1, 2)}, "input sizes: value -1 on axis 2 out of range"},
+		{"huge sizes", "Resize", 13, nil, []*tensor.Tensor{x, nil, nil, sz(1, 1, 1 << 20, 1 << 20)}, "more than"},
+		{"sizes dtype", "Resize", 13, nil, []*tensor.Tensor{x, nil, nil, sc(1, 1, 2, 2)}, "input sizes: want int64[4]"},
+		{"roi length", "Resize", 13, []*onnx.Attribute{aString("coordinate_transformation_mode", "tf_crop_and_resize")}, []*tensor.Tensor{x, sc(0, 1), nil, sz(1, 1, 2, 2)}, "input roi: want 8 float values"},
+		{"linear on int64", "Resize", 13, []*onnx.Attribute{aString("mode", "linear")}, []*tensor.Tensor{tensor.New(tensor.Int64, 1, 1, 2, 2), nil, sc(1, 1, 2, 2)}, "mode linear and cubic need float32 or float64"},
+		{"empty axis", "Resize", 13, nil, []*tensor.Tensor{tensor.New(tensor.Float32, 1, 1, 0, 2), nil, nil, sz(1, 1, 2, 2)}, "axis 2 is empty"},
+		{"Resize-11 arity", "Resize", 11, nil, []*tensor.Tensor{x, sc(1, 1, 2, 2)}, "want 3 to 4 inputs"},
+		{"Upsample-7 scales", "Upsample", 7, []*onnx.Attribute{aString("mode", "nearest")}, []*tensor.Tensor{x}, `attribute "scales" is required`},
+		{"Upsample-7 below 1", "Upsample", 7, []*onnx.Attribute{&onnx.Attribute{Name: "scales", Type: onnx.AttrFloats, Floats: []float32{1, 1, 0.5, 1}}}, []*tensor.Tensor{x}, `attribute "scales": want values from 1`},
+		{"Upsample-9 below 1", "Upsample", 9, nil, []*tensor.Tensor{x, sc(1, 1, 0.5, 1)}, "input scales: value 0.5 on axis 2"},
+		{"Upsample mode", "Upsample", 9, []*onnx.Attribute{aString("mode", "cubic")}, []*tensor.Tensor{x, sc(1, 1, 2, 2)}, `attribute "mode": unknown value "cubic"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := runOp(tt.op, tt.opset, tt.attrs, 1, tt.ins...)
+			prefix := `node "n" (` + tt.op + `): `
+			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.HasPrefix(err.Error(), prefix) {
+				t.Errorf("%s-%d error = %v, want one naming the node and containing %q", tt.op, tt.opset, err, tt.want)
+			}
+		})
+	}
+}
