@@ -65,7 +65,7 @@ func TestResizeErrors(t *testing.T) {
 		{"huge scale", "Resize", 13, nil, []*tensor.Tensor{x, nil, sc(1, 1, 1e30, 1)}, "output size out of range"},
 		{"huge output", "Resize", 13, nil, []*tensor.Tensor{x, nil, sc(1, 1, 1e5, 1e5)}, "more than"},
 		{"negative size", "Resize", 13, nil, []*tensor.Tensor{x, nil, nil, sz(1, 1, -1, 2)}, "input sizes: value -1 on axis 2 out of range"},
-		{"huge sizes", "Resize", 13, nil, []*tensor.Tensor{x, nil, nil, sz(1, 1, 1 << 20, 1 << 20)}, "more than"},
+		{"huge sizes", "Resize", 13, nil, []*tensor.Tensor{x, nil, nil, sz(1, 1, 1<<20, 1<<20)}, "more than"},
 		{"sizes dtype", "Resize", 13, nil, []*tensor.Tensor{x, nil, nil, sc(1, 1, 2, 2)}, "input sizes: want int64[4]"},
 		{"roi length", "Resize", 13, []*onnx.Attribute{aString("coordinate_transformation_mode", "tf_crop_and_resize")}, []*tensor.Tensor{x, sc(0, 1), nil, sz(1, 1, 2, 2)}, "input roi: want 8 float values"},
 		{"linear on int64", "Resize", 13, []*onnx.Attribute{aString("mode", "linear")}, []*tensor.Tensor{tensor.New(tensor.Int64, 1, 1, 2, 2), nil, sc(1, 1, 2, 2)}, "mode linear and cubic need float32 or float64"},
