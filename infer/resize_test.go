@@ -86,3 +86,79 @@ func TestResizeErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestUpsampleOpsNoPanic runs Resize, Upsample and ConvTranspose, all
+// inputs but X constant, on combinations of odd inputs and attributes (empty and zero-sized
+// tensors, NaN, infinite, huge and negative values, wrong dtypes and
+// ranks) and checks that each run succeeds with a valid output or
+// returns an error naming the node, never panics (which a session
+// reports as an internal error).
+func TestUpsampleOpsNoPanic(t *testing.T) {
+	f := func(shape ...int) *tensor.Tensor { return ewIota(shape...) }
+	sc := func(v ...float32) *tensor.Tensor { return tensor.FromFloat32(v, len(v)) }
+	sz := func(v ...int64) *tensor.Tensor { return tensor.FromInt64(v, len(v)) }
+	inf, nan := float32(math.Inf(1)), float32(math.NaN())
+	xs := []*tensor.Tensor{f(1, 1, 2, 3), f(2, 0, 3), f(3), ewF32(nil, 1), ewI64([]int{1, 2}, 3, 4), ewBool([]int{2}, true, false)}
+	params := []*tensor.Tensor{nil, sc(), sc(1, 1, 2, 2), sc(1, 1, 0.01, 1e-9), sc(1, 1, nan, inf), sc(1, 1, -1, 3), sc(2, 0.5, 1.5),
+		sc(0.5, 1), sz(), sz(1, 1, 4, 5), sz(1, 1, 0, 1<<40), sz(2, 7, 1), sz(1, 1, 1, 1)}
+	attrSets := [][]*onnx.Attribute{
+		nil,
+		{aString("mode", "linear"), aString("coordinate_transformation_mode", "align_corners"), aInt("antialias", 1)},
+		{aString("mode", "cubic"), aInt("exclude_outside", 1), aString("coordinate_transformation_mode", "tf_crop_and_resize"), aFloat("extrapolation_value", nan)},
+		{aString("mode", "linear"), aInts("axes", -1, 2), aString("keep_aspect_ratio_policy", "not_smaller"), aString("coordinate_transformation_mode", "pytorch_half_pixel")},
+		{aString("nearest_mode", "ceil"), aInts("axes", 0), aString("coordinate_transformation_mode", "half_pixel_symmetric")},
+	}
+	runs := 0
+	try := func(op string, opset int64, attrs []*onnx.Attribute, in []*tensor.Tensor) {
+		runs++
+		defer func() {
+			if r := recover(); r != nil {
+				t.Fatalf("%s-%d on %v: panic: %v", op, opset, in, r)
+			}
+		}()
+		out, err := runOpConst(1, op, opset, attrs, 1, in...)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), `node "n" (`+op+`)`) && !strings.Contains(err.Error(), `node "n" (`+op+`, domain`) {
+				t.Errorf("%s-%d: error %q does not name the node", op, opset, err)
+			}
+			if strings.Contains(err.Error(), "internal error") {
+				t.Errorf("%s-%d on %v: %v", op, opset, in, err)
+			}
+			return
+		}
+		if !out[0].Valid() {
+			t.Errorf("%s-%d on %v: invalid output %v", op, opset, in, out[0])
+		}
+	}
+	for _, x := range xs {
+		for _, p := range params {
+			for _, q := range params {
+				for _, attrs := range attrSets {
+					for _, opset := range []int64{11, 13, 19} {
+						try("Resize", opset, attrs, []*tensor.Tensor{x, p, q, nil}[:4])
+						try("Resize", opset, attrs, []*tensor.Tensor{x, nil, p, q})
+					}
+				}
+				try("Resize", 10, nil, []*tensor.Tensor{x, p})
+				try("Upsample", 9, []*onnx.Attribute{aString("mode", "linear")}, []*tensor.Tensor{x, p})
+			}
+		}
+	}
+	ws := []*tensor.Tensor{f(1, 2, 3, 3), f(2, 1, 1, 1), f(1, 1, 2), f(1, 1, 1, 1, 1), f(0, 2, 2, 2), f(2, 0, 3, 3)}
+	ctAttrs := [][]*onnx.Attribute{
+		nil,
+		{aInts("strides", 3, 2), aInts("output_padding", 2, 1), aString("auto_pad", "SAME_LOWER")},
+		{aInts("output_shape", 9, 1), aInts("dilations", 2, 3), aInt("group", 2)},
+		{aInts("pads", 5, 0, 0, 5), aString("auto_pad", "VALID")},
+		{aInts("kernel_shape", 3, 3), aInts("strides", 1<<20, 1<<20)},
+	}
+	for _, x := range []*tensor.Tensor{f(1, 1, 2, 3), f(2, 2, 3, 1), f(1, 2, 0, 3), f(1, 1, 4), f(1, 1, 1, 1, 1)} {
+		for _, w := range ws {
+			for _, attrs := range ctAttrs {
+				try("ConvTranspose", 22, attrs, []*tensor.Tensor{x, w})
+				try("ConvTranspose", 22, attrs, []*tensor.Tensor{x, w, sc(1, 2)})
+			}
+		}
+	}
+	t.Logf("%d runs", runs)
+}
