@@ -2,6 +2,7 @@ package infer
 
 import (
 	"fmt"
+	"runtime"
 
 	"github.com/onnxkit/onnxkit/internal/kernel"
 	"github.com/onnxkit/onnxkit/onnx"
@@ -248,8 +249,18 @@ func (o *convTransposeOp) run(s *scratch, in, out []*tensor.Tensor) error {
 		return err
 	}
 	t.col = s.floats(workers * colSize)
+	if workers == 1 && mg > 1 && mg*K*P >= splitCol2im && runtime.GOMAXPROCS(0) > 1 {
+		// One sample at a time: col2im splits its channels instead.
+		if s.inner == nil {
+			s.inner = new(scratch)
+		}
+		t.split = s.inner
+	}
 	err = parallelFor(s, n, workers, t)
 	*t = convTransposeSamples{}
+	if t.split != nil {
+		*taskOf[col2imChannels](t.split) = col2imChannels{}
+	}
 	return err
 }
 
@@ -263,6 +274,7 @@ type convTransposeSamples struct {
 	group      int
 	c, m       int
 	wpack      []*kernel.PackedA // W_g^T packed per group, or nil
+	split      *scratch          // when not nil, col2im runs its channels in parallel with this scratch
 }
 
 func (t *convTransposeSamples) run(lo, hi, worker int) error {
@@ -290,9 +302,34 @@ func (t *convTransposeSamples) run(lo, hi, worker int) error {
 				ws := t.w[gi*cg*mg*K : (gi+1)*cg*mg*K]
 				kernel.Sgemm(true, false, mg*K, P, cg, 1, ws, mg*K, xs, P, 0, col, P)
 			}
-			col2im(g, col, mg, y[gi*mg*Q:(gi+1)*mg*Q])
+			yg := y[gi*mg*Q : (gi+1)*mg*Q]
+			if t.split == nil {
+				col2im(g, col, mg, yg)
+				continue
+			}
+			c := taskOf[col2imChannels](t.split)
+			*c = col2imChannels{g: g, col: col, y: yg}
+			if err := parallelFor(t.split, mg, runtime.GOMAXPROCS(0), c); err != nil {
+				return err
+			}
 		}
 	}
+	return nil
+}
+
+// splitCol2im is the number of additions from which col2im of one
+// sample splits its channels between goroutines.
+var splitCol2im = 1 << 18
+
+// col2imChannels runs col2im over a range of channels.
+type col2imChannels struct {
+	g      *geom
+	col, y []float32
+}
+
+func (c *col2imChannels) run(lo, hi, _ int) error {
+	rows, plane := c.g.kSize()*c.g.inSize(), c.g.outSize()
+	col2im(c.g, c.col[lo*rows:hi*rows], hi-lo, c.y[lo*plane:hi*plane])
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package infer
 
 import (
+	"math/rand"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -39,9 +40,15 @@ func nodeSuiteCases(t *testing.T, prefix string) []string {
 // padding, output_padding, groups, dilation, bias or none, constant weights
 // or weights as a graph input) against PyTorch's outputs, at rtol 1e-4,
 // atol 1e-5.
+// With splitCol2im 0, col2im splits the channels of each sample between
+// goroutines (as it does for large layers).
 func TestConvTransposePyTorch(t *testing.T) {
-	for _, dir := range upsampleFixtures(t, "convtranspose") {
-		t.Run(filepath.Base(dir), func(t *testing.T) { runNodeCaseTol(t, dir, 1e-4, 1e-5) })
+	for _, split := range []int{splitCol2im, 0} {
+		defer func(v int) { splitCol2im = v }(splitCol2im)
+		splitCol2im = split
+		for _, dir := range upsampleFixtures(t, "convtranspose") {
+			t.Run(filepath.Base(dir)+"/split"+itoa(split), func(t *testing.T) { runNodeCaseTol(t, dir, 1e-4, 1e-5) })
+		}
 	}
 }
 
@@ -147,4 +154,31 @@ func TestConvTransposeConstMatchesInput(t *testing.T) {
 	}
 	checkClose(t, "ConvTranspose packed vs fed", packed[0], fed[0], 1e-5)
 	checkClose(t, "ConvTranspose vs PyTorch", fed[0], sets[0].Outputs[0].Tensor, 1e-4)
+}
+
+// BenchmarkConvTransposeDCGAN times a DCGAN generator layer,
+// ConvTranspose2d(256, 128, 4, stride 2, padding 1) on 16x16 inputs,
+// with constant weights.
+func BenchmarkConvTransposeDCGAN(b *testing.B) {
+	for _, n := range []int{1, 8} {
+		b.Run(itoa(n), func(b *testing.B) {
+			rng := rand.New(rand.NewSource(1))
+			x, w, bias := randTensor(rng, n, 256, 16, 16), randTensor(rng, 256, 128, 4, 4), randTensor(rng, 128)
+			node := &onnx.Node{Name: "ct", OpType: "ConvTranspose", Inputs: []string{"x", "w", "b"}, Outputs: []string{"y"},
+				Attrs: []*onnx.Attribute{aInts("strides", 2, 2), aInts("pads", 1, 1, 1, 1)}}
+			g := &onnx.Graph{Nodes: []*onnx.Node{node}, Inputs: []*onnx.ValueInfo{{Name: "x", DType: tensor.Float32}},
+				Initializers: []*onnx.Initializer{{Name: "w", Tensor: w}, {Name: "b", Tensor: bias}}, Outputs: []*onnx.ValueInfo{{Name: "y"}}}
+			s, err := NewSession(model(13, g))
+			if err != nil {
+				b.Fatal(err)
+			}
+			feeds := map[string]*tensor.Tensor{"x": x}
+			outs := map[string]*tensor.Tensor{"y": {}}
+			for b.Loop() {
+				if err := s.RunInto(feeds, outs); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
