@@ -283,10 +283,10 @@ func (o *resizeOp) plan(st *resizeState, in []*tensor.Tensor) error {
 			}
 			d := axes[i]
 			st.scaleOf[d] = sc
+			// floor(in*scale): the spec's summary also multiplies by
+			// roi_end - roi_start, which ONNX's shape inference,
+			// reference implementation and onnxruntime do not.
 			size := float64(x.Shape[d]) * sc
-			if o.coord == "tf_crop_and_resize" {
-				size *= st.roiE[d] - st.roiS[d]
-			}
 			if !(size >= 0) || size > float64(maxElements) {
 				return fmt.Errorf("input scales: axis %d of size %d scaled by %v: output size out of range", d, x.Shape[d], sc)
 			}

@@ -162,3 +162,23 @@ func TestUpsampleOpsNoPanic(t *testing.T) {
 	}
 	t.Logf("%d runs", runs)
 }
+
+// TestUpsampleOnnxruntime checks one-node ConvTranspose, Resize and
+// Upsample models for attribute combinations the node suites and PyTorch's
+// exports leave out (Resize-10, Upsample-7 and 9, tf_half_pixel_for_nn,
+// roi with scales, nearest at exact halves, integer types, resized N and
+// C axes, 3-D linear, antialias with exclude_outside, axes with
+// keep_aspect_ratio_policy, half_pixel_symmetric; ConvTranspose SAME_*
+// with odd padding, output_shape, 3-D groups, output_padding with
+// dilation, opset 1) against onnxruntime 1.30's outputs, at rtol 1e-4,
+// atol 1e-5 (fixtures from scripts/make_upsample_ort_cases.py and
+// scripts/ort_expect.js).
+func TestUpsampleOnnxruntime(t *testing.T) {
+	dirs, _ := filepath.Glob(filepath.Join("testdata", "upsample_ort", "*"))
+	if len(dirs) == 0 {
+		t.Fatal("no fixtures under testdata/upsample_ort")
+	}
+	for _, dir := range dirs {
+		t.Run(filepath.Base(dir), func(t *testing.T) { runNodeCaseTol(t, dir, 1e-4, 1e-5) })
+	}
+}
