@@ -176,6 +176,8 @@ type resizeState struct {
 	axes       []resizeAxis
 	buf32      [2][]float32
 	buf64      [2][]float64
+	w32        []float32 // one axis' weights as float32
+	w64        []float64
 	inShape    []int
 	outShape   []int
 	scaleOf    []float64 // by axis of X
@@ -207,11 +209,9 @@ func (o *resizeOp) run(s *scratch, in, out []*tensor.Tensor) error {
 		return resizeGather(st, x, y, o.extrap)
 	}
 	if x.DType == tensor.Float32 {
-		resizeSeparable(st.axes, st.inShape, x.F32, y.F32, &st.buf32, float32(o.extrap))
-	} else {
-		resizeSeparable(st.axes, st.inShape, x.F64, y.F64, &st.buf64, o.extrap)
+		return resizeSeparable(s, st, x.F32, y.F32, &st.buf32, &st.w32, float32(o.extrap))
 	}
-	return nil
+	return resizeSeparable(s, st, x.F64, y.F64, &st.buf64, &st.w64, o.extrap)
 }
 
 // plan reads scales, sizes and roi and fills st: output shape and the
@@ -342,9 +342,14 @@ func (o *resizeOp) plan(st *resizeState, in []*tensor.Tensor) error {
 			st.axes = st.axes[:len(st.axes)-1]
 		}
 	}
-	// Shrinking axes first leaves less to compute on the others.
+	// Shrinking axes first leaves less to compute on the others; among
+	// axes scaled alike, the innermost first (its pass, element by
+	// element, is the costlier, the others' are row operations).
 	slices.SortStableFunc(st.axes, func(a, b resizeAxis) int {
-		return compareRatio(a.out, a.in, b.out, b.in)
+		if c := compareRatio(a.out, a.in, b.out, b.in); c != 0 {
+			return c
+		}
+		return b.axis - a.axis
 	})
 	return nil
 }
@@ -594,6 +599,7 @@ func gather[E any](st *resizeState, x, y []E, extrap E) {
 	last := r - 1
 	w := st.outShape[last]
 	var pos [maxResizeRank]int
+	prev := -2 // the input row of the previous output row
 	for row := 0; row*w < len(y); row++ {
 		base := 0
 		for d := 0; d < last; d++ {
@@ -609,6 +615,9 @@ func gather[E any](st *resizeState, x, y []E, extrap E) {
 		}
 		dst := y[row*w : (row+1)*w]
 		switch {
+		case base == prev:
+			// Upsampled rows repeat the one before.
+			copy(dst, y[(row-1)*w:row*w])
 		case base < 0:
 			for j := range dst {
 				dst[j] = extrap
@@ -624,6 +633,7 @@ func gather[E any](st *resizeState, x, y []E, extrap E) {
 				}
 			}
 		}
+		prev = base
 		for d := last - 1; d >= 0; d-- {
 			pos[d]++
 			if pos[d] < st.outShape[d] {
@@ -635,32 +645,45 @@ func gather[E any](st *resizeState, x, y []E, extrap E) {
 }
 
 // resizeSeparable computes linear and cubic output: one pass per resized
-// axis, through bufs, then the extrapolated positions.
-func resizeSeparable[T float32 | float64](axes []resizeAxis, inShape []int, x, y []T, bufs *[2][]T, extrap T) {
+// axis, through the state's buffers, then the extrapolated positions.
+func resizeSeparable[T float32 | float64](s *scratch, st *resizeState, x, y []T, bufs *[2][]T, ws *[]T, extrap T) error {
 	var shape [maxResizeRank]int
-	r := copy(shape[:], inShape)
+	r := copy(shape[:], st.inShape)
 	src := x
-	for p := range axes {
-		ra := &axes[p]
+	for p := range st.axes {
+		ra := &st.axes[p]
 		outer := prod(shape[:ra.axis])
 		inner := prod(shape[ra.axis+1 : r])
 		shape[ra.axis] = ra.out
 		dst := y
-		if p < len(axes)-1 {
+		if p < len(st.axes)-1 {
 			n := outer * ra.out * inner
 			if cap(bufs[p%2]) < n {
 				bufs[p%2] = make([]T, n)
 			}
 			dst = bufs[p%2][:n]
 		}
-		resizePass(ra, src, dst, outer, inner)
+		*ws = slices.Grow((*ws)[:0], len(ra.w))[:len(ra.w)]
+		for i, w := range ra.w {
+			(*ws)[i] = T(w)
+		}
+		if s.inner == nil {
+			s.inner = new(scratch) // s holds the resizeState
+		}
+		t := taskOf[resizePass[T]](s.inner)
+		*t = resizePass[T]{ra: ra, w: *ws, src: src, dst: dst, inner: inner}
+		err := parallelFor(s.inner, outer, batchWorkers(outer, ra.out*inner*ra.nt), t)
+		*t = resizePass[T]{}
+		if err != nil {
+			return err
+		}
 		src = dst
 	}
-	if len(axes) == 0 {
+	if len(st.axes) == 0 {
 		copy(y, x)
 	}
-	for p := range axes {
-		ra := &axes[p]
+	for p := range st.axes {
+		ra := &st.axes[p]
 		if !ra.anyOutside {
 			continue
 		}
@@ -677,20 +700,36 @@ func resizeSeparable[T float32 | float64](axes []resizeAxis, inShape []int, x, y
 			}
 		}
 	}
+	return nil
 }
 
 // resizePass resizes one axis of src, viewed as [outer, ra.in, inner],
-// into dst [outer, ra.out, inner].
-func resizePass[T float32 | float64](ra *resizeAxis, src, dst []T, outer, inner int) {
-	nt := ra.nt
-	for o := range outer {
-		s := src[o*ra.in*inner : (o+1)*ra.in*inner]
-		d := dst[o*ra.out*inner : (o+1)*ra.out*inner]
+// into dst [outer, ra.out, inner], with the axis' weights w as T.
+type resizePass[T float32 | float64] struct {
+	ra       *resizeAxis
+	w        []T
+	src, dst []T
+	inner    int
+}
+
+// run computes the outer slices [lo, hi).
+func (t *resizePass[T]) run(lo, hi, _ int) error {
+	ra, inner, nt := t.ra, t.inner, t.ra.nt
+	for o := lo; o < hi; o++ {
+		s := t.src[o*ra.in*inner : (o+1)*ra.in*inner]
+		d := t.dst[o*ra.out*inner : (o+1)*ra.out*inner]
 		if inner == 1 {
+			if nt == 2 {
+				for j := range d {
+					i0, i1 := ra.idx[2*j], ra.idx[2*j+1]
+					d[j] = t.w[2*j]*s[i0] + t.w[2*j+1]*s[i1]
+				}
+				continue
+			}
 			for j := range d {
 				var acc T
 				for k, i := range ra.idx[j*nt : (j+1)*nt] {
-					acc += T(ra.w[j*nt+k]) * s[i]
+					acc += t.w[j*nt+k] * s[i]
 				}
 				d[j] = acc
 			}
@@ -698,16 +737,29 @@ func resizePass[T float32 | float64](ra *resizeAxis, src, dst []T, outer, inner 
 		}
 		for j := range ra.out {
 			row := d[j*inner : (j+1)*inner]
-			clear(row)
-			for k, i := range ra.idx[j*nt : (j+1)*nt] {
-				w := T(ra.w[j*nt+k])
-				if w == 0 {
+			idx, w := ra.idx[j*nt:(j+1)*nt], t.w[j*nt:(j+1)*nt]
+			first := s[idx[0]*inner : (idx[0]+1)*inner]
+			if nt == 2 {
+				second := s[idx[1]*inner : (idx[1]+1)*inner]
+				w0, w1 := w[0], w[1]
+				for c := range row {
+					row[c] = w0*first[c] + w1*second[c]
+				}
+				continue
+			}
+			for c, v := range first {
+				row[c] = w[0] * v
+			}
+			for k := 1; k < nt; k++ {
+				if w[k] == 0 {
 					continue
 				}
-				for c, v := range s[i*inner : (i+1)*inner] {
-					row[c] += w * v
+				wk, sk := w[k], s[idx[k]*inner:(idx[k]+1)*inner]
+				for c := range row {
+					row[c] += wk * sk[c]
 				}
 			}
 		}
 	}
+	return nil
 }

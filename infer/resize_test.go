@@ -182,3 +182,26 @@ func TestUpsampleOnnxruntime(t *testing.T) {
 		t.Run(filepath.Base(dir), func(t *testing.T) { runNodeCaseTol(t, dir, 1e-4, 1e-5) })
 	}
 }
+
+// BenchmarkResize times 2x upsampling of a 1x128x40x40 feature map
+// (YOLO's neck, a U-Net decoder), nearest and bilinear.
+func BenchmarkResize(b *testing.B) {
+	for _, mode := range []string{"nearest", "linear", "cubic"} {
+		b.Run(mode, func(b *testing.B) {
+			x := ewIota(1, 128, 40, 40)
+			scales := tensor.FromFloat32([]float32{1, 1, 2, 2}, 4)
+			n := &onnx.Node{Name: "r", OpType: "Resize", Inputs: []string{"x", "", "s"}, Outputs: []string{"y"},
+				Attrs: []*onnx.Attribute{aString("mode", mode)}}
+			o, err := buildResize(n, 13)
+			if err != nil {
+				b.Fatal(err)
+			}
+			s, in, out := &scratch{}, []*tensor.Tensor{x, nil, scales}, []*tensor.Tensor{{}}
+			for b.Loop() {
+				if err := o.run(s, in, out); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
