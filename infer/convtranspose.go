@@ -37,6 +37,7 @@ func buildConvTranspose(n *onnx.Node, opset int64) (op, error) {
 		return nil, err
 	}
 	a := attrs{n: n}
+	onlyAttrs(&a, opset, "auto_pad", "dilations", "group", "kernel_shape", "output_padding", "output_shape", "pads", "strides")
 	o := &convTransposeOp{w: parseWindow(&a, false, true, false)}
 	g := a.int("group", 1)
 	if g < 1 || g > 1<<24 {

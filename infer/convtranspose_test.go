@@ -107,6 +107,7 @@ func TestConvTransposeErrors(t *testing.T) {
 		{"pads too large", []*onnx.Attribute{aInts("pads", 4, 0, 4, 0)}, []*tensor.Tensor{x, w}, false, "pads 4+4 are larger than the output size 7"},
 		{"huge output_shape", []*onnx.Attribute{aInts("output_shape", 1<<24, 1<<24)}, []*tensor.Tensor{x, w}, false, "more than"},
 		{"huge strides", []*onnx.Attribute{aInts("strides", 1<<24, 1<<24)}, []*tensor.Tensor{x, w}, false, "more than"},
+		{"unknown attribute", []*onnx.Attribute{aInt("ceil_mode", 1)}, []*tensor.Tensor{x, w}, true, `attribute "ceil_mode" is not defined for ConvTranspose-22`},
 		{"arity", nil, []*tensor.Tensor{x}, true, "want 2 to 3 inputs"},
 	}
 	for _, tt := range tests {

@@ -39,9 +39,9 @@ type resizeOp struct {
 	exclude   bool
 	extrap    float64
 	antialias bool
-	axes      []int64 // nil: every axis
-	policy    string  // keep_aspect_ratio_policy
-	scales    []float32
+	axes      []int64        // nil: every axis
+	policy    string         // keep_aspect_ratio_policy
+	scales    *tensor.Tensor // Upsample-7's scales attribute, or nil
 }
 
 func buildResize(n *onnx.Node, opset int64) (op, error) {
@@ -58,6 +58,14 @@ func buildResize(n *onnx.Node, opset int64) (op, error) {
 		return nil, err
 	}
 	a := attrs{n: n}
+	known := []string{"mode"}
+	if opset >= 11 {
+		known = append(known, "coordinate_transformation_mode", "cubic_coeff_a", "exclude_outside", "extrapolation_value", "nearest_mode")
+	}
+	if opset >= 18 {
+		known = append(known, "antialias", "axes", "keep_aspect_ratio_policy")
+	}
+	onlyAttrs(&a, opset, known...)
 	o := &resizeOp{opset: opset, coord: "asymmetric", nearest: "legacy", cubicA: -0.75, policy: "stretch"}
 	o.mode = parseResizeMode(&a, opset >= 11)
 	if opset >= 11 {
@@ -116,23 +124,39 @@ func buildUpsample(n *onnx.Node, opset int64) (op, error) {
 		return nil, err
 	}
 	a := attrs{n: n}
+	if opset < 9 {
+		onlyAttrs(&a, opset, "mode", "scales")
+	} else {
+		onlyAttrs(&a, opset, "mode")
+	}
 	o := &resizeOp{opset: 10, upsample: true, coord: "asymmetric", nearest: "legacy", policy: "stretch"}
 	o.mode = parseResizeMode(&a, false)
 	if opset < 9 {
 		if !a.has("scales") {
 			a.fail("attribute \"scales\" is required")
 		}
-		o.scales = a.floats("scales", nil)
-		for _, s := range o.scales {
+		scales := a.floats("scales", nil)
+		for _, s := range scales {
 			if !(s >= 1) || s > 1<<24 {
 				a.fail("attribute \"scales\": want values from 1, got %v", s)
 			}
 		}
+		o.scales = tensor.FromFloat32(scales, len(scales))
 	}
 	if a.err != nil {
 		return nil, a.err
 	}
 	return o, nil
+}
+
+// onlyAttrs fails on any attribute of the node not in known: one of
+// another version of the op.
+func onlyAttrs(a *attrs, opset int64, known ...string) {
+	for _, at := range a.n.Attrs {
+		if at != nil && !slices.Contains(known, at.Name) {
+			a.fail("attribute %q is not defined for %s-%d", at.Name, a.n.OpType, opset)
+		}
+	}
 }
 
 // parseResizeMode reads mode: nearest, linear, and cubic when withCubic.
@@ -239,8 +263,8 @@ func (o *resizeOp) plan(st *resizeState, in []*tensor.Tensor) error {
 	}
 	var roi, scales, sizes *tensor.Tensor
 	switch {
-	case o.upsample && o.scales != nil:
-		scales = tensor.FromFloat32(o.scales, len(o.scales))
+	case o.scales != nil:
+		scales = o.scales
 	case o.opset < 11:
 		scales = in[1]
 	default:
