@@ -302,8 +302,11 @@ func (o *resizeOp) plan(st *resizeState, in []*tensor.Tensor) error {
 		}
 		for i := range na {
 			sc := float64(scales.F32[i])
-			if !(sc > 0) || math.IsInf(sc, 0) || (o.upsample && sc < 1) {
+			if !(sc > 0) || math.IsInf(sc, 0) {
 				return fmt.Errorf("input scales: value %v on axis %d is not a positive number", scales.F32[i], axes[i])
+			}
+			if o.upsample && sc < 1 {
+				return fmt.Errorf("input scales: value %v on axis %d is below 1", scales.F32[i], axes[i])
 			}
 			d := axes[i]
 			st.scaleOf[d] = sc
@@ -343,8 +346,11 @@ func (o *resizeOp) plan(st *resizeState, in []*tensor.Tensor) error {
 		if o.policy != "stretch" {
 			for i := range na {
 				d := axes[i]
-				st.scaleOf[d] = common
-				st.outShape[d] = int(math.Floor(common*float64(x.Shape[d]) + 0.5))
+				size := math.Floor(common*float64(x.Shape[d]) + 0.5)
+				if size > float64(maxElements) {
+					return fmt.Errorf("input sizes: axis %d of size %d scaled by %v: output size out of range", d, x.Shape[d], common)
+				}
+				st.scaleOf[d], st.outShape[d] = common, int(size)
 			}
 		}
 	default:

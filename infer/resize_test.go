@@ -73,7 +73,7 @@ func TestResizeErrors(t *testing.T) {
 		{"Resize-11 arity", "Resize", 11, nil, []*tensor.Tensor{x, sc(1, 1, 2, 2)}, "want 3 to 4 inputs"},
 		{"Upsample-7 scales", "Upsample", 7, []*onnx.Attribute{aString("mode", "nearest")}, []*tensor.Tensor{x}, `attribute "scales" is required`},
 		{"Upsample-7 below 1", "Upsample", 7, []*onnx.Attribute{&onnx.Attribute{Name: "scales", Type: onnx.AttrFloats, Floats: []float32{1, 1, 0.5, 1}}}, []*tensor.Tensor{x}, `attribute "scales": want values from 1`},
-		{"Upsample-9 below 1", "Upsample", 9, nil, []*tensor.Tensor{x, sc(1, 1, 0.5, 1)}, "input scales: value 0.5 on axis 2"},
+		{"Upsample-9 below 1", "Upsample", 9, nil, []*tensor.Tensor{x, sc(1, 1, 0.5, 1)}, "input scales: value 0.5 on axis 2 is below 1"},
 		{"antialias at 13", "Resize", 13, []*onnx.Attribute{aInt("antialias", 1)}, []*tensor.Tensor{x, nil, sc(1, 1, 2, 2)}, `attribute "antialias" is not defined for Resize-13`},
 		{"nearest_mode at 10", "Resize", 10, []*onnx.Attribute{aString("nearest_mode", "floor")}, []*tensor.Tensor{x, sc(1, 1, 2, 2)}, `attribute "nearest_mode" is not defined for Resize-10`},
 		{"scales attribute at 9", "Upsample", 9, []*onnx.Attribute{&onnx.Attribute{Name: "scales", Type: onnx.AttrFloats, Floats: []float32{1, 1, 2, 2}}}, []*tensor.Tensor{x, sc(1, 1, 2, 2)}, `attribute "scales" is not defined for Upsample-9`},
