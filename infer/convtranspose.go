@@ -125,6 +125,11 @@ func (o *convTransposeOp) checkWeights(w *tensor.Tensor, c int) error {
 		return fmt.Errorf("input W %v: want %d input channels, as X has", w, c)
 	}
 	ks := w.Shape[2:]
+	for i, k := range ks {
+		if k < 1 {
+			return fmt.Errorf("input W %v: kernel size %d on axis %d", w, k, i)
+		}
+	}
 	if o.w.kernel != nil && !equalInts(o.w.kernel, ks) {
 		return fmt.Errorf("attribute \"kernel_shape\" %v does not match W %v", o.w.kernel, w)
 	}

@@ -101,6 +101,7 @@ func TestConvTransposeErrors(t *testing.T) {
 		{"strides vs W", []*onnx.Attribute{aInts("strides", 1, 1, 1)}, []*tensor.Tensor{x, w}, true, "W float32[4x2x3x3] has 2 spatial axes, attributes have 3"},
 		{"bias vs W", nil, []*tensor.Tensor{x, w, f(3)}, true, "input B is float32[3], want float32[2]"},
 		{"W rank", nil, []*tensor.Tensor{x, f(4, 2)}, true, "input W"},
+		{"empty kernel", nil, []*tensor.Tensor{x, f(4, 2, 0, 3)}, true, "input W float32[4x2x0x3]: kernel size 0 on axis 0"},
 		{"X channels", nil, []*tensor.Tensor{f(1, 3, 5, 5), w}, false, "want 3 input channels, as X has"},
 		{"X rank", nil, []*tensor.Tensor{f(4, 5), w}, false, "input X: want rank 3 to 10"},
 		{"dtype", nil, []*tensor.Tensor{tensor.New(tensor.Float64, 1, 4, 5, 5), w}, false, "want float32 inputs"},
