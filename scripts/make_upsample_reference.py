@@ -16,7 +16,9 @@ as a graph input, a DCGAN-like 4x4 stride-2 layer, ConvTranspose1d and
 ConvTranspose3d; nn.Upsample / F.interpolate nearest (scale 2, size 7 x 9,
 1-D scale 3), bilinear with align_corners False (scale 2, size 7 x 9, down to
 3 x 2) and True, bicubic (scale 2; align_corners True to 6 x 7), trilinear
-(scales 2, 1.5, 2). torch.manual_seed(--seed) before each layer's input (the
+(scales 2, 1.5, 2); a small DCGAN generator (three ConvTranspose2d with
+BatchNorm, ReLU, Tanh) and a small U-Net (nearest upsampling, concat).
+torch.manual_seed(--seed) before each layer's input (the
 layers' weights come from the seeded construction in cases()).
 """
 
@@ -50,6 +52,44 @@ class ConvTransposeW(nn.Module):
         return F.conv_transpose2d(x, w, stride=2, padding=1, output_padding=1, groups=2, dilation=2)
 
 
+class Generator(nn.Module):
+    """A DCGAN generator in small: z [N, 4, 1, 1] to an image [N, 1, 16, 16]."""
+
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.ConvTranspose2d(4, 8, 4, 1, 0, bias=False), nn.BatchNorm2d(8), nn.ReLU(),   # 8 x 4 x 4
+            nn.ConvTranspose2d(8, 4, 4, 2, 1, bias=False), nn.BatchNorm2d(4), nn.ReLU(),   # 4 x 8 x 8
+            nn.ConvTranspose2d(4, 1, 4, 2, 1, bias=False), nn.Tanh())                      # 1 x 16 x 16
+        # Real BatchNorm statistics: a few training-mode passes.
+        for bn in (self.net[1], self.net[4]):
+            bn.momentum = None
+        self.train()
+        with torch.no_grad():
+            for _ in range(4):
+                self(torch.randn(8, 4, 1, 1))
+
+    def forward(self, z):
+        return self.net(z)
+
+
+class UNet(nn.Module):
+    """A U-Net in small: conv, pool, conv, nearest 2x upsampling, concat
+    with the skip connection, 1x1 conv."""
+
+    def __init__(self):
+        super().__init__()
+        self.enc = nn.Conv2d(1, 4, 3, padding=1)
+        self.mid = nn.Conv2d(4, 4, 3, padding=1)
+        self.up = nn.Upsample(scale_factor=2, mode="nearest")
+        self.out = nn.Conv2d(8, 2, 1)
+
+    def forward(self, x):                        # x: N x 1 x 8 x 8
+        e = F.relu(self.enc(x))                  # N x 4 x 8 x 8
+        m = F.relu(self.mid(F.max_pool2d(e, 2)))  # N x 4 x 4 x 4
+        return self.out(torch.cat([self.up(m), e], 1))  # N x 2 x 8 x 8
+
+
 def cases():
     """(name, module, input shapes) of every case."""
     return [
@@ -62,6 +102,8 @@ def cases():
         ("convtranspose3d",
          nn.ConvTranspose3d(2, 4, (2, 3, 2), stride=(2, 1, 2), padding=(0, 1, 1), groups=2),
          [(1, 2, 3, 4, 3)]),
+        ("convtranspose_dcgan_generator", Generator(), [(2, 4, 1, 1)]),
+        ("nearest_unet", UNet(), [(2, 1, 8, 8)]),
         ("nearest_scale2", nn.Upsample(scale_factor=2, mode="nearest"), [(1, 2, 4, 5)]),
         ("nearest_size7x9", Interp(size=(7, 9), mode="nearest"), [(1, 2, 4, 5)]),
         ("nearest_1d_scale3", Interp(scale_factor=3, mode="nearest"), [(1, 2, 5)]),
