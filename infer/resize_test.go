@@ -208,3 +208,48 @@ func BenchmarkResize(b *testing.B) {
 		})
 	}
 }
+
+// TestUpsampleOpsNoAllocs checks that Resize and ConvTranspose allocate
+// nothing once their outputs and scratch are warm (Session.RunInto's
+// promise).
+func TestUpsampleOpsNoAllocs(t *testing.T) {
+	x := ewIota(2, 3, 4, 5)
+	sc := tensor.FromFloat32([]float32{1, 1, 2, 1.5}, 4)
+	cases := []struct {
+		name  string
+		op    string
+		attrs []*onnx.Attribute
+		in    []*tensor.Tensor
+	}{
+		{"nearest", "Resize", nil, []*tensor.Tensor{x, nil, sc}},
+		{"linear", "Resize", []*onnx.Attribute{aString("mode", "linear")}, []*tensor.Tensor{x, nil, sc}},
+		{"cubic antialias", "Resize", []*onnx.Attribute{aString("mode", "cubic"), aInt("antialias", 1)},
+			[]*tensor.Tensor{x, nil, tensor.FromFloat32([]float32{1, 1, 0.5, 0.7}, 4)}},
+		{"convtranspose", "ConvTranspose", []*onnx.Attribute{aInts("strides", 2, 2), aInt("group", 3)},
+			[]*tensor.Tensor{x, ewIota(3, 2, 3, 3), ewIota(6)}},
+	}
+	for _, c := range cases {
+		n := &onnx.Node{Name: c.name, OpType: c.op, Attrs: c.attrs, Outputs: []string{"y"}, Inputs: make([]string, len(c.in))}
+		for i, in := range c.in {
+			if in != nil {
+				n.Inputs[i] = "x"
+			}
+		}
+		o, err := ewBuilder(c.op, 19)(n, 19)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, out := &scratch{}, []*tensor.Tensor{{}}
+		if err := o.run(s, c.in, out); err != nil {
+			t.Fatal(err)
+		}
+		allocs := testing.AllocsPerRun(10, func() {
+			if err := o.run(s, c.in, out); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if allocs != 0 {
+			t.Errorf("%s: %v allocations per run, want 0", c.name, allocs)
+		}
+	}
+}
