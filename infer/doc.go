@@ -23,6 +23,10 @@
 // versions and element types. Conv, Gemm and MatMul compute with
 // internal/kernel's Sgemm.
 //
+// ConvTranspose (a product with Sgemm, then col2im), Resize and Upsample
+// (nearest, n-linear and n-cubic interpolation) serve the decoders of
+// generative and segmentation models.
+//
 // # Speed
 //
 // At load a Session rewrites the plan without changing what it computes:
