@@ -25,6 +25,10 @@
 // project a whole sequence through W with one Sgemm per direction, then
 // multiply the state by R once per step.
 //
+// ConvTranspose (a product with Sgemm, then col2im), Resize and Upsample
+// (nearest, n-linear and n-cubic interpolation) serve the decoders of
+// generative and segmentation models.
+//
 // # Speed
 //
 // At load a Session rewrites the plan without changing what it computes:

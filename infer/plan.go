@@ -259,6 +259,9 @@ func buildPlan(m *onnx.Model) (*plan, error) {
 	if firstErr != nil {
 		return nil, firstErr
 	}
+	if err := p.checkConsts(); err != nil {
+		return nil, err
+	}
 
 	seenOut := make(map[string]bool)
 	for _, vi := range g.Outputs {
@@ -289,4 +292,29 @@ func safeBuild(b builder, n *onnx.Node, opset int64) (o op, err error) {
 		}
 	}()
 	return b(n, opset)
+}
+
+// constChecker is an op that checks the inputs known at load (constant
+// weights against its attributes, say) and may prepare them; consts has
+// one entry per input, nil where the value is not constant.
+type constChecker interface {
+	checkConsts(consts []*tensor.Tensor) error
+}
+
+// checkConsts hands each constChecker its constant inputs.
+func (p *plan) checkConsts() error {
+	for _, pn := range p.nodes {
+		c, ok := pn.op.(constChecker)
+		if !ok {
+			continue
+		}
+		consts := make([]*tensor.Tensor, len(pn.in))
+		for i, s := range pn.in {
+			consts[i] = p.constant(s)
+		}
+		if err := c.checkConsts(consts); err != nil {
+			return errorf(pn.node, "%v", err)
+		}
+	}
+	return nil
 }

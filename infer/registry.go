@@ -13,10 +13,11 @@ type opVersion struct {
 // by opset version. An op version listed here is fully implemented: every
 // attribute and input of that version.
 var registry = map[string][]opVersion{
-	// Neural-network ops (conv.go, pool.go, gemm.go, norm.go, pad.go).
+	// Neural-network ops (conv.go, convtranspose.go, pool.go, gemm.go, norm.go, pad.go, resize.go).
 	"AveragePool":        {{1, 0, buildAveragePool}},
 	"BatchNormalization": {{1, 0, buildBatchNorm}},
 	"Conv":               {{1, 0, buildConv}},
+	"ConvTranspose":      {{1, 0, buildConvTranspose}},
 	"Gemm":               {{1, 0, buildGemm}},
 	"GlobalAveragePool":  {{1, 0, buildGlobalAveragePool}},
 	"GlobalMaxPool":      {{1, 0, buildGlobalMaxPool}},
@@ -24,6 +25,8 @@ var registry = map[string][]opVersion{
 	"MatMul":             {{1, 0, buildMatMul}},
 	"MaxPool":            {{1, 0, buildMaxPool}},
 	"Pad":                {{1, 0, buildPad}},
+	"Resize":             {{10, 0, buildResize}},
+	"Upsample":           {{7, 9, buildUpsample}},
 
 	// Recurrent ops (rnn.go).
 	"GRU":  {{7, 0, buildGRU}},
