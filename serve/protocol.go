@@ -123,28 +123,38 @@ func shapeJSON(s []int64) string {
 	return string(b)
 }
 
-// decodeTensor checks a request input's declared shape and datatype and
-// parses its data. maxElems caps the element count before anything is
-// allocated.
-func decodeTensor(in *requestInput, maxElems int) (*tensor.Tensor, error) {
+// inputShape checks a request input's datatype and shape and returns
+// them with the element count, allocating nothing sized by the request.
+func inputShape(in *requestInput, maxElems int) (tensor.DType, []int, int, error) {
 	dt, ok := parseDatatype(in.Datatype)
 	if !ok {
-		return nil, fmt.Errorf("input %q: unsupported datatype %q", in.Name, in.Datatype)
+		return dt, nil, 0, fmt.Errorf("input %q: unsupported datatype %q", in.Name, in.Datatype)
 	}
 	if in.Shape == nil {
-		return nil, fmt.Errorf("input %q: no shape", in.Name)
+		return dt, nil, 0, fmt.Errorf("input %q: no shape", in.Name)
 	}
 	shape := make([]int, len(in.Shape))
 	n := 1
 	for i, d := range in.Shape {
 		if d < 0 {
-			return nil, fmt.Errorf("input %q: shape %s: negative dimension", in.Name, shapeJSON(in.Shape))
+			return dt, nil, 0, fmt.Errorf("input %q: shape %s: negative dimension", in.Name, shapeJSON(in.Shape))
 		}
 		if d > int64(maxElems) || (d > 0 && n > maxElems/int(d)) {
-			return nil, fmt.Errorf("input %q: shape %s: over %d elements: %w", in.Name, shapeJSON(in.Shape), maxElems, errTooLarge)
+			return dt, nil, 0, fmt.Errorf("input %q: shape %s: over %d elements: %w", in.Name, shapeJSON(in.Shape), maxElems, errTooLarge)
 		}
 		shape[i] = int(d)
 		n *= int(d)
+	}
+	return dt, shape, n, nil
+}
+
+// decodeTensor checks a request input's declared shape and datatype and
+// parses its data. maxElems caps the element count before anything is
+// allocated.
+func decodeTensor(in *requestInput, maxElems int) (*tensor.Tensor, error) {
+	dt, shape, n, err := inputShape(in, maxElems)
+	if err != nil {
+		return nil, err
 	}
 	if in.Data == nil {
 		return nil, fmt.Errorf("input %q: no data", in.Name)
