@@ -87,22 +87,20 @@ func newBudget(total int64) *budget {
 	return &budget{total: total, changed: make(chan struct{})}
 }
 
-// acquire takes n bytes while the bytes in use stay within ceiling (at
-// most the total), waiting at most wait for other requests to release
-// enough. It fails with errNeverFits when n is over the ceiling, with
-// errNoMemory when the wait ends, and with ctx's error when ctx ends.
-func (b *budget) acquire(ctx context.Context, n, ceiling int64, wait time.Duration) error {
+// acquire takes n bytes, waiting at most wait for other requests to
+// release enough. It fails with errNeverFits when n is over the total,
+// with errNoMemory when the wait ends, and with ctx's error when ctx ends.
+func (b *budget) acquire(ctx context.Context, n int64, wait time.Duration) error {
 	if n <= 0 {
 		return nil
 	}
-	ceiling = min(ceiling, b.total)
-	if n > ceiling {
+	if n > b.total {
 		return errNeverFits
 	}
 	var timer *time.Timer
 	for {
 		b.mu.Lock()
-		if b.used+n <= ceiling {
+		if b.used+n <= b.total {
 			b.used += n
 			b.mu.Unlock()
 			if timer != nil {

@@ -474,7 +474,11 @@ func (h *holding) take(n int64) error {
 	if n <= 0 {
 		return nil
 	}
-	if err := h.s.mem.acquire(h.r.Context(), n, h.s.mem.total, h.s.opt.MemoryWait); err != nil {
+	err := errNeverFits
+	if h.n+n <= h.s.mem.total {
+		err = h.s.mem.acquire(h.r.Context(), n, h.s.opt.MemoryWait)
+	}
+	if err != nil {
 		switch err {
 		case errNeverFits:
 			return &requestError{http.StatusRequestEntityTooLarge, fmt.Sprintf("request needs about %s, over the server's memory budget of %s", mib(h.n+n), mib(h.s.mem.total))}
@@ -500,7 +504,12 @@ func (h *holding) give(n int64) {
 	h.n -= n
 }
 
-func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
+func mib(n int64) string {
+	if n < 1<<20 {
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+}
 
 // statusClientClosed answers, for the log and metrics only, a request
 // whose client went away (nginx's convention).
@@ -610,6 +619,7 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, m *model, h *h
 	if int64(cap(buf)) < first {
 		buf = make([]byte, 0, first)
 	}
+	buf = buf[:0:first] // hold no more than first, whatever the pooled size
 	if err := h.take(int64(cap(buf))); err != nil {
 		return nil, err
 	}

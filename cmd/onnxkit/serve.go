@@ -38,7 +38,7 @@ var serveCmd = &command{
 		maxElems := fs.Int("max-elements", 4<<20, "refuse request tensors over this many `elements` (413)")
 		maxInFlight := fs.Int("max-in-flight", 256, "refuse inference requests (503) while this `many` are computing (read and decoded, waiting for or in a run)")
 		maxMemory := byteSize(serve.DefaultMaxMemory())
-		fs.Var(&maxMemory, "max-memory", "memory `budget` in bytes, or with a suffix k, M, G, Ki, Mi, Gi: the Go runtime's soft limit, and what requests may hold (bodies, tensors, runs, responses) is half of what the models leave; a request past it waits 1s, then gets 503 (413 if it can never fit). The default is half the RAM (or cgroup limit), at most 2Gi")
+		fs.Var(&maxMemory, "max-memory", "memory `budget` in bytes, or with a suffix k, M, G, Ki, Mi, Gi: the Go runtime's memory limit; requests (bodies, tensors, runs, responses) share half of what the models leave, and one past it waits 1s, then gets 503 (413 if it can never fit). Default: half the RAM or cgroup limit, at most 2Gi")
 		readTimeout := fs.Duration("read-timeout", 30*time.Second, "time `limit` for reading a request, body included")
 		writeTimeout := fs.Duration("write-timeout", 60*time.Second, "time `limit` from the end of a request's headers to the end of its response")
 		shutdownTimeout := fs.Duration("shutdown-timeout", 30*time.Second, "on SIGINT or SIGTERM, wait this `long` for requests in flight to finish")
