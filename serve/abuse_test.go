@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -218,4 +219,35 @@ func procStatus(t *testing.T, key string) int64 {
 	}
 	t.Errorf("no %s in /proc/self/status", key)
 	return 0
+}
+
+// TestBodyCutOff closes the connection halfway through a body: the request
+// is logged as 499 (the client went away), not 400, and holds no memory.
+func TestBodyCutOff(t *testing.T) {
+	s, ts := newTestServer(t, Options{MaxBatch: 1})
+	c, err := net.Dial("tcp", strings.TrimPrefix(ts.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(c, "POST /v2/models/lenet5/infer HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n{\"inputs\":")
+	for s.active.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	c.Close()
+	var got map[[2]string]uint64
+	for i := 0; len(got) == 0; i++ {
+		if i == 1000 {
+			t.Fatal("the request is not counted 10s after its client went")
+		}
+		time.Sleep(10 * time.Millisecond)
+		s.metrics.mu.Lock()
+		got = maps.Clone(s.metrics.infer)
+		s.metrics.mu.Unlock()
+	}
+	if got[[2]string{"lenet5", "499"}] != 1 || len(got) != 1 {
+		t.Errorf("inference requests by model and code: %v, want one 499", got)
+	}
+	if n := s.mem.inUse(); n != 0 {
+		t.Errorf("%d bytes held, want 0", n)
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"regexp"
 	"runtime"
 	"runtime/debug"
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/onnxkit/onnxkit/infer"
@@ -650,6 +652,10 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, m *model, h *h
 			return buf, nil
 		case errors.As(err, &mbe):
 			return nil, &requestError{http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is over the limit of %d bytes", s.opt.MaxBody)}
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			return nil, &requestError{http.StatusRequestTimeout, fmt.Sprintf("reading the request: %v", err)}
+		case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET):
+			return nil, &requestError{statusClientClosed, fmt.Sprintf("reading the request: %v", err)}
 		case err != nil:
 			return nil, badRequest("reading the request: %v", err)
 		}
