@@ -71,7 +71,8 @@ func newBatcher(s *infer.Session, maxBatch int, maxDelay time.Duration, runners 
 	return b
 }
 
-// submit queues j unless the batcher has stopped.
+// submit queues j unless the batcher has stopped or j's request has
+// ended first.
 func (b *batcher) submit(j *job) error {
 	if j.ctx == nil {
 		j.ctx = context.Background()
@@ -86,6 +87,8 @@ func (b *batcher) submit(j *job) error {
 		return nil
 	case <-b.stop:
 		return errClosed
+	case <-j.ctx.Done():
+		return j.ctx.Err()
 	}
 }
 

@@ -570,7 +570,11 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request, m *model) {
 	if m.batcher != nil {
 		j.done = make(chan result, 1)
 		if err := m.batcher.submit(j); err != nil {
-			writeError(w, http.StatusServiceUnavailable, "%v", err)
+			code := http.StatusServiceUnavailable
+			if r.Context().Err() != nil {
+				code = statusClientClosed
+			}
+			writeError(w, code, "%v", err)
 			return
 		}
 		// Wait even if the client has gone: the batcher drops the job
