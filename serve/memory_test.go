@@ -140,3 +140,29 @@ func TestIdleRelease(t *testing.T) {
 		}
 	}
 }
+
+// TestFootprintCovers checks the run estimate measured at start-up against
+// what a run of 3000 rows (far past the measured sizes) allocates, counted
+// by the runtime after emptying the session's buffer pool, and the
+// default budget against its bounds.
+func TestFootprintCovers(t *testing.T) {
+	s := loadLeNet5(t)
+	f := measureFootprint(s)
+	x := tensor.New(tensor.Float32, 3000, 1, 28, 28)
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	before := ms.TotalAlloc
+	if _, err := s.Run(map[string]*tensor.Tensor{"input": x}); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&ms)
+	got := int64(ms.TotalAlloc - before)
+	if est := f.of(int64(x.Len())); est < got {
+		t.Errorf("estimate for 3000 rows %d bytes (%+v), below the %d a run allocated", est, f, got)
+	}
+	if d := DefaultMaxMemory(); d <= 0 || d > 2<<30 {
+		t.Errorf("DefaultMaxMemory() = %d, want in (0, 2 GiB]", d)
+	}
+}
