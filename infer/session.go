@@ -1,6 +1,7 @@
 package infer
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"sync"
@@ -107,7 +108,13 @@ func (s *Session) Opset() int64 { return s.plan.opset }
 // returns them in freshly allocated tensors. Run does not modify or keep the
 // input tensors.
 func (s *Session) Run(inputs map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
-	st, err := s.run(inputs)
+	return s.RunContext(context.Background(), inputs)
+}
+
+// RunContext is Run that stops between nodes once ctx is done, returning
+// ctx's error.
+func (s *Session) RunContext(ctx context.Context, inputs map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
+	st, err := s.run(ctx, inputs)
 	if err != nil {
 		return nil, err
 	}
@@ -133,7 +140,7 @@ func (s *Session) RunInto(inputs, outputs map[string]*tensor.Tensor) error {
 			return fmt.Errorf("infer: output %q: nil tensor", name)
 		}
 	}
-	st, err := s.run(inputs)
+	st, err := s.run(context.Background(), inputs)
 	if err != nil {
 		return err
 	}
@@ -157,7 +164,7 @@ func (s *Session) isOutput(name string) bool {
 
 // run checks and binds the inputs and runs every node. On success the
 // caller must release the state.
-func (s *Session) run(inputs map[string]*tensor.Tensor) (*runState, error) {
+func (s *Session) run(ctx context.Context, inputs map[string]*tensor.Tensor) (*runState, error) {
 	p := s.plan
 	for name := range inputs {
 		if _, ok := p.inIndex[name]; !ok {
@@ -184,6 +191,10 @@ func (s *Session) run(inputs map[string]*tensor.Tensor) (*runState, error) {
 		}
 	}
 	for i := range p.nodes {
+		if err := ctx.Err(); err != nil {
+			s.release(st)
+			return nil, err
+		}
 		pn := &p.nodes[i]
 		ins, outs := st.ins[i], st.outs[i]
 		for j, slot := range pn.in {

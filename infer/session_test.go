@@ -1,6 +1,7 @@
 package infer
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand"
@@ -389,5 +390,24 @@ func TestRunErrorsNameNode(t *testing.T) {
 	_, err = runOp("Conv", 13, nil, 1, tensor.New(tensor.Float32, 1, 3, 5, 5), tensor.New(tensor.Float32, 2, 2, 3, 3))
 	if want := `node "n" (Conv): X float32[1x3x5x5] and W float32[2x2x3x3] do not match group 1`; err == nil || err.Error() != want {
 		t.Errorf("Run(bad Conv) error = %v, want %s", err, want)
+	}
+}
+
+// TestRunContext: a canceled context stops the run before its first node,
+// and the session still runs afterwards (its state went back to the pool).
+func TestRunContext(t *testing.T) {
+	rng := rand.New(rand.NewSource(1))
+	s, err := NewSession(smallCNN(rng))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := randTensor(rng, 2, 1, 28, 28)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if out, err := s.RunContext(ctx, map[string]*tensor.Tensor{"input": x}); !errors.Is(err, context.Canceled) || out != nil {
+		t.Errorf("RunContext(canceled) = %v, %v; want nil, %v", out, err, context.Canceled)
+	}
+	if out, err := s.RunContext(context.Background(), map[string]*tensor.Tensor{"input": x}); err != nil || out["out"] == nil {
+		t.Errorf("RunContext(background) = %v, %v; want the output", out, err)
 	}
 }

@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -18,8 +19,10 @@ import (
 
 // job is one inference request on its way through a batcher.
 type job struct {
+	ctx    context.Context // the request's: a job whose client has gone is dropped
 	inputs map[string]*tensor.Tensor
 	rows   int    // the first dimension, shared by every input
+	elems  int64  // elements of all inputs
 	key    string // the other dimensions of every input: jobs batch together only with the same key
 	done   chan result
 }
@@ -68,8 +71,12 @@ func newBatcher(s *infer.Session, maxBatch int, maxDelay time.Duration, runners 
 	return b
 }
 
-// submit queues j unless the batcher has stopped.
+// submit queues j unless the batcher has stopped or j's request has
+// ended first.
 func (b *batcher) submit(j *job) error {
+	if j.ctx == nil {
+		j.ctx = context.Background()
+	}
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	if b.closed {
@@ -80,6 +87,8 @@ func (b *batcher) submit(j *job) error {
 		return nil
 	case <-b.stop:
 		return errClosed
+	case <-j.ctx.Done():
+		return j.ctx.Err()
 	}
 }
 
@@ -115,7 +124,6 @@ func (b *batcher) loop() {
 			}
 		}
 		batch := []*job{first}
-		rows := first.rows
 		// take adds j to the batch, or keeps it for the next one and
 		// reports false.
 		take := func(j *job) bool {
@@ -124,7 +132,6 @@ func (b *batcher) loop() {
 				return false
 			}
 			batch = append(batch, j)
-			rows += j.rows
 			return true
 		}
 		// Gather while more requests are on their way, up to maxDelay.
@@ -168,21 +175,49 @@ func (b *batcher) loop() {
 			}
 		}
 		b.wg.Add(1)
-		go func(batch []*job, rows int) {
+		go func(batch []*job) {
 			defer b.wg.Done()
 			defer func() { <-b.runners }()
-			b.run(batch, rows)
-		}(batch, rows)
+			b.run(batch)
+		}(batch)
 	}
 }
 
-// run runs a batch and answers its jobs.
-func (b *batcher) run(batch []*job, rows int) {
+// run runs a batch and answers its jobs. Jobs whose request has ended
+// are answered with its error and not run; the run stops when every
+// remaining request has ended.
+func (b *batcher) run(batch []*job) {
+	live := batch[:0]
+	rows := 0
+	for _, j := range batch {
+		if err := j.ctx.Err(); err != nil {
+			j.done <- result{err: err}
+			continue
+		}
+		live = append(live, j)
+		rows += j.rows
+	}
+	batch = live
+	if len(batch) == 0 {
+		return
+	}
 	b.observe(len(batch))
 	if len(batch) == 1 {
-		out, err := b.s.Run(batch[0].inputs)
+		out, err := b.s.RunContext(batch[0].ctx, batch[0].inputs)
 		batch[0].done <- result{out, err}
 		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var left atomic.Int64
+	left.Store(int64(len(batch)))
+	for _, j := range batch {
+		stop := context.AfterFunc(j.ctx, func() {
+			if left.Add(-1) == 0 {
+				cancel()
+			}
+		})
+		defer stop()
 	}
 	in := make(map[string]*tensor.Tensor, len(batch[0].inputs))
 	for name := range batch[0].inputs {
@@ -192,9 +227,12 @@ func (b *batcher) run(batch []*job, rows int) {
 		}
 		in[name] = concat(parts, rows)
 	}
-	out, err := b.s.Run(in)
+	out, err := b.s.RunContext(ctx, in)
 	if err != nil {
 		for _, j := range batch {
+			if j.ctx.Err() != nil {
+				err = j.ctx.Err()
+			}
 			j.done <- result{err: err}
 		}
 		return
@@ -203,7 +241,7 @@ func (b *batcher) run(batch []*job, rows int) {
 		if t := out[name]; t.Rank() == 0 || t.Shape[0] != rows {
 			// The probe rules this out; answer each request alone.
 			for _, j := range batch {
-				o, err := b.s.Run(j.inputs)
+				o, err := b.s.RunContext(j.ctx, j.inputs)
 				j.done <- result{o, err}
 			}
 			return
@@ -326,36 +364,9 @@ func symbolic(d onnx.Dim) bool { return d.Param != "" || d.Value < 0 }
 // bit for bit, each row's outputs when run alone. It returns "" when they
 // do, else the first difference. It runs maxBatch*(maxBatch+1)/2 rows.
 func probe(s *infer.Session, maxBatch int) string {
-	rng := rand.New(rand.NewPCG(1, 2))
-	full := make(map[string]*tensor.Tensor)
-	for _, vi := range s.Inputs() {
-		shape := []int{maxBatch}
-		for _, d := range vi.Shape[1:] {
-			shape = append(shape, int(d.Value))
-		}
-		if tensor.NumElements(shape) < 0 || tensor.NumElements(shape) > 1<<26 {
-			return fmt.Sprintf("input %q: a probe batch of %d would be too large", vi.Name, maxBatch)
-		}
-		t := tensor.New(vi.DType, shape...)
-		for i := range t.Len() {
-			switch t.DType {
-			case tensor.Float32:
-				t.F32[i] = rng.Float32()
-			case tensor.Float64:
-				t.F64[i] = rng.Float64()
-			case tensor.Int64:
-				t.I64[i] = int64(rng.IntN(2))
-			case tensor.Int32:
-				t.I32[i] = int32(rng.IntN(2))
-			case tensor.Uint8:
-				t.U8[i] = uint8(rng.IntN(2))
-			case tensor.Int8:
-				t.I8[i] = int8(rng.IntN(2))
-			case tensor.Bool:
-				t.B[i] = rng.IntN(2) == 1
-			}
-		}
-		full[vi.Name] = t
+	full, err := randomInputs(s, maxBatch, rand.New(rand.NewPCG(1, 2)))
+	if err != nil {
+		return fmt.Sprintf("a probe batch: %v", err)
 	}
 	part := func(lo, hi int) map[string]*tensor.Tensor {
 		m := make(map[string]*tensor.Tensor, len(full))

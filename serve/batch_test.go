@@ -254,7 +254,7 @@ func TestShutdownFinishesInFlight(t *testing.T) {
 			answered <- answer{resp.StatusCode, string(b), err}
 		}()
 		pw.Write([]byte(body[:len(body)/2]))
-		for len(s.inFlight) == 0 { // the handler has started
+		for s.active.Load() == 0 { // the handler has started
 			time.Sleep(time.Millisecond)
 		}
 		s.Drain()

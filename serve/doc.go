@@ -19,9 +19,12 @@
 // flat or nested; responses give it flat. Errors are {"error": "..."} with
 // status 400 (malformed request, wrong input name, shape or datatype), 404
 // (unknown model or path), 405 (wrong method, with an Allow header), 413
-// (body over Options.MaxBody or a tensor over Options.MaxElements), 503
-// (Options.MaxInFlight inference requests already in flight, or shutting
-// down) and 500 (the model failed).
+// (body over Options.MaxBody, a tensor over Options.MaxElements, or a
+// request that can never fit the memory budget), 503 with Retry-After
+// (Options.MaxInFlight inference requests already computing, no memory
+// for the request within Options.MemoryWait, or shutting down) and 500 (the
+// model failed). A request whose client has gone is logged and counted
+// with status 499.
 //
 // Floating-point values that JSON cannot hold are written as the strings
 // "NaN", "Infinity" and "-Infinity", and read back from them.
@@ -55,4 +58,17 @@
 // Request bodies are untrusted: sizes are checked before allocating, and
 // every tensor is checked against the model's declared inputs before it
 // reaches the session.
+//
+// # Memory
+//
+// A request reads its body before it takes an in-flight slot, so that slow
+// uploads hold no slot; until its first 32 KiB have arrived it holds no
+// more memory than that. The server's budget (Options.MaxMemory) covers
+// what requests hold: bodies, decoded tensors, runs and encoded responses.
+// A run's memory is estimated per input element from runs measured at
+// start-up. The request context goes through the batcher to the session:
+// a job whose client has gone is dropped before its run, and a run stops
+// between nodes once every client of its batch has gone. After
+// Options.IdleRelease without requests the server returns free memory to
+// the system.
 package serve

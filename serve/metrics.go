@@ -20,12 +20,18 @@ var (
 // metrics holds the server's counters and histograms, written out in the
 // Prometheus text exposition format (version 0.0.4) by hand.
 type metrics struct {
-	mu       sync.Mutex
-	http     map[[2]string]uint64 // by handler and status code
-	infer    map[[2]string]uint64 // by model and status code
-	latency  map[string]*histogram
-	batch    map[string]*histogram
-	inFlight func() int
+	mu      sync.Mutex
+	http    map[[2]string]uint64 // by handler and status code
+	infer   map[[2]string]uint64 // by model and status code
+	latency map[string]*histogram
+	batch   map[string]*histogram
+	gauges  func() []gauge
+}
+
+// gauge is a metric read when written out.
+type gauge struct {
+	name, help string
+	value      int64
 }
 
 type histogram struct {
@@ -44,13 +50,13 @@ func (h *histogram) observe(v float64) {
 	h.count++
 }
 
-func newMetrics(inFlight func() int) *metrics {
+func newMetrics(gauges func() []gauge) *metrics {
 	return &metrics{
-		http:     make(map[[2]string]uint64),
-		infer:    make(map[[2]string]uint64),
-		latency:  make(map[string]*histogram),
-		batch:    make(map[string]*histogram),
-		inFlight: inFlight,
+		http:    make(map[[2]string]uint64),
+		infer:   make(map[[2]string]uint64),
+		latency: make(map[string]*histogram),
+		batch:   make(map[string]*histogram),
+		gauges:  gauges,
 	}
 }
 
@@ -91,7 +97,9 @@ func (m *metrics) write(w io.Writer) error {
 	histograms(&b, "onnxkit_inference_duration_seconds", "Time from receiving an inference request to its answer, by model.", m.latency)
 	histograms(&b, "onnxkit_batch_size", "Requests per model run (1 when batching is off).", m.batch)
 	m.mu.Unlock()
-	fmt.Fprintf(&b, "# HELP onnxkit_inference_requests_in_flight Inference requests being handled.\n# TYPE onnxkit_inference_requests_in_flight gauge\nonnxkit_inference_requests_in_flight %d\n", m.inFlight())
+	for _, g := range m.gauges() {
+		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s gauge\n%s %d\n", g.name, g.help, g.name, g.name, g.value)
+	}
 	_, err := w.Write(b.Bytes())
 	return err
 }

@@ -123,28 +123,38 @@ func shapeJSON(s []int64) string {
 	return string(b)
 }
 
-// decodeTensor checks a request input's declared shape and datatype and
-// parses its data. maxElems caps the element count before anything is
-// allocated.
-func decodeTensor(in *requestInput, maxElems int) (*tensor.Tensor, error) {
+// inputShape checks a request input's datatype and shape and returns
+// them with the element count, allocating nothing sized by the request.
+func inputShape(in *requestInput, maxElems int) (tensor.DType, []int, int, error) {
 	dt, ok := parseDatatype(in.Datatype)
 	if !ok {
-		return nil, fmt.Errorf("input %q: unsupported datatype %q", in.Name, in.Datatype)
+		return dt, nil, 0, fmt.Errorf("input %q: unsupported datatype %q", in.Name, in.Datatype)
 	}
 	if in.Shape == nil {
-		return nil, fmt.Errorf("input %q: no shape", in.Name)
+		return dt, nil, 0, fmt.Errorf("input %q: no shape", in.Name)
 	}
 	shape := make([]int, len(in.Shape))
 	n := 1
 	for i, d := range in.Shape {
 		if d < 0 {
-			return nil, fmt.Errorf("input %q: shape %s: negative dimension", in.Name, shapeJSON(in.Shape))
+			return dt, nil, 0, fmt.Errorf("input %q: shape %s: negative dimension", in.Name, shapeJSON(in.Shape))
 		}
 		if d > int64(maxElems) || (d > 0 && n > maxElems/int(d)) {
-			return nil, fmt.Errorf("input %q: shape %s: over %d elements: %w", in.Name, shapeJSON(in.Shape), maxElems, errTooLarge)
+			return dt, nil, 0, fmt.Errorf("input %q: shape %s: over %d elements: %w", in.Name, shapeJSON(in.Shape), maxElems, errTooLarge)
 		}
 		shape[i] = int(d)
 		n *= int(d)
+	}
+	return dt, shape, n, nil
+}
+
+// decodeTensor checks a request input's declared shape and datatype and
+// parses its data. maxElems caps the element count before anything is
+// allocated.
+func decodeTensor(in *requestInput, maxElems int) (*tensor.Tensor, error) {
+	dt, shape, n, err := inputShape(in, maxElems)
+	if err != nil {
+		return nil, err
 	}
 	if in.Data == nil {
 		return nil, fmt.Errorf("input %q: no data", in.Name)
@@ -165,15 +175,17 @@ func decodeTensor(in *requestInput, maxElems int) (*tensor.Tensor, error) {
 // length without storing them, so that the error can say how many there
 // were.
 type dataParser struct {
-	b []byte
-	i int
-	t *tensor.Tensor
-	n int // values read
+	b    []byte
+	i    int
+	t    *tensor.Tensor
+	size int // t.Len()
+	n    int // values read
 }
 
 const maxNesting = 64
 
 func (p *dataParser) parse() error {
+	p.size = p.t.Len()
 	p.space()
 	if p.i >= len(p.b) || p.b[p.i] != '[' {
 		return errors.New("want an array")
@@ -270,6 +282,14 @@ func (p *dataParser) value() error {
 			}
 			p.i++
 		}
+		if v, ok := smallUint(p.b[start:p.i]); ok && p.t.DType == tensor.Float32 {
+			// A fast path for what images are mostly made of.
+			if p.n < p.size {
+				p.t.F32[p.n] = float32(v)
+			}
+			p.n++
+			return nil
+		}
 		tok = string(p.b[start:p.i])
 	}
 	k := p.n
@@ -278,7 +298,7 @@ func (p *dataParser) value() error {
 	}
 	p.n++
 	t := p.t
-	if k >= t.Len() {
+	if k >= p.size {
 		return nil // counted only; decodeTensor reports the mismatch
 	}
 	var err error
@@ -323,6 +343,22 @@ func (p *dataParser) value() error {
 		return fmt.Errorf("value %d: %v", k, err)
 	}
 	return nil
+}
+
+// smallUint parses a JSON number of one to seven digits without sign,
+// fraction or exponent (exact in a float32).
+func smallUint(b []byte) (int32, bool) {
+	if len(b) == 0 || len(b) > 7 || (b[0] == '0' && len(b) > 1) {
+		return 0, false
+	}
+	var v int32
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int32(c-'0')
+	}
+	return v, true
 }
 
 // parseFloat parses a JSON number or one of the names of the non-finite

@@ -144,3 +144,23 @@ func FuzzDecodeTensor(f *testing.F) {
 		}
 	})
 }
+
+// TestSmallUint: the fast path takes only what the JSON grammar and
+// float32 allow exactly (JSON forbids leading zeros; 2^24 bounds exact
+// float32 integers, and seven digits stay below it).
+func TestSmallUint(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want int32
+		ok   bool
+	}{
+		{"0", 0, true}, {"7", 7, true}, {"255", 255, true}, {"9999999", 9999999, true},
+		{"12345678", 0, false}, {"01", 0, false}, {"", 0, false}, {"-1", 0, false},
+		{"1.0", 0, false}, {"1e3", 0, false}, {"2a", 0, false},
+	} {
+		got, ok := smallUint([]byte(tt.in))
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("smallUint(%q) = %d, %v; want %d, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+}

@@ -1,12 +1,13 @@
 package serve
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"regexp"
 	"runtime"
 	"runtime/debug"
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/onnxkit/onnxkit/infer"
@@ -48,9 +50,24 @@ type Options struct {
 	// MaxElements is the largest tensor in a request, in elements (default
 	// 4Mi).
 	MaxElements int
-	// MaxInFlight is the most inference requests handled at once (default
-	// 256); more are refused with 503.
+	// MaxInFlight is the most inference requests computing at once, read
+	// and decoded, waiting for or in a run (default 256); more are refused
+	// with 503. Requests still sending their body do not count.
 	MaxInFlight int
+	// MaxMemory is the server's memory budget in bytes (default
+	// DefaultMaxMemory()). New sets the Go runtime's soft memory limit
+	// (debug.SetMemoryLimit) just under it, and Close restores the previous
+	// limit. Of what the models leave, half is shared by requests: their
+	// bodies while read, decoded tensors, runs (activations estimated per
+	// input element at start-up) and encoded responses. A request that
+	// does not fit waits up to MemoryWait and is then refused with 503 and
+	// Retry-After; one that could never fit, with 413.
+	MaxMemory int64
+	// MemoryWait is how long a request waits for memory (default 1s).
+	MemoryWait time.Duration
+	// IdleRelease is how long the server waits without inference requests
+	// before returning free memory to the system (default 5s).
+	IdleRelease time.Duration
 	// Logger, when set, gets one access log record per request.
 	Logger *slog.Logger
 }
@@ -80,6 +97,15 @@ func (o Options) withDefaults() Options {
 	if o.MaxInFlight == 0 {
 		o.MaxInFlight = 256
 	}
+	if o.MaxMemory == 0 {
+		o.MaxMemory = DefaultMaxMemory()
+	}
+	if o.MemoryWait == 0 {
+		o.MemoryWait = time.Second
+	}
+	if o.IdleRelease == 0 {
+		o.IdleRelease = 5 * time.Second
+	}
 	return o
 }
 
@@ -89,8 +115,12 @@ func (o Options) withDefaults() Options {
 type Server struct {
 	opt      Options
 	models   map[string]*model
-	names    []string // in the order given
-	inFlight chan struct{}
+	names    []string      // in the order given
+	inFlight chan struct{} // a token per request computing
+	active   atomic.Int64  // inference requests in the handler
+	mem      *budget
+	limit    int64 // the runtime's memory limit before New
+	idle     *time.Timer
 	draining atomic.Bool
 	metrics  *metrics
 	page     []byte
@@ -105,6 +135,8 @@ type model struct {
 	outputs  map[string]bool
 	batcher  *batcher // nil when requests run one at a time
 	whyNot   string   // why batcher is nil
+	cost     footprint
+	elemSize int // the largest element size of the inputs
 	datatype map[string]string
 }
 
@@ -118,7 +150,8 @@ func New(models []Model, opt Options) (*Server, error) {
 	switch {
 	case opt.MaxBatch < 1:
 		return nil, fmt.Errorf("serve: MaxBatch %d: want at least 1", opt.MaxBatch)
-	case opt.MaxDelay < 0 || opt.MaxBody < 0 || opt.MaxElements < 0 || opt.MaxInFlight < 0:
+	case opt.MaxDelay < 0 || opt.MaxBody < 0 || opt.MaxElements < 0 || opt.MaxInFlight < 0 ||
+		opt.MaxMemory < 0 || opt.MemoryWait < 0 || opt.IdleRelease < 0:
 		return nil, errors.New("serve: negative limit in options")
 	case len(models) == 0:
 		return nil, errors.New("serve: no models")
@@ -128,7 +161,7 @@ func New(models []Model, opt Options) (*Server, error) {
 		models:   make(map[string]*model),
 		inFlight: make(chan struct{}, opt.MaxInFlight),
 	}
-	s.metrics = newMetrics(func() int { return len(s.inFlight) })
+	s.metrics = newMetrics(s.gauges)
 	for _, m := range models {
 		if !validName.MatchString(m.Name) || m.Name == "." || m.Name == ".." {
 			return nil, fmt.Errorf("serve: model name %q: want letters, digits, '.', '_' and '-'", m.Name)
@@ -145,6 +178,7 @@ func New(models []Model, opt Options) (*Server, error) {
 		sm := &model{Model: m, inputs: m.Session.Inputs(), outputs: make(map[string]bool), datatype: make(map[string]string)}
 		md := modelMetadata{Name: m.Name, Versions: []string{"1"}, Platform: "onnx", Inputs: []tensorMetadata{}, Outputs: []tensorMetadata{}}
 		for _, vi := range sm.inputs {
+			sm.elemSize = max(sm.elemSize, vi.DType.Size(), 1)
 			d := describeValue(vi)
 			md.Inputs = append(md.Inputs, d)
 			sm.datatype[vi.Name] = d.Datatype
@@ -163,6 +197,7 @@ func New(models []Model, opt Options) (*Server, error) {
 				sm.whyNot = probe(m.Session, opt.MaxBatch)
 			}
 		}
+		sm.cost = measureFootprint(m.Session)
 		if sm.whyNot == "" {
 			name := m.Name
 			sm.batcher = newBatcher(m.Session, opt.MaxBatch, opt.MaxDelay, runtime.GOMAXPROCS(0),
@@ -177,7 +212,34 @@ func New(models []Model, opt Options) (*Server, error) {
 		return nil, err
 	}
 	s.page = page
+	limit := opt.MaxMemory - opt.MaxMemory/16 // room for what the runtime does not count: code, thread stacks
+	base := heapBase()
+	if base >= limit {
+		s.Close()
+		return nil, fmt.Errorf("serve: MaxMemory %d bytes: the models and the runtime already take %d", opt.MaxMemory, base)
+	}
+	s.mem = newBudget((limit - base) / 2)
+	s.limit = debug.SetMemoryLimit(limit)
+	s.idle = time.AfterFunc(time.Hour, func() {
+		if s.active.Load() == 0 {
+			freeIdle()
+		}
+	})
+	s.idle.Stop()
 	return s, nil
+}
+
+func (s *Server) gauges() []gauge {
+	g := []gauge{
+		{"onnxkit_inference_requests_in_flight", "Inference requests being handled: read, waiting or computing.", s.active.Load()},
+		{"onnxkit_inference_requests_computing", "Inference requests read and decoded, waiting for or in a run (at most -max-in-flight).", int64(len(s.inFlight))},
+	}
+	if s.mem != nil {
+		g = append(g,
+			gauge{"onnxkit_memory_budget_bytes", "Memory that requests may hold: bodies, tensors, runs and responses.", s.mem.total},
+			gauge{"onnxkit_memory_held_bytes", "Memory that requests hold now, of the budget.", s.mem.inUse()})
+	}
+	return g
 }
 
 // Batching reports whether requests for the named model are batched, and
@@ -199,6 +261,10 @@ func (s *Server) Drain() { s.draining.Store(true) }
 func (s *Server) Close() {
 	s.closed.Do(func() {
 		s.Drain()
+		if s.mem != nil {
+			s.idle.Stop()
+			debug.SetMemoryLimit(s.limit)
+		}
 		for _, m := range s.models {
 			if m.batcher != nil {
 				m.batcher.close()
@@ -383,87 +449,242 @@ func badRequest(format string, args ...any) error {
 	return &requestError{http.StatusBadRequest, fmt.Sprintf(format, args...)}
 }
 
-// bufPool holds request body buffers.
-var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+// Buffers of at most maxPooled bytes are kept for later requests; larger
+// ones are left to the collector, so that the pool never pins the memory
+// of one large request.
+const maxPooled = 256 << 10
 
-// infer serves POST /v2/models/NAME/infer.
+var bufPool = sync.Pool{New: func() any { return new([]byte) }}
+
+func getBuf() []byte { return (*bufPool.Get().(*[]byte))[:0] }
+
+func putBuf(b []byte) {
+	if cap(b) <= maxPooled {
+		bufPool.Put(&b)
+	}
+}
+
+// holding is the part of the memory budget one request holds.
+type holding struct {
+	s *Server
+	r *http.Request
+	n int64
+}
+
+// take adds n bytes, waiting up to Options.MemoryWait.
+func (h *holding) take(n int64) error {
+	if n <= 0 {
+		return nil
+	}
+	err := errNeverFits
+	if h.n+n <= h.s.mem.total {
+		err = h.s.mem.acquire(h.r.Context(), n, h.s.opt.MemoryWait)
+	}
+	if err != nil {
+		switch err {
+		case errNeverFits:
+			return &requestError{http.StatusRequestEntityTooLarge, fmt.Sprintf("request needs about %s, over the server's memory budget of %s", mib(h.n+n), mib(h.s.mem.total))}
+		case errNoMemory:
+			return &requestError{http.StatusServiceUnavailable, fmt.Sprintf("server busy: no memory for this request now (it needs about %s of the %s budget)", mib(h.n+n), mib(h.s.mem.total))}
+		}
+		return &requestError{statusClientClosed, "request canceled: " + err.Error()}
+	}
+	h.n += n
+	return nil
+}
+
+// upTo makes the holding at least n bytes, or all of the budget when n is
+// over it (the exact need, known later, decides whether the request can
+// ever fit).
+func (h *holding) upTo(n int64) error {
+	return h.take(min(n, h.s.mem.total) - h.n)
+}
+
+// give returns n bytes.
+func (h *holding) give(n int64) {
+	h.s.mem.release(n)
+	h.n -= n
+}
+
+func mib(n int64) string {
+	if n < 1<<20 {
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+}
+
+// statusClientClosed answers, for the log and metrics only, a request
+// whose client went away (nginx's convention).
+const statusClientClosed = 499
+
+// infer serves POST /v2/models/NAME/infer. It reads and decodes the body,
+// takes the memory the run and response will need, and only then an
+// in-flight slot; the memory is given back after the response is written.
 func (s *Server) infer(w http.ResponseWriter, r *http.Request, m *model) {
-	select {
-	case s.inFlight <- struct{}{}:
-		defer func() { <-s.inFlight }()
-	default:
-		w.Header().Set("Retry-After", "1")
-		writeError(w, http.StatusServiceUnavailable, "server busy: %d inference requests in flight", cap(s.inFlight))
+	s.active.Add(1)
+	defer func() {
+		if s.active.Add(-1) == 0 {
+			s.idle.Reset(s.opt.IdleRelease)
+		}
+	}()
+	h := &holding{s: s, r: r}
+	defer func() { s.mem.release(h.n) }()
+	fail := func(err error) {
+		var re *requestError
+		if errors.As(err, &re) {
+			if re.code == http.StatusServiceUnavailable {
+				w.Header().Set("Retry-After", "1")
+			}
+			writeError(w, re.code, "%s", re.msg)
+		} else {
+			writeError(w, http.StatusBadRequest, "%v", err)
+		}
+	}
+	body, err := s.readBody(w, r, m, h)
+	if err != nil {
+		fail(err)
 		return
 	}
 	if m.batcher != nil {
 		m.batcher.arriving.Add(1)
 	}
-	j, req, err := s.readRequest(w, r, m)
+	j, req, err := s.decodeRequest(body, m, h)
+	if err == nil {
+		select {
+		case s.inFlight <- struct{}{}:
+			defer func() { <-s.inFlight }()
+		default:
+			err = &requestError{http.StatusServiceUnavailable, fmt.Sprintf("server busy: %d inference requests in flight", cap(s.inFlight))}
+		}
+	}
 	if m.batcher != nil {
 		m.batcher.arriving.Add(-1)
 	}
 	if err != nil {
-		var re *requestError
-		if errors.As(err, &re) {
-			writeError(w, re.code, "%s", re.msg)
-		} else {
-			writeError(w, http.StatusBadRequest, "%v", err)
-		}
+		fail(err)
 		return
 	}
 
 	var res result
+	j.ctx = r.Context()
 	if m.batcher != nil {
 		j.done = make(chan result, 1)
 		if err := m.batcher.submit(j); err != nil {
-			writeError(w, http.StatusServiceUnavailable, "%v", err)
+			code := http.StatusServiceUnavailable
+			if r.Context().Err() != nil {
+				code = statusClientClosed
+			}
+			writeError(w, code, "%v", err)
 			return
 		}
-		// Wait even if the client has gone, so that the in-flight bound
-		// counts the work still queued for it.
+		// Wait even if the client has gone: the batcher drops the job
+		// before running it, and until then the job holds its memory.
 		res = <-j.done
 	} else {
 		s.metrics.batchSize(m.Name, 1)
-		res.outputs, res.err = m.Session.Run(j.inputs)
+		res.outputs, res.err = m.Session.RunContext(j.ctx, j.inputs)
 	}
 	if res.err != nil {
 		code := http.StatusInternalServerError
-		if res.err == errClosed {
+		switch {
+		case res.err == errClosed:
 			code = http.StatusServiceUnavailable
+		case r.Context().Err() != nil:
+			code = statusClientClosed
 		}
 		writeError(w, code, "model %q: %v", m.Name, res.err)
 		return
 	}
-
-	b := bufPool.Get().(*bytes.Buffer)
-	defer bufPool.Put(b)
-	b.Reset()
-	b.Write(encodeResponse(b.AvailableBuffer(), m, req, res.outputs))
+	j.inputs = nil
+	b := encodeResponse(getBuf(), m, req, res.outputs)
+	res.outputs = nil
+	defer putBuf(b)
 	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(b.Len()))
-	w.Write(b.Bytes())
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.Write(b)
 }
 
-// readRequest reads, parses and checks an inference request against the
-// model's inputs and outputs.
-func (s *Server) readRequest(w http.ResponseWriter, r *http.Request, m *model) (*job, *inferRequest, error) {
+// readBody reads the request body up to Options.MaxBody into a buffer
+// from the pool; the caller gives it back with putBuf. The memory of the
+// whole request is taken from the budget before its body is: first a small
+// chunk, so that a slow body holds no more, then, once that is full, the
+// estimate for the declared length at once (model.need). A body of
+// unknown length grows by doubling, taking the estimate for each size.
+// One request thus waits for memory while holding at most firstChunk, and
+// bodies cannot block each other.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request, m *model, h *holding) ([]byte, error) {
 	if r.ContentLength > s.opt.MaxBody {
-		return nil, nil, &requestError{http.StatusRequestEntityTooLarge, fmt.Sprintf("request body of %d bytes is over the limit of %d", r.ContentLength, s.opt.MaxBody)}
+		return nil, &requestError{http.StatusRequestEntityTooLarge, fmt.Sprintf("request body of %d bytes is over the limit of %d", r.ContentLength, s.opt.MaxBody)}
 	}
-	buf := bufPool.Get().(*bytes.Buffer)
-	defer bufPool.Put(buf)
-	buf.Reset()
-	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, s.opt.MaxBody))
-	var mbe *http.MaxBytesError
-	switch {
-	case errors.As(err, &mbe):
-		return nil, nil, &requestError{http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is over the limit of %d bytes", s.opt.MaxBody)}
-	case err != nil:
-		return nil, nil, badRequest("reading the request: %v", err)
+	rd := http.MaxBytesReader(w, r.Body, s.opt.MaxBody)
+	first := min(firstChunk, s.opt.MaxBody+1)
+	if r.ContentLength >= 0 {
+		first = min(first, r.ContentLength+1) // one more byte to see the end
 	}
+	buf := getBuf()
+	if int64(cap(buf)) < first {
+		buf = make([]byte, 0, first)
+	}
+	buf = buf[:0:first] // hold no more than first, whatever the pooled size
+	if err := h.take(int64(cap(buf))); err != nil {
+		return nil, err
+	}
+	for {
+		if len(buf) == cap(buf) {
+			n := int64(2 * cap(buf))
+			if r.ContentLength >= 0 {
+				n = max(r.ContentLength+1, int64(cap(buf))+1)
+			}
+			n = min(n, s.opt.MaxBody+1)
+			// The old buffer is still held while the new one is filled.
+			if err := h.upTo(int64(cap(buf)) + m.need(s, n)); err != nil {
+				return nil, err
+			}
+			nb := make([]byte, len(buf), n)
+			copy(nb, buf)
+			putBuf(buf)
+			buf = nb
+		}
+		k, err := rd.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+k]
+		var mbe *http.MaxBytesError
+		switch {
+		case err == io.EOF:
+			if err := h.upTo(m.need(s, int64(len(buf)))); err != nil {
+				return nil, err
+			}
+			return buf, nil
+		case errors.As(err, &mbe):
+			return nil, &requestError{http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is over the limit of %d bytes", s.opt.MaxBody)}
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			return nil, &requestError{http.StatusRequestTimeout, fmt.Sprintf("reading the request: %v", err)}
+		case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET):
+			return nil, &requestError{statusClientClosed, fmt.Sprintf("reading the request: %v", err)}
+		case err != nil:
+			return nil, badRequest("reading the request: %v", err)
+		}
+	}
+}
+
+// need estimates the memory of a request with a body of n bytes: the body
+// and the parsed request's copy of it, the decoded tensors and the run.
+// A JSON array holds at most one value per two bytes.
+func (m *model) need(s *Server, n int64) int64 {
+	elems := min((n+1)/2, int64(s.opt.MaxElements)*int64(len(m.inputs)))
+	return 2*n + elems*int64(m.elemSize) + m.cost.of(elems)
+}
+
+// firstChunk is the most a body holds before it has filled it.
+const firstChunk = 32 << 10
+
+// decodeRequest parses and checks an inference request against the
+// model's inputs and outputs. Before making the tensors it makes the
+// holding cover the body, its parsed copy, the tensors and the run; it
+// gives back the body and its copy, and keeps the tensors and the run.
+func (s *Server) decodeRequest(body []byte, m *model, h *holding) (*job, *inferRequest, error) {
+	defer putBuf(body)
 	req := new(inferRequest)
-	if err := json.Unmarshal(buf.Bytes(), req); err != nil {
+	if err := json.Unmarshal(body, req); err != nil {
 		var ute *json.UnmarshalTypeError
 		if errors.As(err, &ute) {
 			if ute.Field == "" {
@@ -477,27 +698,46 @@ func (s *Server) readRequest(w http.ResponseWriter, r *http.Request, m *model) (
 		return nil, nil, badRequest("no inputs: want %s", inputNames(m))
 	}
 	j := &job{inputs: make(map[string]*tensor.Tensor, len(req.Inputs)), rows: -1}
+	var tensorBytes int64
+	seenIn := make(map[string]bool)
 	for i := range req.Inputs {
 		in := &req.Inputs[i]
 		dt, ok := m.datatype[in.Name]
 		switch {
 		case !ok:
 			return nil, nil, badRequest("unknown input %q: want %s", in.Name, inputNames(m))
-		case j.inputs[in.Name] != nil:
+		case seenIn[in.Name]:
 			return nil, nil, badRequest("input %q given twice", in.Name)
 		case in.Datatype != dt:
 			return nil, nil, badRequest("input %q: datatype %q, want %q", in.Name, in.Datatype, dt)
 		}
-		vi := m.inputFor(in.Name)
-		if err := checkShape(vi, in.Shape); err != nil {
+		seenIn[in.Name] = true
+		if err := checkShape(m.inputFor(in.Name), in.Shape); err != nil {
 			return nil, nil, err
 		}
-		t, err := decodeTensor(in, s.opt.MaxElements)
+		edt, _, n, err := inputShape(in, s.opt.MaxElements)
 		if errors.Is(err, errTooLarge) {
 			return nil, nil, &requestError{http.StatusRequestEntityTooLarge, err.Error()}
 		} else if err != nil {
 			return nil, nil, badRequest("%v", err)
 		}
+		tensorBytes += int64(n) * int64(edt.Size())
+		j.elems += int64(n)
+	}
+	keep := tensorBytes + m.cost.of(j.elems)
+	if want := int64(cap(body)) + int64(len(body)) + keep; want > h.n {
+		if err := h.take(want - h.n); err != nil {
+			return nil, nil, err
+		}
+	}
+	defer h.give(h.n - keep)
+	for i := range req.Inputs {
+		in := &req.Inputs[i]
+		t, err := decodeTensor(in, s.opt.MaxElements)
+		if err != nil {
+			return nil, nil, badRequest("%v", err)
+		}
+		in.Data = nil
 		j.inputs[in.Name] = t
 		if len(t.Shape) > 0 {
 			if j.rows >= 0 && t.Shape[0] != j.rows {

@@ -6,10 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -34,7 +36,9 @@ var serveCmd = &command{
 		maxDelay := fs.Duration("max-delay", 2*time.Millisecond, "dynamic batching: wait at most this `long` for a batch to fill")
 		maxBody := fs.Int64("max-body", 16<<20, "refuse request bodies over this many `bytes` (413)")
 		maxElems := fs.Int("max-elements", 4<<20, "refuse request tensors over this many `elements` (413)")
-		maxInFlight := fs.Int("max-in-flight", 256, "refuse inference requests (503) while this `many` are in flight")
+		maxInFlight := fs.Int("max-in-flight", 256, "refuse inference requests (503) while this `many` are computing (read and decoded, waiting for or in a run)")
+		maxMemory := byteSize(serve.DefaultMaxMemory())
+		fs.Var(&maxMemory, "max-memory", "memory `budget` in bytes, or with a suffix k, M, G, Ki, Mi, Gi: the Go runtime's memory limit; requests (bodies, tensors, runs, responses) share half of what the models leave, and one past it waits 1s, then gets 503 (413 if it can never fit). Default: half the RAM or cgroup limit, at most 2Gi")
 		readTimeout := fs.Duration("read-timeout", 30*time.Second, "time `limit` for reading a request, body included")
 		writeTimeout := fs.Duration("write-timeout", 60*time.Second, "time `limit` from the end of a request's headers to the end of its response")
 		shutdownTimeout := fs.Duration("shutdown-timeout", 30*time.Second, "on SIGINT or SIGTERM, wait this `long` for requests in flight to finish")
@@ -48,7 +52,7 @@ var serveCmd = &command{
 			switch {
 			case *maxBatch < 1:
 				return usagef("-max-batch %d: want at least 1", *maxBatch)
-			case *maxDelay < 0, *maxBody < 1, *maxElems < 1, *maxInFlight < 1, *readTimeout < 0, *writeTimeout < 0, *shutdownTimeout < 0:
+			case *maxDelay < 0, *maxBody < 1, *maxElems < 1, *maxInFlight < 1, maxMemory < 1, *readTimeout < 0, *writeTimeout < 0, *shutdownTimeout < 0:
 				return usagef("limits and timeouts must be positive")
 			}
 			var models []serve.Model
@@ -70,6 +74,7 @@ var serveCmd = &command{
 				MaxBody:     *maxBody,
 				MaxElements: *maxElems,
 				MaxInFlight: *maxInFlight,
+				MaxMemory:   int64(maxMemory),
 				Logger:      logger,
 			})
 			if err != nil {
@@ -140,4 +145,38 @@ func loadServed(name, path string) (serve.Model, error) {
 		return serve.Model{}, fmt.Errorf("%s: %w", path, err)
 	}
 	return serve.Model{Name: name, Session: s, Mean: p.Mean, Std: p.Std}, nil
+}
+
+// byteSize is a flag value in bytes, with an optional decimal (k, M, G) or
+// binary (Ki, Mi, Gi) suffix as in Kubernetes quantities.
+type byteSize int64
+
+var sizeSuffixes = []struct {
+	s string
+	n int64
+}{{"Ki", 1 << 10}, {"Mi", 1 << 20}, {"Gi", 1 << 30}, {"k", 1e3}, {"M", 1e6}, {"G", 1e9}}
+
+func (b *byteSize) Set(s string) error {
+	unit := int64(1)
+	for _, x := range sizeSuffixes {
+		if num, ok := strings.CutSuffix(s, x.s); ok {
+			s, unit = num, x.n
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 || n > math.MaxInt64/unit {
+		return errors.New("want a number of bytes, optionally with a suffix k, M, G, Ki, Mi or Gi")
+	}
+	*b = byteSize(n * unit)
+	return nil
+}
+
+func (b *byteSize) String() string {
+	for i := 2; i >= 0; i-- {
+		if x := sizeSuffixes[i]; *b > 0 && int64(*b)%x.n == 0 {
+			return strconv.FormatInt(int64(*b)/x.n, 10) + x.s
+		}
+	}
+	return strconv.FormatInt(int64(*b), 10)
 }

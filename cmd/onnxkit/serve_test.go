@@ -32,6 +32,9 @@ func TestServeUsage(t *testing.T) {
 		{[]string{"serve", "-model", "a=" + servedLeNet5, "extra"}, 2, `unexpected argument "extra"`},
 		{[]string{"serve", "-model", "a=" + servedLeNet5, "-max-batch", "0"}, 2, "-max-batch 0: want at least 1"},
 		{[]string{"serve", "-model", "a=" + servedLeNet5, "-max-body", "0"}, 2, "limits and timeouts must be positive"},
+		{[]string{"serve", "-model", "a=" + servedLeNet5, "-max-memory", "0"}, 2, "limits and timeouts must be positive"},
+		{[]string{"serve", "-model", "a=" + servedLeNet5, "-max-memory", "2GB"}, 2, `invalid value "2GB" for flag -max-memory: want a number of bytes, optionally with a suffix k, M, G, Ki, Mi or Gi`},
+		{[]string{"serve", "-model", "a=" + servedLeNet5, "-max-memory", "1Mi"}, 1, "serve: MaxMemory 1048576 bytes: the models and the runtime already take"},
 		{[]string{"serve", "-model", "a/b=" + servedLeNet5}, 1, `serve: model name "a/b": want letters, digits, '.', '_' and '-'`},
 		{[]string{"serve", "-model", "a=" + servedLeNet5, "-model", "a=" + servedLeNet5}, 1, `serve: model "a" given twice`},
 		{[]string{"serve", "-model", "a=nonexistent.onnx"}, 1, "nonexistent.onnx"},
@@ -217,5 +220,40 @@ func TestServeShutdown(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatalf("still running 30s after SIGINT:\n%s", s.stderr())
+	}
+}
+
+func TestByteSize(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"1536Mi", 1536 << 20, true},
+		{"2Gi", 2 << 30, true},
+		{"64Ki", 64 << 10, true},
+		{"1500000000", 1500000000, true},
+		{"3G", 3e9, true},
+		{"5M", 5e6, true},
+		{"7k", 7000, true},
+		{"2GB", 0, false},
+		{"-1", 0, false},
+		{"1.5Gi", 0, false},
+		{"9000000000Gi", 0, false}, // overflows int64
+		{"", 0, false},
+	} {
+		var b byteSize
+		err := b.Set(tt.in)
+		if (err == nil) != tt.ok || (tt.ok && int64(b) != tt.want) {
+			t.Errorf("byteSize.Set(%q) = %d, %v; want %d, ok %v", tt.in, b, err, tt.want, tt.ok)
+		}
+	}
+	for _, tt := range []struct {
+		b    byteSize
+		want string
+	}{{2 << 30, "2Gi"}, {1536 << 20, "1536Mi"}, {1000, "1000"}, {3 << 10, "3Ki"}, {0, "0"}} {
+		if got := tt.b.String(); got != tt.want {
+			t.Errorf("byteSize(%d).String() = %q, want %q", int64(tt.b), got, tt.want)
+		}
 	}
 }
