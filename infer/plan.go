@@ -69,6 +69,12 @@ func unsupportedf(n *onnx.Node, format string, args ...any) error {
 	return &nodeError{Name: n.Name, OpType: n.OpType, Err: &unsupportedError{fmt.Sprintf(format, args...)}}
 }
 
+// MaxOpset is the newest version of the default ONNX operator set that
+// this package implements (ONNX 1.22's); a model importing a newer one is
+// refused with an UnsupportedOpsError naming each of its nodes, since any of
+// their ops may have changed.
+const MaxOpset = 27
+
 // lookup returns the builder for an op type of the default domain at the
 // given opset version, or nil.
 func lookup(opType string, opset int64) builder {
@@ -130,6 +136,9 @@ func buildPlan(m *onnx.Model) (*plan, error) {
 	if !ok {
 		return nil, fmt.Errorf("infer: model does not import the default ONNX opset")
 	}
+	if m.IRVersion > onnx.MaxIRVersion {
+		return nil, &onnx.UnsupportedError{Msg: fmt.Sprintf("ir_version %d is newer than %d, the newest this package reads", m.IRVersion, onnx.MaxIRVersion)}
+	}
 	g := m.Graph
 	p := &plan{opset: opset, inIndex: make(map[string]int)}
 	slots := make(map[string]int)
@@ -181,6 +190,11 @@ func buildPlan(m *onnx.Model) (*plan, error) {
 		if !isDefaultDomain(n.Domain) {
 			v, _ := m.Opset(n.Domain)
 			unsupported = append(unsupported, UnsupportedOp{Node: n.Name, OpType: n.OpType, Domain: n.Domain, Version: v})
+			continue
+		}
+		if opset > MaxOpset {
+			unsupported = append(unsupported, UnsupportedOp{Node: n.Name, OpType: n.OpType, Version: opset,
+				Reason: fmt.Sprintf("opset %d is newer than %d, the newest this package implements", opset, MaxOpset)})
 			continue
 		}
 		b := lookup(n.OpType, opset)

@@ -340,6 +340,32 @@ func TestUnsupportedOps(t *testing.T) {
 	}
 }
 
+// TestNewerVersionsRefused checks that a model from the future is refused
+// rather than run as if nothing had changed (before: ir_version 99 and
+// opset 30 ran silently).
+func TestNewerVersionsRefused(t *testing.T) {
+	g := &onnx.Graph{
+		Inputs:  []*onnx.ValueInfo{{Name: "x", DType: tensor.Float32}},
+		Nodes:   []*onnx.Node{{Name: "r", OpType: "Relu", Inputs: []string{"x"}, Outputs: []string{"y"}}},
+		Outputs: []*onnx.ValueInfo{{Name: "y"}},
+	}
+	if _, err := NewSession(model(MaxOpset, g)); err != nil {
+		t.Fatalf("NewSession(opset %d) = %v, want it to load", MaxOpset, err)
+	}
+	_, err := NewSession(model(MaxOpset+3, g))
+	var ue *UnsupportedOpsError
+	want := fmt.Sprintf(`infer: 1 unsupported node: node "r" (Relu, domain ai.onnx, opset %d): opset %d is newer than %d, the newest this package implements`, MaxOpset+3, MaxOpset+3, MaxOpset)
+	if !errors.As(err, &ue) || err.Error() != want {
+		t.Errorf("NewSession(opset %d) error = %v, want %s", MaxOpset+3, err, want)
+	}
+	m := model(13, g)
+	m.IRVersion = 99
+	var oe *onnx.UnsupportedError
+	if _, err := NewSession(m); !errors.As(err, &oe) || !strings.Contains(err.Error(), "ir_version 99 is newer than 13") {
+		t.Errorf("NewSession(ir_version 99) error = %v, want an *onnx.UnsupportedError naming the version", err)
+	}
+}
+
 func TestInitializerOverride(t *testing.T) {
 	// y = MatMul(x, w) where w is an initializer also listed as an input.
 	g := &onnx.Graph{
