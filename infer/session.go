@@ -16,8 +16,27 @@ import (
 type Session struct {
 	plan  *plan
 	model *onnx.Model
+	opt   Options
+	view  []bool    // by slot: the slot's tensor shares another's elements
 	pool  sync.Pool // of *runState
 }
+
+// Options are limits on the memory a Session's runs take. The zero value
+// gives the defaults.
+type Options struct {
+	// MaxTensorBytes caps any one tensor a node makes. Zero means
+	// DefaultMaxTensorBytes.
+	MaxTensorBytes int64
+	// MaxSessionBytes caps the memory one run of the session holds at once
+	// in the tensors and working buffers its nodes make (the inputs, the
+	// initializers and the tensors a node shares with its input are not
+	// counted; concurrent runs each have their own). Zero means no cap.
+	MaxSessionBytes int64
+}
+
+// DefaultMaxTensorBytes is the largest tensor a node may make when
+// Options.MaxTensorBytes is zero.
+const DefaultMaxTensorBytes = 4 << 30
 
 // runState is the memory of one run in progress: the tensor of every slot and
 // each node's scratch and argument slices. States are reused across runs.
@@ -27,6 +46,8 @@ type runState struct {
 	scratch []scratch        // by node
 	ins     [][]*tensor.Tensor
 	outs    [][]*tensor.Tensor
+	held    []int64 // by node: bytes held by its outputs and scratch
+	total   int64   // the sum of held
 }
 
 // NewSession checks m and prepares it for running. It fails with an
@@ -35,23 +56,42 @@ type runState struct {
 // malformed node. The session keeps m and its initializer tensors; the
 // caller must not modify them afterwards.
 func NewSession(m *onnx.Model) (*Session, error) {
-	p, err := buildPlan(m)
-	if err != nil {
-		return nil, err
-	}
-	s := &Session{plan: p, model: m}
-	s.pool.New = func() any { return s.newState() }
-	return s, nil
+	return Options{}.NewSession(m)
 }
 
 // Load reads an ONNX model file with onnx.ReadFile and prepares it with
 // NewSession.
 func Load(path string) (*Session, error) {
+	return Options{}.Load(path)
+}
+
+// NewSession is like the package function NewSession, with o's limits.
+func (o Options) NewSession(m *onnx.Model) (*Session, error) {
+	if o.MaxTensorBytes < 0 || o.MaxSessionBytes < 0 {
+		return nil, fmt.Errorf("infer: options: negative limit")
+	}
+	if o.MaxTensorBytes == 0 {
+		o.MaxTensorBytes = DefaultMaxTensorBytes
+	}
+	p, err := buildPlan(m)
+	if err != nil {
+		return nil, err
+	}
+	s := &Session{plan: p, model: m, opt: o, view: make([]bool, p.nslots)}
+	for _, v := range p.views {
+		s.view[v] = true
+	}
+	s.pool.New = func() any { return s.newState() }
+	return s, nil
+}
+
+// Load is like the package function Load, with o's limits.
+func (o Options) Load(path string) (*Session, error) {
 	m, err := onnx.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	return NewSession(m)
+	return o.NewSession(m)
 }
 
 func (s *Session) newState() *runState {
@@ -62,6 +102,7 @@ func (s *Session) newState() *runState {
 		scratch: make([]scratch, len(p.nodes)),
 		ins:     make([][]*tensor.Tensor, len(p.nodes)),
 		outs:    make([][]*tensor.Tensor, len(p.nodes)),
+		held:    make([]int64, len(p.nodes)),
 	}
 	copy(st.vals, p.consts)
 	for i, pn := range p.nodes {
@@ -210,8 +251,48 @@ func (s *Session) run(ctx context.Context, inputs map[string]*tensor.Tensor) (*r
 			return nil, err
 		}
 		clear(ins)
+		if err := s.account(st, i); err != nil {
+			s.discard(st)
+			return nil, err
+		}
 	}
 	return st, nil
+}
+
+// account updates the bytes st holds after node i ran and checks them
+// against the session's limits.
+func (s *Session) account(st *runState, i int) error {
+	pn := &s.plan.nodes[i]
+	sc := &st.scratch[i]
+	held := int64(cap(sc.f32))*4 + capBytes(&sc.mid)
+	for j, t := range st.outs[i] {
+		if n := int64(t.Len()) * int64(t.DType.Size()); n > s.opt.MaxTensorBytes {
+			return errorf(pn.node, "output %d is %v, %d bytes, more than the session's limit of %d per tensor", j, t, n, s.opt.MaxTensorBytes)
+		}
+		if slot := pn.out[j]; slot < 0 || !s.view[slot] {
+			held += capBytes(t)
+		}
+	}
+	st.total += held - st.held[i]
+	st.held[i] = held
+	if max := s.opt.MaxSessionBytes; max > 0 && st.total > max {
+		return errorf(pn.node, "the run holds %d bytes after this node, more than the session's limit of %d", st.total, max)
+	}
+	return nil
+}
+
+// capBytes is the memory t's storage holds, in bytes.
+func capBytes(t *tensor.Tensor) int64 {
+	return int64(cap(t.F32))*4 + int64(cap(t.F64))*8 + int64(cap(t.I64))*8 + int64(cap(t.I32))*4 +
+		int64(cap(t.U8)) + int64(cap(t.I8)) + int64(cap(t.B))
+}
+
+// discard drops st after a run went over a limit: it is not returned to
+// the pool, so that the memory it grew is freed.
+func (s *Session) discard(st *runState) {
+	for _, in := range s.plan.inputs {
+		st.vals[in.slot] = nil
+	}
 }
 
 // release drops the references to caller tensors and returns st to the pool.

@@ -1,20 +1,17 @@
 package serve
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"runtime"
 	"runtime/debug"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/onnxkit/onnxkit/infer"
+	"github.com/onnxkit/onnxkit/internal/sysmem"
 	"github.com/onnxkit/onnxkit/tensor"
 )
 
@@ -24,48 +21,11 @@ import (
 // read.
 func DefaultMaxMemory() int64 {
 	const most = 2 << 30
-	total := memTotal()
-	if lim := cgroupLimit(); lim > 0 && (total <= 0 || lim < total) {
-		total = lim
-	}
+	total := sysmem.Total()
 	if total <= 0 {
 		return 1 << 30
 	}
 	return min(total/2, most)
-}
-
-// memTotal is MemTotal from /proc/meminfo in bytes, or 0.
-func memTotal() int64 {
-	f, err := os.Open("/proc/meminfo")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "MemTotal:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			if err != nil || kb <= 0 || kb > 1<<50 {
-				return 0
-			}
-			return kb << 10
-		}
-	}
-	return 0
-}
-
-// cgroupLimit is the cgroup v2 memory limit in bytes, or 0 when there is
-// none.
-func cgroupLimit() int64 {
-	b, err := os.ReadFile("/sys/fs/cgroup/memory.max")
-	if err != nil {
-		return 0
-	}
-	n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
-	if err != nil || n <= 0 {
-		return 0 // "max" or unreadable
-	}
-	return n
 }
 
 // Errors of budget.acquire.
