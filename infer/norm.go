@@ -119,3 +119,416 @@ func batchNorm[T ~float32 | ~float64](n, groups, inner int, eps float32, x, scal
 		}
 	}
 }
+
+// meanVar returns the mean and the (biased) variance of x, computed in
+// float64 in two passes.
+func meanVar[T float32 | float64](x []T) (mean, variance float64) {
+	if len(x) == 0 {
+		return math.NaN(), math.NaN()
+	}
+	var s float64
+	for _, v := range x {
+		s += float64(v)
+	}
+	mean = s / float64(len(x))
+	var q float64
+	for _, v := range x {
+		d := float64(v) - mean
+		q += d * d
+	}
+	return mean, q / float64(len(x))
+}
+
+// checkStash reads stash_type, the precision of the statistics: only 1
+// (float32) is implemented.
+func checkStash(n *onnx.Node, a *attrs) error {
+	st := a.int("stash_type", 1)
+	if a.err != nil {
+		return a.err
+	}
+	if st != 1 {
+		return unsupportedf(n, "attribute \"stash_type\": %d (only 1, float32, is implemented)", st)
+	}
+	return nil
+}
+
+// layerNormOp is LayerNormalization (opset 17): each run of the axes
+// [axis, rank) is standardized in float32 (stash_type 1; a float64 X is
+// rounded to float32 first, as the spec's casts say), then multiplied by
+// Scale and shifted by B, which broadcast to X, in X's dtype. The optional
+// outputs Mean and InvStdDev are float32 of shape [d0, ..., d(axis-1), 1, ...].
+type layerNormOp struct {
+	axis    int64
+	epsilon float32
+}
+
+func buildLayerNorm(n *onnx.Node, opset int64) (op, error) {
+	if err := checkArity(n, 2, 3, 3); err != nil {
+		return nil, err
+	}
+	a := attrs{n: n}
+	o := &layerNormOp{axis: a.int("axis", -1), epsilon: a.float("epsilon", 1e-5)}
+	if err := checkStash(n, &a); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+func (o *layerNormOp) run(_ *scratch, in, out []*tensor.Tensor) error {
+	x, scale, bias := in[0], in[1], input(in, 2)
+	r := x.Rank()
+	if o.axis < -int64(r) || o.axis >= int64(r) {
+		return fmt.Errorf("attribute \"axis\": %d out of range for X %v", o.axis, x)
+	}
+	axis := int(o.axis)
+	if axis < 0 {
+		axis += r
+	}
+	dt := x.DType
+	if dt != tensor.Float32 && dt != tensor.Float64 {
+		return fmt.Errorf("want a float input, got X %v", x)
+	}
+	for i, p := range []*tensor.Tensor{scale, bias} {
+		if p == nil {
+			continue
+		}
+		name := [2]string{"Scale", "B"}[i]
+		if p.DType != dt {
+			return fmt.Errorf("input %s is %v, want %v like X", name, p, dt)
+		}
+		if err := checkUnidirectional(name, x, p); err != nil {
+			return err
+		}
+	}
+	rows, size := prod(x.Shape[:axis]), prod(x.Shape[axis:])
+	stat := x.Shape[:axis:axis]
+	for i := axis; i < r; i++ {
+		stat = append(stat, 1)
+	}
+	var mean, inv []float32
+	for i, t := range out[1:] {
+		if t != nil {
+			t.Resize(tensor.Float32, stat...)
+			if i == 0 {
+				mean = t.F32
+			} else {
+				inv = t.F32
+			}
+		}
+	}
+	y := out[0]
+	y.Resize(dt, x.Shape...)
+	if dt == tensor.Float32 {
+		layerNorm[float32](o, x, scale, bias, y, axis, rows, size, mean, inv)
+	} else {
+		layerNorm[float64](o, x, scale, bias, y, axis, rows, size, mean, inv)
+	}
+	return nil
+}
+
+// rowParam reports whether p (broadcasting to x) holds one value per
+// element of a row [axis, rank) of x, in the row's order.
+func rowParam(p, x *tensor.Tensor, axis int) bool {
+	if p == nil {
+		return true
+	}
+	if p.Len() != prod(x.Shape[axis:]) {
+		return false
+	}
+	off := x.Rank() - p.Rank()
+	for i, d := range p.Shape {
+		if off+i < axis && d != 1 {
+			return false
+		}
+	}
+	return true
+}
+
+func layerNorm[T float32 | float64](o *layerNormOp, x, scale, bias, y *tensor.Tensor, axis, rows, size int, mean, inv []float32) {
+	xv, yv, sv := data[T](x), data[T](y), data[T](scale)
+	var bv []T
+	if bias != nil {
+		bv = data[T](bias)
+	}
+	fused := rowParam(scale, x, axis) && rowParam(bias, x, axis)
+	var x32 []float32
+	if _, ok := any(xv).([]float32); !ok {
+		x32 = make([]float32, size)
+	}
+	for i := 0; i < rows; i++ {
+		xs, ys := xv[i*size:(i+1)*size], yv[i*size:(i+1)*size]
+		row, _ := any(xs).([]float32)
+		if x32 != nil { // float64 X: the statistics come from X in float32
+			for j, v := range xs {
+				x32[j] = float32(v)
+			}
+			row = x32
+		}
+		m, v := meanVar(row)
+		m32, inv32 := float32(m), float32(1/math.Sqrt(float64(float32(v)+o.epsilon)))
+		if mean != nil {
+			mean[i] = m32
+		}
+		if inv != nil {
+			inv[i] = inv32
+		}
+		switch {
+		case fused && bv != nil:
+			for j, v := range row {
+				ys[j] = T((v-m32)*inv32)*sv[j] + bv[j]
+			}
+		case fused:
+			for j, v := range row {
+				ys[j] = T((v-m32)*inv32) * sv[j]
+			}
+		default:
+			for j, v := range row {
+				ys[j] = T((v - m32) * inv32)
+			}
+		}
+	}
+	if fused {
+		return
+	}
+	mul, add := mulKernel[T](), addKernel[T]()
+	broadcastBinary(&mul, yv, x.Shape, yv, x.Shape, sv, scale.Shape)
+	if bias != nil {
+		broadcastBinary(&add, yv, x.Shape, yv, x.Shape, bv, bias.Shape)
+	}
+}
+
+// instanceNormOp is InstanceNormalization (opsets 1, 6, 22; opset 1's
+// consumed_inputs has no effect): each channel of each sample of X
+// (N x C x D1 x ...) is standardized over D1 x ..., then multiplied by
+// scale[c] and shifted by B[c].
+type instanceNormOp struct{ epsilon float32 }
+
+func buildInstanceNorm(n *onnx.Node, opset int64) (op, error) {
+	if err := checkArity(n, 3, 3, 1); err != nil {
+		return nil, err
+	}
+	a := attrs{n: n}
+	if opset < 6 {
+		a.ints("consumed_inputs", -1, nil)
+	}
+	o := &instanceNormOp{epsilon: a.float("epsilon", 1e-5)}
+	return o, a.err
+}
+
+func (o *instanceNormOp) run(_ *scratch, in, out []*tensor.Tensor) error {
+	x := in[0]
+	if err := checkNCX(x); err != nil {
+		return err
+	}
+	c := x.Shape[1]
+	if err := checkParams(x, c, in[1:3], "scale", "B"); err != nil {
+		return err
+	}
+	y := out[0]
+	y.Resize(x.DType, x.Shape...)
+	if x.DType == tensor.Float32 {
+		groupNorm(x.F32, y.F32, x.Shape[0], c, c, prod(x.Shape[2:]), o.epsilon, in[1].F32, in[2].F32)
+	} else {
+		groupNorm(x.F64, y.F64, x.Shape[0], c, c, prod(x.Shape[2:]), o.epsilon, in[1].F64, in[2].F64)
+	}
+	return nil
+}
+
+// checkNCX checks that X is a float tensor of rank 2 or more (N x C x ...).
+func checkNCX(x *tensor.Tensor) error {
+	if x.DType != tensor.Float32 && x.DType != tensor.Float64 {
+		return fmt.Errorf("want a float input, got X %v", x)
+	}
+	if x.Rank() < 2 {
+		return fmt.Errorf("want X of rank 2 or more (N x C x ...), got %v", x)
+	}
+	return nil
+}
+
+// checkParams checks that each parameter is a 1-D tensor of X's dtype with
+// want elements.
+func checkParams(x *tensor.Tensor, want int, params []*tensor.Tensor, names ...string) error {
+	for i, p := range params {
+		if p.DType != x.DType || p.Rank() != 1 || p.Shape[0] != want {
+			return fmt.Errorf("input %s is %v, want %v[%d] to match X %v", names[i], p, x.DType, want, x)
+		}
+	}
+	return nil
+}
+
+// groupNormOp is GroupNormalization: the channels of each sample of X (N x
+// C x D1 x ...) form num_groups groups of C/num_groups channels, each
+// standardized over its channels and D1 x ...; then each channel is
+// multiplied by a scale and shifted by a bias, given per group in opset 18
+// and per channel from opset 21 (with stash_type; only 1, float32).
+type groupNormOp struct {
+	epsilon    float32
+	groups     int64
+	perChannel bool // opset >= 21
+}
+
+func buildGroupNorm(n *onnx.Node, opset int64) (op, error) {
+	if err := checkArity(n, 3, 3, 1); err != nil {
+		return nil, err
+	}
+	a := attrs{n: n}
+	if !a.has("num_groups") {
+		return nil, errorf(n, "attribute \"num_groups\" is required")
+	}
+	o := &groupNormOp{epsilon: a.float("epsilon", 1e-5), groups: a.int("num_groups", 0), perChannel: opset >= 21}
+	if o.groups <= 0 {
+		a.fail("attribute \"num_groups\": want a positive value, got %d", o.groups)
+	}
+	if o.perChannel {
+		if err := checkStash(n, &a); err != nil {
+			return nil, err
+		}
+	}
+	return o, a.err
+}
+
+func (o *groupNormOp) run(_ *scratch, in, out []*tensor.Tensor) error {
+	x := in[0]
+	if err := checkNCX(x); err != nil {
+		return err
+	}
+	c := x.Shape[1]
+	if int64(c)%o.groups != 0 {
+		return fmt.Errorf("X %v: %d channels do not divide into num_groups %d", x, c, o.groups)
+	}
+	g := int(o.groups)
+	want := g
+	if o.perChannel {
+		want = c
+	}
+	if err := checkParams(x, want, in[1:3], "scale", "bias"); err != nil {
+		return err
+	}
+	// groupNorm takes the parameters per channel.
+	scale, bias := in[1], in[2]
+	if !o.perChannel && c > 0 {
+		scale, bias = perChannel(scale, c), perChannel(bias, c)
+	}
+	y := out[0]
+	y.Resize(x.DType, x.Shape...)
+	if x.DType == tensor.Float32 {
+		groupNorm(x.F32, y.F32, x.Shape[0], c, g, prod(x.Shape[2:]), o.epsilon, scale.F32, bias.F32)
+	} else {
+		groupNorm(x.F64, y.F64, x.Shape[0], c, g, prod(x.Shape[2:]), o.epsilon, scale.F64, bias.F64)
+	}
+	return nil
+}
+
+// perChannel repeats each of p's values (one per group) for the group's
+// channels, c in all.
+func perChannel(p *tensor.Tensor, c int) *tensor.Tensor {
+	r := tensor.New(p.DType, c)
+	per := c / p.Len()
+	for i := 0; i < c; i++ {
+		if p.DType == tensor.Float32 {
+			r.F32[i] = p.F32[i/per]
+		} else {
+			r.F64[i] = p.F64[i/per]
+		}
+	}
+	return r
+}
+
+// groupNorm standardizes x (n samples of c channels of inner values) over
+// groups of c/groups channels, then sets y = x̂*scale[ch] + bias[ch]. The
+// statistics are computed in float64 and applied as y = x*a + b.
+func groupNorm[T float32 | float64](x, y []T, n, c, groups, inner int, eps float32, scale, bias []T) {
+	if groups == 0 || c == 0 {
+		return
+	}
+	per := c / groups * inner
+	for i := 0; i < n*groups; i++ {
+		m, v := meanVar(x[i*per : (i+1)*per])
+		inv := 1 / math.Sqrt(v+float64(eps))
+		for k := 0; k < c/groups; k++ {
+			ch := i%groups*(c/groups) + k
+			a := float64(scale[ch]) * inv
+			b := float64(bias[ch]) - m*a
+			off := i*per + k*inner
+			xs, ys := x[off:off+inner], y[off:off+inner]
+			fa, fb := T(a), T(b)
+			for j, v := range xs {
+				ys[j] = v*fa + fb
+			}
+		}
+	}
+}
+
+// mvnOp is MeanVarianceNormalization (opsets 9, 13):
+// (X - mean) / (sqrt(variance) + 1e-9), with the statistics over axes
+// (default [0, 2, 3]), as the spec's function body computes it.
+type mvnOp struct {
+	n    *onnx.Node
+	axes []int64
+}
+
+func buildMVN(n *onnx.Node, opset int64) (op, error) {
+	if err := checkArity(n, 1, 1, 1); err != nil {
+		return nil, err
+	}
+	a := attrs{n: n}
+	o := &mvnOp{n: n, axes: a.ints("axes", -1, []int64{0, 2, 3})}
+	return o, a.err
+}
+
+func (o *mvnOp) run(_ *scratch, in, out []*tensor.Tensor) error {
+	x := in[0]
+	r := x.Rank()
+	kept := append([]int(nil), x.Shape...)
+	for _, a := range o.axes {
+		i, err := normAxis(o.n, a, r)
+		if err != nil {
+			return err
+		}
+		if kept[i] == 1 && x.Shape[i] != 1 {
+			return errorf(o.n, "axis %d repeated", a)
+		}
+		kept[i] = 1
+	}
+	if err := checkPlanDims(x.Shape); err != nil {
+		return errorf(o.n, "%v", err)
+	}
+	count := float64(x.Len() / max(tensor.NumElements(kept), 1))
+	switch x.DType {
+	case tensor.Float32:
+		mvn[float32](x, out[0], kept, count)
+	case tensor.Float64:
+		mvn[float64](x, out[0], kept, count)
+	default:
+		return errorf(o.n, "unsupported dtype %v", x.DType)
+	}
+	return nil
+}
+
+func mvn[T float32 | float64](x, d *tensor.Tensor, kept []int, count float64) {
+	xv := data[T](x)
+	mean := make([]float64, tensor.NumElements(kept))
+	sumInto(mean, kept, xv, x.Shape)
+	for j := range mean {
+		mean[j] /= count
+	}
+	q := make([]float64, len(mean))
+	foldInto(q, kept, xv, x.Shape, func(a float64, v T, j int) float64 {
+		e := float64(v) - mean[j]
+		return a + e*e
+	})
+	for j := range q {
+		q[j] = math.Sqrt(q[j]/count) + 1e-9
+	}
+	d.Resize(x.DType, x.Shape...)
+	dv := data[T](d)
+	var p bcastPlan
+	p.init(x.Shape, kept)
+	p.each(func(off [planInputs]int, o int) {
+		j, st := off[0], p.step[0]
+		for i, v := range xv[o : o+p.inner] {
+			dv[o+i] = T((float64(v) - mean[j]) / q[j])
+			j += st
+		}
+	})
+}
