@@ -612,10 +612,13 @@ func (o *shrinkOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 }
 
 // preluOp is PRelu: x for x >= 0, slope*x below, with slope broadcast
-// unidirectionally to x (numpy rules; opsets 1 and 6 took a slope of x's
-// shape or of one element, both of which broadcast). Integer dtypes from
-// opset 9.
-type preluOp struct{ n *onnx.Node }
+// unidirectionally to x (numpy rules), integer dtypes from opset 9. In
+// opsets 1 and 6 the slope has one element or one per channel (axis 1 of
+// x), or else broadcasts.
+type preluOp struct {
+	n      *onnx.Node
+	legacy bool // opset < 7
+}
 
 func buildPRelu(n *onnx.Node, opset int64) (op, error) {
 	if err := checkArity(n, 2, 2, 1); err != nil {
@@ -625,13 +628,23 @@ func buildPRelu(n *onnx.Node, opset int64) (op, error) {
 	if opset < 6 {
 		a.ints("consumed_inputs", -1, nil) // no effect
 	}
-	return &preluOp{n}, a.err
+	return &preluOp{n: n, legacy: opset < 7}, a.err
 }
 
 func (o *preluOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 	x, s := in[0], in[1]
 	if x.DType != s.DType {
 		return errorf(o.n, "input dtypes differ: %v and %v", x.DType, s.DType)
+	}
+	if o.legacy && s.Rank() == 1 && x.Rank() >= 2 && s.Shape[0] == x.Shape[1] && s.Shape[0] != 1 {
+		// One slope per channel: shape it C x 1 x ... to broadcast.
+		c := *s
+		c.Shape = make([]int, x.Rank()-1)
+		for i := range c.Shape {
+			c.Shape[i] = 1
+		}
+		c.Shape[0] = s.Shape[0]
+		s = &c
 	}
 	if err := checkUnidirectional("slope", x, s); err != nil {
 		return err
