@@ -174,7 +174,7 @@ func buildLayerNorm(n *onnx.Node, opset int64) (op, error) {
 	return o, nil
 }
 
-func (o *layerNormOp) run(_ *scratch, in, out []*tensor.Tensor) error {
+func (o *layerNormOp) run(s *scratch, in, out []*tensor.Tensor) error {
 	x, scale, bias := in[0], in[1], input(in, 2)
 	r := x.Rank()
 	if o.axis < -int64(r) || o.axis >= int64(r) {
@@ -188,7 +188,7 @@ func (o *layerNormOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 	if dt != tensor.Float32 && dt != tensor.Float64 {
 		return fmt.Errorf("want a float input, got X %v", x)
 	}
-	for i, p := range []*tensor.Tensor{scale, bias} {
+	for i, p := range [2]*tensor.Tensor{scale, bias} {
 		if p == nil {
 			continue
 		}
@@ -201,13 +201,14 @@ func (o *layerNormOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 		}
 	}
 	rows, size := prod(x.Shape[:axis]), prod(x.Shape[axis:])
-	stat := x.Shape[:axis:axis]
-	for i := axis; i < r; i++ {
-		stat = append(stat, 1)
-	}
 	var mean, inv []float32
 	for i, t := range out[1:] {
 		if t != nil {
+			stat := shapeBuf(t, r)
+			copy(stat, x.Shape[:axis])
+			for j := axis; j < r; j++ {
+				stat[j] = 1
+			}
 			t.Resize(tensor.Float32, stat...)
 			if i == 0 {
 				mean = t.F32
@@ -219,9 +220,9 @@ func (o *layerNormOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 	y := out[0]
 	y.Resize(dt, x.Shape...)
 	if dt == tensor.Float32 {
-		layerNorm[float32](o, x, scale, bias, y, axis, rows, size, mean, inv)
+		layerNorm[float32](o, x, scale, bias, y, axis, rows, size, mean, inv, nil)
 	} else {
-		layerNorm[float64](o, x, scale, bias, y, axis, rows, size, mean, inv)
+		layerNorm[float64](o, x, scale, bias, y, axis, rows, size, mean, inv, s.floats(size))
 	}
 	return nil
 }
@@ -244,17 +245,15 @@ func rowParam(p, x *tensor.Tensor, axis int) bool {
 	return true
 }
 
-func layerNorm[T float32 | float64](o *layerNormOp, x, scale, bias, y *tensor.Tensor, axis, rows, size int, mean, inv []float32) {
+// layerNorm computes the rows of y; x32 holds a row of a float64 X
+// rounded to float32 (nil for a float32 X).
+func layerNorm[T float32 | float64](o *layerNormOp, x, scale, bias, y *tensor.Tensor, axis, rows, size int, mean, inv, x32 []float32) {
 	xv, yv, sv := data[T](x), data[T](y), data[T](scale)
 	var bv []T
 	if bias != nil {
 		bv = data[T](bias)
 	}
 	fused := rowParam(scale, x, axis) && rowParam(bias, x, axis)
-	var x32 []float32
-	if _, ok := any(xv).([]float32); !ok {
-		x32 = make([]float32, size)
-	}
 	for i := 0; i < rows; i++ {
 		xs, ys := xv[i*size:(i+1)*size], yv[i*size:(i+1)*size]
 		row, _ := any(xs).([]float32)

@@ -136,3 +136,27 @@ func TestOpsErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestLayerNormRunIntoAllocs checks that the PyTorch export with
+// LayerNormalization and HardSwish allocates nothing in RunInto once warm.
+func TestLayerNormRunIntoAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are meaningless under the race detector")
+	}
+	modelPath, sets, err := onnx.LoadTestCase("testdata/torch/layernorm_mlp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Load(modelPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := map[string]*tensor.Tensor{s.Inputs()[0].Name: sets[0].Inputs[0].Tensor}
+	out := map[string]*tensor.Tensor{s.Outputs()[0].Name: {}}
+	if err := s.RunInto(in, out); err != nil {
+		t.Fatal(err)
+	}
+	if n := testing.AllocsPerRun(20, func() { _ = s.RunInto(in, out) }); n != 0 {
+		t.Errorf("RunInto allocates %v times per run, want 0", n)
+	}
+}

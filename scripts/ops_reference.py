@@ -167,6 +167,12 @@ def main():
     w, b = torch.rand(3, 4, dtype=torch.float64), torch.randn(4, dtype=torch.float64)
     one("layernorm_f64", "LayerNormalization", 17, [("x", xd), ("scale", w), ("B", b)],
         F.layer_norm(xd, [3, 4], w, b.expand(3, 4)), axis=2)
+    # Scale and B that broadcast to X other than as a row (one scale; a bias
+    # per row of the first axis).
+    x = torch.randn(3, 4, 5)
+    sc, bi = t(2.0), torch.randn(3, 1, 1)
+    one("layernorm_bcast", "LayerNormalization", 17, [("x", x), ("scale", sc), ("B", bi)],
+        F.layer_norm(x, [5]) * sc + bi)
 
 
 if __name__ == "__main__":
