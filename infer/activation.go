@@ -333,11 +333,15 @@ func softmax[T float32 | float64](d, x []T, outer, size, inner int, log bool) {
 // that a chunk's exponentials are still in cache for the second pass.
 const chunk = 1024
 
-// inChunks calls f on successive chunks of d and x.
-func inChunks(d, x []float32, f func(d, x []float32)) {
+// inChunks calls f on successive chunks of d and x with a buffer e of the
+// chunk's length for intermediate values. Each loop of f reads x[i]
+// before it writes d[i], so that d may be x itself (a fused activation
+// works in place).
+func inChunks(d, x []float32, f func(d, x, e []float32)) {
+	var buf [chunk]float32
 	for len(x) > 0 {
 		n := min(len(x), chunk)
-		f(d[:n], x[:n])
+		f(d[:n], x[:n], buf[:n])
 		d, x = d[n:], x[n:]
 	}
 }
@@ -389,14 +393,13 @@ func parseHardSwish(a *attrs) (func(d, x []float32), func(float64) float64) {
 func parseElu(a *attrs) (func(d, x []float32), func(float64) float64) {
 	alpha := a.float("alpha", 1)
 	return func(d, x []float32) {
-			inChunks(d, x, func(d, x []float32) {
-				kernel.Exp(d, x)
+			inChunks(d, x, func(d, x, e []float32) {
+				kernel.Exp(e, x)
 				for i, v := range x {
-					if !(v < 0) {
-						d[i] = v
-					} else {
-						d[i] = alpha * (d[i] - 1)
+					if v < 0 {
+						v = alpha * (e[i] - 1)
 					}
+					d[i] = v
 				}
 			})
 		}, func(x float64) float64 {
@@ -412,13 +415,13 @@ func parseSelu(a *attrs) (func(d, x []float32), func(float64) float64) {
 	alpha := a.float("alpha", 1.67326319217681884765625)
 	gamma := a.float("gamma", 1.05070102214813232421875)
 	return func(d, x []float32) {
-			inChunks(d, x, func(d, x []float32) {
-				kernel.Exp(d, x)
+			inChunks(d, x, func(d, x, e []float32) {
+				kernel.Exp(e, x)
 				for i, v := range x {
 					if v > 0 || v != v {
 						d[i] = gamma * v
 					} else {
-						d[i] = gamma * (alpha*d[i] - alpha)
+						d[i] = gamma * (alpha*e[i] - alpha)
 					}
 				}
 			})
@@ -434,13 +437,13 @@ func parseSelu(a *attrs) (func(d, x []float32), func(float64) float64) {
 func parseCelu(a *attrs) (func(d, x []float32), func(float64) float64) {
 	alpha := a.float("alpha", 1)
 	return func(d, x []float32) {
-			inChunks(d, x, func(d, x []float32) {
+			inChunks(d, x, func(d, x, e []float32) {
 				for i, v := range x {
-					d[i] = v / alpha
+					e[i] = v / alpha
 				}
-				kernel.Exp(d, d)
+				kernel.Exp(e, e)
 				for i, v := range x {
-					d[i] = max(0, v) + min(0, alpha*(d[i]-1))
+					d[i] = max(0, v) + min(0, alpha*(e[i]-1))
 				}
 			})
 		}, func(x float64) float64 {
@@ -462,13 +465,13 @@ func parseSoftsign(a *attrs) (func(d, x []float32), func(float64) float64) {
 // large |x| neither overflows nor loses the small term.
 func parseSoftplus(a *attrs) (func(d, x []float32), func(float64) float64) {
 	return func(d, x []float32) {
-		inChunks(d, x, func(d, x []float32) {
+		inChunks(d, x, func(d, x, e []float32) {
 			for i, v := range x {
-				d[i] = -float32(math.Abs(float64(v)))
+				e[i] = -float32(math.Abs(float64(v)))
 			}
-			kernel.Exp(d, d)
+			kernel.Exp(e, e)
 			for i, v := range x {
-				d[i] = max(v, 0) + float32(math.Log1p(float64(d[i])))
+				d[i] = max(v, 0) + float32(math.Log1p(float64(e[i])))
 			}
 		})
 	}, func(x float64) float64 { return max(x, 0) + math.Log1p(math.Exp(-math.Abs(x))) }
@@ -479,15 +482,14 @@ func parseSoftplus(a *attrs) (func(d, x []float32), func(float64) float64) {
 // alike to the precision kept, and e*(e+2) could overflow.
 func parseMish(a *attrs) (func(d, x []float32), func(float64) float64) {
 	return func(d, x []float32) {
-			inChunks(d, x, func(d, x []float32) {
-				kernel.Exp(d, x)
+			inChunks(d, x, func(d, x, e []float32) {
+				kernel.Exp(e, x)
 				for i, v := range x {
 					if v > 20 {
 						d[i] = v
 						continue
 					}
-					e := d[i]
-					n := e * (e + 2)
+					n := e[i] * (e[i] + 2)
 					d[i] = v * n / (n + 2)
 				}
 			})
@@ -540,13 +542,13 @@ func buildGelu(n *onnx.Node, opset int64) (op, error) {
 		const c = 0.7978845608028654 // sqrt(2/pi)
 		return &unaryOp{n: n,
 			f32: func(d, x []float32) {
-				inChunks(d, x, func(d, x []float32) {
+				inChunks(d, x, func(d, x, e []float32) {
 					for i, v := range x {
-						d[i] = -2 * c * (v + 0.044715*v*v*v)
+						e[i] = -2 * c * (v + 0.044715*v*v*v)
 					}
-					kernel.Exp(d, d)
+					kernel.Exp(e, e)
 					for i, v := range x {
-						d[i] = v / (1 + d[i])
+						d[i] = v / (1 + e[i])
 					}
 				})
 			},

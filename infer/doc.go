@@ -26,8 +26,8 @@
 // # Speed
 //
 // At load a Session rewrites the plan without changing what it computes:
-// Pads that pad nothing are dropped, a Tanh or Relu that alone reads a
-// Conv's or Gemm's output is applied by that node while its output is in
+// Pads that pad nothing are dropped, an elementwise activation (Relu, Tanh,
+// HardSwish, Gelu, ...) that alone reads a Conv's or Gemm's output is applied by that node while its output is in
 // cache, and constant weights are packed once for the matrix kernel. A
 // stride-1 convolution lays its im2col matrix out wide (one contiguous run
 // of the input per row) and multiplies several samples at once.
