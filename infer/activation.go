@@ -87,19 +87,48 @@ func absInt(x int64) int64 {
 	return x
 }
 
-func (o *unaryOp) run(_ *scratch, in, out []*tensor.Tensor) error {
+// unaryBlock is how many float32 elements a worker takes at a time when a
+// unary op splits a large tensor across goroutines.
+const unaryBlock = 1 << 14
+
+// unaryTask applies a unaryOp to blocks of unaryBlock elements.
+type unaryTask struct {
+	o    *unaryOp
+	d, x []float32
+}
+
+func (t *unaryTask) run(lo, hi, _ int) error {
+	a, b := lo*unaryBlock, min(hi*unaryBlock, len(t.x))
+	t.o.apply32(t.d[a:b], t.x[a:b])
+	return nil
+}
+
+// apply32 applies o to float32 values.
+func (o *unaryOp) apply32(d, x []float32) {
+	if o.f32 != nil {
+		o.f32(d, x)
+		return
+	}
+	for i, v := range x {
+		d[i] = float32(o.f64(float64(v)))
+	}
+}
+
+func (o *unaryOp) run(s *scratch, in, out []*tensor.Tensor) error {
 	x, d := in[0], out[0]
 	switch x.DType {
 	case tensor.Float32:
 		d.Resize(x.DType, x.Shape...)
-		if o.f32 != nil {
-			o.f32(d.F32, x.F32)
+		blocks := (len(x.F32) + unaryBlock - 1) / unaryBlock
+		if s == nil || blocks < 4 {
+			o.apply32(d.F32, x.F32)
 			return nil
 		}
-		for i, v := range x.F32 {
-			d.F32[i] = float32(o.f64(float64(v)))
-		}
-		return nil
+		t := taskOf[unaryTask](s)
+		*t = unaryTask{o, d.F32, x.F32}
+		err := parallelFor(s, blocks, blocks, t)
+		*t = unaryTask{}
+		return err
 	case tensor.Float64:
 		d.Resize(x.DType, x.Shape...)
 		for i, v := range x.F64 {

@@ -293,13 +293,7 @@ func applyAct(act *unaryOp, y []float32) {
 	if act == nil {
 		return
 	}
-	if act.f32 != nil {
-		act.f32(y, y)
-		return
-	}
-	for i, v := range y {
-		y[i] = float32(act.f64(float64(v)))
-	}
+	act.apply32(y, y)
 }
 
 // applyAct64 is applyAct for float64 values.

@@ -3,6 +3,7 @@ package infer
 import (
 	"errors"
 	"math"
+	"math/rand"
 	"os"
 	"path/filepath"
 	"strings"
@@ -163,7 +164,8 @@ func TestLayerNormRunIntoAllocs(t *testing.T) {
 
 // BenchmarkActivations times each float32 activation on 64Ki elements
 // through its float32 loop ("f32") and through its float64 function per
-// element ("f64"), the path the float32 loop replaces.
+// element ("f64"), the path the float32 loop replaces, on one goroutine;
+// "f32par" splits the elements across the workers as a Session does.
 func BenchmarkActivations(b *testing.B) {
 	x := tensor.New(tensor.Float32, 1<<16)
 	for i := range x.F32 {
@@ -187,16 +189,46 @@ func BenchmarkActivations(b *testing.B) {
 		for _, v := range []struct {
 			name string
 			o    *unaryOp
-		}{{"f32", u}, {"f64", &slow}} {
+			s    *scratch // nil: one goroutine
+		}{{"f32", u, nil}, {"f64", &slow, nil}, {"f32par", u, new(scratch)}} {
 			b.Run(c.op+"/"+v.name, func(b *testing.B) {
 				out := []*tensor.Tensor{{}}
 				b.SetBytes(int64(4 * x.Len()))
 				for i := 0; i < b.N; i++ {
-					if err := v.o.run(nil, []*tensor.Tensor{x}, out); err != nil {
+					if err := v.o.run(v.s, []*tensor.Tensor{x}, out); err != nil {
 						b.Fatal(err)
 					}
 				}
 			})
+		}
+	}
+}
+
+// TestUnaryParallel checks that a unary op on a tensor large enough to be
+// split across goroutines gives, bit for bit, the values of one pass over
+// the whole tensor.
+func TestUnaryParallel(t *testing.T) {
+	rng := rand.New(rand.NewSource(1))
+	x := randTensor(rng, 5, unaryBlock+3) // 5 blocks and a partial one
+	for i := range x.F32 {
+		x.F32[i] *= 10
+	}
+	for _, op := range []string{"Elu", "Sin", "Relu"} {
+		got, err := runOp(op, 13, nil, 1, x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := &onnx.Node{Name: "n", OpType: op, Inputs: []string{"x"}, Outputs: []string{"y"}}
+		o, err := lookup(op, 13)(n, 13)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := tensor.New(tensor.Float32, x.Shape...)
+		o.(*unaryOp).apply32(want.F32, x.F32)
+		for i := range want.F32 {
+			if math.Float32bits(got[0].F32[i]) != math.Float32bits(want.F32[i]) {
+				t.Fatalf("%s: element %d = %v, want %v", op, i, got[0].F32[i], want.F32[i])
+			}
 		}
 	}
 }
