@@ -220,11 +220,9 @@ func (o *layerNormOp) run(s *scratch, in, out []*tensor.Tensor) error {
 	y := out[0]
 	y.Resize(dt, x.Shape...)
 	if dt == tensor.Float32 {
-		layerNorm[float32](o, x, scale, bias, y, axis, rows, size, mean, inv, nil)
-	} else {
-		layerNorm[float64](o, x, scale, bias, y, axis, rows, size, mean, inv, s.floats(size))
+		return layerNorm[float32](s, o, x, scale, bias, y, axis, rows, size, mean, inv, nil)
 	}
-	return nil
+	return layerNorm[float64](s, o, x, scale, bias, y, axis, rows, size, mean, inv, s.floats(size))
 }
 
 // rowParam reports whether p (broadcasting to x) holds one value per
@@ -245,16 +243,64 @@ func rowParam(p, x *tensor.Tensor, axis int) bool {
 	return true
 }
 
-// layerNorm computes the rows of y; x32 holds a row of a float64 X
-// rounded to float32 (nil for a float32 X).
-func layerNorm[T float32 | float64](o *layerNormOp, x, scale, bias, y *tensor.Tensor, axis, rows, size int, mean, inv, x32 []float32) {
+// layerNorm computes y; x32 holds a row of a float64 X rounded to float32
+// (nil for a float32 X, whose rows are split across the workers when
+// there are enough of them).
+func layerNorm[T float32 | float64](s *scratch, o *layerNormOp, x, scale, bias, y *tensor.Tensor, axis, rows, size int, mean, inv, x32 []float32) error {
 	xv, yv, sv := data[T](x), data[T](y), data[T](scale)
 	var bv []T
 	if bias != nil {
 		bv = data[T](bias)
 	}
 	fused := rowParam(scale, x, axis) && rowParam(bias, x, axis)
-	for i := 0; i < rows; i++ {
+	if x32 == nil && rows > 1 && rows*size >= 1<<16 {
+		t := taskOf[layerNormTask](s)
+		*t = layerNormTask{o: o, x: any(xv).([]float32), y: any(yv).([]float32), mean: mean, inv: inv, size: size}
+		if fused {
+			t.scale = any(sv).([]float32)
+			t.bias, _ = any(bv).([]float32)
+		}
+		err := parallelFor(s, rows, rows, t)
+		*t = layerNormTask{}
+		if err != nil {
+			return err
+		}
+	} else {
+		var fs, fb []T
+		if fused {
+			fs, fb = sv, bv
+		}
+		layerNormRows(o, xv, yv, fs, fb, 0, rows, size, mean, inv, x32)
+	}
+	if fused {
+		return nil
+	}
+	mul, add := mulKernel[T](), addKernel[T]()
+	broadcastBinary(&mul, yv, x.Shape, yv, x.Shape, sv, scale.Shape)
+	if bias != nil {
+		broadcastBinary(&add, yv, x.Shape, yv, x.Shape, bv, bias.Shape)
+	}
+	return nil
+}
+
+// layerNormTask is layerNormRows for float32 over a range of rows.
+type layerNormTask struct {
+	o                 *layerNormOp
+	x, y, scale, bias []float32
+	mean, inv         []float32
+	size              int
+}
+
+func (t *layerNormTask) run(lo, hi, _ int) error {
+	layerNormRows(t.o, t.x, t.y, t.scale, t.bias, lo, hi, t.size, t.mean, t.inv, nil)
+	return nil
+}
+
+// layerNormRows standardizes rows [lo, hi) of x into y, then multiplies
+// them by scale and adds bias when these are given (one value per element
+// of a row; nil: left to the caller).
+func layerNormRows[T float32 | float64](o *layerNormOp, xv, yv, sv, bv []T, lo, hi, size int, mean, inv, x32 []float32) {
+	for i := lo; i < hi; i++ {
 		xs, ys := xv[i*size:(i+1)*size], yv[i*size:(i+1)*size]
 		row, _ := any(xs).([]float32)
 		if x32 != nil { // float64 X: the statistics come from X in float32
@@ -272,11 +318,11 @@ func layerNorm[T float32 | float64](o *layerNormOp, x, scale, bias, y *tensor.Te
 			inv[i] = inv32
 		}
 		switch {
-		case fused && bv != nil:
+		case sv != nil && bv != nil:
 			for j, v := range row {
 				ys[j] = T((v-m32)*inv32)*sv[j] + bv[j]
 			}
-		case fused:
+		case sv != nil:
 			for j, v := range row {
 				ys[j] = T((v-m32)*inv32) * sv[j]
 			}
@@ -285,14 +331,6 @@ func layerNorm[T float32 | float64](o *layerNormOp, x, scale, bias, y *tensor.Te
 				ys[j] = T((v - m32) * inv32)
 			}
 		}
-	}
-	if fused {
-		return
-	}
-	mul, add := mulKernel[T](), addKernel[T]()
-	broadcastBinary(&mul, yv, x.Shape, yv, x.Shape, sv, scale.Shape)
-	if bias != nil {
-		broadcastBinary(&add, yv, x.Shape, yv, x.Shape, bv, bias.Shape)
 	}
 }
 

@@ -232,3 +232,32 @@ func TestUnaryParallel(t *testing.T) {
 		}
 	}
 }
+
+// TestLayerNormParallel checks that a LayerNormalization with enough rows
+// to split across goroutines gives, bit for bit, each row's result when
+// that row is normalized alone (one goroutine), with the Mean and
+// InvStdDev outputs.
+func TestLayerNormParallel(t *testing.T) {
+	rng := rand.New(rand.NewSource(2))
+	const rows, size = 70, 1000
+	x, scale, bias := randTensor(rng, rows, size), randTensor(rng, size), randTensor(rng, size)
+	got, err := runOp("LayerNormalization", 17, nil, 3, x, scale, bias)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, i := range []int{0, 34, 35, 69} {
+		row := tensor.FromFloat32(x.F32[i*size:(i+1)*size], 1, size)
+		want, err := runOp("LayerNormalization", 17, nil, 3, row, scale, bias)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j, v := range want[0].F32 {
+			if g := got[0].F32[i*size+j]; math.Float32bits(g) != math.Float32bits(v) {
+				t.Fatalf("row %d, element %d = %v, want %v", i, j, g, v)
+			}
+		}
+		if got[1].F32[i] != want[1].F32[0] || got[2].F32[i] != want[2].F32[0] {
+			t.Errorf("row %d: Mean, InvStdDev = %v, %v; want %v, %v", i, got[1].F32[i], got[2].F32[i], want[1].F32[0], want[2].F32[0])
+		}
+	}
+}
