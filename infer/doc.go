@@ -21,14 +21,20 @@
 // AveragePool, MaxPool, GlobalAveragePool, GlobalMaxPool, Pad, Gemm, MatMul
 // and BatchNormalization (inference mode); their doc comments give the
 // versions and element types. Conv, Gemm and MatMul compute with
-// internal/kernel's Sgemm.
+// internal/kernel's Sgemm. The other families have a file each:
+// activation.go (Relu, Gelu, HardSwish, Softmax, ...), math.go (unary math,
+// logical and integer ops), elementwise.go (broadcasting arithmetic,
+// comparisons, Cast), reduce.go (the Reduce ops and CumSum), norm.go
+// (BatchNormalization, LayerNormalization, InstanceNormalization,
+// GroupNormalization, MeanVarianceNormalization) and shape.go.
 //
 // # Speed
 //
 // At load a Session rewrites the plan without changing what it computes:
 // Pads that pad nothing are dropped, an elementwise activation (Relu, Tanh,
-// HardSwish, Gelu, ...) that alone reads a Conv's or Gemm's output is applied by that node while its output is in
-// cache, and constant weights are packed once for the matrix kernel. A
+// HardSwish, Gelu, ...) that alone reads a Conv's or Gemm's output is
+// applied by that node while its output is in cache, and constant weights
+// are packed once for the matrix kernel. A
 // stride-1 convolution lays its im2col matrix out wide (one contiguous run
 // of the input per row) and multiplies several samples at once.
 //
