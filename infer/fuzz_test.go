@@ -23,8 +23,10 @@ import (
 // Seeds: the PyTorch LeNet5 (250 KB; the MLP and CNN exports are MB-sized
 // and left out), onnx's small test models, hand-built models whose output
 // sizes come from values (Expand, ConstantOfShape, Range, Tile, Reshape,
-// Concat, Gemm on declared shapes), and, where the libonnx-testdata package
-// is installed, the official node tests of those ops.
+// Concat, Gemm on declared shapes), the one-node models of testdata/torch
+// (activations, math, reductions, normalizations), and, where the
+// libonnx-testdata package is installed, the official node tests of those
+// ops.
 func FuzzLoadRun(f *testing.F) {
 	for _, p := range []string{"../testdata/pytorch/lenet5/model.onnx", "../onnx/testdata/small.onnx", "../onnx/testdata/nested.onnx"} {
 		if data, err := os.ReadFile(p); err == nil {
@@ -37,6 +39,12 @@ func FuzzLoadRun(f *testing.F) {
 			f.Fatal(err)
 		}
 		f.Add(data)
+	}
+	torch, _ := filepath.Glob("testdata/torch/*/model.onnx")
+	for _, p := range torch {
+		if data, err := os.ReadFile(p); err == nil {
+			f.Add(data)
+		}
 	}
 	for _, pat := range []string{"pad", "expand", "constantofshape", "range", "tile", "reshape", "concat", "gemm", "slice"} {
 		seeds, _ := filepath.Glob("/usr/share/libonnx-testdata/data/node/test_" + pat + "*/model.onnx")
