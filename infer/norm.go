@@ -364,9 +364,9 @@ func (o *instanceNormOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 	y := out[0]
 	y.Resize(x.DType, x.Shape...)
 	if x.DType == tensor.Float32 {
-		groupNorm(x.F32, y.F32, x.Shape[0], c, c, prod(x.Shape[2:]), o.epsilon, in[1].F32, in[2].F32)
+		groupNorm(x.F32, y.F32, x.Shape[0], c, c, prod(x.Shape[2:]), o.epsilon, in[1].F32, in[2].F32, false)
 	} else {
-		groupNorm(x.F64, y.F64, x.Shape[0], c, c, prod(x.Shape[2:]), o.epsilon, in[1].F64, in[2].F64)
+		groupNorm(x.F64, y.F64, x.Shape[0], c, c, prod(x.Shape[2:]), o.epsilon, in[1].F64, in[2].F64, false)
 	}
 	return nil
 }
@@ -441,40 +441,21 @@ func (o *groupNormOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 	if err := checkParams(x, want, in[1:3], "scale", "bias"); err != nil {
 		return err
 	}
-	// groupNorm takes the parameters per channel.
-	scale, bias := in[1], in[2]
-	if !o.perChannel && c > 0 {
-		scale, bias = perChannel(scale, c), perChannel(bias, c)
-	}
 	y := out[0]
 	y.Resize(x.DType, x.Shape...)
 	if x.DType == tensor.Float32 {
-		groupNorm(x.F32, y.F32, x.Shape[0], c, g, prod(x.Shape[2:]), o.epsilon, scale.F32, bias.F32)
+		groupNorm(x.F32, y.F32, x.Shape[0], c, g, prod(x.Shape[2:]), o.epsilon, in[1].F32, in[2].F32, !o.perChannel)
 	} else {
-		groupNorm(x.F64, y.F64, x.Shape[0], c, g, prod(x.Shape[2:]), o.epsilon, scale.F64, bias.F64)
+		groupNorm(x.F64, y.F64, x.Shape[0], c, g, prod(x.Shape[2:]), o.epsilon, in[1].F64, in[2].F64, !o.perChannel)
 	}
 	return nil
 }
 
-// perChannel repeats each of p's values (one per group) for the group's
-// channels, c in all.
-func perChannel(p *tensor.Tensor, c int) *tensor.Tensor {
-	r := tensor.New(p.DType, c)
-	per := c / p.Len()
-	for i := 0; i < c; i++ {
-		if p.DType == tensor.Float32 {
-			r.F32[i] = p.F32[i/per]
-		} else {
-			r.F64[i] = p.F64[i/per]
-		}
-	}
-	return r
-}
-
 // groupNorm standardizes x (n samples of c channels of inner values) over
-// groups of c/groups channels, then sets y = x̂*scale[ch] + bias[ch]. The
-// statistics are computed in float64 and applied as y = x*a + b.
-func groupNorm[T float32 | float64](x, y []T, n, c, groups, inner int, eps float32, scale, bias []T) {
+// groups of c/groups channels, then sets y = x̂*scale[k] + bias[k] with k
+// the channel, or the group when perGroup. The statistics are computed in
+// float64 and applied as y = x*a + b.
+func groupNorm[T float32 | float64](x, y []T, n, c, groups, inner int, eps float32, scale, bias []T, perGroup bool) {
 	if groups == 0 || c == 0 {
 		return
 	}
@@ -483,9 +464,12 @@ func groupNorm[T float32 | float64](x, y []T, n, c, groups, inner int, eps float
 		m, v := meanVar(x[i*per : (i+1)*per])
 		inv := 1 / math.Sqrt(v+float64(eps))
 		for k := 0; k < c/groups; k++ {
-			ch := i%groups*(c/groups) + k
-			a := float64(scale[ch]) * inv
-			b := float64(bias[ch]) - m*a
+			p := i%groups*(c/groups) + k // the channel
+			if perGroup {
+				p = i % groups
+			}
+			a := float64(scale[p]) * inv
+			b := float64(bias[p]) - m*a
 			off := i*per + k*inner
 			xs, ys := x[off:off+inner], y[off:off+inner]
 			fa, fb := T(a), T(b)
