@@ -2,6 +2,9 @@
 outputs come from PyTorch, for infer's LayerNormalization, HardSwish and Gelu:
 
   layernorm_mlp/   a PyTorch export (opset 17): Linear, LayerNorm, HardSwish, Linear
+  zoo_opset12/, zoo_opset17/  a PyTorch export of a small convolutional net with
+                   the activations, norms and reductions of this family, as
+                   torch.onnx writes them at opsets 12 and 17
   layernorm_stats/ one LayerNormalization node over the last two axes with its
                    Mean and InvStdDev outputs, from torch.native_layer_norm
   gelu_none/, gelu_tanh/  one Gelu node (opset 20), from F.gelu
@@ -36,6 +39,30 @@ class LayerNormMLP(nn.Module):
     def forward(self, x):                    # x: N x 12
         x = self.norm(self.fc1(x))           # N x 16
         return self.fc2(self.act(x))         # N x 4
+
+
+class Zoo(nn.Module):
+    """A small net whose export uses InstanceNormalization (also for
+    GroupNorm), PRelu, Elu, Selu, Celu, Softplus, HardSigmoid, LeakyRelu,
+    the Reduce ops, CumSum, Sign, Floor, Round and Reciprocal."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, padding=1)
+        self.gn = nn.GroupNorm(4, 8)
+        self.inorm = nn.InstanceNorm2d(8, affine=True)
+        self.prelu = nn.PReLU(8)
+        self.fc = nn.Linear(8, 6)
+
+    def forward(self, x):                                # x: N x 3 x 6 x 6
+        x = self.prelu(self.gn(self.conv(x)))            # N x 8 x 6 x 6
+        x = F.elu(self.inorm(x)) + F.selu(x) + F.celu(x, 0.5)
+        x = F.softplus(x) * F.hardsigmoid(x) - F.leaky_relu(x, 0.2)
+        a = torch.amax(x, (2, 3)) + torch.amin(x, 3).sum(2)          # N x 8
+        b = torch.logsumexp(x, 2).mean(2) + x.norm(2, (2, 3)) + x.abs().sum((2, 3)) / 36
+        y = self.fc(a + b + torch.prod(torch.sigmoid(x), 3).sum(2))  # N x 6
+        y = torch.cumsum(y, 1) + torch.sign(y) + torch.floor(y) * 0.25 + torch.round(y * 3)
+        return torch.reciprocal(y.abs() + 1)
 
 
 def case(out, name, model_bytes, inputs, outputs):
@@ -83,6 +110,7 @@ def main():
     with torch.no_grad():
         y = m(x)
     case(args.out, "layernorm_mlp", model.SerializeToString(), [("x", x.numpy())], [("y", y.numpy())])
+
 
     # LayerNormalization over the last two axes (axis -2) with Mean and
     # InvStdDev, from PyTorch's native_layer_norm (which returns both).
@@ -173,6 +201,23 @@ def main():
     sc, bi = t(2.0), torch.randn(3, 1, 1)
     one("layernorm_bcast", "LayerNormalization", 17, [("x", x), ("scale", sc), ("B", bi)],
         F.layer_norm(x, [5]) * sc + bi)
+
+    # Last, so that adding it left the cases above as they were.
+    zoo = Zoo()
+    with torch.no_grad():
+        zoo.inorm.weight.uniform_(0.5, 1.5)
+        zoo.inorm.bias.uniform_(-0.5, 0.5)
+    zoo.eval()
+    x = torch.randn(2, 3, 6, 6)
+    with torch.no_grad():
+        y = zoo(x)
+    for opset in [12, 17]:
+        path = os.path.join(args.out, "zoo.onnx")
+        torch.onnx.export(zoo, x, path, opset_version=opset, input_names=["x"], output_names=["y"])
+        model = onnx.load(path)
+        os.remove(path)
+        print(opset, sorted({n.op_type for n in model.graph.node}))
+        case(args.out, "zoo_opset%d" % opset, model.SerializeToString(), [("x", x.numpy())], [("y", y.numpy())])
 
 
 if __name__ == "__main__":
