@@ -454,7 +454,9 @@ func (o *groupNormOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 // groupNorm standardizes x (n samples of c channels of inner values) over
 // groups of c/groups channels, then sets y = x̂*scale[k] + bias[k] with k
 // the channel, or the group when perGroup. The statistics are computed in
-// float64 and applied as y = x*a + b.
+// float64 and applied as y = (x - mean)*a + bias, a = scale/stddev: the
+// subtraction first keeps a value near the mean precise, as x*a + b would
+// not.
 func groupNorm[T float32 | float64](x, y []T, n, c, groups, inner int, eps float32, scale, bias []T, perGroup bool) {
 	if groups == 0 || c == 0 {
 		return
@@ -468,13 +470,11 @@ func groupNorm[T float32 | float64](x, y []T, n, c, groups, inner int, eps float
 			if perGroup {
 				p = i % groups
 			}
-			a := float64(scale[p]) * inv
-			b := float64(bias[p]) - m*a
 			off := i*per + k*inner
 			xs, ys := x[off:off+inner], y[off:off+inner]
-			fa, fb := T(a), T(b)
+			fm, fa, fb := T(m), T(float64(scale[p])*inv), bias[p]
 			for j, v := range xs {
-				ys[j] = v*fa + fb
+				ys[j] = (v-fm)*fa + fb
 			}
 		}
 	}
