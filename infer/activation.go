@@ -3,6 +3,7 @@ package infer
 import (
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/onnxkit/onnxkit/internal/kernel"
 
@@ -362,17 +363,22 @@ func softmax[T float32 | float64](d, x []T, outer, size, inner int, log bool) {
 // that a chunk's exponentials are still in cache for the second pass.
 const chunk = 1024
 
+// chunkBufs holds the buffers of inChunks: a local array escapes through f
+// (go build -gcflags=-m says it is moved to the heap).
+var chunkBufs = sync.Pool{New: func() any { return new([chunk]float32) }}
+
 // inChunks calls f on successive chunks of d and x with a buffer e of the
 // chunk's length for intermediate values. Each loop of f reads x[i]
 // before it writes d[i], so that d may be x itself (a fused activation
 // works in place).
 func inChunks(d, x []float32, f func(d, x, e []float32)) {
-	var buf [chunk]float32
+	buf := chunkBufs.Get().(*[chunk]float32)
 	for len(x) > 0 {
 		n := min(len(x), chunk)
 		f(d[:n], x[:n], buf[:n])
 		d, x = d[n:], x[n:]
 	}
+	chunkBufs.Put(buf)
 }
 
 // buildFloatAct returns the builder of a one-input float activation whose

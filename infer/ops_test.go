@@ -261,3 +261,35 @@ func TestLayerNormParallel(t *testing.T) {
 		}
 	}
 }
+
+// TestActivationRunIntoAllocs checks that the activations with a float32
+// loop allocate nothing in RunInto once warm, alone and split across
+// goroutines.
+func TestActivationRunIntoAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are meaningless under the race detector")
+	}
+	rng := rand.New(rand.NewSource(3))
+	for _, size := range []int{100, 5 * unaryBlock} {
+		x := randTensor(rng, size)
+		for _, op := range []string{"Elu", "Selu", "Celu", "Mish", "Softplus", "HardSwish", "Gelu"} {
+			n := &onnx.Node{Name: "n", OpType: op, Inputs: []string{"x"}, Outputs: []string{"y"}}
+			if op == "Gelu" {
+				n.Attrs = []*onnx.Attribute{aString("approximate", "tanh")}
+			}
+			g := &onnx.Graph{Nodes: []*onnx.Node{n}, Inputs: []*onnx.ValueInfo{{Name: "x", DType: tensor.Float32}}, Outputs: []*onnx.ValueInfo{{Name: "y"}}}
+			s, err := NewSession(model(20, g))
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := map[string]*tensor.Tensor{"x": x}
+			out := map[string]*tensor.Tensor{"y": {}}
+			if err := s.RunInto(in, out); err != nil {
+				t.Fatal(err)
+			}
+			if n := testing.AllocsPerRun(20, func() { _ = s.RunInto(in, out) }); n != 0 {
+				t.Errorf("%s on %d elements: RunInto allocates %v times per run, want 0", op, size, n)
+			}
+		}
+	}
+}
