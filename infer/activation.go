@@ -279,7 +279,7 @@ func buildSoftmax(kind softmaxKind) builder {
 	}
 }
 
-func (o *softmaxOp) run(_ *scratch, in, out []*tensor.Tensor) error {
+func (o *softmaxOp) run(s *scratch, in, out []*tensor.Tensor) error {
 	x := in[0]
 	r := x.Rank()
 	var outer, size, inner int
@@ -307,6 +307,19 @@ func (o *softmaxOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 		if o.kind == opHardmax {
 			hardmax(d.F32, x.F32, outer, size, inner)
 			break
+		}
+		if inner == 1 && size > 0 {
+			// Contiguous rows: float32 exponentials, rows split across the
+			// workers when there are many.
+			workers := 1
+			if outer*size >= 1<<15 {
+				workers = outer // parallelFor takes at most one per CPU
+			}
+			t := taskOf[softmaxRows](s)
+			*t = softmaxRows{d: d.F32, x: x.F32, size: size, log: o.kind == opLogSoftmax}
+			err := parallelFor(s, outer, workers, t)
+			*t = softmaxRows{}
+			return err
 		}
 		softmax(d.F32, x.F32, outer, size, inner, o.kind == opLogSoftmax)
 	case tensor.Float64:
@@ -356,6 +369,45 @@ func softmax[T float32 | float64](d, x []T, outer, size, inner int, log bool) {
 	}
 }
 
+// softmaxRows is Softmax or LogSoftmax of float32 rows of size elements:
+// the maximum subtracted, the exponentials by kernel.Exp, their sum in
+// float64.
+type softmaxRows struct {
+	d, x []float32
+	size int
+	log  bool
+}
+
+func (t *softmaxRows) run(lo, hi, _ int) error {
+	for r := lo; r < hi; r++ {
+		xs, ds := t.x[r*t.size:(r+1)*t.size], t.d[r*t.size:(r+1)*t.size]
+		m := xs[0]
+		for _, v := range xs {
+			m = max(m, v) // a NaN stays, and makes the row NaN
+		}
+		for i, v := range xs {
+			ds[i] = v - m
+		}
+		kernel.Exp(ds, ds)
+		var sum float64
+		for _, e := range ds {
+			sum += float64(e)
+		}
+		if t.log {
+			ls := math.Log(sum)
+			for i, v := range xs {
+				ds[i] = float32(float64(v-m) - ls)
+			}
+			continue
+		}
+		inv := 1 / sum
+		for i, e := range ds {
+			ds[i] = float32(float64(e) * inv)
+		}
+	}
+	return nil
+}
+
 // The activations below have a float32 loop that stays in float32 (the
 // exponentials through kernel.Exp, a chunk at a time) and a float64 one.
 
@@ -365,17 +417,17 @@ const chunk = 1024
 
 // chunkBufs holds the buffers of inChunks: a local array escapes through f
 // (go build -gcflags=-m says it is moved to the heap).
-var chunkBufs = sync.Pool{New: func() any { return new([chunk]float32) }}
+var chunkBufs = sync.Pool{New: func() any { return new([2 * chunk]float32) }}
 
-// inChunks calls f on successive chunks of d and x with a buffer e of the
-// chunk's length for intermediate values. Each loop of f reads x[i]
+// inChunks calls f on successive chunks of d and x with two buffers e and u
+// of the chunk's length for intermediate values. Each loop of f reads x[i]
 // before it writes d[i], so that d may be x itself (a fused activation
 // works in place).
-func inChunks(d, x []float32, f func(d, x, e []float32)) {
-	buf := chunkBufs.Get().(*[chunk]float32)
+func inChunks(d, x []float32, f func(d, x, e, u []float32)) {
+	buf := chunkBufs.Get().(*[2 * chunk]float32)
 	for len(x) > 0 {
 		n := min(len(x), chunk)
-		f(d[:n], x[:n], buf[:n])
+		f(d[:n], x[:n], buf[:n], buf[chunk:chunk+n])
 		d, x = d[n:], x[n:]
 	}
 	chunkBufs.Put(buf)
@@ -428,7 +480,7 @@ func parseHardSwish(a *attrs) (func(d, x []float32), func(float64) float64) {
 func parseElu(a *attrs) (func(d, x []float32), func(float64) float64) {
 	alpha := a.float("alpha", 1)
 	return func(d, x []float32) {
-			inChunks(d, x, func(d, x, e []float32) {
+			inChunks(d, x, func(d, x, e, _ []float32) {
 				kernel.Exp(e, x)
 				for i, v := range x {
 					if v < 0 {
@@ -450,7 +502,7 @@ func parseSelu(a *attrs) (func(d, x []float32), func(float64) float64) {
 	alpha := a.float("alpha", 1.67326319217681884765625)
 	gamma := a.float("gamma", 1.05070102214813232421875)
 	return func(d, x []float32) {
-			inChunks(d, x, func(d, x, e []float32) {
+			inChunks(d, x, func(d, x, e, _ []float32) {
 				kernel.Exp(e, x)
 				for i, v := range x {
 					if v > 0 || v != v {
@@ -472,7 +524,7 @@ func parseSelu(a *attrs) (func(d, x []float32), func(float64) float64) {
 func parseCelu(a *attrs) (func(d, x []float32), func(float64) float64) {
 	alpha := a.float("alpha", 1)
 	return func(d, x []float32) {
-			inChunks(d, x, func(d, x, e []float32) {
+			inChunks(d, x, func(d, x, e, _ []float32) {
 				for i, v := range x {
 					e[i] = v / alpha
 				}
@@ -500,7 +552,7 @@ func parseSoftsign(a *attrs) (func(d, x []float32), func(float64) float64) {
 // large |x| neither overflows nor loses the small term.
 func parseSoftplus(a *attrs) (func(d, x []float32), func(float64) float64) {
 	return func(d, x []float32) {
-		inChunks(d, x, func(d, x, e []float32) {
+		inChunks(d, x, func(d, x, e, _ []float32) {
 			for i, v := range x {
 				e[i] = -float32(math.Abs(float64(v)))
 			}
@@ -517,7 +569,7 @@ func parseSoftplus(a *attrs) (func(d, x []float32), func(float64) float64) {
 // alike to the precision kept, and e*(e+2) could overflow.
 func parseMish(a *attrs) (func(d, x []float32), func(float64) float64) {
 	return func(d, x []float32) {
-			inChunks(d, x, func(d, x, e []float32) {
+			inChunks(d, x, func(d, x, e, _ []float32) {
 				kernel.Exp(e, x)
 				for i, v := range x {
 					if v > 20 {
@@ -571,13 +623,26 @@ func buildGelu(n *onnx.Node, opset int64) (op, error) {
 	}
 	switch approx {
 	case "none":
-		// Phi(x) = erfc(-x/sqrt 2)/2: float64 per element (no float32 erfc).
-		return &unaryOp{n: n, f64: func(x float64) float64 { return x * 0.5 * math.Erfc(-x/math.Sqrt2) }}, nil
+		// Phi(x) = erfc(-x/sqrt 2)/2, which keeps its relative precision
+		// for large negative x (1 + erf(x/sqrt 2) would cancel).
+		return &unaryOp{n: n,
+			f32: func(d, x []float32) {
+				inChunks(d, x, func(d, x, e, u []float32) {
+					for i, v := range x {
+						u[i] = -v * (1 / math.Sqrt2)
+					}
+					erfChunk(u, u, e, true)
+					for i, v := range x {
+						d[i] = v * 0.5 * u[i]
+					}
+				})
+			},
+			f64: func(x float64) float64 { return x * 0.5 * math.Erfc(-x/math.Sqrt2) }}, nil
 	case "tanh":
 		const c = 0.7978845608028654 // sqrt(2/pi)
 		return &unaryOp{n: n,
 			f32: func(d, x []float32) {
-				inChunks(d, x, func(d, x, e []float32) {
+				inChunks(d, x, func(d, x, e, _ []float32) {
 					for i, v := range x {
 						e[i] = -2 * c * (v + 0.044715*v*v*v)
 					}

@@ -176,7 +176,7 @@ func BenchmarkActivations(b *testing.B) {
 		attrs []*onnx.Attribute
 	}{
 		{"HardSwish", nil}, {"HardSigmoid", nil}, {"Elu", nil}, {"Selu", nil}, {"Mish", nil},
-		{"Softplus", nil}, {"Gelu", []*onnx.Attribute{aString("approximate", "tanh")}},
+		{"Softplus", nil}, {"Gelu", []*onnx.Attribute{aString("approximate", "tanh")}}, {"Gelu", nil}, {"Erf", nil},
 	} {
 		n := &onnx.Node{Name: "n", OpType: c.op, Attrs: c.attrs, Inputs: []string{"x"}, Outputs: []string{"y"}}
 		o, err := lookup(c.op, 20)(n, 20)
@@ -191,7 +191,11 @@ func BenchmarkActivations(b *testing.B) {
 			o    *unaryOp
 			s    *scratch // nil: one goroutine
 		}{{"f32", u, nil}, {"f64", &slow, nil}, {"f32par", u, new(scratch)}} {
-			b.Run(c.op+"/"+v.name, func(b *testing.B) {
+			name := c.op
+			if len(c.attrs) > 0 {
+				name += "_" + string(c.attrs[0].S)
+			}
+			b.Run(name+"/"+v.name, func(b *testing.B) {
 				out := []*tensor.Tensor{{}}
 				b.SetBytes(int64(4 * x.Len()))
 				for i := 0; i < b.N; i++ {
@@ -289,6 +293,35 @@ func TestActivationRunIntoAllocs(t *testing.T) {
 			}
 			if n := testing.AllocsPerRun(20, func() { _ = s.RunInto(in, out) }); n != 0 {
 				t.Errorf("%s on %d elements: RunInto allocates %v times per run, want 0", op, size, n)
+			}
+		}
+	}
+}
+
+// TestSoftmaxParallel checks that Softmax and LogSoftmax over enough rows
+// to split across goroutines give, bit for bit, each row's result when
+// that row is computed alone.
+func TestSoftmaxParallel(t *testing.T) {
+	rng := rand.New(rand.NewSource(5))
+	const rows, size = 64, 600
+	x := randTensor(rng, rows, size)
+	for i := range x.F32 {
+		x.F32[i] *= 30
+	}
+	for _, op := range []string{"Softmax", "LogSoftmax"} {
+		got, err := runOp(op, 13, nil, 1, x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, i := range []int{0, 31, 32, 63} {
+			want, err := runOp(op, 13, nil, 1, tensor.FromFloat32(x.F32[i*size:(i+1)*size], 1, size))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for j, v := range want[0].F32 {
+				if g := got[0].F32[i*size+j]; math.Float32bits(g) != math.Float32bits(v) {
+					t.Fatalf("%s: row %d, element %d = %v, want %v", op, i, j, g, v)
+				}
 			}
 		}
 	}
