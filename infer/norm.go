@@ -352,7 +352,7 @@ func buildInstanceNorm(n *onnx.Node, opset int64) (op, error) {
 	return o, a.err
 }
 
-func (o *instanceNormOp) run(_ *scratch, in, out []*tensor.Tensor) error {
+func (o *instanceNormOp) run(s *scratch, in, out []*tensor.Tensor) error {
 	x := in[0]
 	if err := checkNCX(x); err != nil {
 		return err
@@ -364,11 +364,9 @@ func (o *instanceNormOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 	y := out[0]
 	y.Resize(x.DType, x.Shape...)
 	if x.DType == tensor.Float32 {
-		groupNorm(x.F32, y.F32, x.Shape[0], c, c, prod(x.Shape[2:]), o.epsilon, in[1].F32, in[2].F32, false)
-	} else {
-		groupNorm(x.F64, y.F64, x.Shape[0], c, c, prod(x.Shape[2:]), o.epsilon, in[1].F64, in[2].F64, false)
+		return groupNorm(s, x.F32, y.F32, x.Shape[0], c, c, prod(x.Shape[2:]), o.epsilon, in[1].F32, in[2].F32, false)
 	}
-	return nil
+	return groupNorm(s, x.F64, y.F64, x.Shape[0], c, c, prod(x.Shape[2:]), o.epsilon, in[1].F64, in[2].F64, false)
 }
 
 // checkNCX checks that X is a float tensor of rank 2 or more (N x C x ...).
@@ -424,7 +422,7 @@ func buildGroupNorm(n *onnx.Node, opset int64) (op, error) {
 	return o, a.err
 }
 
-func (o *groupNormOp) run(_ *scratch, in, out []*tensor.Tensor) error {
+func (o *groupNormOp) run(s *scratch, in, out []*tensor.Tensor) error {
 	x := in[0]
 	if err := checkNCX(x); err != nil {
 		return err
@@ -444,11 +442,9 @@ func (o *groupNormOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 	y := out[0]
 	y.Resize(x.DType, x.Shape...)
 	if x.DType == tensor.Float32 {
-		groupNorm(x.F32, y.F32, x.Shape[0], c, g, prod(x.Shape[2:]), o.epsilon, in[1].F32, in[2].F32, !o.perChannel)
-	} else {
-		groupNorm(x.F64, y.F64, x.Shape[0], c, g, prod(x.Shape[2:]), o.epsilon, in[1].F64, in[2].F64, !o.perChannel)
+		return groupNorm(s, x.F32, y.F32, x.Shape[0], c, g, prod(x.Shape[2:]), o.epsilon, in[1].F32, in[2].F32, !o.perChannel)
 	}
-	return nil
+	return groupNorm(s, x.F64, y.F64, x.Shape[0], c, g, prod(x.Shape[2:]), o.epsilon, in[1].F64, in[2].F64, !o.perChannel)
 }
 
 // groupNorm standardizes x (n samples of c channels of inner values) over
@@ -456,28 +452,50 @@ func (o *groupNormOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 // the channel, or the group when perGroup. The statistics are computed in
 // float64 and applied as y = (x - mean)*a + bias, a = scale/stddev: the
 // subtraction first keeps a value near the mean precise, as x*a + b would
-// not.
-func groupNorm[T float32 | float64](x, y []T, n, c, groups, inner int, eps float32, scale, bias []T, perGroup bool) {
+// not. Large inputs are split across the workers by groups.
+func groupNorm[T float32 | float64](s *scratch, x, y []T, n, c, groups, inner int, eps float32, scale, bias []T, perGroup bool) error {
 	if groups == 0 || c == 0 {
-		return
+		return nil
 	}
-	per := c / groups * inner
-	for i := 0; i < n*groups; i++ {
-		m, v := meanVar(x[i*per : (i+1)*per])
-		inv := 1 / math.Sqrt(v+float64(eps))
-		for k := 0; k < c/groups; k++ {
-			p := i%groups*(c/groups) + k // the channel
-			if perGroup {
-				p = i % groups
+	workers := 1
+	if len(x) >= 1<<16 {
+		workers = n * groups // parallelFor takes at most one per CPU
+	}
+	t := taskOf[groupNormTask[T]](s)
+	*t = groupNormTask[T]{x: x, y: y, c: c, groups: groups, inner: inner, eps: eps, scale: scale, bias: bias, perGroup: perGroup}
+	err := parallelFor(s, n*groups, workers, t)
+	*t = groupNormTask[T]{}
+	return err
+}
+
+// groupNormTask is groupNorm over a range of (sample, group) pairs.
+type groupNormTask[T float32 | float64] struct {
+	x, y, scale, bias []T
+	c, groups, inner  int
+	eps               float32
+	perGroup          bool
+}
+
+func (t *groupNormTask[T]) run(lo, hi, _ int) error {
+	cg := t.c / t.groups
+	per := cg * t.inner
+	for i := lo; i < hi; i++ {
+		m, v := meanVar(t.x[i*per : (i+1)*per])
+		inv := 1 / math.Sqrt(v+float64(t.eps))
+		for k := 0; k < cg; k++ {
+			p := i%t.groups*cg + k // the channel
+			if t.perGroup {
+				p = i % t.groups
 			}
-			off := i*per + k*inner
-			xs, ys := x[off:off+inner], y[off:off+inner]
-			fm, fa, fb := T(m), T(float64(scale[p])*inv), bias[p]
+			off := i*per + k*t.inner
+			xs, ys := t.x[off:off+t.inner], t.y[off:off+t.inner]
+			fm, fa, fb := T(m), T(float64(t.scale[p])*inv), t.bias[p]
 			for j, v := range xs {
 				ys[j] = (v-fm)*fa + fb
 			}
 		}
 	}
+	return nil
 }
 
 // mvnOp is MeanVarianceNormalization (opsets 9, 13):

@@ -326,3 +326,38 @@ func TestSoftmaxParallel(t *testing.T) {
 		}
 	}
 }
+
+// TestGroupNormParallel checks that InstanceNormalization and
+// GroupNormalization on an input large enough to split across goroutines
+// give, bit for bit, each sample's result when that sample is normalized
+// alone (one goroutine).
+func TestGroupNormParallel(t *testing.T) {
+	rng := rand.New(rand.NewSource(6))
+	x := randTensor(rng, 2, 8, 64, 64)
+	scale, bias := randTensor(rng, 8), randTensor(rng, 8)
+	for _, c := range []struct {
+		op    string
+		opset int64
+		attrs []*onnx.Attribute
+	}{
+		{"InstanceNormalization", 6, nil},
+		{"GroupNormalization", 21, []*onnx.Attribute{aInt("num_groups", 2)}},
+	} {
+		got, err := runOp(c.op, c.opset, c.attrs, 1, x, scale, bias)
+		if err != nil {
+			t.Fatal(err)
+		}
+		per := x.Len() / 2
+		for i := 0; i < 2; i++ {
+			want, err := runOp(c.op, c.opset, c.attrs, 1, tensor.FromFloat32(x.F32[i*per:(i+1)*per], 1, 8, 64, 64), scale, bias)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for j, v := range want[0].F32 {
+				if g := got[0].F32[i*per+j]; math.Float32bits(g) != math.Float32bits(v) {
+					t.Fatalf("%s: sample %d, element %d = %v, want %v", c.op, i, j, g, v)
+				}
+			}
+		}
+	}
+}
