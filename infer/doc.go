@@ -21,20 +21,27 @@
 // AveragePool, MaxPool, GlobalAveragePool, GlobalMaxPool, Pad, Gemm, MatMul
 // and BatchNormalization (inference mode); their doc comments give the
 // versions and element types. Conv, Gemm and MatMul compute with
-// internal/kernel's Sgemm. The recurrent ops LSTM, GRU and RNN (float32)
-// project a whole sequence through W with one Sgemm per direction, then
-// multiply the state by R once per step.
+// internal/kernel's Sgemm. The other families have a file each:
+// activation.go (Relu, Gelu, HardSwish, Softmax, ...), math.go (unary math,
+// logical and integer ops), elementwise.go (broadcasting arithmetic,
+// comparisons, Cast), reduce.go (the Reduce ops and CumSum), norm.go
+// (BatchNormalization, LayerNormalization, InstanceNormalization,
+// GroupNormalization, MeanVarianceNormalization) and shape.go.
 //
-// ConvTranspose (a product with Sgemm, then col2im), Resize and Upsample
-// (nearest, n-linear and n-cubic interpolation) serve the decoders of
-// generative and segmentation models.
+// The recurrent ops LSTM, GRU and RNN (float32) project a whole sequence
+// through W with one Sgemm per direction, then multiply the state by R once
+// per step (rnn.go). ConvTranspose (a product with Sgemm, then col2im),
+// Resize and Upsample (nearest, n-linear and n-cubic interpolation) serve
+// the decoders of generative and segmentation models (convtranspose.go,
+// resize.go).
 //
 // # Speed
 //
 // At load a Session rewrites the plan without changing what it computes:
-// Pads that pad nothing are dropped, a Tanh or Relu that alone reads a
-// Conv's or Gemm's output is applied by that node while its output is in
-// cache, and constant weights are packed once for the matrix kernel. A
+// Pads that pad nothing are dropped, an elementwise activation (Relu, Tanh,
+// HardSwish, Gelu, ...) that alone reads a Conv's or Gemm's output is
+// applied by that node while its output is in cache, and constant weights
+// are packed once for the matrix kernel. A
 // stride-1 convolution lays its im2col matrix out wide (one contiguous run
 // of the input per row) and multiplies several samples at once.
 //

@@ -11,8 +11,10 @@ import (
 // ewNodeTests lists the official ONNX node test cases of the elementwise,
 // activation and shape ops that must pass. The ONNX node tests of these ops
 // that are left out use dtypes the tensor package lacks (float16, bfloat16,
-// float8, int4, int16, uint16-64, strings), other ops (the _expanded cases:
-// ReduceMax, CastLike, Or, Loop...), or sequences and optionals.
+// float8, int4, int16, uint16-64, strings), other ops (the _expanded cases
+// that use CastLike, Size, Loop...), or sequences and optionals; the ops of
+// activation.go, math.go, reduce.go and norm.go are checked by
+// verify.TestConformance and TestTorchOpCases.
 var ewNodeTests = []string{
 	"test_abs", "test_add", "test_add_bcast", "test_add_int8", "test_add_uint8", "test_cast_DOUBLE_to_FLOAT",
 	"test_cast_FLOAT_to_DOUBLE", "test_clip", "test_clip_default_inbounds",

@@ -14,8 +14,9 @@ var optimizePlans = true
 //   - a Pad whose pads are constant zeros is dropped, its consumers reading
 //     its input instead (PyTorch exports AvgPool2d as such a Pad and an
 //     AveragePool);
-//   - a Tanh or Relu that is the only consumer of a Conv's or Gemm's output
-//     is applied by that node to each block of output while it is still in
+//   - an elementwise activation or math op (Relu, Tanh, HardSwish, Gelu,
+//     ...: any unaryOp) that is the only consumer of a Conv's or Gemm's
+//     output is applied by that node to each block of output while it is still in
 //     cache;
 //   - a MaxPool or AveragePool that is the only consumer of a Conv's
 //     output (after its activation) is applied by the Conv: when the Conv
@@ -148,8 +149,8 @@ func (p *plan) padsNothing(pn planNode) bool {
 	return true
 }
 
-// fuseActivations moves each Tanh or Relu that alone reads a Conv's or
-// Gemm's output into that node.
+// fuseActivations moves each unaryOp (Relu, Tanh, HardSwish, Gelu, ...)
+// that alone reads a Conv's or Gemm's output into that node.
 func (p *plan) fuseActivations() {
 	uses := p.uses()
 	drop := make([]bool, len(p.nodes))
@@ -174,7 +175,7 @@ func (p *plan) fuseActivations() {
 				continue
 			}
 			u, ok := next.op.(*unaryOp)
-			if ok && (next.node.OpType == "Tanh" || next.node.OpType == "Relu") && len(next.out) == 1 && next.out[0] >= 0 {
+			if ok && len(next.out) == 1 && next.out[0] >= 0 {
 				*act = u
 				pn.out = []int{next.out[0]}
 				drop[j] = true
@@ -294,13 +295,7 @@ func applyAct(act *unaryOp, y []float32) {
 	if act == nil {
 		return
 	}
-	if act.f32 != nil {
-		act.f32(y, y)
-		return
-	}
-	for i, v := range y {
-		y[i] = float32(act.f64(float64(v)))
-	}
+	act.apply32(y, y)
 }
 
 // applyAct64 is applyAct for float64 values.

@@ -162,7 +162,7 @@ func TestFusedPool(t *testing.T) {
 		{"max 2x2 stride 2", "MaxPool", []*onnx.Attribute{k2, aInts("strides", 2, 2)}, false},
 		{"avg 3x3 pads", "AveragePool", []*onnx.Attribute{aInts("kernel_shape", 3, 3), aInts("pads", 1, 1, 1, 1), aInt("count_include_pad", 1)}, false},
 	} {
-		for _, act := range []string{"", "Tanh", "Relu"} {
+		for _, act := range []string{"", "Tanh", "Relu", "Elu", "Softplus", "HardSigmoid"} {
 			for _, constW := range []bool{true, false} {
 				nodes := []*onnx.Node{{Name: "conv", OpType: "Conv", Inputs: []string{"x", "w", "b"}, Outputs: []string{"c"}, Attrs: []*onnx.Attribute{aInts("pads", 1, 1, 1, 1)}}}
 				if act != "" {

@@ -24,8 +24,9 @@ import (
 // and left out), onnx's small test models, hand-built models whose output
 // sizes come from values (Expand, ConstantOfShape, Range, Tile, Reshape,
 // Concat, Gemm on declared shapes), the LSTM, GRU and RNN nodes of
-// testdata/rnn, and, where the libonnx-testdata package
-// is installed, the official node tests of those ops.
+// testdata/rnn, the one-node models of testdata/torch (activations, math,
+// reductions, normalizations), and, where the libonnx-testdata package is
+// installed, the official node tests of those ops.
 func FuzzLoadRun(f *testing.F) {
 	for _, p := range []string{"../testdata/pytorch/lenet5/model.onnx", "../onnx/testdata/small.onnx", "../onnx/testdata/nested.onnx"} {
 		if data, err := os.ReadFile(p); err == nil {
@@ -40,7 +41,8 @@ func FuzzLoadRun(f *testing.F) {
 		f.Add(data)
 	}
 	recurrent, _ := filepath.Glob("testdata/rnn/ort_*/model.onnx") // LSTM, GRU and RNN nodes
-	for _, p := range recurrent {
+	torch, _ := filepath.Glob("testdata/torch/*/model.onnx")
+	for _, p := range append(recurrent, torch...) {
 		if data, err := os.ReadFile(p); err == nil {
 			f.Add(data)
 		}

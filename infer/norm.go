@@ -119,3 +119,455 @@ func batchNorm[T ~float32 | ~float64](n, groups, inner int, eps float32, x, scal
 		}
 	}
 }
+
+// meanVar returns the mean and the (biased) variance of x, computed in
+// float64 in two passes.
+func meanVar[T float32 | float64](x []T) (mean, variance float64) {
+	if len(x) == 0 {
+		return math.NaN(), math.NaN()
+	}
+	var s float64
+	for _, v := range x {
+		s += float64(v)
+	}
+	mean = s / float64(len(x))
+	var q float64
+	for _, v := range x {
+		d := float64(v) - mean
+		q += d * d
+	}
+	return mean, q / float64(len(x))
+}
+
+// checkStash reads stash_type, the precision of the statistics: only 1
+// (float32) is implemented.
+func checkStash(n *onnx.Node, a *attrs) error {
+	st := a.int("stash_type", 1)
+	if a.err != nil {
+		return a.err
+	}
+	if st != 1 {
+		return unsupportedf(n, "attribute \"stash_type\": %d (only 1, float32, is implemented)", st)
+	}
+	return nil
+}
+
+// layerNormOp is LayerNormalization (opset 17): each run of the axes
+// [axis, rank) is standardized in float32 (stash_type 1; a float64 X is
+// rounded to float32 first, as the spec's casts say), then multiplied by
+// Scale and shifted by B, which broadcast to X, in X's dtype. The optional
+// outputs Mean and InvStdDev are float32 of shape [d0, ..., d(axis-1), 1, ...].
+type layerNormOp struct {
+	axis    int64
+	epsilon float32
+}
+
+func buildLayerNorm(n *onnx.Node, opset int64) (op, error) {
+	if err := checkArity(n, 2, 3, 3); err != nil {
+		return nil, err
+	}
+	a := attrs{n: n}
+	o := &layerNormOp{axis: a.int("axis", -1), epsilon: a.float("epsilon", 1e-5)}
+	if err := checkStash(n, &a); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+func (o *layerNormOp) run(s *scratch, in, out []*tensor.Tensor) error {
+	x, scale, bias := in[0], in[1], input(in, 2)
+	r := x.Rank()
+	if o.axis < -int64(r) || o.axis >= int64(r) {
+		return fmt.Errorf("attribute \"axis\": %d out of range for X %v", o.axis, x)
+	}
+	axis := int(o.axis)
+	if axis < 0 {
+		axis += r
+	}
+	dt := x.DType
+	if dt != tensor.Float32 && dt != tensor.Float64 {
+		return fmt.Errorf("want a float input, got X %v", x)
+	}
+	for i, p := range [2]*tensor.Tensor{scale, bias} {
+		if p == nil {
+			continue
+		}
+		name := [2]string{"Scale", "B"}[i]
+		if p.DType != dt {
+			return fmt.Errorf("input %s is %v, want %v like X", name, p, dt)
+		}
+		if err := checkUnidirectional(name, x, p); err != nil {
+			return err
+		}
+	}
+	rows, size := prod(x.Shape[:axis]), prod(x.Shape[axis:])
+	var mean, inv []float32
+	for i, t := range out[1:] {
+		if t != nil {
+			stat := shapeBuf(t, r)
+			copy(stat, x.Shape[:axis])
+			for j := axis; j < r; j++ {
+				stat[j] = 1
+			}
+			t.Resize(tensor.Float32, stat...)
+			if i == 0 {
+				mean = t.F32
+			} else {
+				inv = t.F32
+			}
+		}
+	}
+	y := out[0]
+	y.Resize(dt, x.Shape...)
+	if dt == tensor.Float32 {
+		return layerNorm[float32](s, o, x, scale, bias, y, axis, rows, size, mean, inv, nil)
+	}
+	return layerNorm[float64](s, o, x, scale, bias, y, axis, rows, size, mean, inv, s.floats(size))
+}
+
+// rowParam reports whether p (broadcasting to x) holds one value per
+// element of a row [axis, rank) of x, in the row's order.
+func rowParam(p, x *tensor.Tensor, axis int) bool {
+	if p == nil {
+		return true
+	}
+	if p.Len() != prod(x.Shape[axis:]) {
+		return false
+	}
+	off := x.Rank() - p.Rank()
+	for i, d := range p.Shape {
+		if off+i < axis && d != 1 {
+			return false
+		}
+	}
+	return true
+}
+
+// layerNorm computes y; x32 holds a row of a float64 X rounded to float32
+// (nil for a float32 X, whose rows are split across the workers when
+// there are enough of them).
+func layerNorm[T float32 | float64](s *scratch, o *layerNormOp, x, scale, bias, y *tensor.Tensor, axis, rows, size int, mean, inv, x32 []float32) error {
+	xv, yv, sv := data[T](x), data[T](y), data[T](scale)
+	var bv []T
+	if bias != nil {
+		bv = data[T](bias)
+	}
+	fused := rowParam(scale, x, axis) && rowParam(bias, x, axis)
+	if x32 == nil && rows > 1 && rows*size >= 1<<16 {
+		t := taskOf[layerNormTask](s)
+		*t = layerNormTask{o: o, x: any(xv).([]float32), y: any(yv).([]float32), mean: mean, inv: inv, size: size}
+		if fused {
+			t.scale = any(sv).([]float32)
+			t.bias, _ = any(bv).([]float32)
+		}
+		err := parallelFor(s, rows, rows, t)
+		*t = layerNormTask{}
+		if err != nil {
+			return err
+		}
+	} else {
+		var fs, fb []T
+		if fused {
+			fs, fb = sv, bv
+		}
+		layerNormRows(o, xv, yv, fs, fb, 0, rows, size, mean, inv, x32)
+	}
+	if fused {
+		return nil
+	}
+	mul, add := mulKernel[T](), addKernel[T]()
+	broadcastBinary(&mul, yv, x.Shape, yv, x.Shape, sv, scale.Shape)
+	if bias != nil {
+		broadcastBinary(&add, yv, x.Shape, yv, x.Shape, bv, bias.Shape)
+	}
+	return nil
+}
+
+// layerNormTask is layerNormRows for float32 over a range of rows.
+type layerNormTask struct {
+	o                 *layerNormOp
+	x, y, scale, bias []float32
+	mean, inv         []float32
+	size              int
+}
+
+func (t *layerNormTask) run(lo, hi, _ int) error {
+	layerNormRows(t.o, t.x, t.y, t.scale, t.bias, lo, hi, t.size, t.mean, t.inv, nil)
+	return nil
+}
+
+// layerNormRows standardizes rows [lo, hi) of x into y, then multiplies
+// them by scale and adds bias when these are given (one value per element
+// of a row; nil: left to the caller).
+func layerNormRows[T float32 | float64](o *layerNormOp, xv, yv, sv, bv []T, lo, hi, size int, mean, inv, x32 []float32) {
+	for i := lo; i < hi; i++ {
+		xs, ys := xv[i*size:(i+1)*size], yv[i*size:(i+1)*size]
+		row, _ := any(xs).([]float32)
+		if x32 != nil { // float64 X: the statistics come from X in float32
+			for j, v := range xs {
+				x32[j] = float32(v)
+			}
+			row = x32
+		}
+		m, v := meanVar(row)
+		m32, inv32 := float32(m), float32(1/math.Sqrt(float64(float32(v)+o.epsilon)))
+		if mean != nil {
+			mean[i] = m32
+		}
+		if inv != nil {
+			inv[i] = inv32
+		}
+		switch {
+		case sv != nil && bv != nil:
+			for j, v := range row {
+				ys[j] = T((v-m32)*inv32)*sv[j] + bv[j]
+			}
+		case sv != nil:
+			for j, v := range row {
+				ys[j] = T((v-m32)*inv32) * sv[j]
+			}
+		default:
+			for j, v := range row {
+				ys[j] = T((v - m32) * inv32)
+			}
+		}
+	}
+}
+
+// instanceNormOp is InstanceNormalization (opsets 1, 6, 22; opset 1's
+// consumed_inputs has no effect): each channel of each sample of X
+// (N x C x D1 x ...) is standardized over D1 x ..., then multiplied by
+// scale[c] and shifted by B[c].
+type instanceNormOp struct{ epsilon float32 }
+
+func buildInstanceNorm(n *onnx.Node, opset int64) (op, error) {
+	if err := checkArity(n, 3, 3, 1); err != nil {
+		return nil, err
+	}
+	a := attrs{n: n}
+	if opset < 6 {
+		a.ints("consumed_inputs", -1, nil)
+	}
+	o := &instanceNormOp{epsilon: a.float("epsilon", 1e-5)}
+	return o, a.err
+}
+
+func (o *instanceNormOp) run(s *scratch, in, out []*tensor.Tensor) error {
+	x := in[0]
+	if err := checkNCX(x); err != nil {
+		return err
+	}
+	c := x.Shape[1]
+	if err := checkParams(x, c, in[1:3], "scale", "B"); err != nil {
+		return err
+	}
+	y := out[0]
+	y.Resize(x.DType, x.Shape...)
+	if x.DType == tensor.Float32 {
+		return groupNorm(s, x.F32, y.F32, x.Shape[0], c, c, prod(x.Shape[2:]), o.epsilon, in[1].F32, in[2].F32, false)
+	}
+	return groupNorm(s, x.F64, y.F64, x.Shape[0], c, c, prod(x.Shape[2:]), o.epsilon, in[1].F64, in[2].F64, false)
+}
+
+// checkNCX checks that X is a float tensor of rank 2 or more (N x C x ...).
+func checkNCX(x *tensor.Tensor) error {
+	if x.DType != tensor.Float32 && x.DType != tensor.Float64 {
+		return fmt.Errorf("want a float input, got X %v", x)
+	}
+	if x.Rank() < 2 {
+		return fmt.Errorf("want X of rank 2 or more (N x C x ...), got %v", x)
+	}
+	return nil
+}
+
+// checkParams checks that each parameter is a 1-D tensor of X's dtype with
+// want elements.
+func checkParams(x *tensor.Tensor, want int, params []*tensor.Tensor, names ...string) error {
+	for i, p := range params {
+		if p.DType != x.DType || p.Rank() != 1 || p.Shape[0] != want {
+			return fmt.Errorf("input %s is %v, want %v[%d] to match X %v", names[i], p, x.DType, want, x)
+		}
+	}
+	return nil
+}
+
+// groupNormOp is GroupNormalization: the channels of each sample of X (N x
+// C x D1 x ...) form num_groups groups of C/num_groups channels, each
+// standardized over its channels and D1 x ...; then each channel is
+// multiplied by a scale and shifted by a bias, given per group in opset 18
+// and per channel from opset 21 (with stash_type; only 1, float32).
+type groupNormOp struct {
+	epsilon    float32
+	groups     int64
+	perChannel bool // opset >= 21
+}
+
+func buildGroupNorm(n *onnx.Node, opset int64) (op, error) {
+	if err := checkArity(n, 3, 3, 1); err != nil {
+		return nil, err
+	}
+	a := attrs{n: n}
+	if !a.has("num_groups") {
+		return nil, errorf(n, "attribute \"num_groups\" is required")
+	}
+	o := &groupNormOp{epsilon: a.float("epsilon", 1e-5), groups: a.int("num_groups", 0), perChannel: opset >= 21}
+	if o.groups <= 0 {
+		a.fail("attribute \"num_groups\": want a positive value, got %d", o.groups)
+	}
+	if o.perChannel {
+		if err := checkStash(n, &a); err != nil {
+			return nil, err
+		}
+	}
+	return o, a.err
+}
+
+func (o *groupNormOp) run(s *scratch, in, out []*tensor.Tensor) error {
+	x := in[0]
+	if err := checkNCX(x); err != nil {
+		return err
+	}
+	c := x.Shape[1]
+	if int64(c)%o.groups != 0 {
+		return fmt.Errorf("X %v: %d channels do not divide into num_groups %d", x, c, o.groups)
+	}
+	g := int(o.groups)
+	want := g
+	if o.perChannel {
+		want = c
+	}
+	if err := checkParams(x, want, in[1:3], "scale", "bias"); err != nil {
+		return err
+	}
+	y := out[0]
+	y.Resize(x.DType, x.Shape...)
+	if x.DType == tensor.Float32 {
+		return groupNorm(s, x.F32, y.F32, x.Shape[0], c, g, prod(x.Shape[2:]), o.epsilon, in[1].F32, in[2].F32, !o.perChannel)
+	}
+	return groupNorm(s, x.F64, y.F64, x.Shape[0], c, g, prod(x.Shape[2:]), o.epsilon, in[1].F64, in[2].F64, !o.perChannel)
+}
+
+// groupNorm standardizes x (n samples of c channels of inner values) over
+// groups of c/groups channels, then sets y = x̂*scale[k] + bias[k] with k
+// the channel, or the group when perGroup. The statistics are computed in
+// float64 and applied as y = (x - mean)*a + bias, a = scale/stddev: the
+// subtraction first keeps a value near the mean precise, as x*a + b would
+// not. Large inputs are split across the workers by groups.
+func groupNorm[T float32 | float64](s *scratch, x, y []T, n, c, groups, inner int, eps float32, scale, bias []T, perGroup bool) error {
+	if groups == 0 || c == 0 {
+		return nil
+	}
+	workers := 1
+	if len(x) >= 1<<16 {
+		workers = n * groups // parallelFor takes at most one per CPU
+	}
+	t := taskOf[groupNormTask[T]](s)
+	*t = groupNormTask[T]{x: x, y: y, c: c, groups: groups, inner: inner, eps: eps, scale: scale, bias: bias, perGroup: perGroup}
+	err := parallelFor(s, n*groups, workers, t)
+	*t = groupNormTask[T]{}
+	return err
+}
+
+// groupNormTask is groupNorm over a range of (sample, group) pairs.
+type groupNormTask[T float32 | float64] struct {
+	x, y, scale, bias []T
+	c, groups, inner  int
+	eps               float32
+	perGroup          bool
+}
+
+func (t *groupNormTask[T]) run(lo, hi, _ int) error {
+	cg := t.c / t.groups
+	per := cg * t.inner
+	for i := lo; i < hi; i++ {
+		m, v := meanVar(t.x[i*per : (i+1)*per])
+		inv := 1 / math.Sqrt(v+float64(t.eps))
+		for k := 0; k < cg; k++ {
+			p := i%t.groups*cg + k // the channel
+			if t.perGroup {
+				p = i % t.groups
+			}
+			off := i*per + k*t.inner
+			xs, ys := t.x[off:off+t.inner], t.y[off:off+t.inner]
+			fm, fa, fb := T(m), T(float64(t.scale[p])*inv), t.bias[p]
+			for j, v := range xs {
+				ys[j] = (v-fm)*fa + fb
+			}
+		}
+	}
+	return nil
+}
+
+// mvnOp is MeanVarianceNormalization (opsets 9, 13):
+// (X - mean) / (sqrt(variance) + 1e-9), with the statistics over axes
+// (default [0, 2, 3]), as the spec's function body computes it.
+type mvnOp struct {
+	n    *onnx.Node
+	axes []int64
+}
+
+func buildMVN(n *onnx.Node, opset int64) (op, error) {
+	if err := checkArity(n, 1, 1, 1); err != nil {
+		return nil, err
+	}
+	a := attrs{n: n}
+	o := &mvnOp{n: n, axes: a.ints("axes", -1, []int64{0, 2, 3})}
+	return o, a.err
+}
+
+func (o *mvnOp) run(_ *scratch, in, out []*tensor.Tensor) error {
+	x := in[0]
+	r := x.Rank()
+	kept := append([]int(nil), x.Shape...)
+	for _, a := range o.axes {
+		i, err := normAxis(o.n, a, r)
+		if err != nil {
+			return err
+		}
+		if kept[i] == 1 && x.Shape[i] != 1 {
+			return errorf(o.n, "axis %d repeated", a)
+		}
+		kept[i] = 1
+	}
+	if err := checkPlanDims(x.Shape); err != nil {
+		return errorf(o.n, "%v", err)
+	}
+	count := float64(x.Len() / max(tensor.NumElements(kept), 1))
+	switch x.DType {
+	case tensor.Float32:
+		mvn[float32](x, out[0], kept, count)
+	case tensor.Float64:
+		mvn[float64](x, out[0], kept, count)
+	default:
+		return errorf(o.n, "unsupported dtype %v", x.DType)
+	}
+	return nil
+}
+
+func mvn[T float32 | float64](x, d *tensor.Tensor, kept []int, count float64) {
+	xv := data[T](x)
+	mean := make([]float64, tensor.NumElements(kept))
+	sumInto(mean, kept, xv, x.Shape)
+	for j := range mean {
+		mean[j] /= count
+	}
+	q := make([]float64, len(mean))
+	foldInto(q, kept, xv, x.Shape, func(a float64, v T, j int) float64 {
+		e := float64(v) - mean[j]
+		return a + e*e
+	})
+	for j := range q {
+		q[j] = math.Sqrt(q[j]/count) + 1e-9
+	}
+	d.Resize(x.DType, x.Shape...)
+	dv := data[T](d)
+	var p bcastPlan
+	p.init(x.Shape, kept)
+	p.each(func(off [planInputs]int, o int) {
+		j, st := off[0], p.step[0]
+		for i, v := range xv[o : o+p.inner] {
+			dv[o+i] = T((float64(v) - mean[j]) / q[j])
+			j += st
+		}
+	})
+}

@@ -1,0 +1,1 @@
+ByJ0xÆ&A†!7ASä3A/–A™gA¶Ä¯AI¡AS€NAy]AúQÎA¦WpA:·¼A
