@@ -104,7 +104,7 @@ func benchFeeds(path, data string, n int) (*benchInput, error) {
 		}
 		return &benchInput{c.s, map[string]*tensor.Tensor{c.input: x}}, nil
 	}
-	s, err := infer.Load(path)
+	s, err := sessionOptions().Load(path)
 	if err != nil {
 		return nil, err
 	}

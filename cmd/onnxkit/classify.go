@@ -27,7 +27,7 @@ func loadClassifier(path, normalize string) (*classifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := infer.NewSession(m)
+	s, err := sessionOptions().NewSession(m)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

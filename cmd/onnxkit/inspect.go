@@ -121,7 +121,7 @@ var runCmd = &command{
 			if len(args) > 0 {
 				return usagef("unexpected arguments %q", args)
 			}
-			s, err := infer.Load(*model)
+			s, err := sessionOptions().Load(*model)
 			if err != nil {
 				return err
 			}

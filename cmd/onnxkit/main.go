@@ -16,6 +16,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/onnxkit/onnxkit/infer"
+	"github.com/onnxkit/onnxkit/internal/sysmem"
 )
 
 // command is one subcommand: its flags are defined by setup, run does the work.
@@ -135,6 +138,19 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "\t%-8s %s\n", c.name, c.short)
 	}
 	fmt.Fprintf(w, "\nRun 'onnxkit help <command>' for a command's flags.\n")
+}
+
+// sessionOptions are the limits of every Session the commands make: a run
+// may hold at most a quarter of the machine's memory (2 GiB when that is
+// unknown), so that a hostile model ends with an error naming its node
+// instead of the process running out of memory. The limit is checked after
+// each node, so a run can overshoot it by one node's outputs.
+func sessionOptions() infer.Options {
+	budget := sysmem.Total() / 4
+	if budget <= 0 {
+		budget = 2 << 30
+	}
+	return infer.Options{MaxSessionBytes: budget}
 }
 
 // exitCode ends a command with a status and no further message (the command

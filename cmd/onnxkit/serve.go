@@ -16,7 +16,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/onnxkit/onnxkit/infer"
 	"github.com/onnxkit/onnxkit/onnx"
 	"github.com/onnxkit/onnxkit/serve"
 )
@@ -136,7 +135,7 @@ func loadServed(name, path string) (serve.Model, error) {
 	if err != nil {
 		return serve.Model{}, err
 	}
-	s, err := infer.NewSession(m)
+	s, err := sessionOptions().NewSession(m)
 	if err != nil {
 		return serve.Model{}, fmt.Errorf("%s: %w", path, err)
 	}
