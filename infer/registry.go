@@ -71,4 +71,18 @@ var registry = map[string][]opVersion{
 	"Slice":           {{1, 0, buildSlice}},
 	"Expand":          {{8, 0, buildExpand}},
 	"Range":           {{11, 0, buildRange}},
+	"Mean":            {{1, 0, buildVariadic(opMean)}},
+
+	// Layout ops (layout.go).
+	"Split":           {{1, 0, buildSplit}},
+	"Tile":            {{1, 0, buildTile}},
+	"DepthToSpace":    {{1, 0, buildDepthSpace(true)}},
+	"SpaceToDepth":    {{1, 0, buildDepthSpace(false)}},
+	"Trilu":           {{14, 0, buildTrilu}},
+	"EyeLike":         {{9, 0, buildEyeLike}},
+	"Size":            {{1, 0, buildSize}},
+	"Compress":        {{9, 0, buildCompress}},
+	"ReverseSequence": {{10, 0, buildReverseSequence}},
+	"OneHot":          {{9, 0, buildOneHot}},
+	"NonZero":         {{9, 0, buildNonZero}},
 }
