@@ -85,4 +85,14 @@ var registry = map[string][]opVersion{
 	"ReverseSequence": {{10, 0, buildReverseSequence}},
 	"OneHot":          {{9, 0, buildOneHot}},
 	"NonZero":         {{9, 0, buildNonZero}},
+
+	// Index ops (index.go).
+	"ArgMax":          {{1, 0, buildArg(true)}},
+	"ArgMin":          {{1, 0, buildArg(false)}},
+	"TopK":            {{1, 0, buildTopK}},
+	"GatherElements":  {{11, 0, buildGatherElements}},
+	"GatherND":        {{11, 0, buildGatherND}},
+	"ScatterElements": {{11, 0, buildScatterElements}},
+	"Scatter":         {{9, 0, buildScatterElements}},
+	"ScatterND":       {{11, 0, buildScatterND}},
 }
