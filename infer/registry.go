@@ -95,4 +95,5 @@ var registry = map[string][]opVersion{
 	"ScatterElements": {{11, 0, buildScatterElements}},
 	"Scatter":         {{9, 0, buildScatterElements}},
 	"ScatterND":       {{11, 0, buildScatterND}},
+	"Einsum":          {{12, 0, buildEinsum}},
 }
