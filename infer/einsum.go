@@ -232,37 +232,52 @@ func (o *einsumOp) reduceTo(x operand, labels []int, sizes map[int]int) (operand
 		sshape[i], sstr[i] = sizes[l], stride(l)
 	}
 	d := tensor.New(x.t.DType, shape...)
+	if len(sum) == 0 {
+		stridedCopy(d, shape, x.t, 0, ostr)
+		return operand{d, labels}, nil
+	}
+	offs := stridedOffsets(sshape, sstr)
 	switch x.t.DType {
 	case tensor.Float32:
-		sumStrided(d.F32, shape, ostr, x.t.F32, sshape, sstr)
+		sumStrided(d.F32, shape, ostr, x.t.F32, offs)
 	case tensor.Float64:
-		sumStrided(d.F64, shape, ostr, x.t.F64, sshape, sstr)
+		sumStrided(d.F64, shape, ostr, x.t.F64, offs)
 	case tensor.Int64:
-		sumStrided(d.I64, shape, ostr, x.t.I64, sshape, sstr)
+		sumStrided(d.I64, shape, ostr, x.t.I64, offs)
 	case tensor.Int32:
-		sumStrided(d.I32, shape, ostr, x.t.I32, sshape, sstr)
+		sumStrided(d.I32, shape, ostr, x.t.I32, offs)
 	case tensor.Uint8:
-		sumStrided(d.U8, shape, ostr, x.t.U8, sshape, sstr)
+		sumStrided(d.U8, shape, ostr, x.t.U8, offs)
 	case tensor.Int8:
-		sumStrided(d.I8, shape, ostr, x.t.I8, sshape, sstr)
+		sumStrided(d.I8, shape, ostr, x.t.I8, offs)
 	}
 	return operand{d, labels}, nil
 }
 
-// sumStrided sets d (row-major over shape, x read with strides ostr) to
-// the sums of x over the index space sshape with strides sstr.
-func sumStrided[T number](d []T, shape, ostr []int, x []T, sshape, sstr []int) {
-	offs := stridedOffsets(sshape, sstr)
-	for i, base := range stridedOffsets(shape, ostr) {
+// sumStrided sets each element of d (row-major over shape; its base in x
+// is sum(idx[a]*ostr[a])) to the sum of x at base+off over offs.
+func sumStrided[T number](d []T, shape, ostr []int, x []T, offs []int) {
+	idx := make([]int, len(shape))
+	base := 0
+	for i := range d {
 		var s T
 		for _, off := range offs {
 			s += x[base+off]
 		}
 		d[i] = s
+		for a := len(shape) - 1; a >= 0; a-- {
+			idx[a]++
+			base += ostr[a]
+			if idx[a] < shape[a] {
+				break
+			}
+			base -= ostr[a] * shape[a]
+			idx[a] = 0
+		}
 	}
 }
 
-// stridedOffsets lists base offsets sum(idx[a]*strides[a]) over the index
+// stridedOffsets lists the offsets sum(idx[a]*strides[a]) over the index
 // space shape in row-major order.
 func stridedOffsets(shape, strides []int) []int {
 	offs := make([]int, tensor.NumElements(shape))
