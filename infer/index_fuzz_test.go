@@ -13,7 +13,7 @@ import (
 var indexOps = []string{
 	"Split", "Tile", "DepthToSpace", "SpaceToDepth", "Trilu", "EyeLike", "Size", "Compress",
 	"ReverseSequence", "OneHot", "NonZero", "Mean", "ArgMax", "ArgMin", "TopK", "GatherElements",
-	"GatherND", "ScatterElements", "Scatter", "ScatterND", "Einsum",
+	"GatherND", "ScatterElements", "Scatter", "ScatterND", "Einsum", "CenterCropPad", "TensorScatter", "Unique",
 }
 
 // TestIndexOpsNoPanic runs the index and layout ops on combinations of odd
@@ -46,7 +46,7 @@ func TestIndexOpsNoPanic(t *testing.T) {
 	}
 	runs := 0
 	for _, op := range indexOps {
-		for _, opset := range []int64{9, 13, 18} {
+		for _, opset := range []int64{9, 13, 18, 24} {
 			if ewBuilder(op, opset) == nil {
 				continue
 			}

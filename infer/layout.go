@@ -10,7 +10,8 @@ import (
 // and NonZero.
 
 // takeElems resizes d to x's dtype and the given shape and sets its element
-// i to x's element idx[i]; every idx[i] is within x.
+// i to x's element idx[i], or to zero where idx[i] is -1; every other
+// idx[i] is within x.
 func takeElems(d *tensor.Tensor, shape []int, x *tensor.Tensor, idx []int) {
 	d.Resize(x.DType, shape...)
 	switch x.DType {
@@ -32,7 +33,12 @@ func takeElems(d *tensor.Tensor, shape []int, x *tensor.Tensor, idx []int) {
 }
 
 func take[T elem](d, s []T, idx []int) {
+	var zero T
 	for i, j := range idx {
+		if j < 0 {
+			d[i] = zero
+			continue
+		}
 		d[i] = s[j]
 	}
 }

@@ -96,4 +96,9 @@ var registry = map[string][]opVersion{
 	"Scatter":         {{9, 0, buildScatterElements}},
 	"ScatterND":       {{11, 0, buildScatterND}},
 	"Einsum":          {{12, 0, buildEinsum}},
+
+	// Crop, cache update and unique (select.go).
+	"CenterCropPad": {{18, 0, buildCenterCropPad}},
+	"TensorScatter": {{24, 0, buildTensorScatter}},
+	"Unique":        {{11, 0, buildUnique}},
 }

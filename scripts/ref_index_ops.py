@@ -62,3 +62,17 @@ show("tril k=-1", torch.tril(iota(3, 4), -1))
 show("triu k=1 int64", torch.triu(iota(2, 3, 3, dtype=torch.int64), 1))
 show("tile [2,1,3] of 1x2x1", iota(1, 2, 1).repeat(2, 1, 3))
 show("nonzero", torch.nonzero(torch.tensor([[0, 1, 0], [2, 0, 3]])).T)
+
+# Unique and TensorScatter (infer/select_test.go).
+u = torch.tensor([[2, 1], [0, 1], [2, 1], [0, 0]])
+y, inv, cnt = torch.unique(u, sorted=True, return_inverse=True, return_counts=True, dim=0)
+show("unique dim 0 Y", y); show("unique dim 0 inverse", inv); show("unique dim 0 counts", cnt)
+y, inv, cnt = torch.unique(torch.tensor([3., -1., 3., 0.5]), sorted=True, return_inverse=True, return_counts=True)
+show("unique flat Y", y); show("unique flat inverse", inv); show("unique flat counts", cnt)
+cache = iota(2, 3, 2)
+upd = -1 - iota(2, 2, 2)
+w = [2, 0]
+for b in range(2):
+    for s in range(2):
+        cache[b, (w[b] + s) % 3] = upd[b, s]
+show("tensorscatter circular axis 1", cache)
