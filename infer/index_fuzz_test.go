@@ -14,6 +14,7 @@ var indexOps = []string{
 	"Split", "Tile", "DepthToSpace", "SpaceToDepth", "Trilu", "EyeLike", "Size", "Compress",
 	"ReverseSequence", "OneHot", "NonZero", "Mean", "ArgMax", "ArgMin", "TopK", "GatherElements",
 	"GatherND", "ScatterElements", "Scatter", "ScatterND", "Einsum", "CenterCropPad", "TensorScatter", "Unique",
+	"NonMaxSuppression",
 }
 
 // TestIndexOpsNoPanic runs the index and layout ops on combinations of odd

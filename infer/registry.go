@@ -97,8 +97,10 @@ var registry = map[string][]opVersion{
 	"ScatterND":       {{11, 0, buildScatterND}},
 	"Einsum":          {{12, 0, buildEinsum}},
 
-	// Crop, cache update and unique (select.go).
+	// Crop, cache update, unique and box suppression (select.go).
 	"CenterCropPad": {{18, 0, buildCenterCropPad}},
 	"TensorScatter": {{24, 0, buildTensorScatter}},
 	"Unique":        {{11, 0, buildUnique}},
+
+	"NonMaxSuppression": {{10, 0, buildNonMaxSuppression}},
 }

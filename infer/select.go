@@ -326,3 +326,120 @@ func compareNaNLast[T float32 | float64](a, b T) int {
 	}
 	return cmp.Compare(a, b)
 }
+
+// nonMaxSuppressionOp is NonMaxSuppression (opsets 10 and 11): for each
+// batch and class, boxes by decreasing score (equal scores in index order),
+// those with a score above score_threshold, each kept unless its IoU with
+// a box already kept exceeds iou_threshold, at most
+// max_output_boxes_per_class of them (0 or absent: none).
+type nonMaxSuppressionOp struct {
+	n      *onnx.Node
+	center bool
+}
+
+func buildNonMaxSuppression(n *onnx.Node, opset int64) (op, error) {
+	if err := checkArity(n, 2, 5, 1); err != nil {
+		return nil, err
+	}
+	a := attrs{n: n}
+	c := a.int("center_point_box", 0)
+	if c != 0 && c != 1 {
+		a.fail("attribute \"center_point_box\": want 0 or 1, got %d", c)
+	}
+	return &nonMaxSuppressionOp{n, c == 1}, a.err
+}
+
+func (o *nonMaxSuppressionOp) run(_ *scratch, in, out []*tensor.Tensor) error {
+	bt, st := in[0], in[1]
+	if !isFloat(bt.DType) || !isFloat(st.DType) {
+		return errorf(o.n, "boxes and scores: want float tensors, got %v and %v", bt.DType, st.DType)
+	}
+	if bt.Rank() != 3 || bt.Shape[2] != 4 || st.Rank() != 3 || st.Shape[0] != bt.Shape[0] || st.Shape[2] != bt.Shape[1] {
+		return errorf(o.n, "want boxes [batches, boxes, 4] and scores [batches, classes, boxes], got %v and %v", bt, st)
+	}
+	scalar := func(i int, what string) (float64, bool, error) {
+		t := input(in, i)
+		if t == nil {
+			return 0, false, nil
+		}
+		if !isNumber(t.DType) || t.Len() != 1 || t.Rank() > 1 {
+			return 0, false, errorf(o.n, "input %s: want a scalar, got %v", what, t)
+		}
+		return t.Float64At(0), true, nil
+	}
+	maxOut, _, err := scalar(2, "max_output_boxes_per_class")
+	if err != nil {
+		return err
+	}
+	iouMax, _, err := scalar(3, "iou_threshold")
+	if err != nil {
+		return err
+	}
+	scoreMin, hasScore, err := scalar(4, "score_threshold")
+	if err != nil {
+		return err
+	}
+	batches, nb, classes := bt.Shape[0], bt.Shape[1], st.Shape[1]
+	limit := int(min(max(maxOut, 0), float64(nb)))
+	boxes, scores := toFloat64(bt), toFloat64(st)
+	// Corners (ymin, xmin, ymax, xmax) of every box.
+	corners := make([][4]float64, batches*nb)
+	for i := range corners {
+		b := boxes[4*i : 4*i+4]
+		if o.center {
+			corners[i] = [4]float64{b[1] - b[3]/2, b[0] - b[2]/2, b[1] + b[3]/2, b[0] + b[2]/2}
+		} else {
+			corners[i] = [4]float64{min(b[0], b[2]), min(b[1], b[3]), max(b[0], b[2]), max(b[1], b[3])}
+		}
+	}
+	var sel []int64
+	cand := make([]int, 0, nb)
+	var kept []int
+	for b := range batches {
+		for c := range classes {
+			sc := scores[(b*classes+c)*nb : (b*classes+c+1)*nb]
+			cand = cand[:0]
+			for i, v := range sc {
+				if !hasScore || v > scoreMin {
+					cand = append(cand, i)
+				}
+			}
+			slices.SortStableFunc(cand, func(i, j int) int { return cmp.Compare(sc[j], sc[i]) })
+			kept = kept[:0]
+			for _, i := range cand {
+				if len(kept) >= limit {
+					break
+				}
+				ok := true
+				for _, k := range kept {
+					if iou(corners[b*nb+i], corners[b*nb+k]) > iouMax {
+						ok = false
+						break
+					}
+				}
+				if ok {
+					kept = append(kept, i)
+					sel = append(sel, int64(b), int64(c), int64(i))
+				}
+			}
+		}
+	}
+	d := out[0]
+	d.Resize(tensor.Int64, len(sel)/3, 3)
+	copy(d.I64, sel)
+	return nil
+}
+
+// iou is the intersection over union of two boxes given by their corners
+// (0 when either is empty or they do not overlap).
+func iou(a, b [4]float64) float64 {
+	h := min(a[2], b[2]) - max(a[0], b[0])
+	w := min(a[3], b[3]) - max(a[1], b[1])
+	areaA := (a[2] - a[0]) * (a[3] - a[1])
+	areaB := (b[2] - b[0]) * (b[3] - b[1])
+	if h <= 0 || w <= 0 || areaA <= 0 || areaB <= 0 {
+		return 0
+	}
+	inter := h * w
+	return inter / (areaA + areaB - inter)
+}

@@ -58,3 +58,32 @@ func TestSelectErrors(t *testing.T) {
 	}
 	ewRunCases(t, cases)
 }
+
+// Expected values: onnxruntime-node 1.30 on single-node models with the
+// same inputs (a score equal to score_threshold is dropped; equal scores
+// are taken in index order; the IoU of boxes 0 and 1 is 1/3).
+func TestNonMaxSuppression(t *testing.T) {
+	s := func(v ...int) []int { return v }
+	ts := func(v ...*tensor.Tensor) []*tensor.Tensor { return v }
+	at := func(v ...*onnx.Attribute) []*onnx.Attribute { return v }
+	corners := ewF32(s(1, 3, 4), 0, 0, 1, 1, 0, 0, 1, 1, 0, 2, 1, 3)
+	centers := ewF32(s(1, 4, 4), 0.5, 0.5, 1, 1, 1.0, 0.5, 1, 1, 5, 5, 2, 2, 0.5, 0.5, 1, 1)
+	scores2 := ewF32(s(1, 2, 4), 0.9, 0.8, 0.7, 0.9, 0.1, 0.2, 0.3, 0.3)
+	cases := []ewCase{
+		{name: "score threshold boundary", op: "NonMaxSuppression", opset: 11,
+			in:   ts(corners, ewF32(s(1, 1, 3), 0.4, 0.9, 0.4), ewI64(s(1), 5), ewF32(s(1), 0.5), ewF32(s(1), 0.4)),
+			want: ts(ewI64(s(1, 3), 0, 0, 1))},
+		{name: "center limit", op: "NonMaxSuppression", opset: 11, attrs: at(ewInt("center_point_box", 1)),
+			in:   ts(centers, scores2, ewI64(s(1), 2), ewF32(s(1), 0.3)),
+			want: ts(ewI64(s(4, 3), 0, 0, 0, 0, 0, 2, 0, 1, 2, 0, 1, 3))},
+		{name: "center iou 0.34", op: "NonMaxSuppression", opset: 10, attrs: at(ewInt("center_point_box", 1)),
+			in:   ts(centers, scores2, ewI64(s(1), 3), ewF32(s(1), 0.34)),
+			want: ts(ewI64(s(6, 3), 0, 0, 0, 0, 0, 1, 0, 0, 2, 0, 1, 2, 0, 1, 3, 0, 1, 1))},
+		{name: "no max output", op: "NonMaxSuppression", opset: 11, in: ts(corners, ewF32(s(1, 1, 3), 1, 2, 3)), want: ts(ewI64(s(0, 3)))},
+		{name: "scores shape", op: "NonMaxSuppression", in: ts(corners, ewF32(s(1, 1, 2), 1, 2)), err: "want boxes"},
+		{name: "int boxes", op: "NonMaxSuppression", in: ts(ewI64(s(1, 1, 4), 0, 0, 1, 1), ewF32(s(1, 1, 1), 1)), err: "want float tensors"},
+		{name: "max output not scalar", op: "NonMaxSuppression", in: ts(corners, ewF32(s(1, 1, 3), 1, 2, 3), ewI64(s(2), 1, 1)), err: "want a scalar"},
+		{name: "center_point_box", op: "NonMaxSuppression", attrs: at(ewInt("center_point_box", 2)), in: ts(corners, ewF32(s(1, 1, 3), 1, 2, 3)), err: "center_point_box"},
+	}
+	ewRunCases(t, cases)
+}
