@@ -1,6 +1,8 @@
 package infer
 
 import (
+	"math"
+
 	"github.com/onnxkit/onnxkit/onnx"
 	"github.com/onnxkit/onnxkit/tensor"
 )
@@ -646,6 +648,9 @@ func (o *oneHotOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 	for i := range outer {
 		for k := range inner {
 			v := ind[i*inner+k]
+			if v != math.Trunc(v) {
+				continue // a fractional index points nowhere, as in onnxruntime
+			}
 			if v < 0 && o.negative {
 				v += float64(depth)
 			}

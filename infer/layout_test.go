@@ -53,6 +53,9 @@ func TestLayoutOps(t *testing.T) {
 			want: ts(ewI64(s(3, 3), 0, 0, 7, 0, 0, 0, 7, 0, 0))},
 		{name: "onehot negative opset 9 axis 0", op: "OneHot", opset: 9, attrs: at(ewInt("axis", 0)), in: ts(ewI64(s(2), -1, 1), ewI64(nil, 2), ewF32(s(2), 0, 1)),
 			want: ts(ewF32(s(2, 2), 0, 0, 0, 1))},
+		// onnxruntime-node 1.30 on the same single-node model.
+		{name: "onehot float indices", op: "OneHot", opset: 11, in: ts(ewF32(s(8), -0.5, 1.7, -1.2, 2.9, 0, 1, -1, 2), ewF32(nil, 3), ewF32(s(2), 0, 1)),
+			want: ts(ewF32(s(8, 3), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 1))},
 		{name: "mean", op: "Mean", in: ts(ewF32(s(2), 1, 2), ewF32(nil, 4), ewF32(s(1), 0)), want: ts(ewF32(s(2), 5.0/3, 2))},
 	}
 	ewRunCases(t, cases)
