@@ -1,7 +1,6 @@
 package infer
 
 import (
-	"cmp"
 	"slices"
 
 	"github.com/onnxkit/onnxkit/onnx"
@@ -80,11 +79,17 @@ func argExtreme[T number](d []int64, x []T, outer, size, inner int, isMax, last 
 			best, bi := x[base], 0
 			for j := 1; j < size; j++ {
 				v := x[base+j*inner]
-				better := v > best
-				if !isMax {
-					better = v < best
+				var better bool
+				switch {
+				case v != v: // NaN wins over numbers, as in onnxruntime and PyTorch
+					better = best == best || last
+				case best != best:
+				case isMax:
+					better = v > best || (last && v == best)
+				default:
+					better = v < best || (last && v == best)
 				}
-				if better || (last && v == best) {
+				if better {
 					best, bi = v, j
 				}
 			}
@@ -191,11 +196,12 @@ func topK[T number](idx []int, x []T, outer, size, inner, k int, largest bool) b
 			for j := range row {
 				row[j] = j
 			}
+			// NaN is larger than every number, as in torch.topk.
 			slices.SortStableFunc(row, func(a, b int) int {
 				if largest {
-					return cmp.Compare(x[base+b*inner], x[base+a*inner])
+					return compareNaNLast(x[base+b*inner], x[base+a*inner])
 				}
-				return cmp.Compare(x[base+a*inner], x[base+b*inner])
+				return compareNaNLast(x[base+a*inner], x[base+b*inner])
 			})
 			for j := range k {
 				idx[(i*k+j)*inner+c] = base + row[j]*inner

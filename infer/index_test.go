@@ -1,6 +1,7 @@
 package infer
 
 import (
+	"math"
 	"testing"
 
 	"github.com/onnxkit/onnxkit/onnx"
@@ -18,6 +19,7 @@ func TestIndexOps(t *testing.T) {
 		return &onnx.Attribute{Name: name, Type: onnx.AttrString, S: []byte(v)}
 	}
 	x6 := ewF32(s(6), 3, 1, 3, 2, 1, 3)
+	xnan := ewF32(s(5), 1, math.NaN(), 3, 2, math.NaN())
 	y := ewF32(s(2, 3), 1, 5, 5, 2, 2, 0)
 	data := ewIota(3, 3)
 	idx2 := ewI64(s(3, 2), 1, 1, 0, 0, 2, 2)
@@ -30,6 +32,13 @@ func TestIndexOps(t *testing.T) {
 		{name: "topk attribute k axis 1", op: "TopK", opset: 1, attrs: at(ewInt("k", 2), ewInt("axis", 1)), in: ts(ewIota(2, 3, 2)),
 			want: ts(ewF32(s(2, 2, 2), 4, 5, 2, 3, 10, 11, 8, 9), ewI64(s(2, 2, 2), 2, 2, 1, 1, 2, 2, 1, 1))},
 		{name: "topk k 0", op: "TopK", opset: 10, in: ts(x6, ewI64(s(1), 0)), want: ts(ewF32(s(0)), ewI64(s(0)))},
+		// torch.topk, argmax and argmin on [1, NaN, 3, 2, NaN]: NaN is the largest and smallest.
+		{name: "topk nan largest", op: "TopK", in: ts(xnan, ewI64(s(1), 3)),
+			want: ts(ewF32(s(3), math.NaN(), math.NaN(), 3), ewI64(s(3), 1, 4, 2))},
+		{name: "topk nan smallest", op: "TopK", attrs: at(ewInt("largest", 0)), in: ts(xnan, ewI64(s(1), 3)),
+			want: ts(ewF32(s(3), 1, 2, 3), ewI64(s(3), 0, 3, 2))},
+		{name: "argmax nan", op: "ArgMax", attrs: at(ewInt("keepdims", 0)), in: ts(xnan), want: ts(ewI64(nil, 1))},
+		{name: "argmin nan", op: "ArgMin", attrs: at(ewInt("keepdims", 0)), in: ts(xnan), want: ts(ewI64(nil, 1))},
 		{name: "argmax first", op: "ArgMax", attrs: at(ewInt("axis", 1)), in: ts(y), want: ts(ewI64(s(2, 1), 1, 0))},
 		{name: "argmax last", op: "ArgMax", attrs: at(ewInt("axis", -1), ewInt("select_last_index", 1)), in: ts(y),
 			want: ts(ewI64(s(2, 1), 2, 1))},

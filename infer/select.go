@@ -315,7 +315,9 @@ func compareElems(x *tensor.Tensor, i, j int) int {
 	return 0
 }
 
-func compareNaNLast[T float32 | float64](a, b T) int {
+// compareNaNLast orders numbers with NaN after every other value and
+// equal to itself.
+func compareNaNLast[T number](a, b T) int {
 	switch an, bn := a != a, b != b; {
 	case an && bn:
 		return 0

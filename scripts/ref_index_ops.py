@@ -76,3 +76,9 @@ for b in range(2):
     for s in range(2):
         cache[b, (w[b] + s) % 3] = upd[b, s]
 show("tensorscatter circular axis 1", cache)
+
+nan = float("nan")
+xn = torch.tensor([1, nan, 3, 2, nan])
+show("topk nan largest", torch.topk(xn, 3).values); show("topk nan largest indices", torch.topk(xn, 3).indices)
+show("topk nan smallest", torch.topk(xn, 3, largest=False).values); show("topk nan smallest indices", torch.topk(xn, 3, largest=False).indices)
+show("argmax nan", torch.argmax(xn)); show("argmin nan", torch.argmin(xn))
