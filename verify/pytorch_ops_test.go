@@ -21,3 +21,18 @@ func TestPyTorchIndexOpsExports(t *testing.T) {
 		})
 	}
 }
+
+// Single-node Einsum models for 25 equations in float32 and int64, with
+// torch.einsum's outputs (scripts/make_einsum_cases.py), run in Go.
+func TestPyTorchEinsumCases(t *testing.T) {
+	dirs, err := filepath.Glob("../testdata/pytorch-ops/einsum/c*")
+	if err != nil || len(dirs) != 50 {
+		t.Fatalf("found %d einsum cases (%v), want 50", len(dirs), err)
+	}
+	for _, dir := range dirs {
+		r := Case(dir, Tolerance{Rtol: 1e-4, Atol: 1e-5})
+		if !r.Passed() || r.Sets != 1 {
+			t.Errorf("Case(%s): %d sets, error %v", filepath.Base(dir), r.Sets, r.Err)
+		}
+	}
+}
