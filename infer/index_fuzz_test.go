@@ -90,3 +90,40 @@ func TestIndexOpsNoPanic(t *testing.T) {
 	}
 	t.Logf("%d runs", runs)
 }
+
+// TestSplitArgMaxNoAllocs checks that Split (on PyTorch exports' hot path:
+// chunk, GLU) and ArgMax allocate nothing once their outputs are warm.
+func TestSplitArgMaxNoAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts mean nothing under the race detector")
+	}
+	cases := []ewCase{
+		{op: "Split", attrs: []*onnx.Attribute{ewInt("axis", 1)}, in: []*tensor.Tensor{ewIota(2, 8, 4), ewI64([]int{2}, 3, 5)}},
+		{op: "ArgMax", in: []*tensor.Tensor{ewIota(2, 8)}},
+	}
+	for _, c := range cases {
+		n := &onnx.Node{Name: c.op, OpType: c.op, Attrs: c.attrs, Outputs: []string{"y0"}}
+		if c.op == "Split" {
+			n.Outputs = append(n.Outputs, "y1")
+		}
+		for range c.in {
+			n.Inputs = append(n.Inputs, "x")
+		}
+		o, err := ewBuilder(c.op, 17)(n, 17)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc, out := &scratch{}, []*tensor.Tensor{{}, {}}
+		if err := o.run(sc, c.in, out); err != nil {
+			t.Fatal(err)
+		}
+		allocs := testing.AllocsPerRun(10, func() {
+			if err := o.run(sc, c.in, out); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if allocs != 0 {
+			t.Errorf("%s: %v allocations per run, want 0", c.op, allocs)
+		}
+	}
+}
