@@ -198,6 +198,9 @@ func keepOrder(ls, keep []int) []int {
 // the labels of x not in labels, an axis repeated in x is read along its
 // diagonal, and an axis of size 1 is broadcast to its label's size.
 func (o *einsumOp) reduceTo(x operand, labels []int, sizes map[int]int) (operand, error) {
+	if inOrder(x, labels, sizes) {
+		return x, nil // already laid out so: shared, never written
+	}
 	var sum []int
 	for _, l := range x.labels {
 		if !slices.Contains(labels, l) && !slices.Contains(sum, l) {
@@ -277,6 +280,19 @@ func sumStrided[T number](d []T, shape, ostr []int, x []T, offs []int) {
 	}
 }
 
+// inOrder reports whether x's axes are exactly labels, at their full sizes.
+func inOrder(x operand, labels []int, sizes map[int]int) bool {
+	if !slices.Equal(x.labels, labels) {
+		return false
+	}
+	for a, l := range labels {
+		if x.t.Shape[a] != sizes[l] || slices.Index(labels, l) != a {
+			return false
+		}
+	}
+	return true
+}
+
 // stridedOffsets lists the offsets sum(idx[a]*strides[a]) over the index
 // space shape in row-major order.
 func stridedOffsets(shape, strides []int) []int {
@@ -327,11 +343,23 @@ func (o *einsumOp) contract(a, b operand, keep []int, sizes map[int]int) (operan
 		}
 		return p
 	}
-	ta, err := o.reduceTo(a, slices.Concat(batch, af, sum), sizes)
+	// A float32 operand already laid out as the transpose of the product's
+	// argument is read transposed by Sgemm instead of being copied.
+	aOrder, bOrder := slices.Concat(batch, af, sum), slices.Concat(batch, sum, bf)
+	var transA, transB bool
+	if a.t.DType == tensor.Float32 {
+		if alt := slices.Concat(batch, sum, af); !inOrder(a, aOrder, sizes) && inOrder(a, alt, sizes) {
+			aOrder, transA = alt, true
+		}
+		if alt := slices.Concat(batch, bf, sum); !inOrder(b, bOrder, sizes) && inOrder(b, alt, sizes) {
+			bOrder, transB = alt, true
+		}
+	}
+	ta, err := o.reduceTo(a, aOrder, sizes)
 	if err != nil {
 		return operand{}, err
 	}
-	tb, err := o.reduceTo(b, slices.Concat(batch, sum, bf), sizes)
+	tb, err := o.reduceTo(b, bOrder, sizes)
 	if err != nil {
 		return operand{}, err
 	}
@@ -353,7 +381,14 @@ func (o *einsumOp) contract(a, b operand, keep []int, sizes map[int]int) (operan
 					clear(d.F32[i*m*n : (i+1)*m*n])
 					continue
 				}
-				kernel.Sgemm(false, false, m, n, k, 1, ta.t.F32[i*m*k:], k, tb.t.F32[i*k*n:], n, 0, d.F32[i*m*n:], n)
+				lda, ldb := k, n
+				if transA {
+					lda = m
+				}
+				if transB {
+					ldb = k
+				}
+				kernel.Sgemm(transA, transB, m, n, k, 1, ta.t.F32[i*m*k:], lda, tb.t.F32[i*k*n:], ldb, 0, d.F32[i*m*n:], n)
 			}
 		}
 	case tensor.Float64:

@@ -24,6 +24,8 @@ func TestEinsum(t *testing.T) {
 	cases := []ewCase{
 		{name: "matmul float32", op: "Einsum", attrs: eq("ij,jk->ik"), in: ts(ewIota(2, 3), ewIota(3, 4)),
 			want: ts(ewF32(s(2, 4), 20, 23, 26, 29, 56, 68, 80, 92))},
+		{name: "both operands read transposed", op: "Einsum", attrs: eq("ji,kj->ik"), in: ts(ewIota(3, 2), ewIota(4, 3)),
+			want: ts(ewF32(s(2, 4), 10, 28, 46, 64, 13, 40, 67, 94))},
 		{name: "ellipsis broadcast implicit", op: "Einsum", attrs: eq("...ij,...jk"), in: ts(ewIota(2, 1, 2, 3), ewIota(3, 3, 2)),
 			want: ts(ewF32(s(2, 3, 2, 2), 10, 13, 28, 40, 28, 31, 100, 112, 46, 49, 172, 184, 46, 67, 64, 94, 172, 193, 244, 274, 298, 319, 424, 454))},
 		{name: "diagonal", op: "Einsum", attrs: eq("ii->i"), in: ts(ewIota(3, 3)), want: ts(ewF32(s(3), 0, 4, 8))},
@@ -63,4 +65,33 @@ func TestEinsumErrors(t *testing.T) {
 		{name: "huge outer product", op: "Einsum", attrs: eq("i,j,k->ijk"), in: ts(ewIota(1<<11), ewIota(1<<11), ewIota(1<<11)), err: "more than"},
 	}
 	ewRunCases(t, cases)
+}
+
+// benchOp runs op on in once per iteration.
+func benchOp(b *testing.B, c ewCase) {
+	n := &onnx.Node{Name: c.op, OpType: c.op, Attrs: c.attrs, Outputs: []string{"y"}}
+	for range c.in {
+		n.Inputs = append(n.Inputs, "x")
+	}
+	o, err := ewBuilder(c.op, 17)(n, 17)
+	if err != nil {
+		b.Fatal(err)
+	}
+	sc, out := &scratch{}, []*tensor.Tensor{{}}
+	for b.Loop() {
+		if err := o.run(sc, c.in, out); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// Attention scores q·kᵀ over 8 heads of 128 positions by 64: Einsum
+// (which transposes k, then runs Sgemm per head) against MatMul on a k
+// already transposed. Compare the two in the same run.
+func BenchmarkEinsumAttention(b *testing.B) {
+	benchOp(b, ewCase{op: "Einsum", attrs: eq("bhqd,bhkd->bhqk"), in: []*tensor.Tensor{ewIota(1, 8, 128, 64), ewIota(1, 8, 128, 64)}})
+}
+
+func BenchmarkMatMulAttention(b *testing.B) {
+	benchOp(b, ewCase{op: "MatMul", in: []*tensor.Tensor{ewIota(1, 8, 128, 64), ewIota(1, 8, 64, 128)}})
 }
