@@ -164,7 +164,11 @@ func (o *einsumOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 		return err
 	}
 	for i := 1; i < len(ops); i++ {
-		if acc, err = o.contract(acc, ops[i], needed(i), sizes); err != nil {
+		var dst *tensor.Tensor
+		if i == len(ops)-1 {
+			dst = out[0]
+		}
+		if acc, err = o.contract(acc, ops[i], needed(i), sizes, outLabels, dst); err != nil {
 			return err
 		}
 	}
@@ -172,7 +176,9 @@ func (o *einsumOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 	if err != nil {
 		return err
 	}
-	out[0].CopyFrom(res.t)
+	if res.t != out[0] {
+		out[0].CopyFrom(res.t)
+	}
 	return nil
 }
 
@@ -316,8 +322,9 @@ func stridedOffsets(shape, strides []int) []int {
 
 // contract multiplies a and b, summing the labels they share that keep
 // does not hold; the result has the batch labels (shared, kept), then a's
-// own kept labels, then b's.
-func (o *einsumOp) contract(a, b operand, keep []int, sizes map[int]int) (operand, error) {
+// own kept labels, then b's. When those are the labels final, the result
+// is written into dst (if not nil).
+func (o *einsumOp) contract(a, b operand, keep []int, sizes map[int]int, final []int, dst *tensor.Tensor) (operand, error) {
 	var batch, sum, af, bf []int
 	for _, l := range keepOrder(a.labels, a.labels) {
 		switch {
@@ -372,7 +379,13 @@ func (o *einsumOp) contract(a, b operand, keep []int, sizes map[int]int) (operan
 		return operand{}, err
 	}
 	nb, m, k, n := prod(batch), prod(af), prod(sum), prod(bf)
-	d := tensor.New(a.t.DType, shape...)
+	var d *tensor.Tensor
+	if dst != nil && slices.Equal(labels, final) {
+		d = dst
+		d.Resize(a.t.DType, shape...)
+	} else {
+		d = tensor.New(a.t.DType, shape...)
+	}
 	switch d.DType {
 	case tensor.Float32:
 		if m*n > 0 {
