@@ -240,6 +240,9 @@ func (o *einsumOp) reduceTo(x operand, labels []int, sizes map[int]int) (operand
 	for i, l := range sum {
 		sshape[i], sstr[i] = sizes[l], stride(l)
 	}
+	if c := tensor.NumElements(sshape); c < 0 || c > maxElements {
+		return operand{}, errorf(o.n, "sum over %v: more than %d terms", sshape, maxElements)
+	}
 	d := tensor.New(x.t.DType, shape...)
 	if len(sum) == 0 {
 		stridedCopy(d, shape, x.t, 0, ostr)

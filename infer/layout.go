@@ -217,7 +217,7 @@ func (o *tileOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 	st := rowMajorStrides(x.Shape)
 	shape := make([]int, r)
 	for i, rep := range reps {
-		if rep < 0 || rep > int64(maxElements) {
+		if rep < 0 || rep > int64(maxElements) || (x.Shape[i] > 0 && int(rep) > maxElements/x.Shape[i]) {
 			return errorf(o.n, "repeats %v: invalid count %d", reps, rep)
 		}
 		shape2[2*i], shape2[2*i+1], strides2[2*i+1] = int(rep), x.Shape[i], st[i]
@@ -303,6 +303,9 @@ func (o *depthSpaceOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 		shape6 = []int{n, b, b, c, h / b, w / b}
 		strides6 = []int{c * h * w, w, 1, h * w, b * w, b}
 		shape[0], shape[1], shape[2], shape[3] = n, c*b*b, h/b, w/b
+	}
+	if err := checkSize(o.n, shape); err != nil {
+		return err
 	}
 	d := out[0]
 	stridedCopy(d, shape6, x, 0, strides6)

@@ -82,6 +82,7 @@ func TestLayoutErrors(t *testing.T) {
 		{name: "split axis", op: "Split", attrs: at(ewInt("axis", 2)), in: ts(x), err: "axis 2 out of range"},
 		{name: "tile repeats count", op: "Tile", in: ts(x, ewI64(s(1), 2)), err: "want 2 values"},
 		{name: "tile negative", op: "Tile", in: ts(x, ewI64(s(2), 1, -1)), err: "invalid count"},
+		{name: "tile empty with a huge dimension", op: "Tile", in: ts(ewF32(s(0, 1<<40)), ewI64(s(2), 1, 1<<29)), err: "invalid count"},
 		{name: "tile huge", op: "Tile", in: ts(x, ewI64(s(2), 1<<20, 1<<20)), err: "more than"},
 		{name: "depth to space channels", op: "DepthToSpace", attrs: at(ewInt("blocksize", 2)), in: ts(ewIota(1, 3, 1, 1)), err: "not a multiple"},
 		{name: "depth to space mode", op: "DepthToSpace", opset: 11, attrs: at(ewInt("blocksize", 2), str("mode", "XYZ")), in: ts(ewIota(1, 4, 1, 1)), err: "attribute \"mode\""},
