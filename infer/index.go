@@ -158,22 +158,20 @@ func (o *topKOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 	shape := append([]int(nil), x.Shape...)
 	shape[axis] = int(k)
 	idx := make([]int, outer*int(k)*inner)
-	var ok bool
 	switch x.DType {
 	case tensor.Float32:
-		ok = topK(idx, x.F32, outer, size, inner, int(k), o.largest)
+		topK(idx, x.F32, outer, size, inner, int(k), o.largest)
 	case tensor.Float64:
-		ok = topK(idx, x.F64, outer, size, inner, int(k), o.largest)
+		topK(idx, x.F64, outer, size, inner, int(k), o.largest)
 	case tensor.Int64:
-		ok = topK(idx, x.I64, outer, size, inner, int(k), o.largest)
+		topK(idx, x.I64, outer, size, inner, int(k), o.largest)
 	case tensor.Int32:
-		ok = topK(idx, x.I32, outer, size, inner, int(k), o.largest)
+		topK(idx, x.I32, outer, size, inner, int(k), o.largest)
 	case tensor.Uint8:
-		ok = topK(idx, x.U8, outer, size, inner, int(k), o.largest)
+		topK(idx, x.U8, outer, size, inner, int(k), o.largest)
 	case tensor.Int8:
-		ok = topK(idx, x.I8, outer, size, inner, int(k), o.largest)
-	}
-	if !ok {
+		topK(idx, x.I8, outer, size, inner, int(k), o.largest)
+	default:
 		return errorf(o.n, "unsupported dtype %v", x.DType)
 	}
 	takeElems(out[0], shape, x, idx)
@@ -188,7 +186,7 @@ func (o *topKOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 
 // topK sets idx (shape [outer, k, inner]) to the flat positions in x of
 // the k extreme elements of each row along the middle axis.
-func topK[T number](idx []int, x []T, outer, size, inner, k int, largest bool) bool {
+func topK[T number](idx []int, x []T, outer, size, inner, k int, largest bool) {
 	row := make([]int, size)
 	for i := range outer {
 		for c := range inner {
@@ -208,7 +206,6 @@ func topK[T number](idx []int, x []T, outer, size, inner, k int, largest bool) b
 			}
 		}
 	}
-	return true
 }
 
 // indexAt returns element i of an int64 or int32 index tensor normalized
