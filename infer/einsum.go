@@ -17,10 +17,9 @@ import (
 // float32), after summing out the subscripts no later operand or the
 // output uses.
 type einsumOp struct {
-	n        *onnx.Node
-	terms    []string // one per input; "..." kept as a '.'
-	output   string   // '.' for the ellipsis
-	implicit bool
+	n      *onnx.Node
+	terms  []string // one per input; "..." kept as a '.'
+	output string   // '.' for the ellipsis
 }
 
 // ellipsisLabel is the label of the ellipsis's first dimension; its i-th
@@ -44,7 +43,6 @@ func buildEinsum(n *onnx.Node, opset int64) (op, error) {
 	}
 	o := &einsumOp{n: n}
 	lhs, rhs, explicit := strings.Cut(eq, "->")
-	o.implicit = !explicit
 	o.terms = strings.Split(lhs, ",")
 	if len(o.terms) != len(n.Inputs) {
 		return nil, errorf(n, "equation %q has %d operands for %d inputs", eq, len(o.terms), len(n.Inputs))
