@@ -35,6 +35,15 @@
 // the decoders of generative and segmentation models (convtranspose.go,
 // resize.go).
 //
+// Index and layout ops, over every element type the tensor package has
+// where the spec allows it, are grouped by family: index.go (ArgMax, ArgMin,
+// TopK, GatherElements, GatherND, ScatterElements, ScatterND, Scatter),
+// layout.go (Split, Tile, DepthToSpace, SpaceToDepth, Trilu, EyeLike, Size,
+// Compress, ReverseSequence, OneHot, NonZero), select.go (CenterCropPad,
+// TensorScatter, Unique, NonMaxSuppression) and einsum.go (Einsum, with
+// Sgemm for float32 contractions). Negative indices count from the end; an
+// index out of range is an error naming the node.
+//
 // # Speed
 //
 // At load a Session rewrites the plan without changing what it computes:

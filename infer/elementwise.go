@@ -491,7 +491,7 @@ func (o *castOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 	return nil
 }
 
-// variadicOp is Sum, Max or Min (all versions: broadcasting from opset 8,
+// variadicOp is Sum, Max, Min or Mean (floats only) (all versions: broadcasting from opset 8,
 // which accepts everything opsets 1 and 6 do; opset 1's consumed_inputs has
 // no effect).
 type variadicOp struct {
@@ -505,6 +505,7 @@ const (
 	opSum variadicKind = iota
 	opMax
 	opMin
+	opMean
 )
 
 func buildVariadic(kind variadicKind) builder {
@@ -534,6 +535,9 @@ func (o *variadicOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 	if err := checkSize(o.n, shape); err != nil {
 		return err
 	}
+	if o.kind == opMean && !isFloat(in[0].DType) {
+		return errorf(o.n, "unsupported dtype %v", in[0].DType)
+	}
 	switch in[0].DType {
 	case tensor.Float32:
 		variadic[float32](o.kind, in, out[0], shape)
@@ -559,7 +563,7 @@ func variadic[T number](kind variadicKind, in []*tensor.Tensor, d *tensor.Tensor
 	broadcastTo(dv, shape, data[T](in[0]), in[0].Shape)
 	var k binKernel[T, T]
 	switch kind {
-	case opSum:
+	case opSum, opMean:
 		k = addKernel[T]()
 	case opMax:
 		k = funcKernel(func(a, b T) T { return max(a, b) })
@@ -570,6 +574,12 @@ func variadic[T number](kind variadicKind, in []*tensor.Tensor, d *tensor.Tensor
 	// broadcast side and can be updated in place.
 	for _, t := range in[1:] {
 		broadcastBinary(&k, dv, shape, dv, shape, data[T](t), t.Shape)
+	}
+	if kind == opMean {
+		n := T(len(in))
+		for i := range dv {
+			dv[i] /= n
+		}
 	}
 }
 

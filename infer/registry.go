@@ -136,4 +136,37 @@ var registry = map[string][]opVersion{
 	"ReduceLogSumExp": {{1, 0, buildReduce(rLogSumExp, 18)}},
 	"ReduceSumSquare": {{1, 0, buildReduce(rSumSquare, 18)}},
 	"CumSum":          {{11, 0, buildCumSum}},
+
+	"Mean": {{1, 0, buildVariadic(opMean)}},
+
+	// Layout ops (layout.go).
+	"Split":           {{1, 0, buildSplit}},
+	"Tile":            {{1, 0, buildTile}},
+	"DepthToSpace":    {{1, 0, buildDepthSpace(true)}},
+	"SpaceToDepth":    {{1, 0, buildDepthSpace(false)}},
+	"Trilu":           {{14, 0, buildTrilu}},
+	"EyeLike":         {{9, 0, buildEyeLike}},
+	"Size":            {{1, 0, buildSize}},
+	"Compress":        {{9, 0, buildCompress}},
+	"ReverseSequence": {{10, 0, buildReverseSequence}},
+	"OneHot":          {{9, 0, buildOneHot}},
+	"NonZero":         {{9, 0, buildNonZero}},
+
+	// Index ops (index.go).
+	"ArgMax":          {{1, 0, buildArg(true)}},
+	"ArgMin":          {{1, 0, buildArg(false)}},
+	"TopK":            {{1, 0, buildTopK}},
+	"GatherElements":  {{11, 0, buildGatherElements}},
+	"GatherND":        {{11, 0, buildGatherND}},
+	"ScatterElements": {{11, 0, buildScatterElements}},
+	"Scatter":         {{9, 0, buildScatterElements}},
+	"ScatterND":       {{11, 0, buildScatterND}},
+	"Einsum":          {{12, 0, buildEinsum}},
+
+	// Crop, cache update, unique and box suppression (select.go).
+	"CenterCropPad": {{18, 0, buildCenterCropPad}},
+	"TensorScatter": {{24, 0, buildTensorScatter}},
+	"Unique":        {{11, 0, buildUnique}},
+
+	"NonMaxSuppression": {{10, 0, buildNonMaxSuppression}},
 }
