@@ -46,7 +46,7 @@ var registry = map[string][]opVersion{
 	"Relu":            {{1, 0, buildRelu}},
 	"LeakyRelu":       {{1, 0, buildLeakyRelu}},
 	"Tanh":            {{1, 0, buildTanh}},
-	"Sigmoid":         {{1, 0, buildUnary(sigmoid, nil)}},
+	"Sigmoid":         {{1, 0, buildSigmoid}},
 	"Exp":             {{1, 0, buildUnary(math.Exp, nil)}},
 	"Log":             {{1, 0, buildUnary(math.Log, nil)}},
 	"Sqrt":            {{1, 0, buildUnary(math.Sqrt, nil)}},

@@ -54,3 +54,11 @@ func adamVec(w, g, m, v []float32, k *AdamConsts) int                    { retur
 func gemv64(a, b []float32, ldb int, t []float32) bool                   { return false }
 func gemvPanels(a, b []float32, pstride int, t []float32) bool           { return false }
 func gemvPanel(a, b []float32, t []float32) bool                         { return false }
+
+const (
+	actSigmoid = iota
+	actSiLU
+)
+
+func actVec(kind int, dst, src []float32) int        { return 0 }
+func clipVec(dst, src []float32, lo, hi float32) int { return 0 }

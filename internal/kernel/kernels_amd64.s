@@ -1980,3 +1980,295 @@ exp_loop:
 exp_done:
 	VZEROUPPER
 	RET
+
+// func sigmoidAVX2(dst *float32, src *float32, n int)
+// Requires: AVX, AVX2
+TEXT ·sigmoidAVX2(SB), NOSPLIT, $0-24
+	MOVQ     dst+0(FP), AX
+	MOVQ     src+8(FP), CX
+	MOVQ     n+16(FP), DX
+	VMOVUPS  expneg_one<>+0(SB), Y0
+	VMOVUPS  expneg_lo<>+0(SB), Y1
+	VMOVUPS  expneg_hi<>+0(SB), Y2
+	VPCMPEQD Y3, Y3, Y3
+	VPSLLD   $0x1f, Y3, Y3
+
+sigmoid_loop:
+	CMPQ      DX, $0x08
+	JL        sigmoid_done
+	VMOVUPS   (CX), Y4
+	VXORPS    Y3, Y4, Y4
+	VCMPPS    $0x1e, Y2, Y4, Y5
+	VMAXPS    Y4, Y1, Y4
+	VMINPS    Y4, Y2, Y4
+	VMULPS    expneg_log2e<>+0(SB), Y4, Y6
+	VROUNDPS  $0x00, Y6, Y6
+	VMULPS    expneg_ln2hi<>+0(SB), Y6, Y7
+	VSUBPS    Y7, Y4, Y4
+	VMULPS    expneg_ln2lo<>+0(SB), Y6, Y7
+	VSUBPS    Y7, Y4, Y4
+	VMOVUPS   expneg_c7<>+0(SB), Y7
+	VMULPS    Y4, Y7, Y7
+	VADDPS    expneg_c6<>+0(SB), Y7, Y7
+	VMULPS    Y4, Y7, Y7
+	VADDPS    expneg_c5<>+0(SB), Y7, Y7
+	VMULPS    Y4, Y7, Y7
+	VADDPS    expneg_c4<>+0(SB), Y7, Y7
+	VMULPS    Y4, Y7, Y7
+	VADDPS    expneg_c3<>+0(SB), Y7, Y7
+	VMULPS    Y4, Y7, Y7
+	VADDPS    expneg_c2<>+0(SB), Y7, Y7
+	VMULPS    Y4, Y7, Y7
+	VADDPS    expneg_c1<>+0(SB), Y7, Y7
+	VMULPS    Y4, Y7, Y7
+	VADDPS    expneg_c0<>+0(SB), Y7, Y7
+	VCVTPS2DQ Y6, Y4
+	VPADDD    expneg_bias<>+0(SB), Y4, Y4
+	VPSLLD    $0x17, Y4, Y4
+	VMULPS    Y4, Y7, Y7
+	VADDPS    Y0, Y7, Y7
+	VDIVPS    Y7, Y0, Y4
+	VANDNPS   Y4, Y5, Y4
+	VMOVUPS   Y4, (AX)
+	ADDQ      $0x20, CX
+	ADDQ      $0x20, AX
+	SUBQ      $0x08, DX
+	JMP       sigmoid_loop
+
+sigmoid_done:
+	VZEROUPPER
+	RET
+
+DATA expneg_lo<>+0(SB)/4, $0xc2ae0000
+DATA expneg_lo<>+4(SB)/4, $0xc2ae0000
+DATA expneg_lo<>+8(SB)/4, $0xc2ae0000
+DATA expneg_lo<>+12(SB)/4, $0xc2ae0000
+DATA expneg_lo<>+16(SB)/4, $0xc2ae0000
+DATA expneg_lo<>+20(SB)/4, $0xc2ae0000
+DATA expneg_lo<>+24(SB)/4, $0xc2ae0000
+DATA expneg_lo<>+28(SB)/4, $0xc2ae0000
+GLOBL expneg_lo<>(SB), RODATA|NOPTR, $32
+
+DATA expneg_hi<>+0(SB)/4, $0x42b00000
+DATA expneg_hi<>+4(SB)/4, $0x42b00000
+DATA expneg_hi<>+8(SB)/4, $0x42b00000
+DATA expneg_hi<>+12(SB)/4, $0x42b00000
+DATA expneg_hi<>+16(SB)/4, $0x42b00000
+DATA expneg_hi<>+20(SB)/4, $0x42b00000
+DATA expneg_hi<>+24(SB)/4, $0x42b00000
+DATA expneg_hi<>+28(SB)/4, $0x42b00000
+GLOBL expneg_hi<>(SB), RODATA|NOPTR, $32
+
+DATA expneg_log2e<>+0(SB)/4, $0x3fb8aa3b
+DATA expneg_log2e<>+4(SB)/4, $0x3fb8aa3b
+DATA expneg_log2e<>+8(SB)/4, $0x3fb8aa3b
+DATA expneg_log2e<>+12(SB)/4, $0x3fb8aa3b
+DATA expneg_log2e<>+16(SB)/4, $0x3fb8aa3b
+DATA expneg_log2e<>+20(SB)/4, $0x3fb8aa3b
+DATA expneg_log2e<>+24(SB)/4, $0x3fb8aa3b
+DATA expneg_log2e<>+28(SB)/4, $0x3fb8aa3b
+GLOBL expneg_log2e<>(SB), RODATA|NOPTR, $32
+
+DATA expneg_ln2hi<>+0(SB)/4, $0x3f318000
+DATA expneg_ln2hi<>+4(SB)/4, $0x3f318000
+DATA expneg_ln2hi<>+8(SB)/4, $0x3f318000
+DATA expneg_ln2hi<>+12(SB)/4, $0x3f318000
+DATA expneg_ln2hi<>+16(SB)/4, $0x3f318000
+DATA expneg_ln2hi<>+20(SB)/4, $0x3f318000
+DATA expneg_ln2hi<>+24(SB)/4, $0x3f318000
+DATA expneg_ln2hi<>+28(SB)/4, $0x3f318000
+GLOBL expneg_ln2hi<>(SB), RODATA|NOPTR, $32
+
+DATA expneg_ln2lo<>+0(SB)/4, $0xb95e8083
+DATA expneg_ln2lo<>+4(SB)/4, $0xb95e8083
+DATA expneg_ln2lo<>+8(SB)/4, $0xb95e8083
+DATA expneg_ln2lo<>+12(SB)/4, $0xb95e8083
+DATA expneg_ln2lo<>+16(SB)/4, $0xb95e8083
+DATA expneg_ln2lo<>+20(SB)/4, $0xb95e8083
+DATA expneg_ln2lo<>+24(SB)/4, $0xb95e8083
+DATA expneg_ln2lo<>+28(SB)/4, $0xb95e8083
+GLOBL expneg_ln2lo<>(SB), RODATA|NOPTR, $32
+
+DATA expneg_one<>+0(SB)/4, $0x3f800000
+DATA expneg_one<>+4(SB)/4, $0x3f800000
+DATA expneg_one<>+8(SB)/4, $0x3f800000
+DATA expneg_one<>+12(SB)/4, $0x3f800000
+DATA expneg_one<>+16(SB)/4, $0x3f800000
+DATA expneg_one<>+20(SB)/4, $0x3f800000
+DATA expneg_one<>+24(SB)/4, $0x3f800000
+DATA expneg_one<>+28(SB)/4, $0x3f800000
+GLOBL expneg_one<>(SB), RODATA|NOPTR, $32
+
+DATA expneg_c0<>+0(SB)/4, $0x3f800000
+DATA expneg_c0<>+4(SB)/4, $0x3f800000
+DATA expneg_c0<>+8(SB)/4, $0x3f800000
+DATA expneg_c0<>+12(SB)/4, $0x3f800000
+DATA expneg_c0<>+16(SB)/4, $0x3f800000
+DATA expneg_c0<>+20(SB)/4, $0x3f800000
+DATA expneg_c0<>+24(SB)/4, $0x3f800000
+DATA expneg_c0<>+28(SB)/4, $0x3f800000
+GLOBL expneg_c0<>(SB), RODATA|NOPTR, $32
+
+DATA expneg_c1<>+0(SB)/4, $0x3f800000
+DATA expneg_c1<>+4(SB)/4, $0x3f800000
+DATA expneg_c1<>+8(SB)/4, $0x3f800000
+DATA expneg_c1<>+12(SB)/4, $0x3f800000
+DATA expneg_c1<>+16(SB)/4, $0x3f800000
+DATA expneg_c1<>+20(SB)/4, $0x3f800000
+DATA expneg_c1<>+24(SB)/4, $0x3f800000
+DATA expneg_c1<>+28(SB)/4, $0x3f800000
+GLOBL expneg_c1<>(SB), RODATA|NOPTR, $32
+
+DATA expneg_c2<>+0(SB)/4, $0x3f000000
+DATA expneg_c2<>+4(SB)/4, $0x3f000000
+DATA expneg_c2<>+8(SB)/4, $0x3f000000
+DATA expneg_c2<>+12(SB)/4, $0x3f000000
+DATA expneg_c2<>+16(SB)/4, $0x3f000000
+DATA expneg_c2<>+20(SB)/4, $0x3f000000
+DATA expneg_c2<>+24(SB)/4, $0x3f000000
+DATA expneg_c2<>+28(SB)/4, $0x3f000000
+GLOBL expneg_c2<>(SB), RODATA|NOPTR, $32
+
+DATA expneg_c3<>+0(SB)/4, $0x3e2aaaab
+DATA expneg_c3<>+4(SB)/4, $0x3e2aaaab
+DATA expneg_c3<>+8(SB)/4, $0x3e2aaaab
+DATA expneg_c3<>+12(SB)/4, $0x3e2aaaab
+DATA expneg_c3<>+16(SB)/4, $0x3e2aaaab
+DATA expneg_c3<>+20(SB)/4, $0x3e2aaaab
+DATA expneg_c3<>+24(SB)/4, $0x3e2aaaab
+DATA expneg_c3<>+28(SB)/4, $0x3e2aaaab
+GLOBL expneg_c3<>(SB), RODATA|NOPTR, $32
+
+DATA expneg_c4<>+0(SB)/4, $0x3d2aaaab
+DATA expneg_c4<>+4(SB)/4, $0x3d2aaaab
+DATA expneg_c4<>+8(SB)/4, $0x3d2aaaab
+DATA expneg_c4<>+12(SB)/4, $0x3d2aaaab
+DATA expneg_c4<>+16(SB)/4, $0x3d2aaaab
+DATA expneg_c4<>+20(SB)/4, $0x3d2aaaab
+DATA expneg_c4<>+24(SB)/4, $0x3d2aaaab
+DATA expneg_c4<>+28(SB)/4, $0x3d2aaaab
+GLOBL expneg_c4<>(SB), RODATA|NOPTR, $32
+
+DATA expneg_c5<>+0(SB)/4, $0x3c088889
+DATA expneg_c5<>+4(SB)/4, $0x3c088889
+DATA expneg_c5<>+8(SB)/4, $0x3c088889
+DATA expneg_c5<>+12(SB)/4, $0x3c088889
+DATA expneg_c5<>+16(SB)/4, $0x3c088889
+DATA expneg_c5<>+20(SB)/4, $0x3c088889
+DATA expneg_c5<>+24(SB)/4, $0x3c088889
+DATA expneg_c5<>+28(SB)/4, $0x3c088889
+GLOBL expneg_c5<>(SB), RODATA|NOPTR, $32
+
+DATA expneg_c6<>+0(SB)/4, $0x3ab60b61
+DATA expneg_c6<>+4(SB)/4, $0x3ab60b61
+DATA expneg_c6<>+8(SB)/4, $0x3ab60b61
+DATA expneg_c6<>+12(SB)/4, $0x3ab60b61
+DATA expneg_c6<>+16(SB)/4, $0x3ab60b61
+DATA expneg_c6<>+20(SB)/4, $0x3ab60b61
+DATA expneg_c6<>+24(SB)/4, $0x3ab60b61
+DATA expneg_c6<>+28(SB)/4, $0x3ab60b61
+GLOBL expneg_c6<>(SB), RODATA|NOPTR, $32
+
+DATA expneg_c7<>+0(SB)/4, $0x39500d01
+DATA expneg_c7<>+4(SB)/4, $0x39500d01
+DATA expneg_c7<>+8(SB)/4, $0x39500d01
+DATA expneg_c7<>+12(SB)/4, $0x39500d01
+DATA expneg_c7<>+16(SB)/4, $0x39500d01
+DATA expneg_c7<>+20(SB)/4, $0x39500d01
+DATA expneg_c7<>+24(SB)/4, $0x39500d01
+DATA expneg_c7<>+28(SB)/4, $0x39500d01
+GLOBL expneg_c7<>(SB), RODATA|NOPTR, $32
+
+DATA expneg_bias<>+0(SB)/4, $0x0000007f
+DATA expneg_bias<>+4(SB)/4, $0x0000007f
+DATA expneg_bias<>+8(SB)/4, $0x0000007f
+DATA expneg_bias<>+12(SB)/4, $0x0000007f
+DATA expneg_bias<>+16(SB)/4, $0x0000007f
+DATA expneg_bias<>+20(SB)/4, $0x0000007f
+DATA expneg_bias<>+24(SB)/4, $0x0000007f
+DATA expneg_bias<>+28(SB)/4, $0x0000007f
+GLOBL expneg_bias<>(SB), RODATA|NOPTR, $32
+
+// func siluAVX2(dst *float32, src *float32, n int)
+// Requires: AVX, AVX2
+TEXT ·siluAVX2(SB), NOSPLIT, $0-24
+	MOVQ     dst+0(FP), AX
+	MOVQ     src+8(FP), CX
+	MOVQ     n+16(FP), DX
+	VMOVUPS  expneg_one<>+0(SB), Y0
+	VMOVUPS  expneg_lo<>+0(SB), Y1
+	VMOVUPS  expneg_hi<>+0(SB), Y2
+	VPCMPEQD Y3, Y3, Y3
+	VPSLLD   $0x1f, Y3, Y3
+
+silu_loop:
+	CMPQ      DX, $0x08
+	JL        silu_done
+	VMOVUPS   (CX), Y4
+	VXORPS    Y3, Y4, Y5
+	VCMPPS    $0x1e, Y2, Y5, Y6
+	VMAXPS    Y5, Y1, Y5
+	VMINPS    Y5, Y2, Y5
+	VMULPS    expneg_log2e<>+0(SB), Y5, Y7
+	VROUNDPS  $0x00, Y7, Y7
+	VMULPS    expneg_ln2hi<>+0(SB), Y7, Y8
+	VSUBPS    Y8, Y5, Y5
+	VMULPS    expneg_ln2lo<>+0(SB), Y7, Y8
+	VSUBPS    Y8, Y5, Y5
+	VMOVUPS   expneg_c7<>+0(SB), Y8
+	VMULPS    Y5, Y8, Y8
+	VADDPS    expneg_c6<>+0(SB), Y8, Y8
+	VMULPS    Y5, Y8, Y8
+	VADDPS    expneg_c5<>+0(SB), Y8, Y8
+	VMULPS    Y5, Y8, Y8
+	VADDPS    expneg_c4<>+0(SB), Y8, Y8
+	VMULPS    Y5, Y8, Y8
+	VADDPS    expneg_c3<>+0(SB), Y8, Y8
+	VMULPS    Y5, Y8, Y8
+	VADDPS    expneg_c2<>+0(SB), Y8, Y8
+	VMULPS    Y5, Y8, Y8
+	VADDPS    expneg_c1<>+0(SB), Y8, Y8
+	VMULPS    Y5, Y8, Y8
+	VADDPS    expneg_c0<>+0(SB), Y8, Y8
+	VCVTPS2DQ Y7, Y5
+	VPADDD    expneg_bias<>+0(SB), Y5, Y5
+	VPSLLD    $0x17, Y5, Y5
+	VMULPS    Y5, Y8, Y8
+	VADDPS    Y0, Y8, Y8
+	VDIVPS    Y8, Y0, Y5
+	VANDNPS   Y5, Y6, Y5
+	VMULPS    Y4, Y5, Y5
+	VMOVUPS   Y5, (AX)
+	ADDQ      $0x20, CX
+	ADDQ      $0x20, AX
+	SUBQ      $0x08, DX
+	JMP       silu_loop
+
+silu_done:
+	VZEROUPPER
+	RET
+
+// func clipAVX2(dst *float32, src *float32, n int, lo float32, hi float32)
+// Requires: AVX
+TEXT ·clipAVX2(SB), NOSPLIT, $0-32
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         n+16(FP), DX
+	VBROADCASTSS lo+24(FP), Y0
+	VBROADCASTSS hi+28(FP), Y1
+
+clip_loop:
+	CMPQ    DX, $0x08
+	JL      clip_done
+	VMOVUPS (CX), Y2
+	VMAXPS  Y2, Y0, Y2
+	VMINPS  Y2, Y1, Y2
+	VMOVUPS Y2, (AX)
+	ADDQ    $0x20, CX
+	ADDQ    $0x20, AX
+	SUBQ    $0x08, DX
+	JMP     clip_loop
+
+clip_done:
+	VZEROUPPER
+	RET

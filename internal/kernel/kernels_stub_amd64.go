@@ -128,3 +128,18 @@ func gemvPanelAVX2(k int, a *float32, b *float32, pstride int, t *float32)
 //
 //go:noescape
 func expAVX2(dst *float32, src *float32, n int)
+
+// sigmoidAVX2 sets dst[i] = 1 / (1 + exp(-src[i])) for i < n, as kernel.expNeg computes exp; n must be a multiple of 8.
+//
+//go:noescape
+func sigmoidAVX2(dst *float32, src *float32, n int)
+
+// siluAVX2 sets dst[i] = src[i] * (1 / (1 + exp(-src[i]))) for i < n, as kernel.expNeg computes exp; n must be a multiple of 8.
+//
+//go:noescape
+func siluAVX2(dst *float32, src *float32, n int)
+
+// clipAVX2 sets dst[i] = src[i] clamped to [lo, hi] (NaN passes) for i < n; n must be a multiple of 8.
+//
+//go:noescape
+func clipAVX2(dst *float32, src *float32, n int, lo float32, hi float32)

@@ -38,6 +38,9 @@ func main() {
 	gemv64()
 	gemvPanels()
 	exp()
+	sigmoid("sigmoidAVX2", false)
+	sigmoid("siluAVX2", true)
+	clip()
 	Generate()
 }
 
@@ -1120,4 +1123,125 @@ func dotTile() {
 	}
 	VZEROUPPER()
 	RET()
+}
+
+// expNegConsts are the constants of expNeg (act.go): clamp bounds, log2 e,
+// ln 2 in two parts, the exponent bias, one, and the Taylor coefficients
+// 1/i! for i <= 7, each a float32 (the bias an int32) repeated in 8 lanes,
+// read as memory operands (16 YMM registers would not hold them all).
+var expNegConsts map[string]Mem
+
+func expNegConst(name string) Mem {
+	if expNegConsts == nil {
+		expNegConsts = map[string]Mem{}
+		lanes := func(name string, bits uint32) {
+			expNegConsts[name] = GLOBL(name, RODATA|NOPTR)
+			for i := 0; i < 8; i++ {
+				DATA(4*i, U32(bits))
+			}
+		}
+		f := func(name string, v float32) { lanes(name, math.Float32bits(v)) }
+		f("expneg_lo", -87)
+		f("expneg_hi", 88)
+		f("expneg_log2e", float32(math.Log2E))
+		f("expneg_ln2hi", 0.693359375)
+		f("expneg_ln2lo", -2.12194440e-4)
+		f("expneg_one", 1)
+		fact := float32(1)
+		for i := 0; i <= 7; i++ {
+			if i > 1 {
+				fact *= float32(i)
+			}
+			f(fmt.Sprintf("expneg_c%d", i), 1/fact)
+		}
+		lanes("expneg_bias", 127)
+	}
+	return expNegConsts[name]
+}
+
+// sigmoid: dst[i] = s = 1/(1 + e^-x) (or x·s with silu) for x =
+// src[i], i < n, n a multiple of 8, in the float32 steps of kernel's
+// expNeg, with no fused multiply-adds: t = -x clamped to [-87, 88] (NaN
+// passes, as the second source operand of max and min), k = round(t
+// log2e), r = t - k ln2hi - k ln2lo, p = Horner's degree-7 Taylor
+// polynomial of e^r, e = p 2^k; s is +0 where t > 88.
+func sigmoid(name string, silu bool) {
+	TEXT(name, NOSPLIT, "func(dst, src *float32, n int)")
+	Pragma("noescape") // the kernels keep no pointer
+	what := "1 / (1 + exp(-src[i]))"
+	if silu {
+		what = "src[i] * (1 / (1 + exp(-src[i])))"
+	}
+	Doc(name+" sets dst[i] = "+what+" for i < n, as kernel.expNeg computes exp; n must be a multiple of 8.")
+	dst := Load(Param("dst"), GP64())
+	src := Load(Param("src"), GP64())
+	n := Load(Param("n"), GP64())
+	c := expNegConst
+	log2e, ln2hi, ln2lo, bias := c("expneg_log2e"), c("expneg_ln2hi"), c("expneg_ln2lo"), c("expneg_bias")
+	one, lo, hi := YMM(), YMM(), YMM() // lo and hi in registers: memory can only be the operand max and min return for NaN
+	VMOVUPS(c("expneg_one"), one)
+	VMOVUPS(c("expneg_lo"), lo)
+	VMOVUPS(c("expneg_hi"), hi)
+	sign := YMM()
+	VPCMPEQD(sign, sign, sign)
+	VPSLLD(Imm(31), sign, sign) // 0x80000000 in each lane
+	prefix := name[:len(name)-4]
+	stream(prefix, n, 8, []step{{src, 32}, {dst, 32}}, func() {
+		x, t := YMM(), YMM()
+		VMOVUPS(Mem{Base: src}, x)
+		VXORPS(sign, x, t) // -x
+		big := YMM()
+		VCMPPS(Imm(0x1e), hi, t, big) // t > 88 (ordered: false for NaN): the result is 0
+		VMAXPS(t, lo, t)
+		VMINPS(t, hi, t)
+		k := YMM()
+		VMULPS(log2e, t, k)
+		VROUNDPS(Imm(0), k, k)
+		r, q := YMM(), YMM()
+		VMULPS(ln2hi, k, q)
+		VSUBPS(q, t, r)
+		VMULPS(ln2lo, k, q)
+		VSUBPS(q, r, r)
+		p := YMM()
+		VMOVUPS(c("expneg_c7"), p)
+		for i := 6; i >= 0; i-- {
+			VMULPS(r, p, p)
+			VADDPS(c(fmt.Sprintf("expneg_c%d", i)), p, p)
+		}
+		ki := YMM()
+		VCVTPS2DQ(k, ki)
+		VPADDD(bias, ki, ki)
+		VPSLLD(Imm(23), ki, ki)
+		VMULPS(ki, p, p)   // e^-x
+		VADDPS(one, p, p) // 1 + e^-x
+		out := YMM()
+		VDIVPS(p, one, out)
+		VANDNPS(out, big, out)
+		if silu {
+			VMULPS(x, out, out)
+		}
+		VMOVUPS(out, Mem{Base: dst})
+	})
+}
+
+// clip: dst[i] = min(max(src[i], lo), hi) for i < n, n a multiple of 8,
+// with src as the second source operand of max and min: (lo > x) ? lo : x,
+// then (hi < x) ? hi : x, so NaN passes through.
+func clip() {
+	TEXT("clipAVX2", NOSPLIT, "func(dst, src *float32, n int, lo, hi float32)")
+	Pragma("noescape") // the kernels keep no pointer
+	Doc("clipAVX2 sets dst[i] = src[i] clamped to [lo, hi] (NaN passes) for i < n; n must be a multiple of 8.")
+	dst := Load(Param("dst"), GP64())
+	src := Load(Param("src"), GP64())
+	n := Load(Param("n"), GP64())
+	lo, hi := YMM(), YMM()
+	VBROADCASTSS(NewParamAddr("lo", 24), lo)
+	VBROADCASTSS(NewParamAddr("hi", 28), hi)
+	stream("clip", n, 8, []step{{src, 32}, {dst, 32}}, func() {
+		t := YMM()
+		VMOVUPS(Mem{Base: src}, t)
+		VMAXPS(t, lo, t)
+		VMINPS(t, hi, t)
+		VMOVUPS(t, Mem{Base: dst})
+	})
 }

@@ -1,0 +1,102 @@
+package kernel
+
+import "math"
+
+// Activations in float32 whose vector and plain Go paths give the same
+// results bit for bit: both take the same float32 steps (no fused
+// multiply-adds, every product rounded), so an element's result depends
+// on its value alone. The building block is expNeg, e^-x.
+
+// Sigmoid sets dst[i] = 1 / (1 + e^-src[i]) for every i < len(src), within
+// 3 ulp of the exact value (or 1e-38 absolute: below -88 the result is 0);
+// NaN stays NaN. dst must be at least as long as src; it may be src
+// itself.
+func Sigmoid(dst, src []float32) {
+	dst = dst[:len(src)]
+	for i := actVec(actSigmoid, dst, src); i < len(src); i++ {
+		dst[i] = sigmoid1(src[i])
+	}
+}
+
+// SiLU sets dst[i] = x·Sigmoid(x) for x = src[i], every i < len(src): the
+// bits of a Sigmoid followed by a multiplication, within 4 ulp of the
+// exact value (or 1e-36 absolute: below -88 the result is ±0; -Inf gives
+// NaN as -Inf·0 does); NaN stays NaN. dst must be at least as long as src;
+// it may be src itself.
+func SiLU(dst, src []float32) {
+	dst = dst[:len(src)]
+	for i := actVec(actSiLU, dst, src); i < len(src); i++ {
+		x := src[i]
+		dst[i] = x * sigmoid1(x)
+	}
+}
+
+// Clip sets dst[i] = min(max(src[i], lo), hi) for every i < len(src), as
+// the comparisons x < lo and x > hi take it: NaN passes through, and when
+// lo > hi every other element becomes hi. dst must be at least as long as
+// src; it may be src itself.
+func Clip(dst, src []float32, lo, hi float32) {
+	dst = dst[:len(src)]
+	for i := clipVec(dst, src, lo, hi); i < len(src); i++ {
+		dst[i] = ClipOne(src[i], lo, hi)
+	}
+}
+
+// ClipOne is Clip of one value.
+// sigmoid1 is Sigmoid of one value.
+func sigmoid1(x float32) float32 {
+	if -x > expNegTMax {
+		return 0
+	}
+	return 1 / (1 + expNeg(x))
+}
+
+func ClipOne(x, lo, hi float32) float32 {
+	if x < lo {
+		x = lo
+	}
+	if x > hi {
+		x = hi
+	}
+	return x
+}
+
+// Constants of expNeg (the vector kernels use the same values).
+const (
+	expNegTMin  = -87 // t = -x is clamped to [expNegTMin, expNegTMax]: 1 + e^-87 rounds to 1,
+	expNegTMax  = 88  // and sigmoid(-88) is below 7e-39
+	expLog2E    = float32(math.Log2E)
+	expLn2Hi    = float32(0.693359375) // ln 2 = expLn2Hi + expLn2Lo; k·expLn2Hi is exact for |k| < 2^15
+	expLn2Lo    = float32(-2.12194440e-4)
+	expPolyDeg  = 7
+	expExponent = 127
+)
+
+// expCoef are 1/i!, the Taylor coefficients of e^r, i <= expPolyDeg.
+var expCoef = [expPolyDeg + 1]float32{1, 1, 1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720, 1.0 / 5040}
+
+// expNeg returns e^-x in float32 steps: t = -x clamped to [-87, 88]
+// (comparisons that pass NaN), k = round(t·log2 e), r = t - k·ln2 with ln2
+// in two parts, e^r by its Taylor polynomial of degree 7 (|r| <= 0.35:
+// truncation below 1e-8 relative) in Horner's form, times 2^k built in the
+// exponent bits.
+func expNeg(x float32) float32 {
+	t := -x
+	if t < expNegTMin {
+		t = expNegTMin
+	}
+	if t > expNegTMax {
+		t = expNegTMax
+	}
+	k := float32(math.RoundToEven(float64(float32(t * expLog2E))))
+	r := t - float32(k*expLn2Hi)
+	r = r - float32(k*expLn2Lo)
+	p := expCoef[expPolyDeg]
+	for i := expPolyDeg - 1; i >= 0; i-- {
+		p = float32(p*r) + expCoef[i]
+	}
+	if t != t {
+		return t
+	}
+	return p * math.Float32frombits(uint32(int32(k)+expExponent)<<23)
+}
