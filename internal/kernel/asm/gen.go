@@ -1172,7 +1172,7 @@ func sigmoid(name string, silu bool) {
 	if silu {
 		what = "src[i] * (1 / (1 + exp(-src[i])))"
 	}
-	Doc(name+" sets dst[i] = "+what+" for i < n, as kernel.expNeg computes exp; n must be a multiple of 8.")
+	Doc(name + " sets dst[i] = " + what + " for i < n, as kernel.expNeg computes exp; n must be a multiple of 8.")
 	dst := Load(Param("dst"), GP64())
 	src := Load(Param("src"), GP64())
 	n := Load(Param("n"), GP64())
@@ -1212,7 +1212,7 @@ func sigmoid(name string, silu bool) {
 		VCVTPS2DQ(k, ki)
 		VPADDD(bias, ki, ki)
 		VPSLLD(Imm(23), ki, ki)
-		VMULPS(ki, p, p)   // e^-x
+		VMULPS(ki, p, p)  // e^-x
 		VADDPS(one, p, p) // 1 + e^-x
 		out := YMM()
 		VDIVPS(p, one, out)
