@@ -138,6 +138,8 @@ func (o *convOp) conv(s *scratch, in []*tensor.Tensor, y, pooled *tensor.Tensor)
 		args.y = y.F32
 	}
 	switch {
+	case o.group > 1 && o.group == c && isWide2D(g) && K > 0:
+		return false, depthwise(s, args, n, sg)
 	case dense:
 		return false, args.dense(n)
 	case inPlace:
@@ -259,6 +261,12 @@ func (t *convBlocks) run(lo, hi, worker int) error {
 		applyAct(a.act, a.y[s0*a.m*P:s1*a.m*P])
 	}
 	return nil
+}
+
+// isWide2D reports whether the window has one or two spatial axes and an
+// output (depthwise's and kernel.ConvGeom's cases).
+func isWide2D(g geom) bool {
+	return g.n <= 2 && g.outSize() > 0
 }
 
 // coversInput reports whether the window covers the whole unpadded input

@@ -167,3 +167,40 @@ func BenchmarkSigmoid(b *testing.B) {
 		Sigmoid(y, x)
 	}
 }
+
+// AxpyRows gives, on both paths, y + float32(a*x) for each element of the
+// block (two roundings, by its definition), and leaves the elements between
+// rows alone.
+func TestAxpyRows(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, tc := range []struct{ rows, width, ldx, ldy int }{
+		{1, 1, 1, 1}, {3, 7, 9, 8}, {4, 8, 8, 8}, {5, 13, 30, 14}, {2, 32, 33, 40}, {7, 45, 46, 45}, {1, 112, 112, 112}, {3, 0, 4, 4},
+	} {
+		x := make([]float32, max(0, (tc.rows-1)*tc.ldx+tc.width))
+		y0 := make([]float32, max(0, (tc.rows-1)*tc.ldy+tc.width))
+		for i := range x {
+			x[i] = r.Float32()*4 - 2
+		}
+		for i := range y0 {
+			y0[i] = r.Float32()*4 - 2
+		}
+		a := r.Float32()*2 - 1
+		for _, path := range []string{"vector", "Go"} {
+			y := append([]float32(nil), y0...)
+			if path == "Go" {
+				withoutAVX2(func() { AxpyRows(a, x, tc.ldx, y, tc.ldy, tc.rows, tc.width) })
+			} else {
+				AxpyRows(a, x, tc.ldx, y, tc.ldy, tc.rows, tc.width)
+			}
+			for i := range y {
+				want := y0[i]
+				if row, col := i/tc.ldy, i%tc.ldy; col < tc.width {
+					want = y0[i] + float32(a*x[row*tc.ldx+col])
+				}
+				if math.Float32bits(y[i]) != math.Float32bits(want) {
+					t.Fatalf("%s AxpyRows %+v: y[%d] = %v, want %v", path, tc, i, y[i], want)
+				}
+			}
+		}
+	}
+}

@@ -388,3 +388,14 @@ func clipVec(dst, src []float32, lo, hi float32) int {
 	clipAVX2(&dst[0], &src[0], n, lo, hi)
 	return n
 }
+
+// axpyRowsVec is AxpyRows over the longest multiple-of-8 prefix of each row
+// with the AVX2 kernel; it returns the prefix's length (0 without AVX2).
+func axpyRowsVec(a float32, x []float32, ldx int, y []float32, ldy, rows, width int) int {
+	n := width &^ 7
+	if !HasAVX2 || n == 0 {
+		return 0
+	}
+	axpyRowsAVX2(a, &x[0], ldx, &y[0], ldy, rows, n)
+	return n
+}

@@ -2272,3 +2272,64 @@ clip_loop:
 clip_done:
 	VZEROUPPER
 	RET
+
+// func axpyRowsAVX2(a float32, x *float32, ldx int, y *float32, ldy int, rows int, width int)
+// Requires: AVX
+TEXT ·axpyRowsAVX2(SB), NOSPLIT, $0-56
+	VBROADCASTSS a+0(FP), Y0
+	MOVQ         x+8(FP), AX
+	MOVQ         ldx+16(FP), CX
+	MOVQ         y+24(FP), DX
+	MOVQ         ldy+32(FP), BX
+	MOVQ         rows+40(FP), SI
+	MOVQ         width+48(FP), DI
+	SHLQ         $0x02, CX
+	SHLQ         $0x02, BX
+
+axpyrows_row:
+	TESTQ SI, SI
+	JZ    axpyrows_done
+	MOVQ  AX, R8
+	MOVQ  DX, R9
+	MOVQ  DI, R10
+
+axpyrows_wide:
+	CMPQ    R10, $0x20
+	JL      axpyrows_one
+	VMULPS  (R8), Y0, Y1
+	VADDPS  (R9), Y1, Y1
+	VMOVUPS Y1, (R9)
+	VMULPS  32(R8), Y0, Y1
+	VADDPS  32(R9), Y1, Y1
+	VMOVUPS Y1, 32(R9)
+	VMULPS  64(R8), Y0, Y1
+	VADDPS  64(R9), Y1, Y1
+	VMOVUPS Y1, 64(R9)
+	VMULPS  96(R8), Y0, Y1
+	VADDPS  96(R9), Y1, Y1
+	VMOVUPS Y1, 96(R9)
+	ADDQ    $0x80, R8
+	ADDQ    $0x80, R9
+	SUBQ    $0x20, R10
+	JMP     axpyrows_wide
+
+axpyrows_one:
+	CMPQ    R10, $0x08
+	JL      axpyrows_next
+	VMULPS  (R8), Y0, Y1
+	VADDPS  (R9), Y1, Y1
+	VMOVUPS Y1, (R9)
+	ADDQ    $0x20, R8
+	ADDQ    $0x20, R9
+	SUBQ    $0x08, R10
+	JMP     axpyrows_one
+
+axpyrows_next:
+	ADDQ CX, AX
+	ADDQ BX, DX
+	DECQ SI
+	JMP  axpyrows_row
+
+axpyrows_done:
+	VZEROUPPER
+	RET

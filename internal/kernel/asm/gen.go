@@ -41,6 +41,7 @@ func main() {
 	sigmoid("sigmoidAVX2", false)
 	sigmoid("siluAVX2", true)
 	clip()
+	axpyRows()
 	Generate()
 }
 
@@ -1244,4 +1245,63 @@ func clip() {
 		VMINPS(t, hi, t)
 		VMOVUPS(t, Mem{Base: dst})
 	})
+}
+
+// axpyRows: y[r*ldy+i] += a*x[r*ldx+i] for r < rows, i < width, width a
+// multiple of 8, with the product rounded before the addition (VMULPS then
+// VADDPS, no fused multiply-add), four vectors at a time along a row, then
+// one.
+func axpyRows() {
+	TEXT("axpyRowsAVX2", NOSPLIT, "func(a float32, x *float32, ldx int, y *float32, ldy int, rows, width int)")
+	Pragma("noescape") // the kernels keep no pointer
+	Doc("axpyRowsAVX2 sets y[r*ldy+i] += a*x[r*ldx+i] (product rounded first) for r < rows, i < width; width must be a multiple of 8.")
+	av := YMM()
+	VBROADCASTSS(NewParamAddr("a", 0), av)
+	x := Load(Param("x"), GP64())
+	ldx := Load(Param("ldx"), GP64())
+	y := Load(Param("y"), GP64())
+	ldy := Load(Param("ldy"), GP64())
+	rows := Load(Param("rows"), GP64())
+	width := Load(Param("width"), GP64())
+	SHLQ(Imm(2), ldx)
+	SHLQ(Imm(2), ldy)
+	xp, yp, n := GP64(), GP64(), GP64()
+	Label("axpyrows_row")
+	TESTQ(rows, rows)
+	JZ(LabelRef("axpyrows_done"))
+	MOVQ(x, xp)
+	MOVQ(y, yp)
+	MOVQ(width, n)
+	Label("axpyrows_wide")
+	CMPQ(n, Imm(32))
+	JL(LabelRef("axpyrows_one"))
+	for i := 0; i < 4; i++ {
+		t, u := YMM(), YMM()
+		VMULPS(Mem{Base: xp, Disp: 32 * i}, av, t)
+		VADDPS(Mem{Base: yp, Disp: 32 * i}, t, u)
+		VMOVUPS(u, Mem{Base: yp, Disp: 32 * i})
+	}
+	ADDQ(Imm(128), xp)
+	ADDQ(Imm(128), yp)
+	SUBQ(Imm(32), n)
+	JMP(LabelRef("axpyrows_wide"))
+	Label("axpyrows_one")
+	CMPQ(n, Imm(8))
+	JL(LabelRef("axpyrows_next"))
+	t, u := YMM(), YMM()
+	VMULPS(Mem{Base: xp}, av, t)
+	VADDPS(Mem{Base: yp}, t, u)
+	VMOVUPS(u, Mem{Base: yp})
+	ADDQ(Imm(32), xp)
+	ADDQ(Imm(32), yp)
+	SUBQ(Imm(8), n)
+	JMP(LabelRef("axpyrows_one"))
+	Label("axpyrows_next")
+	ADDQ(ldx, x)
+	ADDQ(ldy, y)
+	DECQ(rows)
+	JMP(LabelRef("axpyrows_row"))
+	Label("axpyrows_done")
+	VZEROUPPER()
+	RET()
 }
