@@ -123,6 +123,9 @@ func TestConvAgainstDirect(t *testing.T) {
 		{name: "1x1 strided", x: []int{1, 2, 5, 5}, w: []int{3, 2, 1, 1}, strides: []int{2, 2}},
 		{name: "3d", x: []int{1, 2, 5, 4, 6}, w: []int{3, 2, 2, 3, 2}, bias: true, pads: []int{1, 1, 0, 0, 1, 1}, strides: []int{1, 2, 1}, dils: []int{2, 1, 1}},
 		{name: "batch parallel", x: []int{4, 8, 16, 16}, w: []int{16, 8, 3, 3}, bias: true, pads: []int{1, 1, 1, 1}},
+		// One sample, its product's columns shared out between workers
+		// (constant weights, with GOMAXPROCS > 1).
+		{name: "batch 1 columns split", x: []int{1, 16, 24, 25}, w: []int{16, 16, 3, 3}, bias: true, pads: []int{1, 1, 1, 1}},
 		{name: "lenet5 conv1", x: []int{3, 1, 28, 28}, w: []int{6, 1, 5, 5}, bias: true, pads: []int{2, 2, 2, 2}},
 		{name: "lenet5 conv2", x: []int{2, 6, 14, 14}, w: []int{16, 6, 5, 5}, bias: true},
 		{name: "kernel covers input", x: []int{5, 16, 5, 5}, w: []int{120, 16, 5, 5}, bias: true},
