@@ -123,3 +123,30 @@ func AxpyRows(a float32, x []float32, ldx int, y []float32, ldy, rows, width int
 		}
 	}
 }
+
+// MaxRows sets y[r*ldy+i] = x[r*ldx+i*stride] wherever that is greater
+// than y[r*ldy+i], for r < rows and i < width: one tap of a max pooling
+// over a block of outputs, the scalar loop's rule (a NaN already in y
+// stays, one in x is passed over), the same on every path. stride is 1
+// or more (the vector kernels take 1 and 2). It panics if x or y is too
+// short.
+func MaxRows(x []float32, ldx, stride int, y []float32, ldy, rows, width int) {
+	if rows <= 0 || width <= 0 {
+		return
+	}
+	if stride < 1 || len(x) < (rows-1)*ldx+(width-1)*stride+1 || len(y) < (rows-1)*ldy+width {
+		panic("kernel: MaxRows: slices too short for the rows")
+	}
+	done := maxRowsVec(x, ldx, stride, y, ldy, rows, width)
+	if done == width {
+		return
+	}
+	for r := range rows {
+		xr, yr := x[r*ldx:], y[r*ldy:r*ldy+width]
+		for i := done; i < width; i++ {
+			if v := xr[i*stride]; v > yr[i] {
+				yr[i] = v
+			}
+		}
+	}
+}

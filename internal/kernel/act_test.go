@@ -204,3 +204,53 @@ func TestAxpyRows(t *testing.T) {
 		}
 	}
 }
+
+// MaxRows takes x where it is greater than y (by the definition, element
+// by element), on both paths, at strides 1 to 3, with NaNs on either side
+// and signed zeros; x ends right after the last element read, so the
+// stride-2 kernel's extra reads are bounded.
+func TestMaxRows(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	val := func() float32 {
+		switch r.IntN(12) {
+		case 0:
+			return float32(math.NaN())
+		case 1:
+			return float32(math.Copysign(0, -1))
+		case 2:
+			return 0
+		}
+		return float32(r.IntN(7) - 3)
+	}
+	for _, tc := range []struct{ rows, width, ldx, stride, ldy int }{
+		{1, 1, 1, 1, 1}, {3, 8, 8, 1, 8}, {4, 16, 40, 2, 17}, {2, 13, 30, 2, 13}, {5, 24, 50, 2, 24}, {3, 9, 28, 3, 10}, {2, 56, 112, 2, 56}, {6, 31, 31, 1, 33},
+	} {
+		x := make([]float32, (tc.rows-1)*tc.ldx+(tc.width-1)*tc.stride+1)
+		y0 := make([]float32, (tc.rows-1)*tc.ldy+tc.width)
+		for i := range x {
+			x[i] = val()
+		}
+		for i := range y0 {
+			y0[i] = val()
+		}
+		for _, path := range []string{"vector", "Go"} {
+			y := append([]float32(nil), y0...)
+			if path == "Go" {
+				withoutAVX2(func() { MaxRows(x, tc.ldx, tc.stride, y, tc.ldy, tc.rows, tc.width) })
+			} else {
+				MaxRows(x, tc.ldx, tc.stride, y, tc.ldy, tc.rows, tc.width)
+			}
+			for i := range y {
+				want := y0[i]
+				if row, col := i/tc.ldy, i%tc.ldy; col < tc.width {
+					if v := x[row*tc.ldx+col*tc.stride]; v > want {
+						want = v
+					}
+				}
+				if math.Float32bits(y[i]) != math.Float32bits(want) && !(y[i] != y[i] && want != want) {
+					t.Fatalf("%s MaxRows %+v: y[%d] = %v, want %v", path, tc, i, y[i], want)
+				}
+			}
+		}
+	}
+}

@@ -399,3 +399,26 @@ func axpyRowsVec(a float32, x []float32, ldx int, y []float32, ldy, rows, width 
 	axpyRowsAVX2(a, &x[0], ldx, &y[0], ldy, rows, n)
 	return n
 }
+
+// maxRowsVec is MaxRows over the longest multiple-of-8 prefix of each row
+// that the AVX2 kernels can read (for stride 2, whole pairs of vectors
+// within x); it returns the prefix's length (0 without AVX2 or for other
+// strides).
+func maxRowsVec(x []float32, ldx, stride int, y []float32, ldy, rows, width int) int {
+	n := width &^ 7
+	if !HasAVX2 || n == 0 || stride > 2 {
+		return 0
+	}
+	if stride == 1 {
+		maxRows1AVX2(&x[0], ldx, &y[0], ldy, rows, n)
+		return n
+	}
+	// The last row's last vector reads 16 values from 2*(n-8).
+	for n > 0 && (rows-1)*ldx+2*n > len(x) {
+		n -= 8
+	}
+	if n > 0 {
+		maxRows2AVX2(&x[0], ldx, &y[0], ldy, rows, n)
+	}
+	return n
+}

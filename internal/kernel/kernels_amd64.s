@@ -2333,3 +2333,86 @@ axpyrows_next:
 axpyrows_done:
 	VZEROUPPER
 	RET
+
+// func maxRows1AVX2(x *float32, ldx int, y *float32, ldy int, rows int, width int)
+// Requires: AVX
+TEXT ·maxRows1AVX2(SB), NOSPLIT, $0-48
+	MOVQ x+0(FP), AX
+	MOVQ ldx+8(FP), CX
+	MOVQ y+16(FP), DX
+	MOVQ ldy+24(FP), BX
+	MOVQ rows+32(FP), SI
+	MOVQ width+40(FP), DI
+	SHLQ $0x02, CX
+	SHLQ $0x02, BX
+
+maxrows1_row:
+	TESTQ SI, SI
+	JZ    maxrows1_done
+	MOVQ  AX, R8
+	MOVQ  DX, R9
+	MOVQ  DI, R10
+
+maxrows1_loop:
+	CMPQ    R10, $0x08
+	JL      maxrows1_next
+	VMOVUPS (R8), Y0
+	VMAXPS  (R9), Y0, Y0
+	VMOVUPS Y0, (R9)
+	ADDQ    $0x20, R8
+	ADDQ    $0x20, R9
+	SUBQ    $0x08, R10
+	JMP     maxrows1_loop
+
+maxrows1_next:
+	ADDQ CX, AX
+	ADDQ BX, DX
+	DECQ SI
+	JMP  maxrows1_row
+
+maxrows1_done:
+	VZEROUPPER
+	RET
+
+// func maxRows2AVX2(x *float32, ldx int, y *float32, ldy int, rows int, width int)
+// Requires: AVX, AVX2
+TEXT ·maxRows2AVX2(SB), NOSPLIT, $0-48
+	MOVQ x+0(FP), AX
+	MOVQ ldx+8(FP), CX
+	MOVQ y+16(FP), DX
+	MOVQ ldy+24(FP), BX
+	MOVQ rows+32(FP), SI
+	MOVQ width+40(FP), DI
+	SHLQ $0x02, CX
+	SHLQ $0x02, BX
+
+maxrows2_row:
+	TESTQ SI, SI
+	JZ    maxrows2_done
+	MOVQ  AX, R8
+	MOVQ  DX, R9
+	MOVQ  DI, R10
+
+maxrows2_loop:
+	CMPQ    R10, $0x08
+	JL      maxrows2_next
+	VMOVUPS (R8), Y0
+	VMOVUPS 32(R8), Y1
+	VSHUFPS $0x88, Y1, Y0, Y0
+	VPERMPD $0xd8, Y0, Y0
+	VMAXPS  (R9), Y0, Y0
+	VMOVUPS Y0, (R9)
+	ADDQ    $0x40, R8
+	ADDQ    $0x20, R9
+	SUBQ    $0x08, R10
+	JMP     maxrows2_loop
+
+maxrows2_next:
+	ADDQ CX, AX
+	ADDQ BX, DX
+	DECQ SI
+	JMP  maxrows2_row
+
+maxrows2_done:
+	VZEROUPPER
+	RET

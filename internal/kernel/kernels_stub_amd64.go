@@ -148,3 +148,13 @@ func clipAVX2(dst *float32, src *float32, n int, lo float32, hi float32)
 //
 //go:noescape
 func axpyRowsAVX2(a float32, x *float32, ldx int, y *float32, ldy int, rows int, width int)
+
+// maxRows1AVX2 sets y[r*ldy+i] = x[r*ldx+1*i] where that is greater, for r < rows, i < width; width must be a multiple of 8.
+//
+//go:noescape
+func maxRows1AVX2(x *float32, ldx int, y *float32, ldy int, rows int, width int)
+
+// maxRows2AVX2 sets y[r*ldy+i] = x[r*ldx+2*i] where that is greater, for r < rows, i < width; width must be a multiple of 8.
+//
+//go:noescape
+func maxRows2AVX2(x *float32, ldx int, y *float32, ldy int, rows int, width int)

@@ -42,6 +42,8 @@ func main() {
 	sigmoid("siluAVX2", true)
 	clip()
 	axpyRows()
+	maxRows(1)
+	maxRows(2)
 	Generate()
 }
 
@@ -1302,6 +1304,61 @@ func axpyRows() {
 	DECQ(rows)
 	JMP(LabelRef("axpyrows_row"))
 	Label("axpyrows_done")
+	VZEROUPPER()
+	RET()
+}
+
+// maxRows: y[r*ldy+i] = x[r*ldx+i*stride] if that is greater than
+// y[r*ldy+i], for r < rows, i < width, width a multiple of 8, stride 1 or
+// 2; as VMAXPS with x first, (x > y) ? x : y, so a NaN in y stays and one
+// in x is passed over, as a scalar max-pooling loop does. With stride 2 a
+// vector of 8 is the even lanes of 16 loaded values (VSHUFPS, VPERMPD).
+func maxRows(stride int) {
+	name := fmt.Sprintf("maxRows%dAVX2", stride)
+	prefix := fmt.Sprintf("maxrows%d", stride)
+	TEXT(name, NOSPLIT, "func(x *float32, ldx int, y *float32, ldy int, rows, width int)")
+	Pragma("noescape") // the kernels keep no pointer
+	Doc(fmt.Sprintf("%s sets y[r*ldy+i] = x[r*ldx+%d*i] where that is greater, for r < rows, i < width; width must be a multiple of 8.", name, stride))
+	x := Load(Param("x"), GP64())
+	ldx := Load(Param("ldx"), GP64())
+	y := Load(Param("y"), GP64())
+	ldy := Load(Param("ldy"), GP64())
+	rows := Load(Param("rows"), GP64())
+	width := Load(Param("width"), GP64())
+	SHLQ(Imm(2), ldx)
+	SHLQ(Imm(2), ldy)
+	xp, yp, n := GP64(), GP64(), GP64()
+	Label(prefix + "_row")
+	TESTQ(rows, rows)
+	JZ(LabelRef(prefix + "_done"))
+	MOVQ(x, xp)
+	MOVQ(y, yp)
+	MOVQ(width, n)
+	Label(prefix + "_loop")
+	CMPQ(n, Imm(8))
+	JL(LabelRef(prefix + "_next"))
+	v := YMM()
+	if stride == 1 {
+		VMOVUPS(Mem{Base: xp}, v)
+	} else {
+		hi := YMM()
+		VMOVUPS(Mem{Base: xp}, v)
+		VMOVUPS(Mem{Base: xp, Disp: 32}, hi)
+		VSHUFPS(Imm(0x88), hi, v, v) // x0 x2 x8 x10 x4 x6 x12 x14
+		VPERMPD(Imm(0xd8), v, v)     // x0 x2 x4 x6 x8 x10 x12 x14
+	}
+	VMAXPS(Mem{Base: yp}, v, v)
+	VMOVUPS(v, Mem{Base: yp})
+	ADDQ(Imm(uint64(32*stride)), xp)
+	ADDQ(Imm(32), yp)
+	SUBQ(Imm(8), n)
+	JMP(LabelRef(prefix + "_loop"))
+	Label(prefix + "_next")
+	ADDQ(ldx, x)
+	ADDQ(ldy, y)
+	DECQ(rows)
+	JMP(LabelRef(prefix + "_row"))
+	Label(prefix + "_done")
 	VZEROUPPER()
 	RET()
 }
