@@ -127,3 +127,19 @@ func TestChildTrain(t *testing.T) {
 		t.Errorf("child-train = %+v, want 200 images in 2 batches, a positive loss and time", r)
 	}
 }
+
+// zooNote keeps a model's row on one line: the op types from the load
+// error (text in the form infer's unsupported error gives), or the last
+// line of another error.
+func TestZooNote(t *testing.T) {
+	for _, tt := range []struct{ err, want string }{
+		{"exit status 1\n  bench child-infer: infer: 3 unsupported nodes: node \"/a\" (Resize, domain ai.onnx, opset 13); node \"/b\" (ConvTranspose, domain ai.onnx, opset 13); node \"/c\" (Resize, domain ai.onnx, opset 13)",
+			"cannot load yet: no Resize, ConvTranspose"},
+		{"not timed: 2 inputs, the zoo workload feeds one float32 tensor", "not timed: 2 inputs, the zoo workload feeds one float32 tensor"},
+		{"exit status 1\n   ort_bench:   Error:  bad   model\n", "ort_bench: Error: bad model"},
+	} {
+		if got := zooNote(errors.New(tt.err)); got != tt.want {
+			t.Errorf("zooNote(%q) = %q, want %q", tt.err, got, tt.want)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -71,17 +72,20 @@ func runZoo(h *harness) []row {
 				}
 			}
 		}
-		if gerr != nil && g == nil && strings.Contains(gerr.Error(), "unsupported") {
-			gerr = fmt.Errorf("cannot load yet: %w", gerr)
-		}
 		for i, b := range zooBatches {
 			r := zooRow(h, name, b, target)
 			r.goVal, r.goErr = zooValue(g, gerr, b)
 			r.peerVal, r.peerErr = zooValue(p, perr, b)
 			if q, ok := r.ratio(); ok {
 				logs[i] = append(logs[i], math.Log(q))
-			} else if r.goErr != nil && r.peerErr == nil {
-				r.note = "Go: " + tail(r.goErr.Error(), 60)
+			}
+			switch {
+			case ierr != nil:
+				r.note = zooNote(ierr)
+			case r.goErr != nil:
+				r.note = "Go: " + zooNote(r.goErr)
+			case r.peerErr != nil:
+				r.note = "ORT: " + zooNote(r.peerErr)
 			}
 			rows = append(rows, r)
 		}
@@ -101,6 +105,33 @@ func runZoo(h *harness) []row {
 		rows = append(rows, r)
 	}
 	return rows
+}
+
+// unsupportedOp finds the op types in an error listing unsupported nodes:
+// node "NAME" (OP, domain ...).
+var unsupportedOp = regexp.MustCompile(`\(([A-Za-z0-9_]+), domain `)
+
+// zooNote is a one-line note for a model a side could not run: the ops Go
+// cannot load yet, or the error's last line, shortened.
+func zooNote(err error) string {
+	msg := err.Error()
+	if strings.Contains(msg, "unsupported nodes") {
+		var ops []string
+		for _, m := range unsupportedOp.FindAllStringSubmatch(msg, -1) {
+			if !slices.Contains(ops, m[1]) {
+				ops = append(ops, m[1])
+			}
+		}
+		if len(ops) > 0 {
+			return "cannot load yet: no " + strings.Join(ops, ", ")
+		}
+	}
+	lines := strings.Split(strings.TrimSpace(msg), "\n")
+	last := strings.Join(strings.Fields(lines[len(lines)-1]), " ")
+	if len(last) > 100 {
+		last = last[:97] + "..."
+	}
+	return last
 }
 
 // zooRow is the row of model at batch b: the median latency at batch 1,
