@@ -492,10 +492,7 @@ func (a *convArgs) sample(i int, col []float32) {
 		var beta float32
 		if a.b != nil {
 			for r, bv := range a.b[gi*mg : (gi+1)*mg] {
-				row := ys[r*P : (r+1)*P]
-				for j := range row {
-					row[j] = bv
-				}
+				fill(ys[r*P:(r+1)*P], bv)
 			}
 			beta = 1
 		} else if K == 0 {
@@ -514,6 +511,18 @@ func (a *convArgs) sample(i int, col []float32) {
 			}
 		}
 		applyAct(a.act, ys)
+	}
+}
+
+// fill sets every element of x to v, by doubling copies (memmove is
+// vectorized; a plain loop here is not).
+func fill(x []float32, v float32) {
+	if len(x) == 0 {
+		return
+	}
+	x[0] = v
+	for k := 1; k < len(x); k *= 2 {
+		copy(x[k:], x[:k])
 	}
 }
 

@@ -67,9 +67,7 @@ func (t *convDepthwise) run(lo, hi, worker int) error {
 		if a.b != nil {
 			b = a.b[o]
 		}
-		for j := range out {
-			out[j] = b
-		}
+		fill(out, b)
 		w := a.w[o*ks : (o+1)*ks]
 		for ky := range g.KH {
 			for kx := range g.KW {
@@ -91,15 +89,22 @@ func (t *convDepthwise) run(lo, hi, worker int) error {
 // by wq columns: phase q holds the padded columns q, q+sw, q+2sw, ...
 func (t *convDepthwise) phases(x, dst []float32) {
 	g := &t.g
-	clear(dst)
 	plane := t.hp * t.wq
+	if t.sw == 1 { // one phase: zero only the padding around the rows
+		clear(dst[:g.PadTop*t.wq])
+		for r := range g.H {
+			at := (r + g.PadTop) * t.wq
+			clear(dst[at : at+g.PadLeft])
+			copy(dst[at+g.PadLeft:], x[r*g.W:(r+1)*g.W])
+			clear(dst[at+g.PadLeft+g.W : at+t.wq])
+		}
+		clear(dst[(g.PadTop+g.H)*t.wq : plane])
+		return
+	}
+	clear(dst)
 	for r := range g.H {
 		row := x[r*g.W : (r+1)*g.W]
 		at := (r + g.PadTop) * t.wq
-		if t.sw == 1 {
-			copy(dst[at+g.PadLeft:], row)
-			continue
-		}
 		if t.sw == 2 { // shifts and masks, no branch
 			for c, v := range row {
 				pc := c + g.PadLeft
