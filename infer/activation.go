@@ -67,6 +67,13 @@ func buildLeakyRelu(n *onnx.Node, opset int64) (op, error) {
 		}}, nil
 }
 
+func buildErf(n *onnx.Node, opset int64) (op, error) {
+	if err := checkArity(n, 1, 1, 1); err != nil {
+		return nil, err
+	}
+	return &unaryOp{n: n, f32: kernel.Erf, f64: math.Erf}, nil
+}
+
 func buildSigmoid(n *onnx.Node, opset int64) (op, error) {
 	if err := checkArity(n, 1, 1, 1); err != nil {
 		return nil, err

@@ -50,7 +50,7 @@ var registry = map[string][]opVersion{
 	"Exp":             {{1, 0, buildUnary(math.Exp, nil)}},
 	"Log":             {{1, 0, buildUnary(math.Log, nil)}},
 	"Sqrt":            {{1, 0, buildUnary(math.Sqrt, nil)}},
-	"Erf":             {{9, 0, buildUnary(math.Erf, nil)}},
+	"Erf":             {{9, 0, buildErf}},
 	"Neg":             {{1, 0, buildUnary(neg, negInt)}},
 	"Abs":             {{1, 0, buildUnary(math.Abs, absInt)}},
 	"Clip":            {{1, 0, buildClip}},

@@ -94,7 +94,7 @@ func TestActPathsBitIdentical(t *testing.T) {
 		name string
 		f    func(d, x []float32)
 	}{
-		{"Sigmoid", Sigmoid}, {"SiLU", SiLU},
+		{"Sigmoid", Sigmoid}, {"SiLU", SiLU}, {"Erf", Erf},
 		{"Clip", func(d, x []float32) { Clip(d, x, -1.5, 6) }},
 		{"Clip lo>hi", func(d, x []float32) { Clip(d, x, 2, -2) }},
 		{"Clip zeros", func(d, x []float32) { Clip(d, x, 0, float32(math.Copysign(0, -1))) }},
@@ -252,5 +252,40 @@ func TestMaxRows(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// Erf stays within 2e-7 absolute and 5e-7 relative of math.Erf (float64)
+// on both paths (1e-38 absolute for subnormal results); NaN stays NaN and
+// ±Inf give ±1.
+func TestErfAccuracy(t *testing.T) {
+	xs := actInputs()
+	for _, path := range []string{"vector", "Go"} {
+		got := make([]float32, len(xs))
+		if path == "Go" {
+			withoutAVX2(func() { Erf(got, xs) })
+		} else {
+			Erf(got, xs)
+		}
+		worstAbs, worstRel := 0.0, 0.0
+		for i, g := range got {
+			x := float64(xs[i])
+			if math.IsNaN(x) {
+				if !math.IsNaN(float64(g)) {
+					t.Fatalf("%s Erf(NaN) = %v", path, g)
+				}
+				continue
+			}
+			w := math.Erf(x)
+			d := math.Abs(float64(g) - w)
+			if d > 2e-7 || d > 5e-7*math.Abs(w) && d > 1e-38 {
+				t.Fatalf("%s Erf(%v) = %v, want %v (error %.3g)", path, xs[i], g, w, d)
+			}
+			worstAbs = max(worstAbs, d)
+			if d > 1e-38 {
+				worstRel = max(worstRel, d/math.Abs(w))
+			}
+		}
+		t.Logf("%s Erf: worst %.3g absolute, %.3g relative", path, worstAbs, worstRel)
 	}
 }

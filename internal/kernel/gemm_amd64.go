@@ -422,3 +422,23 @@ func maxRowsVec(x []float32, ldx, stride int, y []float32, ldy, rows, width int)
 	}
 	return n
 }
+
+// erfVec is Erf over src with the AVX2 kernel, a last partial vector
+// included; it returns len(src) (0 without AVX2).
+func erfVec(dst, src []float32) int {
+	if !HasAVX2 || len(src) == 0 {
+		return 0
+	}
+	n := len(src) &^ 7
+	if n > 0 {
+		_ = dst[n-1]
+		erfAVX2(&dst[0], &src[0], n)
+	}
+	if r := len(src) - n; r > 0 {
+		var in, out [8]float32
+		copy(in[:], src[n:])
+		erfAVX2(&out[0], &in[0], 8)
+		copy(dst[n:len(src)], out[:r])
+	}
+	return len(src)
+}

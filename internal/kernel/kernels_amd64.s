@@ -2416,3 +2416,296 @@ maxrows2_next:
 maxrows2_done:
 	VZEROUPPER
 	RET
+
+// func erfAVX2(dst *float32, src *float32, n int)
+// Requires: AVX, AVX2
+TEXT ·erfAVX2(SB), NOSPLIT, $0-24
+	MOVQ     dst+0(FP), AX
+	MOVQ     src+8(FP), CX
+	MOVQ     n+16(FP), DX
+	VMOVUPS  expneg_lo<>+0(SB), Y0
+	VMOVUPS  expneg_hi<>+0(SB), Y1
+	VPCMPEQD Y2, Y2, Y2
+	VPSLLD   $0x1f, Y2, Y2
+
+erf_loop:
+	CMPQ      DX, $0x08
+	JL        erf_done
+	VMOVUPS   (CX), Y3
+	VANDNPS   Y3, Y2, Y4
+	VMULPS    Y4, Y4, Y5
+	VMOVUPS   erf_t6<>+0(SB), Y6
+	VMULPS    Y5, Y6, Y6
+	VADDPS    erf_t5<>+0(SB), Y6, Y6
+	VMULPS    Y5, Y6, Y6
+	VADDPS    erf_t4<>+0(SB), Y6, Y6
+	VMULPS    Y5, Y6, Y6
+	VADDPS    erf_t3<>+0(SB), Y6, Y6
+	VMULPS    Y5, Y6, Y6
+	VADDPS    erf_t2<>+0(SB), Y6, Y6
+	VMULPS    Y5, Y6, Y6
+	VADDPS    erf_t1<>+0(SB), Y6, Y6
+	VMULPS    Y5, Y6, Y6
+	VADDPS    erf_t0<>+0(SB), Y6, Y6
+	VMULPS    Y4, Y6, Y5
+	VMOVUPS   erf_four<>+0(SB), Y7
+	VMOVAPS   Y4, Y6
+	VMINPS    Y6, Y7, Y6
+	VMULPS    erf_half<>+0(SB), Y6, Y7
+	VADDPS    expneg_one<>+0(SB), Y7, Y7
+	VMOVUPS   expneg_one<>+0(SB), Y8
+	VDIVPS    Y7, Y8, Y7
+	VMOVUPS   erf_q9<>+0(SB), Y8
+	VMULPS    Y7, Y8, Y8
+	VADDPS    erf_q8<>+0(SB), Y8, Y8
+	VMULPS    Y7, Y8, Y8
+	VADDPS    erf_q7<>+0(SB), Y8, Y8
+	VMULPS    Y7, Y8, Y8
+	VADDPS    erf_q6<>+0(SB), Y8, Y8
+	VMULPS    Y7, Y8, Y8
+	VADDPS    erf_q5<>+0(SB), Y8, Y8
+	VMULPS    Y7, Y8, Y8
+	VADDPS    erf_q4<>+0(SB), Y8, Y8
+	VMULPS    Y7, Y8, Y8
+	VADDPS    erf_q3<>+0(SB), Y8, Y8
+	VMULPS    Y7, Y8, Y8
+	VADDPS    erf_q2<>+0(SB), Y8, Y8
+	VMULPS    Y7, Y8, Y8
+	VADDPS    erf_q1<>+0(SB), Y8, Y8
+	VMULPS    Y7, Y8, Y8
+	VADDPS    erf_q0<>+0(SB), Y8, Y8
+	VMULPS    Y6, Y6, Y6
+	VSUBPS    Y6, Y8, Y8
+	VMAXPS    Y8, Y0, Y8
+	VMINPS    Y8, Y1, Y8
+	VMULPS    expneg_log2e<>+0(SB), Y8, Y6
+	VROUNDPS  $0x00, Y6, Y6
+	VMULPS    expneg_ln2hi<>+0(SB), Y6, Y9
+	VSUBPS    Y9, Y8, Y8
+	VMULPS    expneg_ln2lo<>+0(SB), Y6, Y9
+	VSUBPS    Y9, Y8, Y8
+	VMOVUPS   expneg_c7<>+0(SB), Y9
+	VMULPS    Y8, Y9, Y9
+	VADDPS    expneg_c6<>+0(SB), Y9, Y9
+	VMULPS    Y8, Y9, Y9
+	VADDPS    expneg_c5<>+0(SB), Y9, Y9
+	VMULPS    Y8, Y9, Y9
+	VADDPS    expneg_c4<>+0(SB), Y9, Y9
+	VMULPS    Y8, Y9, Y9
+	VADDPS    expneg_c3<>+0(SB), Y9, Y9
+	VMULPS    Y8, Y9, Y9
+	VADDPS    expneg_c2<>+0(SB), Y9, Y9
+	VMULPS    Y8, Y9, Y9
+	VADDPS    expneg_c1<>+0(SB), Y9, Y9
+	VMULPS    Y8, Y9, Y9
+	VADDPS    expneg_c0<>+0(SB), Y9, Y9
+	VCVTPS2DQ Y6, Y6
+	VPADDD    expneg_bias<>+0(SB), Y6, Y6
+	VPSLLD    $0x17, Y6, Y6
+	VMULPS    Y6, Y9, Y9
+	VMULPS    Y7, Y9, Y9
+	VMOVUPS   expneg_one<>+0(SB), Y6
+	VSUBPS    Y9, Y6, Y6
+	VCMPPS    $0x11, erf_half<>+0(SB), Y4, Y4
+	VBLENDVPS Y4, Y5, Y6, Y6
+	VANDPS    Y2, Y3, Y3
+	VORPS     Y3, Y6, Y6
+	VMOVUPS   Y6, (AX)
+	ADDQ      $0x20, CX
+	ADDQ      $0x20, AX
+	SUBQ      $0x08, DX
+	JMP       erf_loop
+
+erf_done:
+	VZEROUPPER
+	RET
+
+DATA erf_t0<>+0(SB)/4, $0x3f906ebb
+DATA erf_t0<>+4(SB)/4, $0x3f906ebb
+DATA erf_t0<>+8(SB)/4, $0x3f906ebb
+DATA erf_t0<>+12(SB)/4, $0x3f906ebb
+DATA erf_t0<>+16(SB)/4, $0x3f906ebb
+DATA erf_t0<>+20(SB)/4, $0x3f906ebb
+DATA erf_t0<>+24(SB)/4, $0x3f906ebb
+DATA erf_t0<>+28(SB)/4, $0x3f906ebb
+GLOBL erf_t0<>(SB), RODATA|NOPTR, $32
+
+DATA erf_t1<>+0(SB)/4, $0xbec093a3
+DATA erf_t1<>+4(SB)/4, $0xbec093a3
+DATA erf_t1<>+8(SB)/4, $0xbec093a3
+DATA erf_t1<>+12(SB)/4, $0xbec093a3
+DATA erf_t1<>+16(SB)/4, $0xbec093a3
+DATA erf_t1<>+20(SB)/4, $0xbec093a3
+DATA erf_t1<>+24(SB)/4, $0xbec093a3
+DATA erf_t1<>+28(SB)/4, $0xbec093a3
+GLOBL erf_t1<>(SB), RODATA|NOPTR, $32
+
+DATA erf_t2<>+0(SB)/4, $0x3de71791
+DATA erf_t2<>+4(SB)/4, $0x3de71791
+DATA erf_t2<>+8(SB)/4, $0x3de71791
+DATA erf_t2<>+12(SB)/4, $0x3de71791
+DATA erf_t2<>+16(SB)/4, $0x3de71791
+DATA erf_t2<>+20(SB)/4, $0x3de71791
+DATA erf_t2<>+24(SB)/4, $0x3de71791
+DATA erf_t2<>+28(SB)/4, $0x3de71791
+GLOBL erf_t2<>(SB), RODATA|NOPTR, $32
+
+DATA erf_t3<>+0(SB)/4, $0xbcdc1672
+DATA erf_t3<>+4(SB)/4, $0xbcdc1672
+DATA erf_t3<>+8(SB)/4, $0xbcdc1672
+DATA erf_t3<>+12(SB)/4, $0xbcdc1672
+DATA erf_t3<>+16(SB)/4, $0xbcdc1672
+DATA erf_t3<>+20(SB)/4, $0xbcdc1672
+DATA erf_t3<>+24(SB)/4, $0xbcdc1672
+DATA erf_t3<>+28(SB)/4, $0xbcdc1672
+GLOBL erf_t3<>(SB), RODATA|NOPTR, $32
+
+DATA erf_t4<>+0(SB)/4, $0x3bab2de7
+DATA erf_t4<>+4(SB)/4, $0x3bab2de7
+DATA erf_t4<>+8(SB)/4, $0x3bab2de7
+DATA erf_t4<>+12(SB)/4, $0x3bab2de7
+DATA erf_t4<>+16(SB)/4, $0x3bab2de7
+DATA erf_t4<>+20(SB)/4, $0x3bab2de7
+DATA erf_t4<>+24(SB)/4, $0x3bab2de7
+DATA erf_t4<>+28(SB)/4, $0x3bab2de7
+GLOBL erf_t4<>(SB), RODATA|NOPTR, $32
+
+DATA erf_t5<>+0(SB)/4, $0xba6016da
+DATA erf_t5<>+4(SB)/4, $0xba6016da
+DATA erf_t5<>+8(SB)/4, $0xba6016da
+DATA erf_t5<>+12(SB)/4, $0xba6016da
+DATA erf_t5<>+16(SB)/4, $0xba6016da
+DATA erf_t5<>+20(SB)/4, $0xba6016da
+DATA erf_t5<>+24(SB)/4, $0xba6016da
+DATA erf_t5<>+28(SB)/4, $0xba6016da
+GLOBL erf_t5<>(SB), RODATA|NOPTR, $32
+
+DATA erf_t6<>+0(SB)/4, $0x38fcd193
+DATA erf_t6<>+4(SB)/4, $0x38fcd193
+DATA erf_t6<>+8(SB)/4, $0x38fcd193
+DATA erf_t6<>+12(SB)/4, $0x38fcd193
+DATA erf_t6<>+16(SB)/4, $0x38fcd193
+DATA erf_t6<>+20(SB)/4, $0x38fcd193
+DATA erf_t6<>+24(SB)/4, $0x38fcd193
+DATA erf_t6<>+28(SB)/4, $0x38fcd193
+GLOBL erf_t6<>(SB), RODATA|NOPTR, $32
+
+DATA erf_q0<>+0(SB)/4, $0xbfa1fc4e
+DATA erf_q0<>+4(SB)/4, $0xbfa1fc4e
+DATA erf_q0<>+8(SB)/4, $0xbfa1fc4e
+DATA erf_q0<>+12(SB)/4, $0xbfa1fc4e
+DATA erf_q0<>+16(SB)/4, $0xbfa1fc4e
+DATA erf_q0<>+20(SB)/4, $0xbfa1fc4e
+DATA erf_q0<>+24(SB)/4, $0xbfa1fc4e
+DATA erf_q0<>+28(SB)/4, $0xbfa1fc4e
+GLOBL erf_q0<>(SB), RODATA|NOPTR, $32
+
+DATA erf_q1<>+0(SB)/4, $0x3f8000c7
+DATA erf_q1<>+4(SB)/4, $0x3f8000c7
+DATA erf_q1<>+8(SB)/4, $0x3f8000c7
+DATA erf_q1<>+12(SB)/4, $0x3f8000c7
+DATA erf_q1<>+16(SB)/4, $0x3f8000c7
+DATA erf_q1<>+20(SB)/4, $0x3f8000c7
+DATA erf_q1<>+24(SB)/4, $0x3f8000c7
+DATA erf_q1<>+28(SB)/4, $0x3f8000c7
+GLOBL erf_q1<>(SB), RODATA|NOPTR, $32
+
+DATA erf_q2<>+0(SB)/4, $0x3ebf88fb
+DATA erf_q2<>+4(SB)/4, $0x3ebf88fb
+DATA erf_q2<>+8(SB)/4, $0x3ebf88fb
+DATA erf_q2<>+12(SB)/4, $0x3ebf88fb
+DATA erf_q2<>+16(SB)/4, $0x3ebf88fb
+DATA erf_q2<>+20(SB)/4, $0x3ebf88fb
+DATA erf_q2<>+24(SB)/4, $0x3ebf88fb
+DATA erf_q2<>+28(SB)/4, $0x3ebf88fb
+GLOBL erf_q2<>(SB), RODATA|NOPTR, $32
+
+DATA erf_q3<>+0(SB)/4, $0x3dc636c9
+DATA erf_q3<>+4(SB)/4, $0x3dc636c9
+DATA erf_q3<>+8(SB)/4, $0x3dc636c9
+DATA erf_q3<>+12(SB)/4, $0x3dc636c9
+DATA erf_q3<>+16(SB)/4, $0x3dc636c9
+DATA erf_q3<>+20(SB)/4, $0x3dc636c9
+DATA erf_q3<>+24(SB)/4, $0x3dc636c9
+DATA erf_q3<>+28(SB)/4, $0x3dc636c9
+GLOBL erf_q3<>(SB), RODATA|NOPTR, $32
+
+DATA erf_q4<>+0(SB)/4, $0xbe3ec24c
+DATA erf_q4<>+4(SB)/4, $0xbe3ec24c
+DATA erf_q4<>+8(SB)/4, $0xbe3ec24c
+DATA erf_q4<>+12(SB)/4, $0xbe3ec24c
+DATA erf_q4<>+16(SB)/4, $0xbe3ec24c
+DATA erf_q4<>+20(SB)/4, $0xbe3ec24c
+DATA erf_q4<>+24(SB)/4, $0xbe3ec24c
+DATA erf_q4<>+28(SB)/4, $0xbe3ec24c
+GLOBL erf_q4<>(SB), RODATA|NOPTR, $32
+
+DATA erf_q5<>+0(SB)/4, $0x3e8ec7cc
+DATA erf_q5<>+4(SB)/4, $0x3e8ec7cc
+DATA erf_q5<>+8(SB)/4, $0x3e8ec7cc
+DATA erf_q5<>+12(SB)/4, $0x3e8ec7cc
+DATA erf_q5<>+16(SB)/4, $0x3e8ec7cc
+DATA erf_q5<>+20(SB)/4, $0x3e8ec7cc
+DATA erf_q5<>+24(SB)/4, $0x3e8ec7cc
+DATA erf_q5<>+28(SB)/4, $0x3e8ec7cc
+GLOBL erf_q5<>(SB), RODATA|NOPTR, $32
+
+DATA erf_q6<>+0(SB)/4, $0xbf914e5d
+DATA erf_q6<>+4(SB)/4, $0xbf914e5d
+DATA erf_q6<>+8(SB)/4, $0xbf914e5d
+DATA erf_q6<>+12(SB)/4, $0xbf914e5d
+DATA erf_q6<>+16(SB)/4, $0xbf914e5d
+DATA erf_q6<>+20(SB)/4, $0xbf914e5d
+DATA erf_q6<>+24(SB)/4, $0xbf914e5d
+DATA erf_q6<>+28(SB)/4, $0xbf914e5d
+GLOBL erf_q6<>(SB), RODATA|NOPTR, $32
+
+DATA erf_q7<>+0(SB)/4, $0x3fbe87b0
+DATA erf_q7<>+4(SB)/4, $0x3fbe87b0
+DATA erf_q7<>+8(SB)/4, $0x3fbe87b0
+DATA erf_q7<>+12(SB)/4, $0x3fbe87b0
+DATA erf_q7<>+16(SB)/4, $0x3fbe87b0
+DATA erf_q7<>+20(SB)/4, $0x3fbe87b0
+DATA erf_q7<>+24(SB)/4, $0x3fbe87b0
+DATA erf_q7<>+28(SB)/4, $0x3fbe87b0
+GLOBL erf_q7<>(SB), RODATA|NOPTR, $32
+
+DATA erf_q8<>+0(SB)/4, $0xbf527892
+DATA erf_q8<>+4(SB)/4, $0xbf527892
+DATA erf_q8<>+8(SB)/4, $0xbf527892
+DATA erf_q8<>+12(SB)/4, $0xbf527892
+DATA erf_q8<>+16(SB)/4, $0xbf527892
+DATA erf_q8<>+20(SB)/4, $0xbf527892
+DATA erf_q8<>+24(SB)/4, $0xbf527892
+DATA erf_q8<>+28(SB)/4, $0xbf527892
+GLOBL erf_q8<>(SB), RODATA|NOPTR, $32
+
+DATA erf_q9<>+0(SB)/4, $0x3e2ef945
+DATA erf_q9<>+4(SB)/4, $0x3e2ef945
+DATA erf_q9<>+8(SB)/4, $0x3e2ef945
+DATA erf_q9<>+12(SB)/4, $0x3e2ef945
+DATA erf_q9<>+16(SB)/4, $0x3e2ef945
+DATA erf_q9<>+20(SB)/4, $0x3e2ef945
+DATA erf_q9<>+24(SB)/4, $0x3e2ef945
+DATA erf_q9<>+28(SB)/4, $0x3e2ef945
+GLOBL erf_q9<>(SB), RODATA|NOPTR, $32
+
+DATA erf_half<>+0(SB)/4, $0x3f000000
+DATA erf_half<>+4(SB)/4, $0x3f000000
+DATA erf_half<>+8(SB)/4, $0x3f000000
+DATA erf_half<>+12(SB)/4, $0x3f000000
+DATA erf_half<>+16(SB)/4, $0x3f000000
+DATA erf_half<>+20(SB)/4, $0x3f000000
+DATA erf_half<>+24(SB)/4, $0x3f000000
+DATA erf_half<>+28(SB)/4, $0x3f000000
+GLOBL erf_half<>(SB), RODATA|NOPTR, $32
+
+DATA erf_four<>+0(SB)/4, $0x40800000
+DATA erf_four<>+4(SB)/4, $0x40800000
+DATA erf_four<>+8(SB)/4, $0x40800000
+DATA erf_four<>+12(SB)/4, $0x40800000
+DATA erf_four<>+16(SB)/4, $0x40800000
+DATA erf_four<>+20(SB)/4, $0x40800000
+DATA erf_four<>+24(SB)/4, $0x40800000
+DATA erf_four<>+28(SB)/4, $0x40800000
+GLOBL erf_four<>(SB), RODATA|NOPTR, $32

@@ -158,3 +158,8 @@ func maxRows1AVX2(x *float32, ldx int, y *float32, ldy int, rows int, width int)
 //
 //go:noescape
 func maxRows2AVX2(x *float32, ldx int, y *float32, ldy int, rows int, width int)
+
+// erfAVX2 sets dst[i] = erf(src[i]) for i < n, as kernel.erf1 computes it; n must be a multiple of 8.
+//
+//go:noescape
+func erfAVX2(dst *float32, src *float32, n int)

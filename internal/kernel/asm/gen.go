@@ -44,6 +44,7 @@ func main() {
 	axpyRows()
 	maxRows(1)
 	maxRows(2)
+	erf()
 	Generate()
 }
 
@@ -1162,6 +1163,36 @@ func expNegConst(name string) Mem {
 	return expNegConsts[name]
 }
 
+// expOf returns e^t in a new register, in the float32 steps of kernel's
+// expNeg: t clamped to [lo, hi] (NaN passes), k = round(t log2e), r = t -
+// k ln2hi - k ln2lo, p = Horner's degree-7 Taylor polynomial of e^r, times
+// 2^k. t is overwritten.
+func expOf(t, lo, hi reg.VecVirtual) reg.VecVirtual {
+	c := expNegConst
+	VMAXPS(t, lo, t)
+	VMINPS(t, hi, t)
+	k := YMM()
+	VMULPS(c("expneg_log2e"), t, k)
+	VROUNDPS(Imm(0), k, k)
+	r, q := YMM(), YMM()
+	VMULPS(c("expneg_ln2hi"), k, q)
+	VSUBPS(q, t, r)
+	VMULPS(c("expneg_ln2lo"), k, q)
+	VSUBPS(q, r, r)
+	p := YMM()
+	VMOVUPS(c("expneg_c7"), p)
+	for i := 6; i >= 0; i-- {
+		VMULPS(r, p, p)
+		VADDPS(c(fmt.Sprintf("expneg_c%d", i)), p, p)
+	}
+	ki := YMM()
+	VCVTPS2DQ(k, ki)
+	VPADDD(c("expneg_bias"), ki, ki)
+	VPSLLD(Imm(23), ki, ki)
+	VMULPS(ki, p, p)
+	return p
+}
+
 // sigmoid: dst[i] = s = 1/(1 + e^-x) (or x·s with silu) for x =
 // src[i], i < n, n a multiple of 8, in the float32 steps of kernel's
 // expNeg, with no fused multiply-adds: t = -x clamped to [-87, 88] (NaN
@@ -1180,7 +1211,6 @@ func sigmoid(name string, silu bool) {
 	src := Load(Param("src"), GP64())
 	n := Load(Param("n"), GP64())
 	c := expNegConst
-	log2e, ln2hi, ln2lo, bias := c("expneg_log2e"), c("expneg_ln2hi"), c("expneg_ln2lo"), c("expneg_bias")
 	one, lo, hi := YMM(), YMM(), YMM() // lo and hi in registers: memory can only be the operand max and min return for NaN
 	VMOVUPS(c("expneg_one"), one)
 	VMOVUPS(c("expneg_lo"), lo)
@@ -1195,28 +1225,8 @@ func sigmoid(name string, silu bool) {
 		VXORPS(sign, x, t) // -x
 		big := YMM()
 		VCMPPS(Imm(0x1e), hi, t, big) // t > 88 (ordered: false for NaN): the result is 0
-		VMAXPS(t, lo, t)
-		VMINPS(t, hi, t)
-		k := YMM()
-		VMULPS(log2e, t, k)
-		VROUNDPS(Imm(0), k, k)
-		r, q := YMM(), YMM()
-		VMULPS(ln2hi, k, q)
-		VSUBPS(q, t, r)
-		VMULPS(ln2lo, k, q)
-		VSUBPS(q, r, r)
-		p := YMM()
-		VMOVUPS(c("expneg_c7"), p)
-		for i := 6; i >= 0; i-- {
-			VMULPS(r, p, p)
-			VADDPS(c(fmt.Sprintf("expneg_c%d", i)), p, p)
-		}
-		ki := YMM()
-		VCVTPS2DQ(k, ki)
-		VPADDD(bias, ki, ki)
-		VPSLLD(Imm(23), ki, ki)
-		VMULPS(ki, p, p)  // e^-x
-		VADDPS(one, p, p) // 1 + e^-x
+		p := expOf(t, lo, hi) // e^-x
+		VADDPS(one, p, p)     // 1 + e^-x
 		out := YMM()
 		VDIVPS(p, one, out)
 		VANDNPS(out, big, out)
@@ -1361,4 +1371,101 @@ func maxRows(stride int) {
 	Label(prefix + "_done")
 	VZEROUPPER()
 	RET()
+}
+
+// erf: dst[i] = erf(src[i]) for i < n, n a multiple of 8, in the float32
+// steps of kernel's erf1 (no fused multiply-adds): z = |x|; below 0.5 the
+// Taylor series z·P(z²) to z^13; from 0.5, z clamped to 4, t = 1/(1 +
+// z/2) and 1 - t·e^(Q(t) - z²) with Q the degree-9 polynomial of the
+// erfc approximation (Numerical Recipes' erfcc); both are computed and
+// blended by z < 0.5; the sign of x is put back.
+func erf() {
+	TEXT("erfAVX2", NOSPLIT, "func(dst, src *float32, n int)")
+	Pragma("noescape") // the kernels keep no pointer
+	Doc("erfAVX2 sets dst[i] = erf(src[i]) for i < n, as kernel.erf1 computes it; n must be a multiple of 8.")
+	dst := Load(Param("dst"), GP64())
+	src := Load(Param("src"), GP64())
+	n := Load(Param("n"), GP64())
+	c := expNegConst
+	erfConsts()
+	lo, hi, sign := YMM(), YMM(), YMM()
+	VMOVUPS(c("expneg_lo"), lo)
+	VMOVUPS(c("expneg_hi"), hi)
+	VPCMPEQD(sign, sign, sign)
+	VPSLLD(Imm(31), sign, sign)
+	stream("erf", n, 8, []step{{src, 32}, {dst, 32}}, func() {
+		x, z := YMM(), YMM()
+		VMOVUPS(Mem{Base: src}, x)
+		VANDNPS(x, sign, z) // |x|
+		// Taylor: z * P(z²).
+		z2, p := YMM(), YMM()
+		VMULPS(z, z, z2)
+		VMOVUPS(c("erf_t6"), p)
+		for i := 5; i >= 0; i-- {
+			VMULPS(z2, p, p)
+			VADDPS(c(fmt.Sprintf("erf_t%d", i)), p, p)
+		}
+		small := YMM()
+		VMULPS(z, p, small)
+		// erfc: zc = min(z, 4), NaN passing.
+		zc, four := YMM(), YMM()
+		VMOVUPS(c("erf_four"), four)
+		VMOVAPS(z, zc)
+		VMINPS(zc, four, zc)
+		t, q := YMM(), YMM()
+		VMULPS(c("erf_half"), zc, t)
+		VADDPS(c("expneg_one"), t, t)
+		VMOVUPS(c("expneg_one"), q)
+		VDIVPS(t, q, t) // 1/(1 + z/2)
+		VMOVUPS(c("erf_q9"), q)
+		for i := 8; i >= 0; i-- {
+			VMULPS(t, q, q)
+			VADDPS(c(fmt.Sprintf("erf_q%d", i)), q, q)
+		}
+		VMULPS(zc, zc, zc)
+		VSUBPS(zc, q, q) // Q(t) - z²
+		e := expOf(q, lo, hi)
+		VMULPS(t, e, e)
+		large := YMM()
+		VMOVUPS(c("expneg_one"), large)
+		VSUBPS(e, large, large) // 1 - t e
+		mask := YMM()
+		VCMPPS(Imm(0x11), c("erf_half"), z, mask) // z < 0.5 (ordered, quiet: false for NaN)
+		VBLENDVPS(mask, small, large, large)
+		VANDPS(sign, x, x)
+		VORPS(x, large, large)
+		VMOVUPS(large, Mem{Base: dst})
+	})
+}
+
+// erfConsts adds erf's constants to expNegConsts: the Taylor coefficients
+// 2/sqrt(pi)·(-1)^k/(k!(2k+1)), k <= 6, the erfc polynomial's ten
+// coefficients, 1/2 and 4 (the values of act.go's erfT and erfQ).
+func erfConsts() {
+	expNegConst("expneg_one")
+	lanes := func(name string, v float32) {
+		if _, ok := expNegConsts[name]; ok {
+			return
+		}
+		expNegConsts[name] = GLOBL(name, RODATA|NOPTR)
+		for i := 0; i < 8; i++ {
+			DATA(4*i, U32(math.Float32bits(v)))
+		}
+	}
+	fact := 1.0
+	for k := 0; k <= 6; k++ {
+		if k > 0 {
+			fact *= float64(k)
+		}
+		v := 2 / math.Sqrt(math.Pi) / (fact * float64(2*k+1))
+		if k%2 == 1 {
+			v = -v
+		}
+		lanes(fmt.Sprintf("erf_t%d", k), float32(v))
+	}
+	for i, v := range []float64{-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807, -1.13520398, 1.48851587, -0.82215223, 0.17087277} {
+		lanes(fmt.Sprintf("erf_q%d", i), float32(v))
+	}
+	lanes("erf_half", 0.5)
+	lanes("erf_four", 4)
 }
