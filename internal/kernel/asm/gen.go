@@ -1225,8 +1225,8 @@ func sigmoid(name string, silu bool) {
 		VXORPS(sign, x, t) // -x
 		big := YMM()
 		VCMPPS(Imm(0x1e), hi, t, big) // t > 88 (ordered: false for NaN): the result is 0
-		p := expOf(t, lo, hi) // e^-x
-		VADDPS(one, p, p)     // 1 + e^-x
+		p := expOf(t, lo, hi)         // e^-x
+		VADDPS(one, p, p)             // 1 + e^-x
 		out := YMM()
 		VDIVPS(p, one, out)
 		VANDNPS(out, big, out)
