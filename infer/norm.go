@@ -119,7 +119,7 @@ func batchNorm[T ~float32 | ~float64](n, groups, inner int, eps float32, x, scal
 				// fb + float32(x*fa): the loop's two roundings, vectorized.
 				yf := any(ys).([]float32)
 				fill(yf, float32(fb))
-				kernel.AxpyRows(float32(fa), xf, inner, yf, inner, 1, inner)
+				kernel.AxpyRows(float32(fa), xf, inner, 1, yf, inner, 1, inner)
 				continue
 			}
 			for j, v := range xs {

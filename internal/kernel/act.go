@@ -101,25 +101,26 @@ func expNeg(x float32) float32 {
 	return p * math.Float32frombits(uint32(int32(k)+expExponent)<<23)
 }
 
-// AxpyRows sets y[r*ldy+i] += a*x[r*ldx+i] for r < rows and i < width: an
-// Axpy over each row of a strided block, with the product rounded before
-// the addition (no fused multiply-add), so that the AVX2 and Go paths
-// agree bit for bit. It panics if x or y is too short.
-func AxpyRows(a float32, x []float32, ldx int, y []float32, ldy, rows, width int) {
+// AxpyRows sets y[r*ldy+i] += a*x[r*ldx+i*stride] for r < rows and i <
+// width: an Axpy over each row of a strided block, with the product
+// rounded before the addition (no fused multiply-add), so that the AVX2
+// and Go paths agree bit for bit. stride is 1 or more (the vector kernels
+// take 1 and 2). It panics if x or y is too short.
+func AxpyRows(a float32, x []float32, ldx, stride int, y []float32, ldy, rows, width int) {
 	if rows <= 0 || width <= 0 {
 		return
 	}
-	if len(x) < (rows-1)*ldx+width || len(y) < (rows-1)*ldy+width {
+	if stride < 1 || len(x) < (rows-1)*ldx+(width-1)*stride+1 || len(y) < (rows-1)*ldy+width {
 		panic("kernel: AxpyRows: slices too short for the rows")
 	}
-	done := axpyRowsVec(a, x, ldx, y, ldy, rows, width)
+	done := axpyRowsVec(a, x, ldx, stride, y, ldy, rows, width)
 	if done == width {
 		return
 	}
 	for r := range rows {
-		xr, yr := x[r*ldx+done:r*ldx+width], y[r*ldy+done:r*ldy+width]
-		for i, v := range xr {
-			yr[i] += float32(a * v)
+		xr, yr := x[r*ldx:], y[r*ldy:r*ldy+width]
+		for i := done; i < width; i++ {
+			yr[i] += float32(a * xr[i*stride])
 		}
 	}
 }

@@ -169,14 +169,16 @@ func BenchmarkSigmoid(b *testing.B) {
 }
 
 // AxpyRows gives, on both paths, y + float32(a*x) for each element of the
-// block (two roundings, by its definition), and leaves the elements between
-// rows alone.
+// block (two roundings, by its definition), at strides 1 to 3, and leaves
+// the elements between rows alone; x ends right after the last element
+// read, so the stride-2 kernel's extra reads are bounded.
 func TestAxpyRows(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
-	for _, tc := range []struct{ rows, width, ldx, ldy int }{
-		{1, 1, 1, 1}, {3, 7, 9, 8}, {4, 8, 8, 8}, {5, 13, 30, 14}, {2, 32, 33, 40}, {7, 45, 46, 45}, {1, 112, 112, 112}, {3, 0, 4, 4},
+	for _, tc := range []struct{ rows, width, ldx, stride, ldy int }{
+		{1, 1, 1, 1, 1}, {3, 7, 9, 1, 8}, {4, 8, 8, 1, 8}, {5, 13, 30, 1, 14}, {2, 32, 33, 1, 40}, {7, 45, 46, 1, 45}, {1, 112, 112, 1, 112}, {3, 0, 4, 1, 4},
+		{4, 16, 40, 2, 17}, {2, 13, 30, 2, 13}, {5, 40, 90, 2, 40}, {3, 9, 28, 3, 10}, {2, 56, 114, 2, 56},
 	} {
-		x := make([]float32, max(0, (tc.rows-1)*tc.ldx+tc.width))
+		x := make([]float32, max(0, (tc.rows-1)*tc.ldx+(tc.width-1)*tc.stride+1))
 		y0 := make([]float32, max(0, (tc.rows-1)*tc.ldy+tc.width))
 		for i := range x {
 			x[i] = r.Float32()*4 - 2
@@ -188,14 +190,14 @@ func TestAxpyRows(t *testing.T) {
 		for _, path := range []string{"vector", "Go"} {
 			y := append([]float32(nil), y0...)
 			if path == "Go" {
-				withoutAVX2(func() { AxpyRows(a, x, tc.ldx, y, tc.ldy, tc.rows, tc.width) })
+				withoutAVX2(func() { AxpyRows(a, x, tc.ldx, tc.stride, y, tc.ldy, tc.rows, tc.width) })
 			} else {
-				AxpyRows(a, x, tc.ldx, y, tc.ldy, tc.rows, tc.width)
+				AxpyRows(a, x, tc.ldx, tc.stride, y, tc.ldy, tc.rows, tc.width)
 			}
 			for i := range y {
 				want := y0[i]
 				if row, col := i/tc.ldy, i%tc.ldy; col < tc.width {
-					want = y0[i] + float32(a*x[row*tc.ldx+col])
+					want = y0[i] + float32(a*x[row*tc.ldx+col*tc.stride])
 				}
 				if math.Float32bits(y[i]) != math.Float32bits(want) {
 					t.Fatalf("%s AxpyRows %+v: y[%d] = %v, want %v", path, tc, i, y[i], want)

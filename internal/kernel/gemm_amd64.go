@@ -389,14 +389,25 @@ func clipVec(dst, src []float32, lo, hi float32) int {
 	return n
 }
 
-// axpyRowsVec is AxpyRows over the longest multiple-of-8 prefix of each row
-// with the AVX2 kernel; it returns the prefix's length (0 without AVX2).
-func axpyRowsVec(a float32, x []float32, ldx int, y []float32, ldy, rows, width int) int {
+// axpyRowsVec is AxpyRows over the longest multiple-of-8 prefix of each
+// row that the AVX2 kernels can read (for stride 2, whole pairs of vectors
+// within x); it returns the prefix's length (0 without AVX2 or for other
+// strides).
+func axpyRowsVec(a float32, x []float32, ldx, stride int, y []float32, ldy, rows, width int) int {
 	n := width &^ 7
-	if !HasAVX2 || n == 0 {
+	if !HasAVX2 || n == 0 || stride > 2 {
 		return 0
 	}
-	axpyRowsAVX2(a, &x[0], ldx, &y[0], ldy, rows, n)
+	if stride == 1 {
+		axpyRows1AVX2(a, &x[0], ldx, &y[0], ldy, rows, n)
+		return n
+	}
+	for n > 0 && (rows-1)*ldx+2*n > len(x) {
+		n -= 8
+	}
+	if n > 0 {
+		axpyRows2AVX2(a, &x[0], ldx, &y[0], ldy, rows, n)
+	}
 	return n
 }
 

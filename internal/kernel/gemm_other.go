@@ -60,8 +60,10 @@ const (
 	actSiLU
 )
 
-func actVec(kind int, dst, src []float32) int                                            { return 0 }
-func clipVec(dst, src []float32, lo, hi float32) int                                     { return 0 }
-func axpyRowsVec(a float32, x []float32, ldx int, y []float32, ldy, rows, width int) int { return 0 }
-func maxRowsVec(x []float32, ldx, stride int, y []float32, ldy, rows, width int) int     { return 0 }
-func erfVec(dst, src []float32) int                                                      { return 0 }
+func actVec(kind int, dst, src []float32) int        { return 0 }
+func clipVec(dst, src []float32, lo, hi float32) int { return 0 }
+func axpyRowsVec(a float32, x []float32, ldx, stride int, y []float32, ldy, rows, width int) int {
+	return 0
+}
+func maxRowsVec(x []float32, ldx, stride int, y []float32, ldy, rows, width int) int { return 0 }
+func erfVec(dst, src []float32) int                                                  { return 0 }

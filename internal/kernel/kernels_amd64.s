@@ -2273,9 +2273,9 @@ clip_done:
 	VZEROUPPER
 	RET
 
-// func axpyRowsAVX2(a float32, x *float32, ldx int, y *float32, ldy int, rows int, width int)
+// func axpyRows1AVX2(a float32, x *float32, ldx int, y *float32, ldy int, rows int, width int)
 // Requires: AVX
-TEXT ·axpyRowsAVX2(SB), NOSPLIT, $0-56
+TEXT ·axpyRows1AVX2(SB), NOSPLIT, $0-56
 	VBROADCASTSS a+0(FP), Y0
 	MOVQ         x+8(FP), AX
 	MOVQ         ldx+16(FP), CX
@@ -2286,51 +2286,137 @@ TEXT ·axpyRowsAVX2(SB), NOSPLIT, $0-56
 	SHLQ         $0x02, CX
 	SHLQ         $0x02, BX
 
-axpyrows_row:
+axpyrows1_row:
 	TESTQ SI, SI
-	JZ    axpyrows_done
+	JZ    axpyrows1_done
 	MOVQ  AX, R8
 	MOVQ  DX, R9
 	MOVQ  DI, R10
 
-axpyrows_wide:
+axpyrows1_wide:
 	CMPQ    R10, $0x20
-	JL      axpyrows_one
-	VMULPS  (R8), Y0, Y1
+	JL      axpyrows1_one
+	VMOVUPS (R8), Y1
+	VMULPS  Y1, Y0, Y1
 	VADDPS  (R9), Y1, Y1
 	VMOVUPS Y1, (R9)
-	VMULPS  32(R8), Y0, Y1
+	VMOVUPS 32(R8), Y1
+	VMULPS  Y1, Y0, Y1
 	VADDPS  32(R9), Y1, Y1
 	VMOVUPS Y1, 32(R9)
-	VMULPS  64(R8), Y0, Y1
+	VMOVUPS 64(R8), Y1
+	VMULPS  Y1, Y0, Y1
 	VADDPS  64(R9), Y1, Y1
 	VMOVUPS Y1, 64(R9)
-	VMULPS  96(R8), Y0, Y1
+	VMOVUPS 96(R8), Y1
+	VMULPS  Y1, Y0, Y1
 	VADDPS  96(R9), Y1, Y1
 	VMOVUPS Y1, 96(R9)
-	ADDQ    $0x80, R8
+	ADDQ    $0x00000080, R8
 	ADDQ    $0x80, R9
 	SUBQ    $0x20, R10
-	JMP     axpyrows_wide
+	JMP     axpyrows1_wide
 
-axpyrows_one:
+axpyrows1_one:
 	CMPQ    R10, $0x08
-	JL      axpyrows_next
-	VMULPS  (R8), Y0, Y1
+	JL      axpyrows1_next
+	VMOVUPS (R8), Y1
+	VMULPS  Y1, Y0, Y1
 	VADDPS  (R9), Y1, Y1
 	VMOVUPS Y1, (R9)
 	ADDQ    $0x20, R8
 	ADDQ    $0x20, R9
 	SUBQ    $0x08, R10
-	JMP     axpyrows_one
+	JMP     axpyrows1_one
 
-axpyrows_next:
+axpyrows1_next:
 	ADDQ CX, AX
 	ADDQ BX, DX
 	DECQ SI
-	JMP  axpyrows_row
+	JMP  axpyrows1_row
 
-axpyrows_done:
+axpyrows1_done:
+	VZEROUPPER
+	RET
+
+// func axpyRows2AVX2(a float32, x *float32, ldx int, y *float32, ldy int, rows int, width int)
+// Requires: AVX, AVX2
+TEXT ·axpyRows2AVX2(SB), NOSPLIT, $0-56
+	VBROADCASTSS a+0(FP), Y0
+	MOVQ         x+8(FP), AX
+	MOVQ         ldx+16(FP), CX
+	MOVQ         y+24(FP), DX
+	MOVQ         ldy+32(FP), BX
+	MOVQ         rows+40(FP), SI
+	MOVQ         width+48(FP), DI
+	SHLQ         $0x02, CX
+	SHLQ         $0x02, BX
+
+axpyrows2_row:
+	TESTQ SI, SI
+	JZ    axpyrows2_done
+	MOVQ  AX, R8
+	MOVQ  DX, R9
+	MOVQ  DI, R10
+
+axpyrows2_wide:
+	CMPQ    R10, $0x20
+	JL      axpyrows2_one
+	VMOVUPS (R8), Y1
+	VMOVUPS 32(R8), Y2
+	VSHUFPS $0x88, Y2, Y1, Y1
+	VPERMPD $0xd8, Y1, Y1
+	VMULPS  Y1, Y0, Y1
+	VADDPS  (R9), Y1, Y1
+	VMOVUPS Y1, (R9)
+	VMOVUPS 64(R8), Y1
+	VMOVUPS 96(R8), Y2
+	VSHUFPS $0x88, Y2, Y1, Y1
+	VPERMPD $0xd8, Y1, Y1
+	VMULPS  Y1, Y0, Y1
+	VADDPS  32(R9), Y1, Y1
+	VMOVUPS Y1, 32(R9)
+	VMOVUPS 128(R8), Y1
+	VMOVUPS 160(R8), Y2
+	VSHUFPS $0x88, Y2, Y1, Y1
+	VPERMPD $0xd8, Y1, Y1
+	VMULPS  Y1, Y0, Y1
+	VADDPS  64(R9), Y1, Y1
+	VMOVUPS Y1, 64(R9)
+	VMOVUPS 192(R8), Y1
+	VMOVUPS 224(R8), Y2
+	VSHUFPS $0x88, Y2, Y1, Y1
+	VPERMPD $0xd8, Y1, Y1
+	VMULPS  Y1, Y0, Y1
+	VADDPS  96(R9), Y1, Y1
+	VMOVUPS Y1, 96(R9)
+	ADDQ    $0x00000100, R8
+	ADDQ    $0x80, R9
+	SUBQ    $0x20, R10
+	JMP     axpyrows2_wide
+
+axpyrows2_one:
+	CMPQ    R10, $0x08
+	JL      axpyrows2_next
+	VMOVUPS (R8), Y1
+	VMOVUPS 32(R8), Y2
+	VSHUFPS $0x88, Y2, Y1, Y1
+	VPERMPD $0xd8, Y1, Y1
+	VMULPS  Y1, Y0, Y1
+	VADDPS  (R9), Y1, Y1
+	VMOVUPS Y1, (R9)
+	ADDQ    $0x40, R8
+	ADDQ    $0x20, R9
+	SUBQ    $0x08, R10
+	JMP     axpyrows2_one
+
+axpyrows2_next:
+	ADDQ CX, AX
+	ADDQ BX, DX
+	DECQ SI
+	JMP  axpyrows2_row
+
+axpyrows2_done:
 	VZEROUPPER
 	RET
 

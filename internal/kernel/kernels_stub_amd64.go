@@ -144,10 +144,15 @@ func siluAVX2(dst *float32, src *float32, n int)
 //go:noescape
 func clipAVX2(dst *float32, src *float32, n int, lo float32, hi float32)
 
-// axpyRowsAVX2 sets y[r*ldy+i] += a*x[r*ldx+i] (product rounded first) for r < rows, i < width; width must be a multiple of 8.
+// axpyRows1AVX2 sets y[r*ldy+i] += a*x[r*ldx+1*i] (product rounded first) for r < rows, i < width; width must be a multiple of 8.
 //
 //go:noescape
-func axpyRowsAVX2(a float32, x *float32, ldx int, y *float32, ldy int, rows int, width int)
+func axpyRows1AVX2(a float32, x *float32, ldx int, y *float32, ldy int, rows int, width int)
+
+// axpyRows2AVX2 sets y[r*ldy+i] += a*x[r*ldx+2*i] (product rounded first) for r < rows, i < width; width must be a multiple of 8.
+//
+//go:noescape
+func axpyRows2AVX2(a float32, x *float32, ldx int, y *float32, ldy int, rows int, width int)
 
 // maxRows1AVX2 sets y[r*ldy+i] = x[r*ldx+1*i] where that is greater, for r < rows, i < width; width must be a multiple of 8.
 //

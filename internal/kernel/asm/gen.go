@@ -41,7 +41,8 @@ func main() {
 	sigmoid("sigmoidAVX2", false)
 	sigmoid("siluAVX2", true)
 	clip()
-	axpyRows()
+	axpyRows(1)
+	axpyRows(2)
 	maxRows(1)
 	maxRows(2)
 	erf()
@@ -1259,14 +1260,16 @@ func clip() {
 	})
 }
 
-// axpyRows: y[r*ldy+i] += a*x[r*ldx+i] for r < rows, i < width, width a
-// multiple of 8, with the product rounded before the addition (VMULPS then
-// VADDPS, no fused multiply-add), four vectors at a time along a row, then
-// one.
-func axpyRows() {
-	TEXT("axpyRowsAVX2", NOSPLIT, "func(a float32, x *float32, ldx int, y *float32, ldy int, rows, width int)")
+// axpyRows: y[r*ldy+i] += a*x[r*ldx+i*stride] for r < rows, i < width,
+// width a multiple of 8, stride 1 or 2, with the product rounded before
+// the addition (VMULPS then VADDPS, no fused multiply-add); with stride 2
+// a vector of 8 is the even lanes of 16 loaded values (VSHUFPS, VPERMPD).
+func axpyRows(stride int) {
+	name := fmt.Sprintf("axpyRows%dAVX2", stride)
+	prefix := fmt.Sprintf("axpyrows%d", stride)
+	TEXT(name, NOSPLIT, "func(a float32, x *float32, ldx int, y *float32, ldy int, rows, width int)")
 	Pragma("noescape") // the kernels keep no pointer
-	Doc("axpyRowsAVX2 sets y[r*ldy+i] += a*x[r*ldx+i] (product rounded first) for r < rows, i < width; width must be a multiple of 8.")
+	Doc(fmt.Sprintf("%s sets y[r*ldy+i] += a*x[r*ldx+%d*i] (product rounded first) for r < rows, i < width; width must be a multiple of 8.", name, stride))
 	av := YMM()
 	VBROADCASTSS(NewParamAddr("a", 0), av)
 	x := Load(Param("x"), GP64())
@@ -1278,42 +1281,55 @@ func axpyRows() {
 	SHLQ(Imm(2), ldx)
 	SHLQ(Imm(2), ldy)
 	xp, yp, n := GP64(), GP64(), GP64()
-	Label("axpyrows_row")
+	load := func(disp int, v reg.VecVirtual) {
+		if stride == 1 {
+			VMOVUPS(Mem{Base: xp, Disp: disp}, v)
+			return
+		}
+		hi := YMM()
+		VMOVUPS(Mem{Base: xp, Disp: 2 * disp}, v)
+		VMOVUPS(Mem{Base: xp, Disp: 2*disp + 32}, hi)
+		VSHUFPS(Imm(0x88), hi, v, v) // x0 x2 x8 x10 x4 x6 x12 x14
+		VPERMPD(Imm(0xd8), v, v)     // x0 x2 x4 x6 x8 x10 x12 x14
+	}
+	Label(prefix + "_row")
 	TESTQ(rows, rows)
-	JZ(LabelRef("axpyrows_done"))
+	JZ(LabelRef(prefix + "_done"))
 	MOVQ(x, xp)
 	MOVQ(y, yp)
 	MOVQ(width, n)
-	Label("axpyrows_wide")
+	Label(prefix + "_wide")
 	CMPQ(n, Imm(32))
-	JL(LabelRef("axpyrows_one"))
+	JL(LabelRef(prefix + "_one"))
 	for i := 0; i < 4; i++ {
 		t, u := YMM(), YMM()
-		VMULPS(Mem{Base: xp, Disp: 32 * i}, av, t)
+		load(32*i, t)
+		VMULPS(t, av, t)
 		VADDPS(Mem{Base: yp, Disp: 32 * i}, t, u)
 		VMOVUPS(u, Mem{Base: yp, Disp: 32 * i})
 	}
-	ADDQ(Imm(128), xp)
+	ADDQ(U32(128*stride), xp)
 	ADDQ(Imm(128), yp)
 	SUBQ(Imm(32), n)
-	JMP(LabelRef("axpyrows_wide"))
-	Label("axpyrows_one")
+	JMP(LabelRef(prefix + "_wide"))
+	Label(prefix + "_one")
 	CMPQ(n, Imm(8))
-	JL(LabelRef("axpyrows_next"))
+	JL(LabelRef(prefix + "_next"))
 	t, u := YMM(), YMM()
-	VMULPS(Mem{Base: xp}, av, t)
+	load(0, t)
+	VMULPS(t, av, t)
 	VADDPS(Mem{Base: yp}, t, u)
 	VMOVUPS(u, Mem{Base: yp})
-	ADDQ(Imm(32), xp)
+	ADDQ(Imm(uint64(32*stride)), xp)
 	ADDQ(Imm(32), yp)
 	SUBQ(Imm(8), n)
-	JMP(LabelRef("axpyrows_one"))
-	Label("axpyrows_next")
+	JMP(LabelRef(prefix + "_one"))
+	Label(prefix + "_next")
 	ADDQ(ldx, x)
 	ADDQ(ldy, y)
 	DECQ(rows)
-	JMP(LabelRef("axpyrows_row"))
-	Label("axpyrows_done")
+	JMP(LabelRef(prefix + "_row"))
+	Label(prefix + "_done")
 	VZEROUPPER()
 	RET()
 }
