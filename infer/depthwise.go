@@ -66,10 +66,15 @@ func (t *convDepthwise) run(lo, hi, worker int) error {
 		}
 		fill(out, b)
 		w := a.w[o*ks : (o+1)*ks]
-		for ky := range g.KH {
-			for kx := range g.KW {
-				src := padded[ky*dh*t.wp+kx*dw:]
-				kernel.AxpyRows(w[ky*g.KW+kx], src, sh*t.wp, sw, out, t.ow8, oh, t.ow8)
+		// Blocks of rows of about 8 KB, which stay in cache over the taps.
+		block := max(1, 2048/t.ow8)
+		for r0 := 0; r0 < oh; r0 += block {
+			rows := min(block, oh-r0)
+			for ky := range g.KH {
+				for kx := range g.KW {
+					src := padded[(r0*sh+ky*dh)*t.wp+kx*dw:]
+					kernel.AxpyRows(w[ky*g.KW+kx], src, sh*t.wp, sw, out[r0*t.ow8:], t.ow8, rows, t.ow8)
+				}
 			}
 		}
 		y := a.y[p*oh*ow : (p+1)*oh*ow]
