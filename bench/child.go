@@ -86,7 +86,7 @@ func childTrain(w io.Writer, args []string) error {
 }
 
 // childInfer times Session.RunInto on -model for each batch size, on the
-// first images of -input (float32 [K,1,28,28], little-endian): a few
+// first samples of -input (float32 [K, -shape...], little-endian): a few
 // untimed runs, then runs for at least -min-time seconds, as ort_bench.js
 // does.
 func childInfer(w io.Writer, args []string) error {
@@ -95,10 +95,15 @@ func childInfer(w io.Writer, args []string) error {
 	input := fs.String("input", "", "float32 images `file`")
 	batchList := fs.String("batches", "1,64,1000", "comma-separated batch sizes")
 	minTime := fs.Float64("min-time", 2, "`seconds` to time each batch size for")
+	shapeList := fs.String("shape", "1,28,28", "comma-separated `dims` of one sample")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	batches, err := parseInts(*batchList)
+	if err != nil {
+		return err
+	}
+	shape, err := parseInts(*shapeList)
 	if err != nil {
 		return err
 	}
@@ -119,12 +124,15 @@ func childInfer(w io.Writer, args []string) error {
 	}
 	inName, outName := s.Inputs()[0].Name, s.Outputs()[0].Name
 	res := inferResult{Threads: runtime.GOMAXPROCS(0)}
-	const per = 28 * 28
+	per := 1
+	for _, d := range shape {
+		per *= d
+	}
 	for _, b := range batches {
-		if b < 1 || b*per > len(all) {
-			return fmt.Errorf("batch %d: %s holds %d images", b, *input, len(all)/per)
+		if b < 1 || per < 1 || b*per > len(all) {
+			return fmt.Errorf("batch %d of %v: %s holds %d floats", b, shape, *input, len(all))
 		}
-		in := map[string]*tensor.Tensor{inName: tensor.FromFloat32(slices.Clone(all[:b*per]), b, 1, 28, 28)}
+		in := map[string]*tensor.Tensor{inName: tensor.FromFloat32(slices.Clone(all[:b*per]), append([]int{b}, shape...)...)}
 		out := map[string]*tensor.Tensor{outName: new(tensor.Tensor)}
 		for range 3 {
 			if err := s.RunInto(in, out); err != nil {
@@ -155,7 +163,7 @@ func parseInts(s string) ([]int, error) {
 	for _, f := range strings.Split(s, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil {
-			return nil, fmt.Errorf("batch sizes %q: %v", s, err)
+			return nil, fmt.Errorf("list %q: %v", s, err)
 		}
 		r = append(r, n)
 	}

@@ -315,31 +315,34 @@ func mergeBest(best, r *inferResult) *inferResult {
 }
 
 // infer runs an inference child for side "go" or "ort" on the export of
-// model in ../testdata/pytorch.
+// model in ../testdata/pytorch, with the MNIST input.
 func (h *harness) infer(side, model string, batches []int) (*inferResult, error) {
+	path := filepath.Join("..", "testdata", "pytorch", model, "model.onnx")
+	return h.inferFile(side, path, h.xFile, []int{1, 28, 28}, batches)
+}
+
+// inferFile runs an inference child for side "go" or "ort" on the model
+// file path, with samples of the given shape from the float32 file input.
+func (h *harness) inferFile(side, path, input string, shape, batches []int) (*inferResult, error) {
 	if msg, ok := h.missing[side]; ok {
 		return nil, errors.New("missing: " + msg)
 	}
-	path := filepath.Join("..", "testdata", "pytorch", model, "model.onnx")
 	if _, err := os.Stat(path); err != nil {
 		return nil, err
 	}
-	bs := make([]string, len(batches))
-	for i, b := range batches {
-		bs[i] = strconv.Itoa(b)
-	}
 	r := new(inferResult)
 	minTime := strconv.FormatFloat(h.cfg.minTime, 'g', -1, 64)
+	bs, dims := joinInts(batches), joinInts(shape)
 	env := h.threadEnv()
 	var err error
 	switch side {
 	case "go":
-		_, err = h.child(env, r, h.exe, "child-infer", "-model", path, "-input", h.xFile,
-			"-batches", strings.Join(bs, ","), "-min-time", minTime)
+		_, err = h.child(env, r, h.exe, "child-infer", "-model", path, "-input", input,
+			"-batches", bs, "-shape", dims, "-min-time", minTime)
 	case "ort":
 		env = append(env, "NODE_PATH="+h.peers.ortModules)
-		_, err = h.child(env, r, h.peers.node, "peers/ort_bench.js", "--model", path, "--input", h.xFile,
-			"--batches", strings.Join(bs, ","), "--threads", strconv.Itoa(h.cfg.threads), "--min-time", minTime)
+		_, err = h.child(env, r, h.peers.node, "peers/ort_bench.js", "--model", path, "--input", input,
+			"--batches", bs, "--shape", dims, "--threads", strconv.Itoa(h.cfg.threads), "--min-time", minTime)
 	default:
 		panic("bench: unknown side " + side)
 	}
@@ -347,6 +350,15 @@ func (h *harness) infer(side, model string, batches []int) (*inferResult, error)
 		return nil, err
 	}
 	return r, nil
+}
+
+// joinInts writes v comma-separated.
+func joinInts(v []int) string {
+	s := make([]string, len(v))
+	for i, n := range v {
+		s[i] = strconv.Itoa(n)
+	}
+	return strings.Join(s, ",")
 }
 
 // readLoadAvg returns the first three fields of /proc/loadavg, or "?".

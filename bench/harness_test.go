@@ -19,8 +19,9 @@ func TestSelectWorkloads(t *testing.T) {
 		spec string
 		want string // names in table order
 	}{
-		{"all", "train-lenet5 train-cnn train-mlp train-lenet5-gorgonia infer-lenet5 infer-mlp infer-cnn rss-lenet5"},
+		{"all", "train-lenet5 train-cnn train-mlp train-lenet5-gorgonia infer-lenet5 infer-mlp infer-cnn infer-zoo rss-lenet5"},
 		{"infer", "infer-lenet5 infer-mlp infer-cnn"},
+		{"zoo", "infer-zoo"},
 		{"rss,train-mlp", "train-mlp rss-lenet5"}, // table order, not flag order
 		{"train-lenet5-gorgonia, infer-cnn", "train-lenet5-gorgonia infer-cnn"},
 	}
@@ -124,5 +125,21 @@ func TestChildTrain(t *testing.T) {
 	}
 	if r.Images != 200 || r.Batches != 2 || !(r.Loss > 0) || r.Seconds <= 0 {
 		t.Errorf("child-train = %+v, want 200 images in 2 batches, a positive loss and time", r)
+	}
+}
+
+// zooNote keeps a model's row on one line: the op types from the load
+// error (text in the form infer's unsupported error gives), or the last
+// line of another error.
+func TestZooNote(t *testing.T) {
+	for _, tt := range []struct{ err, want string }{
+		{"exit status 1\n  bench child-infer: infer: 3 unsupported nodes: node \"/a\" (Resize, domain ai.onnx, opset 13); node \"/b\" (ConvTranspose, domain ai.onnx, opset 13); node \"/c\" (Resize, domain ai.onnx, opset 13)",
+			"cannot load yet: no Resize, ConvTranspose"},
+		{"not timed: 2 inputs, the zoo workload feeds one float32 tensor", "not timed: 2 inputs, the zoo workload feeds one float32 tensor"},
+		{"exit status 1\n   ort_bench:   Error:  bad   model\n", "ort_bench: Error: bad model"},
+	} {
+		if got := zooNote(errors.New(tt.err)); got != tt.want {
+			t.Errorf("zooNote(%q) = %q, want %q", tt.err, got, tt.want)
+		}
 	}
 }

@@ -25,6 +25,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
@@ -44,13 +45,15 @@ func main() {
 	runtime.GOMAXPROCS(1)
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	var cfg config
-	wl := fs.String("workloads", "all", "comma-separated `list` of workloads or groups (train, infer, rss, all); -list shows them")
+	wl := fs.String("workloads", "all", "comma-separated `list` of workloads or groups (train, infer, zoo, rss, all); -list shows them")
 	list := fs.Bool("list", false, "list the workloads and exit")
 	fs.BoolVar(&cfg.quick, "quick", false, "time a tenth of each training epoch (a twentieth for Gorgonia) and scale it; shorter inference runs")
 	fs.IntVar(&cfg.threads, "threads", 2, "threads for every side: GOMAXPROCS, torch.set_num_threads/OMP_NUM_THREADS, ORT intraOpNumThreads")
 	fs.BoolVar(&cfg.install, "install", false, "install missing peers (apt-get as root, npm into .peers/); without it, missing peers are reported and skipped")
 	fs.BoolVar(&cfg.verbose, "v", false, "show progress and the children's stderr")
 	fs.IntVar(&cfg.count, "count", 1, "run each side `n` times, alternating Go and the peer, and keep the best (a loaded machine's noise only ever slows a run)")
+	fs.StringVar(&cfg.zoo, "zoo", zooDir(), "`folder` of the model zoo (scripts/make_zoo.py) for the infer-zoo workload")
+	fs.IntVar(&cfg.zooOpset, "zoo-opset", 13, "opset of the zoo's folders to time (<model>-op`N`)")
 	fs.Float64Var(&cfg.minTime, "min-time", 0, "seconds each inference batch size is timed for (default 2, 0.5 with -quick)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: go run . [flags]\n\nRuns onnxkit and its peers (PyTorch, ONNX Runtime, Gorgonia) on the same workloads and prints a table of ratios.\n\n")
@@ -112,6 +115,16 @@ type config struct {
 	verbose  bool // children's stderr passes through
 	progress bool // one line per child on stderr
 	minTime  float64
+	zoo      string // the model zoo's folder
+	zooOpset int
+}
+
+// zooDir is where the zoo is by default: $ONNXKIT_ZOO, else ../testdata/zoo.
+func zooDir() string {
+	if d := os.Getenv("ONNXKIT_ZOO"); d != "" {
+		return d
+	}
+	return filepath.Join("..", "testdata", "zoo")
 }
 
 func (c *config) logf(format string, args ...any) {

@@ -51,6 +51,7 @@ var allWorkloads = []*workload{
 	inferWorkload("lenet5"),
 	inferWorkload("mlp"),
 	inferWorkload("cnn"),
+	zooWorkload(),
 	{
 		name: "rss-lenet5", group: "rss", peers: []string{"torch"},
 		doc: "peak RSS of the process training LeNet5 (batch 100, Adam), Go vs PyTorch; target Go <= 200 MB",
@@ -238,7 +239,7 @@ func selectWorkloads(spec string) ([]*workload, error) {
 			for _, w := range allWorkloads {
 				names = append(names, w.name)
 			}
-			return nil, fmt.Errorf("unknown workload %q (want all, train, infer, rss or one of %s)", s, strings.Join(names, ", "))
+			return nil, fmt.Errorf("unknown workload %q (want all, train, infer, zoo, rss or one of %s)", s, strings.Join(names, ", "))
 		}
 	}
 	var sel []*workload

@@ -69,6 +69,20 @@ func buildLeakyRelu(n *onnx.Node, opset int64) (op, error) {
 		}}, nil
 }
 
+func buildErf(n *onnx.Node, opset int64) (op, error) {
+	if err := checkArity(n, 1, 1, 1); err != nil {
+		return nil, err
+	}
+	return &unaryOp{n: n, f32: kernel.Erf, f64: math.Erf}, nil
+}
+
+func buildSigmoid(n *onnx.Node, opset int64) (op, error) {
+	if err := checkArity(n, 1, 1, 1); err != nil {
+		return nil, err
+	}
+	return &unaryOp{n: n, f32: kernel.Sigmoid, f64: sigmoid}, nil
+}
+
 func sigmoid(x float64) float64 {
 	if x >= 0 {
 		return 1 / (1 + math.Exp(-x))
@@ -233,6 +247,10 @@ func clip[T number](o *clipOp, in []*tensor.Tensor, d *tensor.Tensor, lo, hi T) 
 		lo, hi = T(o.lo), T(o.hi)
 	}
 	d.Resize(x.DType, x.Shape...)
+	if x.DType == tensor.Float32 {
+		kernel.Clip(d.F32, x.F32, float32(lo), float32(hi))
+		return nil
+	}
 	dv := data[T](d)
 	// min(max(x, lo), hi): when lo > hi every element becomes hi, as the
 	// spec says; NaN stays NaN.

@@ -418,3 +418,15 @@ func intValues(n *onnx.Node, t *tensor.Tensor, what string) ([]int64, error) {
 	}
 	return nil, errorf(n, "input %s: want int64, got %v", what, t.DType)
 }
+
+// fill sets every element of s to v, by doubling copies (memmove is
+// vectorized; a plain loop is not).
+func fill[T any](s []T, v T) {
+	if len(s) == 0 {
+		return
+	}
+	s[0] = v
+	for k := 1; k < len(s); k *= 2 {
+		copy(s[k:], s[:k])
+	}
+}

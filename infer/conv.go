@@ -2,6 +2,7 @@ package infer
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 
 	"github.com/onnxkit/onnxkit/internal/kernel"
@@ -138,6 +139,8 @@ func (o *convOp) conv(s *scratch, in []*tensor.Tensor, y, pooled *tensor.Tensor)
 		args.y = y.F32
 	}
 	switch {
+	case o.group > 1 && o.group == c && isWide2D(g) && K > 0:
+		return false, depthwise(s, args, n, sg)
 	case dense:
 		return false, args.dense(n)
 	case inPlace:
@@ -261,6 +264,12 @@ func (t *convBlocks) run(lo, hi, worker int) error {
 	return nil
 }
 
+// isWide2D reports whether the window has one or two spatial axes and an
+// output (depthwise's and kernel.ConvGeom's cases).
+func isWide2D(g geom) bool {
+	return g.n <= 2 && g.outSize() > 0
+}
+
 // coversInput reports whether the window covers the whole unpadded input
 // at one position: then the im2col column of a sample is the sample.
 func (g *geom) coversInput() bool {
@@ -301,6 +310,14 @@ func runWide(s *scratch, a convArgs, n int, sg kernel.ConvGeom, pg *geom) error 
 	if err := checkAlloc(workers * per); err != nil {
 		return err
 	}
+	// Fewer samples than processors: the workers share out each sample's
+	// columns instead (same sums).
+	procs := runtime.GOMAXPROCS(0)
+	colBlocks := (ldc + kernel.OffsetsColStep - 1) / kernel.OffsetsColStep
+	split := n < procs && colBlocks > 1 && a.m*sg.ColRows()*cols >= 1<<18
+	if split {
+		workers = 1
+	}
 	t := taskOf[convWide](s)
 	t.offs = slices.Grow(t.offs[:0], sg.ColRows())[:sg.ColRows()]
 	sg.WideOffsets(t.offs)
@@ -308,9 +325,46 @@ func runWide(s *scratch, a convArgs, n int, sg kernel.ConvGeom, pg *geom) error 
 	if pg != nil {
 		t.pool = *pg
 	}
-	err := parallelFor(s, n, workers, t)
-	t.a, t.buf = convArgs{}, nil
+	var err error
+	if split {
+		t.split = wideCols{t: t}
+		src, c := t.buf[:srcSize], t.buf[srcSize:per]
+		for i := 0; i < n && err == nil; i++ {
+			t.input(i, src)
+			t.split.i = i
+			if err = parallelFor(s, colBlocks, procs, &t.split); err == nil {
+				t.finish(i, c)
+			}
+		}
+	} else {
+		err = parallelFor(s, n, workers, t)
+	}
+	t.a, t.buf, t.split = convArgs{}, nil, wideCols{}
 	return err
+}
+
+// wideCols computes sample i of a convWide by blocks of columns of its
+// product (kernel.OffsetsColStep wide), the bias and activation included,
+// from the padded sample at the start of t.buf.
+type wideCols struct {
+	t *convWide
+	i int
+}
+
+func (w *wideCols) run(lo, hi, worker int) error {
+	t := w.t
+	a, g := &t.a, &t.geom
+	src, c := t.buf[:g.WideInputSize()], t.buf[g.WideInputSize():t.per]
+	j0, j1 := lo*kernel.OffsetsColStep, min(hi*kernel.OffsetsColStep, t.ldc)
+	a.wpack.SgemmOffsetsCols(t.cols, src, t.offs, c, t.ldc, j0, j1)
+	for o := range a.m {
+		row := c[o*t.ldc+j0 : o*t.ldc+j1]
+		if a.b != nil {
+			kernel.AddConst(a.b[o], row)
+		}
+		applyAct(a.act, row)
+	}
+	return nil
 }
 
 // convWide is runWide's task: each worker has per floats of buf, the
@@ -324,6 +378,7 @@ type convWide struct {
 	per       int
 	pool      geom // the fused pool, when pooled
 	pooled    bool
+	split     wideCols // the task over one sample's columns, when samples are few
 }
 
 // run computes samples [lo, hi).
@@ -331,25 +386,39 @@ func (t *convWide) run(lo, hi, worker int) error {
 	a, g := &t.a, &t.geom
 	mine := t.buf[worker*t.per : (worker+1)*t.per]
 	src, c := mine[:g.WideInputSize()], mine[g.WideInputSize():]
-	inSize, P := a.c*g.H*g.W, a.g.outSize()
 	for i := lo; i < hi; i++ {
-		g.WideInput(a.x[i*inSize:(i+1)*inSize], src)
+		t.input(i, src)
 		a.wpack.SgemmOffsets(t.cols, src, t.offs, c, t.ldc)
 		rows := c[:a.m*t.ldc]
 		if a.b != nil {
 			kernel.AddBias(rows, a.b[:a.m], t.ldc)
 		}
 		applyAct(a.act, rows)
-		if t.pooled {
-			t.poolSample(rows, i)
-			continue
-		}
-		y := a.y[i*a.m*P : (i+1)*a.m*P]
-		for o := range a.m {
-			g.FromWide(y[o*P:(o+1)*P], rows[o*t.ldc:])
-		}
+		t.finish(i, c)
 	}
 	return nil
+}
+
+// input writes sample i padded into src.
+func (t *convWide) input(i int, src []float32) {
+	inSize := t.a.c * t.geom.H * t.geom.W
+	t.geom.WideInput(t.a.x[i*inSize:(i+1)*inSize], src)
+}
+
+// finish writes sample i's output from its product c (bias and
+// activation applied): pooled, or copied out of the wide layout.
+func (t *convWide) finish(i int, c []float32) {
+	a, g := &t.a, &t.geom
+	rows := c[:a.m*t.ldc]
+	if t.pooled {
+		t.poolSample(rows, i)
+		return
+	}
+	P := a.g.outSize()
+	y := a.y[i*a.m*P : (i+1)*a.m*P]
+	for o := range a.m {
+		g.FromWide(y[o*P:(o+1)*P], rows[o*t.ldc:])
+	}
 }
 
 // poolSample writes the pooled output of sample i from its rows of
@@ -423,10 +492,7 @@ func (a *convArgs) sample(i int, col []float32) {
 		var beta float32
 		if a.b != nil {
 			for r, bv := range a.b[gi*mg : (gi+1)*mg] {
-				row := ys[r*P : (r+1)*P]
-				for j := range row {
-					row[j] = bv
-				}
+				fill(ys[r*P:(r+1)*P], bv)
 			}
 			beta = 1
 		} else if K == 0 {

@@ -111,10 +111,21 @@ func TestConvAgainstDirect(t *testing.T) {
 		{name: "groups", x: []int{2, 4, 6, 6}, w: []int{6, 2, 3, 3}, bias: true, pads: []int{1, 1, 1, 1}, group: 2},
 		{name: "depthwise", x: []int{1, 4, 7, 5}, w: []int{4, 1, 3, 3}, pads: []int{1, 1, 1, 1}, group: 4},
 		{name: "depthwise x2", x: []int{1, 3, 5, 5}, w: []int{6, 1, 2, 2}, bias: true, group: 3},
+		// The direct depthwise kernel: strides, dilations, one-sided pads,
+		// widths that are not a multiple of 8, 1-D, and planes shared out
+		// between workers at batch 1.
+		{name: "depthwise stride 2", x: []int{2, 5, 11, 13}, w: []int{5, 1, 3, 3}, bias: true, pads: []int{1, 1, 1, 1}, strides: []int{2, 2}, group: 5},
+		{name: "depthwise stride 3x2 dilated", x: []int{1, 3, 17, 19}, w: []int{6, 1, 3, 2}, pads: []int{2, 0, 1, 3}, strides: []int{3, 2}, dils: []int{2, 3}, group: 3},
+		{name: "depthwise 5x5", x: []int{1, 4, 14, 14}, w: []int{4, 1, 5, 5}, bias: true, pads: []int{2, 2, 2, 2}, group: 4},
+		{name: "depthwise 1d", x: []int{2, 3, 20}, w: []int{3, 1, 4}, bias: true, pads: []int{2, 1}, strides: []int{2}, group: 3},
+		{name: "depthwise parallel", x: []int{1, 32, 28, 28}, w: []int{32, 1, 3, 3}, bias: true, pads: []int{1, 1, 1, 1}, group: 32},
 		{name: "1x1", x: []int{2, 5, 4, 3}, w: []int{3, 5, 1, 1}, bias: true},
 		{name: "1x1 strided", x: []int{1, 2, 5, 5}, w: []int{3, 2, 1, 1}, strides: []int{2, 2}},
 		{name: "3d", x: []int{1, 2, 5, 4, 6}, w: []int{3, 2, 2, 3, 2}, bias: true, pads: []int{1, 1, 0, 0, 1, 1}, strides: []int{1, 2, 1}, dils: []int{2, 1, 1}},
 		{name: "batch parallel", x: []int{4, 8, 16, 16}, w: []int{16, 8, 3, 3}, bias: true, pads: []int{1, 1, 1, 1}},
+		// One sample, its product's columns shared out between workers
+		// (constant weights, with GOMAXPROCS > 1).
+		{name: "batch 1 columns split", x: []int{1, 16, 24, 25}, w: []int{16, 16, 3, 3}, bias: true, pads: []int{1, 1, 1, 1}},
 		{name: "lenet5 conv1", x: []int{3, 1, 28, 28}, w: []int{6, 1, 5, 5}, bias: true, pads: []int{2, 2, 2, 2}},
 		{name: "lenet5 conv2", x: []int{2, 6, 14, 14}, w: []int{16, 6, 5, 5}, bias: true},
 		{name: "kernel covers input", x: []int{5, 16, 5, 5}, w: []int{120, 16, 5, 5}, bias: true},

@@ -238,6 +238,15 @@ func (o *powOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 		return err
 	}
 	d := out[0]
+	if a.DType == tensor.Float32 && b.Len() == 1 && tensor.NumElements(shape) == a.Len() && scalarIs2(b) {
+		// x**2 (LayerNorm written out): the float64 power of a float32
+		// is its exact square, so one float32 product rounds the same.
+		d.Resize(a.DType, shape...)
+		for i, v := range a.F32 {
+			d.F32[i] = v * v
+		}
+		return nil
+	}
 	if isFloat(a.DType) || isFloat(b.DType) {
 		k := funcKernel(math.Pow)
 		r := make([]float64, tensor.NumElements(shape))
@@ -253,6 +262,21 @@ func (o *powOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 	d.Resize(a.DType, shape...)
 	castInt64(d, r)
 	return nil
+}
+
+// scalarIs2 reports whether the one-element tensor t holds 2.
+func scalarIs2(t *tensor.Tensor) bool {
+	switch t.DType {
+	case tensor.Float32:
+		return t.F32[0] == 2
+	case tensor.Float64:
+		return t.F64[0] == 2
+	case tensor.Int64:
+		return t.I64[0] == 2
+	case tensor.Int32:
+		return t.I32[0] == 2
+	}
+	return false
 }
 
 // ipow is x**e for integers by repeated squaring (wrapping on overflow);

@@ -2,6 +2,7 @@ package infer
 
 import (
 	"math"
+	"math/rand"
 	"testing"
 
 	"github.com/onnxkit/onnxkit/onnx"
@@ -183,4 +184,32 @@ func TestReduce(t *testing.T) {
 			err: "repeated"},
 		{name: "axis range", op: "ReduceSum", opset: 13, in: []*tensor.Tensor{x, ewI64(s(1), 3)}, err: "out of range"},
 	})
+}
+
+// Pow(x, 2) on float32 squares in float32; the values are those of
+// math.Pow in float64 rounded to float32, bit for bit (the exact square of
+// a float32 fits a float64), over random bit patterns and special values,
+// with the exponent as float32, int64 and a [1,1] tensor.
+func TestPowSquare(t *testing.T) {
+	r := rand.New(rand.NewSource(9))
+	xs := []float32{0, float32(math.Copysign(0, -1)), 1e-30, -1e-45, 3e38, float32(math.Inf(-1)), float32(math.NaN())}
+	for range 5000 {
+		xs = append(xs, math.Float32frombits(r.Uint32()))
+	}
+	x := tensor.FromFloat32(xs, len(xs))
+	for _, e := range []*tensor.Tensor{tensor.FromFloat32([]float32{2}), ewI64(nil, 2), tensor.FromFloat32([]float32{2}, 1, 1)} {
+		got, err := runOp("Pow", 13, nil, 1, x, e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, v := range xs {
+			want := float32(math.Pow(float64(v), 2))
+			if g := got[0].F32[i]; math.Float32bits(g) != math.Float32bits(want) && !(g != g && want != want) {
+				t.Fatalf("Pow(%v, %v) = %v, want %v", v, e, g, want)
+			}
+		}
+		if e.Rank() == 2 && (got[0].Rank() != 2 || got[0].Shape[0] != 1) {
+			t.Errorf("Pow(x [%d], [1,1]) has shape %v, want [1 %d]", len(xs), got[0].Shape, len(xs))
+		}
+	}
 }

@@ -1,6 +1,9 @@
 package infer
 
 import (
+	"math"
+	"slices"
+
 	"github.com/onnxkit/onnxkit/internal/kernel"
 	"github.com/onnxkit/onnxkit/tensor"
 )
@@ -14,10 +17,12 @@ var optimizePlans = true
 //   - a Pad whose pads are constant zeros is dropped, its consumers reading
 //     its input instead (PyTorch exports AvgPool2d as such a Pad and an
 //     AveragePool);
-//   - an elementwise activation or math op (Relu, Tanh, HardSwish, Gelu,
-//     ...: any unaryOp) that is the only consumer of a Conv's or Gemm's
-//     output is applied by that node to each block of output while it is still in
-//     cache;
+//   - an elementwise activation or math op (Relu, Tanh, Sigmoid, HardSwish,
+//     Gelu, ...: any unaryOp) that is the only consumer of a Conv's or
+//     Gemm's output, a Clip with constant bounds that is the only consumer
+//     of a Conv's, and a SiLU written as Mul(Y, Sigmoid(Y)) of either's
+//     output Y, are applied by that node to each block of output while it
+//     is still in cache;
 //   - a MaxPool or AveragePool that is the only consumer of a Conv's
 //     output (after its activation) is applied by the Conv: when the Conv
 //     reads its im2col matrix in place (constant weights, stride 1) and
@@ -37,6 +42,7 @@ var optimizePlans = true
 func (p *plan) optimize() {
 	p.dropZeroPads()
 	p.fuseActivations()
+	p.fuseSiLU()
 	p.fusePools()
 	p.prepareGemmB()
 	p.packConvWeights()
@@ -149,14 +155,17 @@ func (p *plan) padsNothing(pn planNode) bool {
 	return true
 }
 
-// fuseActivations moves each unaryOp (Relu, Tanh, HardSwish, Gelu, ...)
-// that alone reads a Conv's or Gemm's output into that node.
+// fuseActivations moves each unaryOp (Relu, Tanh, Sigmoid, HardSwish, Gelu,
+// ...) that alone reads a Conv's or Gemm's output into that node, and each
+// Clip with constant float32 bounds that alone reads a Conv's output into
+// the Conv.
 func (p *plan) fuseActivations() {
 	uses := p.uses()
 	drop := make([]bool, len(p.nodes))
 	for i := range p.nodes {
 		pn := &p.nodes[i]
 		var act **unaryOp
+		_, isConv := pn.op.(*convOp)
 		switch o := pn.op.(type) {
 		case *convOp:
 			act = &o.act
@@ -171,17 +180,106 @@ func (p *plan) fuseActivations() {
 		}
 		for j := i + 1; j < len(p.nodes); j++ {
 			next := &p.nodes[j]
-			if len(next.in) != 1 || next.in[0] != y {
+			if !slices.Contains(next.in, y) {
 				continue
 			}
-			u, ok := next.op.(*unaryOp)
-			if ok && len(next.out) == 1 && next.out[0] >= 0 {
-				*act = u
+			if len(next.out) != 1 || next.out[0] < 0 || next.in[0] != y {
+				break
+			}
+			var a *unaryOp
+			switch u := next.op.(type) {
+			case *unaryOp:
+				if len(next.in) == 1 {
+					a = u
+				}
+			case *clipOp:
+				if isConv {
+					a = p.constantClip(next, u)
+				}
+			}
+			if a != nil {
+				*act = a
 				pn.out = []int{next.out[0]}
 				drop[j] = true
 			}
 			break
 		}
+	}
+	p.dropNodes(drop)
+}
+
+// constantClip returns the float32 activation of a Clip whose bounds are
+// known at load (attributes, or constant float32 scalars), or nil.
+func (p *plan) constantClip(pn *planNode, o *clipOp) *unaryOp {
+	lo, hi := o.lo, o.hi
+	if o.fromInputs {
+		lo, hi = float32(math.Inf(-1)), float32(math.Inf(1))
+		for i, b := range []*float32{&lo, &hi} {
+			if len(pn.in) <= i+1 || pn.in[i+1] < 0 {
+				continue
+			}
+			t := p.constant(pn.in[i+1])
+			if t == nil || t.DType != tensor.Float32 || t.Len() != 1 {
+				return nil
+			}
+			*b = t.F32[0]
+		}
+	}
+	return &unaryOp{n: o.n,
+		f32: func(d, x []float32) { kernel.Clip(d, x, lo, hi) },
+		f64: func(x float64) float64 { return float64(kernel.ClipOne(float32(x), lo, hi)) }}
+}
+
+// fuseSiLU moves each SiLU written as Mul(Y, Sigmoid(Y)) (either order)
+// of a Conv's or Gemm's output Y that nothing else reads into that node,
+// as kernel.SiLU, which gives the bits of the Sigmoid and the Mul.
+func (p *plan) fuseSiLU() {
+	uses := p.uses()
+	drop := make([]bool, len(p.nodes))
+	for i := range p.nodes {
+		pn := &p.nodes[i]
+		var act **unaryOp
+		switch o := pn.op.(type) {
+		case *convOp:
+			act = &o.act
+		case *gemmOp:
+			act = &o.act
+		default:
+			continue
+		}
+		y := pn.out[0]
+		if *act != nil || y < 0 || uses[y] != 2 || p.isOutput(y) {
+			continue
+		}
+		sig, mul := -1, -1
+		for j := i + 1; j < len(p.nodes) && mul < 0; j++ {
+			next := &p.nodes[j]
+			switch {
+			case sig < 0 && next.node.OpType == "Sigmoid" && len(next.in) == 1 && next.in[0] == y:
+				if s := next.out[0]; s < 0 || uses[s] != 1 || p.isOutput(s) {
+					j = len(p.nodes)
+				} else {
+					sig = j
+				}
+			case sig >= 0 && slices.Contains(next.in, p.nodes[sig].out[0]):
+				m, ok := next.op.(*arithOp)
+				s := p.nodes[sig].out[0]
+				if ok && m.kind == opMul && m.legacy == nil && len(next.in) == 2 && len(next.out) == 1 && next.out[0] >= 0 &&
+					(next.in[0] == y && next.in[1] == s || next.in[0] == s && next.in[1] == y) {
+					mul = j
+				} else {
+					j = len(p.nodes)
+				}
+			case slices.Contains(next.in, y):
+				j = len(p.nodes)
+			}
+		}
+		if mul < 0 {
+			continue
+		}
+		*act = &unaryOp{n: p.nodes[mul].node, f32: kernel.SiLU, f64: func(x float64) float64 { return x * sigmoid(x) }}
+		pn.out = []int{p.nodes[mul].out[0]}
+		drop[sig], drop[mul] = true, true
 	}
 	p.dropNodes(drop)
 }

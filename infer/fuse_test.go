@@ -290,3 +290,96 @@ func TestReshapeViews(t *testing.T) {
 	}
 	s.pool.Put(st)
 }
+
+// TestFusedEpilogues checks which activations after a Conv or Gemm become
+// its epilogue (Sigmoid; Clip with constant bounds, after a Conv; SiLU as
+// Mul(Y, Sigmoid(Y)) in either order) and which stay nodes, and that the
+// fused plan gives the plain plan's outputs bit for bit: the fused kernels
+// (kernel.Sigmoid, kernel.Clip, kernel.SiLU) are the ones the plain nodes
+// run, SiLU with the bits of a Sigmoid and a Mul (within 1e-5 after a Gemm,
+// whose B is transposed at load).
+func TestFusedEpilogues(t *testing.T) {
+	rng := rand.New(rand.NewSource(5))
+	f32 := func(name string) *onnx.ValueInfo { return &onnx.ValueInfo{Name: name, DType: tensor.Float32} }
+	scalar := func(name string, v float32) *onnx.Initializer {
+		return &onnx.Initializer{Name: name, Tensor: tensor.FromFloat32([]float32{v})}
+	}
+	node := func(op string, in []string, out string, attrs ...*onnx.Attribute) *onnx.Node {
+		return &onnx.Node{Name: op + "_" + out, OpType: op, Inputs: in, Outputs: []string{out}, Attrs: attrs}
+	}
+	for _, tc := range []struct {
+		name   string
+		opset  int64
+		tail   []*onnx.Node // reading "c", writing "y"
+		inits  []*onnx.Initializer
+		inputs []string // graph inputs besides x
+		extra  []string // graph outputs besides y
+		nodes  int      // nodes left after optimizing, the producer included
+	}{
+		{name: "Sigmoid", opset: 13, tail: []*onnx.Node{node("Sigmoid", []string{"c"}, "y")}, nodes: 1},
+		{name: "Clip 6 attrs", opset: 6, tail: []*onnx.Node{node("Clip", []string{"c"}, "y", aFloat("min", 0), aFloat("max", 6))}, nodes: 1},
+		{name: "Clip 13 consts", opset: 13, tail: []*onnx.Node{node("Clip", []string{"c", "lo", "hi"}, "y")},
+			inits: []*onnx.Initializer{scalar("lo", -0.5), scalar("hi", 0.25)}, nodes: 1},
+		{name: "Clip 13 max only", opset: 13, tail: []*onnx.Node{node("Clip", []string{"c", "", "hi"}, "y")},
+			inits: []*onnx.Initializer{scalar("hi", 0.25)}, nodes: 1},
+		{name: "Clip 13 fed bound", opset: 13, tail: []*onnx.Node{node("Clip", []string{"c", "lo"}, "y")},
+			inputs: []string{"lo"}, nodes: 2},
+		{name: "SiLU", opset: 13, tail: []*onnx.Node{node("Sigmoid", []string{"c"}, "s"), node("Mul", []string{"c", "s"}, "y")}, nodes: 1},
+		{name: "SiLU swapped", opset: 13, tail: []*onnx.Node{node("Sigmoid", []string{"c"}, "s"), node("Mul", []string{"s", "c"}, "y")}, nodes: 1},
+		{name: "SiLU with c an output", opset: 13, tail: []*onnx.Node{node("Sigmoid", []string{"c"}, "s"), node("Mul", []string{"c", "s"}, "y")},
+			extra: []string{"c"}, nodes: 3},
+		{name: "Sigmoid times another", opset: 13, tail: []*onnx.Node{node("Sigmoid", []string{"c"}, "s"), node("Mul", []string{"x2", "s"}, "y")},
+			inputs: []string{"x2"}, nodes: 2},
+	} {
+		for _, producer := range []string{"Conv", "Gemm"} {
+			if producer == "Gemm" && (tc.name == "Sigmoid times another" || tc.opset < 7) {
+				continue
+			}
+			var first *onnx.Node
+			var xshape, wshape []int
+			if producer == "Conv" {
+				first = node("Conv", []string{"x", "w", "b"}, "c", aInts("pads", 1, 1, 1, 1))
+				xshape, wshape = []int{2, 3, 6, 7}, []int{5, 3, 3, 3}
+			} else {
+				first = node("Gemm", []string{"x", "w", "b"}, "c", aInt("transB", 1))
+				xshape, wshape = []int{4, 9}, []int{5, 9}
+			}
+			g := &onnx.Graph{Nodes: append([]*onnx.Node{first}, tc.tail...), Inputs: []*onnx.ValueInfo{f32("x")},
+				Outputs: []*onnx.ValueInfo{f32("y")}}
+			w, b := randTensor(rng, wshape...), randTensor(rng, 5)
+			for i := range w.F32 {
+				w.F32[i] *= 3 // outputs beyond the clip bounds and sigmoid's linear part
+			}
+			g.Initializers = append([]*onnx.Initializer{{Name: "w", Tensor: w}, {Name: "b", Tensor: b}}, tc.inits...)
+			feeds := map[string]*tensor.Tensor{"x": randTensor(rng, xshape...)}
+			for _, in := range tc.inputs {
+				g.Inputs = append(g.Inputs, f32(in))
+				if in == "lo" {
+					feeds[in] = tensor.FromFloat32([]float32{-0.1})
+				} else {
+					feeds[in] = randTensor(rng, 2, 5, 6, 7)
+				}
+			}
+			for _, out := range tc.extra {
+				g.Outputs = append(g.Outputs, f32(out))
+			}
+			m := model(tc.opset, g)
+			opt, err := NewSession(m)
+			if err != nil {
+				t.Fatalf("%s after %s: %v", tc.name, producer, err)
+			}
+			want := tc.nodes
+			if producer == "Gemm" && tc.name[:4] == "Clip" {
+				want = 2 // a Clip is fused into Convs only
+			}
+			if len(opt.plan.nodes) != want {
+				t.Errorf("%s after %s: %d nodes after optimizing, want %d", tc.name, producer, len(opt.plan.nodes), want)
+			}
+			tol := 0.0
+			if producer == "Gemm" {
+				tol = 1e-5 // B is transposed at load: other sums
+			}
+			compareRuns(t, tc.name+" after "+producer, opt, plainSession(t, m), feeds, tol, tol)
+		}
+	}
+}

@@ -28,11 +28,6 @@ func buildFloatMath(f64 func(float64) float64, f32 func(d, x []float32)) builder
 	}
 }
 
-// erf32 sets d[i] = erf(x[i]) in float32 (within 3 ulp of math.Erf).
-func erf32(d, x []float32) {
-	inChunks(d, x, func(d, x, e, _ []float32) { erfChunk(d, x, e, false) })
-}
-
 // erfSplit is where erfChunk changes from its polynomial for erf(x)/x to
 // the one for erfc(x)*exp(x*x).
 const erfSplit = 0.875

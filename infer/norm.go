@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/onnxkit/onnxkit/internal/kernel"
+
 	"github.com/onnxkit/onnxkit/onnx"
 	"github.com/onnxkit/onnxkit/tensor"
 )
@@ -113,8 +115,15 @@ func batchNorm[T ~float32 | ~float64](n, groups, inner int, eps float32, x, scal
 			off := (i*groups + c) * inner
 			xs, ys := x[off:off+inner], y[off:off+inner]
 			fa, fb := T(a), T(b)
+			if xf, ok := any(xs).([]float32); ok && len(xs) > 0 && &xs[0] != &ys[0] {
+				// fb + float32(x*fa): the loop's two roundings, vectorized.
+				yf := any(ys).([]float32)
+				fill(yf, float32(fb))
+				kernel.AxpyRows(float32(fa), xf, inner, 1, yf, inner, 1, inner)
+				continue
+			}
 			for j, v := range xs {
-				ys[j] = v*fa + fb
+				ys[j] = T(v*fa) + fb
 			}
 		}
 	}

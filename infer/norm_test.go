@@ -2,6 +2,8 @@ package infer
 
 import (
 	"errors"
+	"math"
+	"math/rand"
 	"strings"
 	"testing"
 
@@ -54,5 +56,31 @@ func TestBatchNormErrors(t *testing.T) {
 	_, err = runOp("BatchNormalization", 15, []*onnx.Attribute{aInt("spatial", 0)}, 1, x, p2, p2, p2, p2)
 	if err == nil || !strings.Contains(err.Error(), `attribute "spatial" is not supported by this opset version`) {
 		t.Errorf("BatchNormalization(spatial at 15) error = %v", err)
+	}
+}
+
+// The float32 BatchNormalization (vectorized: a fill with the shift, then
+// kernel.AxpyRows) gives b + float32(x*a) with a and b rounded from their
+// float64 values, bit for bit, on planes of 1 to 40 elements.
+func TestBatchNormFloat32Bits(t *testing.T) {
+	rng := rand.New(rand.NewSource(4))
+	for _, inner := range []int{1, 7, 8, 9, 40} {
+		x, sc, bi, mean, v := randTensor(rng, 2, 3, inner), randTensor(rng, 3), randTensor(rng, 3), randTensor(rng, 3), randTensor(rng, 3)
+		for i := range v.F32 {
+			v.F32[i] = float32(math.Abs(float64(v.F32[i]))) + 0.1
+		}
+		got, err := runOp("BatchNormalization", 15, []*onnx.Attribute{aFloat("epsilon", 1e-5)}, 1, x, sc, bi, mean, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, xv := range x.F32 {
+			c := i / inner % 3
+			a := float64(sc.F32[c]) / math.Sqrt(float64(v.F32[c])+float64(float32(1e-5)))
+			b := float64(bi.F32[c]) - float64(mean.F32[c])*a
+			want := float32(b) + float32(xv*float32(a))
+			if g := got[0].F32[i]; math.Float32bits(g) != math.Float32bits(want) {
+				t.Fatalf("inner %d: element %d = %v, want %v", inner, i, g, want)
+			}
+		}
 	}
 }

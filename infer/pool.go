@@ -199,13 +199,44 @@ func pool2d[T poolElem](o *poolOp, g *geom, p0, p1 int, x, y []T, idx []int64) {
 		pool2x2(o.max, h, w, oh, ow, sh, sw, x[p0*h*w:p1*h*w], y[p0*oh*ow:p1*oh*ow])
 		return
 	}
+	// Float32 max pooling: the windows inside the input, [iy0, iy1) x
+	// [ix0, ix1) of the output, by kernel.MaxRows a tap at a time (the
+	// same comparisons in the same order); the others below.
+	iy0, iy1, ix0, ix1 := 0, 0, 0, 0
+	xf, vec := any(x).([]float32)
+	if vec = vec && o.max && idx == nil; vec {
+		iy0, iy1 = inside(g.pad[0], sh, kh, h, oh)
+		ix0, ix1 = inside(g.pad[1], sw, kw, w, ow)
+		vec = iy0 < iy1 && ix0 < ix1
+	}
 	for p := p0; p < p1; p++ {
 		xs, ys := x[p*h*w:(p+1)*h*w], y[p*oh*ow:(p+1)*oh*ow]
+		if vec {
+			yf := any(ys).([]float32)[iy0*ow+ix0:]
+			for ky := range kh {
+				for kx := range kw {
+					src := xf[p*h*w+(iy0*sh-g.pad[0]+ky)*w+ix0*sw-g.pad[1]+kx:]
+					if ky == 0 && kx == 0 {
+						for r := range iy1 - iy0 {
+							for i := range ix1 - ix0 {
+								yf[r*ow+i] = src[r*sh*w+i*sw]
+							}
+						}
+						continue
+					}
+					kernel.MaxRows(src, sh*w, sw, yf, ow, iy1-iy0, ix1-ix0)
+				}
+			}
+		}
 		for oy := range oh {
 			y0 := oy*sh - g.pad[0]
 			r0, r1 := max(y0, 0), min(y0+kh, h)
 			rowsPadded := min(y0+kh, h+g.padEnd[0]) - max(y0, -g.pad[0])
-			for ox := range ow {
+			for ox := 0; ox < ow; ox++ {
+				if vec && ox == ix0 && oy >= iy0 && oy < iy1 {
+					ox = ix1 - 1 // done above
+					continue
+				}
 				x0 := ox*sw - g.pad[1]
 				c0, c1 := max(x0, 0), min(x0+kw, w)
 				var res T
@@ -256,6 +287,16 @@ func pool2d[T poolElem](o *poolOp, g *geom, p0, p1 int, x, y []T, idx []int64) {
 			}
 		}
 	}
+}
+
+// inside returns the outputs [o0, o1) along an axis whose windows (k
+// inputs, stride s, pad before) lie inside its n inputs, of out outputs.
+func inside(pad, s, k, n, out int) (o0, o1 int) {
+	o0 = (pad + s - 1) / s
+	if n-k+pad < 0 {
+		return o0, o0
+	}
+	return o0, min(out, (n-k+pad)/s+1)
 }
 
 // pool2x2 is pool2d for 2x2 windows that all lie inside the input, the

@@ -305,12 +305,6 @@ func reduceInt[T int64 | int32 | uint8 | int8](kind reduceKind, x, d *tensor.Ten
 	}
 }
 
-func fill[T any](s []T, v T) {
-	for i := range s {
-		s[i] = v
-	}
-}
-
 // cumSumOp is CumSum (opsets 11, 14): running sums along the axis given by
 // input 1 (a one-element int32 or int64 tensor), exclusive (each sum leaves
 // out its own element) and in reverse order when asked.

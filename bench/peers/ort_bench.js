@@ -2,11 +2,12 @@
 // ort_bench.js: the ONNX Runtime peer of the onnxkit bench harness (../main.go).
 //
 //   NODE_PATH=DIR/node_modules node ort_bench.js --model M.onnx --input X.f32 \
-//       [--batches 1,64,1000] [--threads 2] [--min-time 2]
+//       [--batches 1,64,1000] [--threads 2] [--min-time 2] [--shape 1,28,28]
 //
-// X.f32 holds float32 images [K,1,28,28], little-endian, back to back (the
-// harness writes the first 1,000 MNIST test images / 255). For each batch
-// size B (at most K) the session runs on the first B images, untimed a few
+// X.f32 holds float32 samples [K, shape...], little-endian, back to back (the
+// harness writes the first 1,000 MNIST test images / 255, or random images for
+// the zoo). For each batch size B (at most K) the session runs on the first B
+// samples, untimed a few
 // times, then repeatedly for at least --min-time seconds; each run is awaited
 // before the next starts. Prints one JSON line:
 //   {"ort": version, "threads": T, "results": [{"batch", "runs", "seconds", "median_ms"}]}
@@ -17,7 +18,7 @@
 const fs = require('fs');
 
 function parseArgs(argv) {
-  const o = { model: null, input: null, batches: [1, 64, 1000], threads: 2, minTime: 2 };
+  const o = { model: null, input: null, batches: [1, 64, 1000], threads: 2, minTime: 2, shape: [1, 28, 28] };
   for (let i = 0; i < argv.length; i++) {
     const v = argv[i + 1];
     switch (argv[i]) {
@@ -26,13 +27,14 @@ function parseArgs(argv) {
       case '--batches': o.batches = v.split(',').map(Number); i++; break;
       case '--threads': o.threads = Number(v); i++; break;
       case '--min-time': o.minTime = Number(v); i++; break;
+      case '--shape': o.shape = v.split(',').map(Number); i++; break;
       default:
         process.stderr.write(`ort_bench: unknown argument ${argv[i]}\n`);
         process.exit(2);
     }
   }
   if (!o.model || !o.input) {
-    process.stderr.write('usage: node ort_bench.js --model M.onnx --input X.f32 [--batches 1,64,1000] [--threads T] [--min-time S]\n');
+    process.stderr.write('usage: node ort_bench.js --model M.onnx --input X.f32 [--batches 1,64,1000] [--threads T] [--min-time S] [--shape D,D,D]\n');
     process.exit(2);
   }
   return o;
@@ -45,7 +47,7 @@ async function main() {
   try { version = require('onnxruntime-node/package.json').version; } catch (e) { /* unknown */ }
   const buf = fs.readFileSync(o.input);
   const all = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
-  const per = 28 * 28;
+  const per = o.shape.reduce((p, d) => p * d, 1);
   const session = await ort.InferenceSession.create(o.model, {
     intraOpNumThreads: o.threads,
     interOpNumThreads: 1,
@@ -55,8 +57,8 @@ async function main() {
   const inName = session.inputNames[0];
   const results = [];
   for (const b of o.batches) {
-    if (b * per > all.length) throw new Error(`batch ${b} needs more images than ${o.input} holds`);
-    const x = new ort.Tensor('float32', all.slice(0, b * per), [b, 1, 28, 28]);
+    if (b * per > all.length) throw new Error(`batch ${b} needs more samples than ${o.input} holds`);
+    const x = new ort.Tensor('float32', all.slice(0, b * per), [b, ...o.shape]);
     const feeds = { [inName]: x };
     for (let i = 0; i < 3; i++) await session.run(feeds);
     const times = [];

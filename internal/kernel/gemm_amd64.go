@@ -345,3 +345,111 @@ func gemvPanels(a, b []float32, pstride int, t []float32) bool {
 	gemvPanelsAVX2(k, &a[0], &b[0], pstride, &t[0])
 	return true
 }
+
+// The activations of actVec.
+const (
+	actSigmoid = iota
+	actSiLU
+)
+
+// actVec computes activation kind over src with its AVX2 kernel and
+// returns len(src) (0 without AVX2). A last partial vector goes through
+// the kernel too.
+func actVec(kind int, dst, src []float32) int {
+	if !HasAVX2 || len(src) == 0 {
+		return 0
+	}
+	f := sigmoidAVX2
+	if kind == actSiLU {
+		f = siluAVX2
+	}
+	n := len(src) &^ 7
+	if n > 0 {
+		_ = dst[n-1]
+		f(&dst[0], &src[0], n)
+	}
+	if r := len(src) - n; r > 0 {
+		var in, out [8]float32
+		copy(in[:], src[n:])
+		f(&out[0], &in[0], 8)
+		copy(dst[n:len(src)], out[:r])
+	}
+	return len(src)
+}
+
+// clipVec is Clip over the longest multiple-of-8 prefix of src with the
+// AVX2 kernel; it returns the prefix's length (0 without AVX2).
+func clipVec(dst, src []float32, lo, hi float32) int {
+	n := len(src) &^ 7
+	if !HasAVX2 || n == 0 {
+		return 0
+	}
+	_ = dst[n-1]
+	clipAVX2(&dst[0], &src[0], n, lo, hi)
+	return n
+}
+
+// axpyRowsVec is AxpyRows over the longest multiple-of-8 prefix of each
+// row that the AVX2 kernels can read (for stride 2, whole pairs of vectors
+// within x); it returns the prefix's length (0 without AVX2 or for other
+// strides).
+func axpyRowsVec(a float32, x []float32, ldx, stride int, y []float32, ldy, rows, width int) int {
+	n := width &^ 7
+	if !HasAVX2 || n == 0 || stride > 2 {
+		return 0
+	}
+	if stride == 1 {
+		axpyRows1AVX2(a, &x[0], ldx, &y[0], ldy, rows, n)
+		return n
+	}
+	for n > 0 && (rows-1)*ldx+2*n > len(x) {
+		n -= 8
+	}
+	if n > 0 {
+		axpyRows2AVX2(a, &x[0], ldx, &y[0], ldy, rows, n)
+	}
+	return n
+}
+
+// maxRowsVec is MaxRows over the longest multiple-of-8 prefix of each row
+// that the AVX2 kernels can read (for stride 2, whole pairs of vectors
+// within x); it returns the prefix's length (0 without AVX2 or for other
+// strides).
+func maxRowsVec(x []float32, ldx, stride int, y []float32, ldy, rows, width int) int {
+	n := width &^ 7
+	if !HasAVX2 || n == 0 || stride > 2 {
+		return 0
+	}
+	if stride == 1 {
+		maxRows1AVX2(&x[0], ldx, &y[0], ldy, rows, n)
+		return n
+	}
+	// The last row's last vector reads 16 values from 2*(n-8).
+	for n > 0 && (rows-1)*ldx+2*n > len(x) {
+		n -= 8
+	}
+	if n > 0 {
+		maxRows2AVX2(&x[0], ldx, &y[0], ldy, rows, n)
+	}
+	return n
+}
+
+// erfVec is Erf over src with the AVX2 kernel, a last partial vector
+// included; it returns len(src) (0 without AVX2).
+func erfVec(dst, src []float32) int {
+	if !HasAVX2 || len(src) == 0 {
+		return 0
+	}
+	n := len(src) &^ 7
+	if n > 0 {
+		_ = dst[n-1]
+		erfAVX2(&dst[0], &src[0], n)
+	}
+	if r := len(src) - n; r > 0 {
+		var in, out [8]float32
+		copy(in[:], src[n:])
+		erfAVX2(&out[0], &in[0], 8)
+		copy(dst[n:len(src)], out[:r])
+	}
+	return len(src)
+}

@@ -56,10 +56,24 @@ func TestSgemmOffsets(t *testing.T) {
 				if kind == "Go" {
 					want = wantGo
 				}
+				// The same product by column ranges of one pair of tiles,
+				// as workers share it out (SgemmOffsetsCols).
+				byCols := make([]float32, TileRows(m)*ldc)
+				func() {
+					defer func(v2, v512 bool) { HasAVX2, HasAVX512 = v2, v512 }(HasAVX2, HasAVX512)
+					HasAVX512 = kind == "AVX-512"
+					HasAVX2 = kind != "Go"
+					for j0 := 0; j0 < TileCols(cols); j0 += OffsetsColStep {
+						p.SgemmOffsetsCols(cols, src, offs, byCols, ldc, j0, min(j0+OffsetsColStep, TileCols(cols)))
+					}
+				}()
 				for i := range m {
 					for j := range cols {
 						if math.Float32bits(got[i*ldc+j]) != math.Float32bits(want[i*cols+j]) {
 							t.Fatalf("%+v m=%d %s: C[%d][%d] = %v, Sgemm over Im2colWide gives %v", g, m, kind, i, j, got[i*ldc+j], want[i*cols+j])
+						}
+						if math.Float32bits(byCols[i*ldc+j]) != math.Float32bits(got[i*ldc+j]) {
+							t.Fatalf("%+v m=%d %s: C[%d][%d] = %v by column ranges, %v at once", g, m, kind, i, j, byCols[i*ldc+j], got[i*ldc+j])
 						}
 					}
 				}
@@ -78,6 +92,7 @@ func TestSgemmOffsetsPanics(t *testing.T) {
 		"offs": func() { p.SgemmOffsets(10, make([]float32, 40), []int32{0}, c, 16) },
 		"c":    func() { p.SgemmOffsets(10, make([]float32, 40), []int32{0, 1}, c[:90], 16) },
 		"ldc":  func() { p.SgemmOffsets(10, make([]float32, 40), []int32{0, 1}, make([]float32, 200), 12) },
+		"cols": func() { p.SgemmOffsetsCols(40, make([]float32, 200), []int32{0, 1}, make([]float32, 400), 48, 16, 48) },
 	} {
 		func() {
 			defer func() {

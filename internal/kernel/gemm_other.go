@@ -54,3 +54,16 @@ func adamVec(w, g, m, v []float32, k *AdamConsts) int                    { retur
 func gemv64(a, b []float32, ldb int, t []float32) bool                   { return false }
 func gemvPanels(a, b []float32, pstride int, t []float32) bool           { return false }
 func gemvPanel(a, b []float32, t []float32) bool                         { return false }
+
+const (
+	actSigmoid = iota
+	actSiLU
+)
+
+func actVec(kind int, dst, src []float32) int        { return 0 }
+func clipVec(dst, src []float32, lo, hi float32) int { return 0 }
+func axpyRowsVec(a float32, x []float32, ldx, stride int, y []float32, ldy, rows, width int) int {
+	return 0
+}
+func maxRowsVec(x []float32, ldx, stride int, y []float32, ldy, rows, width int) int { return 0 }
+func erfVec(dst, src []float32) int                                                  { return 0 }

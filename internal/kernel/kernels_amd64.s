@@ -1980,3 +1980,818 @@ exp_loop:
 exp_done:
 	VZEROUPPER
 	RET
+
+// func sigmoidAVX2(dst *float32, src *float32, n int)
+// Requires: AVX, AVX2
+TEXT ·sigmoidAVX2(SB), NOSPLIT, $0-24
+	MOVQ     dst+0(FP), AX
+	MOVQ     src+8(FP), CX
+	MOVQ     n+16(FP), DX
+	VMOVUPS  expneg_one<>+0(SB), Y0
+	VMOVUPS  expneg_lo<>+0(SB), Y1
+	VMOVUPS  expneg_hi<>+0(SB), Y2
+	VPCMPEQD Y3, Y3, Y3
+	VPSLLD   $0x1f, Y3, Y3
+
+sigmoid_loop:
+	CMPQ      DX, $0x08
+	JL        sigmoid_done
+	VMOVUPS   (CX), Y4
+	VXORPS    Y3, Y4, Y4
+	VCMPPS    $0x1e, Y2, Y4, Y5
+	VMAXPS    Y4, Y1, Y4
+	VMINPS    Y4, Y2, Y4
+	VMULPS    expneg_log2e<>+0(SB), Y4, Y6
+	VROUNDPS  $0x00, Y6, Y6
+	VMULPS    expneg_ln2hi<>+0(SB), Y6, Y7
+	VSUBPS    Y7, Y4, Y4
+	VMULPS    expneg_ln2lo<>+0(SB), Y6, Y7
+	VSUBPS    Y7, Y4, Y4
+	VMOVUPS   expneg_c7<>+0(SB), Y7
+	VMULPS    Y4, Y7, Y7
+	VADDPS    expneg_c6<>+0(SB), Y7, Y7
+	VMULPS    Y4, Y7, Y7
+	VADDPS    expneg_c5<>+0(SB), Y7, Y7
+	VMULPS    Y4, Y7, Y7
+	VADDPS    expneg_c4<>+0(SB), Y7, Y7
+	VMULPS    Y4, Y7, Y7
+	VADDPS    expneg_c3<>+0(SB), Y7, Y7
+	VMULPS    Y4, Y7, Y7
+	VADDPS    expneg_c2<>+0(SB), Y7, Y7
+	VMULPS    Y4, Y7, Y7
+	VADDPS    expneg_c1<>+0(SB), Y7, Y7
+	VMULPS    Y4, Y7, Y7
+	VADDPS    expneg_c0<>+0(SB), Y7, Y7
+	VCVTPS2DQ Y6, Y4
+	VPADDD    expneg_bias<>+0(SB), Y4, Y4
+	VPSLLD    $0x17, Y4, Y4
+	VMULPS    Y4, Y7, Y7
+	VADDPS    Y0, Y7, Y7
+	VDIVPS    Y7, Y0, Y4
+	VANDNPS   Y4, Y5, Y4
+	VMOVUPS   Y4, (AX)
+	ADDQ      $0x20, CX
+	ADDQ      $0x20, AX
+	SUBQ      $0x08, DX
+	JMP       sigmoid_loop
+
+sigmoid_done:
+	VZEROUPPER
+	RET
+
+DATA expneg_lo<>+0(SB)/4, $0xc2ae0000
+DATA expneg_lo<>+4(SB)/4, $0xc2ae0000
+DATA expneg_lo<>+8(SB)/4, $0xc2ae0000
+DATA expneg_lo<>+12(SB)/4, $0xc2ae0000
+DATA expneg_lo<>+16(SB)/4, $0xc2ae0000
+DATA expneg_lo<>+20(SB)/4, $0xc2ae0000
+DATA expneg_lo<>+24(SB)/4, $0xc2ae0000
+DATA expneg_lo<>+28(SB)/4, $0xc2ae0000
+GLOBL expneg_lo<>(SB), RODATA|NOPTR, $32
+
+DATA expneg_hi<>+0(SB)/4, $0x42b00000
+DATA expneg_hi<>+4(SB)/4, $0x42b00000
+DATA expneg_hi<>+8(SB)/4, $0x42b00000
+DATA expneg_hi<>+12(SB)/4, $0x42b00000
+DATA expneg_hi<>+16(SB)/4, $0x42b00000
+DATA expneg_hi<>+20(SB)/4, $0x42b00000
+DATA expneg_hi<>+24(SB)/4, $0x42b00000
+DATA expneg_hi<>+28(SB)/4, $0x42b00000
+GLOBL expneg_hi<>(SB), RODATA|NOPTR, $32
+
+DATA expneg_log2e<>+0(SB)/4, $0x3fb8aa3b
+DATA expneg_log2e<>+4(SB)/4, $0x3fb8aa3b
+DATA expneg_log2e<>+8(SB)/4, $0x3fb8aa3b
+DATA expneg_log2e<>+12(SB)/4, $0x3fb8aa3b
+DATA expneg_log2e<>+16(SB)/4, $0x3fb8aa3b
+DATA expneg_log2e<>+20(SB)/4, $0x3fb8aa3b
+DATA expneg_log2e<>+24(SB)/4, $0x3fb8aa3b
+DATA expneg_log2e<>+28(SB)/4, $0x3fb8aa3b
+GLOBL expneg_log2e<>(SB), RODATA|NOPTR, $32
+
+DATA expneg_ln2hi<>+0(SB)/4, $0x3f318000
+DATA expneg_ln2hi<>+4(SB)/4, $0x3f318000
+DATA expneg_ln2hi<>+8(SB)/4, $0x3f318000
+DATA expneg_ln2hi<>+12(SB)/4, $0x3f318000
+DATA expneg_ln2hi<>+16(SB)/4, $0x3f318000
+DATA expneg_ln2hi<>+20(SB)/4, $0x3f318000
+DATA expneg_ln2hi<>+24(SB)/4, $0x3f318000
+DATA expneg_ln2hi<>+28(SB)/4, $0x3f318000
+GLOBL expneg_ln2hi<>(SB), RODATA|NOPTR, $32
+
+DATA expneg_ln2lo<>+0(SB)/4, $0xb95e8083
+DATA expneg_ln2lo<>+4(SB)/4, $0xb95e8083
+DATA expneg_ln2lo<>+8(SB)/4, $0xb95e8083
+DATA expneg_ln2lo<>+12(SB)/4, $0xb95e8083
+DATA expneg_ln2lo<>+16(SB)/4, $0xb95e8083
+DATA expneg_ln2lo<>+20(SB)/4, $0xb95e8083
+DATA expneg_ln2lo<>+24(SB)/4, $0xb95e8083
+DATA expneg_ln2lo<>+28(SB)/4, $0xb95e8083
+GLOBL expneg_ln2lo<>(SB), RODATA|NOPTR, $32
+
+DATA expneg_one<>+0(SB)/4, $0x3f800000
+DATA expneg_one<>+4(SB)/4, $0x3f800000
+DATA expneg_one<>+8(SB)/4, $0x3f800000
+DATA expneg_one<>+12(SB)/4, $0x3f800000
+DATA expneg_one<>+16(SB)/4, $0x3f800000
+DATA expneg_one<>+20(SB)/4, $0x3f800000
+DATA expneg_one<>+24(SB)/4, $0x3f800000
+DATA expneg_one<>+28(SB)/4, $0x3f800000
+GLOBL expneg_one<>(SB), RODATA|NOPTR, $32
+
+DATA expneg_c0<>+0(SB)/4, $0x3f800000
+DATA expneg_c0<>+4(SB)/4, $0x3f800000
+DATA expneg_c0<>+8(SB)/4, $0x3f800000
+DATA expneg_c0<>+12(SB)/4, $0x3f800000
+DATA expneg_c0<>+16(SB)/4, $0x3f800000
+DATA expneg_c0<>+20(SB)/4, $0x3f800000
+DATA expneg_c0<>+24(SB)/4, $0x3f800000
+DATA expneg_c0<>+28(SB)/4, $0x3f800000
+GLOBL expneg_c0<>(SB), RODATA|NOPTR, $32
+
+DATA expneg_c1<>+0(SB)/4, $0x3f800000
+DATA expneg_c1<>+4(SB)/4, $0x3f800000
+DATA expneg_c1<>+8(SB)/4, $0x3f800000
+DATA expneg_c1<>+12(SB)/4, $0x3f800000
+DATA expneg_c1<>+16(SB)/4, $0x3f800000
+DATA expneg_c1<>+20(SB)/4, $0x3f800000
+DATA expneg_c1<>+24(SB)/4, $0x3f800000
+DATA expneg_c1<>+28(SB)/4, $0x3f800000
+GLOBL expneg_c1<>(SB), RODATA|NOPTR, $32
+
+DATA expneg_c2<>+0(SB)/4, $0x3f000000
+DATA expneg_c2<>+4(SB)/4, $0x3f000000
+DATA expneg_c2<>+8(SB)/4, $0x3f000000
+DATA expneg_c2<>+12(SB)/4, $0x3f000000
+DATA expneg_c2<>+16(SB)/4, $0x3f000000
+DATA expneg_c2<>+20(SB)/4, $0x3f000000
+DATA expneg_c2<>+24(SB)/4, $0x3f000000
+DATA expneg_c2<>+28(SB)/4, $0x3f000000
+GLOBL expneg_c2<>(SB), RODATA|NOPTR, $32
+
+DATA expneg_c3<>+0(SB)/4, $0x3e2aaaab
+DATA expneg_c3<>+4(SB)/4, $0x3e2aaaab
+DATA expneg_c3<>+8(SB)/4, $0x3e2aaaab
+DATA expneg_c3<>+12(SB)/4, $0x3e2aaaab
+DATA expneg_c3<>+16(SB)/4, $0x3e2aaaab
+DATA expneg_c3<>+20(SB)/4, $0x3e2aaaab
+DATA expneg_c3<>+24(SB)/4, $0x3e2aaaab
+DATA expneg_c3<>+28(SB)/4, $0x3e2aaaab
+GLOBL expneg_c3<>(SB), RODATA|NOPTR, $32
+
+DATA expneg_c4<>+0(SB)/4, $0x3d2aaaab
+DATA expneg_c4<>+4(SB)/4, $0x3d2aaaab
+DATA expneg_c4<>+8(SB)/4, $0x3d2aaaab
+DATA expneg_c4<>+12(SB)/4, $0x3d2aaaab
+DATA expneg_c4<>+16(SB)/4, $0x3d2aaaab
+DATA expneg_c4<>+20(SB)/4, $0x3d2aaaab
+DATA expneg_c4<>+24(SB)/4, $0x3d2aaaab
+DATA expneg_c4<>+28(SB)/4, $0x3d2aaaab
+GLOBL expneg_c4<>(SB), RODATA|NOPTR, $32
+
+DATA expneg_c5<>+0(SB)/4, $0x3c088889
+DATA expneg_c5<>+4(SB)/4, $0x3c088889
+DATA expneg_c5<>+8(SB)/4, $0x3c088889
+DATA expneg_c5<>+12(SB)/4, $0x3c088889
+DATA expneg_c5<>+16(SB)/4, $0x3c088889
+DATA expneg_c5<>+20(SB)/4, $0x3c088889
+DATA expneg_c5<>+24(SB)/4, $0x3c088889
+DATA expneg_c5<>+28(SB)/4, $0x3c088889
+GLOBL expneg_c5<>(SB), RODATA|NOPTR, $32
+
+DATA expneg_c6<>+0(SB)/4, $0x3ab60b61
+DATA expneg_c6<>+4(SB)/4, $0x3ab60b61
+DATA expneg_c6<>+8(SB)/4, $0x3ab60b61
+DATA expneg_c6<>+12(SB)/4, $0x3ab60b61
+DATA expneg_c6<>+16(SB)/4, $0x3ab60b61
+DATA expneg_c6<>+20(SB)/4, $0x3ab60b61
+DATA expneg_c6<>+24(SB)/4, $0x3ab60b61
+DATA expneg_c6<>+28(SB)/4, $0x3ab60b61
+GLOBL expneg_c6<>(SB), RODATA|NOPTR, $32
+
+DATA expneg_c7<>+0(SB)/4, $0x39500d01
+DATA expneg_c7<>+4(SB)/4, $0x39500d01
+DATA expneg_c7<>+8(SB)/4, $0x39500d01
+DATA expneg_c7<>+12(SB)/4, $0x39500d01
+DATA expneg_c7<>+16(SB)/4, $0x39500d01
+DATA expneg_c7<>+20(SB)/4, $0x39500d01
+DATA expneg_c7<>+24(SB)/4, $0x39500d01
+DATA expneg_c7<>+28(SB)/4, $0x39500d01
+GLOBL expneg_c7<>(SB), RODATA|NOPTR, $32
+
+DATA expneg_bias<>+0(SB)/4, $0x0000007f
+DATA expneg_bias<>+4(SB)/4, $0x0000007f
+DATA expneg_bias<>+8(SB)/4, $0x0000007f
+DATA expneg_bias<>+12(SB)/4, $0x0000007f
+DATA expneg_bias<>+16(SB)/4, $0x0000007f
+DATA expneg_bias<>+20(SB)/4, $0x0000007f
+DATA expneg_bias<>+24(SB)/4, $0x0000007f
+DATA expneg_bias<>+28(SB)/4, $0x0000007f
+GLOBL expneg_bias<>(SB), RODATA|NOPTR, $32
+
+// func siluAVX2(dst *float32, src *float32, n int)
+// Requires: AVX, AVX2
+TEXT ·siluAVX2(SB), NOSPLIT, $0-24
+	MOVQ     dst+0(FP), AX
+	MOVQ     src+8(FP), CX
+	MOVQ     n+16(FP), DX
+	VMOVUPS  expneg_one<>+0(SB), Y0
+	VMOVUPS  expneg_lo<>+0(SB), Y1
+	VMOVUPS  expneg_hi<>+0(SB), Y2
+	VPCMPEQD Y3, Y3, Y3
+	VPSLLD   $0x1f, Y3, Y3
+
+silu_loop:
+	CMPQ      DX, $0x08
+	JL        silu_done
+	VMOVUPS   (CX), Y4
+	VXORPS    Y3, Y4, Y5
+	VCMPPS    $0x1e, Y2, Y5, Y6
+	VMAXPS    Y5, Y1, Y5
+	VMINPS    Y5, Y2, Y5
+	VMULPS    expneg_log2e<>+0(SB), Y5, Y7
+	VROUNDPS  $0x00, Y7, Y7
+	VMULPS    expneg_ln2hi<>+0(SB), Y7, Y8
+	VSUBPS    Y8, Y5, Y5
+	VMULPS    expneg_ln2lo<>+0(SB), Y7, Y8
+	VSUBPS    Y8, Y5, Y5
+	VMOVUPS   expneg_c7<>+0(SB), Y8
+	VMULPS    Y5, Y8, Y8
+	VADDPS    expneg_c6<>+0(SB), Y8, Y8
+	VMULPS    Y5, Y8, Y8
+	VADDPS    expneg_c5<>+0(SB), Y8, Y8
+	VMULPS    Y5, Y8, Y8
+	VADDPS    expneg_c4<>+0(SB), Y8, Y8
+	VMULPS    Y5, Y8, Y8
+	VADDPS    expneg_c3<>+0(SB), Y8, Y8
+	VMULPS    Y5, Y8, Y8
+	VADDPS    expneg_c2<>+0(SB), Y8, Y8
+	VMULPS    Y5, Y8, Y8
+	VADDPS    expneg_c1<>+0(SB), Y8, Y8
+	VMULPS    Y5, Y8, Y8
+	VADDPS    expneg_c0<>+0(SB), Y8, Y8
+	VCVTPS2DQ Y7, Y5
+	VPADDD    expneg_bias<>+0(SB), Y5, Y5
+	VPSLLD    $0x17, Y5, Y5
+	VMULPS    Y5, Y8, Y8
+	VADDPS    Y0, Y8, Y8
+	VDIVPS    Y8, Y0, Y5
+	VANDNPS   Y5, Y6, Y5
+	VMULPS    Y4, Y5, Y5
+	VMOVUPS   Y5, (AX)
+	ADDQ      $0x20, CX
+	ADDQ      $0x20, AX
+	SUBQ      $0x08, DX
+	JMP       silu_loop
+
+silu_done:
+	VZEROUPPER
+	RET
+
+// func clipAVX2(dst *float32, src *float32, n int, lo float32, hi float32)
+// Requires: AVX
+TEXT ·clipAVX2(SB), NOSPLIT, $0-32
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         n+16(FP), DX
+	VBROADCASTSS lo+24(FP), Y0
+	VBROADCASTSS hi+28(FP), Y1
+
+clip_loop:
+	CMPQ    DX, $0x08
+	JL      clip_done
+	VMOVUPS (CX), Y2
+	VMAXPS  Y2, Y0, Y2
+	VMINPS  Y2, Y1, Y2
+	VMOVUPS Y2, (AX)
+	ADDQ    $0x20, CX
+	ADDQ    $0x20, AX
+	SUBQ    $0x08, DX
+	JMP     clip_loop
+
+clip_done:
+	VZEROUPPER
+	RET
+
+// func axpyRows1AVX2(a float32, x *float32, ldx int, y *float32, ldy int, rows int, width int)
+// Requires: AVX
+TEXT ·axpyRows1AVX2(SB), NOSPLIT, $0-56
+	VBROADCASTSS a+0(FP), Y0
+	MOVQ         x+8(FP), AX
+	MOVQ         ldx+16(FP), CX
+	MOVQ         y+24(FP), DX
+	MOVQ         ldy+32(FP), BX
+	MOVQ         rows+40(FP), SI
+	MOVQ         width+48(FP), DI
+	SHLQ         $0x02, CX
+	SHLQ         $0x02, BX
+
+axpyrows1_row:
+	TESTQ SI, SI
+	JZ    axpyrows1_done
+	MOVQ  AX, R8
+	MOVQ  DX, R9
+	MOVQ  DI, R10
+
+axpyrows1_wide:
+	CMPQ    R10, $0x20
+	JL      axpyrows1_one
+	VMOVUPS (R8), Y1
+	VMULPS  Y1, Y0, Y1
+	VADDPS  (R9), Y1, Y1
+	VMOVUPS Y1, (R9)
+	VMOVUPS 32(R8), Y1
+	VMULPS  Y1, Y0, Y1
+	VADDPS  32(R9), Y1, Y1
+	VMOVUPS Y1, 32(R9)
+	VMOVUPS 64(R8), Y1
+	VMULPS  Y1, Y0, Y1
+	VADDPS  64(R9), Y1, Y1
+	VMOVUPS Y1, 64(R9)
+	VMOVUPS 96(R8), Y1
+	VMULPS  Y1, Y0, Y1
+	VADDPS  96(R9), Y1, Y1
+	VMOVUPS Y1, 96(R9)
+	ADDQ    $0x00000080, R8
+	ADDQ    $0x80, R9
+	SUBQ    $0x20, R10
+	JMP     axpyrows1_wide
+
+axpyrows1_one:
+	CMPQ    R10, $0x08
+	JL      axpyrows1_next
+	VMOVUPS (R8), Y1
+	VMULPS  Y1, Y0, Y1
+	VADDPS  (R9), Y1, Y1
+	VMOVUPS Y1, (R9)
+	ADDQ    $0x20, R8
+	ADDQ    $0x20, R9
+	SUBQ    $0x08, R10
+	JMP     axpyrows1_one
+
+axpyrows1_next:
+	ADDQ CX, AX
+	ADDQ BX, DX
+	DECQ SI
+	JMP  axpyrows1_row
+
+axpyrows1_done:
+	VZEROUPPER
+	RET
+
+// func axpyRows2AVX2(a float32, x *float32, ldx int, y *float32, ldy int, rows int, width int)
+// Requires: AVX, AVX2
+TEXT ·axpyRows2AVX2(SB), NOSPLIT, $0-56
+	VBROADCASTSS a+0(FP), Y0
+	MOVQ         x+8(FP), AX
+	MOVQ         ldx+16(FP), CX
+	MOVQ         y+24(FP), DX
+	MOVQ         ldy+32(FP), BX
+	MOVQ         rows+40(FP), SI
+	MOVQ         width+48(FP), DI
+	SHLQ         $0x02, CX
+	SHLQ         $0x02, BX
+
+axpyrows2_row:
+	TESTQ SI, SI
+	JZ    axpyrows2_done
+	MOVQ  AX, R8
+	MOVQ  DX, R9
+	MOVQ  DI, R10
+
+axpyrows2_wide:
+	CMPQ    R10, $0x20
+	JL      axpyrows2_one
+	VMOVUPS (R8), Y1
+	VMOVUPS 32(R8), Y2
+	VSHUFPS $0x88, Y2, Y1, Y1
+	VPERMPD $0xd8, Y1, Y1
+	VMULPS  Y1, Y0, Y1
+	VADDPS  (R9), Y1, Y1
+	VMOVUPS Y1, (R9)
+	VMOVUPS 64(R8), Y1
+	VMOVUPS 96(R8), Y2
+	VSHUFPS $0x88, Y2, Y1, Y1
+	VPERMPD $0xd8, Y1, Y1
+	VMULPS  Y1, Y0, Y1
+	VADDPS  32(R9), Y1, Y1
+	VMOVUPS Y1, 32(R9)
+	VMOVUPS 128(R8), Y1
+	VMOVUPS 160(R8), Y2
+	VSHUFPS $0x88, Y2, Y1, Y1
+	VPERMPD $0xd8, Y1, Y1
+	VMULPS  Y1, Y0, Y1
+	VADDPS  64(R9), Y1, Y1
+	VMOVUPS Y1, 64(R9)
+	VMOVUPS 192(R8), Y1
+	VMOVUPS 224(R8), Y2
+	VSHUFPS $0x88, Y2, Y1, Y1
+	VPERMPD $0xd8, Y1, Y1
+	VMULPS  Y1, Y0, Y1
+	VADDPS  96(R9), Y1, Y1
+	VMOVUPS Y1, 96(R9)
+	ADDQ    $0x00000100, R8
+	ADDQ    $0x80, R9
+	SUBQ    $0x20, R10
+	JMP     axpyrows2_wide
+
+axpyrows2_one:
+	CMPQ    R10, $0x08
+	JL      axpyrows2_next
+	VMOVUPS (R8), Y1
+	VMOVUPS 32(R8), Y2
+	VSHUFPS $0x88, Y2, Y1, Y1
+	VPERMPD $0xd8, Y1, Y1
+	VMULPS  Y1, Y0, Y1
+	VADDPS  (R9), Y1, Y1
+	VMOVUPS Y1, (R9)
+	ADDQ    $0x40, R8
+	ADDQ    $0x20, R9
+	SUBQ    $0x08, R10
+	JMP     axpyrows2_one
+
+axpyrows2_next:
+	ADDQ CX, AX
+	ADDQ BX, DX
+	DECQ SI
+	JMP  axpyrows2_row
+
+axpyrows2_done:
+	VZEROUPPER
+	RET
+
+// func maxRows1AVX2(x *float32, ldx int, y *float32, ldy int, rows int, width int)
+// Requires: AVX
+TEXT ·maxRows1AVX2(SB), NOSPLIT, $0-48
+	MOVQ x+0(FP), AX
+	MOVQ ldx+8(FP), CX
+	MOVQ y+16(FP), DX
+	MOVQ ldy+24(FP), BX
+	MOVQ rows+32(FP), SI
+	MOVQ width+40(FP), DI
+	SHLQ $0x02, CX
+	SHLQ $0x02, BX
+
+maxrows1_row:
+	TESTQ SI, SI
+	JZ    maxrows1_done
+	MOVQ  AX, R8
+	MOVQ  DX, R9
+	MOVQ  DI, R10
+
+maxrows1_loop:
+	CMPQ    R10, $0x08
+	JL      maxrows1_next
+	VMOVUPS (R8), Y0
+	VMAXPS  (R9), Y0, Y0
+	VMOVUPS Y0, (R9)
+	ADDQ    $0x20, R8
+	ADDQ    $0x20, R9
+	SUBQ    $0x08, R10
+	JMP     maxrows1_loop
+
+maxrows1_next:
+	ADDQ CX, AX
+	ADDQ BX, DX
+	DECQ SI
+	JMP  maxrows1_row
+
+maxrows1_done:
+	VZEROUPPER
+	RET
+
+// func maxRows2AVX2(x *float32, ldx int, y *float32, ldy int, rows int, width int)
+// Requires: AVX, AVX2
+TEXT ·maxRows2AVX2(SB), NOSPLIT, $0-48
+	MOVQ x+0(FP), AX
+	MOVQ ldx+8(FP), CX
+	MOVQ y+16(FP), DX
+	MOVQ ldy+24(FP), BX
+	MOVQ rows+32(FP), SI
+	MOVQ width+40(FP), DI
+	SHLQ $0x02, CX
+	SHLQ $0x02, BX
+
+maxrows2_row:
+	TESTQ SI, SI
+	JZ    maxrows2_done
+	MOVQ  AX, R8
+	MOVQ  DX, R9
+	MOVQ  DI, R10
+
+maxrows2_loop:
+	CMPQ    R10, $0x08
+	JL      maxrows2_next
+	VMOVUPS (R8), Y0
+	VMOVUPS 32(R8), Y1
+	VSHUFPS $0x88, Y1, Y0, Y0
+	VPERMPD $0xd8, Y0, Y0
+	VMAXPS  (R9), Y0, Y0
+	VMOVUPS Y0, (R9)
+	ADDQ    $0x40, R8
+	ADDQ    $0x20, R9
+	SUBQ    $0x08, R10
+	JMP     maxrows2_loop
+
+maxrows2_next:
+	ADDQ CX, AX
+	ADDQ BX, DX
+	DECQ SI
+	JMP  maxrows2_row
+
+maxrows2_done:
+	VZEROUPPER
+	RET
+
+// func erfAVX2(dst *float32, src *float32, n int)
+// Requires: AVX, AVX2
+TEXT ·erfAVX2(SB), NOSPLIT, $0-24
+	MOVQ     dst+0(FP), AX
+	MOVQ     src+8(FP), CX
+	MOVQ     n+16(FP), DX
+	VMOVUPS  expneg_lo<>+0(SB), Y0
+	VMOVUPS  expneg_hi<>+0(SB), Y1
+	VPCMPEQD Y2, Y2, Y2
+	VPSLLD   $0x1f, Y2, Y2
+
+erf_loop:
+	CMPQ      DX, $0x08
+	JL        erf_done
+	VMOVUPS   (CX), Y3
+	VANDNPS   Y3, Y2, Y4
+	VMULPS    Y4, Y4, Y5
+	VMOVUPS   erf_t6<>+0(SB), Y6
+	VMULPS    Y5, Y6, Y6
+	VADDPS    erf_t5<>+0(SB), Y6, Y6
+	VMULPS    Y5, Y6, Y6
+	VADDPS    erf_t4<>+0(SB), Y6, Y6
+	VMULPS    Y5, Y6, Y6
+	VADDPS    erf_t3<>+0(SB), Y6, Y6
+	VMULPS    Y5, Y6, Y6
+	VADDPS    erf_t2<>+0(SB), Y6, Y6
+	VMULPS    Y5, Y6, Y6
+	VADDPS    erf_t1<>+0(SB), Y6, Y6
+	VMULPS    Y5, Y6, Y6
+	VADDPS    erf_t0<>+0(SB), Y6, Y6
+	VMULPS    Y4, Y6, Y5
+	VMOVUPS   erf_four<>+0(SB), Y7
+	VMOVAPS   Y4, Y6
+	VMINPS    Y6, Y7, Y6
+	VMULPS    erf_half<>+0(SB), Y6, Y7
+	VADDPS    expneg_one<>+0(SB), Y7, Y7
+	VMOVUPS   expneg_one<>+0(SB), Y8
+	VDIVPS    Y7, Y8, Y7
+	VMOVUPS   erf_q9<>+0(SB), Y8
+	VMULPS    Y7, Y8, Y8
+	VADDPS    erf_q8<>+0(SB), Y8, Y8
+	VMULPS    Y7, Y8, Y8
+	VADDPS    erf_q7<>+0(SB), Y8, Y8
+	VMULPS    Y7, Y8, Y8
+	VADDPS    erf_q6<>+0(SB), Y8, Y8
+	VMULPS    Y7, Y8, Y8
+	VADDPS    erf_q5<>+0(SB), Y8, Y8
+	VMULPS    Y7, Y8, Y8
+	VADDPS    erf_q4<>+0(SB), Y8, Y8
+	VMULPS    Y7, Y8, Y8
+	VADDPS    erf_q3<>+0(SB), Y8, Y8
+	VMULPS    Y7, Y8, Y8
+	VADDPS    erf_q2<>+0(SB), Y8, Y8
+	VMULPS    Y7, Y8, Y8
+	VADDPS    erf_q1<>+0(SB), Y8, Y8
+	VMULPS    Y7, Y8, Y8
+	VADDPS    erf_q0<>+0(SB), Y8, Y8
+	VMULPS    Y6, Y6, Y6
+	VSUBPS    Y6, Y8, Y8
+	VMAXPS    Y8, Y0, Y8
+	VMINPS    Y8, Y1, Y8
+	VMULPS    expneg_log2e<>+0(SB), Y8, Y6
+	VROUNDPS  $0x00, Y6, Y6
+	VMULPS    expneg_ln2hi<>+0(SB), Y6, Y9
+	VSUBPS    Y9, Y8, Y8
+	VMULPS    expneg_ln2lo<>+0(SB), Y6, Y9
+	VSUBPS    Y9, Y8, Y8
+	VMOVUPS   expneg_c7<>+0(SB), Y9
+	VMULPS    Y8, Y9, Y9
+	VADDPS    expneg_c6<>+0(SB), Y9, Y9
+	VMULPS    Y8, Y9, Y9
+	VADDPS    expneg_c5<>+0(SB), Y9, Y9
+	VMULPS    Y8, Y9, Y9
+	VADDPS    expneg_c4<>+0(SB), Y9, Y9
+	VMULPS    Y8, Y9, Y9
+	VADDPS    expneg_c3<>+0(SB), Y9, Y9
+	VMULPS    Y8, Y9, Y9
+	VADDPS    expneg_c2<>+0(SB), Y9, Y9
+	VMULPS    Y8, Y9, Y9
+	VADDPS    expneg_c1<>+0(SB), Y9, Y9
+	VMULPS    Y8, Y9, Y9
+	VADDPS    expneg_c0<>+0(SB), Y9, Y9
+	VCVTPS2DQ Y6, Y6
+	VPADDD    expneg_bias<>+0(SB), Y6, Y6
+	VPSLLD    $0x17, Y6, Y6
+	VMULPS    Y6, Y9, Y9
+	VMULPS    Y7, Y9, Y9
+	VMOVUPS   expneg_one<>+0(SB), Y6
+	VSUBPS    Y9, Y6, Y6
+	VCMPPS    $0x11, erf_half<>+0(SB), Y4, Y4
+	VBLENDVPS Y4, Y5, Y6, Y6
+	VANDPS    Y2, Y3, Y3
+	VORPS     Y3, Y6, Y6
+	VMOVUPS   Y6, (AX)
+	ADDQ      $0x20, CX
+	ADDQ      $0x20, AX
+	SUBQ      $0x08, DX
+	JMP       erf_loop
+
+erf_done:
+	VZEROUPPER
+	RET
+
+DATA erf_t0<>+0(SB)/4, $0x3f906ebb
+DATA erf_t0<>+4(SB)/4, $0x3f906ebb
+DATA erf_t0<>+8(SB)/4, $0x3f906ebb
+DATA erf_t0<>+12(SB)/4, $0x3f906ebb
+DATA erf_t0<>+16(SB)/4, $0x3f906ebb
+DATA erf_t0<>+20(SB)/4, $0x3f906ebb
+DATA erf_t0<>+24(SB)/4, $0x3f906ebb
+DATA erf_t0<>+28(SB)/4, $0x3f906ebb
+GLOBL erf_t0<>(SB), RODATA|NOPTR, $32
+
+DATA erf_t1<>+0(SB)/4, $0xbec093a3
+DATA erf_t1<>+4(SB)/4, $0xbec093a3
+DATA erf_t1<>+8(SB)/4, $0xbec093a3
+DATA erf_t1<>+12(SB)/4, $0xbec093a3
+DATA erf_t1<>+16(SB)/4, $0xbec093a3
+DATA erf_t1<>+20(SB)/4, $0xbec093a3
+DATA erf_t1<>+24(SB)/4, $0xbec093a3
+DATA erf_t1<>+28(SB)/4, $0xbec093a3
+GLOBL erf_t1<>(SB), RODATA|NOPTR, $32
+
+DATA erf_t2<>+0(SB)/4, $0x3de71791
+DATA erf_t2<>+4(SB)/4, $0x3de71791
+DATA erf_t2<>+8(SB)/4, $0x3de71791
+DATA erf_t2<>+12(SB)/4, $0x3de71791
+DATA erf_t2<>+16(SB)/4, $0x3de71791
+DATA erf_t2<>+20(SB)/4, $0x3de71791
+DATA erf_t2<>+24(SB)/4, $0x3de71791
+DATA erf_t2<>+28(SB)/4, $0x3de71791
+GLOBL erf_t2<>(SB), RODATA|NOPTR, $32
+
+DATA erf_t3<>+0(SB)/4, $0xbcdc1672
+DATA erf_t3<>+4(SB)/4, $0xbcdc1672
+DATA erf_t3<>+8(SB)/4, $0xbcdc1672
+DATA erf_t3<>+12(SB)/4, $0xbcdc1672
+DATA erf_t3<>+16(SB)/4, $0xbcdc1672
+DATA erf_t3<>+20(SB)/4, $0xbcdc1672
+DATA erf_t3<>+24(SB)/4, $0xbcdc1672
+DATA erf_t3<>+28(SB)/4, $0xbcdc1672
+GLOBL erf_t3<>(SB), RODATA|NOPTR, $32
+
+DATA erf_t4<>+0(SB)/4, $0x3bab2de7
+DATA erf_t4<>+4(SB)/4, $0x3bab2de7
+DATA erf_t4<>+8(SB)/4, $0x3bab2de7
+DATA erf_t4<>+12(SB)/4, $0x3bab2de7
+DATA erf_t4<>+16(SB)/4, $0x3bab2de7
+DATA erf_t4<>+20(SB)/4, $0x3bab2de7
+DATA erf_t4<>+24(SB)/4, $0x3bab2de7
+DATA erf_t4<>+28(SB)/4, $0x3bab2de7
+GLOBL erf_t4<>(SB), RODATA|NOPTR, $32
+
+DATA erf_t5<>+0(SB)/4, $0xba6016da
+DATA erf_t5<>+4(SB)/4, $0xba6016da
+DATA erf_t5<>+8(SB)/4, $0xba6016da
+DATA erf_t5<>+12(SB)/4, $0xba6016da
+DATA erf_t5<>+16(SB)/4, $0xba6016da
+DATA erf_t5<>+20(SB)/4, $0xba6016da
+DATA erf_t5<>+24(SB)/4, $0xba6016da
+DATA erf_t5<>+28(SB)/4, $0xba6016da
+GLOBL erf_t5<>(SB), RODATA|NOPTR, $32
+
+DATA erf_t6<>+0(SB)/4, $0x38fcd193
+DATA erf_t6<>+4(SB)/4, $0x38fcd193
+DATA erf_t6<>+8(SB)/4, $0x38fcd193
+DATA erf_t6<>+12(SB)/4, $0x38fcd193
+DATA erf_t6<>+16(SB)/4, $0x38fcd193
+DATA erf_t6<>+20(SB)/4, $0x38fcd193
+DATA erf_t6<>+24(SB)/4, $0x38fcd193
+DATA erf_t6<>+28(SB)/4, $0x38fcd193
+GLOBL erf_t6<>(SB), RODATA|NOPTR, $32
+
+DATA erf_q0<>+0(SB)/4, $0xbfa1fc4e
+DATA erf_q0<>+4(SB)/4, $0xbfa1fc4e
+DATA erf_q0<>+8(SB)/4, $0xbfa1fc4e
+DATA erf_q0<>+12(SB)/4, $0xbfa1fc4e
+DATA erf_q0<>+16(SB)/4, $0xbfa1fc4e
+DATA erf_q0<>+20(SB)/4, $0xbfa1fc4e
+DATA erf_q0<>+24(SB)/4, $0xbfa1fc4e
+DATA erf_q0<>+28(SB)/4, $0xbfa1fc4e
+GLOBL erf_q0<>(SB), RODATA|NOPTR, $32
+
+DATA erf_q1<>+0(SB)/4, $0x3f8000c7
+DATA erf_q1<>+4(SB)/4, $0x3f8000c7
+DATA erf_q1<>+8(SB)/4, $0x3f8000c7
+DATA erf_q1<>+12(SB)/4, $0x3f8000c7
+DATA erf_q1<>+16(SB)/4, $0x3f8000c7
+DATA erf_q1<>+20(SB)/4, $0x3f8000c7
+DATA erf_q1<>+24(SB)/4, $0x3f8000c7
+DATA erf_q1<>+28(SB)/4, $0x3f8000c7
+GLOBL erf_q1<>(SB), RODATA|NOPTR, $32
+
+DATA erf_q2<>+0(SB)/4, $0x3ebf88fb
+DATA erf_q2<>+4(SB)/4, $0x3ebf88fb
+DATA erf_q2<>+8(SB)/4, $0x3ebf88fb
+DATA erf_q2<>+12(SB)/4, $0x3ebf88fb
+DATA erf_q2<>+16(SB)/4, $0x3ebf88fb
+DATA erf_q2<>+20(SB)/4, $0x3ebf88fb
+DATA erf_q2<>+24(SB)/4, $0x3ebf88fb
+DATA erf_q2<>+28(SB)/4, $0x3ebf88fb
+GLOBL erf_q2<>(SB), RODATA|NOPTR, $32
+
+DATA erf_q3<>+0(SB)/4, $0x3dc636c9
+DATA erf_q3<>+4(SB)/4, $0x3dc636c9
+DATA erf_q3<>+8(SB)/4, $0x3dc636c9
+DATA erf_q3<>+12(SB)/4, $0x3dc636c9
+DATA erf_q3<>+16(SB)/4, $0x3dc636c9
+DATA erf_q3<>+20(SB)/4, $0x3dc636c9
+DATA erf_q3<>+24(SB)/4, $0x3dc636c9
+DATA erf_q3<>+28(SB)/4, $0x3dc636c9
+GLOBL erf_q3<>(SB), RODATA|NOPTR, $32
+
+DATA erf_q4<>+0(SB)/4, $0xbe3ec24c
+DATA erf_q4<>+4(SB)/4, $0xbe3ec24c
+DATA erf_q4<>+8(SB)/4, $0xbe3ec24c
+DATA erf_q4<>+12(SB)/4, $0xbe3ec24c
+DATA erf_q4<>+16(SB)/4, $0xbe3ec24c
+DATA erf_q4<>+20(SB)/4, $0xbe3ec24c
+DATA erf_q4<>+24(SB)/4, $0xbe3ec24c
+DATA erf_q4<>+28(SB)/4, $0xbe3ec24c
+GLOBL erf_q4<>(SB), RODATA|NOPTR, $32
+
+DATA erf_q5<>+0(SB)/4, $0x3e8ec7cc
+DATA erf_q5<>+4(SB)/4, $0x3e8ec7cc
+DATA erf_q5<>+8(SB)/4, $0x3e8ec7cc
+DATA erf_q5<>+12(SB)/4, $0x3e8ec7cc
+DATA erf_q5<>+16(SB)/4, $0x3e8ec7cc
+DATA erf_q5<>+20(SB)/4, $0x3e8ec7cc
+DATA erf_q5<>+24(SB)/4, $0x3e8ec7cc
+DATA erf_q5<>+28(SB)/4, $0x3e8ec7cc
+GLOBL erf_q5<>(SB), RODATA|NOPTR, $32
+
+DATA erf_q6<>+0(SB)/4, $0xbf914e5d
+DATA erf_q6<>+4(SB)/4, $0xbf914e5d
+DATA erf_q6<>+8(SB)/4, $0xbf914e5d
+DATA erf_q6<>+12(SB)/4, $0xbf914e5d
+DATA erf_q6<>+16(SB)/4, $0xbf914e5d
+DATA erf_q6<>+20(SB)/4, $0xbf914e5d
+DATA erf_q6<>+24(SB)/4, $0xbf914e5d
+DATA erf_q6<>+28(SB)/4, $0xbf914e5d
+GLOBL erf_q6<>(SB), RODATA|NOPTR, $32
+
+DATA erf_q7<>+0(SB)/4, $0x3fbe87b0
+DATA erf_q7<>+4(SB)/4, $0x3fbe87b0
+DATA erf_q7<>+8(SB)/4, $0x3fbe87b0
+DATA erf_q7<>+12(SB)/4, $0x3fbe87b0
+DATA erf_q7<>+16(SB)/4, $0x3fbe87b0
+DATA erf_q7<>+20(SB)/4, $0x3fbe87b0
+DATA erf_q7<>+24(SB)/4, $0x3fbe87b0
+DATA erf_q7<>+28(SB)/4, $0x3fbe87b0
+GLOBL erf_q7<>(SB), RODATA|NOPTR, $32
+
+DATA erf_q8<>+0(SB)/4, $0xbf527892
+DATA erf_q8<>+4(SB)/4, $0xbf527892
+DATA erf_q8<>+8(SB)/4, $0xbf527892
+DATA erf_q8<>+12(SB)/4, $0xbf527892
+DATA erf_q8<>+16(SB)/4, $0xbf527892
+DATA erf_q8<>+20(SB)/4, $0xbf527892
+DATA erf_q8<>+24(SB)/4, $0xbf527892
+DATA erf_q8<>+28(SB)/4, $0xbf527892
+GLOBL erf_q8<>(SB), RODATA|NOPTR, $32
+
+DATA erf_q9<>+0(SB)/4, $0x3e2ef945
+DATA erf_q9<>+4(SB)/4, $0x3e2ef945
+DATA erf_q9<>+8(SB)/4, $0x3e2ef945
+DATA erf_q9<>+12(SB)/4, $0x3e2ef945
+DATA erf_q9<>+16(SB)/4, $0x3e2ef945
+DATA erf_q9<>+20(SB)/4, $0x3e2ef945
+DATA erf_q9<>+24(SB)/4, $0x3e2ef945
+DATA erf_q9<>+28(SB)/4, $0x3e2ef945
+GLOBL erf_q9<>(SB), RODATA|NOPTR, $32
+
+DATA erf_half<>+0(SB)/4, $0x3f000000
+DATA erf_half<>+4(SB)/4, $0x3f000000
+DATA erf_half<>+8(SB)/4, $0x3f000000
+DATA erf_half<>+12(SB)/4, $0x3f000000
+DATA erf_half<>+16(SB)/4, $0x3f000000
+DATA erf_half<>+20(SB)/4, $0x3f000000
+DATA erf_half<>+24(SB)/4, $0x3f000000
+DATA erf_half<>+28(SB)/4, $0x3f000000
+GLOBL erf_half<>(SB), RODATA|NOPTR, $32
+
+DATA erf_four<>+0(SB)/4, $0x40800000
+DATA erf_four<>+4(SB)/4, $0x40800000
+DATA erf_four<>+8(SB)/4, $0x40800000
+DATA erf_four<>+12(SB)/4, $0x40800000
+DATA erf_four<>+16(SB)/4, $0x40800000
+DATA erf_four<>+20(SB)/4, $0x40800000
+DATA erf_four<>+24(SB)/4, $0x40800000
+DATA erf_four<>+28(SB)/4, $0x40800000
+GLOBL erf_four<>(SB), RODATA|NOPTR, $32

@@ -128,3 +128,43 @@ func gemvPanelAVX2(k int, a *float32, b *float32, pstride int, t *float32)
 //
 //go:noescape
 func expAVX2(dst *float32, src *float32, n int)
+
+// sigmoidAVX2 sets dst[i] = 1 / (1 + exp(-src[i])) for i < n, as kernel.expNeg computes exp; n must be a multiple of 8.
+//
+//go:noescape
+func sigmoidAVX2(dst *float32, src *float32, n int)
+
+// siluAVX2 sets dst[i] = src[i] * (1 / (1 + exp(-src[i]))) for i < n, as kernel.expNeg computes exp; n must be a multiple of 8.
+//
+//go:noescape
+func siluAVX2(dst *float32, src *float32, n int)
+
+// clipAVX2 sets dst[i] = src[i] clamped to [lo, hi] (NaN passes) for i < n; n must be a multiple of 8.
+//
+//go:noescape
+func clipAVX2(dst *float32, src *float32, n int, lo float32, hi float32)
+
+// axpyRows1AVX2 sets y[r*ldy+i] += a*x[r*ldx+1*i] (product rounded first) for r < rows, i < width; width must be a multiple of 8.
+//
+//go:noescape
+func axpyRows1AVX2(a float32, x *float32, ldx int, y *float32, ldy int, rows int, width int)
+
+// axpyRows2AVX2 sets y[r*ldy+i] += a*x[r*ldx+2*i] (product rounded first) for r < rows, i < width; width must be a multiple of 8.
+//
+//go:noescape
+func axpyRows2AVX2(a float32, x *float32, ldx int, y *float32, ldy int, rows int, width int)
+
+// maxRows1AVX2 sets y[r*ldy+i] = x[r*ldx+1*i] where that is greater, for r < rows, i < width; width must be a multiple of 8.
+//
+//go:noescape
+func maxRows1AVX2(x *float32, ldx int, y *float32, ldy int, rows int, width int)
+
+// maxRows2AVX2 sets y[r*ldy+i] = x[r*ldx+2*i] where that is greater, for r < rows, i < width; width must be a multiple of 8.
+//
+//go:noescape
+func maxRows2AVX2(x *float32, ldx int, y *float32, ldy int, rows int, width int)
+
+// erfAVX2 sets dst[i] = erf(src[i]) for i < n, as kernel.erf1 computes it; n must be a multiple of 8.
+//
+//go:noescape
+func erfAVX2(dst *float32, src *float32, n int)

@@ -38,6 +38,14 @@ func main() {
 	gemv64()
 	gemvPanels()
 	exp()
+	sigmoid("sigmoidAVX2", false)
+	sigmoid("siluAVX2", true)
+	clip()
+	axpyRows(1)
+	axpyRows(2)
+	maxRows(1)
+	maxRows(2)
+	erf()
 	Generate()
 }
 
@@ -1120,4 +1128,360 @@ func dotTile() {
 	}
 	VZEROUPPER()
 	RET()
+}
+
+// expNegConsts are the constants of expNeg (act.go): clamp bounds, log2 e,
+// ln 2 in two parts, the exponent bias, one, and the Taylor coefficients
+// 1/i! for i <= 7, each a float32 (the bias an int32) repeated in 8 lanes,
+// read as memory operands (16 YMM registers would not hold them all).
+var expNegConsts map[string]Mem
+
+func expNegConst(name string) Mem {
+	if expNegConsts == nil {
+		expNegConsts = map[string]Mem{}
+		lanes := func(name string, bits uint32) {
+			expNegConsts[name] = GLOBL(name, RODATA|NOPTR)
+			for i := 0; i < 8; i++ {
+				DATA(4*i, U32(bits))
+			}
+		}
+		f := func(name string, v float32) { lanes(name, math.Float32bits(v)) }
+		f("expneg_lo", -87)
+		f("expneg_hi", 88)
+		f("expneg_log2e", float32(math.Log2E))
+		f("expneg_ln2hi", 0.693359375)
+		f("expneg_ln2lo", -2.12194440e-4)
+		f("expneg_one", 1)
+		fact := float32(1)
+		for i := 0; i <= 7; i++ {
+			if i > 1 {
+				fact *= float32(i)
+			}
+			f(fmt.Sprintf("expneg_c%d", i), 1/fact)
+		}
+		lanes("expneg_bias", 127)
+	}
+	return expNegConsts[name]
+}
+
+// expOf returns e^t in a new register, in the float32 steps of kernel's
+// expNeg: t clamped to [lo, hi] (NaN passes), k = round(t log2e), r = t -
+// k ln2hi - k ln2lo, p = Horner's degree-7 Taylor polynomial of e^r, times
+// 2^k. t is overwritten.
+func expOf(t, lo, hi reg.VecVirtual) reg.VecVirtual {
+	c := expNegConst
+	VMAXPS(t, lo, t)
+	VMINPS(t, hi, t)
+	k := YMM()
+	VMULPS(c("expneg_log2e"), t, k)
+	VROUNDPS(Imm(0), k, k)
+	r, q := YMM(), YMM()
+	VMULPS(c("expneg_ln2hi"), k, q)
+	VSUBPS(q, t, r)
+	VMULPS(c("expneg_ln2lo"), k, q)
+	VSUBPS(q, r, r)
+	p := YMM()
+	VMOVUPS(c("expneg_c7"), p)
+	for i := 6; i >= 0; i-- {
+		VMULPS(r, p, p)
+		VADDPS(c(fmt.Sprintf("expneg_c%d", i)), p, p)
+	}
+	ki := YMM()
+	VCVTPS2DQ(k, ki)
+	VPADDD(c("expneg_bias"), ki, ki)
+	VPSLLD(Imm(23), ki, ki)
+	VMULPS(ki, p, p)
+	return p
+}
+
+// sigmoid: dst[i] = s = 1/(1 + e^-x) (or x·s with silu) for x =
+// src[i], i < n, n a multiple of 8, in the float32 steps of kernel's
+// expNeg, with no fused multiply-adds: t = -x clamped to [-87, 88] (NaN
+// passes, as the second source operand of max and min), k = round(t
+// log2e), r = t - k ln2hi - k ln2lo, p = Horner's degree-7 Taylor
+// polynomial of e^r, e = p 2^k; s is +0 where t > 88.
+func sigmoid(name string, silu bool) {
+	TEXT(name, NOSPLIT, "func(dst, src *float32, n int)")
+	Pragma("noescape") // the kernels keep no pointer
+	what := "1 / (1 + exp(-src[i]))"
+	if silu {
+		what = "src[i] * (1 / (1 + exp(-src[i])))"
+	}
+	Doc(name + " sets dst[i] = " + what + " for i < n, as kernel.expNeg computes exp; n must be a multiple of 8.")
+	dst := Load(Param("dst"), GP64())
+	src := Load(Param("src"), GP64())
+	n := Load(Param("n"), GP64())
+	c := expNegConst
+	one, lo, hi := YMM(), YMM(), YMM() // lo and hi in registers: memory can only be the operand max and min return for NaN
+	VMOVUPS(c("expneg_one"), one)
+	VMOVUPS(c("expneg_lo"), lo)
+	VMOVUPS(c("expneg_hi"), hi)
+	sign := YMM()
+	VPCMPEQD(sign, sign, sign)
+	VPSLLD(Imm(31), sign, sign) // 0x80000000 in each lane
+	prefix := name[:len(name)-4]
+	stream(prefix, n, 8, []step{{src, 32}, {dst, 32}}, func() {
+		x, t := YMM(), YMM()
+		VMOVUPS(Mem{Base: src}, x)
+		VXORPS(sign, x, t) // -x
+		big := YMM()
+		VCMPPS(Imm(0x1e), hi, t, big) // t > 88 (ordered: false for NaN): the result is 0
+		p := expOf(t, lo, hi)         // e^-x
+		VADDPS(one, p, p)             // 1 + e^-x
+		out := YMM()
+		VDIVPS(p, one, out)
+		VANDNPS(out, big, out)
+		if silu {
+			VMULPS(x, out, out)
+		}
+		VMOVUPS(out, Mem{Base: dst})
+	})
+}
+
+// clip: dst[i] = min(max(src[i], lo), hi) for i < n, n a multiple of 8,
+// with src as the second source operand of max and min: (lo > x) ? lo : x,
+// then (hi < x) ? hi : x, so NaN passes through.
+func clip() {
+	TEXT("clipAVX2", NOSPLIT, "func(dst, src *float32, n int, lo, hi float32)")
+	Pragma("noescape") // the kernels keep no pointer
+	Doc("clipAVX2 sets dst[i] = src[i] clamped to [lo, hi] (NaN passes) for i < n; n must be a multiple of 8.")
+	dst := Load(Param("dst"), GP64())
+	src := Load(Param("src"), GP64())
+	n := Load(Param("n"), GP64())
+	lo, hi := YMM(), YMM()
+	VBROADCASTSS(NewParamAddr("lo", 24), lo)
+	VBROADCASTSS(NewParamAddr("hi", 28), hi)
+	stream("clip", n, 8, []step{{src, 32}, {dst, 32}}, func() {
+		t := YMM()
+		VMOVUPS(Mem{Base: src}, t)
+		VMAXPS(t, lo, t)
+		VMINPS(t, hi, t)
+		VMOVUPS(t, Mem{Base: dst})
+	})
+}
+
+// axpyRows: y[r*ldy+i] += a*x[r*ldx+i*stride] for r < rows, i < width,
+// width a multiple of 8, stride 1 or 2, with the product rounded before
+// the addition (VMULPS then VADDPS, no fused multiply-add); with stride 2
+// a vector of 8 is the even lanes of 16 loaded values (VSHUFPS, VPERMPD).
+func axpyRows(stride int) {
+	name := fmt.Sprintf("axpyRows%dAVX2", stride)
+	prefix := fmt.Sprintf("axpyrows%d", stride)
+	TEXT(name, NOSPLIT, "func(a float32, x *float32, ldx int, y *float32, ldy int, rows, width int)")
+	Pragma("noescape") // the kernels keep no pointer
+	Doc(fmt.Sprintf("%s sets y[r*ldy+i] += a*x[r*ldx+%d*i] (product rounded first) for r < rows, i < width; width must be a multiple of 8.", name, stride))
+	av := YMM()
+	VBROADCASTSS(NewParamAddr("a", 0), av)
+	x := Load(Param("x"), GP64())
+	ldx := Load(Param("ldx"), GP64())
+	y := Load(Param("y"), GP64())
+	ldy := Load(Param("ldy"), GP64())
+	rows := Load(Param("rows"), GP64())
+	width := Load(Param("width"), GP64())
+	SHLQ(Imm(2), ldx)
+	SHLQ(Imm(2), ldy)
+	xp, yp, n := GP64(), GP64(), GP64()
+	load := func(disp int, v reg.VecVirtual) {
+		if stride == 1 {
+			VMOVUPS(Mem{Base: xp, Disp: disp}, v)
+			return
+		}
+		hi := YMM()
+		VMOVUPS(Mem{Base: xp, Disp: 2 * disp}, v)
+		VMOVUPS(Mem{Base: xp, Disp: 2*disp + 32}, hi)
+		VSHUFPS(Imm(0x88), hi, v, v) // x0 x2 x8 x10 x4 x6 x12 x14
+		VPERMPD(Imm(0xd8), v, v)     // x0 x2 x4 x6 x8 x10 x12 x14
+	}
+	Label(prefix + "_row")
+	TESTQ(rows, rows)
+	JZ(LabelRef(prefix + "_done"))
+	MOVQ(x, xp)
+	MOVQ(y, yp)
+	MOVQ(width, n)
+	Label(prefix + "_wide")
+	CMPQ(n, Imm(32))
+	JL(LabelRef(prefix + "_one"))
+	for i := 0; i < 4; i++ {
+		t, u := YMM(), YMM()
+		load(32*i, t)
+		VMULPS(t, av, t)
+		VADDPS(Mem{Base: yp, Disp: 32 * i}, t, u)
+		VMOVUPS(u, Mem{Base: yp, Disp: 32 * i})
+	}
+	ADDQ(U32(128*stride), xp)
+	ADDQ(Imm(128), yp)
+	SUBQ(Imm(32), n)
+	JMP(LabelRef(prefix + "_wide"))
+	Label(prefix + "_one")
+	CMPQ(n, Imm(8))
+	JL(LabelRef(prefix + "_next"))
+	t, u := YMM(), YMM()
+	load(0, t)
+	VMULPS(t, av, t)
+	VADDPS(Mem{Base: yp}, t, u)
+	VMOVUPS(u, Mem{Base: yp})
+	ADDQ(Imm(uint64(32*stride)), xp)
+	ADDQ(Imm(32), yp)
+	SUBQ(Imm(8), n)
+	JMP(LabelRef(prefix + "_one"))
+	Label(prefix + "_next")
+	ADDQ(ldx, x)
+	ADDQ(ldy, y)
+	DECQ(rows)
+	JMP(LabelRef(prefix + "_row"))
+	Label(prefix + "_done")
+	VZEROUPPER()
+	RET()
+}
+
+// maxRows: y[r*ldy+i] = x[r*ldx+i*stride] if that is greater than
+// y[r*ldy+i], for r < rows, i < width, width a multiple of 8, stride 1 or
+// 2; as VMAXPS with x first, (x > y) ? x : y, so a NaN in y stays and one
+// in x is passed over, as a scalar max-pooling loop does. With stride 2 a
+// vector of 8 is the even lanes of 16 loaded values (VSHUFPS, VPERMPD).
+func maxRows(stride int) {
+	name := fmt.Sprintf("maxRows%dAVX2", stride)
+	prefix := fmt.Sprintf("maxrows%d", stride)
+	TEXT(name, NOSPLIT, "func(x *float32, ldx int, y *float32, ldy int, rows, width int)")
+	Pragma("noescape") // the kernels keep no pointer
+	Doc(fmt.Sprintf("%s sets y[r*ldy+i] = x[r*ldx+%d*i] where that is greater, for r < rows, i < width; width must be a multiple of 8.", name, stride))
+	x := Load(Param("x"), GP64())
+	ldx := Load(Param("ldx"), GP64())
+	y := Load(Param("y"), GP64())
+	ldy := Load(Param("ldy"), GP64())
+	rows := Load(Param("rows"), GP64())
+	width := Load(Param("width"), GP64())
+	SHLQ(Imm(2), ldx)
+	SHLQ(Imm(2), ldy)
+	xp, yp, n := GP64(), GP64(), GP64()
+	Label(prefix + "_row")
+	TESTQ(rows, rows)
+	JZ(LabelRef(prefix + "_done"))
+	MOVQ(x, xp)
+	MOVQ(y, yp)
+	MOVQ(width, n)
+	Label(prefix + "_loop")
+	CMPQ(n, Imm(8))
+	JL(LabelRef(prefix + "_next"))
+	v := YMM()
+	if stride == 1 {
+		VMOVUPS(Mem{Base: xp}, v)
+	} else {
+		hi := YMM()
+		VMOVUPS(Mem{Base: xp}, v)
+		VMOVUPS(Mem{Base: xp, Disp: 32}, hi)
+		VSHUFPS(Imm(0x88), hi, v, v) // x0 x2 x8 x10 x4 x6 x12 x14
+		VPERMPD(Imm(0xd8), v, v)     // x0 x2 x4 x6 x8 x10 x12 x14
+	}
+	VMAXPS(Mem{Base: yp}, v, v)
+	VMOVUPS(v, Mem{Base: yp})
+	ADDQ(Imm(uint64(32*stride)), xp)
+	ADDQ(Imm(32), yp)
+	SUBQ(Imm(8), n)
+	JMP(LabelRef(prefix + "_loop"))
+	Label(prefix + "_next")
+	ADDQ(ldx, x)
+	ADDQ(ldy, y)
+	DECQ(rows)
+	JMP(LabelRef(prefix + "_row"))
+	Label(prefix + "_done")
+	VZEROUPPER()
+	RET()
+}
+
+// erf: dst[i] = erf(src[i]) for i < n, n a multiple of 8, in the float32
+// steps of kernel's erf1 (no fused multiply-adds): z = |x|; below 0.5 the
+// Taylor series z·P(z²) to z^13; from 0.5, z clamped to 4, t = 1/(1 +
+// z/2) and 1 - t·e^(Q(t) - z²) with Q the degree-9 polynomial of the
+// erfc approximation (Numerical Recipes' erfcc); both are computed and
+// blended by z < 0.5; the sign of x is put back.
+func erf() {
+	TEXT("erfAVX2", NOSPLIT, "func(dst, src *float32, n int)")
+	Pragma("noescape") // the kernels keep no pointer
+	Doc("erfAVX2 sets dst[i] = erf(src[i]) for i < n, as kernel.erf1 computes it; n must be a multiple of 8.")
+	dst := Load(Param("dst"), GP64())
+	src := Load(Param("src"), GP64())
+	n := Load(Param("n"), GP64())
+	c := expNegConst
+	erfConsts()
+	lo, hi, sign := YMM(), YMM(), YMM()
+	VMOVUPS(c("expneg_lo"), lo)
+	VMOVUPS(c("expneg_hi"), hi)
+	VPCMPEQD(sign, sign, sign)
+	VPSLLD(Imm(31), sign, sign)
+	stream("erf", n, 8, []step{{src, 32}, {dst, 32}}, func() {
+		x, z := YMM(), YMM()
+		VMOVUPS(Mem{Base: src}, x)
+		VANDNPS(x, sign, z) // |x|
+		// Taylor: z * P(z²).
+		z2, p := YMM(), YMM()
+		VMULPS(z, z, z2)
+		VMOVUPS(c("erf_t6"), p)
+		for i := 5; i >= 0; i-- {
+			VMULPS(z2, p, p)
+			VADDPS(c(fmt.Sprintf("erf_t%d", i)), p, p)
+		}
+		small := YMM()
+		VMULPS(z, p, small)
+		// erfc: zc = min(z, 4), NaN passing.
+		zc, four := YMM(), YMM()
+		VMOVUPS(c("erf_four"), four)
+		VMOVAPS(z, zc)
+		VMINPS(zc, four, zc)
+		t, q := YMM(), YMM()
+		VMULPS(c("erf_half"), zc, t)
+		VADDPS(c("expneg_one"), t, t)
+		VMOVUPS(c("expneg_one"), q)
+		VDIVPS(t, q, t) // 1/(1 + z/2)
+		VMOVUPS(c("erf_q9"), q)
+		for i := 8; i >= 0; i-- {
+			VMULPS(t, q, q)
+			VADDPS(c(fmt.Sprintf("erf_q%d", i)), q, q)
+		}
+		VMULPS(zc, zc, zc)
+		VSUBPS(zc, q, q) // Q(t) - z²
+		e := expOf(q, lo, hi)
+		VMULPS(t, e, e)
+		large := YMM()
+		VMOVUPS(c("expneg_one"), large)
+		VSUBPS(e, large, large) // 1 - t e
+		mask := YMM()
+		VCMPPS(Imm(0x11), c("erf_half"), z, mask) // z < 0.5 (ordered, quiet: false for NaN)
+		VBLENDVPS(mask, small, large, large)
+		VANDPS(sign, x, x)
+		VORPS(x, large, large)
+		VMOVUPS(large, Mem{Base: dst})
+	})
+}
+
+// erfConsts adds erf's constants to expNegConsts: the Taylor coefficients
+// 2/sqrt(pi)·(-1)^k/(k!(2k+1)), k <= 6, the erfc polynomial's ten
+// coefficients, 1/2 and 4 (the values of act.go's erfT and erfQ).
+func erfConsts() {
+	expNegConst("expneg_one")
+	lanes := func(name string, v float32) {
+		if _, ok := expNegConsts[name]; ok {
+			return
+		}
+		expNegConsts[name] = GLOBL(name, RODATA|NOPTR)
+		for i := 0; i < 8; i++ {
+			DATA(4*i, U32(math.Float32bits(v)))
+		}
+	}
+	fact := 1.0
+	for k := 0; k <= 6; k++ {
+		if k > 0 {
+			fact *= float64(k)
+		}
+		v := 2 / math.Sqrt(math.Pi) / (fact * float64(2*k+1))
+		if k%2 == 1 {
+			v = -v
+		}
+		lanes(fmt.Sprintf("erf_t%d", k), float32(v))
+	}
+	for i, v := range []float64{-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807, -1.13520398, 1.48851587, -0.82215223, 0.17087277} {
+		lanes(fmt.Sprintf("erf_q%d", i), float32(v))
+	}
+	lanes("erf_half", 0.5)
+	lanes("erf_four", 4)
 }

@@ -1,0 +1,194 @@
+package main
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/onnxkit/onnxkit/onnx"
+)
+
+// zooBatches are the batch sizes the infer-zoo workload times.
+var zooBatches = []int{1, 8}
+
+// zooTargets is the issue's bound on Go/ORT per model: ResNet-18 and
+// MobileNetV2 at least as fast as ORT, every other model at least 0.7x
+// its speed (a cost ratio of at most 1/0.7, about 1.43).
+var zooTargets = map[string]float64{"resnet18": 1, "mobilenet_v2": 1}
+
+const zooDefaultTarget = 1.43
+
+// zooWorkload times every model folder of the zoo (scripts/make_zoo.py)
+// at the opset -zoo-opset in Go's Session.RunInto and in ONNX Runtime on
+// the same file, at batches 1 and 8, and adds the geometric mean of the
+// ratios. A model that one side cannot load or run keeps its rows, with
+// the error.
+func zooWorkload() *workload {
+	return &workload{
+		name: "infer-zoo", group: "zoo", peers: []string{"ort"},
+		doc: "every model of the zoo (-zoo, scripts/make_zoo.py) at -zoo-opset: batch-1 latency and batch-8 throughput, Go (Session.RunInto) vs onnxruntime-node, with the geometric mean of the ratios",
+		run: runZoo,
+	}
+}
+
+func runZoo(h *harness) []row {
+	dirs, err := filepath.Glob(filepath.Join(h.cfg.zoo, fmt.Sprintf("*-op%d", h.cfg.zooOpset)))
+	if err == nil && len(dirs) == 0 {
+		err = fmt.Errorf("no model folders *-op%d in %s (make them with scripts/make_zoo.py --out %s)", h.cfg.zooOpset, h.cfg.zoo, h.cfg.zoo)
+	}
+	if err != nil {
+		return []row{{name: "infer zoo", unit: "ms", peer: h.peerName("ort"), goErr: err, peerErr: err}}
+	}
+	slices.Sort(dirs)
+	var rows []row
+	logs := make([][]float64, len(zooBatches)) // per batch: log(Go/ORT) of the models both sides ran
+	for _, dir := range dirs {
+		name := strings.TrimSuffix(filepath.Base(dir), fmt.Sprintf("-op%d", h.cfg.zooOpset))
+		target, ok := zooTargets[name]
+		if !ok {
+			target = zooDefaultTarget
+		}
+		var g, p *inferResult
+		input, shape, ierr := h.zooInput(dir, name)
+		gerr, perr := ierr, ierr
+		for range h.cfg.count {
+			if gerr == nil {
+				h.cfg.logf("zoo %s: go", name)
+				var r *inferResult
+				if r, gerr = h.inferFile("go", filepath.Join(dir, "model.onnx"), input, shape, zooBatches); gerr == nil {
+					g = mergeBest(g, r)
+				}
+			}
+			if perr == nil {
+				h.cfg.logf("zoo %s: ort", name)
+				var r *inferResult
+				if r, perr = h.inferFile("ort", filepath.Join(dir, "model.onnx"), input, shape, zooBatches); perr == nil {
+					p = mergeBest(p, r)
+				}
+			}
+		}
+		for i, b := range zooBatches {
+			r := zooRow(h, name, b, target)
+			r.goVal, r.goErr = zooValue(g, gerr, b)
+			r.peerVal, r.peerErr = zooValue(p, perr, b)
+			if q, ok := r.ratio(); ok {
+				logs[i] = append(logs[i], math.Log(q))
+			}
+			switch {
+			case ierr != nil:
+				r.note = zooNote(ierr)
+			case r.goErr != nil:
+				r.note = "Go: " + zooNote(r.goErr)
+			case r.peerErr != nil:
+				r.note = "ORT: " + zooNote(r.peerErr)
+			}
+			rows = append(rows, r)
+		}
+	}
+	for i, b := range zooBatches {
+		r := row{name: fmt.Sprintf("infer zoo, batch %d: geometric mean of %d models", b, len(logs[i])),
+			unit: "x", peer: h.peerName("ort"), maxRatio: 1, note: "Go/peer of the models both sides ran"}
+		if len(logs[i]) == 0 {
+			r.goErr = fmt.Errorf("no model ran on both sides")
+		} else {
+			var sum float64
+			for _, l := range logs[i] {
+				sum += l
+			}
+			r.goVal, r.peerVal = math.Exp(sum/float64(len(logs[i]))), 1
+		}
+		rows = append(rows, r)
+	}
+	return rows
+}
+
+// unsupportedOp finds the op types in an error listing unsupported nodes:
+// node "NAME" (OP, domain ...).
+var unsupportedOp = regexp.MustCompile(`\(([A-Za-z0-9_]+), domain `)
+
+// zooNote is a one-line note for a model a side could not run: the ops Go
+// cannot load yet, or the error's last line, shortened.
+func zooNote(err error) string {
+	msg := err.Error()
+	if strings.Contains(msg, "unsupported nodes") {
+		var ops []string
+		for _, m := range unsupportedOp.FindAllStringSubmatch(msg, -1) {
+			if !slices.Contains(ops, m[1]) {
+				ops = append(ops, m[1])
+			}
+		}
+		if len(ops) > 0 {
+			return "cannot load yet: no " + strings.Join(ops, ", ")
+		}
+	}
+	lines := strings.Split(strings.TrimSpace(msg), "\n")
+	last := strings.Join(strings.Fields(lines[len(lines)-1]), " ")
+	if len(last) > 100 {
+		last = last[:97] + "..."
+	}
+	return last
+}
+
+// zooRow is the row of model at batch b: the median latency at batch 1,
+// the mean time of a run otherwise, in ms.
+func zooRow(h *harness, model string, b int, target float64) row {
+	r := row{peer: h.peerName("ort"), maxRatio: target, unit: "ms"}
+	if b == 1 {
+		r.name = fmt.Sprintf("infer zoo %s, batch 1 latency (median)", model)
+	} else {
+		r.name = fmt.Sprintf("infer zoo %s, batch %d (mean ms per batch)", model, b)
+	}
+	return r
+}
+
+// zooValue is the median latency in ms for batch 1 and the mean time of a
+// run in ms otherwise.
+func zooValue(r *inferResult, err error, batch int) (float64, error) {
+	if batch == 1 || err != nil {
+		return inferValue(r, err, batch)
+	}
+	t, err := r.at(batch)
+	if err != nil {
+		return 0, err
+	}
+	if t.Runs < 1 || t.Seconds <= 0 {
+		return 0, fmt.Errorf("batch %d: %d runs in %v s", batch, t.Runs, t.Seconds)
+	}
+	return 1000 * t.Seconds / float64(t.Runs), nil
+}
+
+// zooInput writes the stored input of the model folder dir
+// (test_data_set_0/input_0.pb), repeated along its first axis to the
+// largest batch, as little-endian float32 for both children, and returns
+// the file and the shape of one sample. Models with more than one input,
+// or one that is not float32, are not timed.
+func (h *harness) zooInput(dir, model string) (string, []int, error) {
+	pbs, _ := filepath.Glob(filepath.Join(dir, "test_data_set_0", "input_*.pb"))
+	if len(pbs) != 1 {
+		return "", nil, fmt.Errorf("not timed: %d inputs, the zoo workload feeds one float32 tensor", len(pbs))
+	}
+	_, t, err := onnx.ReadTensorFile(pbs[0])
+	if err != nil {
+		return "", nil, err
+	}
+	if t.F32 == nil || t.Rank() < 2 || t.Shape[0] < 1 {
+		return "", nil, fmt.Errorf("not timed: input %v, the zoo workload feeds one float32 tensor with a batch axis", t)
+	}
+	shape := slices.Clone(t.Shape[1:])
+	big := slices.Max(zooBatches)
+	per := len(t.F32) / t.Shape[0]
+	buf := make([]byte, 0, 4*big*per)
+	for i := range big {
+		s := i % t.Shape[0]
+		for _, v := range t.F32[s*per : (s+1)*per] {
+			buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
+		}
+	}
+	path := filepath.Join(h.tmp, model+".f32")
+	return path, shape, os.WriteFile(path, buf, 0o644)
+}
