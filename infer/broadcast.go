@@ -30,6 +30,21 @@ func checkSize(n *onnx.Node, shape []int) error {
 	return nil
 }
 
+// checkSizeOf is checkSize for an output of element type dt, which must
+// also fit in DefaultMaxTensorBytes: the ops whose output size comes from
+// values or grows with their inputs (ConstantOfShape, Expand, Tile, Concat,
+// Gather, OneHot, broadcasting arithmetic) check it before allocating, so
+// that a small hostile model cannot make one allocate gigabytes.
+func checkSizeOf(n *onnx.Node, shape []int, dt tensor.DType) error {
+	if err := checkSize(n, shape); err != nil {
+		return err
+	}
+	if b := int64(tensor.NumElements(shape)) * int64(dt.Size()); b > DefaultMaxTensorBytes {
+		return errorf(n, "output %v%v: %d bytes, more than %d", dt, shape, b, int64(DefaultMaxTensorBytes))
+	}
+	return nil
+}
+
 // broadcastShape returns the numpy broadcast of the shapes: the shapes are
 // right-aligned and each dimension must be equal or 1 in all of them.
 func broadcastShape(shapes ...[]int) ([]int, error) {

@@ -56,3 +56,24 @@ func TestOptionsLimits(t *testing.T) {
 		t.Error("NewSession with a negative limit succeeded")
 	}
 }
+
+// TestValueSizedOutputBytes checks that an output whose size comes from
+// values is refused by its bytes before it is allocated: a ConstantOfShape
+// of 2^30 float64s (8 GiB) from a 135-byte model took 8 GB before.
+func TestValueSizedOutputBytes(t *testing.T) {
+	g := &onnx.Graph{
+		Inputs: []*onnx.ValueInfo{{Name: "shape", DType: tensor.Int64}},
+		Nodes: []*onnx.Node{{Name: "fill", OpType: "ConstantOfShape", Inputs: []string{"shape"}, Outputs: []string{"a"},
+			Attrs: []*onnx.Attribute{{Name: "value", Type: onnx.AttrTensor, T: &tensor.Tensor{DType: tensor.Float64, Shape: []int{1}, F64: []float64{1}}}}}},
+		Outputs: []*onnx.ValueInfo{{Name: "a"}},
+	}
+	s, err := NewSession(model(13, g))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Run(map[string]*tensor.Tensor{"shape": tensor.FromInt64([]int64{1 << 30}, 1)})
+	want := `node "fill" (ConstantOfShape): output float64[1073741824]: 8589934592 bytes, more than 4294967296`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("Run = %v, want %q", err, want)
+	}
+}

@@ -62,7 +62,7 @@ func binaryShapes(n *onnx.Node, l *legacyBcast, d, a, b *tensor.Tensor, bbuf []i
 		}
 		shape = a.Shape
 	}
-	if err := checkSize(n, shape); err != nil {
+	if err := checkSizeOf(n, shape, a.DType); err != nil {
 		return nil, nil, err
 	}
 	return shape, bshape, nil

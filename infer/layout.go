@@ -223,7 +223,7 @@ func (o *tileOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 		shape2[2*i], shape2[2*i+1], strides2[2*i+1] = int(rep), x.Shape[i], st[i]
 		shape[i] = int(rep) * x.Shape[i]
 	}
-	if err := checkSize(o.n, shape); err != nil {
+	if err := checkSizeOf(o.n, shape, x.DType); err != nil {
 		return err
 	}
 	d := out[0]
@@ -642,7 +642,7 @@ func (o *oneHotOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 	copy(shape, it.Shape[:axis])
 	shape[axis] = depth
 	copy(shape[axis+1:], it.Shape[axis:])
-	if err := checkSize(o.n, shape); err != nil {
+	if err := checkSizeOf(o.n, shape, vt.DType); err != nil {
 		return err
 	}
 	ind := toFloat64(it)

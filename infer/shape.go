@@ -292,7 +292,7 @@ func (o *constantOfShapeOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 	if err != nil {
 		return err
 	}
-	if err := checkSize(o.n, shape); err != nil {
+	if err := checkSizeOf(o.n, shape, o.value.DType); err != nil {
 		return err
 	}
 	stridedCopy(out[0], shape, o.value, 0, make([]int, len(shape)))
@@ -688,7 +688,7 @@ func (o *gatherOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 	copy(shape, x.Shape[:axis])
 	copy(shape[axis:], it.Shape)
 	copy(shape[axis+it.Rank():], x.Shape[axis+1:])
-	if err := checkSize(o.n, shape); err != nil {
+	if err := checkSizeOf(o.n, shape, x.DType); err != nil {
 		return err
 	}
 	outer, inner := tensor.NumElements(x.Shape[:axis]), tensor.NumElements(x.Shape[axis+1:])
@@ -764,7 +764,7 @@ func (o *concatOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 		}
 		shape[axis] += t.Shape[axis]
 	}
-	if err := checkSize(o.n, shape); err != nil {
+	if err := checkSizeOf(o.n, shape, x0.DType); err != nil {
 		return err
 	}
 	d.Resize(x0.DType, shape...)
@@ -921,7 +921,7 @@ func (o *expandOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 	if err != nil {
 		return errorf(o.n, "%v", err)
 	}
-	if err := checkSize(o.n, shape); err != nil {
+	if err := checkSizeOf(o.n, shape, x.DType); err != nil {
 		return err
 	}
 	st := rowMajorStrides(x.Shape)
