@@ -128,19 +128,29 @@ func prod(d []int) int {
 }
 
 func TestChecksum(t *testing.T) {
-	// A well-formed file under a standard name but with other contents must
-	// fail the sha256 check.
+	// A well-formed file under a standard name in the GoMNIST module's
+	// folder but with other contents must fail the sha256 check.
 	dir := t.TempDir()
-	p := writeFile(t, dir, TrainLabelsName+".gz", gz(idxBytes([]uint32{2}, []byte{1, 2})))
+	mod := filepath.Join(dir, filepath.FromSlash(goMNISTCacheDir))
+	if err := os.MkdirAll(mod, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p := writeFile(t, mod, TrainLabelsName+".gz", gz(idxBytes([]uint32{2}, []byte{1, 2})))
 	_, err := ReadIDXFile(p)
 	var ce *ChecksumError
 	if !errors.As(err, &ce) || ce.File != p {
 		t.Fatalf("ReadIDXFile(%s) error = %v, want *ChecksumError naming the file", p, err)
 	}
-	// The same bytes under another name are accepted.
-	q := writeFile(t, dir, "other.gz", gz(idxBytes([]uint32{2}, []byte{1, 2})))
-	if _, err := ReadIDXFile(q); err != nil {
-		t.Fatalf("ReadIDXFile(%s): %v", q, err)
+	// The same bytes under another name, or under the standard name in
+	// another folder (Fashion-MNIST and KMNIST use MNIST's names), are
+	// accepted.
+	for _, q := range []string{
+		writeFile(t, dir, "other.gz", gz(idxBytes([]uint32{2}, []byte{1, 2}))),
+		writeFile(t, dir, TrainLabelsName+".gz", gz(idxBytes([]uint32{2}, []byte{1, 2}))),
+	} {
+		if _, err := ReadIDXFile(q); err != nil {
+			t.Fatalf("ReadIDXFile(%s): %v", q, err)
+		}
 	}
 }
 

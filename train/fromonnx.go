@@ -23,7 +23,8 @@ import (
 // when those end in ".weight"/".bias".
 //
 // The model's outputs before any training step equal infer's on the same
-// file. The preprocessing recorded by Export is read back into Normalize.
+// file. The preprocessing recorded by Export is read back into Normalize,
+// Prepare and Classes.
 func FromONNX(m *onnx.Model) (*Model, error) {
 	if m == nil || m.Graph == nil {
 		return nil, errors.New("train: FromONNX: model has no graph")
@@ -57,11 +58,17 @@ func FromONNX(m *onnx.Model) (*Model, error) {
 	if err := model.LoadState(b.state); err != nil {
 		return nil, err
 	}
-	if norm, err := normalizeFromMetadata(m); err != nil {
-		return nil, err
-	} else {
-		model.Normalize = norm
+	p, err := m.Preprocess()
+	if err != nil {
+		return nil, fmt.Errorf("train: FromONNX: %w", err)
 	}
+	if !p.Identity() {
+		model.Normalize = &Normalize{Mean: p.Mean, Std: p.Std}
+	}
+	if p.Classes != nil && len(p.Classes) != model.NumClasses() {
+		return nil, fmt.Errorf("train: FromONNX: metadata %s has %d class names for %d scores", onnx.MetaClasses, len(p.Classes), model.NumClasses())
+	}
+	model.Prepare, model.Classes = p.Prepare, p.Classes
 	model.SetTraining(false)
 	return model, nil
 }
@@ -406,17 +413,4 @@ func (b *onnxBuilder) flatten(n *onnx.Node) Layer {
 	}
 	b.shape = []int{features}
 	return NewFlatten(b.layerName(n, ""))
-}
-
-// normalizeFromMetadata reads the preprocessing Export records; nil when
-// it is the identity.
-func normalizeFromMetadata(m *onnx.Model) (*Normalize, error) {
-	p, err := m.Preprocess()
-	if err != nil {
-		return nil, fmt.Errorf("train: FromONNX: %w", err)
-	}
-	if p.Identity() {
-		return nil, nil
-	}
-	return &Normalize{Mean: p.Mean, Std: p.Std}, nil
 }
