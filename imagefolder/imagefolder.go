@@ -179,8 +179,8 @@ func isDir(dir string, e os.DirEntry) bool {
 
 // reader appends images to a Set, as RGB until the channel count is known.
 type reader struct {
-	set  *Set
-	gray bool // every image so far is gray
+	set     *Set
+	gray    bool // every image so far is gray
 	r, g, b []float32
 }
 

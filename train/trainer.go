@@ -8,7 +8,7 @@ import (
 	"math/rand/v2"
 	"time"
 
-		"github.com/onnxkit/onnxkit/tensor"
+	"github.com/onnxkit/onnxkit/tensor"
 )
 
 // Recipe is a training setup: model, optimizer and schedule.
@@ -96,9 +96,9 @@ type Trainer struct {
 	// number of images in it (for progress bars).
 	OnBatch func(images int)
 
-	loss   CrossEntropyLoss
-	b      batcher
-	pos    position
+	loss CrossEntropyLoss
+	b    batcher
+	pos  position
 }
 
 // position is where a training run stands between two batches: what Fit
