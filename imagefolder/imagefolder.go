@@ -225,26 +225,63 @@ func (r *reader) add(path string, label int) error {
 	if len(s.Pixels)+sz > MaxBytes {
 		return fmt.Errorf("imagefolder: %s: the images so far take more than %d MB", path, MaxBytes>>20)
 	}
-	n := w * h
-	r.r, r.g, r.b = grow(r.r, n), grow(r.g, n), grow(r.b, n)
-	isGray := img.ColorModel() == color.GrayModel || img.ColorModel() == color.Gray16Model
-	i := 0
-	for y := b.Min.Y; y < b.Max.Y; y++ {
-		for x := b.Min.X; x < b.Max.X; x++ {
-			c := color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA)
-			r.r[i], r.g[i], r.b[i] = float32(c.R), float32(c.G), float32(c.B)
-			if !isGray && (c.R != c.G || c.G != c.B) {
-				r.gray = false
-			}
-			i++
-		}
-	}
+	gray := r.planes(img)
+	r.gray = r.gray && gray
 	for _, plane := range [][]float32{r.r, r.g, r.b} {
 		s.Pixels = append(s.Pixels, resize(plane, w, h, s.Width, s.Height)...)
 	}
 	s.Labels = append(s.Labels, label)
 	s.Files = append(s.Files, path)
 	return nil
+}
+
+// planes puts img's pixels in r.r, r.g and r.b (as PIL's convert("RGB"):
+// the colour without alpha) and reports whether the image is gray.
+func (r *reader) planes(img image.Image) (gray bool) {
+	b := img.Bounds()
+	n := b.Dx() * b.Dy()
+	r.r, r.g, r.b = grow(r.r, n), grow(r.g, n), grow(r.b, n)
+	gray = true
+	i := 0
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			c := color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA)
+			r.r[i], r.g[i], r.b[i] = float32(c.R), float32(c.G), float32(c.B)
+			gray = gray && c.R == c.G && c.G == c.B
+			i++
+		}
+	}
+	return gray
+}
+
+// ReadImage reads the PNG or JPEG file at path and makes it an image of
+// channels (1 or 3) x height x width uint8 pixels, channel after channel,
+// as Read does. Errors name the file.
+func ReadImage(path string, channels, height, width int) ([]uint8, error) {
+	if channels != 1 && channels != 3 || height < 1 || width < 1 || height > MaxSide || width > MaxSide {
+		return nil, fmt.Errorf("imagefolder: image of %dx%dx%d: want 1 or 3 channels and sides of 1 to %d", channels, height, width, MaxSide)
+	}
+	img, err := decode(path)
+	if err != nil {
+		return nil, err
+	}
+	return Resize(img, channels, height, width), nil
+}
+
+// Resize makes img an image of channels (1 or 3) x height x width uint8
+// pixels, channel after channel, as Read does.
+func Resize(img image.Image, channels, height, width int) []uint8 {
+	var r reader
+	r.planes(img)
+	b := img.Bounds()
+	var out []uint8
+	for _, plane := range [][]float32{r.r, r.g, r.b} {
+		out = append(out, resize(plane, b.Dx(), b.Dy(), width, height)...)
+	}
+	if channels == 1 {
+		out = toGray(out, height*width)
+	}
+	return out
 }
 
 func grow(v []float32, n int) []float32 {
@@ -262,6 +299,9 @@ func decode(path string) (image.Image, error) {
 		return nil, fmt.Errorf("imagefolder: %w", err)
 	}
 	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.IsDir() {
+		return nil, fmt.Errorf("imagefolder: %s: is a folder, want a PNG or JPEG image", path)
+	}
 	img, err := digit.Decode(f)
 	switch {
 	case errors.Is(err, digit.ErrFormat):

@@ -19,6 +19,10 @@ type Recipe struct {
 	Momentum  float64 // SGD only
 	BatchSize int
 	Epochs    int
+	// Input is the shape of one sample (channels, height, width) and
+	// Classes the number of classes; zero values mean MNIST's (New).
+	Input   [3]int
+	Classes int
 }
 
 // DefaultRecipe returns the tutorial's setup for a model: the MLP with SGD
@@ -37,10 +41,17 @@ func DefaultRecipe(model string) (Recipe, error) {
 	return r, nil
 }
 
-// NewTrainer builds the recipe's model (initialized from seed) and
-// optimizer, and a Trainer that shuffles with the same seed.
+// NewTrainer builds the recipe's model (initialized from seed, for
+// r.Input and r.Classes) and optimizer, and a Trainer that shuffles with
+// the same seed.
 func NewTrainer(r Recipe, seed uint64) (*Trainer, error) {
-	m, err := New(r.Model, seed)
+	var m *Model
+	var err error
+	if r.Input == [3]int{} && r.Classes == 0 {
+		m, err = New(r.Model, seed)
+	} else {
+		m, err = NewFor(r.Model, r.Input[:], r.Classes, seed)
+	}
 	if err != nil {
 		return nil, err
 	}
