@@ -1,11 +1,11 @@
 package mnist
 
 import (
-	"fmt"
 	"bytes"
 	"compress/gzip"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
