@@ -3,7 +3,7 @@
 // make_digit_folder writes an image folder of coloured MNIST digits
 // (internal/digitfolder) for onnxkit train -data:
 //
-//	go run scripts/make_digit_folder.go -out digits32 [-train 5000] [-test 1000] [-size 32]
+//	go run scripts/make_digit_folder.go -out digits32 [-train 60000] [-test 10000] [-size 32]
 package main
 
 import (
@@ -18,8 +18,8 @@ import (
 func main() {
 	out := flag.String("out", "", "the folder to write")
 	o := digitfolder.Options{}
-	flag.IntVar(&o.Train, "train", 5000, "training images (the first of MNIST's training split)")
-	flag.IntVar(&o.Test, "test", 1000, "test images (the first of MNIST's test split)")
+	flag.IntVar(&o.Train, "train", 60000, "training images (the first of MNIST's training split)")
+	flag.IntVar(&o.Test, "test", 10000, "test images (the first of MNIST's test split)")
 	flag.IntVar(&o.Size, "size", 32, "side of the RGB images")
 	flag.Uint64Var(&o.Seed, "seed", 1, "seed of the colours")
 	flag.Parse()

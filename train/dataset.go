@@ -90,3 +90,39 @@ func (b *batcher) fill(d Dataset, idx []int) (*tensor.Tensor, []int, error) {
 	}
 	return &b.x, labels, nil
 }
+
+// MeanStd returns the mean and standard deviation of all pixels of d (in
+// [0, 1], as Fill gives them), the statistics from which torchvision users
+// compute Normalize (MNIST's 0.1307, 0.3081). Std is 1 when the pixels are
+// all the same.
+func MeanStd(d Dataset) (Normalize, error) {
+	c, h, w := d.Shape()
+	n, sz := d.Len(), c*h*w
+	if n <= 0 || sz <= 0 {
+		return Normalize{}, fmt.Errorf("train: MeanStd: %d samples of %dx%dx%d", n, c, h, w)
+	}
+	const batch = 100
+	x, labels, idx := make([]float32, min(batch, n)*sz), make([]int, min(batch, n)), make([]int, 0, batch)
+	var sum, sq float64
+	for lo := 0; lo < n; lo += batch {
+		b := min(batch, n-lo)
+		idx = idx[:0]
+		for i := range b {
+			idx = append(idx, lo+i)
+		}
+		if err := d.Fill(x[:b*sz], labels[:b], idx); err != nil {
+			return Normalize{}, err
+		}
+		for _, v := range x[:b*sz] {
+			sum += float64(v)
+			sq += float64(v) * float64(v)
+		}
+	}
+	total := float64(n) * float64(sz)
+	mean := sum / total
+	std := math.Sqrt(max(sq/total-mean*mean, 0))
+	if float32(std) == 0 {
+		std = 1
+	}
+	return Normalize{Mean: float32(mean), Std: float32(std)}, nil
+}

@@ -34,7 +34,7 @@ var trainCmd = &command{
 		data := fs.String("data", "", dataHelp)
 		out := fs.String("out", "", "write the trained model to this ONNX `file` (default MODEL.onnx)")
 		opset := fs.Int64("opset", 13, "ONNX opset version of the export, 11 to 18")
-		normalize := fs.String("normalize", "", "normalize pixels in [0,1] torchvision-style: `MEAN,STD` (the tutorial's Normalize((0,),(128,)) is 0,128)")
+		normalize := fs.String("normalize", "", "normalize pixels in [0,1] torchvision-style: `MEAN,STD` (the tutorial's Normalize((0,),(128,)) is 0,128; default: none for MNIST files, the training images' mean and std for an image folder)")
 		limit := fs.Int("limit", 0, "train on the first N training images only (0: all)")
 		jsonOut := fs.Bool("json", false, "print one JSON object per epoch instead of text")
 		plotPath := fs.String("plot", "", "draw the loss and test-accuracy curves per epoch to this PNG `file`")
@@ -147,6 +147,18 @@ var trainCmd = &command{
 				t.Model = initModel
 				if norm == nil {
 					norm = initModel.Normalize
+				}
+			}
+			if norm == nil && prepare == onnx.PrepareResize {
+				// An image folder is normalized with its training
+				// images' statistics unless -normalize says otherwise.
+				ms, err := train.MeanStd(trainSet)
+				if err != nil {
+					return err
+				}
+				norm = &ms
+				if !*jsonOut {
+					fmt.Fprintf(stdout, "normalizing with the training images' mean %.4g and std %.4g (-normalize MEAN,STD to choose)\n", ms.Mean, ms.Std)
 				}
 			}
 			t.Model.Normalize = norm
