@@ -34,7 +34,8 @@ func irVersionFor(opset int64) int64 {
 // float32 [N,classes] with a symbolic batch dimension "N"; the parameters as
 // initializers named by their state_dict keys (copied); nodes Conv, Relu,
 // Tanh, MaxPool, AveragePool (pads 0, so without PyTorch's separate Pad),
-// Flatten and Gemm (transB=1), named "/<layer>/<OpType>". Dropout is the
+// Flatten, Gemm (transB=1) and BatchNormalization (with the running
+// statistics as initializers), named "/<layer>/<OpType>". Dropout is the
 // identity at inference and is left out. The preprocessing, Prepare and
 // Classes are recorded in metadata_props (onnx.PreprocessMetadata).
 func (m *Model) Export(opt ExportOptions) (*onnx.Model, error) {
@@ -87,6 +88,13 @@ func (m *Model) Export(opt ExportOptions) (*onnx.Model, error) {
 		case *Flatten:
 			n = node(l.name, "Flatten", cur)
 			n.Attrs = []*onnx.Attribute{intAttr("axis", 1)}
+		case *BatchNorm2d:
+			n = node(l.name, "BatchNormalization", cur, l.Weight.Name, l.Bias.Name, l.RunningMean.Name, l.RunningVar.Name)
+			// ONNX's momentum weighs the running value: 1 - PyTorch's.
+			n.Attrs = []*onnx.Attribute{floatAttr("epsilon", l.Eps), floatAttr("momentum", 1-l.Momentum)}
+			for _, p := range l.buffers() {
+				g.Initializers = append(g.Initializers, &onnx.Initializer{Name: p.Name, Tensor: p.Value.Clone()})
+			}
 		case *Dropout:
 			continue
 		default:

@@ -179,6 +179,10 @@ func (m *Model) InputShape() []int { return append([]int(nil), m.input...) }
 func (m *Model) InitDefault(seed uint64) {
 	rng := rand.New(rand.NewPCG(seed, 0x696e6974)) // "init"
 	for _, l := range m.layers {
+		if b, ok := l.(*BatchNorm2d); ok {
+			b.reset() // PyTorch's: weight 1, bias 0, running mean 0, variance 1
+			continue
+		}
 		ps := l.Params()
 		if len(ps) == 0 {
 			continue
@@ -198,7 +202,7 @@ func (m *Model) InitDefault(seed uint64) {
 }
 
 // SetTraining switches the model between training and evaluation mode
-// (only Dropout differs). New models are in training mode.
+// (Dropout and BatchNorm2d differ). New models are in training mode.
 func (m *Model) SetTraining(on bool) {
 	m.training = on
 	for _, l := range m.layers {
