@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/onnxkit/onnxkit/infer"
@@ -135,5 +136,48 @@ func TestBatchNorm2dExportCheckpoint(t *testing.T) {
 	plain, _ := NewModel("bn", []int{1, 6, 6}, NewConv2d("conv1", 1, 4, 3, 1, 1), NewReLU("relu1"), NewFlatten("flatten"), NewLinear("fc", 4*6*6, 3))
 	if err := (&Trainer{Model: plain, Optimizer: NewAdam(1e-2)}).Restore(&back); err == nil {
 		t.Errorf("Restore into a model without its BatchNorm2d: no error")
+	}
+}
+
+// FromONNX reads the BatchNormalization back: the rebuilt model gives the
+// same logits in eval mode; a node in training mode is refused by name.
+func TestBatchNorm2dFromONNX(t *testing.T) {
+	m := bnModel(t)
+	bn := m.Layers()[1].(*BatchNorm2d)
+	copy(bn.RunningMean.Value.F32, []float32{0.1, -0.2, 0.3, 0})
+	copy(bn.RunningVar.Value.F32, []float32{0.5, 2, 1, 0.25})
+	copy(bn.Weight.Value.F32, []float32{1.5, 0.5, -1, 2})
+	bn.Momentum = 0.2
+	om, err := m.Export(ExportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := FromONNX(om)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := randTensor(rand.New(rand.NewPCG(1, 1)), -1, 1, 3, 1, 6, 6)
+	m.SetTraining(false)
+	want, _ := m.Forward(x)
+	want = want.Clone()
+	got, err := back.Forward(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range want.F32 {
+		if got.F32[i] != v {
+			t.Fatalf("FromONNX(Export) logit %d = %v, want %v", i, got.F32[i], v)
+		}
+	}
+	if bb := back.Layers()[1].(*BatchNorm2d); bb.Name() != "bn1" || math.Abs(float64(bb.Momentum-0.2)) > 1e-6 {
+		t.Errorf("FromONNX: layer %q momentum %v, want bn1 0.2", bb.Name(), bb.Momentum)
+	}
+	for _, nd := range om.Graph.Nodes {
+		if nd.OpType == "BatchNormalization" {
+			nd.Attrs = append(nd.Attrs, intAttr("training_mode", 1))
+		}
+	}
+	if _, err := FromONNX(om); err == nil || !strings.Contains(err.Error(), `node "/bn1/BatchNormalization" (BatchNormalization): attribute training_mode 1`) {
+		t.Errorf("FromONNX with training_mode 1 = %v, want the node named", err)
 	}
 }
