@@ -3,6 +3,7 @@ package train
 import (
 	"fmt"
 	"math"
+	"reflect"
 
 	"github.com/onnxkit/onnxkit/tensor"
 )
@@ -27,7 +28,7 @@ type Dataset interface {
 // shape, it has as many classes as m has outputs, and m's normalization is
 // usable. A Dataset with a Check method (mnist.Set) is checked with it too.
 func checkSet(m *Model, d Dataset, what string) error {
-	if d == nil {
+	if isNil(d) {
 		return fmt.Errorf("train: no %s set", what)
 	}
 	if c, ok := d.(interface{ Check() error }); ok {
@@ -49,6 +50,16 @@ func checkSet(m *Model, d Dataset, what string) error {
 		return fmt.Errorf("train: %s set has %d classes, model %q gives %d scores", what, k, m.Kind, n)
 	}
 	return nil
+}
+
+// isNil reports whether d is nil or a nil pointer (a nil *mnist.Set, as
+// Fit took before it took a Dataset).
+func isNil(d Dataset) bool {
+	if d == nil {
+		return true
+	}
+	v := reflect.ValueOf(d)
+	return v.Kind() == reflect.Pointer && v.IsNil()
 }
 
 // batcher turns samples of a Dataset into float32 input batches

@@ -121,6 +121,15 @@ func TestFitDataset(t *testing.T) {
 		t.Fatal(err)
 	}
 	tr.Model.Classes = names
+	// A nil pointer as the test set means none, as a nil *mnist.Set did.
+	if err := tr.Fit(context.Background(), train, (*colourSet)(nil)); err != nil {
+		t.Fatal(err)
+	}
+	tr, err = NewTrainer(r, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.Model.Classes = names
 	if err := tr.Fit(context.Background(), train, test); err != nil {
 		t.Fatal(err)
 	}
@@ -152,6 +161,7 @@ func TestFitDataset(t *testing.T) {
 		{newColourSet(1, 10, 3, 6, 5, names[:4]), "has 4 classes, model \"cnn\" gives 5"},
 		{&badLabel{newColourSet(1, 10, 3, 6, 5, names)}, "sample 3 has label 7, want 0 to 4"},
 		{nil, "no training set"},
+		{(*colourSet)(nil), "no training set"},
 	}
 	for _, b := range bad {
 		tr, _ := NewTrainer(r, 1)

@@ -177,6 +177,9 @@ func (t *Trainer) Fit(ctx context.Context, train, test Dataset) error {
 	if n == 0 {
 		return errors.New("train: Fit: the training set is empty")
 	}
+	if isNil(test) {
+		test = nil
+	}
 	if test != nil {
 		if err := checkSet(t.Model, test, "test"); err != nil {
 			return err
