@@ -6,6 +6,7 @@ import (
 	"hash/crc32"
 	"image"
 	"image/color"
+	"image/jpeg"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -192,5 +193,36 @@ func TestReadErrors(t *testing.T) {
 				t.Errorf("Load = %v, want an error containing %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// JPEG files (any case of .jpg or .jpeg) are read too; a gray JPEG keeps
+// the set 1-channel, and ReadImage makes any picture the asked shape.
+func TestJPEG(t *testing.T) {
+	dir := t.TempDir()
+	for i, name := range []string{"train/a/x.jpg", "train/b/y.JPEG", "test/a/z.jpeg"} {
+		var b bytes.Buffer
+		if err := jpeg.Encode(&b, gray(8, 8, uint8(40*i)), nil); err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tr, te, err := Load(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, h, w := tr.Shape(); c != 1 || h != 8 || w != 8 || tr.Len() != 2 || te.Len() != 1 {
+		t.Errorf("Load(JPEGs) = %dx%dx%d, %d and %d images; want 1x8x8, 2 and 1", c, h, w, tr.Len(), te.Len())
+	}
+	px, err := ReadImage(filepath.Join(dir, "train/b/y.JPEG"), 3, 4, 2)
+	if err != nil || len(px) != 3*4*2 {
+		t.Errorf("ReadImage(3x4x2) = %d pixels, %v; want 24", len(px), err)
+	}
+	if _, err := ReadImage(filepath.Join(dir, "train/b"), 1, 4, 4); err == nil || !strings.Contains(err.Error(), "is a folder") {
+		t.Errorf("ReadImage(folder) = %v, want an error saying it is a folder", err)
 	}
 }
