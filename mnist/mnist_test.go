@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -128,19 +129,29 @@ func prod(d []int) int {
 }
 
 func TestChecksum(t *testing.T) {
-	// A well-formed file under a standard name but with other contents must
-	// fail the sha256 check.
+	// A well-formed file under a standard name in the GoMNIST module's
+	// folder but with other contents must fail the sha256 check.
 	dir := t.TempDir()
-	p := writeFile(t, dir, TrainLabelsName+".gz", gz(idxBytes([]uint32{2}, []byte{1, 2})))
+	mod := filepath.Join(dir, filepath.FromSlash(goMNISTCacheDir))
+	if err := os.MkdirAll(mod, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p := writeFile(t, mod, TrainLabelsName+".gz", gz(idxBytes([]uint32{2}, []byte{1, 2})))
 	_, err := ReadIDXFile(p)
 	var ce *ChecksumError
 	if !errors.As(err, &ce) || ce.File != p {
 		t.Fatalf("ReadIDXFile(%s) error = %v, want *ChecksumError naming the file", p, err)
 	}
-	// The same bytes under another name are accepted.
-	q := writeFile(t, dir, "other.gz", gz(idxBytes([]uint32{2}, []byte{1, 2})))
-	if _, err := ReadIDXFile(q); err != nil {
-		t.Fatalf("ReadIDXFile(%s): %v", q, err)
+	// The same bytes under another name, or under the standard name in
+	// another folder (Fashion-MNIST and KMNIST use MNIST's names), are
+	// accepted.
+	for _, q := range []string{
+		writeFile(t, dir, "other.gz", gz(idxBytes([]uint32{2}, []byte{1, 2}))),
+		writeFile(t, dir, TrainLabelsName+".gz", gz(idxBytes([]uint32{2}, []byte{1, 2}))),
+	} {
+		if _, err := ReadIDXFile(q); err != nil {
+			t.Fatalf("ReadIDXFile(%s): %v", q, err)
+		}
 	}
 }
 
@@ -301,4 +312,29 @@ func FuzzReadIDX(f *testing.F) {
 			t.Fatalf("ReadIDX accepted %d bytes as dims %v with %d data bytes", len(b), idx.Dims, len(idx.Data))
 		}
 	})
+}
+
+// Fill scales pixels as torchvision's ToTensor (p/255) and gives the
+// labels; Shape and Classes describe MNIST's images and digits.
+func TestSetFill(t *testing.T) {
+	s := &Set{N: 2, Rows: 1, Cols: 3, Images: []uint8{0, 51, 255, 1, 2, 3}, Labels: []uint8{7, 2}}
+	x, labels := make([]float32, 6), make([]int, 2)
+	if err := s.Fill(x, labels, []int{1, 0}); err != nil {
+		t.Fatal(err)
+	}
+	want := []float32{float32(1) / 255, float32(2) / 255, float32(3) / 255, 0, 0.2, 1}
+	if fmt.Sprint(x) != fmt.Sprint(want) || fmt.Sprint(labels) != "[2 7]" {
+		t.Errorf("Fill = %v %v, want %v [2 7]", x, labels, want)
+	}
+	if c, h, w := s.Shape(); c != 1 || h != 1 || w != 3 || s.Len() != 2 || len(s.Classes()) != NumClasses || s.Classes()[9] != "9" {
+		t.Errorf("Shape, Len, Classes = %d %d %d, %d, %v", c, h, w, s.Len(), s.Classes())
+	}
+	for _, idx := range [][]int{{2, 0}, {-1, 0}} {
+		if err := s.Fill(x, labels, idx); err == nil {
+			t.Errorf("Fill(%v) of 2 images: no error", idx)
+		}
+	}
+	if err := s.Fill(x[:5], labels, []int{0, 1}); err == nil {
+		t.Errorf("Fill with 5 values for 2 images of 3: no error")
+	}
 }

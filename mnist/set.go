@@ -2,8 +2,15 @@ package mnist
 
 import "fmt"
 
-// NumClasses is the number of digit classes.
-const NumClasses = 10
+// NumClasses is the number of digit classes, and ImageSize the side of
+// MNIST's square images.
+const (
+	NumClasses = 10
+	ImageSize  = 28
+)
+
+// classNames are the names of the ten classes, the digits.
+var classNames = []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
 
 // Set is one split of the data set: N grayscale images of Rows x Cols pixels
 // (0 is background, 255 full ink) with their labels.
@@ -17,6 +24,37 @@ type Set struct {
 func (s *Set) Image(i int) []uint8 {
 	sz := s.Rows * s.Cols
 	return s.Images[i*sz : (i+1)*sz : (i+1)*sz]
+}
+
+// Len returns the number of images, N.
+func (s *Set) Len() int { return s.N }
+
+// Shape returns the shape of one image: 1 channel of Rows x Cols.
+func (s *Set) Shape() (channels, height, width int) { return 1, s.Rows, s.Cols }
+
+// Classes returns the class names "0" to "9" (shared; do not modify).
+func (s *Set) Classes() []string { return classNames }
+
+// Fill writes images idx as pixels scaled to [0, 1] (p/255, as
+// torchvision's ToTensor) into x, image after image, and their labels into
+// labels. x must hold len(idx)*Rows*Cols values and labels len(idx).
+// Together with Len, Shape and Classes it makes a Set a train.Dataset.
+func (s *Set) Fill(x []float32, labels []int, idx []int) error {
+	sz := s.Rows * s.Cols
+	if len(x) != len(idx)*sz || len(labels) != len(idx) {
+		return fmt.Errorf("mnist: Fill: %d values and %d labels for %d images of %dx%d", len(x), len(labels), len(idx), s.Rows, s.Cols)
+	}
+	for i, j := range idx {
+		if j < 0 || j >= s.N {
+			return fmt.Errorf("mnist: Fill: image %d of %d", j, s.N)
+		}
+		dst := x[i*sz : (i+1)*sz]
+		for k, p := range s.Images[j*sz : (j+1)*sz] {
+			dst[k] = float32(p) / 255
+		}
+		labels[i] = int(s.Labels[j])
+	}
+	return nil
 }
 
 // Slice returns images lo..hi-1 as a Set sharing s's storage. It panics if

@@ -28,6 +28,8 @@ type pageModel struct {
 	Output string  `json:"output"`
 	Mean   float32 `json:"mean"`
 	Std    float32 `json:"std"`
+	// Classes names the scores when the model records names.
+	Classes []string `json:"classes,omitempty"`
 }
 
 // drawable describes m for the page when it looks like an MNIST
@@ -57,7 +59,7 @@ func drawable(m *model) (pageModel, bool) {
 	if od := describeValue(out).Shape; out.HasShape && (len(od) != 2 || (od[1] != 10 && od[1] != -1)) {
 		return pageModel{}, false
 	}
-	return pageModel{Name: m.Name, Input: in.Name, Shape: shape, Output: out.Name, Mean: m.Mean, Std: m.Std}, true
+	return pageModel{Name: m.Name, Input: in.Name, Shape: shape, Output: out.Name, Mean: m.Mean, Std: m.Std, Classes: m.Classes}, true
 }
 
 // renderPage renders the drawing page for the server's models.

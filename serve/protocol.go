@@ -31,6 +31,8 @@ type modelMetadata struct {
 	Platform string           `json:"platform"`
 	Inputs   []tensorMetadata `json:"inputs"`
 	Outputs  []tensorMetadata `json:"outputs"`
+	// Parameters holds the class names ("classes") when they are known.
+	Parameters map[string]any `json:"parameters,omitempty"`
 }
 
 type inferRequest struct {

@@ -32,6 +32,10 @@ type Model struct {
 	// classifier: pixels in [0, 1] are fed as (p-Mean)/Std. A zero Std
 	// means 1.
 	Mean, Std float32
+	// Classes, when not nil, names the classes in score order (the
+	// metadata onnxkit train records): the model metadata lists them as
+	// parameters.classes and the drawing page shows them.
+	Classes []string
 }
 
 // Options tunes a Server. The zero value is the default.
@@ -177,6 +181,9 @@ func New(models []Model, opt Options) (*Server, error) {
 		}
 		sm := &model{Model: m, inputs: m.Session.Inputs(), outputs: make(map[string]bool), datatype: make(map[string]string)}
 		md := modelMetadata{Name: m.Name, Versions: []string{"1"}, Platform: "onnx", Inputs: []tensorMetadata{}, Outputs: []tensorMetadata{}}
+		if m.Classes != nil {
+			md.Parameters = map[string]any{"classes": m.Classes}
+		}
 		for _, vi := range sm.inputs {
 			sm.elemSize = max(sm.elemSize, vi.DType.Size(), 1)
 			d := describeValue(vi)

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -560,4 +561,34 @@ func ExampleServer() {
 	fmt.Println(resp.StatusCode, string(b))
 	// Output:
 	// 200 {"name":"lenet5","versions":["1"],"platform":"onnx","inputs":[{"name":"input","datatype":"FP32","shape":[-1,1,28,28]}],"outputs":[{"name":"logits","datatype":"FP32","shape":[-1,10]}]}
+}
+
+// A model's class names (from onnxkit train's metadata) are listed in its
+// metadata as parameters.classes, and the drawing page's configuration
+// carries them.
+func TestClassNames(t *testing.T) {
+	names := []string{"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"}
+	s, err := New([]Model{{Name: "lenet5", Session: loadLeNet5(t), Classes: names}}, Options{Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s)
+	defer func() { ts.Close(); s.Close() }()
+	res, err := http.Get(ts.URL + "/v2/models/lenet5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var md struct {
+		Parameters struct {
+			Classes []string `json:"classes"`
+		} `json:"parameters"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&md); err != nil || !slices.Equal(md.Parameters.Classes, names) {
+		t.Errorf("model metadata parameters.classes = %v, %v; want %v", md.Parameters.Classes, err, names)
+	}
+	page, err := renderPage(s)
+	if err != nil || !bytes.Contains(page, []byte("classes")) || !bytes.Contains(page, []byte("seven")) {
+		t.Errorf("drawing page config lacks the class names (err %v)", err)
+	}
 }

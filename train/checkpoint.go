@@ -43,7 +43,25 @@ type Checkpoint struct {
 	shuffle  []byte  // the PCG's MarshalBinary; nil before the first epoch
 	perm     []int   // sample order (see position.perm)
 	params   []ckTensor
+	buffers  []ckTensor // BatchNorm2d's running statistics, in layer order
 	dropouts []ckDropout
+}
+
+// buffered is implemented by layers with state besides their parameters
+// that training changes (BatchNorm2d's running statistics).
+type buffered interface {
+	buffers() []*Param
+}
+
+// modelBuffers returns the buffers of m's layers in order.
+func modelBuffers(m *Model) []*Param {
+	var bs []*Param
+	for _, l := range m.Layers() {
+		if b, ok := l.(buffered); ok {
+			bs = append(bs, b.buffers()...)
+		}
+	}
+	return bs
 }
 
 // optState is the optimizer's hyperparameters beyond the Recipe's and its
@@ -102,6 +120,9 @@ func (t *Trainer) Checkpoint() (*Checkpoint, error) {
 	for _, p := range params {
 		c.params = append(c.params, ckTensor{p.Name, p.Value.Clone()})
 	}
+	for _, b := range modelBuffers(t.Model) {
+		c.buffers = append(c.buffers, ckTensor{b.Name, b.Value.Clone()})
+	}
 	for _, l := range t.Model.Layers() {
 		if d, ok := l.(*Dropout); ok {
 			c.dropouts = append(c.dropouts, ckDropout{d.Name(), d.Seed, d.calls})
@@ -159,6 +180,15 @@ func (t *Trainer) Restore(c *Checkpoint) error {
 			}
 		}
 	}
+	bufs := modelBuffers(m)
+	if len(bufs) != len(c.buffers) {
+		return fmt.Errorf("train: Restore: checkpoint has %d buffers (running statistics), model %q has %d", len(c.buffers), m.Kind, len(bufs))
+	}
+	for i, b := range bufs {
+		if cb := c.buffers[i]; cb.name != b.Name || !equalShape(cb.t.Shape, b.Value.Shape) {
+			return fmt.Errorf("train: Restore: checkpoint buffer %d is %q %v, model %q has %q %v", i, cb.name, cb.t, m.Kind, b.Name, b.Value)
+		}
+	}
 	var drops []*Dropout
 	for _, l := range m.Layers() {
 		if d, ok := l.(*Dropout); ok {
@@ -198,6 +228,9 @@ func (t *Trainer) Restore(c *Checkpoint) error {
 	for i, d := range drops {
 		d.Seed, d.calls = dropState[i].seed, dropState[i].calls
 	}
+	for i, b := range bufs {
+		copy(b.Value.F32, c.buffers[i].t.F32)
+	}
 	t.Optimizer = opt
 	t.Seed, t.BatchSize, t.Epochs = c.Seed, c.Recipe.BatchSize, c.Recipe.Epochs
 	m.Normalize = nil
@@ -234,7 +267,9 @@ func (c *Checkpoint) optimizer() (Optimizer, error) {
 // strconv's shortest round-trip form, so the file's head reads as text),
 // 'f' a float32 tensor (uvarint rank, uvarint dims, then the elements),
 // 'i' a list of uint32, 'b' raw bytes. Every record name is known to the
-// reader; a missing, repeated or unknown record is an error.
+// reader; a missing, repeated or unknown record is an error. Parameters are
+// 'f' records "param.NAME", BatchNorm2d's running statistics "buffer.NAME"
+// (absent for models without them, so older files read as before).
 const (
 	checkpointMagic   = "onnxkit checkpoint\n"
 	checkpointVersion = 1
@@ -286,6 +321,9 @@ func (c *Checkpoint) MarshalBinary() ([]byte, error) {
 	}
 	for _, p := range c.params {
 		e.tensor("param."+p.name, p.t.Shape, p.t.F32)
+	}
+	for _, b := range c.buffers {
+		e.tensor("buffer."+b.name, b.t.Shape, b.t.F32)
 	}
 	for _, st := range []struct {
 		prefix string
@@ -589,6 +627,8 @@ func buildCheckpoint(strs map[string]string, tensors map[string]*tensor.Tensor, 
 		if p, ok := strings.CutPrefix(name, "param."); ok {
 			index[p] = len(c.params)
 			c.params = append(c.params, ckTensor{p, tensors[name]})
+		} else if b, ok := strings.CutPrefix(name, "buffer."); ok {
+			c.buffers = append(c.buffers, ckTensor{b, tensors[name]})
 		}
 	}
 	for _, st := range []struct {
@@ -621,7 +661,7 @@ func buildCheckpoint(strs map[string]string, tensors map[string]*tensor.Tensor, 
 		}
 	}
 	for _, name := range order {
-		ok := strings.HasPrefix(name, "param.")
+		ok := strings.HasPrefix(name, "param.") || strings.HasPrefix(name, "buffer.")
 		for _, pre := range []string{c.opt.firstName, c.opt.secName} {
 			if pre != "" {
 				if p, has := strings.CutPrefix(name, pre); has {

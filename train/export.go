@@ -30,13 +30,14 @@ func irVersionFor(opset int64) int64 {
 }
 
 // Export returns the model as an ONNX graph, the way torch.onnx.export
-// writes it: input "input" float32 [N,1,28,28] and output "logits"
-// float32 [N,10] with a symbolic batch dimension "N"; the parameters as
+// writes it: input "input" float32 [N,C,H,W] and output "logits"
+// float32 [N,classes] with a symbolic batch dimension "N"; the parameters as
 // initializers named by their state_dict keys (copied); nodes Conv, Relu,
 // Tanh, MaxPool, AveragePool (pads 0, so without PyTorch's separate Pad),
-// Flatten and Gemm (transB=1), named "/<layer>/<OpType>". Dropout is the
-// identity at inference and is left out. The preprocessing is recorded in
-// metadata_props (onnx.PreprocessMetadata).
+// Flatten, Gemm (transB=1) and BatchNormalization (with the running
+// statistics as initializers), named "/<layer>/<OpType>". Dropout is the
+// identity at inference and is left out. The preprocessing, Prepare and
+// Classes are recorded in metadata_props (onnx.PreprocessMetadata).
 func (m *Model) Export(opt ExportOptions) (*onnx.Model, error) {
 	opset := opt.Opset
 	if opset == 0 {
@@ -87,6 +88,13 @@ func (m *Model) Export(opt ExportOptions) (*onnx.Model, error) {
 		case *Flatten:
 			n = node(l.name, "Flatten", cur)
 			n.Attrs = []*onnx.Attribute{intAttr("axis", 1)}
+		case *BatchNorm2d:
+			n = node(l.name, "BatchNormalization", cur, l.Weight.Name, l.Bias.Name, l.RunningMean.Name, l.RunningVar.Name)
+			// ONNX's momentum weighs the running value: 1 - PyTorch's.
+			n.Attrs = []*onnx.Attribute{floatAttr("epsilon", l.Eps), floatAttr("momentum", 1-l.Momentum)}
+			for _, p := range l.buffers() {
+				g.Initializers = append(g.Initializers, &onnx.Initializer{Name: p.Name, Tensor: p.Value.Clone()})
+			}
 		case *Dropout:
 			continue
 		default:
@@ -102,9 +110,12 @@ func (m *Model) Export(opt ExportOptions) (*onnx.Model, error) {
 	g.Outputs = []*onnx.ValueInfo{{Name: "logits", DType: tensor.Float32, ElemType: f32, HasShape: true,
 		Shape: []onnx.Dim{{Param: "N"}, {Value: outDim}}}}
 
-	pre := onnx.Preprocess{Mean: 0, Std: 1}
+	pre := onnx.Preprocess{Mean: 0, Std: 1, Prepare: m.Prepare, Classes: m.Classes}
 	if n := m.Normalize; n != nil {
-		pre = onnx.Preprocess{Mean: n.Mean, Std: n.Std}
+		pre.Mean, pre.Std = n.Mean, n.Std
+	}
+	if m.Classes != nil && int64(len(m.Classes)) != outDim {
+		return nil, fmt.Errorf("train: export of %q: %d class names for %d scores", m.Kind, len(m.Classes), outDim)
 	}
 	return &onnx.Model{
 		IRVersion:       irVersionFor(opset),

@@ -3,6 +3,7 @@ package train
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -18,12 +19,14 @@ import (
 // (alpha = beta = 1, transA = 0), MatMul followed by Add of a bias,
 // AveragePool and MaxPool (square kernel, no padding; PyTorch's zero Pad
 // before AveragePool is accepted), Relu, Tanh, Flatten (axis 1), Reshape to
-// [batch, features], Dropout and Identity. Anything else is refused with one
+// [batch, features], BatchNormalization (inference form, constant
+// statistics), Dropout and Identity. Anything else is refused with one
 // error naming every node at fault. Parameters keep their initializer names
 // when those end in ".weight"/".bias".
 //
 // The model's outputs before any training step equal infer's on the same
-// file. The preprocessing recorded by Export is read back into Normalize.
+// file. The preprocessing recorded by Export is read back into Normalize,
+// Prepare and Classes.
 func FromONNX(m *onnx.Model) (*Model, error) {
 	if m == nil || m.Graph == nil {
 		return nil, errors.New("train: FromONNX: model has no graph")
@@ -57,11 +60,17 @@ func FromONNX(m *onnx.Model) (*Model, error) {
 	if err := model.LoadState(b.state); err != nil {
 		return nil, err
 	}
-	if norm, err := normalizeFromMetadata(m); err != nil {
-		return nil, err
-	} else {
-		model.Normalize = norm
+	p, err := m.Preprocess()
+	if err != nil {
+		return nil, fmt.Errorf("train: FromONNX: %w", err)
 	}
+	if !p.Identity() {
+		model.Normalize = &Normalize{Mean: p.Mean, Std: p.Std}
+	}
+	if p.Classes != nil && len(p.Classes) != model.NumClasses() {
+		return nil, fmt.Errorf("train: FromONNX: metadata %s has %d class names for %d scores", onnx.MetaClasses, len(p.Classes), model.NumClasses())
+	}
+	model.Prepare, model.Classes = p.Prepare, p.Classes
 	model.SetTraining(false)
 	return model, nil
 }
@@ -161,6 +170,8 @@ func (b *onnxBuilder) node(i int) int {
 		layer = b.pool(n)
 	case "Pad":
 		b.pad(n)
+	case "BatchNormalization":
+		layer = b.batchNorm(n)
 	case "Relu":
 		layer = NewReLU(b.layerName(n, ""))
 	case "Tanh":
@@ -203,6 +214,59 @@ func allEqual(v []int64, want int64) bool {
 		}
 	}
 	return true
+}
+
+// batchNorm makes a BatchNorm2d (in inference form: spatial, not
+// training_mode) from constant scale, bias, mean and variance.
+func (b *onnxBuilder) batchNorm(n *onnx.Node) Layer {
+	if len(b.shape) != 3 {
+		b.fail(n, "input must be [N, C, H, W], is [N %v]", b.shape)
+		return nil
+	}
+	c := b.shape[0]
+	if len(n.Inputs) != 5 {
+		b.fail(n, "want 5 inputs (X, scale, B, mean, var), have %d", len(n.Inputs))
+		return nil
+	}
+	var ts [4]*tensor.Tensor
+	for i := range ts {
+		ts[i] = b.value(n.Inputs[i+1])
+		if t := ts[i]; t == nil || t.DType != tensor.Float32 || t.Rank() != 1 || t.Len() != c {
+			b.fail(n, "input %q must be a float32 [%d] initializer", n.Inputs[i+1], c)
+			return nil
+		}
+	}
+	for _, o := range n.Outputs[1:] {
+		if o != "" {
+			b.fail(n, "output %q: only the first output (inference) is supported", o)
+			return nil
+		}
+	}
+	if a := n.Attr("spatial"); a != nil && a.I != 1 {
+		b.fail(n, "attribute spatial %d is not supported (want 1)", a.I)
+		return nil
+	}
+	if a := n.Attr("training_mode"); a != nil && a.I != 0 {
+		b.fail(n, "attribute training_mode %d is not supported (want 0)", a.I)
+		return nil
+	}
+	eps, mom := float32(1e-5), float32(0.9)
+	if a := n.Attr("epsilon"); a != nil {
+		eps = a.F
+	}
+	if a := n.Attr("momentum"); a != nil {
+		mom = a.F
+	}
+	if !(eps >= 0) || math.IsInf(float64(eps), 0) || !(mom >= 0 && mom <= 1) {
+		b.fail(n, "epsilon %v and momentum %v: want a finite epsilon >= 0 and a momentum in [0, 1]", eps, mom)
+		return nil
+	}
+	l := NewBatchNorm2d(b.layerName(n, n.Inputs[1]), c)
+	l.Eps, l.Momentum = eps, 1-mom // ONNX's momentum weighs the running value
+	b.state[l.Weight.Name], b.state[l.Bias.Name] = ts[0], ts[1]
+	copy(l.RunningMean.Value.F32, ts[2].F32)
+	copy(l.RunningVar.Value.F32, ts[3].F32)
+	return l
 }
 
 func (b *onnxBuilder) conv(n *onnx.Node) Layer {
@@ -406,17 +470,4 @@ func (b *onnxBuilder) flatten(n *onnx.Node) Layer {
 	}
 	b.shape = []int{features}
 	return NewFlatten(b.layerName(n, ""))
-}
-
-// normalizeFromMetadata reads the preprocessing Export records; nil when
-// it is the identity.
-func normalizeFromMetadata(m *onnx.Model) (*Normalize, error) {
-	p, err := m.Preprocess()
-	if err != nil {
-		return nil, fmt.Errorf("train: FromONNX: %w", err)
-	}
-	if p.Identity() {
-		return nil, nil
-	}
-	return &Normalize{Mean: p.Mean, Std: p.Std}, nil
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/onnxkit/onnxkit/mnist"
 	"github.com/onnxkit/onnxkit/tensor"
 )
 
@@ -24,8 +25,8 @@ type Normalize struct {
 	Mean, Std float32
 }
 
-// Model is a sequence of layers mapping images [N, 1, 28, 28] to logits
-// [N, 10].
+// Model is a sequence of layers mapping images [N, C, H, W] to logits
+// [N, classes].
 type Model struct {
 	// Kind is the tutorial model's name (MLP, CNN, LeNet5).
 	Kind string
@@ -33,6 +34,13 @@ type Model struct {
 	// trained with; it is applied to batches by Trainer and Evaluate and
 	// recorded in the ONNX export.
 	Normalize *Normalize
+	// Classes, when not nil, names the classes in score order; it is
+	// recorded in the ONNX export.
+	Classes []string
+	// Prepare, when not empty, says how pictures are made into the
+	// model's input (onnx.PrepareDigit or onnx.PrepareResize); it is
+	// recorded in the ONNX export.
+	Prepare string
 
 	layers   []Layer
 	params   []*Param
@@ -64,39 +72,92 @@ func NewModel(kind string, input []int, layers ...Layer) (*Model, error) {
 	return m, nil
 }
 
-// New returns the tutorial model named kind (MLP, CNN or LeNet5) with
-// PyTorch's default initialization drawn from seed.
+// New returns the tutorial model named kind (MLP, CNN or LeNet5) for
+// MNIST (1x28x28 images, 10 classes) with PyTorch's default initialization
+// drawn from seed.
 func New(kind string, seed uint64) (*Model, error) {
+	return NewFor(kind, []int{1, mnist.ImageSize, mnist.ImageSize}, mnist.NumClasses, seed)
+}
+
+// maxFeatures bounds the width of a model's layers (the MLP's hidden layer
+// is as wide as its input), so that a large image size is refused before
+// the weights are allocated.
+const maxFeatures = 1 << 16
+
+// maxMLPFeatures bounds the MLP's input, whose square is its hidden layer's
+// weight count (8192: 64M weights).
+const maxMLPFeatures = 1 << 13
+
+// NewFor returns the tutorial model named kind for samples of shape input
+// (channels, height, width) and classes scores, as torchvision's models
+// take num_classes: the MLP's hidden layer is as wide as its input (the
+// tutorial's 784-784-10), and the first dense layer of the CNN and LeNet5
+// takes whatever their convolutions give. The parameters get PyTorch's
+// default initialization drawn from seed. An input too small for the
+// model's convolutions and pools (LeNet5 needs 28x28) is an error.
+func NewFor(kind string, input []int, classes int, seed uint64) (*Model, error) {
+	if len(input) != 3 || input[0] < 1 || input[1] < 1 || input[2] < 1 || classes < 1 {
+		return nil, fmt.Errorf("train: model %q for input %v and %d classes: want positive channels, height, width and classes", kind, input, classes)
+	}
+	c, h, w := input[0], input[1], input[2]
+	if c > maxFeatures || h > maxFeatures || w > maxFeatures || c*h*w > maxFeatures || classes > maxFeatures {
+		return nil, fmt.Errorf("train: model %q for input %s and %d classes: more than %d features", kind, tensor.ShapeString(input), classes, maxFeatures)
+	}
+	// pool and conv give the output side of a pooling or valid convolution.
+	pool := func(n, k, s int) int { return (n-k)/s + 1 }
 	var layers []Layer
 	switch kind {
 	case MLP:
-		// [N,1,28,28] -> [N,784] -> [N,784] -> [N,10]
-		layers = []Layer{NewFlatten("flatten"), NewLinear("fc1", 784, 784), NewReLU("relu1"), NewLinear("fc2", 784, 10)}
+		// [N,C,H,W] -> [N,CHW] -> [N,CHW] -> [N,classes]
+		f := c * h * w
+		if f > maxMLPFeatures {
+			return nil, fmt.Errorf("train: model %q: input %s has %d features, more than the %d its %dx%d hidden layer allows", kind, tensor.ShapeString(input), f, maxMLPFeatures, f, f)
+		}
+		layers = []Layer{NewFlatten("flatten"), NewLinear("fc1", f, f), NewReLU("relu1"), NewLinear("fc2", f, classes)}
 	case CNN:
-		// [N,1,28,28] -conv1-> [N,10,28,28] -pool-> [N,10,27,27] -> [N,7290] -fc1-> [N,128] -fc2-> [N,10]
+		// [N,C,H,W] -conv1-> [N,10,H,W] -pool-> [N,10,H-1,W-1] -> [N,10(H-1)(W-1)] -fc1-> [N,128] -fc2-> [N,classes]
+		if h < 2 || w < 2 {
+			return nil, fmt.Errorf("train: model %q: input %s is smaller than its 2x2 pool", kind, tensor.ShapeString(input))
+		}
 		layers = []Layer{
-			NewConv2d("conv1", 1, 10, 5, 1, 2), NewReLU("relu1"), NewMaxPool2d("pool", 2, 1),
+			NewConv2d("conv1", c, 10, 5, 1, 2), NewReLU("relu1"), NewMaxPool2d("pool", 2, 1),
 			NewDropout("drop", 0.2, mix64(seed^0xd5)), NewFlatten("flatten"),
-			NewLinear("fc1", 7290, 128), NewReLU("relu2"), NewLinear("fc2", 128, 10),
+			NewLinear("fc1", 10*(h-1)*(w-1), 128), NewReLU("relu2"), NewLinear("fc2", 128, classes),
 		}
 	case LeNet5:
-		// [N,1,28,28] -conv1-> [N,6,28,28] -pool1-> [N,6,14,14] -conv2-> [N,16,10,10] -pool2-> [N,16,5,5]
-		// -conv3-> [N,120,1,1] -> [N,120] -fc1-> [N,84] -fc2-> [N,10]
+		// [N,C,H,W] -conv1-> [N,6,H,W] -pool1-> [N,6,H1,W1] -conv2-> [N,16,H1-4,W1-4] -pool2-> [N,16,H2,W2]
+		// -conv3-> [N,120,H2-4,W2-4] -> [N,120(H2-4)(W2-4)] -fc1-> [N,84] -fc2-> [N,classes]
+		// (for MNIST's 28x28: H1 = 14, H2 = 5, and conv3 gives 1x1)
+		h3, w3 := pool(pool(pool(h, 2, 2), 5, 1), 2, 2)-4, pool(pool(pool(w, 2, 2), 5, 1), 2, 2)-4
+		if h3 < 1 || w3 < 1 {
+			return nil, fmt.Errorf("train: model %q: input %s is too small for its convolutions and pools (want at least 28x28)", kind, tensor.ShapeString(input))
+		}
 		layers = []Layer{
-			NewConv2d("conv1", 1, 6, 5, 1, 2), NewTanh("tanh1"), NewAvgPool2d("pool1", 2, 2),
+			NewConv2d("conv1", c, 6, 5, 1, 2), NewTanh("tanh1"), NewAvgPool2d("pool1", 2, 2),
 			NewConv2d("conv2", 6, 16, 5, 1, 0), NewTanh("tanh2"), NewAvgPool2d("pool2", 2, 2),
 			NewConv2d("conv3", 16, 120, 5, 1, 0), NewTanh("tanh3"), NewFlatten("flatten"),
-			NewLinear("fc1", 120, 84), NewTanh("tanh4"), NewLinear("fc2", 84, 10),
+			NewLinear("fc1", 120*h3*w3, 84), NewTanh("tanh4"), NewLinear("fc2", 84, classes),
 		}
 	default:
 		return nil, fmt.Errorf("train: unknown model %q (want one of %v)", kind, Models)
 	}
-	m, err := NewModel(kind, []int{1, 28, 28}, layers...)
+	m, err := NewModel(kind, input, layers...)
 	if err != nil {
 		return nil, err
 	}
 	m.InitDefault(seed)
 	return m, nil
+}
+
+// NumClasses returns the number of scores the model gives: the outputs of
+// its last Linear layer (0 if it has none).
+func (m *Model) NumClasses() int {
+	for i := len(m.layers) - 1; i >= 0; i-- {
+		if l, ok := m.layers[i].(*Linear); ok {
+			return l.Out
+		}
+	}
+	return 0
 }
 
 // Layers returns the model's layers in order.
@@ -118,6 +179,10 @@ func (m *Model) InputShape() []int { return append([]int(nil), m.input...) }
 func (m *Model) InitDefault(seed uint64) {
 	rng := rand.New(rand.NewPCG(seed, 0x696e6974)) // "init"
 	for _, l := range m.layers {
+		if b, ok := l.(*BatchNorm2d); ok {
+			b.reset() // PyTorch's: weight 1, bias 0, running mean 0, variance 1
+			continue
+		}
 		ps := l.Params()
 		if len(ps) == 0 {
 			continue
@@ -137,7 +202,7 @@ func (m *Model) InitDefault(seed uint64) {
 }
 
 // SetTraining switches the model between training and evaluation mode
-// (only Dropout differs). New models are in training mode.
+// (Dropout and BatchNorm2d differ). New models are in training mode.
 func (m *Model) SetTraining(on bool) {
 	m.training = on
 	for _, l := range m.layers {
@@ -150,7 +215,7 @@ func (m *Model) SetTraining(on bool) {
 // Training reports whether the model is in training mode.
 func (m *Model) Training() bool { return m.training }
 
-// Forward returns the logits [N, 10] for x [N, 1, 28, 28] (the layers'
+// Forward returns the logits [N, classes] for x [N, C, H, W] (the layers'
 // buffer: valid until the next Forward).
 func (m *Model) Forward(x *tensor.Tensor) (*tensor.Tensor, error) {
 	if x.DType != tensor.Float32 || len(x.Shape) != len(m.input)+1 || !equalShape(x.Shape[1:], m.input) || !x.Valid() || x.Shape[0] == 0 {
@@ -162,7 +227,7 @@ func (m *Model) Forward(x *tensor.Tensor) (*tensor.Tensor, error) {
 	return x, nil
 }
 
-// Backward back-propagates dL/dlogits [N, 10] of the last Forward and sets
+// Backward back-propagates dL/dlogits [N, classes] of the last Forward and sets
 // every parameter's Grad. It stops at the first layer with parameters:
 // gradients with respect to the input (and the layers before, which have no
 // parameters) are not computed.

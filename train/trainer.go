@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"github.com/onnxkit/onnxkit/mnist"
 	"github.com/onnxkit/onnxkit/tensor"
 )
 
@@ -20,6 +19,10 @@ type Recipe struct {
 	Momentum  float64 // SGD only
 	BatchSize int
 	Epochs    int
+	// Input is the shape of one sample (channels, height, width) and
+	// Classes the number of classes; zero values mean MNIST's (New).
+	Input   [3]int
+	Classes int
 }
 
 // DefaultRecipe returns the tutorial's setup for a model: the MLP with SGD
@@ -38,10 +41,17 @@ func DefaultRecipe(model string) (Recipe, error) {
 	return r, nil
 }
 
-// NewTrainer builds the recipe's model (initialized from seed) and
-// optimizer, and a Trainer that shuffles with the same seed.
+// NewTrainer builds the recipe's model (initialized from seed, for
+// r.Input and r.Classes) and optimizer, and a Trainer that shuffles with
+// the same seed.
 func NewTrainer(r Recipe, seed uint64) (*Trainer, error) {
-	m, err := New(r.Model, seed)
+	var m *Model
+	var err error
+	if r.Input == [3]int{} && r.Classes == 0 {
+		m, err = New(r.Model, seed)
+	} else {
+		m, err = NewFor(r.Model, r.Input[:], r.Classes, seed)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +93,7 @@ func (s EpochStats) String() string {
 	return fmt.Sprintf("epoch %d/%d: loss %.4f, test accuracy %.2f%%, %.1fs", s.Epoch, s.Epochs, s.Loss, 100*s.TestAccuracy, s.Duration.Seconds())
 }
 
-// Trainer trains a Model on MNIST with mini-batches.
+// Trainer trains a Model on a Dataset with mini-batches.
 type Trainer struct {
 	Model     *Model
 	Optimizer Optimizer
@@ -97,10 +107,9 @@ type Trainer struct {
 	// number of images in it (for progress bars).
 	OnBatch func(images int)
 
-	loss   CrossEntropyLoss
-	b      batcher
-	labels []int
-	pos    position
+	loss CrossEntropyLoss
+	b    batcher
+	pos  position
 }
 
 // position is where a training run stands between two batches: what Fit
@@ -153,7 +162,7 @@ var errNonFinite = errors.New("loss is not finite")
 // after Restore, up to epoch Epochs. Continuing gives bit for bit the
 // weights of an uninterrupted run. After a Fit that completes, the next Fit
 // starts a new run at epoch 1.
-func (t *Trainer) Fit(ctx context.Context, train, test *mnist.Set) error {
+func (t *Trainer) Fit(ctx context.Context, train, test Dataset) error {
 	if t.Model == nil || t.Optimizer == nil {
 		return errors.New("train: Fit: Trainer needs a Model and an Optimizer")
 	}
@@ -164,8 +173,12 @@ func (t *Trainer) Fit(ctx context.Context, train, test *mnist.Set) error {
 	if err := checkSet(t.Model, train, "training"); err != nil {
 		return err
 	}
-	if train.N == 0 {
+	n := train.Len()
+	if n == 0 {
 		return errors.New("train: Fit: the training set is empty")
+	}
+	if isNil(test) {
+		test = nil
 	}
 	if test != nil {
 		if err := checkSet(t.Model, test, "test"); err != nil {
@@ -175,25 +188,22 @@ func (t *Trainer) Fit(ctx context.Context, train, test *mnist.Set) error {
 	p := &t.pos
 	if !p.resume {
 		*p = position{rng: rand.NewPCG(t.Seed, shuffleStream), perm: p.perm[:0]}
-		for i := range train.N {
+		for i := range n {
 			p.perm = append(p.perm, i)
 		}
 	}
-	if len(p.perm) != train.N {
-		return fmt.Errorf("train: Fit: resuming a run over %d training images with a set of %d", len(p.perm), train.N)
+	if len(p.perm) != n {
+		return fmt.Errorf("train: Fit: resuming a run over %d training images with a set of %d", len(p.perm), n)
 	}
-	if p.batch > 0 && p.batch*bs >= train.N {
-		return fmt.Errorf("train: Fit: resuming after batch %d of epoch %d, which has only %d batches of %d", p.batch, p.epoch+1, (train.N+bs-1)/bs, bs)
+	if p.batch > 0 && p.batch*bs >= n {
+		return fmt.Errorf("train: Fit: resuming after batch %d of epoch %d, which has only %d batches of %d", p.batch, p.epoch+1, (n+bs-1)/bs, bs)
 	}
 	p.resume = true // until the last epoch completes
 	rng := rand.New(p.rng)
 	perm := p.perm
 	// No batch holds more than the whole set: buffers are sized by the
 	// smaller of the two, so a huge batch size allocates no more than N.
-	t.b.setup(t.Model, min(bs, train.N))
-	if n := min(bs, train.N); cap(t.labels) < n {
-		t.labels = make([]int, n)
-	}
+	t.b.setup(t.Model, min(bs, n))
 	defer t.Model.SetTraining(true)
 	for epoch := p.epoch + 1; epoch <= epochs; epoch++ {
 		start := time.Now()
@@ -208,18 +218,17 @@ func (t *Trainer) Fit(ctx context.Context, train, test *mnist.Set) error {
 			rng.Shuffle(len(perm), func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
 			p.lossSum = 0
 		}
-		for lo := first; lo < train.N; lo += bs {
+		for lo := first; lo < n; lo += bs {
 			if lo > first {
 				if err := ctx.Err(); err != nil {
 					return err
 				}
 			}
 			batch := p.batch + 1
-			idx := perm[lo:min(lo+bs, train.N)]
-			x := t.b.fill(train, idx)
-			labels := t.labels[:len(idx)]
-			for i, j := range idx {
-				labels[i] = int(train.Labels[j])
+			idx := perm[lo:min(lo+bs, n)]
+			x, labels, err := t.b.fill(train, idx)
+			if err != nil {
+				return fmt.Errorf("train: epoch %d, batch %d: %w", epoch, batch, err)
 			}
 			loss, err := t.Step(x, labels)
 			if errors.Is(err, errNonFinite) {
@@ -235,7 +244,7 @@ func (t *Trainer) Fit(ctx context.Context, train, test *mnist.Set) error {
 			}
 		}
 		p.epoch, p.batch = epoch, 0
-		st := EpochStats{Epoch: epoch, Epochs: epochs, Loss: p.lossSum / float64(train.N),
+		st := EpochStats{Epoch: epoch, Epochs: epochs, Loss: p.lossSum / float64(n),
 			Duration: time.Since(start), TestAccuracy: math.NaN(), TestLoss: math.NaN()}
 		if test != nil {
 			es := time.Now()
@@ -278,7 +287,7 @@ type Result struct {
 // Evaluate runs the model in evaluation mode over s in batches of
 // batchSize (0 means 100) and returns accuracy and mean loss. The model is
 // left in the mode it was in.
-func Evaluate(ctx context.Context, m *Model, s *mnist.Set, batchSize int) (Result, error) {
+func Evaluate(ctx context.Context, m *Model, s Dataset, batchSize int) (Result, error) {
 	if err := checkSet(m, s, "evaluation"); err != nil {
 		return Result{}, err
 	}
@@ -290,29 +299,30 @@ func Evaluate(ctx context.Context, m *Model, s *mnist.Set, batchSize int) (Resul
 	return evaluate(ctx, m, s, &b, new(CrossEntropyLoss))
 }
 
-func evaluate(ctx context.Context, m *Model, s *mnist.Set, b *batcher, loss *CrossEntropyLoss) (Result, error) {
+func evaluate(ctx context.Context, m *Model, s Dataset, b *batcher, loss *CrossEntropyLoss) (Result, error) {
 	was := m.Training()
 	m.SetTraining(false)
 	defer m.SetTraining(was)
-	r := Result{N: s.N}
-	labels := make([]int, b.size)
-	idx := make([]int, b.size)
+	r := Result{N: s.Len()}
+	idx := make([]int, min(b.size, r.N))
 	var sum float64
-	for lo := 0; lo < s.N; lo += b.size {
+	for lo := 0; lo < r.N; lo += b.size {
 		if err := ctx.Err(); err != nil {
 			return Result{}, err
 		}
-		n := min(b.size, s.N-lo)
+		n := min(b.size, r.N-lo)
 		for i := range n {
 			idx[i] = lo + i
-			labels[i] = int(s.Labels[lo+i])
 		}
-		x := b.fill(s, idx[:n])
+		x, labels, err := b.fill(s, idx[:n])
+		if err != nil {
+			return Result{}, err
+		}
 		logits, err := m.Forward(x)
 		if err != nil {
 			return Result{}, err
 		}
-		l, err := loss.Forward(logits, labels[:n])
+		l, err := loss.Forward(logits, labels)
 		if err != nil {
 			return Result{}, err
 		}
@@ -341,53 +351,4 @@ func argmax(v []float32) int {
 		}
 	}
 	return best
-}
-
-func checkSet(m *Model, s *mnist.Set, what string) error {
-	if s == nil {
-		return fmt.Errorf("train: no %s set", what)
-	}
-	if err := s.Check(); err != nil {
-		return fmt.Errorf("train: %s set: %w", what, err)
-	}
-	if n := m.Normalize; n != nil && (n.Std == 0 || math.IsNaN(float64(n.Std)) || math.IsInf(float64(n.Std), 0) || math.IsNaN(float64(n.Mean)) || math.IsInf(float64(n.Mean), 0)) {
-		return fmt.Errorf("train: model %q: normalization mean %v, std %v: want finite values and std != 0", m.Kind, n.Mean, n.Std)
-	}
-	if want := m.input; len(want) != 3 || want[0] != 1 || want[1] != s.Rows || want[2] != s.Cols {
-		return fmt.Errorf("train: %s set has images of %dx%d, model %q takes %s", what, s.Rows, s.Cols, m.Kind, tensor.ShapeString(want))
-	}
-	return nil
-}
-
-// batcher turns images of a Set into float32 input batches [B, 1, H, W],
-// scaled to [0, 1] and normalized as the model says, through a 256-entry
-// table (the same arithmetic as torchvision's ToTensor and Normalize).
-type batcher struct {
-	size int
-	lut  [256]float32
-	x    tensor.Tensor
-}
-
-func (b *batcher) setup(m *Model, size int) {
-	b.size = size
-	for v := range b.lut {
-		p := float32(v) / 255
-		if n := m.Normalize; n != nil {
-			p = (p - n.Mean) / n.Std
-		}
-		b.lut[v] = p
-	}
-}
-
-// fill returns the batch of images idx of s (valid until the next fill).
-func (b *batcher) fill(s *mnist.Set, idx []int) *tensor.Tensor {
-	sz := s.Rows * s.Cols
-	b.x.Resize(tensor.Float32, len(idx), 1, s.Rows, s.Cols)
-	for i, j := range idx {
-		dst := b.x.F32[i*sz : (i+1)*sz]
-		for k, p := range s.Images[j*sz : (j+1)*sz] {
-			dst[k] = b.lut[p]
-		}
-	}
-	return &b.x
 }

@@ -87,19 +87,19 @@ type benchInput struct {
 // [N,1,28,28] or [N,784] images; otherwise zeros of each input's declared
 // type and shape, with the first dimension n when it is symbolic.
 func benchFeeds(path, data string, n int) (*benchInput, error) {
-	if c, err := loadClassifier(path, ""); err == nil {
+	if c, err := loadClassifier(path, ""); err == nil && c.c == 1 && c.h == mnist.ImageSize && c.w == mnist.ImageSize {
 		_, test, err := mnist.Load(data)
 		if err != nil {
 			return nil, err
 		}
-		shape := []int{n, 1, 28, 28}
+		shape := []int{n, c.c, c.h, c.w}
 		if c.flat {
-			shape = []int{n, 784}
+			shape = []int{n, c.size()}
 		}
 		x := tensor.New(tensor.Float32, shape...)
 		for i := range n {
 			for j, p := range test.Image(i % test.N) {
-				x.F32[i*784+j] = (float32(p)/255 - c.mean) / c.std
+				x.F32[i*c.size()+j] = (float32(p)/255 - c.mean) / c.std
 			}
 		}
 		return &benchInput{c.s, map[string]*tensor.Tensor{c.input: x}}, nil

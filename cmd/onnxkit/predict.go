@@ -10,19 +10,22 @@ import (
 
 	"github.com/onnxkit/onnxkit/chart"
 	"github.com/onnxkit/onnxkit/digit"
+	"github.com/onnxkit/onnxkit/imagefolder"
+	"github.com/onnxkit/onnxkit/mnist"
+	"github.com/onnxkit/onnxkit/onnx"
 )
 
 var predictCmd = &command{
 	name:  "predict",
 	args:  "-model FILE.onnx IMAGE...",
-	short: "classify pictures of handwritten digits (PNG or JPEG, any size, dark on light or light on dark)",
+	short: "classify pictures (PNG or JPEG, any size): handwritten digits for MNIST models, resized for image-folder models",
 	setup: func(fs *flag.FlagSet) func([]string) error {
-		model := fs.String("model", "", "the ONNX model `file` (an MNIST classifier, e.g. from onnxkit train)")
+		model := fs.String("model", "", "the ONNX model `file` (an image classifier, e.g. from onnxkit train)")
 		normalize := fs.String("normalize", "", "override the model's recorded preprocessing: `MEAN,STD` after scaling pixels to [0,1]")
-		invert := fs.String("invert", "auto", "ink polarity: auto (from the border), yes (dark ink on light paper), no (light ink on dark, as MNIST)")
+		invert := fs.String("invert", "auto", "ink polarity of digit pictures: auto (from the border), yes (dark ink on light paper), no (light ink on dark, as MNIST)")
 		top := fs.Int("top", 3, "print the `N` most probable classes")
-		grid := fs.String("grid", "", "draw the images as the model sees them (28x28, after preparation) with their predictions to this PNG `file`")
-		jsonOut := fs.Bool("json", false, "print the results as JSON (with all ten probabilities)")
+		grid := fs.String("grid", "", "draw the images as the model sees them (after preparation; 1x28x28 models) with their predictions to this PNG `file`")
+		jsonOut := fs.Bool("json", false, "print the results as JSON (with every class's probability)")
 		return func(args []string) error {
 			if *model == "" {
 				return usagef("-model is required")
@@ -47,9 +50,17 @@ var predictCmd = &command{
 			if err != nil {
 				return err
 			}
+			// A picture is prepared as the model was trained: digits the
+			// MNIST way, others resized. Without a record, a 1-channel
+			// model is taken for a digit classifier.
+			asDigit := c.prepare == onnx.PrepareDigit || c.prepare == "" && c.c == 1
+			if *grid != "" && (c.c != 1 || c.h != mnist.ImageSize || c.w != mnist.ImageSize) {
+				return usagef("-grid draws only 1x%dx%d images; the model takes %dx%dx%d", mnist.ImageSize, mnist.ImageSize, c.c, c.h, c.w)
+			}
 			type result struct {
 				File          string      `json:"file"`
 				Class         int         `json:"class"`
+				Name          string      `json:"name,omitempty"`
 				Top           []classProb `json:"top,omitempty"`
 				Probabilities []float64   `json:"probabilities,omitempty"`
 				Error         string      `json:"error,omitempty"`
@@ -59,7 +70,7 @@ var predictCmd = &command{
 			var ok []int // indices into args of the prepared images
 			for i, path := range args {
 				results[i] = result{File: path, Class: -1}
-				g, err := prepareFile(path, opt)
+				g, err := prepareFile(path, opt, c, asDigit)
 				if err != nil {
 					results[i].Error = err.Error()
 					fmt.Fprintf(stderr, "onnxkit predict: %v\n", err)
@@ -78,14 +89,19 @@ var predictCmd = &command{
 					p := probabilities(y.F32[j*k : (j+1)*k])
 					r := &results[i]
 					r.Probabilities, r.Top = p, topK(p, *top)
-					r.Class = r.Top[0].Class
+					for t := range r.Top {
+						if c.names != nil {
+							r.Top[t].Name = c.className(r.Top[t].Class)
+						}
+					}
+					r.Class, r.Name = r.Top[0].Class, r.Top[0].Name
 				}
 			}
 			if *grid != "" && len(ok) > 0 {
 				captions := make([]string, len(ok))
 				for j, i := range ok {
 					t := results[i].Top[0]
-					captions[j] = fmt.Sprintf("%d (%s)", t.Class, percent(t.Probability))
+					captions[j] = fmt.Sprintf("%s (%s)", c.className(t.Class), percent(t.Probability))
 				}
 				if err := writePNG(*grid, chart.Digits(pixels, captions, "as the model sees them: prediction (probability)")); err != nil {
 					return err
@@ -102,7 +118,7 @@ var predictCmd = &command{
 					}
 					parts := make([]string, len(r.Top))
 					for j, t := range r.Top {
-						parts[j] = fmt.Sprintf("%d (%s)", t.Class, percent(t.Probability))
+						parts[j] = fmt.Sprintf("%s (%s)", c.className(t.Class), percent(t.Probability))
 					}
 					fmt.Fprintf(stdout, "%s: %s\n", r.File, strings.Join(parts, ", "))
 				}
@@ -118,9 +134,13 @@ var predictCmd = &command{
 	},
 }
 
-// prepareFile reads a picture of a digit and prepares it as MNIST's 784
-// pixels. Errors name the file.
-func prepareFile(path string, opt digit.Options) ([]uint8, error) {
+// prepareFile reads a picture and prepares it as c's input: a digit the
+// MNIST way (then resized when the model is not 28x28), anything else
+// resized as imagefolder reads training images. Errors name the file.
+func prepareFile(path string, opt digit.Options, c *classifier, asDigit bool) ([]uint8, error) {
+	if !asDigit {
+		return imagefolder.ReadImage(path, c.c, c.h, c.w)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -142,6 +162,9 @@ func prepareFile(path string, opt digit.Options) ([]uint8, error) {
 		return nil, fmt.Errorf("%s: blank image: no ink stands out from the background", path)
 	case err != nil:
 		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if b := g.Bounds(); c.c != 1 || b.Dx() != c.w || b.Dy() != c.h {
+		return imagefolder.Resize(g, c.c, c.h, c.w), nil
 	}
 	return g.Pix, nil
 }

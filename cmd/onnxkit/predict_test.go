@@ -339,7 +339,7 @@ func TestProbabilities(t *testing.T) {
 		}
 	}
 	got := topK([]float64{0.1, 0.3, 0.3, 0.2, 0.1}, 3)
-	if want := []classProb{{1, 0.3}, {2, 0.3}, {3, 0.2}}; fmt.Sprint(got) != fmt.Sprint(want) {
+	if want := []classProb{{1, 0.3, ""}, {2, 0.3, ""}, {3, 0.2, ""}}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("topK = %v, want %v (ties: smaller class first)", got, want)
 	}
 	for p, want := range map[float64]string{0.981: "98.1%", 0.0004: "<0.1%", 0.0005: "0.1%", 1: "100.0%"} {

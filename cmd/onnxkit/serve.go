@@ -143,7 +143,7 @@ func loadServed(name, path string) (serve.Model, error) {
 	if err != nil {
 		return serve.Model{}, fmt.Errorf("%s: %w", path, err)
 	}
-	return serve.Model{Name: name, Session: s, Mean: p.Mean, Std: p.Std}, nil
+	return serve.Model{Name: name, Session: s, Mean: p.Mean, Std: p.Std, Classes: p.Classes}, nil
 }
 
 // byteSize is a flag value in bytes, with an optional decimal (k, M, G) or

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/onnxkit/onnxkit/chart"
+	"github.com/onnxkit/onnxkit/imagefolder"
 	"github.com/onnxkit/onnxkit/mnist"
 	"github.com/onnxkit/onnxkit/onnx"
 	"github.com/onnxkit/onnxkit/train"
@@ -22,19 +23,19 @@ import (
 var trainCmd = &command{
 	name:  "train",
 	args:  "",
-	short: "train the tutorial's MLP, CNN or LeNet5 on MNIST and export it to ONNX",
+	short: "train the tutorial's MLP, CNN or LeNet5 on MNIST or an image folder and export it to ONNX",
 	setup: func(fs *flag.FlagSet) func([]string) error {
 		model := fs.String("model", train.LeNet5, "the model: mlp, cnn or lenet5")
-		epochs := fs.Int("epochs", 10, "number of passes over the 60,000 training images")
+		epochs := fs.Int("epochs", 10, "number of passes over the training images")
 		batch := fs.Int("batch", 100, "mini-batch size")
 		lr := fs.Float64("lr", 0, "learning rate (default: the tutorial's, 0.01 for sgd, 0.001 for adam)")
 		optimizer := fs.String("optimizer", "", "sgd or adam (default: the tutorial's, sgd for mlp, adam otherwise)")
 		seed := fs.Uint64("seed", 1, "seed for initialization, shuffling and dropout")
-		data := fs.String("data", "", "MNIST `folder` (default: $MNIST_DIR, ./data/mnist, then the GoMNIST module)")
+		data := fs.String("data", "", dataHelp)
 		out := fs.String("out", "", "write the trained model to this ONNX `file` (default MODEL.onnx)")
 		opset := fs.Int64("opset", 13, "ONNX opset version of the export, 11 to 18")
-		normalize := fs.String("normalize", "", "normalize pixels in [0,1] torchvision-style: `MEAN,STD` (the tutorial's Normalize((0,),(128,)) is 0,128)")
-		limit := fs.Int("limit", 0, "train on the first N training images only (0: all)")
+		normalize := fs.String("normalize", "", "normalize pixels in [0,1] torchvision-style: `MEAN,STD` (the tutorial's Normalize((0,),(128,)) is 0,128; default: none for MNIST files, the training images' mean and std for an image folder)")
+		limit := fs.Int("limit", 0, "train on the first N training images only (0: all; an image folder's are in class order)")
 		jsonOut := fs.Bool("json", false, "print one JSON object per epoch instead of text")
 		plotPath := fs.String("plot", "", "draw the loss and test-accuracy curves per epoch to this PNG `file`")
 		initFile := fs.String("init", "", "fine-tune this ONNX `file` (e.g. a PyTorch export) instead of starting from random weights; -model picks the recipe")
@@ -108,32 +109,60 @@ var trainCmd = &command{
 					return fmt.Errorf("-%s %s: %w", f[0], f[1], err)
 				}
 			}
-			trainSet, testSet, err := mnist.Load(*data)
-			if err != nil {
-				return err
-			}
-			if *limit > 0 && *limit < trainSet.N {
-				trainSet = trainSet.Slice(0, *limit)
-			}
-			t, err := train.NewTrainer(r, *seed)
-			if err != nil {
-				return err
-			}
+			// The model takes its input shape and class count from the
+			// data; a fine-tuned one (-init) has its own, to which an
+			// image folder's images are resized.
+			var initModel *train.Model
+			var opt imagefolder.Options
 			if *initFile != "" {
 				om, err := onnx.ReadFile(*initFile)
 				if err != nil {
 					return err
 				}
-				m, err := train.FromONNX(om)
-				if err != nil {
+				if initModel, err = train.FromONNX(om); err != nil {
 					return fmt.Errorf("%s: %w", *initFile, err)
 				}
-				t.Model = m
+				if in := initModel.InputShape(); len(in) == 3 {
+					opt = imagefolder.Options{Channels: in[0], Height: in[1], Width: in[2]}
+				}
+			}
+			trainSet, testSet, err := loadData(*data, opt)
+			if err != nil {
+				return err
+			}
+			prepare := onnx.PrepareResize
+			if _, ok := trainSet.(*mnist.Set); ok {
+				prepare = onnx.PrepareDigit
+			}
+			if *limit > 0 && *limit < trainSet.Len() {
+				trainSet = firstN{trainSet, *limit}
+			}
+			ch, h, w := trainSet.Shape()
+			r.Input, r.Classes = [3]int{ch, h, w}, len(trainSet.Classes())
+			t, err := train.NewTrainer(r, *seed)
+			if err != nil {
+				return err
+			}
+			if initModel != nil {
+				t.Model = initModel
 				if norm == nil {
-					norm = m.Normalize
+					norm = initModel.Normalize
+				}
+			}
+			if norm == nil && prepare == onnx.PrepareResize {
+				// An image folder is normalized with its training
+				// images' statistics unless -normalize says otherwise.
+				ms, err := train.MeanStd(trainSet)
+				if err != nil {
+					return err
+				}
+				norm = &ms
+				if !*jsonOut {
+					fmt.Fprintf(stdout, "normalizing with the training images' mean %.4g and std %.4g (-normalize MEAN,STD to choose)\n", ms.Mean, ms.Std)
 				}
 			}
 			t.Model.Normalize = norm
+			t.Model.Classes, t.Model.Prepare = trainSet.Classes(), prepare
 			if ck != nil {
 				if err := t.Restore(ck); err != nil {
 					return fmt.Errorf("%s: %w", *resume, err)
@@ -165,10 +194,10 @@ var trainCmd = &command{
 				fmt.Fprintf(stdout, "%s before training: test accuracy %.2f%%\n", *initFile, 100*res.Accuracy)
 			}
 			var points []chart.Epoch
-			bar := newProgress(trainSet.N, "training")
+			bar := newProgress(trainSet.Len(), "training")
 			t.OnBatch = bar.add
 			if ck != nil && ck.Batch > 0 { // resuming within an epoch
-				bar.add(min(ck.Batch*ck.Recipe.BatchSize, trainSet.N))
+				bar.add(min(ck.Batch*ck.Recipe.BatchSize, trainSet.Len()))
 			}
 			t.OnEpoch = func(st train.EpochStats) error {
 				bar.done()
@@ -203,7 +232,7 @@ var trainCmd = &command{
 				bar.done() // clear the bar before the message
 			}
 			if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
-				return interrupted(t, trainSet.N, ckptPath, writeCheckpoint, info)
+				return interrupted(t, trainSet.Len(), ckptPath, writeCheckpoint, info)
 			}
 			if err != nil {
 				return err
@@ -212,7 +241,11 @@ var trainCmd = &command{
 				return err
 			}
 			if *plotPath != "" {
-				img, err := chart.Curves(points, *model+" on MNIST")
+				on := "MNIST"
+				if *data != "" {
+					on = filepath.Base(*data)
+				}
+				img, err := chart.Curves(points, *model+" on "+on)
 				if err != nil {
 					return err
 				}

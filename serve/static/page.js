@@ -235,14 +235,15 @@
     const out = res.outputs.find((o) => o.name === model.output);
     const p = probabilities(out.data.map(Number));
     const order = p.map((v, i) => [v, i]).sort((a, b) => b[0] - a[0]).slice(0, 3);
-    predictionEl.textContent = String(order[0][1]);
+    const name = (i) => (model.classes ? model.classes[i] : String(i));
+    predictionEl.textContent = name(order[0][1]);
     predictionEl.dataset.class = String(order[0][1]);
     confidenceEl.textContent = percent(order[0][0]);
     topEl.replaceChildren(...order.map(([v, i]) => {
       const li = document.createElement("li");
       li.dataset.class = String(i);
       const c = document.createElement("span");
-      c.textContent = String(i);
+      c.textContent = name(i);
       const track = document.createElement("span");
       const bar = document.createElement("span");
       bar.className = "bar";

@@ -1,0 +1,159 @@
+package train
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/onnxkit/onnxkit/tensor"
+)
+
+// BatchNorm2d is torch.nn.BatchNorm2d(C) with learnable Weight (gamma)
+// and Bias (beta). In training mode it normalizes each channel by the
+// batch's mean and biased variance over N, H and W, and updates the running
+// statistics as PyTorch does: running = (1-Momentum)*running +
+// Momentum*batch, with the unbiased variance. In evaluation mode it uses the
+// running statistics. It is exported as BatchNormalization, and its running
+// statistics are kept in checkpoints.
+type BatchNorm2d struct {
+	name          string
+	C             int
+	Eps, Momentum float32 // 1e-5 and 0.1, as PyTorch's defaults
+	Weight, Bias  *Param  // [C]
+	// RunningMean and RunningVar are the running statistics [C], named
+	// name+".running_mean" and name+".running_var" as in PyTorch's
+	// state_dict.
+	RunningMean, RunningVar *Param
+
+	training bool
+	x        *tensor.Tensor // [N, C, H, W], input of the last Forward
+	batch    bool           // the last Forward used batch statistics
+	xhat     []float32      // normalized input of the last Forward
+	invStd   []float64      // [C]
+	y, dx    tensor.Tensor
+}
+
+// NewBatchNorm2d returns a BatchNorm2d over c channels with weight 1, bias
+// 0, running mean 0 and running variance 1 (PyTorch's initialization), in
+// training mode. It panics unless c is positive.
+func NewBatchNorm2d(name string, c int) *BatchNorm2d {
+	if c <= 0 {
+		panic(fmt.Sprintf("train: NewBatchNorm2d(%q, %d): channels must be positive", name, c))
+	}
+	b := &BatchNorm2d{name: name, C: c, Eps: 1e-5, Momentum: 0.1, training: true,
+		Weight: newParam(name+".weight", c), Bias: newParam(name+".bias", c),
+		RunningMean: newParam(name+".running_mean", c), RunningVar: newParam(name+".running_var", c)}
+	b.reset()
+	return b
+}
+
+// reset sets PyTorch's initial values.
+func (b *BatchNorm2d) reset() {
+	for i := range b.C {
+		b.Weight.Value.F32[i], b.Bias.Value.F32[i] = 1, 0
+		b.RunningMean.Value.F32[i], b.RunningVar.Value.F32[i] = 0, 1
+	}
+}
+
+// Name returns the layer's name.
+func (b *BatchNorm2d) Name() string { return b.name }
+
+// Params returns the weight and the bias (the running statistics are not
+// trained; see buffers).
+func (b *BatchNorm2d) Params() []*Param { return []*Param{b.Weight, b.Bias} }
+
+// buffers returns the running statistics, the state a checkpoint keeps
+// besides the parameters.
+func (b *BatchNorm2d) buffers() []*Param { return []*Param{b.RunningMean, b.RunningVar} }
+
+// SetTraining switches between batch statistics (training) and running
+// statistics (evaluation).
+func (b *BatchNorm2d) SetTraining(on bool) { b.training = on }
+
+// Forward computes y [N, C, H, W] = Weight * (x - mean) / sqrt(var + Eps)
+// + Bias per channel.
+func (b *BatchNorm2d) Forward(x *tensor.Tensor) *tensor.Tensor {
+	checkRank(b.name, "input", x, 4)
+	checkSame(b.name, "input", x, []int{x.Shape[0], b.C, x.Shape[2], x.Shape[3]})
+	n, hw := x.Shape[0], x.Shape[2]*x.Shape[3]
+	m := n * hw
+	b.x, b.batch = x, b.training
+	b.y.Resize(tensor.Float32, x.Shape...)
+	if cap(b.xhat) < len(x.F32) {
+		b.xhat = make([]float32, len(x.F32))
+	}
+	b.xhat = b.xhat[:len(x.F32)]
+	if len(b.invStd) != b.C {
+		b.invStd = make([]float64, b.C)
+	}
+	for c := range b.C {
+		mean, v := float64(b.RunningMean.Value.F32[c]), float64(b.RunningVar.Value.F32[c])
+		if b.batch {
+			var sum, sq float64
+			for i := range n {
+				for _, p := range x.F32[(i*b.C+c)*hw : (i*b.C+c+1)*hw] {
+					sum += float64(p)
+				}
+			}
+			mean = sum / float64(m)
+			for i := range n {
+				for _, p := range x.F32[(i*b.C+c)*hw : (i*b.C+c+1)*hw] {
+					sq += (float64(p) - mean) * (float64(p) - mean)
+				}
+			}
+			v = sq / float64(m)
+			unbiased := v
+			if m > 1 {
+				unbiased = sq / float64(m-1)
+			}
+			mo := float64(b.Momentum)
+			b.RunningMean.Value.F32[c] = float32((1-mo)*float64(b.RunningMean.Value.F32[c]) + mo*mean)
+			b.RunningVar.Value.F32[c] = float32((1-mo)*float64(b.RunningVar.Value.F32[c]) + mo*unbiased)
+		}
+		inv := 1 / math.Sqrt(v+float64(b.Eps))
+		b.invStd[c] = inv
+		w, bias := b.Weight.Value.F32[c], b.Bias.Value.F32[c]
+		for i := range n {
+			lo := (i*b.C + c) * hw
+			for k, p := range x.F32[lo : lo+hw] {
+				h := float32((float64(p) - mean) * inv)
+				b.xhat[lo+k] = h
+				b.y.F32[lo+k] = w*h + bias
+			}
+		}
+	}
+	return &b.y
+}
+
+// Backward takes dy [N, C, H, W] and returns dx; it sets dWeight =
+// sum(dy * xhat) and dBias = sum(dy) per channel. With batch statistics
+// dx = invStd/M * (M*g - sum(g) - xhat*sum(g*xhat)) where g = dy*Weight
+// and M = N*H*W; with running statistics dx = dy*Weight*invStd.
+func (b *BatchNorm2d) Backward(dy *tensor.Tensor) *tensor.Tensor {
+	checkSame(b.name, "output gradient", dy, b.y.Shape)
+	n, hw := dy.Shape[0], dy.Shape[2]*dy.Shape[3]
+	m := float64(n * hw)
+	b.dx.Resize(tensor.Float32, dy.Shape...)
+	for c := range b.C {
+		var sumDy, sumDyH float64
+		for i := range n {
+			lo := (i*b.C + c) * hw
+			for k, g := range dy.F32[lo : lo+hw] {
+				sumDy += float64(g)
+				sumDyH += float64(g) * float64(b.xhat[lo+k])
+			}
+		}
+		b.Weight.Grad.F32[c], b.Bias.Grad.F32[c] = float32(sumDyH), float32(sumDy)
+		w, inv := float64(b.Weight.Value.F32[c]), b.invStd[c]
+		for i := range n {
+			lo := (i*b.C + c) * hw
+			for k, g := range dy.F32[lo : lo+hw] {
+				if b.batch {
+					b.dx.F32[lo+k] = float32(w * inv / m * (m*float64(g) - sumDy - float64(b.xhat[lo+k])*sumDyH))
+				} else {
+					b.dx.F32[lo+k] = float32(w * inv * float64(g))
+				}
+			}
+		}
+	}
+	return &b.dx
+}
