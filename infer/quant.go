@@ -296,17 +296,13 @@ func (dynQuantOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 		lo, hi = min(lo, v), max(hi, v)
 	}
 	scale := (hi - lo) / 255
-	var zp int32
-	if scale != 0 {
-		zp = quantize(-lo/scale, 0, 0, 255)
+	if scale == 0 { // all zeros: the formula's 0/0; scale 1 as onnxruntime
+		scale = 1
 	}
+	zp := quantize(-lo/scale, 0, 0, 255)
 	y := out[0]
 	resize(y, tensor.Uint8, x.Shape...)
 	for i, v := range x.F32 {
-		if scale == 0 {
-			y.U8[i] = uint8(zp)
-			continue
-		}
 		y.U8[i] = uint8(quantize(v/scale, zp, 0, 255))
 	}
 	if s := output(out, 1); s != nil {
