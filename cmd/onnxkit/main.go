@@ -39,6 +39,7 @@ var commands = []*command{
 	opsCmd,
 	serveCmd,
 	convertCmd,
+	quantizeCmd,
 }
 
 // usageError is a misuse of the command line: exit status 2.
