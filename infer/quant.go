@@ -194,6 +194,17 @@ func (o *quantLinearOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 			return fmt.Errorf("zero point is %v, want the type of x (%v)", zp.DType, x.DType)
 		}
 		resize(y, tensor.Float32, x.Shape...)
+		if l.perTensor && x.DType == tensor.Uint8 { // the common case, without a call per element
+			var z float32
+			if zp != nil {
+				z = float32(zp.U8[0])
+			}
+			sc := scale.F32[0]
+			for i, v := range x.U8 {
+				y.F32[i] = (float32(v) - z) * sc
+			}
+			return nil
+		}
 		l.each(x.Len(), func(i, s int) {
 			v := intAt(x, i)
 			if zp != nil {
@@ -220,6 +231,17 @@ func (o *quantLinearOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 	}
 	lo, hi := qrange(dt)
 	resize(y, dt, x.Shape...)
+	if l.perTensor && x.DType == tensor.Float32 && dt == tensor.Uint8 { // the common case
+		var z int32
+		if zp != nil {
+			z = intAt(zp, 0)
+		}
+		sc := scale.F32[0]
+		for i, v := range x.F32 {
+			y.U8[i] = uint8(quantize(v/sc, z, lo, hi))
+		}
+		return nil
+	}
 	l.each(x.Len(), func(i, s int) {
 		var v float32
 		if x.DType == tensor.Float32 {
@@ -269,6 +291,54 @@ func intAt(t *tensor.Tensor, i int) int32 {
 		return int32(t.I8[i])
 	}
 	return t.I32[i]
+}
+
+// exactInFloat reports whether products of k terms, with factors at most
+// amax and bmax in magnitude, are exact in float32 in any order of
+// summation: every partial sum is then an integer below 2^24.
+func exactInFloat(k int, amax, bmax int32) bool {
+	return int64(k)*int64(amax)*int64(bmax) < 1<<24
+}
+
+// maxAbs returns the largest magnitude in v.
+func maxAbs[T int16 | float32](v []T) int32 {
+	var m T
+	for _, x := range v {
+		m = max(m, x, -x)
+	}
+	return int32(m)
+}
+
+// floats32 returns v as float32 in buf.
+func floats32(buf *[]float32, v []int16) []float32 {
+	if cap(*buf) < len(v) {
+		*buf = make([]float32, len(v))
+	}
+	f := (*buf)[:len(v)]
+	for i, x := range v {
+		f[i] = float32(x)
+	}
+	return f
+}
+
+// igemm sets c (m x n, dense) to a*b for zero-point-shifted operands a
+// (m x k) and b (k x n), with fa and fb their float32 copies (or nil):
+// on kernel.Sgemm when that is exact (see exactInFloat), which is much
+// faster than kernel.GemmInt16, and on kernel.GemmInt16 otherwise. fc is
+// scratch for the float32 product.
+func igemm(m, n, k int, a []int16, fa []float32, b []int16, fb []float32, exact bool, c []int32, fc *[]float32) {
+	if !exact || fa == nil || fb == nil {
+		kernel.GemmInt16(m, n, k, a, k, b, n, c, n)
+		return
+	}
+	if cap(*fc) < m*n {
+		*fc = make([]float32, m*n)
+	}
+	f := (*fc)[:m*n]
+	kernel.Sgemm(false, false, m, n, k, 1, fa, k, fb, n, 0, f, n)
+	for i, v := range f {
+		c[i] = int32(v)
+	}
 }
 
 // is8bit reports whether t is int8 or uint8.
@@ -371,8 +441,9 @@ func buildQLinearMatMul(n *onnx.Node, opset int64) (op, error) {
 
 // qmatState is a qmatMulOp's working memory, kept in scratch.task.
 type qmatState struct {
-	a, b []int16
-	acc  []int32
+	a, b       []int16
+	fa, fb, fc []float32
+	acc        []int32
 }
 
 func (o *qmatMulOp) run(s *scratch, in, out []*tensor.Tensor) error {
@@ -470,14 +541,24 @@ func (o *qmatMulOp) run(s *scratch, in, out []*tensor.Tensor) error {
 	if o.qlinear {
 		lo, hi = qrange(dt)
 	}
+	exact := exactInFloat(k, maxAbs(as), maxAbs(bs))
+	var fa, fb []float32
+	if exact {
+		fa, fb = floats32(&st.fa, as), floats32(&st.fb, bs)
+	}
 	bcast := bcastIndexer(batchShape, aBatch, bBatch)
 	for yi := 0; yi < batch; yi++ {
 		ai, bi := bcast(yi)
+		ao, bo := ai*m*k, bi*k*n
+		var fai, fbi []float32
+		if exact {
+			fai, fbi = fa[ao:ao+m*k], fb[bo:bo+k*n]
+		}
 		if !o.qlinear {
-			kernel.GemmInt16(m, n, k, as[ai*m*k:], k, bs[bi*k*n:], n, y.I32[yi*m*n:], n)
+			igemm(m, n, k, as[ao:], fai, bs[bo:], fbi, exact, y.I32[yi*m*n:(yi+1)*m*n], &st.fc)
 			continue
 		}
-		kernel.GemmInt16(m, n, k, as[ai*m*k:], k, bs[bi*k*n:], n, acc, n)
+		igemm(m, n, k, as[ao:], fai, bs[bo:], fbi, exact, acc, &st.fc)
 		for r := 0; r < m; r++ {
 			sa := aS.F32[aIdx(ai*m+r)]
 			for c := 0; c < n; c++ {
@@ -551,9 +632,10 @@ func buildQConv(n *onnx.Node, qlinear bool) (op, error) {
 
 // qconvState is a qconvOp's working memory, kept in scratch.task.
 type qconvState struct {
-	x, w, col []int16
-	fx, fcol  []float32
-	acc       []int32
+	x, w, col    []int16
+	fx, fcol, fw []float32
+	fc           []float32
+	acc          []int32
 }
 
 func (o *qconvOp) run(s *scratch, in, out []*tensor.Tensor) error {
@@ -654,9 +736,16 @@ func (o *qconvOp) run(s *scratch, in, out []*tensor.Tensor) error {
 	if xZP != nil {
 		xz = intAt(xZP, 0)
 	}
-	var lo, hi int32
+	var lo, hi, yz int32
 	if o.qlinear {
 		lo, hi = qrange(dt)
+		yz = intAt(yZP, 0)
+	}
+	// The products run in float32 when that is exact for any input.
+	exact := exactInFloat(K, maxAbs(ws), 255)
+	var fw []float32
+	if exact {
+		fw = floats32(&st.fw, ws)
 	}
 	for i := 0; i < n; i++ {
 		for j := range fx {
@@ -664,15 +753,21 @@ func (o *qconvOp) run(s *scratch, in, out []*tensor.Tensor) error {
 		}
 		for gi := 0; gi < o.group; gi++ {
 			im2col(&g, fx[gi*cg*inSize:(gi+1)*cg*inSize], cg, fcol)
-			for j, v := range fcol {
-				col[j] = int16(v)
+			if !exact {
+				for j, v := range fcol {
+					col[j] = int16(v)
+				}
 			}
 			yoff := (i*m + gi*mg) * P
 			dst := acc
 			if !o.qlinear {
 				dst = y.I32[yoff : yoff+mg*P]
 			}
-			kernel.GemmInt16(mg, P, K, ws[gi*mg*K:], K, col, P, dst, P)
+			var fwg []float32
+			if exact {
+				fwg = fw[gi*mg*K : (gi+1)*mg*K]
+			}
+			igemm(mg, P, K, ws[gi*mg*K:], fwg, col, fcol, exact, dst, &st.fc)
 			if !o.qlinear {
 				continue
 			}
@@ -683,13 +778,17 @@ func (o *qconvOp) run(s *scratch, in, out []*tensor.Tensor) error {
 				if bias != nil {
 					b = bias.I32[ch]
 				}
-				for p := 0; p < P; p++ {
-					q := quantize(float32(acc[r*P+p]+b)*mult, intAt(yZP, 0), lo, hi)
-					if dt == tensor.Uint8 {
-						y.U8[yoff+r*P+p] = uint8(q)
-					} else {
-						y.I8[yoff+r*P+p] = int8(q)
+				row := acc[r*P : (r+1)*P]
+				if dt == tensor.Uint8 {
+					dst := y.U8[yoff+r*P : yoff+(r+1)*P]
+					for p, v := range row {
+						dst[p] = uint8(quantize(float32(v+b)*mult, yz, lo, hi))
 					}
+					continue
+				}
+				dst := y.I8[yoff+r*P : yoff+(r+1)*P]
+				for p, v := range row {
+					dst[p] = int8(quantize(float32(v+b)*mult, yz, lo, hi))
 				}
 			}
 		}

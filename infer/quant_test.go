@@ -19,8 +19,8 @@ import (
 // scripts/ort_expect.js).
 func TestQuantOnnxruntime(t *testing.T) {
 	dirs, _ := filepath.Glob(filepath.Join("testdata", "quant_ort", "*"))
-	if len(dirs) != 22 {
-		t.Fatalf("found %d cases under testdata/quant_ort, want 22", len(dirs))
+	if len(dirs) != 24 {
+		t.Fatalf("found %d cases under testdata/quant_ort, want 24", len(dirs))
 	}
 	for _, dir := range dirs {
 		t.Run(filepath.Base(dir), func(t *testing.T) { runNodeCaseTol(t, dir, 0, 0) })
@@ -74,5 +74,41 @@ func TestQuantErrors(t *testing.T) {
 				t.Errorf("error %q does not name the node", err)
 			}
 		})
+	}
+}
+
+// TestIgemmPaths checks that the float32 path of igemm, taken when
+// exactInFloat holds, gives the integer kernel's results bit for bit at
+// the bound's edge (k*amax*bmax just below 2^24, all factors extreme).
+func TestIgemmPaths(t *testing.T) {
+	for _, tc := range []struct{ m, n, k int }{{3, 5, 258}, {7, 33, 100}, {1, 1, 1}} {
+		amax, bmax := int16(255), int16(255)
+		if !exactInFloat(tc.k, int32(amax), int32(bmax)) {
+			t.Fatalf("exactInFloat(%d, 255, 255) = false", tc.k)
+		}
+		a := make([]int16, tc.m*tc.k)
+		b := make([]int16, tc.k*tc.n)
+		for i := range a {
+			a[i] = amax
+			if i%3 == 0 {
+				a[i] = -amax + int16(i%7)
+			}
+		}
+		for i := range b {
+			b[i] = bmax - int16(i%5)
+		}
+		var fa, fb, fc []float32
+		want := make([]int32, tc.m*tc.n)
+		got := make([]int32, tc.m*tc.n)
+		igemm(tc.m, tc.n, tc.k, a, nil, b, nil, false, want, &fc)
+		igemm(tc.m, tc.n, tc.k, a, floats32(&fa, a), b, floats32(&fb, b), true, got, &fc)
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("igemm %dx%dx%d float path: C[%d] = %d, want %d", tc.m, tc.n, tc.k, i, got[i], want[i])
+			}
+		}
+	}
+	if exactInFloat(259, 255, 255) {
+		t.Error("exactInFloat(259, 255, 255) = true, want false (259*255*255 > 2^24)")
 	}
 }

@@ -80,6 +80,12 @@ def cases(rng):
                                  F32(0.1), I8(6)], 1),
         "convinteger_zero_points_padding": ("ConvInteger", 10, {"pads": [1, 1, 1, 1], "strides": [1, 2]},
                                             [u8(2, 2, 4, 5), u8(3, 2, 2, 2), U8(5), U8(3)], 1),
+        # Long sums of large uint8 products (k*255*255 >= 2^24): not exact in
+        # float32, so infer takes its integer kernel.
+        "matmulinteger_long_uint8": ("MatMulInteger", 10, {}, [u8(2, 300), u8(300, 3)], 1),
+        "qlinearconv_long_uint8": ("QLinearConv", 10, {"pads": [1, 1, 1, 1]},
+                                   [u8(1, 40, 4, 4), F32(0.01), U8(0), u8(2, 40, 3, 3), F32(0.01), U8(0),
+                                    F32(100), U8(3)], 1),
         "convinteger_group_3d": ("ConvInteger", 10, {"group": 2},
                                  [u8(1, 2, 3, 3, 3), u8(4, 1, 2, 1, 2), U8(200)], 1),
     }
