@@ -15,7 +15,7 @@ import (
 // uint8 (int32 for DequantizeLinear's input); the float16, bfloat16, int16,
 // 4-bit, 2-bit and float8 variants are refused. Integer products subtract
 // the zero points into int16 operands and accumulate in int32
-// (kernel.GemmInt16); requantization rounds half to even and saturates.
+// (igemm); requantization rounds half to even and saturates.
 
 // ONNX element type codes the family's dtype attributes take.
 const (
@@ -293,13 +293,6 @@ func intAt(t *tensor.Tensor, i int) int32 {
 	return t.I32[i]
 }
 
-// exactInFloat reports whether products of k terms, with factors at most
-// amax and bmax in magnitude, are exact in float32 in any order of
-// summation: every partial sum is then an integer below 2^24.
-func exactInFloat(k int, amax, bmax int32) bool {
-	return int64(k)*int64(amax)*int64(bmax) < 1<<24
-}
-
 // maxAbs returns the largest magnitude in v.
 func maxAbs[T int16 | float32](v []T) int32 {
 	var m T
@@ -321,23 +314,34 @@ func floats32(buf *[]float32, v []int16) []float32 {
 	return f
 }
 
-// igemm sets c (m x n, dense) to a*b for zero-point-shifted operands a
-// (m x k) and b (k x n), with fa and fb their float32 copies (or nil):
-// on kernel.Sgemm when that is exact (see exactInFloat), which is much
-// faster than kernel.GemmInt16, and on kernel.GemmInt16 otherwise. fc is
-// scratch for the float32 product.
-func igemm(m, n, k int, a []int16, fa []float32, b []int16, fb []float32, exact bool, c []int32, fc *[]float32) {
-	if !exact || fa == nil || fb == nil {
-		kernel.GemmInt16(m, n, k, a, k, b, n, c, n)
+// igemm sets c (m x n, dense) to a*b for zero-point-shifted operands,
+// given as float32 a (m x k) and b (k x n) whose magnitudes are at most
+// amax and bmax. It runs on kernel.Sgemm over slices of k short enough that
+// every partial sum is an integer below 2^24, so exact in float32 in any
+// order, adding the slices' sums in int32 (wrapping as kernel.GemmInt16,
+// the integer reference it is tested against). fc is scratch.
+func igemm(m, n, k int, fa, fb []float32, amax, bmax int32, c []int32, fc *[]float32) {
+	if k == 0 {
+		clear(c)
 		return
 	}
 	if cap(*fc) < m*n {
 		*fc = make([]float32, m*n)
 	}
 	f := (*fc)[:m*n]
-	kernel.Sgemm(false, false, m, n, k, 1, fa, k, fb, n, 0, f, n)
-	for i, v := range f {
-		c[i] = int32(v)
+	kc := (1<<24 - 1) / max(int(amax)*int(bmax), 1)
+	for p0 := 0; p0 < k; p0 += kc {
+		p1 := min(k, p0+kc)
+		kernel.Sgemm(false, false, m, n, p1-p0, 1, fa[p0:], k, fb[p0*n:], n, 0, f, n)
+		if p0 == 0 {
+			for i, v := range f {
+				c[i] = int32(v)
+			}
+			continue
+		}
+		for i, v := range f {
+			c[i] += int32(v)
+		}
 	}
 }
 
@@ -541,24 +545,17 @@ func (o *qmatMulOp) run(s *scratch, in, out []*tensor.Tensor) error {
 	if o.qlinear {
 		lo, hi = qrange(dt)
 	}
-	exact := exactInFloat(k, maxAbs(as), maxAbs(bs))
-	var fa, fb []float32
-	if exact {
-		fa, fb = floats32(&st.fa, as), floats32(&st.fb, bs)
-	}
+	amax, bmax := maxAbs(as), maxAbs(bs)
+	fa, fb := floats32(&st.fa, as), floats32(&st.fb, bs)
 	bcast := bcastIndexer(batchShape, aBatch, bBatch)
 	for yi := 0; yi < batch; yi++ {
 		ai, bi := bcast(yi)
-		ao, bo := ai*m*k, bi*k*n
-		var fai, fbi []float32
-		if exact {
-			fai, fbi = fa[ao:ao+m*k], fb[bo:bo+k*n]
-		}
+		fai, fbi := fa[ai*m*k:(ai+1)*m*k], fb[bi*k*n:(bi+1)*k*n]
 		if !o.qlinear {
-			igemm(m, n, k, as[ao:], fai, bs[bo:], fbi, exact, y.I32[yi*m*n:(yi+1)*m*n], &st.fc)
+			igemm(m, n, k, fai, fbi, amax, bmax, y.I32[yi*m*n:(yi+1)*m*n], &st.fc)
 			continue
 		}
-		igemm(m, n, k, as[ao:], fai, bs[bo:], fbi, exact, acc, &st.fc)
+		igemm(m, n, k, fai, fbi, amax, bmax, acc, &st.fc)
 		for r := 0; r < m; r++ {
 			sa := aS.F32[aIdx(ai*m+r)]
 			for c := 0; c < n; c++ {
@@ -632,7 +629,7 @@ func buildQConv(n *onnx.Node, qlinear bool) (op, error) {
 
 // qconvState is a qconvOp's working memory, kept in scratch.task.
 type qconvState struct {
-	x, w, col    []int16
+	w            []int16
 	fx, fcol, fw []float32
 	fc           []float32
 	acc          []int32
@@ -726,12 +723,12 @@ func (o *qconvOp) run(s *scratch, in, out []*tensor.Tensor) error {
 		st.fx = make([]float32, c*inSize)
 	}
 	if cap(st.fcol) < K*P {
-		st.fcol, st.col = make([]float32, K*P), make([]int16, K*P)
+		st.fcol = make([]float32, K*P)
 	}
 	if cap(st.acc) < mg*P {
 		st.acc = make([]int32, mg*P)
 	}
-	fx, fcol, col, acc := st.fx[:c*inSize], st.fcol[:K*P], st.col[:K*P], st.acc[:mg*P]
+	fx, fcol, acc := st.fx[:c*inSize], st.fcol[:K*P], st.acc[:mg*P]
 	var xz int32
 	if xZP != nil {
 		xz = intAt(xZP, 0)
@@ -741,33 +738,19 @@ func (o *qconvOp) run(s *scratch, in, out []*tensor.Tensor) error {
 		lo, hi = qrange(dt)
 		yz = intAt(yZP, 0)
 	}
-	// The products run in float32 when that is exact for any input.
-	exact := exactInFloat(K, maxAbs(ws), 255)
-	var fw []float32
-	if exact {
-		fw = floats32(&st.fw, ws)
-	}
+	wmax, fw := maxAbs(ws), floats32(&st.fw, ws)
 	for i := 0; i < n; i++ {
 		for j := range fx {
 			fx[j] = float32(intAt(x, i*c*inSize+j) - xz)
 		}
 		for gi := 0; gi < o.group; gi++ {
 			im2col(&g, fx[gi*cg*inSize:(gi+1)*cg*inSize], cg, fcol)
-			if !exact {
-				for j, v := range fcol {
-					col[j] = int16(v)
-				}
-			}
 			yoff := (i*m + gi*mg) * P
 			dst := acc
 			if !o.qlinear {
 				dst = y.I32[yoff : yoff+mg*P]
 			}
-			var fwg []float32
-			if exact {
-				fwg = fw[gi*mg*K : (gi+1)*mg*K]
-			}
-			igemm(mg, P, K, ws[gi*mg*K:], fwg, col, fcol, exact, dst, &st.fc)
+			igemm(mg, P, K, fw[gi*mg*K:(gi+1)*mg*K], fcol, wmax, 255, dst, &st.fc)
 			if !o.qlinear {
 				continue
 			}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/onnxkit/onnxkit/internal/kernel"
 	"github.com/onnxkit/onnxkit/onnx"
 	"github.com/onnxkit/onnxkit/tensor"
 )
@@ -77,38 +78,37 @@ func TestQuantErrors(t *testing.T) {
 	}
 }
 
-// TestIgemmPaths checks that the float32 path of igemm, taken when
-// exactInFloat holds, gives the integer kernel's results bit for bit at
-// the bound's edge (k*amax*bmax just below 2^24, all factors extreme).
-func TestIgemmPaths(t *testing.T) {
-	for _, tc := range []struct{ m, n, k int }{{3, 5, 258}, {7, 33, 100}, {1, 1, 1}} {
-		amax, bmax := int16(255), int16(255)
-		if !exactInFloat(tc.k, int32(amax), int32(bmax)) {
-			t.Fatalf("exactInFloat(%d, 255, 255) = false", tc.k)
-		}
+// TestIgemm checks igemm (float32 products over slices of k) against
+// kernel.GemmInt16 bit for bit with extreme factors: sums that need one,
+// two or many slices, and sums that wrap around int32.
+func TestIgemm(t *testing.T) {
+	for _, tc := range []struct {
+		m, n, k    int
+		amax, bmax int16
+	}{{3, 5, 258, 255, 255}, {3, 5, 259, 255, 255}, {7, 33, 1000, 255, 63}, {2, 3, 70000, 255, 255}, {1, 1, 1, 1, 1}, {2, 2, 0, 1, 1}} {
 		a := make([]int16, tc.m*tc.k)
 		b := make([]int16, tc.k*tc.n)
 		for i := range a {
-			a[i] = amax
-			if i%3 == 0 {
-				a[i] = -amax + int16(i%7)
+			a[i] = tc.amax - int16(i%2)
+			if i%3 == 0 && tc.k < 70000 {
+				a[i] = -tc.amax + int16(i%7)
 			}
 		}
 		for i := range b {
-			b[i] = bmax - int16(i%5)
+			b[i] = tc.bmax - int16(i%5%int(tc.bmax))
 		}
 		var fa, fb, fc []float32
 		want := make([]int32, tc.m*tc.n)
 		got := make([]int32, tc.m*tc.n)
-		igemm(tc.m, tc.n, tc.k, a, nil, b, nil, false, want, &fc)
-		igemm(tc.m, tc.n, tc.k, a, floats32(&fa, a), b, floats32(&fb, b), true, got, &fc)
+		for i := range got {
+			got[i] = 99
+		}
+		kernel.GemmInt16(tc.m, tc.n, tc.k, a, tc.k, b, tc.n, want, tc.n)
+		igemm(tc.m, tc.n, tc.k, floats32(&fa, a), floats32(&fb, b), maxAbs(a), maxAbs(b), got, &fc)
 		for i := range want {
 			if got[i] != want[i] {
-				t.Fatalf("igemm %dx%dx%d float path: C[%d] = %d, want %d", tc.m, tc.n, tc.k, i, got[i], want[i])
+				t.Fatalf("igemm %dx%dx%d: C[%d] = %d, want %d", tc.m, tc.n, tc.k, i, got[i], want[i])
 			}
 		}
-	}
-	if exactInFloat(259, 255, 255) {
-		t.Error("exactInFloat(259, 255, 255) = true, want false (259*255*255 > 2^24)")
 	}
 }
