@@ -293,27 +293,6 @@ func intAt(t *tensor.Tensor, i int) int32 {
 	return t.I32[i]
 }
 
-// maxAbs returns the largest magnitude in v.
-func maxAbs[T int16 | float32](v []T) int32 {
-	var m T
-	for _, x := range v {
-		m = max(m, x, -x)
-	}
-	return int32(m)
-}
-
-// floats32 returns v as float32 in buf.
-func floats32(buf *[]float32, v []int16) []float32 {
-	if cap(*buf) < len(v) {
-		*buf = make([]float32, len(v))
-	}
-	f := (*buf)[:len(v)]
-	for i, x := range v {
-		f[i] = float32(x)
-	}
-	return f
-}
-
 // igemm sets c (m x n, dense) to a*b for zero-point-shifted operands,
 // given as float32 a (m x k) and b (k x n) whose magnitudes are at most
 // amax and bmax. It runs on kernel.Sgemm over slices of k short enough that
@@ -403,22 +382,74 @@ func perRow(t *tensor.Tensor, rows int, what string) (func(r int) int, error) {
 	return nil, fmt.Errorf("%s is %v, want 1 or %d values", what, t, rows)
 }
 
-// int16s converts an 8-bit tensor to x - zp in s's buffer, zp indexed by
-// element i as zpIndex(i) (nil zp: 0).
-func int16s(buf *[]int16, x, zp *tensor.Tensor, zpIndex func(i int) int) []int16 {
+// shifted returns the 8-bit tensor x minus its zero point as float32 in
+// buf (exact), zp indexed by element i as zpIndex(i) (nil zp: 0), and the
+// largest magnitude.
+func shifted(buf *[]float32, x, zp *tensor.Tensor, zpIndex func(i int) int) ([]float32, int32) {
 	n := x.Len()
 	if cap(*buf) < n {
-		*buf = make([]int16, n)
+		*buf = make([]float32, n)
 	}
 	d := (*buf)[:n]
+	var m float32
+	if x.DType == tensor.Uint8 && (zp == nil || zp.Len() == 1) { // the common case
+		var z float32
+		if zp != nil {
+			z = float32(zp.U8[0])
+		}
+		for i, v := range x.U8 {
+			f := float32(v) - z
+			d[i] = f
+			m = max(m, f, -f)
+		}
+		return d, int32(m)
+	}
 	for i := range d {
 		v := intAt(x, i)
 		if zp != nil {
 			v -= intAt(zp, zpIndex(i))
 		}
-		d[i] = int16(v)
+		f := float32(v)
+		d[i] = f
+		m = max(m, f, -f)
 	}
-	return d
+	return d, int32(m)
+}
+
+// constOperand is a constant operand (weights) and its zero point, shifted
+// at load.
+type constOperand struct {
+	x, zp *tensor.Tensor
+	f     []float32
+	max   int32
+}
+
+// get returns the prepared operand if c was made from x and zp.
+func (c *constOperand) get(x, zp *tensor.Tensor) ([]float32, int32, bool) {
+	if c == nil || c.x != x || c.zp != zp {
+		return nil, 0, false
+	}
+	return c.f, c.max, true
+}
+
+// prepare returns consts[xi] shifted by consts[zpi] when it is an 8-bit
+// constant and its zero point absent or a constant of its type whose
+// indexing zpIndex gives (nil: none fits), else nil.
+func prepare(consts []*tensor.Tensor, xi, zpi int, zpIndex func(x *tensor.Tensor) func(int) int) *constOperand {
+	x, zp := constAt(consts, xi), constAt(consts, zpi)
+	if x == nil || !is8bit(x) { // (a zp that is not constant fails get)
+		return nil
+	}
+	if zp != nil && zp.DType != x.DType {
+		return nil
+	}
+	idx := zpIndex(x)
+	if idx == nil {
+		return nil
+	}
+	c := &constOperand{x: x, zp: zp}
+	c.f, c.max = shifted(&c.f, x, zp, idx)
+	return c
 }
 
 // qmatMulOp is MatMulInteger (opset 10; int32 output) and QLinearMatMul
@@ -427,6 +458,7 @@ func int16s(buf *[]int16, x, zp *tensor.Tensor, zpIndex func(i int) int) []int16
 // and scales are per tensor, per row of A or per column of B.
 type qmatMulOp struct {
 	qlinear bool
+	b       *constOperand // B prepared at load, or nil
 }
 
 func buildMatMulInteger(n *onnx.Node, opset int64) (op, error) {
@@ -445,7 +477,6 @@ func buildQLinearMatMul(n *onnx.Node, opset int64) (op, error) {
 
 // qmatState is a qmatMulOp's working memory, kept in scratch.task.
 type qmatState struct {
-	a, b       []int16
 	fa, fb, fc []float32
 	acc        []int32
 }
@@ -522,11 +553,11 @@ func (o *qmatMulOp) run(s *scratch, in, out []*tensor.Tensor) error {
 		return fmt.Errorf("scales and zero points differ in size: a %v and %v, b %v and %v", aS, aZP, bS, bZP)
 	}
 	st := taskOf[qmatState](s)
-	as := int16s(&st.a, a, aZP, func(i int) int { return aIdx(i / max(k, 1)) })
-	bs := int16s(&st.b, b, bZP, func(i int) int {
-		mat, col := i/(k*n), i%n
-		return bIdx(mat*n + col)
-	})
+	fa, amax := shifted(&st.fa, a, aZP, func(i int) int { return aIdx(i / max(k, 1)) })
+	fb, bmax, ok := o.b.get(b, bZP)
+	if !ok {
+		fb, bmax = shifted(&st.fb, b, bZP, func(i int) int { return bIdx(i/(k*n)*n + i%n) })
+	}
 	y := out[0]
 	dt := tensor.Int32
 	if o.qlinear {
@@ -545,8 +576,6 @@ func (o *qmatMulOp) run(s *scratch, in, out []*tensor.Tensor) error {
 	if o.qlinear {
 		lo, hi = qrange(dt)
 	}
-	amax, bmax := maxAbs(as), maxAbs(bs)
-	fa, fb := floats32(&st.fa, as), floats32(&st.fb, bs)
 	bcast := bcastIndexer(batchShape, aBatch, bBatch)
 	for yi := 0; yi < batch; yi++ {
 		ai, bi := bcast(yi)
@@ -600,6 +629,7 @@ type qconvOp struct {
 	w       window
 	group   int
 	qlinear bool
+	wc      *constOperand // w prepared at load, or nil
 }
 
 func buildConvInteger(n *onnx.Node, opset int64) (op, error) { return buildQConv(n, false) }
@@ -629,7 +659,6 @@ func buildQConv(n *onnx.Node, qlinear bool) (op, error) {
 
 // qconvState is a qconvOp's working memory, kept in scratch.task.
 type qconvState struct {
-	w            []int16
 	fx, fcol, fw []float32
 	fc           []float32
 	acc          []int32
@@ -705,8 +734,11 @@ func (o *qconvOp) run(s *scratch, in, out []*tensor.Tensor) error {
 		return err
 	}
 	st := taskOf[qconvState](s)
-	wk := w.Len() / max(m, 1) // weights per output channel
-	ws := int16s(&st.w, w, wZP, func(i int) int { return wIdx(i / wk) })
+	fw, wmax, ok := o.wc.get(w, wZP)
+	if !ok {
+		wk := w.Len() / max(m, 1) // weights per output channel
+		fw, wmax = shifted(&st.fw, w, wZP, func(i int) int { return wIdx(i / wk) })
+	}
 	dt := tensor.Int32
 	if o.qlinear {
 		dt = yZP.DType
@@ -738,7 +770,6 @@ func (o *qconvOp) run(s *scratch, in, out []*tensor.Tensor) error {
 		lo, hi = qrange(dt)
 		yz = intAt(yZP, 0)
 	}
-	wmax, fw := maxAbs(ws), floats32(&st.fw, ws)
 	for i := 0; i < n; i++ {
 		for j := range fx {
 			fx[j] = float32(intAt(x, i*c*inSize+j) - xz)
@@ -776,5 +807,55 @@ func (o *qconvOp) run(s *scratch, in, out []*tensor.Tensor) error {
 			}
 		}
 	}
+	return nil
+}
+
+// checkConsts prepares a constant B (and its zero point).
+func (o *qmatMulOp) checkConsts(consts []*tensor.Tensor) error {
+	bi, zi := 1, 3
+	if o.qlinear {
+		bi, zi = 3, 5
+	}
+	o.b = prepare(consts, bi, zi, func(b *tensor.Tensor) func(int) int {
+		if b.Rank() < 1 {
+			return nil
+		}
+		k, n := b.Shape[0], 1
+		if b.Rank() > 1 {
+			k, n = b.Shape[b.Rank()-2], b.Shape[b.Rank()-1]
+		}
+		zp := constAt(consts, zi)
+		switch {
+		case zp == nil || zp.Len() == 1:
+			return func(int) int { return 0 }
+		case k > 0 && zp.Len() == b.Len()/k:
+			return func(i int) int { return i/(k*n)*n + i%n }
+		}
+		return nil
+	})
+	return nil
+}
+
+// checkConsts prepares constant weights (and their zero point).
+func (o *qconvOp) checkConsts(consts []*tensor.Tensor) error {
+	wi, zi := 1, 3
+	if o.qlinear {
+		wi, zi = 3, 5
+	}
+	o.wc = prepare(consts, wi, zi, func(w *tensor.Tensor) func(int) int {
+		if w.Rank() < 3 || w.Shape[0] == 0 {
+			return nil
+		}
+		m := w.Shape[0]
+		wk := w.Len() / m
+		zp := constAt(consts, zi)
+		switch {
+		case zp == nil || zp.Len() == 1:
+			return func(int) int { return 0 }
+		case zp.Len() == m:
+			return func(i int) int { return i / wk }
+		}
+		return nil
+	})
 	return nil
 }

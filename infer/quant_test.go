@@ -97,14 +97,21 @@ func TestIgemm(t *testing.T) {
 		for i := range b {
 			b[i] = tc.bmax - int16(i%5%int(tc.bmax))
 		}
-		var fa, fb, fc []float32
+		var fc []float32
+		fa, fb := make([]float32, len(a)), make([]float32, len(b))
+		for i, v := range a {
+			fa[i] = float32(v)
+		}
+		for i, v := range b {
+			fb[i] = float32(v)
+		}
 		want := make([]int32, tc.m*tc.n)
 		got := make([]int32, tc.m*tc.n)
 		for i := range got {
 			got[i] = 99
 		}
 		kernel.GemmInt16(tc.m, tc.n, tc.k, a, tc.k, b, tc.n, want, tc.n)
-		igemm(tc.m, tc.n, tc.k, floats32(&fa, a), floats32(&fb, b), maxAbs(a), maxAbs(b), got, &fc)
+		igemm(tc.m, tc.n, tc.k, fa, fb, int32(tc.amax), int32(tc.bmax), got, &fc)
 		for i := range want {
 			if got[i] != want[i] {
 				t.Fatalf("igemm %dx%dx%d: C[%d] = %d, want %d", tc.m, tc.n, tc.k, i, got[i], want[i])
