@@ -266,12 +266,20 @@ func (o *quantLinearOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 // quantize rounds v half to even, adds zp and saturates to [lo, hi]. NaN
 // becomes zp.
 func quantize(v float32, zp, lo, hi int32) int32 {
-	r := math.RoundToEven(float64(v))
-	if r != r {
-		r = 0
+	const big = 1 << 22
+	switch {
+	case v != v:
+		v = 0
+	case v > big:
+		v = big
+	case v < -big:
+		v = -big
 	}
-	r += float64(zp)
-	return int32(min(max(r, float64(lo)), float64(hi)))
+	// For |v| <= 2^22, v + 1.5*2^23 lies in [2^23, 2^24), where float32
+	// holds only integers: the sum is v rounded half to even.
+	const magic = 1.5 * (1 << 23)
+	r := int32((v + magic) - magic)
+	return min(max(r+zp, lo), hi)
 }
 
 // qrange is the range of an 8-bit type.
