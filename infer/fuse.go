@@ -26,6 +26,8 @@ var optimizePlans = true
 //   - the constant weights of Conv, Gemm, LSTM, GRU and RNN are packed
 //     once for the matrix kernel (a Gemm's B stored transposed and the
 //     recurrent ops' W and R are transposed first);
+//   - a QDQ Conv (DequantizeLinear inputs, QuantizeLinear output) becomes a
+//     QLinearConv (quantfuse.go);
 //   - Flatten, Reshape, Squeeze and Unsqueeze share their input's
 //     elements instead of copying them (no op writes into its inputs;
 //     graph outputs are copied out of the run).
@@ -35,6 +37,7 @@ var optimizePlans = true
 // Conv or Gemm.
 func (p *plan) optimize() {
 	p.dropZeroPads()
+	p.fuseQDQConvs()
 	p.fuseActivations()
 	p.fusePools()
 	p.prepareGemmB()

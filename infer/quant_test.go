@@ -119,3 +119,80 @@ func TestIgemm(t *testing.T) {
 		}
 	}
 }
+
+// TestFuseQDQConvs checks that the QDQ convolutions of onnxkit quantize's
+// LeNet5 and CNN models become QLinearConvs at load, and that their
+// quantized outputs are within one step of the unfused float path's
+// (which rounds a float sum of products where the fused op sums integers).
+func TestFuseQDQConvs(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		convs int
+	}{{"lenet5_qdq", 3}, {"cnn_qdq", 1}} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join("..", "quantize", "testdata", tc.name)
+			m, err := onnx.ReadFile(filepath.Join(dir, "model.onnx"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Make each Conv's QuantizeLinear output a graph output.
+			convOut := map[string]bool{}
+			for _, n := range m.Graph.Nodes {
+				if n.OpType == "Conv" {
+					convOut[n.Outputs[0]] = true
+				}
+			}
+			var watched []string
+			for _, n := range m.Graph.Nodes {
+				if n.OpType == "QuantizeLinear" && convOut[n.Inputs[0]] {
+					watched = append(watched, n.Outputs[0])
+					m.Graph.Outputs = append(m.Graph.Outputs, &onnx.ValueInfo{Name: n.Outputs[0], DType: tensor.Uint8, ElemType: 2})
+				}
+			}
+			if len(watched) != tc.convs {
+				t.Fatalf("found %d quantized Conv outputs, want %d", len(watched), tc.convs)
+			}
+			fused, err := NewSession(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for _, pn := range fused.plan.nodes {
+				if _, ok := pn.op.(*qconvOp); ok {
+					n++
+				}
+			}
+			if n != tc.convs {
+				t.Errorf("%d QLinearConvs after fusion, want %d", n, tc.convs)
+			}
+			plain := plainSession(t, m)
+			_, x, err := onnx.ReadTensorFile(filepath.Join(dir, "test_data_set_0", "input_0.pb"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			feeds := map[string]*tensor.Tensor{fused.Inputs()[0].Name: x}
+			got, err := fused.Run(feeds)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := plain.Run(feeds)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, name := range watched {
+				g, w := got[name], want[name]
+				diff := 0
+				for i := range w.U8 {
+					d := int(g.U8[i]) - int(w.U8[i])
+					if d > 1 || d < -1 {
+						t.Fatalf("%s element %d: fused %d, float path %d", name, i, g.U8[i], w.U8[i])
+					}
+					if d != 0 {
+						diff++
+					}
+				}
+				t.Logf("%s: %d of %d values one step from the float path's", name, diff, len(w.U8))
+			}
+		})
+	}
+}
