@@ -667,8 +667,21 @@ func buildQConv(n *onnx.Node, qlinear bool) (op, error) {
 
 // qconvState is a qconvOp's working memory, kept in scratch.task.
 type qconvState struct {
-	fx, fcol, fw []float32
-	fc           []float32
+	fw   []float32   // shifted weights, when not prepared at load
+	bufs []qconvBufs // by worker
+	// The run's arguments, cleared after it.
+	o                    *qconvOp
+	g                    geom
+	x, y, xS, wS, yS, b  *tensor.Tensor
+	wIdx                 func(int) int
+	fwr                  []float32
+	wmax, xz, lo, hi, yz int32
+	c, m, cg, mg, K, P   int
+}
+
+// qconvBufs is one worker's working memory.
+type qconvBufs struct {
+	fx, fcol, fc []float32
 	acc          []int32
 }
 
@@ -758,64 +771,90 @@ func (o *qconvOp) run(s *scratch, in, out []*tensor.Tensor) error {
 	}
 	// The input minus its zero point, as float32 (exact) for im2col, whose
 	// padding is then the zero point; the columns back as int16.
-	inSize := g.inSize()
-	if cap(st.fx) < c*inSize {
-		st.fx = make([]float32, c*inSize)
+	workers := batchWorkers(n, mg*K*P*o.group)
+	if len(st.bufs) < workers {
+		st.bufs = make([]qconvBufs, workers)
 	}
-	if cap(st.fcol) < K*P {
-		st.fcol = make([]float32, K*P)
-	}
-	if cap(st.acc) < mg*P {
-		st.acc = make([]int32, mg*P)
-	}
-	fx, fcol, acc := st.fx[:c*inSize], st.fcol[:K*P], st.acc[:mg*P]
-	var xz int32
+	st.o, st.g, st.x, st.y, st.xS, st.wS, st.yS, st.b = o, g, x, y, xS, wS, yS, bias
+	st.wIdx, st.fwr, st.wmax = wIdx, fw, wmax
+	st.c, st.m, st.cg, st.mg, st.K, st.P = c, m, cg, mg, K, P
+	st.xz, st.lo, st.hi, st.yz = 0, 0, 0, 0
 	if xZP != nil {
-		xz = intAt(xZP, 0)
+		st.xz = intAt(xZP, 0)
 	}
-	var lo, hi, yz int32
 	if o.qlinear {
-		lo, hi = qrange(dt)
-		yz = intAt(yZP, 0)
+		st.lo, st.hi = qrange(dt)
+		st.yz = intAt(yZP, 0)
 	}
-	for i := 0; i < n; i++ {
+	err = parallelFor(s, n, workers, st)
+	st.o, st.x, st.y, st.xS, st.wS, st.yS, st.b, st.wIdx, st.fwr = nil, nil, nil, nil, nil, nil, nil, nil, nil
+	return err
+}
+
+// run computes samples [lo, hi): the input minus its zero point as float32
+// (exact) for im2col, whose padding is then the zero point; per group the
+// integer product and, for QLinearConv, the requantization.
+func (t *qconvState) run(lo, hi, worker int) error {
+	b := &t.bufs[worker]
+	inSize := t.g.inSize()
+	b.fx = growF32(b.fx, t.c*inSize)
+	b.fcol = growF32(b.fcol, t.K*t.P)
+	if cap(b.acc) < t.mg*t.P {
+		b.acc = make([]int32, t.mg*t.P)
+	}
+	fx, fcol, acc := b.fx, b.fcol, b.acc[:t.mg*t.P]
+	qlinear := t.o.qlinear
+	for i := lo; i < hi; i++ {
 		for j := range fx {
-			fx[j] = float32(intAt(x, i*c*inSize+j) - xz)
+			fx[j] = float32(intAt(t.x, i*t.c*inSize+j) - t.xz)
 		}
-		for gi := 0; gi < o.group; gi++ {
-			im2col(&g, fx[gi*cg*inSize:(gi+1)*cg*inSize], cg, fcol)
-			yoff := (i*m + gi*mg) * P
+		for gi := 0; gi < t.o.group; gi++ {
+			im2col(&t.g, fx[gi*t.cg*inSize:(gi+1)*t.cg*inSize], t.cg, fcol)
+			yoff := (i*t.m + gi*t.mg) * t.P
 			dst := acc
-			if !o.qlinear {
-				dst = y.I32[yoff : yoff+mg*P]
+			if !qlinear {
+				dst = t.y.I32[yoff : yoff+t.mg*t.P]
 			}
-			igemm(mg, P, K, fw[gi*mg*K:(gi+1)*mg*K], fcol, wmax, 255, dst, &st.fc)
-			if !o.qlinear {
-				continue
-			}
-			for r := 0; r < mg; r++ {
-				ch := gi*mg + r
-				mult := xS.F32[0] * wS.F32[wIdx(ch)] / yS.F32[0]
-				var b int32
-				if bias != nil {
-					b = bias.I32[ch]
-				}
-				row := acc[r*P : (r+1)*P]
-				if dt == tensor.Uint8 {
-					dst := y.U8[yoff+r*P : yoff+(r+1)*P]
-					for p, v := range row {
-						dst[p] = uint8(quantize(float32(v+b)*mult, yz, lo, hi))
-					}
-					continue
-				}
-				dst := y.I8[yoff+r*P : yoff+(r+1)*P]
-				for p, v := range row {
-					dst[p] = int8(quantize(float32(v+b)*mult, yz, lo, hi))
-				}
+			igemm(t.mg, t.P, t.K, t.fwr[gi*t.mg*t.K:(gi+1)*t.mg*t.K], fcol, t.wmax, 255, dst, &b.fc)
+			if qlinear {
+				t.requantize(acc, gi, yoff)
 			}
 		}
 	}
 	return nil
+}
+
+// requantize writes group gi's int32 sums (plus bias) to y at yoff.
+func (t *qconvState) requantize(acc []int32, gi, yoff int) {
+	P := t.P
+	for r := 0; r < t.mg; r++ {
+		ch := gi*t.mg + r
+		mult := t.xS.F32[0] * t.wS.F32[t.wIdx(ch)] / t.yS.F32[0]
+		var bias int32
+		if t.b != nil {
+			bias = t.b.I32[ch]
+		}
+		row := acc[r*P : (r+1)*P]
+		if t.y.DType == tensor.Uint8 {
+			dst := t.y.U8[yoff+r*P : yoff+(r+1)*P]
+			for p, v := range row {
+				dst[p] = uint8(quantize(float32(v+bias)*mult, t.yz, t.lo, t.hi))
+			}
+			continue
+		}
+		dst := t.y.I8[yoff+r*P : yoff+(r+1)*P]
+		for p, v := range row {
+			dst[p] = int8(quantize(float32(v+bias)*mult, t.yz, t.lo, t.hi))
+		}
+	}
+}
+
+// growF32 returns b resized to n, reallocated when too small.
+func growF32(b []float32, n int) []float32 {
+	if cap(b) < n {
+		return make([]float32, n)
+	}
+	return b[:n]
 }
 
 // checkConsts prepares a constant B (and its zero point).
