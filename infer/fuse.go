@@ -27,7 +27,8 @@ var optimizePlans = true
 //     once for the matrix kernel (a Gemm's B stored transposed and the
 //     recurrent ops' W and R are transposed first);
 //   - a QDQ Conv (DequantizeLinear inputs, QuantizeLinear output) becomes a
-//     QLinearConv (quantfuse.go);
+//     QLinearConv, and a DequantizeLinear of constants becomes a constant
+//     (quantfuse.go);
 //   - Flatten, Reshape, Squeeze and Unsqueeze share their input's
 //     elements instead of copying them (no op writes into its inputs;
 //     graph outputs are copied out of the run).
@@ -38,6 +39,7 @@ var optimizePlans = true
 func (p *plan) optimize() {
 	p.dropZeroPads()
 	p.fuseQDQConvs()
+	p.foldDequantize()
 	p.fuseActivations()
 	p.fusePools()
 	p.prepareGemmB()

@@ -121,7 +121,8 @@ func TestIgemm(t *testing.T) {
 }
 
 // TestFuseQDQConvs checks that the QDQ convolutions of onnxkit quantize's
-// LeNet5 and CNN models become QLinearConvs at load, and that their
+// LeNet5 and CNN models become QLinearConvs at load, that no
+// DequantizeLinear of constants (the Gemms' weights) is left, and that their
 // quantized outputs are within one step of the unfused float path's
 // (which rounds a float sum of products where the fused op sums integers).
 func TestFuseQDQConvs(t *testing.T) {
@@ -164,6 +165,11 @@ func TestFuseQDQConvs(t *testing.T) {
 			}
 			if n != tc.convs {
 				t.Errorf("%d QLinearConvs after fusion, want %d", n, tc.convs)
+			}
+			for _, pn := range fused.plan.nodes {
+				if o, ok := pn.op.(*quantLinearOp); ok && o.dequant && fused.plan.allConstant(pn.in) {
+					t.Errorf("node %q: DequantizeLinear of constants not folded", pn.node.Name)
+				}
 			}
 			plain := plainSession(t, m)
 			_, x, err := onnx.ReadTensorFile(filepath.Join(dir, "test_data_set_0", "input_0.pb"))

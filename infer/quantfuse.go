@@ -142,3 +142,39 @@ func slicesIndex(nodes []planNode, n *planNode) int {
 	}
 	return -1
 }
+
+// foldDequantize computes at load each DequantizeLinear whose inputs are
+// all constants (the weights of a QDQ Gemm or MatMul, say), which then
+// become constants for the later rewrites (a Gemm packs such a B once).
+// A node whose output is a graph output, or that fails, is kept.
+func (p *plan) foldDequantize() {
+	var kept []planNode
+	for _, pn := range p.nodes {
+		o, ok := pn.op.(*quantLinearOp)
+		if !ok || !o.dequant || len(pn.out) != 1 || pn.out[0] < 0 || p.isOutput(pn.out[0]) || !p.allConstant(pn.in) {
+			kept = append(kept, pn)
+			continue
+		}
+		in := make([]*tensor.Tensor, len(pn.in))
+		for i, s := range pn.in {
+			in[i] = p.constant(s)
+		}
+		out := []*tensor.Tensor{{}}
+		if err := o.run(&scratch{}, in, out); err != nil {
+			kept = append(kept, pn)
+			continue
+		}
+		p.consts[pn.out[0]] = out[0]
+	}
+	p.nodes = kept
+}
+
+// allConstant reports whether every present input slot is a constant.
+func (p *plan) allConstant(slots []int) bool {
+	for _, s := range slots {
+		if s >= 0 && p.constant(s) == nil {
+			return false
+		}
+	}
+	return true
+}
