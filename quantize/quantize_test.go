@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/onnxkit/onnxkit/infer"
@@ -169,4 +170,101 @@ func productScale(t *testing.T, m *onnx.Model, out string) float32 {
 	}
 	t.Fatalf("no output scale for %s", out)
 	return 0
+}
+
+// TestOptions quantizes LeNet5 with the other options (percentile ranges,
+// per-tensor weights, 8-bit weights, both formats) on its 65 test images
+// and checks that the int8 model's classes agree with PyTorch's logits
+// (testdata/pytorch/lenet5/test_data_set_1/output_0.pb) on at least 62 of
+// the 64 images.
+func TestOptions(t *testing.T) {
+	src := filepath.Join("..", "testdata", "pytorch", "lenet5")
+	m, err := onnx.ReadFile(filepath.Join(src, "model.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := m.Graph.Inputs[0].Name
+	var calib []map[string]*tensor.Tensor
+	for _, set := range []string{"test_data_set_0", "test_data_set_1"} {
+		_, x, err := onnx.ReadTensorFile(filepath.Join(src, set, "input_0.pb"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		calib = append(calib, map[string]*tensor.Tensor{in: x})
+	}
+	_, want, err := onnx.ReadTensorFile(filepath.Join(src, "test_data_set_1", "output_0.pb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, opt := range []Options{
+		{Method: Percentile, PerChannel: true},
+		{Format: QOperator, Method: Percentile, Percentile: 99.9},
+		{Format: QOperator, WeightBits: 8},
+		{WeightBits: 8, PerChannel: true},
+	} {
+		q, err := Quantize(m, calib, opt)
+		if err != nil {
+			t.Fatalf("Quantize(%+v): %v", opt, err)
+		}
+		s, err := infer.NewSession(q)
+		if err != nil {
+			t.Fatalf("Quantize(%+v): %v", opt, err)
+		}
+		out, err := s.Run(calib[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := out[s.Outputs()[0].Name]
+		agree := 0
+		for i := 0; i < 64; i++ {
+			if argmax(got.F32[i*10:(i+1)*10]) == argmax(want.F32[i*10:(i+1)*10]) {
+				agree++
+			}
+		}
+		if agree < 62 {
+			t.Errorf("Quantize(%+v): %d of 64 classes agree with PyTorch's, want at least 62", opt, agree)
+		}
+	}
+}
+
+func argmax(v []float32) int {
+	k := 0
+	for i, x := range v {
+		if x > v[k] {
+			k = i
+		}
+	}
+	return k
+}
+
+// TestErrors checks the refusals of Quantize.
+func TestErrors(t *testing.T) {
+	m, err := onnx.ReadFile(filepath.Join("..", "testdata", "pytorch", "lenet5", "model.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := map[string]*tensor.Tensor{m.Graph.Inputs[0].Name: tensor.New(tensor.Float32, 1, 1, 28, 28)}
+	old := *m
+	old.OpsetImports = []onnx.OpsetImport{{Domain: "", Version: 9}}
+	bare := *m
+	g := *m.Graph
+	g.Nodes = nil
+	bare.Graph = &g
+	for _, tc := range []struct {
+		m     *onnx.Model
+		calib []map[string]*tensor.Tensor
+		opt   Options
+		want  string
+	}{
+		{m, nil, Options{}, "no calibration inputs"},
+		{m, []map[string]*tensor.Tensor{x}, Options{WeightBits: 4}, "weight width 4 bits"},
+		{m, []map[string]*tensor.Tensor{x}, Options{Method: Percentile, Percentile: 40}, "percentile 40"},
+		{&old, []map[string]*tensor.Tensor{x}, Options{}, "model opset 9, this format needs 10"},
+		{&bare, []map[string]*tensor.Tensor{x}, Options{}, "no Conv, Gemm or MatMul node"},
+	} {
+		_, err := Quantize(tc.m, tc.calib, tc.opt)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Quantize(%+v) = %v, want an error containing %q", tc.opt, err, tc.want)
+		}
+	}
 }
