@@ -26,8 +26,8 @@ var optimizePlans = true
 //   - the constant weights of Conv, Gemm, LSTM, GRU and RNN are packed
 //     once for the matrix kernel (a Gemm's B stored transposed and the
 //     recurrent ops' W and R are transposed first);
-//   - a QDQ Conv (DequantizeLinear inputs, QuantizeLinear output) becomes a
-//     QLinearConv, and a DequantizeLinear of constants becomes a constant
+//   - a QDQ Conv, Gemm or MatMul (DequantizeLinear inputs, QuantizeLinear
+//     output) becomes a QLinearConv or QLinearMatMul, and a DequantizeLinear of constants becomes a constant
 //     (quantfuse.go);
 //   - Flatten, Reshape, Squeeze and Unsqueeze share their input's
 //     elements instead of copying them (no op writes into its inputs;
@@ -39,6 +39,7 @@ var optimizePlans = true
 func (p *plan) optimize() {
 	p.dropZeroPads()
 	p.fuseQDQConvs()
+	p.fuseQDQGemms()
 	p.foldDequantize()
 	p.fuseActivations()
 	p.fusePools()

@@ -466,6 +466,7 @@ func prepare(consts []*tensor.Tensor, xi, zpi int, zpIndex func(x *tensor.Tensor
 // and scales are per tensor, per row of A or per column of B.
 type qmatMulOp struct {
 	qlinear bool
+	gemm    bool          // a fused QDQ Gemm or MatMul: 2-D A and B, int32 bias in[8] (optional)
 	b       *constOperand // B prepared at load, or nil
 }
 
@@ -507,8 +508,12 @@ func (o *qmatMulOp) run(s *scratch, in, out []*tensor.Tensor) error {
 	if !is8bit(a) || !is8bit(b) || (aZP != nil && aZP.DType != a.DType) || (bZP != nil && bZP.DType != b.DType) {
 		return fmt.Errorf("want int8 or uint8 A and B with zero points of their types, got A %v, B %v", a, b)
 	}
-	if a.Rank() < 1 || b.Rank() < 1 {
-		return fmt.Errorf("want A and B of rank 1 or more, got A %v, B %v", a, b)
+	if a.Rank() < 1 || b.Rank() < 1 || (o.gemm && (a.Rank() != 2 || b.Rank() != 2)) {
+		return fmt.Errorf("want A and B of rank 1 or more (2 for Gemm), got A %v, B %v", a, b)
+	}
+	bias := input(in, 8)
+	if bias != nil && (bias.DType != tensor.Int32 || bias.Len() != b.Shape[b.Rank()-1]) {
+		return fmt.Errorf("bias is %v, want int32[%d]", bias, b.Shape[b.Rank()-1])
 	}
 	m, k := 1, a.Shape[a.Rank()-1]
 	if a.Rank() > 1 {
@@ -597,7 +602,11 @@ func (o *qmatMulOp) run(s *scratch, in, out []*tensor.Tensor) error {
 			sa := aS.F32[aIdx(ai*m+r)]
 			for c := 0; c < n; c++ {
 				mult := sa * bS.F32[bIdx(bi*n+c)] / yS.F32[0]
-				q := quantize(float32(acc[r*n+c])*mult, intAt(yZP, 0), lo, hi)
+				v := acc[r*n+c]
+				if bias != nil {
+					v += bias.I32[c]
+				}
+				q := quantize(float32(v)*mult, intAt(yZP, 0), lo, hi)
 				if dt == tensor.Uint8 {
 					y.U8[yi*m*n+r*n+c] = uint8(q)
 				} else {

@@ -120,26 +120,27 @@ func TestIgemm(t *testing.T) {
 	}
 }
 
-// TestFuseQDQConvs checks that the QDQ convolutions of onnxkit quantize's
-// LeNet5 and CNN models become QLinearConvs at load, that no
+// TestFuseQDQ checks that the QDQ convolutions and Gemms of onnxkit
+// quantize's LeNet5 and CNN models become QLinearConvs and QLinearMatMuls
+// (with bias) at load, that no
 // DequantizeLinear of constants (the Gemms' weights) is left, and that their
 // quantized outputs are within one step of the unfused float path's
 // (which rounds a float sum of products where the fused op sums integers).
-func TestFuseQDQConvs(t *testing.T) {
+func TestFuseQDQ(t *testing.T) {
 	for _, tc := range []struct {
-		name  string
-		convs int
-	}{{"lenet5_qdq", 3}, {"cnn_qdq", 1}} {
+		name         string
+		convs, gemms int
+	}{{"lenet5_qdq", 3, 2}, {"cnn_qdq", 1, 2}} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := filepath.Join("..", "quantize", "testdata", tc.name)
 			m, err := onnx.ReadFile(filepath.Join(dir, "model.onnx"))
 			if err != nil {
 				t.Fatal(err)
 			}
-			// Make each Conv's QuantizeLinear output a graph output.
+			// Make each Conv's and Gemm's QuantizeLinear output a graph output.
 			convOut := map[string]bool{}
 			for _, n := range m.Graph.Nodes {
-				if n.OpType == "Conv" {
+				if n.OpType == "Conv" || n.OpType == "Gemm" {
 					convOut[n.Outputs[0]] = true
 				}
 			}
@@ -150,21 +151,26 @@ func TestFuseQDQConvs(t *testing.T) {
 					m.Graph.Outputs = append(m.Graph.Outputs, &onnx.ValueInfo{Name: n.Outputs[0], DType: tensor.Uint8, ElemType: 2})
 				}
 			}
-			if len(watched) != tc.convs {
-				t.Fatalf("found %d quantized Conv outputs, want %d", len(watched), tc.convs)
+			if len(watched) != tc.convs+tc.gemms {
+				t.Fatalf("found %d quantized Conv and Gemm outputs, want %d", len(watched), tc.convs+tc.gemms)
 			}
 			fused, err := NewSession(m)
 			if err != nil {
 				t.Fatal(err)
 			}
-			n := 0
+			convs, gemms := 0, 0
 			for _, pn := range fused.plan.nodes {
-				if _, ok := pn.op.(*qconvOp); ok {
-					n++
+				switch o := pn.op.(type) {
+				case *qconvOp:
+					convs++
+				case *qmatMulOp:
+					if o.gemm && len(pn.in) == 9 {
+						gemms++
+					}
 				}
 			}
-			if n != tc.convs {
-				t.Errorf("%d QLinearConvs after fusion, want %d", n, tc.convs)
+			if convs != tc.convs || gemms != tc.gemms {
+				t.Errorf("%d QLinearConvs and %d QLinearMatMuls with bias after fusion, want %d and %d", convs, gemms, tc.convs, tc.gemms)
 			}
 			for _, pn := range fused.plan.nodes {
 				if o, ok := pn.op.(*quantLinearOp); ok && o.dequant && fused.plan.allConstant(pn.in) {
