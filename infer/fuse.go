@@ -32,6 +32,9 @@ var optimizePlans = true
 //   - the constant weights of Conv, Gemm, LSTM, GRU and RNN are packed
 //     once for the matrix kernel (a Gemm's B stored transposed and the
 //     recurrent ops' W and R are transposed first);
+//   - a QDQ Conv, Gemm or MatMul (DequantizeLinear inputs, QuantizeLinear
+//     output) becomes a QLinearConv or QLinearMatMul, and a DequantizeLinear of constants becomes a constant
+//     (quantfuse.go);
 //   - Flatten, Reshape, Squeeze and Unsqueeze share their input's
 //     elements instead of copying them (no op writes into its inputs;
 //     graph outputs are copied out of the run).
@@ -41,6 +44,9 @@ var optimizePlans = true
 // Conv or Gemm.
 func (p *plan) optimize() {
 	p.dropZeroPads()
+	p.fuseQDQConvs()
+	p.fuseQDQGemms()
+	p.foldDequantize()
 	p.fuseActivations()
 	p.fuseSiLU()
 	p.fusePools()

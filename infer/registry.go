@@ -28,6 +28,15 @@ var registry = map[string][]opVersion{
 	"Resize":             {{10, 0, buildResize}},
 	"Upsample":           {{7, 9, buildUpsample}},
 
+	// Quantization ops (quant.go).
+	"QuantizeLinear":        {{10, 0, buildQuantizeLinear}},
+	"DequantizeLinear":      {{10, 0, buildDequantizeLinear}},
+	"DynamicQuantizeLinear": {{11, 0, buildDynamicQuantizeLinear}},
+	"QLinearMatMul":         {{10, 0, buildQLinearMatMul}},
+	"MatMulInteger":         {{10, 0, buildMatMulInteger}},
+	"QLinearConv":           {{10, 0, buildQLinearConv}},
+	"ConvInteger":           {{10, 0, buildConvInteger}},
+
 	// Recurrent ops (rnn.go).
 	"GRU":  {{7, 0, buildGRU}},
 	"LSTM": {{7, 0, buildLSTM}},

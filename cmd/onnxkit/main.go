@@ -42,6 +42,7 @@ var commands = []*command{
 	opsCmd,
 	serveCmd,
 	convertCmd,
+	quantizeCmd,
 }
 
 // usageError is a misuse of the command line: exit status 2.

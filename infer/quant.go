@@ -1,0 +1,917 @@
+package infer
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/onnxkit/onnxkit/internal/kernel"
+	"github.com/onnxkit/onnxkit/onnx"
+	"github.com/onnxkit/onnxkit/tensor"
+)
+
+// The quantization family: QuantizeLinear, DequantizeLinear,
+// DynamicQuantizeLinear, and the integer products QLinearMatMul,
+// MatMulInteger, QLinearConv and ConvInteger. Quantized values are int8 or
+// uint8 (int32 for DequantizeLinear's input); the float16, bfloat16, int16,
+// 4-bit, 2-bit and float8 variants are refused. Integer products subtract
+// the zero points into int16 operands and accumulate in int32
+// (igemm); requantization rounds half to even and saturates.
+
+// ONNX element type codes the family's dtype attributes take.
+const (
+	elemFloat = 1
+	elemUint8 = 2
+	elemInt8  = 3
+)
+
+// quantLinearOp is QuantizeLinear (opsets 10, 13, 19, 21, 23, 24, 25) and
+// DequantizeLinear (opsets 10, 13, 19, 21, 23, 24, 25): per-tensor,
+// per-axis (from 13) and blocked (from 21) scales.
+type quantLinearOp struct {
+	n       *onnx.Node
+	dequant bool
+	opset   int64
+	axis    int64
+	block   int
+	outType tensor.DType // QuantizeLinear's output_dtype; Invalid: from the zero point
+}
+
+func buildQuantizeLinear(n *onnx.Node, opset int64) (op, error) {
+	return buildQuantLinear(n, opset, false)
+}
+
+func buildDequantizeLinear(n *onnx.Node, opset int64) (op, error) {
+	return buildQuantLinear(n, opset, true)
+}
+
+func buildQuantLinear(n *onnx.Node, opset int64, dequant bool) (op, error) {
+	if err := checkArity(n, 2, 3, 1); err != nil {
+		return nil, err
+	}
+	a := attrs{n: n}
+	o := &quantLinearOp{n: n, dequant: dequant, opset: opset, axis: 1}
+	if opset >= 13 {
+		o.axis = a.int("axis", 1)
+	}
+	if opset >= 19 && !dequant {
+		if s := a.int("saturate", 1); s != 0 && s != 1 {
+			a.fail("attribute \"saturate\": want 0 or 1, got %d", s)
+		} // it applies to float8 outputs only, which are refused
+	}
+	if opset >= 21 {
+		b := a.int("block_size", 0)
+		if b < 0 || b > math.MaxInt32 {
+			a.fail("attribute \"block_size\": want a non-negative value, got %d", b)
+		}
+		o.block = int(b)
+	}
+	if a.err != nil {
+		return nil, a.err
+	}
+	switch {
+	case !dequant && opset >= 21:
+		switch dt := a.int("output_dtype", 0); dt {
+		case 0:
+		case elemUint8:
+			o.outType = tensor.Uint8
+		case elemInt8:
+			o.outType = tensor.Int8
+		default:
+			return nil, unsupportedf(n, "attribute \"output_dtype\": %s", onnx.ElemTypeName(int32(dt)))
+		}
+		if opset >= 23 {
+			if p := a.int("precision", 0); p != 0 && p != elemFloat {
+				return nil, unsupportedf(n, "attribute \"precision\": %s", onnx.ElemTypeName(int32(p)))
+			}
+		}
+	case dequant && opset >= 23:
+		if dt := a.int("output_dtype", 0); dt != 0 && dt != elemFloat {
+			return nil, unsupportedf(n, "attribute \"output_dtype\": %s", onnx.ElemTypeName(int32(dt)))
+		}
+	}
+	if a.err != nil {
+		return nil, a.err
+	}
+	return o, nil
+}
+
+// qlayout maps an element of x to its scale: x is seen as outer x d x
+// inner around the quantization axis, and the scale index of element
+// (o, i, j) is 0 (per tensor), i (per axis) or (o*sd + i/block)*inner + j
+// (blocked, sd = ceil(d/block)).
+type qlayout struct {
+	perTensor           bool
+	outer, d, inner, sd int
+	block               int
+}
+
+// layout checks the scale and zero point against x and returns the mapping.
+func (o *quantLinearOp) layout(x, scale, zp *tensor.Tensor) (qlayout, error) {
+	if zp != nil && !sameShape(zp.Shape, scale.Shape) {
+		return qlayout{}, fmt.Errorf("zero point %v and scale %v differ in shape", zp, scale)
+	}
+	if o.block == 0 && scale.Len() == 1 && scale.Rank() <= 1 {
+		return qlayout{perTensor: true}, nil
+	}
+	if o.opset < 13 {
+		return qlayout{}, fmt.Errorf("scale is %v, want a scalar (per-axis scales need opset 13)", scale)
+	}
+	if x.Rank() == 0 {
+		return qlayout{}, fmt.Errorf("scale is %v, want a scalar for a scalar input", scale)
+	}
+	axis := o.axis
+	if axis < -int64(x.Rank()) || axis >= int64(x.Rank()) {
+		return qlayout{}, fmt.Errorf("attribute \"axis\": %d out of range for input %v", o.axis, x)
+	}
+	if axis < 0 {
+		axis += int64(x.Rank())
+	}
+	ax := int(axis)
+	l := qlayout{outer: prod(x.Shape[:ax]), d: x.Shape[ax], inner: prod(x.Shape[ax+1:]), block: o.block}
+	if o.block == 0 {
+		if scale.Rank() != 1 || scale.Shape[0] != l.d {
+			return l, fmt.Errorf("scale is %v, want a scalar or %d values for axis %d of %v", scale, l.d, ax, x)
+		}
+		return l, nil
+	}
+	l.sd = (l.d + o.block - 1) / o.block
+	ok := scale.Rank() == x.Rank()
+	for i := 0; ok && i < x.Rank(); i++ {
+		if i == ax {
+			ok = scale.Shape[i] == l.sd
+		} else {
+			ok = scale.Shape[i] == x.Shape[i]
+		}
+	}
+	if !ok {
+		return l, fmt.Errorf("scale is %v, want the shape of %v with axis %d of size ceil(%d/block_size %d) = %d", scale, x, ax, l.d, o.block, l.sd)
+	}
+	return l, nil
+}
+
+// each calls fn(element index, scale index) for every element of x.
+func (l *qlayout) each(n int, fn func(i, s int)) {
+	if l.perTensor {
+		for i := 0; i < n; i++ {
+			fn(i, 0)
+		}
+		return
+	}
+	i := 0
+	for o := 0; o < l.outer; o++ {
+		for a := 0; a < l.d; a++ {
+			s := a
+			if l.block > 0 {
+				s = (o*l.sd + a/l.block) * l.inner
+			}
+			for j := 0; j < l.inner; j++ {
+				if l.block > 0 {
+					fn(i, s+j)
+				} else {
+					fn(i, s)
+				}
+				i++
+			}
+		}
+	}
+}
+
+func (o *quantLinearOp) run(_ *scratch, in, out []*tensor.Tensor) error {
+	x, scale, zp := in[0], in[1], input(in, 2)
+	if scale.DType != tensor.Float32 {
+		return fmt.Errorf("scale: want float32, got %v", scale.DType)
+	}
+	l, err := o.layout(x, scale, zp)
+	if err != nil {
+		return err
+	}
+	y := out[0]
+	if o.dequant {
+		if x.DType != tensor.Uint8 && x.DType != tensor.Int8 && x.DType != tensor.Int32 {
+			return fmt.Errorf("x: want uint8, int8 or int32, got %v", x.DType)
+		}
+		if zp != nil && zp.DType != x.DType {
+			return fmt.Errorf("zero point is %v, want the type of x (%v)", zp.DType, x.DType)
+		}
+		resize(y, tensor.Float32, x.Shape...)
+		if l.perTensor && x.DType == tensor.Uint8 { // the common case, without a call per element
+			var z float32
+			if zp != nil {
+				z = float32(zp.U8[0])
+			}
+			sc := scale.F32[0]
+			for i, v := range x.U8 {
+				y.F32[i] = (float32(v) - z) * sc
+			}
+			return nil
+		}
+		l.each(x.Len(), func(i, s int) {
+			v := intAt(x, i)
+			if zp != nil {
+				v -= intAt(zp, s)
+			}
+			y.F32[i] = float32(v) * scale.F32[s]
+		})
+		return nil
+	}
+	if x.DType != tensor.Float32 && x.DType != tensor.Int32 {
+		return fmt.Errorf("x: want float32 or int32, got %v", x.DType)
+	}
+	dt := tensor.Uint8
+	if zp != nil {
+		dt = zp.DType
+		if dt != tensor.Uint8 && dt != tensor.Int8 {
+			return fmt.Errorf("zero point: want uint8 or int8, got %v", dt)
+		}
+		if o.outType != tensor.Invalid && o.outType != dt {
+			return fmt.Errorf("zero point is %v, output_dtype %v", dt, o.outType)
+		}
+	} else if o.outType != tensor.Invalid {
+		dt = o.outType
+	}
+	lo, hi := qrange(dt)
+	resize(y, dt, x.Shape...)
+	if l.perTensor && x.DType == tensor.Float32 && dt == tensor.Uint8 { // the common case
+		var z int32
+		if zp != nil {
+			z = intAt(zp, 0)
+		}
+		sc := scale.F32[0]
+		for i, v := range x.F32 {
+			y.U8[i] = uint8(quantize(v/sc, z, lo, hi))
+		}
+		return nil
+	}
+	l.each(x.Len(), func(i, s int) {
+		var v float32
+		if x.DType == tensor.Float32 {
+			v = x.F32[i]
+		} else {
+			v = float32(x.I32[i])
+		}
+		var z int32
+		if zp != nil {
+			z = intAt(zp, s)
+		}
+		q := quantize(v/scale.F32[s], z, lo, hi)
+		if dt == tensor.Uint8 {
+			y.U8[i] = uint8(q)
+		} else {
+			y.I8[i] = int8(q)
+		}
+	})
+	return nil
+}
+
+// quantize rounds v half to even, adds zp and saturates to [lo, hi]. NaN
+// becomes zp.
+func quantize(v float32, zp, lo, hi int32) int32 {
+	const big = 1 << 22
+	switch {
+	case v != v:
+		v = 0
+	case v > big:
+		v = big
+	case v < -big:
+		v = -big
+	}
+	// For |v| <= 2^22, v + 1.5*2^23 lies in [2^23, 2^24), where float32
+	// holds only integers: the sum is v rounded half to even.
+	const magic = 1.5 * (1 << 23)
+	r := int32((v + magic) - magic)
+	return min(max(r+zp, lo), hi)
+}
+
+// qrange is the range of an 8-bit type.
+func qrange(dt tensor.DType) (lo, hi int32) {
+	if dt == tensor.Int8 {
+		return -128, 127
+	}
+	return 0, 255
+}
+
+// intAt returns element i of an int8, uint8 or int32 tensor.
+func intAt(t *tensor.Tensor, i int) int32 {
+	switch t.DType {
+	case tensor.Uint8:
+		return int32(t.U8[i])
+	case tensor.Int8:
+		return int32(t.I8[i])
+	}
+	return t.I32[i]
+}
+
+// igemm sets c (m x n, dense) to a*b for zero-point-shifted operands,
+// given as float32 a (m x k) and b (k x n) whose magnitudes are at most
+// amax and bmax. It runs on kernel.Sgemm over slices of k short enough that
+// every partial sum is an integer below 2^24, so exact in float32 in any
+// order, adding the slices' sums in int32 (wrapping as kernel.GemmInt16,
+// the integer reference it is tested against). fc is scratch.
+func igemm(m, n, k int, fa, fb []float32, amax, bmax int32, c []int32, fc *[]float32) {
+	if k == 0 {
+		clear(c)
+		return
+	}
+	if cap(*fc) < m*n {
+		*fc = make([]float32, m*n)
+	}
+	f := (*fc)[:m*n]
+	kc := (1<<24 - 1) / max(int(amax)*int(bmax), 1)
+	for p0 := 0; p0 < k; p0 += kc {
+		p1 := min(k, p0+kc)
+		kernel.Sgemm(false, false, m, n, p1-p0, 1, fa[p0:], k, fb[p0*n:], n, 0, f, n)
+		if p0 == 0 {
+			for i, v := range f {
+				c[i] = int32(v)
+			}
+			continue
+		}
+		for i, v := range f {
+			c[i] += int32(v)
+		}
+	}
+}
+
+// is8bit reports whether t is int8 or uint8.
+func is8bit(t *tensor.Tensor) bool { return t.DType == tensor.Uint8 || t.DType == tensor.Int8 }
+
+// dynQuantOp is DynamicQuantizeLinear (opset 11): uint8 quantization of a
+// float32 tensor with a scale and zero point from its range (widened to
+// include 0).
+type dynQuantOp struct{}
+
+func buildDynamicQuantizeLinear(n *onnx.Node, opset int64) (op, error) {
+	if err := checkArity(n, 1, 1, 3); err != nil {
+		return nil, err
+	}
+	return dynQuantOp{}, nil
+}
+
+func (dynQuantOp) run(_ *scratch, in, out []*tensor.Tensor) error {
+	x := in[0]
+	if x.DType != tensor.Float32 {
+		return fmt.Errorf("x: want float32, got %v", x.DType)
+	}
+	var lo, hi float32
+	for _, v := range x.F32 {
+		lo, hi = min(lo, v), max(hi, v)
+	}
+	scale := (hi - lo) / 255
+	if scale == 0 { // all zeros: the formula's 0/0; scale 1 as onnxruntime
+		scale = 1
+	}
+	zp := quantize(-lo/scale, 0, 0, 255)
+	y := out[0]
+	resize(y, tensor.Uint8, x.Shape...)
+	for i, v := range x.F32 {
+		y.U8[i] = uint8(quantize(v/scale, zp, 0, 255))
+	}
+	if s := output(out, 1); s != nil {
+		resize(s, tensor.Float32)
+		s.F32[0] = scale
+	}
+	if z := output(out, 2); z != nil {
+		resize(z, tensor.Uint8)
+		z.U8[0] = uint8(zp)
+	}
+	return nil
+}
+
+// offsets returns the zero points (or scales) of a per-tensor or per-row
+// quantized operand as a function of the row index: a tensor of one
+// element applies to all rows, one of rows elements to each row.
+func perRow(t *tensor.Tensor, rows int, what string) (func(r int) int, error) {
+	switch t.Len() {
+	case 1:
+		return func(int) int { return 0 }, nil
+	case rows:
+		return func(r int) int { return r }, nil
+	}
+	return nil, fmt.Errorf("%s is %v, want 1 or %d values", what, t, rows)
+}
+
+// shifted returns the 8-bit tensor x minus its zero point as float32 in
+// buf (exact), zp indexed by element i as zpIndex(i) (nil zp: 0), and the
+// largest magnitude.
+func shifted(buf *[]float32, x, zp *tensor.Tensor, zpIndex func(i int) int) ([]float32, int32) {
+	n := x.Len()
+	if cap(*buf) < n {
+		*buf = make([]float32, n)
+	}
+	d := (*buf)[:n]
+	var m float32
+	if x.DType == tensor.Uint8 && (zp == nil || zp.Len() == 1) { // the common case
+		var z float32
+		if zp != nil {
+			z = float32(zp.U8[0])
+		}
+		for i, v := range x.U8 {
+			f := float32(v) - z
+			d[i] = f
+			m = max(m, f, -f)
+		}
+		return d, int32(m)
+	}
+	for i := range d {
+		v := intAt(x, i)
+		if zp != nil {
+			v -= intAt(zp, zpIndex(i))
+		}
+		f := float32(v)
+		d[i] = f
+		m = max(m, f, -f)
+	}
+	return d, int32(m)
+}
+
+// constOperand is a constant operand (weights) and its zero point, shifted
+// at load.
+type constOperand struct {
+	x, zp *tensor.Tensor
+	f     []float32
+	max   int32
+}
+
+// get returns the prepared operand if c was made from x and zp.
+func (c *constOperand) get(x, zp *tensor.Tensor) ([]float32, int32, bool) {
+	if c == nil || c.x != x || c.zp != zp {
+		return nil, 0, false
+	}
+	return c.f, c.max, true
+}
+
+// prepare returns consts[xi] shifted by consts[zpi] when it is an 8-bit
+// constant and its zero point absent or a constant of its type whose
+// indexing zpIndex gives (nil: none fits), else nil.
+func prepare(consts []*tensor.Tensor, xi, zpi int, zpIndex func(x *tensor.Tensor) func(int) int) *constOperand {
+	x, zp := constAt(consts, xi), constAt(consts, zpi)
+	if x == nil || !is8bit(x) { // (a zp that is not constant fails get)
+		return nil
+	}
+	if zp != nil && zp.DType != x.DType {
+		return nil
+	}
+	idx := zpIndex(x)
+	if idx == nil {
+		return nil
+	}
+	c := &constOperand{x: x, zp: zp}
+	c.f, c.max = shifted(&c.f, x, zp, idx)
+	return c
+}
+
+// qmatMulOp is MatMulInteger (opset 10; int32 output) and QLinearMatMul
+// (opsets 10, 21; requantized 8-bit output, float32 scales): numpy matmul
+// of zero-point-shifted 8-bit operands with int32 accumulation. Zero points
+// and scales are per tensor, per row of A or per column of B.
+type qmatMulOp struct {
+	qlinear bool
+	gemm    bool          // a fused QDQ Gemm or MatMul: 2-D A and B, int32 bias in[8] (optional)
+	b       *constOperand // B prepared at load, or nil
+}
+
+func buildMatMulInteger(n *onnx.Node, opset int64) (op, error) {
+	if err := checkArity(n, 2, 4, 1); err != nil {
+		return nil, err
+	}
+	return &qmatMulOp{}, nil
+}
+
+func buildQLinearMatMul(n *onnx.Node, opset int64) (op, error) {
+	if err := checkArity(n, 8, 8, 1); err != nil {
+		return nil, err
+	}
+	return &qmatMulOp{qlinear: true}, nil
+}
+
+// qmatState is a qmatMulOp's working memory, kept in scratch.task.
+type qmatState struct {
+	fa, fb, fc []float32
+	acc        []int32
+}
+
+func (o *qmatMulOp) run(s *scratch, in, out []*tensor.Tensor) error {
+	var a, b, aZP, bZP, aS, bS, yS, yZP *tensor.Tensor
+	if o.qlinear {
+		a, aS, aZP, b, bS, bZP, yS, yZP = in[0], in[1], in[2], in[3], in[4], in[5], in[6], in[7]
+		for _, t := range []*tensor.Tensor{aS, bS, yS} {
+			if t.DType != tensor.Float32 {
+				return fmt.Errorf("scales: want float32, got %v", t.DType)
+			}
+		}
+		if !is8bit(yZP) || yZP.Len() != 1 || yS.Len() != 1 {
+			return fmt.Errorf("y_scale %v and y_zero_point %v: want one float32 and one int8 or uint8 value", yS, yZP)
+		}
+	} else {
+		a, b, aZP, bZP = in[0], in[1], input(in, 2), input(in, 3)
+	}
+	if !is8bit(a) || !is8bit(b) || (aZP != nil && aZP.DType != a.DType) || (bZP != nil && bZP.DType != b.DType) {
+		return fmt.Errorf("want int8 or uint8 A and B with zero points of their types, got A %v, B %v", a, b)
+	}
+	if a.Rank() < 1 || b.Rank() < 1 || (o.gemm && (a.Rank() != 2 || b.Rank() != 2)) {
+		return fmt.Errorf("want A and B of rank 1 or more (2 for Gemm), got A %v, B %v", a, b)
+	}
+	bias := input(in, 8)
+	if bias != nil && (bias.DType != tensor.Int32 || bias.Len() != b.Shape[b.Rank()-1]) {
+		return fmt.Errorf("bias is %v, want int32[%d]", bias, b.Shape[b.Rank()-1])
+	}
+	m, k := 1, a.Shape[a.Rank()-1]
+	if a.Rank() > 1 {
+		m = a.Shape[a.Rank()-2]
+	}
+	kb, n := b.Shape[0], 1
+	if b.Rank() > 1 {
+		kb, n = b.Shape[b.Rank()-2], b.Shape[b.Rank()-1]
+	}
+	if k != kb {
+		return fmt.Errorf("A %v and B %v do not multiply", a, b)
+	}
+	aBatch, bBatch := a.Shape[:max(0, a.Rank()-2)], b.Shape[:max(0, b.Rank()-2)]
+	batchShape, err := broadcastShape(aBatch, bBatch)
+	if err != nil {
+		return fmt.Errorf("batch axes of A %v and B %v do not broadcast", a, b)
+	}
+	yshape := append([]int(nil), batchShape...)
+	if a.Rank() > 1 {
+		yshape = append(yshape, m)
+	}
+	if b.Rank() > 1 {
+		yshape = append(yshape, n)
+	}
+	if err := checkAlloc(yshape...); err != nil {
+		return err
+	}
+	// Per-row A and per-column B parameters: one per row of A (all
+	// batches), one per column of B (all batches).
+	aRows, bCols := a.Len()/max(k, 1), b.Len()/max(k, 1)
+	var aIdx, bIdx func(int) int
+	for _, p := range []struct {
+		t    *tensor.Tensor
+		rows int
+		dst  *func(int) int
+		what string
+	}{{aZP, aRows, &aIdx, "a_zero_point"}, {aS, aRows, &aIdx, "a_scale"}, {bZP, bCols, &bIdx, "b_zero_point"}, {bS, bCols, &bIdx, "b_scale"}} {
+		if p.t == nil {
+			continue
+		}
+		f, err := perRow(p.t, p.rows, p.what)
+		if err != nil {
+			return err
+		}
+		if *p.dst == nil || p.t.Len() > 1 {
+			*p.dst = f
+		}
+	}
+	if o.qlinear && (aZP.Len() != aS.Len() || bZP.Len() != bS.Len()) {
+		return fmt.Errorf("scales and zero points differ in size: a %v and %v, b %v and %v", aS, aZP, bS, bZP)
+	}
+	st := taskOf[qmatState](s)
+	fa, amax := shifted(&st.fa, a, aZP, func(i int) int { return aIdx(i / max(k, 1)) })
+	fb, bmax, ok := o.b.get(b, bZP)
+	if !ok {
+		fb, bmax = shifted(&st.fb, b, bZP, func(i int) int { return bIdx(i/(k*n)*n + i%n) })
+	}
+	y := out[0]
+	dt := tensor.Int32
+	if o.qlinear {
+		dt = yZP.DType
+	}
+	resize(y, dt, yshape...)
+	batch := prod(batchShape)
+	if batch == 0 || m == 0 || n == 0 {
+		return nil
+	}
+	if cap(st.acc) < m*n {
+		st.acc = make([]int32, m*n)
+	}
+	acc := st.acc[:m*n]
+	var lo, hi int32
+	if o.qlinear {
+		lo, hi = qrange(dt)
+	}
+	bcast := bcastIndexer(batchShape, aBatch, bBatch)
+	for yi := 0; yi < batch; yi++ {
+		ai, bi := bcast(yi)
+		fai, fbi := fa[ai*m*k:(ai+1)*m*k], fb[bi*k*n:(bi+1)*k*n]
+		if !o.qlinear {
+			igemm(m, n, k, fai, fbi, amax, bmax, y.I32[yi*m*n:(yi+1)*m*n], &st.fc)
+			continue
+		}
+		igemm(m, n, k, fai, fbi, amax, bmax, acc, &st.fc)
+		for r := 0; r < m; r++ {
+			sa := aS.F32[aIdx(ai*m+r)]
+			for c := 0; c < n; c++ {
+				mult := sa * bS.F32[bIdx(bi*n+c)] / yS.F32[0]
+				v := acc[r*n+c]
+				if bias != nil {
+					v += bias.I32[c]
+				}
+				q := quantize(float32(v)*mult, intAt(yZP, 0), lo, hi)
+				if dt == tensor.Uint8 {
+					y.U8[yi*m*n+r*n+c] = uint8(q)
+				} else {
+					y.I8[yi*m*n+r*n+c] = int8(q)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// bcastIndexer returns a function from the index of a batch of the
+// broadcast shape to the indices of the A and B batches it reads.
+func bcastIndexer(shape, aBatch, bBatch []int) func(int) (int, int) {
+	rank := len(shape)
+	return func(yi int) (ai, bi int) {
+		am, bm := 1, 1
+		for i := rank - 1; i >= 0; i-- {
+			p := yi % shape[i]
+			yi /= shape[i]
+			da, db := dimFromEnd(aBatch, rank-1-i), dimFromEnd(bBatch, rank-1-i)
+			ai += min(p, da-1) * am
+			bi += min(p, db-1) * bm
+			am *= da
+			bm *= db
+		}
+		return ai, bi
+	}
+}
+
+// qconvOp is ConvInteger (opset 10; int32 output) and QLinearConv (opset
+// 10; requantized 8-bit output, optional int32 bias): Conv's attributes and
+// geometry, on zero-point-shifted 8-bit operands with int32 accumulation.
+// The input's zero point is per tensor; the weights' per tensor or per
+// output channel.
+type qconvOp struct {
+	w       window
+	group   int
+	qlinear bool
+	wc      *constOperand // w prepared at load, or nil
+}
+
+func buildConvInteger(n *onnx.Node, opset int64) (op, error) { return buildQConv(n, false) }
+
+func buildQLinearConv(n *onnx.Node, opset int64) (op, error) { return buildQConv(n, true) }
+
+func buildQConv(n *onnx.Node, qlinear bool) (op, error) {
+	minIn, maxIn := 2, 4
+	if qlinear {
+		minIn, maxIn = 8, 9
+	}
+	if err := checkArity(n, minIn, maxIn, 1); err != nil {
+		return nil, err
+	}
+	a := attrs{n: n}
+	o := &qconvOp{w: parseWindow(&a, false, true, false), qlinear: qlinear}
+	g := a.int("group", 1)
+	if g < 1 || g > 1<<24 {
+		a.fail("attribute \"group\": want a positive value, got %d", g)
+	}
+	o.group = int(g)
+	if a.err != nil {
+		return nil, a.err
+	}
+	return o, nil
+}
+
+// qconvState is a qconvOp's working memory, kept in scratch.task.
+type qconvState struct {
+	fw   []float32   // shifted weights, when not prepared at load
+	bufs []qconvBufs // by worker
+	// The run's arguments, cleared after it.
+	o                    *qconvOp
+	g                    geom
+	x, y, xS, wS, yS, b  *tensor.Tensor
+	wIdx                 func(int) int
+	fwr                  []float32
+	wmax, xz, lo, hi, yz int32
+	c, m, cg, mg, K, P   int
+}
+
+// qconvBufs is one worker's working memory.
+type qconvBufs struct {
+	fx, fcol, fc []float32
+	acc          []int32
+}
+
+func (o *qconvOp) run(s *scratch, in, out []*tensor.Tensor) error {
+	var x, w, xZP, wZP, xS, wS, yS, yZP, bias *tensor.Tensor
+	if o.qlinear {
+		x, xS, xZP, w, wS, wZP, yS, yZP, bias = in[0], in[1], in[2], in[3], in[4], in[5], in[6], in[7], input(in, 8)
+		for _, t := range []*tensor.Tensor{xS, wS, yS} {
+			if t.DType != tensor.Float32 {
+				return fmt.Errorf("scales: want float32, got %v", t.DType)
+			}
+		}
+		if xS.Len() != 1 || yS.Len() != 1 || !is8bit(yZP) || yZP.Len() != 1 || wS.Len() != wZP.Len() {
+			return fmt.Errorf("want scalar x_scale, y_scale, y_zero_point and w_scale, w_zero_point of one size, got %v, %v, %v, %v, %v", xS, yS, yZP, wS, wZP)
+		}
+		if bias != nil && (bias.DType != tensor.Int32 || bias.Rank() != 1) {
+			return fmt.Errorf("B is %v, want int32[M]", bias)
+		}
+	} else {
+		x, w, xZP, wZP = in[0], in[1], input(in, 2), input(in, 3)
+	}
+	if !is8bit(x) || !is8bit(w) || (xZP != nil && xZP.DType != x.DType) || (wZP != nil && wZP.DType != w.DType) {
+		return fmt.Errorf("want int8 or uint8 x and w with zero points of their types, got x %v, w %v", x, w)
+	}
+	if xZP != nil && xZP.Len() != 1 {
+		return fmt.Errorf("x_zero_point is %v, want one value", xZP)
+	}
+	n, c, sp, err := spatialOf(x, "x")
+	if err != nil {
+		return err
+	}
+	if w.Rank() != x.Rank() {
+		return fmt.Errorf("w is %v, want rank %d to match x %v", w, x.Rank(), x)
+	}
+	m, cg := w.Shape[0], w.Shape[1]
+	if cg*o.group != c || m%o.group != 0 {
+		return fmt.Errorf("x %v and w %v do not match group %d", x, w, o.group)
+	}
+	kshape := w.Shape[2:]
+	if o.w.kernel != nil {
+		for i, k := range o.w.kernel {
+			if i >= len(kshape) || kshape[i] != k {
+				return fmt.Errorf("kernel_shape %v does not match w %v", o.w.kernel, w)
+			}
+		}
+	}
+	if bias != nil && bias.Shape[0] != m {
+		return fmt.Errorf("B is %v, want int32[%d]", bias, m)
+	}
+	wIdx := func(int) int { return 0 }
+	for _, t := range []*tensor.Tensor{wZP, wS} {
+		if t != nil && t.Len() != 1 {
+			if t.Len() != m {
+				return fmt.Errorf("weight scale or zero point %v: want 1 or %d values", t, m)
+			}
+			wIdx = func(ch int) int { return ch }
+		}
+	}
+	g, err := o.w.geometry(sp, kshape)
+	if err != nil {
+		return err
+	}
+	yshape := [maxSpatial + 2]int{n, m}
+	copy(yshape[2:], g.out[:g.n])
+	K, P := cg*g.kSize(), g.outSize()
+	mg := m / o.group
+	if err := checkAlloc(yshape[:g.n+2]...); err != nil {
+		return err
+	}
+	if err := checkAlloc(K, P); err != nil {
+		return err
+	}
+	st := taskOf[qconvState](s)
+	fw, wmax, ok := o.wc.get(w, wZP)
+	if !ok {
+		wk := w.Len() / max(m, 1) // weights per output channel
+		fw, wmax = shifted(&st.fw, w, wZP, func(i int) int { return wIdx(i / wk) })
+	}
+	dt := tensor.Int32
+	if o.qlinear {
+		dt = yZP.DType
+	}
+	y := out[0]
+	resize(y, dt, yshape[:g.n+2]...)
+	if y.Len() == 0 {
+		return nil
+	}
+	// The input minus its zero point, as float32 (exact) for im2col, whose
+	// padding is then the zero point; the columns back as int16.
+	workers := batchWorkers(n, mg*K*P*o.group)
+	if len(st.bufs) < workers {
+		st.bufs = make([]qconvBufs, workers)
+	}
+	st.o, st.g, st.x, st.y, st.xS, st.wS, st.yS, st.b = o, g, x, y, xS, wS, yS, bias
+	st.wIdx, st.fwr, st.wmax = wIdx, fw, wmax
+	st.c, st.m, st.cg, st.mg, st.K, st.P = c, m, cg, mg, K, P
+	st.xz, st.lo, st.hi, st.yz = 0, 0, 0, 0
+	if xZP != nil {
+		st.xz = intAt(xZP, 0)
+	}
+	if o.qlinear {
+		st.lo, st.hi = qrange(dt)
+		st.yz = intAt(yZP, 0)
+	}
+	err = parallelFor(s, n, workers, st)
+	st.o, st.x, st.y, st.xS, st.wS, st.yS, st.b, st.wIdx, st.fwr = nil, nil, nil, nil, nil, nil, nil, nil, nil
+	return err
+}
+
+// run computes samples [lo, hi): the input minus its zero point as float32
+// (exact) for im2col, whose padding is then the zero point; per group the
+// integer product and, for QLinearConv, the requantization.
+func (t *qconvState) run(lo, hi, worker int) error {
+	b := &t.bufs[worker]
+	inSize := t.g.inSize()
+	b.fx = growF32(b.fx, t.c*inSize)
+	b.fcol = growF32(b.fcol, t.K*t.P)
+	if cap(b.acc) < t.mg*t.P {
+		b.acc = make([]int32, t.mg*t.P)
+	}
+	fx, fcol, acc := b.fx, b.fcol, b.acc[:t.mg*t.P]
+	qlinear := t.o.qlinear
+	for i := lo; i < hi; i++ {
+		for j := range fx {
+			fx[j] = float32(intAt(t.x, i*t.c*inSize+j) - t.xz)
+		}
+		for gi := 0; gi < t.o.group; gi++ {
+			im2col(&t.g, fx[gi*t.cg*inSize:(gi+1)*t.cg*inSize], t.cg, fcol)
+			yoff := (i*t.m + gi*t.mg) * t.P
+			dst := acc
+			if !qlinear {
+				dst = t.y.I32[yoff : yoff+t.mg*t.P]
+			}
+			igemm(t.mg, t.P, t.K, t.fwr[gi*t.mg*t.K:(gi+1)*t.mg*t.K], fcol, t.wmax, 255, dst, &b.fc)
+			if qlinear {
+				t.requantize(acc, gi, yoff)
+			}
+		}
+	}
+	return nil
+}
+
+// requantize writes group gi's int32 sums (plus bias) to y at yoff.
+func (t *qconvState) requantize(acc []int32, gi, yoff int) {
+	P := t.P
+	for r := 0; r < t.mg; r++ {
+		ch := gi*t.mg + r
+		mult := t.xS.F32[0] * t.wS.F32[t.wIdx(ch)] / t.yS.F32[0]
+		var bias int32
+		if t.b != nil {
+			bias = t.b.I32[ch]
+		}
+		row := acc[r*P : (r+1)*P]
+		if t.y.DType == tensor.Uint8 {
+			dst := t.y.U8[yoff+r*P : yoff+(r+1)*P]
+			for p, v := range row {
+				dst[p] = uint8(quantize(float32(v+bias)*mult, t.yz, t.lo, t.hi))
+			}
+			continue
+		}
+		dst := t.y.I8[yoff+r*P : yoff+(r+1)*P]
+		for p, v := range row {
+			dst[p] = int8(quantize(float32(v+bias)*mult, t.yz, t.lo, t.hi))
+		}
+	}
+}
+
+// growF32 returns b resized to n, reallocated when too small.
+func growF32(b []float32, n int) []float32 {
+	if cap(b) < n {
+		return make([]float32, n)
+	}
+	return b[:n]
+}
+
+// checkConsts prepares a constant B (and its zero point).
+func (o *qmatMulOp) checkConsts(consts []*tensor.Tensor) error {
+	bi, zi := 1, 3
+	if o.qlinear {
+		bi, zi = 3, 5
+	}
+	o.b = prepare(consts, bi, zi, func(b *tensor.Tensor) func(int) int {
+		if b.Rank() < 1 {
+			return nil
+		}
+		k, n := b.Shape[0], 1
+		if b.Rank() > 1 {
+			k, n = b.Shape[b.Rank()-2], b.Shape[b.Rank()-1]
+		}
+		zp := constAt(consts, zi)
+		switch {
+		case zp == nil || zp.Len() == 1:
+			return func(int) int { return 0 }
+		case k > 0 && zp.Len() == b.Len()/k:
+			return func(i int) int { return i/(k*n)*n + i%n }
+		}
+		return nil
+	})
+	return nil
+}
+
+// checkConsts prepares constant weights (and their zero point).
+func (o *qconvOp) checkConsts(consts []*tensor.Tensor) error {
+	wi, zi := 1, 3
+	if o.qlinear {
+		wi, zi = 3, 5
+	}
+	o.wc = prepare(consts, wi, zi, func(w *tensor.Tensor) func(int) int {
+		if w.Rank() < 3 || w.Shape[0] == 0 {
+			return nil
+		}
+		m := w.Shape[0]
+		wk := w.Len() / m
+		zp := constAt(consts, zi)
+		switch {
+		case zp == nil || zp.Len() == 1:
+			return func(int) int { return 0 }
+		case zp.Len() == m:
+			return func(i int) int { return i / wk }
+		}
+		return nil
+	})
+	return nil
+}
