@@ -2,6 +2,7 @@ package convert
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/onnxkit/onnxkit/onnx"
 	"github.com/onnxkit/onnxkit/tensor"
@@ -281,7 +282,7 @@ func sameShapes(r *rewriter, n *onnx.Node, v int64) (_, _ []*onnx.Node, err erro
 	first := r.shapes[n.Inputs[0]]
 	for _, in := range n.Inputs {
 		s := r.shapes[in]
-		if !static(s) || !static(first) || !equalShapes(s, first) {
+		if !static(s) || !static(first) || !slices.Equal(s, first) {
 			return nil, nil, fmt.Errorf("before opset 8 inputs must have one static shape; %q has %s", in, shapeString(s))
 		}
 	}

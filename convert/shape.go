@@ -319,18 +319,6 @@ func prod(dims []int64) int64 {
 
 func static(s []int64) bool { return s != nil && prod(s) >= 0 }
 
-func equalShapes(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 func shapeString(s []int64) string {
 	if s == nil {
 		return "an unknown shape"

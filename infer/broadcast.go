@@ -2,6 +2,7 @@ package infer
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/onnxkit/onnxkit/onnx"
 	"github.com/onnxkit/onnxkit/tensor"
@@ -108,18 +109,6 @@ func shapeList(shapes [][]int) string {
 		s += tensor.ShapeString(sh)
 	}
 	return s
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // planDims is the most dimensions of size > 1 a bcastPlan walks; its
@@ -271,7 +260,7 @@ func broadcastBinary[T, U any](k *binKernel[T, U], d []U, dshape []int, a []T, a
 	switch {
 	case len(d) == 0:
 		return
-	case sameShape(ashape, bshape):
+	case slices.Equal(ashape, bshape):
 		k.vv(d, a, b)
 		return
 	case len(b) == 1 && len(a) == len(d):

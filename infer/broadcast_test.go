@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand"
+	"slices"
 	"strings"
 	"testing"
 
@@ -127,7 +128,7 @@ func ewRunCases(t *testing.T, cases []ewCase) {
 // ewDiff describes how got differs from want ("" if equal; floats within
 // a relative 1e-6, NaN equal to NaN).
 func ewDiff(got, want *tensor.Tensor) string {
-	if got.DType != want.DType || !sameShape(got.Shape, want.Shape) {
+	if got.DType != want.DType || !slices.Equal(got.Shape, want.Shape) {
 		return fmt.Sprintf("got %v, want %v", got, want)
 	}
 	if !got.Valid() {
@@ -176,7 +177,7 @@ func TestBroadcastShape(t *testing.T) {
 			}
 			continue
 		}
-		if err != nil || !sameShape(got, tt.want) {
+		if err != nil || !slices.Equal(got, tt.want) {
 			t.Errorf("broadcastShape(%v) = %v, %v, want %v", tt.in, got, err, tt.want)
 		}
 	}

@@ -3,6 +3,7 @@ package infer
 import (
 	"fmt"
 	"runtime"
+	"slices"
 
 	"github.com/onnxkit/onnxkit/internal/kernel"
 	"github.com/onnxkit/onnxkit/onnx"
@@ -130,7 +131,7 @@ func (o *convTransposeOp) checkWeights(w *tensor.Tensor, c int) error {
 			return fmt.Errorf("input W %v: kernel size %d on axis %d", w, k, i)
 		}
 	}
-	if o.w.kernel != nil && !equalInts(o.w.kernel, ks) {
+	if o.w.kernel != nil && !slices.Equal(o.w.kernel, ks) {
 		return fmt.Errorf("attribute \"kernel_shape\" %v does not match W %v", o.w.kernel, w)
 	}
 	for _, l := range [][]int{o.w.strides, o.w.dilations, o.outPadding, o.outputShape} {
@@ -142,18 +143,6 @@ func (o *convTransposeOp) checkWeights(w *tensor.Tensor, c int) error {
 		return fmt.Errorf("W %v has %d spatial axes, attribute \"pads\" has %d values", w, len(ks), len(o.w.pads))
 	}
 	return nil
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // geometry returns the col2im geometry: g.in the input sizes, g.out the

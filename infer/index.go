@@ -397,7 +397,7 @@ func buildScatterElements(n *onnx.Node, opset int64) (op, error) {
 
 func (o *scatterElementsOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 	x, it, u := in[0], in[1], in[2]
-	if !sameShape(it.Shape, u.Shape) {
+	if !slices.Equal(it.Shape, u.Shape) {
 		return errorf(o.n, "updates %v and indices %v differ in shape", u, it)
 	}
 	offs, err := elementOffsets(o.n, x, it, o.axis)
@@ -522,7 +522,7 @@ func (o *scatterNDOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 	}
 	q, k := it.Rank(), it.Shape[it.Rank()-1]
 	want := append(append([]int(nil), it.Shape[:q-1]...), x.Shape[k:]...)
-	if !sameShape(u.Shape, want) {
+	if !slices.Equal(u.Shape, want) {
 		return errorf(o.n, "updates %v: want shape %v", u, want)
 	}
 	return scatterInto(o.n, out[0], x, u, offs, block, o.red)

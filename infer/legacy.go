@@ -2,6 +2,7 @@ package infer
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/onnxkit/onnxkit/onnx"
 	"github.com/onnxkit/onnxkit/tensor"
@@ -47,7 +48,7 @@ func legacyBcastFor(n *onnx.Node, opset int64) (*legacyBcast, error) {
 // in buf when it is large enough. A one-element B gives an empty shape.
 func (l *legacyBcast) alignB(buf, a, b []int) ([]int, error) {
 	if !l.broadcast {
-		if !sameShape(a, b) {
+		if !slices.Equal(a, b) {
 			return nil, fmt.Errorf("shapes %s and %s differ and broadcast is 0", tensor.ShapeString(a), tensor.ShapeString(b))
 		}
 		return b, nil

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
 
@@ -52,7 +53,7 @@ func TestLegacyBroadcastShape(t *testing.T) {
 				}
 				return
 			}
-			if err != nil || !sameShape(got, tt.want) {
+			if err != nil || !slices.Equal(got, tt.want) {
 				t.Fatalf("alignB(%v, %v) = %v, %v, want %v", tt.a, tt.b, got, err, tt.want)
 			}
 		})

@@ -3,6 +3,7 @@ package infer
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/onnxkit/onnxkit/internal/kernel"
 	"github.com/onnxkit/onnxkit/onnx"
@@ -107,7 +108,7 @@ type qlayout struct {
 
 // layout checks the scale and zero point against x and returns the mapping.
 func (o *quantLinearOp) layout(x, scale, zp *tensor.Tensor) (qlayout, error) {
-	if zp != nil && !sameShape(zp.Shape, scale.Shape) {
+	if zp != nil && !slices.Equal(zp.Shape, scale.Shape) {
 		return qlayout{}, fmt.Errorf("zero point %v and scale %v differ in shape", zp, scale)
 	}
 	if o.block == 0 && scale.Len() == 1 && scale.Rank() <= 1 {

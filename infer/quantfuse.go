@@ -1,6 +1,10 @@
 package infer
 
-import "github.com/onnxkit/onnxkit/tensor"
+import (
+	"slices"
+
+	"github.com/onnxkit/onnxkit/tensor"
+)
 
 // fuseQDQConvs rewrites each QDQ convolution into a QLinearConv: a Conv
 // whose input is a DequantizeLinear (per-tensor), whose weights are a
@@ -43,7 +47,7 @@ func (p *plan) fuseQDQConvs() {
 		ys, yz := p.constant(qn.in[1]), p.constant(qn.in[2])
 		w, ws, wz := p.constant(wn.in[0]), p.constant(wn.in[1]), p.constant(wn.in[2])
 		if !scalar8(xs, xz) || !scalar8(ys, yz) || w == nil || !is8bit(w) || w.Rank() < 3 ||
-			ws == nil || wz == nil || ws.DType != tensor.Float32 || wz.DType != w.DType || !sameShape(ws.Shape, wz.Shape) {
+			ws == nil || wz == nil || ws.DType != tensor.Float32 || wz.DType != w.DType || !slices.Equal(ws.Shape, wz.Shape) {
 			continue
 		}
 		m := w.Shape[0]
@@ -150,7 +154,7 @@ func (p *plan) fuseQDQGemms() {
 		ys, yz := p.constant(qn.in[1]), p.constant(qn.in[2])
 		w, ws, wz := p.constant(wn.in[0]), p.constant(wn.in[1]), p.constant(wn.in[2])
 		if !scalar8(xs, xz) || !scalar8(ys, yz) || w == nil || !is8bit(w) || w.Rank() != 2 ||
-			ws == nil || wz == nil || ws.DType != tensor.Float32 || wz.DType != w.DType || !sameShape(ws.Shape, wz.Shape) {
+			ws == nil || wz == nil || ws.DType != tensor.Float32 || wz.DType != w.DType || !slices.Equal(ws.Shape, wz.Shape) {
 			continue
 		}
 		n, axis := w.Shape[1], int64(1)

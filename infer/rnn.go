@@ -3,6 +3,7 @@ package infer
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/onnxkit/onnxkit/internal/kernel"
@@ -463,7 +464,7 @@ func (o *rnnOp) check(x, w, r, b, lens, h0, c0, p *tensor.Tensor) (rnnShapes, er
 		name string
 		t    *tensor.Tensor
 	}{{"initial_h", h0}, {"initial_c", c0}} {
-		if t.t != nil && !sameShape(t.t.Shape, state[:]) {
+		if t.t != nil && !slices.Equal(t.t.Shape, state[:]) {
 			return sh, fmt.Errorf("input %s: want [%d %d %d], got %v", t.name, state[0], state[1], state[2], t.t)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -227,7 +228,7 @@ func TestRecurrentEmpty(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !sameShape(out[0].Shape, tt.wantY) || !sameShape(out[1].Shape, tt.wanH) || !sameShape(out[2].Shape, tt.wanH) {
+			if !slices.Equal(out[0].Shape, tt.wantY) || !slices.Equal(out[1].Shape, tt.wanH) || !slices.Equal(out[2].Shape, tt.wanH) {
 				t.Errorf("LSTM(%s) = %v, %v, %v, want shapes %v, %v, %v", tt.name, out[0], out[1], out[2], tt.wantY, tt.wanH, tt.wanH)
 			}
 		})

@@ -7,6 +7,7 @@ import (
 	"hash/crc32"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -171,7 +172,7 @@ func (t *Trainer) Restore(c *Checkpoint) error {
 	}
 	for i, p := range params {
 		ct := c.params[i]
-		if ct.name != p.Name || !equalShape(ct.t.Shape, p.Value.Shape) {
+		if ct.name != p.Name || !slices.Equal(ct.t.Shape, p.Value.Shape) {
 			return fmt.Errorf("train: Restore: checkpoint parameter %d is %q %v, model %q has %q %v", i, ct.name, ct.t, m.Kind, p.Name, p.Value)
 		}
 		for _, st := range [][][]float32{c.opt.first, c.opt.second} {
@@ -185,7 +186,7 @@ func (t *Trainer) Restore(c *Checkpoint) error {
 		return fmt.Errorf("train: Restore: checkpoint has %d buffers (running statistics), model %q has %d", len(c.buffers), m.Kind, len(bufs))
 	}
 	for i, b := range bufs {
-		if cb := c.buffers[i]; cb.name != b.Name || !equalShape(cb.t.Shape, b.Value.Shape) {
+		if cb := c.buffers[i]; cb.name != b.Name || !slices.Equal(cb.t.Shape, b.Value.Shape) {
 			return fmt.Errorf("train: Restore: checkpoint buffer %d is %q %v, model %q has %q %v", i, cb.name, cb.t, m.Kind, b.Name, b.Value)
 		}
 	}
@@ -654,7 +655,7 @@ func buildCheckpoint(strs map[string]string, tensors map[string]*tensor.Tensor, 
 				errs = append(errs, fmt.Sprintf("no %q record", st.prefix+p.name))
 				continue
 			}
-			if !equalShape(t.Shape, p.t.Shape) {
+			if !slices.Equal(t.Shape, p.t.Shape) {
 				errs = append(errs, fmt.Sprintf("record %q is %v, parameter is %v", st.prefix+p.name, t, p.t))
 			}
 			(*st.dst)[i] = t.F32

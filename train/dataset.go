@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 
 	"github.com/onnxkit/onnxkit/tensor"
 )
@@ -43,7 +44,7 @@ func checkSet(m *Model, d Dataset, what string) error {
 		return fmt.Errorf("train: %s set has %d samples", what, d.Len())
 	}
 	c, h, w := d.Shape()
-	if !equalShape(m.input, []int{c, h, w}) {
+	if !slices.Equal(m.input, []int{c, h, w}) {
 		return fmt.Errorf("train: %s set has images of %dx%dx%d (channels, height, width), model %q takes %s", what, c, h, w, m.Kind, tensor.ShapeString(m.input))
 	}
 	if k, n := len(d.Classes()), m.NumClasses(); k != n {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/onnxkit/onnxkit/tensor"
@@ -64,7 +65,7 @@ func gradCheck(t *testing.T, l Layer, x *tensor.Tensor) {
 	// Copy the analytic gradients: the layer's buffers are reused by the
 	// finite-difference Forwards.
 	dx := l.Backward(r).Clone()
-	if !equalShape(dx.Shape, x.Shape) {
+	if !slices.Equal(dx.Shape, x.Shape) {
 		t.Fatalf("%s: Backward shape %v, want %v", l.Name(), dx.Shape, x.Shape)
 	}
 	grads := map[*Param]*tensor.Tensor{}
@@ -142,7 +143,7 @@ func TestConv2dDirect(t *testing.T) {
 	x := randTensor(rng, -1, 1, n, inC, h, w)
 	y := c.Forward(x)
 	oh, ow := (h+2*p-k)/s+1, (w+2*p-k)/s+1
-	if !equalShape(y.Shape, []int{n, outC, oh, ow}) {
+	if !slices.Equal(y.Shape, []int{n, outC, oh, ow}) {
 		t.Fatalf("Forward shape %v, want [%d %d %d %d]", y.Shape, n, outC, oh, ow)
 	}
 	W := c.Weight.Value.F32
@@ -180,7 +181,7 @@ func TestGradMaxPool2d(t *testing.T) {
 			distinct(rng, x)
 			p := NewMaxPool2d("pool", tt.k, tt.s)
 			gradCheck(t, p, x)
-			if y := p.Forward(x); !equalShape(y.Shape, []int{2, 3, (tt.h-tt.k)/tt.s + 1, (tt.w-tt.k)/tt.s + 1}) {
+			if y := p.Forward(x); !slices.Equal(y.Shape, []int{2, 3, (tt.h-tt.k)/tt.s + 1, (tt.w-tt.k)/tt.s + 1}) {
 				t.Errorf("Forward shape %v", y.Shape)
 			}
 		})
@@ -235,7 +236,7 @@ func TestGradActivations(t *testing.T) {
 	t.Run("Tanh", func(t *testing.T) { gradCheck(t, NewTanh("tanh"), x) })
 	t.Run("Flatten", func(t *testing.T) {
 		f := NewFlatten("flatten")
-		if y := f.Forward(x); !equalShape(y.Shape, []int{4, 15}) {
+		if y := f.Forward(x); !slices.Equal(y.Shape, []int{4, 15}) {
 			t.Fatalf("Flatten shape %v, want [4 15]", y.Shape)
 		}
 		gradCheck(t, f, x)

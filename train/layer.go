@@ -2,6 +2,7 @@ package train
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/onnxkit/onnxkit/tensor"
 )
@@ -58,19 +59,7 @@ func checkRank(layer string, what string, t *tensor.Tensor, rank int) {
 }
 
 func checkSame(layer string, what string, t *tensor.Tensor, shape []int) {
-	if t.DType != tensor.Float32 || !equalShape(t.Shape, shape) || !t.Valid() {
+	if t.DType != tensor.Float32 || !slices.Equal(t.Shape, shape) || !t.Valid() {
 		panic(fmt.Sprintf("train: layer %q: %s is %v, want float32[%s]", layer, what, t, tensor.ShapeString(shape)))
 	}
-}
-
-func equalShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

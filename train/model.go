@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/onnxkit/onnxkit/mnist"
 	"github.com/onnxkit/onnxkit/tensor"
@@ -218,7 +219,7 @@ func (m *Model) Training() bool { return m.training }
 // Forward returns the logits [N, classes] for x [N, C, H, W] (the layers'
 // buffer: valid until the next Forward).
 func (m *Model) Forward(x *tensor.Tensor) (*tensor.Tensor, error) {
-	if x.DType != tensor.Float32 || len(x.Shape) != len(m.input)+1 || !equalShape(x.Shape[1:], m.input) || !x.Valid() || x.Shape[0] == 0 {
+	if x.DType != tensor.Float32 || len(x.Shape) != len(m.input)+1 || !slices.Equal(x.Shape[1:], m.input) || !x.Valid() || x.Shape[0] == 0 {
 		return nil, fmt.Errorf("train: model %q: input is %v, want float32[N,%s] with N >= 1", m.Kind, x, tensor.ShapeString(m.input))
 	}
 	for _, l := range m.layers {
@@ -265,7 +266,7 @@ func (m *Model) LoadState(state map[string]*tensor.Tensor) error {
 		if !ok {
 			return fmt.Errorf("train: model %q: state has no %q", m.Kind, p.Name)
 		}
-		if t.DType != tensor.Float32 || !equalShape(t.Shape, p.Value.Shape) || !t.Valid() {
+		if t.DType != tensor.Float32 || !slices.Equal(t.Shape, p.Value.Shape) || !t.Valid() {
 			return fmt.Errorf("train: model %q: state %q is %v, want float32[%s]", m.Kind, p.Name, t, tensor.ShapeString(p.Value.Shape))
 		}
 	}

@@ -3,6 +3,7 @@ package train
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -40,7 +41,7 @@ func TestModels(t *testing.T) {
 			}
 			count := 0
 			for i, p := range ps {
-				if p.Name != want[i].name || !equalShape(p.Value.Shape, want[i].shape) || !equalShape(p.Grad.Shape, want[i].shape) {
+				if p.Name != want[i].name || !slices.Equal(p.Value.Shape, want[i].shape) || !slices.Equal(p.Grad.Shape, want[i].shape) {
 					t.Errorf("parameter %d = %s %v, want %s %v", i, p.Name, p.Value.Shape, want[i].name, want[i].shape)
 				}
 				count += p.Value.Len()
@@ -72,7 +73,7 @@ func TestModels(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !equalShape(y.Shape, []int{3, 10}) {
+			if !slices.Equal(y.Shape, []int{3, 10}) {
 				t.Errorf("Forward shape %v, want [3 10]", y.Shape)
 			}
 			for _, bad := range []*tensor.Tensor{tensor.New(tensor.Float32, 3, 28, 28), tensor.New(tensor.Float32, 0, 1, 28, 28),

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/onnxkit/onnxkit/onnx"
@@ -34,7 +35,7 @@ func readRef(t *testing.T, dir, stem string) *tensor.Tensor {
 // atol + rtol*|want|.
 func closeTo(t *testing.T, what string, got, want *tensor.Tensor) {
 	t.Helper()
-	if !equalShape(got.Shape, want.Shape) || want.DType != tensor.Float32 {
+	if !slices.Equal(got.Shape, want.Shape) || want.DType != tensor.Float32 {
 		t.Errorf("%s: shape %v, PyTorch %v", what, got, want)
 		return
 	}
@@ -134,7 +135,7 @@ const (
 func closeAfterAdam(t *testing.T, name string, got, want, grad *tensor.Tensor, steps int) {
 	t.Helper()
 	what := "after 3 Adam steps: " + name
-	if !equalShape(got.Shape, want.Shape) || !equalShape(grad.Shape, want.Shape) {
+	if !slices.Equal(got.Shape, want.Shape) || !slices.Equal(grad.Shape, want.Shape) {
 		t.Errorf("%s: shape %v, PyTorch %v", what, got, want)
 		return
 	}

@@ -3,6 +3,7 @@ package verify
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/onnxkit/onnxkit/infer"
 	"github.com/onnxkit/onnxkit/onnx"
@@ -135,7 +136,7 @@ func Compare(got, want *tensor.Tensor, tol Tolerance) (Diff, error) {
 	if got.DType != want.DType {
 		return d, fmt.Errorf("dtype %v, want %v", got.DType, want.DType)
 	}
-	if !sameShape(got.Shape, want.Shape) {
+	if !slices.Equal(got.Shape, want.Shape) {
 		return d, fmt.Errorf("shape %s, want %s", tensor.ShapeString(got.Shape), tensor.ShapeString(want.Shape))
 	}
 	bad := -1
@@ -167,16 +168,4 @@ func Compare(got, want *tensor.Tensor, tol Tolerance) (Diff, error) {
 			bad, got.Float64At(bad), want.Float64At(bad), tol.Atol, tol.Rtol)
 	}
 	return d, nil
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
