@@ -161,6 +161,18 @@ func (p *plan) padsNothing(pn planNode) bool {
 	return true
 }
 
+// actSlot is where a Conv or Gemm keeps the activation applied to its
+// output, or nil for other ops.
+func actSlot(o op) **unaryOp {
+	switch o := o.(type) {
+	case *convOp:
+		return &o.act
+	case *gemmOp:
+		return &o.act
+	}
+	return nil
+}
+
 // fuseActivations moves each unaryOp (Relu, Tanh, Sigmoid, HardSwish, Gelu,
 // ...) that alone reads a Conv's or Gemm's output into that node, and each
 // Clip with constant float32 bounds that alone reads a Conv's output into
@@ -170,14 +182,9 @@ func (p *plan) fuseActivations() {
 	drop := make([]bool, len(p.nodes))
 	for i := range p.nodes {
 		pn := &p.nodes[i]
-		var act **unaryOp
 		_, isConv := pn.op.(*convOp)
-		switch o := pn.op.(type) {
-		case *convOp:
-			act = &o.act
-		case *gemmOp:
-			act = &o.act
-		default:
+		act := actSlot(pn.op)
+		if act == nil {
 			continue
 		}
 		y := pn.out[0]
@@ -244,13 +251,8 @@ func (p *plan) fuseSiLU() {
 	drop := make([]bool, len(p.nodes))
 	for i := range p.nodes {
 		pn := &p.nodes[i]
-		var act **unaryOp
-		switch o := pn.op.(type) {
-		case *convOp:
-			act = &o.act
-		case *gemmOp:
-			act = &o.act
-		default:
+		act := actSlot(pn.op)
+		if act == nil {
 			continue
 		}
 		y := pn.out[0]
