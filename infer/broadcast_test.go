@@ -284,7 +284,7 @@ func ewBcastIndex(i int, out, in []int) int {
 // ewOps is the op types of elementwise.go, activation.go and shape.go.
 var ewOps = []string{
 	"Add", "Sub", "Mul", "Div", "Pow", "Sum", "Max", "Min", "Equal", "Less", "Greater",
-	"LessOrEqual", "GreaterOrEqual", "Where", "Cast", "ReduceSum", "ReduceMean",
+	"LessOrEqual", "GreaterOrEqual", "Where", "Cast", "CastLike", "ReduceSum", "ReduceMean",
 	"Relu", "LeakyRelu", "Tanh", "Sigmoid", "Exp", "Log", "Sqrt", "Erf", "Neg", "Abs", "Clip",
 	"Softmax", "LogSoftmax", "Identity", "Dropout", "Constant", "ConstantOfShape", "Shape",
 	"Flatten", "Reshape", "Squeeze", "Unsqueeze", "Transpose", "Gather", "Concat", "Slice",

@@ -63,6 +63,7 @@ var registry = map[string][]opVersion{
 	"GreaterOrEqual":  {{12, 0, buildCompare(opGreaterOrEqual)}},
 	"Where":           {{9, 0, buildWhere}},
 	"Cast":            {{1, 0, buildCast}},
+	"CastLike":        {{15, 0, buildCastLike}},
 	"Relu":            {{1, 0, buildRelu}},
 	"LeakyRelu":       {{1, 0, buildLeakyRelu}},
 	"Tanh":            {{1, 0, buildTanh}},
