@@ -43,6 +43,8 @@ var registry = map[string][]opVersion{
 	"RNN":  {{7, 0, buildRNN}},
 
 	"LayerNormalization":        {{17, 0, buildLayerNorm}},
+	"RMSNormalization":          {{23, 0, buildRMSNorm}},
+	"LpNormalization":           {{1, 0, buildLpNorm}},
 	"InstanceNormalization":     {{1, 0, buildInstanceNorm}},
 	"GroupNormalization":        {{18, 0, buildGroupNorm}},
 	"MeanVarianceNormalization": {{9, 0, buildMVN}},
