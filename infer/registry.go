@@ -49,6 +49,10 @@ var registry = map[string][]opVersion{
 	"GroupNormalization":        {{18, 0, buildGroupNorm}},
 	"MeanVarianceNormalization": {{9, 0, buildMVN}},
 
+	// Losses (loss.go).
+	"NegativeLogLikelihoodLoss": {{12, 0, buildLoss(false)}},
+	"SoftmaxCrossEntropyLoss":   {{12, 0, buildLoss(true)}},
+
 	// Elementwise, activation and shape ops (elementwise.go, activation.go, shape.go).
 	"Add":             {{1, 0, buildArith(opAdd)}},
 	"Sub":             {{1, 0, buildArith(opSub)}},
