@@ -12,7 +12,9 @@ import (
 // verify/testdata/conformance.txt) check the ops on larger tensors.
 func TestLoss(t *testing.T) {
 	s := func(v ...int) []int { return v }
-	red := func(r string) *onnx.Attribute { return &onnx.Attribute{Name: "reduction", Type: onnx.AttrString, S: []byte(r)} }
+	red := func(r string) *onnx.Attribute {
+		return &onnx.Attribute{Name: "reduction", Type: onnx.AttrString, S: []byte(r)}
+	}
 	// Log-probabilities [[-1 -2] [-3 -4]], targets [1 0]: losses [2 3].
 	x := ewF32(s(2, 2), -1, -2, -3, -4)
 	tg := ewI64(s(2), 1, 0)
@@ -37,7 +39,7 @@ func TestLoss(t *testing.T) {
 		{name: "nll reduction", op: "NegativeLogLikelihoodLoss", opset: 13, attrs: []*onnx.Attribute{red("max")}, in: []*tensor.Tensor{x, tg}, err: "reduction"},
 		// Scores [0 0] and [0 ln 3]: log-softmax [-ln 2, -ln 2] and [-ln 4, ln 3 - ln 4] = [-1.3862944 -0.2876821].
 		{name: "sce log_prob", op: "SoftmaxCrossEntropyLoss", opset: 13, attrs: []*onnx.Attribute{red("none")},
-			in: []*tensor.Tensor{ewF32(s(2, 2), 0, 0, 0, 1.0986123), ewI64(s(2), 0, 1)},
+			in:   []*tensor.Tensor{ewF32(s(2, 2), 0, 0, 0, 1.0986123), ewI64(s(2), 0, 1)},
 			want: []*tensor.Tensor{ewF32(s(2), 0.6931472, 0.2876821), ewF32(s(2, 2), -0.6931472, -0.6931472, -1.3862944, -0.2876821)}},
 		{name: "sce f64 sum", op: "SoftmaxCrossEntropyLoss", opset: 12, attrs: []*onnx.Attribute{red("sum")},
 			in:   []*tensor.Tensor{ewT(tensor.Float64, s(2, 2), 0, 0, 0, 1.0986122886681098), ewI64(s(2), 0, 1)},
