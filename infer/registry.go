@@ -139,6 +139,10 @@ var registry = map[string][]opVersion{
 	"Xor":        {{1, 0, buildLogic(func(a, b bool) bool { return a != b })}},
 	"Mod":        {{10, 0, buildMod}},
 	"BitShift":   {{11, 0, buildBitShift}},
+	"BitwiseAnd": {{18, 0, buildBitwise('&')}},
+	"BitwiseOr":  {{18, 0, buildBitwise('|')}},
+	"BitwiseXor": {{18, 0, buildBitwise('^')}},
+	"BitwiseNot": {{18, 0, buildBitwise('~')}},
 
 	// Reductions (reduce.go); buildReduce takes the opset from which the axes are an input.
 	"ReduceSum":       {{1, 0, buildReduce(rSum, 13)}},
@@ -152,6 +156,7 @@ var registry = map[string][]opVersion{
 	"ReduceLogSumExp": {{1, 0, buildReduce(rLogSumExp, 18)}},
 	"ReduceSumSquare": {{1, 0, buildReduce(rSumSquare, 18)}},
 	"CumSum":          {{11, 0, buildCumSum}},
+	"CumProd":         {{26, 0, buildCumProd}},
 
 	"Mean": {{1, 0, buildVariadic(opMean)}},
 
