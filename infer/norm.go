@@ -681,7 +681,8 @@ func scaleBy(y, s *tensor.Tensor) {
 }
 
 // lpNormOp is LpNormalization (opsets 1, 22): X divided by its L1 (p 1) or
-// L2 (p 2) norm along axis.
+// L2 (p 2) norm along axis; a zero norm gives zeros (as the node suite's
+// test_l2normalization_axis_0 expects).
 type lpNormOp struct {
 	n    *onnx.Node
 	axis int64
@@ -742,7 +743,11 @@ func lpNorm[T float32 | float64](xv, yv []T, outer, n, inner int, p int64) {
 			}
 			for k := 0; k < n; k++ {
 				j := base + k*inner + i
-				yv[j] = T(float64(xv[j]) / s)
+				if s == 0 {
+					yv[j] = 0
+				} else {
+					yv[j] = T(float64(xv[j]) / s)
+				}
 			}
 		}
 	}

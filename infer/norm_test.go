@@ -109,6 +109,9 @@ func TestRMSLpNorm(t *testing.T) {
 			want: []*tensor.Tensor{ewF32(s(1, 2), 0.6, 0.8)}},
 		{name: "lp1 axis 0", op: "LpNormalization", opset: 1, attrs: []*onnx.Attribute{ewInt("p", 1), ewInt("axis", 0)},
 			in: []*tensor.Tensor{f64(s(2, 2), 1, 2, -3, 2)}, want: []*tensor.Tensor{f64(s(2, 2), 0.25, 0.5, -0.75, 0.5)}},
+		// A zero norm gives zeros, as in the node suite's test_l2normalization_axis_0.
+		{name: "lp2 zero", op: "LpNormalization", opset: 22, in: []*tensor.Tensor{ewF32(s(2, 2), 0, 0, 3, 4)},
+			want: []*tensor.Tensor{ewF32(s(2, 2), 0, 0, 0.6, 0.8)}},
 		{name: "lp3", op: "LpNormalization", opset: 22, attrs: []*onnx.Attribute{ewInt("p", 3)},
 			in: []*tensor.Tensor{ewF32(s(1), 1)}, err: `"p"`},
 		{name: "lp axis", op: "LpNormalization", opset: 22, attrs: []*onnx.Attribute{ewInt("axis", 2)},
