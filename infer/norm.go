@@ -586,6 +586,7 @@ func mvn[T float32 | float64](x, d *tensor.Tensor, kept []int, count float64) {
 // float32 (stash_type 1; a float64 X is rounded first) or float64
 // (stash_type 11), then multiplied by Scale, which broadcasts to X.
 type rmsNormOp struct {
+	n       *onnx.Node
 	axis    int64
 	epsilon float32
 	stash64 bool
@@ -596,7 +597,7 @@ func buildRMSNorm(n *onnx.Node, opset int64) (op, error) {
 		return nil, err
 	}
 	a := attrs{n: n}
-	o := &rmsNormOp{axis: a.int("axis", -1), epsilon: a.float("epsilon", 1e-5)}
+	o := &rmsNormOp{n: n, axis: a.int("axis", -1), epsilon: a.float("epsilon", 1e-5)}
 	st := a.int("stash_type", 1)
 	if a.err != nil {
 		return nil, a.err
@@ -613,23 +614,19 @@ func buildRMSNorm(n *onnx.Node, opset int64) (op, error) {
 
 func (o *rmsNormOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 	x, scale := in[0], in[1]
-	r := x.Rank()
-	if o.axis < -int64(r) || o.axis >= int64(r) {
-		return fmt.Errorf("attribute \"axis\": %d out of range for X %v", o.axis, x)
-	}
-	axis := int(o.axis)
-	if axis < 0 {
-		axis += r
+	axis, err := normAxis(o.n, o.axis, x.Rank())
+	if err != nil {
+		return err
 	}
 	dt := x.DType
 	if dt != tensor.Float32 && dt != tensor.Float64 {
-		return fmt.Errorf("want a float input, got X %v", x)
+		return errorf(o.n, "want a float input, got X %v", x)
 	}
 	if scale.DType != dt {
-		return fmt.Errorf("input scale is %v, want %v like X", scale, dt)
+		return errorf(o.n, "input scale is %v, want %v like X", scale, dt)
 	}
 	if err := checkUnidirectional("scale", x, scale); err != nil {
-		return err
+		return errorf(o.n, "%v", err)
 	}
 	y := out[0]
 	y.Resize(dt, x.Shape...)
@@ -720,7 +717,7 @@ func (o *lpNormOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 	case tensor.Float64:
 		lpNorm(x.F64, y.F64, outer, n, inner, o.p)
 	default:
-		return fmt.Errorf("want a float input, got %v", x)
+		return errorf(o.n, "want a float input, got %v", x)
 	}
 	return nil
 }
