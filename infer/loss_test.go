@@ -1,6 +1,7 @@
 package infer
 
 import (
+	"path/filepath"
 	"testing"
 
 	"github.com/onnxkit/onnxkit/onnx"
@@ -46,4 +47,20 @@ func TestLoss(t *testing.T) {
 			want: []*tensor.Tensor{ewT(tensor.Float64, nil, 0.9808292530117262)}},
 		{name: "sce int scores", op: "SoftmaxCrossEntropyLoss", opset: 13, in: []*tensor.Tensor{ewI64(s(1, 2), 0, 0), ewI64(s(1), 0)}, err: "want float32 or float64"},
 	})
+}
+
+// TestLossOnnxruntime checks the losses (weights with ignore_index on 4-D
+// scores, int32 targets, float64, every sample ignored: NaN), RMS and Lp
+// normalization (zero norms, float64 X with stash_type 1 and 11, broadcast
+// scale) and int8/uint8 bitwise ops against onnxruntime 1.30's outputs, at
+// rtol 1e-5, atol 1e-6 (fixtures from scripts/make_loss_ort_cases.py and
+// scripts/ort_run.js --write).
+func TestLossOnnxruntime(t *testing.T) {
+	dirs, _ := filepath.Glob(filepath.Join("testdata", "loss_ort", "*"))
+	if len(dirs) != 15 {
+		t.Fatalf("found %d cases under testdata/loss_ort, want 15", len(dirs))
+	}
+	for _, dir := range dirs {
+		t.Run(filepath.Base(dir), func(t *testing.T) { runNodeCaseTol(t, dir, 1e-5, 1e-6) })
+	}
 }
