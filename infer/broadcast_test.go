@@ -282,14 +282,17 @@ func ewBcastIndex(i int, out, in []int) int {
 	return idx
 }
 
-// ewOps is the op types of elementwise.go, activation.go and shape.go.
+// ewOps is the op types of elementwise.go, activation.go and shape.go, and
+// a few others, run by TestOpsNoPanic.
 var ewOps = []string{
 	"Add", "Sub", "Mul", "Div", "Pow", "Sum", "Max", "Min", "Equal", "Less", "Greater",
-	"LessOrEqual", "GreaterOrEqual", "Where", "Cast", "ReduceSum", "ReduceMean",
+	"LessOrEqual", "GreaterOrEqual", "Where", "Cast", "CastLike", "ReduceSum", "ReduceMean",
 	"Relu", "LeakyRelu", "Tanh", "Sigmoid", "Exp", "Log", "Sqrt", "Erf", "Neg", "Abs", "Clip",
 	"Softmax", "LogSoftmax", "Identity", "Dropout", "Constant", "ConstantOfShape", "Shape",
 	"Flatten", "Reshape", "Squeeze", "Unsqueeze", "Transpose", "Gather", "Concat", "Slice",
 	"Expand", "Range",
+	"RMSNormalization", "LpNormalization", "NegativeLogLikelihoodLoss", "SoftmaxCrossEntropyLoss",
+	"CumProd", "BitwiseAnd", "BitwiseNot",
 }
 
 // TestOpsNoPanic runs every op, at an old and a new opset, on many
@@ -318,7 +321,7 @@ func TestOpsNoPanic(t *testing.T) {
 			t.Errorf("op %s is not registered", op)
 			continue
 		}
-		for _, opset := range []int64{9, 12, 18} {
+		for _, opset := range []int64{9, 12, 18, 26} {
 			if ewBuilder(op, opset) == nil {
 				continue
 			}

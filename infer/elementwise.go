@@ -515,6 +515,37 @@ func (o *castOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 	return nil
 }
 
+// castLikeOp is CastLike (opsets 15-25): Cast to the element type of the
+// second input. saturate and round_mode only affect float8 and float4
+// targets, which are not supported, so they are ignored.
+type castLikeOp struct{ n *onnx.Node }
+
+func buildCastLike(n *onnx.Node, opset int64) (op, error) {
+	if err := checkArity(n, 2, 2, 1); err != nil {
+		return nil, err
+	}
+	a := attrs{n: n}
+	a.int("saturate", 1)
+	a.string("round_mode", "up")
+	if a.err != nil {
+		return nil, a.err
+	}
+	return &castLikeOp{n}, nil
+}
+
+func (o *castLikeOp) run(_ *scratch, in, out []*tensor.Tensor) error {
+	x, like := in[0], in[1]
+	if x.DType == tensor.Invalid || x.DType.Size() == 0 {
+		return errorf(o.n, "input \"input\": unsupported dtype %v", x.DType)
+	}
+	if like.DType == tensor.Invalid || like.DType.Size() == 0 {
+		return errorf(o.n, "input \"target_type\": unsupported dtype %v", like.DType)
+	}
+	out[0].Resize(like.DType, x.Shape...)
+	castInto(out[0], x)
+	return nil
+}
+
 // variadicOp is Sum, Max, Min or Mean (floats only) (all versions: broadcasting from opset 8,
 // which accepts everything opsets 1 and 6 do; opset 1's consumed_inputs has
 // no effect).

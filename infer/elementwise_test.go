@@ -154,6 +154,24 @@ func TestCast(t *testing.T) {
 	})
 }
 
+// TestCastLike: the conversions are Cast's (values as in TestCast, which
+// follow the spec's Cast rules and the node suite's test_cast_* cases); the
+// target type comes from the second input, whose values are ignored.
+func TestCastLike(t *testing.T) {
+	s := func(v ...int) []int { return v }
+	ewRunCases(t, []ewCase{
+		{name: "f32 like i64", op: "CastLike", opset: 15, in: []*tensor.Tensor{ewF32(s(3), 1.9, -1.9, 0), ewI64(s(1), 5)},
+			want: []*tensor.Tensor{ewI64(s(3), 1, -1, 0)}},
+		{name: "i64 like f64", op: "CastLike", opset: 21, in: []*tensor.Tensor{ewI64(s(2), 3, -4), ewT(tensor.Float64, s(0))},
+			want: []*tensor.Tensor{ewT(tensor.Float64, s(2), 3, -4)}},
+		{name: "i64 like u8", op: "CastLike", opset: 19, attrs: []*onnx.Attribute{ewInt("saturate", 0)},
+			in: []*tensor.Tensor{ewI64(s(2), 300, -1), ewT(tensor.Uint8, s(1), 0)}, want: []*tensor.Tensor{ewT(tensor.Uint8, s(2), 44, 255)}},
+		{name: "f32 like bool", op: "CastLike", opset: 15, in: []*tensor.Tensor{ewF32(s(2), 0, -2), ewBool(s(1), false)},
+			want: []*tensor.Tensor{ewBool(s(2), false, true)}},
+		{name: "one input", op: "CastLike", opset: 15, in: []*tensor.Tensor{ewF32(s(1), 1)}, err: "input"},
+	})
+}
+
 func TestReduce(t *testing.T) {
 	s := func(v ...int) []int { return v }
 	// x is [2,2,3]: 1..12.

@@ -324,3 +324,68 @@ func modInt[T int64 | int32 | uint8 | int8](o *intBinaryOp, a, b, d *tensor.Tens
 	broadcastBinary(&k, data[T](d), shape, data[T](a), a.Shape, data[T](b), bshape)
 	return nil
 }
+
+// bitwiseOp is BitwiseAnd, BitwiseOr, BitwiseXor (two inputs of one integer
+// dtype, numpy broadcasting) or BitwiseNot (one input) (opset 18).
+type bitwiseOp struct {
+	n    *onnx.Node
+	kind byte // '&', '|', '^' or '~'
+}
+
+func buildBitwise(kind byte) builder {
+	return func(n *onnx.Node, opset int64) (op, error) {
+		nin := 2
+		if kind == '~' {
+			nin = 1
+		}
+		if err := checkArity(n, nin, nin, 1); err != nil {
+			return nil, err
+		}
+		return &bitwiseOp{n, kind}, nil
+	}
+}
+
+func (o *bitwiseOp) run(_ *scratch, in, out []*tensor.Tensor) error {
+	switch in[0].DType {
+	case tensor.Int64:
+		return bitwise[int64](o, in, out[0])
+	case tensor.Int32:
+		return bitwise[int32](o, in, out[0])
+	case tensor.Uint8:
+		return bitwise[uint8](o, in, out[0])
+	case tensor.Int8:
+		return bitwise[int8](o, in, out[0])
+	}
+	return errorf(o.n, "unsupported dtype %v (want an integer)", in[0].DType)
+}
+
+func bitwise[T int64 | int32 | uint8 | int8](o *bitwiseOp, in []*tensor.Tensor, d *tensor.Tensor) error {
+	a := in[0]
+	if o.kind == '~' {
+		d.Resize(a.DType, a.Shape...)
+		dv := data[T](d)
+		for i, v := range data[T](a) {
+			dv[i] = ^v
+		}
+		return nil
+	}
+	b := in[1]
+	if b.DType != a.DType {
+		return errorf(o.n, "input dtypes differ: %v and %v", a.DType, b.DType)
+	}
+	shape, bshape, err := binaryShapes(o.n, nil, d, a, b, nil)
+	if err != nil {
+		return err
+	}
+	f := func(x, y T) T { return x & y }
+	switch o.kind {
+	case '|':
+		f = func(x, y T) T { return x | y }
+	case '^':
+		f = func(x, y T) T { return x ^ y }
+	}
+	k := funcKernel(f)
+	d.Resize(a.DType, shape...)
+	broadcastBinary(&k, data[T](d), shape, data[T](a), a.Shape, data[T](b), bshape)
+	return nil
+}

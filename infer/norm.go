@@ -580,3 +580,172 @@ func mvn[T float32 | float64](x, d *tensor.Tensor, kept []int, count float64) {
 		}
 	})
 }
+
+// rmsNormOp is RMSNormalization (opset 23): each run of the axes
+// [axis, rank) of X is divided by sqrt(mean(x*x) + epsilon), computed in
+// float32 (stash_type 1; a float64 X is rounded first) or float64
+// (stash_type 11), then multiplied by Scale, which broadcasts to X.
+type rmsNormOp struct {
+	n       *onnx.Node
+	axis    int64
+	epsilon float32
+	stash64 bool
+}
+
+func buildRMSNorm(n *onnx.Node, opset int64) (op, error) {
+	if err := checkArity(n, 2, 2, 1); err != nil {
+		return nil, err
+	}
+	a := attrs{n: n}
+	o := &rmsNormOp{n: n, axis: a.int("axis", -1), epsilon: a.float("epsilon", 1e-5)}
+	st := a.int("stash_type", 1)
+	if a.err != nil {
+		return nil, a.err
+	}
+	switch st {
+	case 1:
+	case 11:
+		o.stash64 = true
+	default:
+		return nil, unsupportedf(n, "attribute \"stash_type\": %d (want 1, float32, or 11, float64)", st)
+	}
+	return o, nil
+}
+
+func (o *rmsNormOp) run(_ *scratch, in, out []*tensor.Tensor) error {
+	x, scale := in[0], in[1]
+	axis, err := normAxis(o.n, o.axis, x.Rank())
+	if err != nil {
+		return err
+	}
+	dt := x.DType
+	if dt != tensor.Float32 && dt != tensor.Float64 {
+		return errorf(o.n, "want a float input, got X %v", x)
+	}
+	if scale.DType != dt {
+		return errorf(o.n, "input scale is %v, want %v like X", scale, dt)
+	}
+	if err := checkUnidirectional("scale", x, scale); err != nil {
+		return errorf(o.n, "%v", err)
+	}
+	y := out[0]
+	y.Resize(dt, x.Shape...)
+	size := prod(x.Shape[axis:])
+	if dt == tensor.Float32 {
+		rmsNorm(o, x.F32, y.F32, size)
+	} else {
+		rmsNorm(o, x.F64, y.F64, size)
+	}
+	scaleBy(y, scale)
+	return nil
+}
+
+func rmsNorm[T float32 | float64](o *rmsNormOp, xv, yv []T, size int) {
+	for i := 0; i+size <= len(xv) && size > 0; i += size {
+		xs, ys := xv[i:i+size], yv[i:i+size]
+		if o.stash64 {
+			var ss float64
+			for _, v := range xs {
+				ss += float64(v) * float64(v)
+			}
+			inv := 1 / math.Sqrt(ss/float64(size)+float64(o.epsilon))
+			for j, v := range xs {
+				ys[j] = T(float64(v) * inv)
+			}
+			continue
+		}
+		var ss float64
+		for _, v := range xs {
+			v32 := float32(v)
+			ss += float64(v32 * v32)
+		}
+		inv := 1 / float32(math.Sqrt(float64(float32(ss/float64(size))+o.epsilon)))
+		for j, v := range xs {
+			ys[j] = T(float32(v) * inv)
+		}
+	}
+}
+
+// scaleBy multiplies y in place by s, which broadcasts to it.
+func scaleBy(y, s *tensor.Tensor) {
+	if y.DType == tensor.Float32 {
+		mul := mulKernel[float32]()
+		broadcastBinary(&mul, y.F32, y.Shape, y.F32, y.Shape, s.F32, s.Shape)
+	} else {
+		mul := mulKernel[float64]()
+		broadcastBinary(&mul, y.F64, y.Shape, y.F64, y.Shape, s.F64, s.Shape)
+	}
+}
+
+// lpNormOp is LpNormalization (opsets 1, 22): X divided by its L1 (p 1) or
+// L2 (p 2) norm along axis; a zero norm gives zeros (as the node suite's
+// test_l2normalization_axis_0 expects).
+type lpNormOp struct {
+	n    *onnx.Node
+	axis int64
+	p    int64
+}
+
+func buildLpNorm(n *onnx.Node, opset int64) (op, error) {
+	if err := checkArity(n, 1, 1, 1); err != nil {
+		return nil, err
+	}
+	a := attrs{n: n}
+	o := &lpNormOp{n: n, axis: a.int("axis", -1), p: a.int("p", 2)}
+	if a.err != nil {
+		return nil, a.err
+	}
+	if o.p != 1 && o.p != 2 {
+		return nil, errorf(n, "attribute \"p\": %d (want 1 or 2)", o.p)
+	}
+	return o, nil
+}
+
+func (o *lpNormOp) run(_ *scratch, in, out []*tensor.Tensor) error {
+	x := in[0]
+	axis, err := normAxis(o.n, o.axis, x.Rank())
+	if err != nil {
+		return err
+	}
+	y := out[0]
+	y.Resize(x.DType, x.Shape...)
+	outer, n := prod(x.Shape[:axis]), x.Shape[axis]
+	inner := prod(x.Shape[axis+1:])
+	switch x.DType {
+	case tensor.Float32:
+		lpNorm(x.F32, y.F32, outer, n, inner, o.p)
+	case tensor.Float64:
+		lpNorm(x.F64, y.F64, outer, n, inner, o.p)
+	default:
+		return errorf(o.n, "want a float input, got %v", x)
+	}
+	return nil
+}
+
+func lpNorm[T float32 | float64](xv, yv []T, outer, n, inner int, p int64) {
+	for o := 0; o < outer; o++ {
+		base := o * n * inner
+		for i := 0; i < inner; i++ {
+			var s float64
+			for k := 0; k < n; k++ {
+				v := float64(xv[base+k*inner+i])
+				if p == 1 {
+					s += math.Abs(v)
+				} else {
+					s += v * v
+				}
+			}
+			if p == 2 {
+				s = math.Sqrt(s)
+			}
+			for k := 0; k < n; k++ {
+				j := base + k*inner + i
+				if s == 0 {
+					yv[j] = 0
+				} else {
+					yv[j] = T(float64(xv[j]) / s)
+				}
+			}
+		}
+	}
+}

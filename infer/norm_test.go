@@ -84,3 +84,37 @@ func TestBatchNormFloat32Bits(t *testing.T) {
 		}
 	}
 }
+
+// TestRMSLpNorm: expected values are the spec's formulas worked by hand
+// (RMSNormalization: x / sqrt(mean(x^2) + epsilon) * scale; LpNormalization:
+// x / ||x||_p along axis); the node suite's test_rms_normalization_* and
+// test_lpnormalization_default cases check the same ops on larger tensors.
+func TestRMSLpNorm(t *testing.T) {
+	s := func(v ...int) []int { return v }
+	f64 := func(shape []int, v ...float64) *tensor.Tensor { return ewT(tensor.Float64, shape, v...) }
+	ewRunCases(t, []ewCase{
+		// rms([3 4]) = sqrt(12.5) = 3.5355339; [3 4]/3.5355339 = [0.8485281 1.1313708], times [1 2].
+		{name: "rms last axis", op: "RMSNormalization", opset: 23, attrs: []*onnx.Attribute{ewFloat("epsilon", 0)},
+			in:   []*tensor.Tensor{ewF32(s(2, 2), 3, 4, 0, 2), ewF32(s(2), 1, 2)},
+			want: []*tensor.Tensor{ewF32(s(2, 2), 0.8485281, 2.2627417, 0, 2.8284271)}},
+		// axis 0 over all 4 values: mean(x^2) = (9+16+0+4)/4 = 7.25, +1 = 8.25; 1/sqrt(8.25) = 0.34815531.
+		{name: "rms axis 0 f64 stash 11", op: "RMSNormalization", opset: 23,
+			attrs: []*onnx.Attribute{ewInt("axis", 0), ewFloat("epsilon", 1), ewInt("stash_type", 11)},
+			in:    []*tensor.Tensor{f64(s(2, 2), 3, 4, 0, 2), f64(nil, 1)},
+			want:  []*tensor.Tensor{f64(s(2, 2), 1.04446593, 1.39262124, 0, 0.69631062)}},
+		{name: "rms stash 10", op: "RMSNormalization", opset: 23, attrs: []*onnx.Attribute{ewInt("stash_type", 10)},
+			in: []*tensor.Tensor{ewF32(s(1), 1), ewF32(s(1), 1)}, err: "stash_type"},
+		// p 2 along axis 1: [3 4]/5; p 1 along axis 0: [1 3]/4 (column 0), [2 2]/4 (column 1).
+		{name: "lp2", op: "LpNormalization", opset: 22, in: []*tensor.Tensor{ewF32(s(1, 2), 3, 4)},
+			want: []*tensor.Tensor{ewF32(s(1, 2), 0.6, 0.8)}},
+		{name: "lp1 axis 0", op: "LpNormalization", opset: 1, attrs: []*onnx.Attribute{ewInt("p", 1), ewInt("axis", 0)},
+			in: []*tensor.Tensor{f64(s(2, 2), 1, 2, -3, 2)}, want: []*tensor.Tensor{f64(s(2, 2), 0.25, 0.5, -0.75, 0.5)}},
+		// A zero norm gives zeros, as in the node suite's test_l2normalization_axis_0.
+		{name: "lp2 zero", op: "LpNormalization", opset: 22, in: []*tensor.Tensor{ewF32(s(2, 2), 0, 0, 3, 4)},
+			want: []*tensor.Tensor{ewF32(s(2, 2), 0, 0, 0.6, 0.8)}},
+		{name: "lp3", op: "LpNormalization", opset: 22, attrs: []*onnx.Attribute{ewInt("p", 3)},
+			in: []*tensor.Tensor{ewF32(s(1), 1)}, err: `"p"`},
+		{name: "lp axis", op: "LpNormalization", opset: 22, attrs: []*onnx.Attribute{ewInt("axis", 2)},
+			in: []*tensor.Tensor{ewF32(s(1), 1)}, err: "axis 2"},
+	})
+}

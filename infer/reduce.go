@@ -305,20 +305,26 @@ func reduceInt[T int64 | int32 | uint8 | int8](kind reduceKind, x, d *tensor.Ten
 	}
 }
 
-// cumSumOp is CumSum (opsets 11, 14): running sums along the axis given by
-// input 1 (a one-element int32 or int64 tensor), exclusive (each sum leaves
-// out its own element) and in reverse order when asked.
+// cumSumOp is CumSum (opsets 11, 14) or, with mul set, CumProd (opset
+// 26): running sums (products) along the axis given by input 1 (a
+// one-element int32 or int64 tensor), exclusive (each leaves out its own
+// element, the first is 0 (1)) and in reverse order when asked.
 type cumSumOp struct {
 	n                  *onnx.Node
 	exclusive, reverse bool
+	mul                bool
 }
 
-func buildCumSum(n *onnx.Node, opset int64) (op, error) {
+func buildCumSum(n *onnx.Node, opset int64) (op, error) { return buildCum(n, false) }
+
+func buildCumProd(n *onnx.Node, opset int64) (op, error) { return buildCum(n, true) }
+
+func buildCum(n *onnx.Node, mul bool) (op, error) {
 	if err := checkArity(n, 2, 2, 1); err != nil {
 		return nil, err
 	}
 	a := attrs{n: n}
-	o := &cumSumOp{n: n, exclusive: a.int("exclusive", 0) != 0, reverse: a.int("reverse", 0) != 0}
+	o := &cumSumOp{n: n, exclusive: a.int("exclusive", 0) != 0, reverse: a.int("reverse", 0) != 0, mul: mul}
 	return o, a.err
 }
 
@@ -351,7 +357,7 @@ func (o *cumSumOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 	return nil
 }
 
-// cumSum sums x, seen as [outer, size, inner], along the middle axis, a
+// cumSum sums (multiplies) x, seen as [outer, size, inner], along the middle axis, a
 // whole inner row at a time.
 func cumSum[T number](o *cumSumOp, x, d *tensor.Tensor, outer, size, inner int) {
 	d.Resize(x.DType, x.Shape...)
@@ -365,9 +371,12 @@ func cumSum[T number](o *cumSumOp, x, d *tensor.Tensor, outer, size, inner int) 
 			}
 			row := dv[base+kk*inner : base+(kk+1)*inner]
 			if k == 0 {
-				if o.exclusive {
+				switch {
+				case o.exclusive && o.mul:
+					fill(row, 1)
+				case o.exclusive:
 					clear(row)
-				} else {
+				default:
 					copy(row, xv[base+kk*inner:])
 				}
 				continue
@@ -380,6 +389,12 @@ func cumSum[T number](o *cumSumOp, x, d *tensor.Tensor, outer, size, inner int) 
 			src := xv[base+kk*inner : base+(kk+1)*inner]
 			if o.exclusive {
 				src = xv[base+prev*inner : base+(prev+1)*inner]
+			}
+			if o.mul {
+				for i := range row {
+					row[i] = p[i] * src[i]
+				}
+				continue
 			}
 			for i := range row {
 				row[i] = p[i] + src[i]

@@ -43,9 +43,15 @@ var registry = map[string][]opVersion{
 	"RNN":  {{7, 0, buildRNN}},
 
 	"LayerNormalization":        {{17, 0, buildLayerNorm}},
+	"RMSNormalization":          {{23, 0, buildRMSNorm}},
+	"LpNormalization":           {{1, 0, buildLpNorm}},
 	"InstanceNormalization":     {{1, 0, buildInstanceNorm}},
 	"GroupNormalization":        {{18, 0, buildGroupNorm}},
 	"MeanVarianceNormalization": {{9, 0, buildMVN}},
+
+	// Losses (loss.go).
+	"NegativeLogLikelihoodLoss": {{12, 0, buildLoss(false)}},
+	"SoftmaxCrossEntropyLoss":   {{12, 0, buildLoss(true)}},
 
 	// Elementwise, activation and shape ops (elementwise.go, activation.go, shape.go).
 	"Add":             {{1, 0, buildArith(opAdd)}},
@@ -63,6 +69,7 @@ var registry = map[string][]opVersion{
 	"GreaterOrEqual":  {{12, 0, buildCompare(opGreaterOrEqual)}},
 	"Where":           {{9, 0, buildWhere}},
 	"Cast":            {{1, 0, buildCast}},
+	"CastLike":        {{15, 0, buildCastLike}},
 	"Relu":            {{1, 0, buildRelu}},
 	"LeakyRelu":       {{1, 0, buildLeakyRelu}},
 	"Tanh":            {{1, 0, buildTanh}},
@@ -132,6 +139,10 @@ var registry = map[string][]opVersion{
 	"Xor":        {{1, 0, buildLogic(func(a, b bool) bool { return a != b })}},
 	"Mod":        {{10, 0, buildMod}},
 	"BitShift":   {{11, 0, buildBitShift}},
+	"BitwiseAnd": {{18, 0, buildBitwise('&')}},
+	"BitwiseOr":  {{18, 0, buildBitwise('|')}},
+	"BitwiseXor": {{18, 0, buildBitwise('^')}},
+	"BitwiseNot": {{18, 0, buildBitwise('~')}},
 
 	// Reductions (reduce.go); buildReduce takes the opset from which the axes are an input.
 	"ReduceSum":       {{1, 0, buildReduce(rSum, 13)}},
@@ -145,6 +156,7 @@ var registry = map[string][]opVersion{
 	"ReduceLogSumExp": {{1, 0, buildReduce(rLogSumExp, 18)}},
 	"ReduceSumSquare": {{1, 0, buildReduce(rSumSquare, 18)}},
 	"CumSum":          {{11, 0, buildCumSum}},
+	"CumProd":         {{26, 0, buildCumProd}},
 
 	"Mean": {{1, 0, buildVariadic(opMean)}},
 
