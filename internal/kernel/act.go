@@ -42,7 +42,34 @@ func Clip(dst, src []float32, lo, hi float32) {
 	}
 }
 
-// ClipOne is Clip of one value.
+// HardSigmoid sets dst[i] = min(max(alpha·x + beta, 0), 1) for x =
+// src[i], every i < len(src), with the product rounded before the
+// addition and the bounds applied as Clip applies them (NaN passes). dst
+// must be at least as long as src; it may be src itself.
+func HardSigmoid(dst, src []float32, alpha, beta float32) {
+	dst = dst[:len(src)]
+	for i := hardSigmoidVec(false, dst, src, alpha, beta); i < len(src); i++ {
+		dst[i] = HardSigmoidOne(src[i], alpha, beta)
+	}
+}
+
+// MulHardSigmoid sets dst[i] = x·HardSigmoid(x) for x = src[i], every i <
+// len(src): the bits of a HardSigmoid followed by a multiplication
+// (HardSwish is alpha 1/6, beta 1/2). dst must be at least as long as
+// src; it may be src itself.
+func MulHardSigmoid(dst, src []float32, alpha, beta float32) {
+	dst = dst[:len(src)]
+	for i := hardSigmoidVec(true, dst, src, alpha, beta); i < len(src); i++ {
+		x := src[i]
+		dst[i] = x * HardSigmoidOne(x, alpha, beta)
+	}
+}
+
+// HardSigmoidOne is HardSigmoid of one value.
+func HardSigmoidOne(x, alpha, beta float32) float32 {
+	return ClipOne(float32(alpha*x)+beta, 0, 1)
+}
+
 // sigmoid1 is Sigmoid of one value.
 func sigmoid1(x float32) float32 {
 	if -x > expNegTMax {
@@ -51,6 +78,7 @@ func sigmoid1(x float32) float32 {
 	return 1 / (1 + expNeg(x))
 }
 
+// ClipOne is Clip of one value.
 func ClipOne(x, lo, hi float32) float32 {
 	if x < lo {
 		x = lo

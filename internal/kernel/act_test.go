@@ -98,6 +98,10 @@ func TestActPathsBitIdentical(t *testing.T) {
 		{"Clip", func(d, x []float32) { Clip(d, x, -1.5, 6) }},
 		{"Clip lo>hi", func(d, x []float32) { Clip(d, x, 2, -2) }},
 		{"Clip zeros", func(d, x []float32) { Clip(d, x, 0, float32(math.Copysign(0, -1))) }},
+		{"HardSigmoid", func(d, x []float32) { HardSigmoid(d, x, 0.2, 0.5) }},
+		{"HardSigmoid 1/6", func(d, x []float32) { HardSigmoid(d, x, 1.0/6, 0.5) }},
+		{"MulHardSigmoid", func(d, x []float32) { MulHardSigmoid(d, x, 1.0/6, 0.5) }},
+		{"MulHardSigmoid -0.3,2", func(d, x []float32) { MulHardSigmoid(d, x, -0.3, 2) }},
 	} {
 		a, b := make([]float32, len(xs)), make([]float32, len(xs))
 		tc.f(a, xs)
@@ -105,6 +109,15 @@ func TestActPathsBitIdentical(t *testing.T) {
 		for i := range a {
 			if math.Float32bits(a[i]) != math.Float32bits(b[i]) && !(a[i] != a[i] && b[i] != b[i]) {
 				t.Fatalf("%s(%v) = %v (%#x) with AVX2, %v (%#x) without", tc.name, xs[i], a[i], math.Float32bits(a[i]), b[i], math.Float32bits(b[i]))
+			}
+		}
+		if tc.name == "MulHardSigmoid" {
+			HardSigmoid(b, xs, 1.0/6, 0.5)
+			for i := range b {
+				b[i] *= xs[i]
+				if math.Float32bits(a[i]) != math.Float32bits(b[i]) && !(a[i] != a[i] && b[i] != b[i]) {
+					t.Fatalf("MulHardSigmoid(%v) = %v, x*HardSigmoid(x) = %v", xs[i], a[i], b[i])
+				}
 			}
 		}
 		if tc.name == "SiLU" {
@@ -150,6 +163,47 @@ func TestClip(t *testing.T) {
 				w := tc.want[i]
 				if g != w && !(g != g && w != w) {
 					t.Errorf("%s Clip(%v, %v, %v) = %v, want %v", path, xs[i], tc.lo, tc.hi, g, w)
+				}
+			}
+		}
+	}
+}
+
+// HardSigmoid and MulHardSigmoid on both paths: expected values from the
+// ONNX spec's HardSigmoid example (alpha 0.5, beta 0.6: [-1, 0, 1] gives
+// [0.1, 0.6, 1]) and HardSwish's definition x·max(0, min(1, x/6 + 1/2))
+// worked by hand; NaN passes. Ten elements, so both the vector and the
+// scalar tail run.
+func TestHardSigmoid(t *testing.T) {
+	nan := float32(math.NaN())
+	for _, tc := range []struct {
+		name        string
+		mul         bool
+		alpha, beta float32
+		x, want     []float32
+	}{
+		{"HardSigmoid", false, 0.5, 0.6,
+			[]float32{-1, 0, 1, -1, 0, 1, -1, 0, 1, nan},
+			[]float32{0.1, 0.6, 1, 0.1, 0.6, 1, 0.1, 0.6, 1, nan}},
+		{"HardSwish", true, 1.0 / 6, 0.5,
+			[]float32{-4, -3, 0, 3, 4, 1e30, -1e30, 6, -6, nan},
+			[]float32{0, 0, 0, 3, 4, 1e30, 0, 6, 0, nan}},
+	} {
+		for _, path := range []string{"vector", "Go"} {
+			got := make([]float32, len(tc.x))
+			f := func() { HardSigmoid(got, tc.x, tc.alpha, tc.beta) }
+			if tc.mul {
+				f = func() { MulHardSigmoid(got, tc.x, tc.alpha, tc.beta) }
+			}
+			if path == "Go" {
+				withoutAVX2(f)
+			} else {
+				f()
+			}
+			for i, g := range got {
+				w := tc.want[i]
+				if math.Abs(float64(g-w)) > 1e-7 && !(g != g && w != w) {
+					t.Errorf("%s %s(%v) = %v, want %v", path, tc.name, tc.x[i], g, w)
 				}
 			}
 		}

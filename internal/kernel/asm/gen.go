@@ -41,6 +41,8 @@ func main() {
 	sigmoid("sigmoidAVX2", false)
 	sigmoid("siluAVX2", true)
 	clip()
+	hardSigmoid("hardSigmoidAVX2", false)
+	hardSigmoid("mulHardSigmoidAVX2", true)
 	axpyRows(1)
 	axpyRows(2)
 	maxRows(1)
@@ -1256,6 +1258,39 @@ func clip() {
 		VMOVUPS(Mem{Base: src}, t)
 		VMAXPS(t, lo, t)
 		VMINPS(t, hi, t)
+		VMOVUPS(t, Mem{Base: dst})
+	})
+}
+
+// hardSigmoid: h = alpha*x + beta (VMULPS then VADDPS, no fused
+// multiply-add), clamped to [0, 1] as clip does (NaN passes); with mul
+// the result is x*h.
+func hardSigmoid(name string, mul bool) {
+	TEXT(name, NOSPLIT, "func(dst, src *float32, n int, alpha, beta float32)")
+	Pragma("noescape") // the kernels keep no pointer
+	if mul {
+		Doc(name + " sets dst[i] = x * HardSigmoid(x) for x = src[i], i < n, in the steps of kernel.MulHardSigmoid; n must be a multiple of 8.")
+	} else {
+		Doc(name + " sets dst[i] = HardSigmoid(src[i]) for i < n, in the steps of kernel.HardSigmoid; n must be a multiple of 8.")
+	}
+	dst := Load(Param("dst"), GP64())
+	src := Load(Param("src"), GP64())
+	n := Load(Param("n"), GP64())
+	alpha, beta, zero, one := YMM(), YMM(), YMM(), YMM()
+	VBROADCASTSS(NewParamAddr("alpha", 24), alpha)
+	VBROADCASTSS(NewParamAddr("beta", 28), beta)
+	VXORPS(zero, zero, zero)
+	VMOVUPS(expNegConst("expneg_one"), one)
+	stream(name, n, 8, []step{{src, 32}, {dst, 32}}, func() {
+		x, t := YMM(), YMM()
+		VMOVUPS(Mem{Base: src}, x)
+		VMULPS(alpha, x, t)
+		VADDPS(beta, t, t)
+		VMAXPS(t, zero, t)
+		VMINPS(t, one, t)
+		if mul {
+			VMULPS(t, x, t)
+		}
 		VMOVUPS(t, Mem{Base: dst})
 	})
 }
