@@ -153,6 +153,40 @@ func AxpyRows(a float32, x []float32, ldx, stride int, y []float32, ldy, rows, w
 	}
 }
 
+// AxpyTaps sets y[r*ldy+i] += w[t]*x[r*ldx+offs[t]+i] for r < rows and
+// i < width, adding the taps t < len(w) in order, each product rounded
+// before its addition: the sums of AxpyRows called once per tap, bit for
+// bit, with each output element's sum kept in a register across the taps
+// (one tap of a depthwise convolution per element of w, offs[t] its
+// offset in x). The offsets must be non-negative; it panics if offs is
+// shorter than w or x or y is too short.
+func AxpyTaps(w []float32, offs []int, x []float32, ldx int, y []float32, ldy, rows, width int) {
+	if rows <= 0 || width <= 0 || len(w) == 0 {
+		return
+	}
+	maxOff := 0
+	for _, o := range offs[:len(w)] {
+		if o < 0 {
+			panic("kernel: AxpyTaps: negative offset")
+		}
+		maxOff = max(maxOff, o)
+	}
+	if len(x) < (rows-1)*ldx+maxOff+width || len(y) < (rows-1)*ldy+width {
+		panic("kernel: AxpyTaps: slices too short for the rows")
+	}
+	done := axpyTapsVec(w, offs, x, ldx, y, ldy, rows, width)
+	for r := range rows {
+		xr, yr := x[r*ldx:], y[r*ldy:r*ldy+width]
+		for i := done; i < width; i++ {
+			acc := yr[i]
+			for t, a := range w {
+				acc += float32(a * xr[offs[t]+i])
+			}
+			yr[i] = acc
+		}
+	}
+}
+
 // MaxRows sets y[r*ldy+i] = x[r*ldx+i*stride] wherever that is greater
 // than y[r*ldy+i], for r < rows and i < width: one tap of a max pooling
 // over a block of outputs, the scalar loop's rule (a NaN already in y

@@ -345,3 +345,54 @@ func TestErfAccuracy(t *testing.T) {
 		t.Logf("%s Erf: worst %.3g absolute, %.3g relative", path, worstAbs, worstRel)
 	}
 }
+
+// AxpyTaps gives, on both paths, the bits of AxpyRows called once per tap
+// in order (its definition), for 3x3 and 5x5 taps at dilation 1 and 2,
+// row strides 1 and 2 and widths around a vector; the elements between
+// rows stay alone.
+func TestAxpyTaps(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	for _, k := range []int{1, 3, 5} {
+		for _, dil := range []int{1, 2} {
+			for _, sh := range []int{1, 2} {
+				for _, width := range []int{1, 7, 8, 13, 24} {
+					const rows, wp, ldy = 5, 40, 30
+					var w []float32
+					var offs []int
+					for ky := range k {
+						for kx := range k {
+							w = append(w, rng.Float32()*2-1)
+							offs = append(offs, ky*dil*wp+kx*dil)
+						}
+					}
+					x := make([]float32, (rows-1)*sh*wp+offs[len(offs)-1]+width)
+					for i := range x {
+						x[i] = rng.Float32()*4 - 2
+					}
+					y0 := make([]float32, (rows-1)*ldy+width+3)
+					for i := range y0 {
+						y0[i] = rng.Float32()
+					}
+					want := append([]float32(nil), y0...)
+					for ti, a := range w {
+						AxpyRows(a, x[offs[ti]:], sh*wp, 1, want, ldy, rows, width)
+					}
+					for _, path := range []string{"vector", "Go"} {
+						got := append([]float32(nil), y0...)
+						f := func() { AxpyTaps(w, offs, x, sh*wp, got, ldy, rows, width) }
+						if path == "Go" {
+							withoutAVX2(f)
+						} else {
+							f()
+						}
+						for i := range got {
+							if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+								t.Fatalf("%s AxpyTaps %dx%d dil %d sh %d width %d: [%d] = %v, want %v", path, k, k, dil, sh, width, i, got[i], want[i])
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}

@@ -2479,6 +2479,58 @@ axpyrows2_done:
 	VZEROUPPER
 	RET
 
+// func axpyTapsAVX2(w *float32, offs *int, taps int, x *float32, ldx int, y *float32, ldy int, rows int, width int)
+// Requires: AVX
+TEXT ·axpyTapsAVX2(SB), NOSPLIT, $0-72
+	MOVQ w+0(FP), AX
+	MOVQ offs+8(FP), CX
+	MOVQ taps+16(FP), DX
+	MOVQ x+24(FP), BX
+	MOVQ ldx+32(FP), SI
+	MOVQ y+40(FP), DI
+	MOVQ ldy+48(FP), R8
+	MOVQ rows+56(FP), R9
+	MOVQ width+64(FP), R10
+	SHLQ $0x02, SI
+	SHLQ $0x02, R8
+
+taps_row:
+	CMPQ R9, $0x00
+	JE   taps_done
+	XORQ R11, R11
+
+taps_col:
+	CMPQ    R11, R10
+	JGE     taps_next
+	VMOVUPS (DI)(R11*4), Y0
+	XORQ    R12, R12
+
+taps_tap:
+	CMPQ         R12, DX
+	JGE          taps_store
+	MOVQ         (CX)(R12*8), R13
+	ADDQ         R11, R13
+	VBROADCASTSS (AX)(R12*4), Y1
+	VMULPS       (BX)(R13*4), Y1, Y1
+	VADDPS       Y1, Y0, Y0
+	INCQ         R12
+	JMP          taps_tap
+
+taps_store:
+	VMOVUPS Y0, (DI)(R11*4)
+	ADDQ    $0x08, R11
+	JMP     taps_col
+
+taps_next:
+	ADDQ SI, BX
+	ADDQ R8, DI
+	DECQ R9
+	JMP  taps_row
+
+taps_done:
+	VZEROUPPER
+	RET
+
 // func maxRows1AVX2(x *float32, ldx int, y *float32, ldy int, rows int, width int)
 // Requires: AVX
 TEXT ·maxRows1AVX2(SB), NOSPLIT, $0-48

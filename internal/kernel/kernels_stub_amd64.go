@@ -164,6 +164,11 @@ func axpyRows1AVX2(a float32, x *float32, ldx int, y *float32, ldy int, rows int
 //go:noescape
 func axpyRows2AVX2(a float32, x *float32, ldx int, y *float32, ldy int, rows int, width int)
 
+// axpyTapsAVX2 sets y[r*ldy+i] += w[t]*x[r*ldx+offs[t]+i] for r < rows, i < width, t < taps in order; width must be a multiple of 8.
+//
+//go:noescape
+func axpyTapsAVX2(w *float32, offs *int, taps int, x *float32, ldx int, y *float32, ldy int, rows int, width int)
+
 // maxRows1AVX2 sets y[r*ldy+i] = x[r*ldx+1*i] where that is greater, for r < rows, i < width; width must be a multiple of 8.
 //
 //go:noescape

@@ -45,6 +45,7 @@ func main() {
 	hardSigmoid("mulHardSigmoidAVX2", true)
 	axpyRows(1)
 	axpyRows(2)
+	axpyTaps()
 	maxRows(1)
 	maxRows(2)
 	erf()
@@ -1293,6 +1294,60 @@ func hardSigmoid(name string, mul bool) {
 		}
 		VMOVUPS(t, Mem{Base: dst})
 	})
+}
+
+// axpyTaps: y[r*ldy+i] += w[t]*x[r*ldx+offs[t]+i] for r < rows, i <
+// width (a multiple of 8), t < taps in order, each product rounded before
+// its addition (VMULPS then VADDPS): the sum of each output element is
+// held in a register over all the taps.
+func axpyTaps() {
+	TEXT("axpyTapsAVX2", NOSPLIT, "func(w *float32, offs *int, taps int, x *float32, ldx int, y *float32, ldy int, rows, width int)")
+	Pragma("noescape") // the kernels keep no pointer
+	Doc("axpyTapsAVX2 sets y[r*ldy+i] += w[t]*x[r*ldx+offs[t]+i] for r < rows, i < width, t < taps in order; width must be a multiple of 8.")
+	w := Load(Param("w"), GP64())
+	offs := Load(Param("offs"), GP64())
+	taps := Load(Param("taps"), GP64())
+	x := Load(Param("x"), GP64())
+	ldx := Load(Param("ldx"), GP64())
+	y := Load(Param("y"), GP64())
+	ldy := Load(Param("ldy"), GP64())
+	rows := Load(Param("rows"), GP64())
+	width := Load(Param("width"), GP64())
+	SHLQ(Imm(2), ldx)
+	SHLQ(Imm(2), ldy)
+	j, t, o := GP64(), GP64(), GP64()
+	Label("taps_row")
+	CMPQ(rows, Imm(0))
+	JE(LabelRef("taps_done"))
+	XORQ(j, j)
+	Label("taps_col")
+	CMPQ(j, width)
+	JGE(LabelRef("taps_next"))
+	acc, wv := YMM(), YMM()
+	VMOVUPS(Mem{Base: y, Index: j, Scale: 4}, acc)
+	XORQ(t, t)
+	Label("taps_tap")
+	CMPQ(t, taps)
+	JGE(LabelRef("taps_store"))
+	MOVQ(Mem{Base: offs, Index: t, Scale: 8}, o)
+	ADDQ(j, o)
+	VBROADCASTSS(Mem{Base: w, Index: t, Scale: 4}, wv)
+	VMULPS(Mem{Base: x, Index: o, Scale: 4}, wv, wv)
+	VADDPS(wv, acc, acc)
+	INCQ(t)
+	JMP(LabelRef("taps_tap"))
+	Label("taps_store")
+	VMOVUPS(acc, Mem{Base: y, Index: j, Scale: 4})
+	ADDQ(Imm(8), j)
+	JMP(LabelRef("taps_col"))
+	Label("taps_next")
+	ADDQ(ldx, x)
+	ADDQ(ldy, y)
+	DECQ(rows)
+	JMP(LabelRef("taps_row"))
+	Label("taps_done")
+	VZEROUPPER()
+	RET()
 }
 
 // axpyRows: y[r*ldy+i] += a*x[r*ldx+i*stride] for r < rows, i < width,
