@@ -86,13 +86,15 @@ func childTrain(w io.Writer, args []string) error {
 }
 
 // childInfer times Session.RunInto on -model for each batch size, on the
-// first samples of -input (float32 [K, -shape...], little-endian): a few
-// untimed runs, then runs for at least -min-time seconds, as ort_bench.js
-// does.
+// first samples of -input (float32 [K, -shape...], little-endian), or on
+// the inputs a -feeds file (zooFeeds) names for each batch: a few untimed
+// runs, then runs for at least -min-time seconds, as ort_bench.js does.
+// Every output of the model is computed.
 func childInfer(w io.Writer, args []string) error {
 	fs := flag.NewFlagSet("child-infer", flag.ContinueOnError)
 	model := fs.String("model", "", "ONNX model `file`")
 	input := fs.String("input", "", "float32 images `file`")
+	feedsFile := fs.String("feeds", "", "JSON `file` naming each input's data per batch (in place of -input and -shape)")
 	batchList := fs.String("batches", "1,64,1000", "comma-separated batch sizes")
 	minTime := fs.Float64("min-time", 2, "`seconds` to time each batch size for")
 	shapeList := fs.String("shape", "1,28,28", "comma-separated `dims` of one sample")
@@ -103,37 +105,29 @@ func childInfer(w io.Writer, args []string) error {
 	if err != nil {
 		return err
 	}
-	shape, err := parseInts(*shapeList)
-	if err != nil {
-		return err
-	}
-	raw, err := os.ReadFile(*input)
-	if err != nil {
-		return err
-	}
-	all := make([]float32, len(raw)/4)
-	for i := range all {
-		all[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
-	}
 	s, err := infer.Load(*model)
 	if err != nil {
 		return err
 	}
-	if len(s.Inputs()) != 1 || len(s.Outputs()) < 1 {
-		return fmt.Errorf("%s: want one input and an output, have %d and %d", *model, len(s.Inputs()), len(s.Outputs()))
+	var feedsFor func(b int) (map[string]*tensor.Tensor, error)
+	if *feedsFile != "" {
+		feedsFor, err = readFeeds(*feedsFile)
+	} else {
+		feedsFor, err = imageFeeds(s, *input, *shapeList)
 	}
-	inName, outName := s.Inputs()[0].Name, s.Outputs()[0].Name
+	if err != nil {
+		return err
+	}
 	res := inferResult{Threads: runtime.GOMAXPROCS(0)}
-	per := 1
-	for _, d := range shape {
-		per *= d
+	out := map[string]*tensor.Tensor{}
+	for _, o := range s.Outputs() {
+		out[o.Name] = new(tensor.Tensor)
 	}
 	for _, b := range batches {
-		if b < 1 || per < 1 || b*per > len(all) {
-			return fmt.Errorf("batch %d of %v: %s holds %d floats", b, shape, *input, len(all))
+		in, err := feedsFor(b)
+		if err != nil {
+			return err
 		}
-		in := map[string]*tensor.Tensor{inName: tensor.FromFloat32(slices.Clone(all[:b*per]), append([]int{b}, shape...)...)}
-		out := map[string]*tensor.Tensor{outName: new(tensor.Tensor)}
 		for range 3 {
 			if err := s.RunInto(in, out); err != nil {
 				return err
@@ -156,6 +150,78 @@ func childInfer(w io.Writer, args []string) error {
 		})
 	}
 	return json.NewEncoder(w).Encode(res)
+}
+
+// imageFeeds reads the float32 samples of shape dims from file and
+// returns the feeds of the first b of them for s's one input.
+func imageFeeds(s *infer.Session, file, dims string) (func(b int) (map[string]*tensor.Tensor, error), error) {
+	shape, err := parseInts(dims)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	all := make([]float32, len(raw)/4)
+	for i := range all {
+		all[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+	}
+	if len(s.Inputs()) != 1 {
+		return nil, fmt.Errorf("want one input, have %d", len(s.Inputs()))
+	}
+	per := tensor.NumElements(shape)
+	return func(b int) (map[string]*tensor.Tensor, error) {
+		if b < 1 || per < 1 || b*per > len(all) {
+			return nil, fmt.Errorf("batch %d of %v: %s holds %d floats", b, shape, file, len(all))
+		}
+		x := tensor.FromFloat32(slices.Clone(all[:b*per]), append([]int{b}, shape...)...)
+		return map[string]*tensor.Tensor{s.Inputs()[0].Name: x}, nil
+	}, nil
+}
+
+// readFeeds reads a zooFeeds file and returns the feeds of each batch it
+// lists.
+func readFeeds(file string) (func(b int) (map[string]*tensor.Tensor, error), error) {
+	js, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	var f zooFeeds
+	if err := json.Unmarshal(js, &f); err != nil {
+		return nil, fmt.Errorf("%s: %v", file, err)
+	}
+	return func(b int) (map[string]*tensor.Tensor, error) {
+		i := slices.IndexFunc(f.Batches, func(z zooBatch) bool { return z.Batch == b })
+		if i < 0 {
+			return nil, fmt.Errorf("%s: no inputs for batch %d", file, b)
+		}
+		feeds := map[string]*tensor.Tensor{}
+		for _, in := range f.Batches[i].Inputs {
+			raw, err := os.ReadFile(in.File)
+			if err != nil {
+				return nil, err
+			}
+			n := tensor.NumElements(in.Shape)
+			var t *tensor.Tensor
+			switch {
+			case in.DType == "float32" && len(raw) == 4*n:
+				t = tensor.New(tensor.Float32, in.Shape...)
+				for j := range t.F32 {
+					t.F32[j] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*j:]))
+				}
+			case in.DType == "int64" && len(raw) == 8*n:
+				t = tensor.New(tensor.Int64, in.Shape...)
+				for j := range t.I64 {
+					t.I64[j] = int64(binary.LittleEndian.Uint64(raw[8*j:]))
+				}
+			default:
+				return nil, fmt.Errorf("%s: %d bytes for %s %v", in.File, len(raw), in.DType, in.Shape)
+			}
+			feeds[in.Name] = t
+		}
+		return feeds, nil
+	}, nil
 }
 
 func parseInts(s string) ([]int, error) {

@@ -322,7 +322,8 @@ func (h *harness) infer(side, model string, batches []int) (*inferResult, error)
 }
 
 // inferFile runs an inference child for side "go" or "ort" on the model
-// file path, with samples of the given shape from the float32 file input.
+// file path, with samples of the given shape from the float32 file input,
+// or, when shape is nil, the inputs a zooFeeds file input names.
 func (h *harness) inferFile(side, path, input string, shape, batches []int) (*inferResult, error) {
 	if msg, ok := h.missing[side]; ok {
 		return nil, errors.New("missing: " + msg)
@@ -334,15 +335,27 @@ func (h *harness) inferFile(side, path, input string, shape, batches []int) (*in
 	minTime := strconv.FormatFloat(h.cfg.minTime, 'g', -1, 64)
 	bs, dims := joinInts(batches), joinInts(shape)
 	env := h.threadEnv()
+	data := []string{"input", input, "shape", dims}
+	if shape == nil {
+		data = []string{"feeds", input}
+	}
+	flags := func(dash string) []string {
+		var f []string
+		for i := 0; i < len(data); i += 2 {
+			f = append(f, dash+data[i], data[i+1])
+		}
+		return f
+	}
 	var err error
 	switch side {
 	case "go":
-		_, err = h.child(env, r, h.exe, "child-infer", "-model", path, "-input", input,
-			"-batches", bs, "-shape", dims, "-min-time", minTime)
+		args := append([]string{"child-infer", "-model", path}, flags("-")...)
+		_, err = h.child(env, r, h.exe, append(args, "-batches", bs, "-min-time", minTime)...)
 	case "ort":
 		env = append(env, "NODE_PATH="+h.peers.ortModules)
-		_, err = h.child(env, r, h.peers.node, "peers/ort_bench.js", "--model", path, "--input", input,
-			"--batches", bs, "--shape", dims, "--threads", strconv.Itoa(h.cfg.threads), "--min-time", minTime)
+		args := append([]string{"peers/ort_bench.js", "--model", path}, flags("--")...)
+		_, err = h.child(env, r, h.peers.node, append(args,
+			"--batches", bs, "--threads", strconv.Itoa(h.cfg.threads), "--min-time", minTime)...)
 	default:
 		panic("bench: unknown side " + side)
 	}

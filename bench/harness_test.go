@@ -8,10 +8,12 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/onnxkit/onnxkit/mnist"
+	"github.com/onnxkit/onnxkit/tensor"
 )
 
 func TestSelectWorkloads(t *testing.T) {
@@ -141,5 +143,30 @@ func TestZooNote(t *testing.T) {
 		if got := zooNote(errors.New(tt.err)); got != tt.want {
 			t.Errorf("zooNote(%q) = %q, want %q", tt.err, got, tt.want)
 		}
+	}
+}
+
+// zooRepeat repeats the stored samples in turn along the batch axis, also
+// when it is not the first (the GRU's h0 [2,N,32]); expected values worked
+// by hand.
+func TestZooRepeat(t *testing.T) {
+	for _, tt := range []struct {
+		in        *tensor.Tensor
+		axis, n   int
+		want      []int64
+		wantShape []int
+	}{
+		{tensor.FromInt64([]int64{1, 2, 3, 4}, 2, 2), 0, 3, []int64{1, 2, 3, 4, 1, 2}, []int{3, 2}},
+		{tensor.FromInt64([]int64{1, 2, 3, 4}, 2, 2), 0, 1, []int64{1, 2}, []int{1, 2}},
+		{tensor.FromInt64([]int64{1, 2, 3, 4, 5, 6, 7, 8}, 2, 2, 2), 1, 3, []int64{1, 2, 3, 4, 1, 2, 5, 6, 7, 8, 5, 6}, []int{2, 3, 2}},
+	} {
+		got := zooRepeat(tt.in, tt.axis, tt.n)
+		if !slices.Equal(got.Shape, tt.wantShape) || !slices.Equal(got.I64, tt.want) {
+			t.Errorf("zooRepeat(%v, %d, %d) = %v %v, want %v %v", tt.in.I64, tt.axis, tt.n, got.Shape, got.I64, tt.wantShape, tt.want)
+		}
+	}
+	f := zooRepeat(tensor.FromFloat32([]float32{1, 2}, 2, 1), 0, 3)
+	if !slices.Equal(f.F32, []float32{1, 2, 1}) {
+		t.Errorf("zooRepeat([1 2], 0, 3) = %v, want [1 2 1]", f.F32)
 	}
 }

@@ -2,15 +2,18 @@ package main
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/onnxkit/onnxkit/onnx"
+	"github.com/onnxkit/onnxkit/tensor"
 )
 
 // zooBatches are the batch sizes the infer-zoo workload times.
@@ -162,33 +165,144 @@ func zooValue(r *inferResult, err error, batch int) (float64, error) {
 	return 1000 * t.Seconds / float64(t.Runs), nil
 }
 
-// zooInput writes the stored input of the model folder dir
-// (test_data_set_0/input_0.pb), repeated along its first axis to the
-// largest batch, as little-endian float32 for both children, and returns
-// the file and the shape of one sample. Models with more than one input,
-// or one that is not float32, are not timed.
+// zooFeeds is the file the harness writes for the children of a model
+// with several inputs, or inputs other than float32 (-feeds): for each
+// batch size, each input's name, element type (float32 or int64), whole
+// shape and the file of its little-endian elements.
+type zooFeeds struct {
+	Batches []zooBatch `json:"batches"`
+}
+
+type zooBatch struct {
+	Batch  int       `json:"batch"`
+	Inputs []zooFeed `json:"inputs"`
+}
+
+type zooFeed struct {
+	Name  string `json:"name"`
+	DType string `json:"dtype"`
+	Shape []int  `json:"shape"`
+	File  string `json:"file"`
+}
+
+// zooInput prepares the inputs of the model folder dir from its stored
+// test_data_set_0/input_*.pb, each repeated along its batch axis (the
+// first symbolic dimension the model declares for it) to each batch size.
+// A model with one float32 input gets the float32 file of the largest
+// batch and the shape of one sample (the -input/-shape protocol of the
+// other workloads); any other model gets a feeds file (-feeds), its shape
+// nil.
 func (h *harness) zooInput(dir, model string) (string, []int, error) {
 	pbs, _ := filepath.Glob(filepath.Join(dir, "test_data_set_0", "input_*.pb"))
-	if len(pbs) != 1 {
-		return "", nil, fmt.Errorf("not timed: %d inputs, the zoo workload feeds one float32 tensor", len(pbs))
+	if len(pbs) == 0 {
+		return "", nil, fmt.Errorf("not timed: no stored inputs in %s", dir)
 	}
-	_, t, err := onnx.ReadTensorFile(pbs[0])
+	slices.SortFunc(pbs, func(a, b string) int { return zooIndex(a) - zooIndex(b) })
+	m, err := onnx.ReadFile(filepath.Join(dir, "model.onnx"))
 	if err != nil {
 		return "", nil, err
 	}
-	if t.F32 == nil || t.Rank() < 2 || t.Shape[0] < 1 {
-		return "", nil, fmt.Errorf("not timed: input %v, the zoo workload feeds one float32 tensor with a batch axis", t)
+	inits := map[string]bool{}
+	for _, in := range m.Graph.Initializers {
+		inits[in.Name] = true
 	}
-	shape := slices.Clone(t.Shape[1:])
-	big := slices.Max(zooBatches)
-	per := len(t.F32) / t.Shape[0]
-	buf := make([]byte, 0, 4*big*per)
-	for i := range big {
-		s := i % t.Shape[0]
-		for _, v := range t.F32[s*per : (s+1)*per] {
-			buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
+	var decl []*onnx.ValueInfo
+	for _, in := range m.Graph.Inputs {
+		if !inits[in.Name] {
+			decl = append(decl, in)
 		}
 	}
-	path := filepath.Join(h.tmp, model+".f32")
-	return path, shape, os.WriteFile(path, buf, 0o644)
+	if len(decl) != len(pbs) {
+		return "", nil, fmt.Errorf("not timed: %d stored inputs for %d model inputs", len(pbs), len(decl))
+	}
+	big := slices.Max(zooBatches)
+	var feeds zooFeeds
+	for _, b := range zooBatches {
+		feeds.Batches = append(feeds.Batches, zooBatch{Batch: b})
+	}
+	for k, pb := range pbs {
+		name, t, err := onnx.ReadTensorFile(pb)
+		if err != nil {
+			return "", nil, err
+		}
+		vi := decl[k]
+		if name != "" {
+			i := slices.IndexFunc(decl, func(v *onnx.ValueInfo) bool { return v.Name == name })
+			if i < 0 {
+				return "", nil, fmt.Errorf("not timed: stored input %q is not a model input", name)
+			}
+			vi = decl[i]
+		}
+		axis := slices.IndexFunc(vi.Shape, func(d onnx.Dim) bool { return d.Param != "" })
+		if t.F32 == nil && t.I64 == nil || axis >= t.Rank() || axis >= 0 && t.Shape[axis] < 1 {
+			return "", nil, fmt.Errorf("not timed: input %q is %v, the zoo workload feeds float32 and int64 tensors", vi.Name, t)
+		}
+		if len(pbs) == 1 && t.F32 != nil && axis == 0 {
+			x := zooRepeat(t, 0, big)
+			buf := make([]byte, 0, 4*len(x.F32))
+			for _, v := range x.F32 {
+				buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
+			}
+			path := filepath.Join(h.tmp, model+".f32")
+			return path, slices.Clone(t.Shape[1:]), os.WriteFile(path, buf, 0o644)
+		}
+		for i, b := range zooBatches {
+			x := t
+			if axis >= 0 {
+				x = zooRepeat(t, axis, b)
+			}
+			f := zooFeed{Name: vi.Name, DType: "float32", Shape: x.Shape,
+				File: filepath.Join(h.tmp, fmt.Sprintf("%s.%d.b%d.bin", model, k, b))}
+			var buf []byte
+			if x.F32 != nil {
+				for _, v := range x.F32 {
+					buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
+				}
+			} else {
+				f.DType = "int64"
+				for _, v := range x.I64 {
+					buf = binary.LittleEndian.AppendUint64(buf, uint64(v))
+				}
+			}
+			if err := os.WriteFile(f.File, buf, 0o644); err != nil {
+				return "", nil, err
+			}
+			feeds.Batches[i].Inputs = append(feeds.Batches[i].Inputs, f)
+		}
+	}
+	js, err := json.Marshal(feeds)
+	if err != nil {
+		return "", nil, err
+	}
+	path := filepath.Join(h.tmp, model+".feeds.json")
+	return path, nil, os.WriteFile(path, js, 0o644)
+}
+
+// zooIndex is the k of a path ending in input_k.pb.
+func zooIndex(path string) int {
+	k, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(filepath.Base(path), "input_"), ".pb"))
+	return k
+}
+
+// zooRepeat returns t (float32 or int64) with n entries along axis, the
+// stored ones repeated in turn.
+func zooRepeat(t *tensor.Tensor, axis, n int) *tensor.Tensor {
+	shape := slices.Clone(t.Shape)
+	shape[axis] = n
+	outer := tensor.NumElements(t.Shape[:axis])
+	inner := tensor.NumElements(t.Shape[axis+1:])
+	have := t.Shape[axis]
+	r := tensor.New(t.DType, shape...)
+	for o := range outer {
+		for i := range n {
+			src := (o*have + i%have) * inner
+			dst := (o*n + i) * inner
+			if t.F32 != nil {
+				copy(r.F32[dst:dst+inner], t.F32[src:src+inner])
+			} else {
+				copy(r.I64[dst:dst+inner], t.I64[src:src+inner])
+			}
+		}
+	}
+	return r
 }

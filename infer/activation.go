@@ -474,22 +474,16 @@ func buildFloatAct(parse func(a *attrs) (func(d, x []float32), func(float64) flo
 // HardSigmoid: max(0, min(1, alpha*x + beta)).
 func parseHardSigmoid(a *attrs) (func(d, x []float32), func(float64) float64) {
 	alpha, beta := a.float("alpha", 0.2), a.float("beta", 0.5)
-	return func(d, x []float32) {
-			for i, v := range x {
-				d[i] = min(max(alpha*v+beta, 0), 1)
-			}
-		}, func(x float64) float64 {
+	return func(d, x []float32) { kernel.HardSigmoid(d, x, alpha, beta) },
+		func(x float64) float64 {
 			return min(max(float64(alpha)*x+float64(beta), 0), 1)
 		}
 }
 
 // HardSwish: x * max(0, min(1, x/6 + 1/2)).
 func parseHardSwish(a *attrs) (func(d, x []float32), func(float64) float64) {
-	return func(d, x []float32) {
-			for i, v := range x {
-				d[i] = v * min(max(v*(1.0/6)+0.5, 0), 1)
-			}
-		}, func(x float64) float64 {
+	return func(d, x []float32) { kernel.MulHardSigmoid(d, x, 1.0/6, 0.5) },
+		func(x float64) float64 {
 			return x * min(max(x/6+0.5, 0), 1)
 		}
 }

@@ -170,26 +170,30 @@ func (o *convOp) conv(s *scratch, in []*tensor.Tensor, y, pooled *tensor.Tensor)
 		*t = convBlocks{}
 		return false, err
 	}
-	workers := batchWorkers(n, mg*K*P*o.group)
+	// The (sample, group) pairs are split across the workers, so that a
+	// grouped convolution keeps them busy at batch 1.
+	items := n * o.group
+	workers := batchWorkers(items, mg*K*P*items)
 	var cols []float32
 	if colSize > 0 {
 		cols = s.floats(workers * colSize)
 	}
 	if workers == 1 {
-		for i := 0; i < n; i++ {
-			args.sample(i, cols)
+		for i := 0; i < items; i++ {
+			args.group1(i/o.group, i%o.group, cols)
 		}
 		return false, nil
 	}
 	t := taskOf[convSamples](s)
 	*t = convSamples{a: args, cols: cols, colSize: colSize}
-	err = parallelFor(s, n, workers, t)
+	err = parallelFor(s, items, workers, t)
 	*t = convSamples{}
 	return false, err
 }
 
-// convSamples computes whole samples, each worker with its own colSize
-// part of cols for im2col.
+// convSamples computes (sample, group) pairs, item i being sample
+// i/group's group i%group, each worker with its own colSize part of cols
+// for im2col.
 type convSamples struct {
 	a       convArgs
 	cols    []float32
@@ -199,7 +203,7 @@ type convSamples struct {
 func (t *convSamples) run(lo, hi, worker int) error {
 	col := t.cols[worker*t.colSize : (worker+1)*t.colSize]
 	for i := lo; i < hi; i++ {
-		t.a.sample(i, col)
+		t.a.group1(i/t.a.group, i%t.a.group, col)
 	}
 	return nil
 }
@@ -481,37 +485,36 @@ func (a *convArgs) product(n int, col []float32, beta float32, y, scratch []floa
 	kernel.Sgemm(false, false, a.m, n, K, 1, a.w, K, col, n, beta, y, n)
 }
 
-// sample computes the output of sample i, using col for im2col.
-func (a *convArgs) sample(i int, col []float32) {
+// group1 computes the output of group gi of sample i, using col for
+// im2col.
+func (a *convArgs) group1(i, gi int, col []float32) {
 	cg, mg := a.c/a.group, a.m/a.group
 	K, P, inSize := cg*a.g.kSize(), a.g.outSize(), a.g.inSize()
-	for gi := 0; gi < a.group; gi++ {
-		xs := a.x[(i*a.c+gi*cg)*inSize : (i*a.c+(gi+1)*cg)*inSize]
-		ys := a.y[(i*a.m+gi*mg)*P : (i*a.m+(gi+1)*mg)*P]
-		ws := a.w[gi*mg*K : (gi+1)*mg*K]
-		var beta float32
-		if a.b != nil {
-			for r, bv := range a.b[gi*mg : (gi+1)*mg] {
-				fill(ys[r*P:(r+1)*P], bv)
-			}
-			beta = 1
-		} else if K == 0 {
-			clear(ys)
+	xs := a.x[(i*a.c+gi*cg)*inSize : (i*a.c+(gi+1)*cg)*inSize]
+	ys := a.y[(i*a.m+gi*mg)*P : (i*a.m+(gi+1)*mg)*P]
+	ws := a.w[gi*mg*K : (gi+1)*mg*K]
+	var beta float32
+	if a.b != nil {
+		for r, bv := range a.b[gi*mg : (gi+1)*mg] {
+			fill(ys[r*P:(r+1)*P], bv)
 		}
-		if P > 0 && K > 0 && mg > 0 {
-			src := xs
-			if !a.direct {
-				im2col(&a.g, xs, cg, col)
-				src = col
-			}
-			if a.wpack != nil {
-				a.product(P, src, beta, ys, nil)
-			} else {
-				kernel.Sgemm(false, false, mg, P, K, 1, ws, K, src, P, beta, ys, P)
-			}
-		}
-		applyAct(a.act, ys)
+		beta = 1
+	} else if K == 0 {
+		clear(ys)
 	}
+	if P > 0 && K > 0 && mg > 0 {
+		src := xs
+		if !a.direct {
+			im2col(&a.g, xs, cg, col)
+			src = col
+		}
+		if a.wpack != nil {
+			a.product(P, src, beta, ys, nil)
+		} else {
+			kernel.Sgemm(false, false, mg, P, K, 1, ws, K, src, P, beta, ys, P)
+		}
+	}
+	applyAct(a.act, ys)
 }
 
 // isIdentity reports whether the window maps each output position to the

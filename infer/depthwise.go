@@ -7,8 +7,9 @@ import (
 // depthwise computes a 1-D or 2-D convolution whose groups each hold one
 // input channel (group == C > 1; M/C outputs per group) directly: each
 // output plane starts as its bias and gains weight·input for each kernel
-// tap in order, a kernel.AxpyRows over a strided view of the zero-padded
-// input plane. No im2col matrix, and the planes of all samples are shared
+// tap in order, from a strided view of the zero-padded input plane
+// (kernel.AxpyTaps, all taps at once, at column stride 1; otherwise
+// kernel.AxpyRows per tap). No im2col matrix, and the planes of all samples are shared
 // out between workers (batch 1 included).
 func depthwise(s *scratch, a convArgs, n int, g kernel.ConvGeom) error {
 	hp, wp := g.H+g.PadTop+g.PadBottom, g.PaddedW()
@@ -52,6 +53,17 @@ func (t *convDepthwise) run(lo, hi, worker int) error {
 	ks := g.KH * g.KW
 	sh, sw := max(g.StrideH, 1), max(g.StrideW, 1)
 	dh, dw := max(g.DilationH, 1), max(g.DilationW, 1)
+	// At column stride 1, kernel.AxpyTaps adds all the taps to a vector
+	// of outputs held in a register; otherwise one AxpyRows per tap.
+	var offs [64]int
+	allTaps := sw == 1 && ks <= len(offs)
+	if allTaps {
+		for ky := range g.KH {
+			for kx := range g.KW {
+				offs[ky*g.KW+kx] = ky*dh*t.wp + kx*dw
+			}
+		}
+	}
 	held := -1
 	for p := lo; p < hi; p++ {
 		i, o := p/a.m, p%a.m
@@ -70,6 +82,10 @@ func (t *convDepthwise) run(lo, hi, worker int) error {
 		block := max(1, 2048/t.ow8)
 		for r0 := 0; r0 < oh; r0 += block {
 			rows := min(block, oh-r0)
+			if allTaps {
+				kernel.AxpyTaps(w, offs[:ks], padded[r0*sh*t.wp:], sh*t.wp, out[r0*t.ow8:], t.ow8, rows, t.ow8)
+				continue
+			}
 			for ky := range g.KH {
 				for kx := range g.KW {
 					src := padded[(r0*sh+ky*dh)*t.wp+kx*dw:]

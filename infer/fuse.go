@@ -20,9 +20,9 @@ var optimizePlans = true
 //   - an elementwise activation or math op (Relu, Tanh, Sigmoid, HardSwish,
 //     Gelu, ...: any unaryOp) that is the only consumer of a Conv's or
 //     Gemm's output, a Clip with constant bounds that is the only consumer
-//     of a Conv's, and a SiLU written as Mul(Y, Sigmoid(Y)) of either's
-//     output Y, are applied by that node to each block of output while it
-//     is still in cache;
+//     of a Conv's, and a SiLU or HardSwish written as Mul(Y, Sigmoid(Y))
+//     or Mul(Y, HardSigmoid(Y)) of either's output Y, are applied by that
+//     node to each block of output while it is still in cache;
 //   - a MaxPool or AveragePool that is the only consumer of a Conv's
 //     output (after its activation) is applied by the Conv: when the Conv
 //     reads its im2col matrix in place (constant weights, stride 1) and
@@ -245,7 +245,9 @@ func (p *plan) constantClip(pn *planNode, o *clipOp) *unaryOp {
 
 // fuseSiLU moves each SiLU written as Mul(Y, Sigmoid(Y)) (either order)
 // of a Conv's or Gemm's output Y that nothing else reads into that node,
-// as kernel.SiLU, which gives the bits of the Sigmoid and the Mul.
+// as kernel.SiLU, which gives the bits of the Sigmoid and the Mul; and
+// likewise Mul(Y, HardSigmoid(Y)) (PyTorch's HardSwish before opset 14)
+// as kernel.MulHardSigmoid.
 func (p *plan) fuseSiLU() {
 	uses := p.uses()
 	drop := make([]bool, len(p.nodes))
@@ -263,7 +265,7 @@ func (p *plan) fuseSiLU() {
 		for j := i + 1; j < len(p.nodes) && mul < 0; j++ {
 			next := &p.nodes[j]
 			switch {
-			case sig < 0 && next.node.OpType == "Sigmoid" && len(next.in) == 1 && next.in[0] == y:
+			case sig < 0 && (next.node.OpType == "Sigmoid" || next.node.OpType == "HardSigmoid") && len(next.in) == 1 && next.in[0] == y:
 				if s := next.out[0]; s < 0 || uses[s] != 1 || p.isOutput(s) {
 					j = len(p.nodes)
 				} else {
@@ -286,6 +288,13 @@ func (p *plan) fuseSiLU() {
 			continue
 		}
 		*act = &unaryOp{n: p.nodes[mul].node, f32: kernel.SiLU, f64: func(x float64) float64 { return x * sigmoid(x) }}
+		if g, ok := p.nodes[sig].op.(*unaryOp); ok && p.nodes[sig].node.OpType == "HardSigmoid" {
+			a := attrs{n: g.n}
+			alpha, beta := a.float("alpha", 0.2), a.float("beta", 0.5)
+			*act = &unaryOp{n: p.nodes[mul].node,
+				f32: func(d, x []float32) { kernel.MulHardSigmoid(d, x, alpha, beta) },
+				f64: func(x float64) float64 { return x * g.f64(x) }}
+		}
 		pn.out = []int{p.nodes[mul].out[0]}
 		drop[sig], drop[mul] = true, true
 	}

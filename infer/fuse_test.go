@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/onnxkit/onnxkit/onnx"
@@ -293,11 +294,12 @@ func TestReshapeViews(t *testing.T) {
 
 // TestFusedEpilogues checks which activations after a Conv or Gemm become
 // its epilogue (Sigmoid; Clip with constant bounds, after a Conv; SiLU as
-// Mul(Y, Sigmoid(Y)) in either order) and which stay nodes, and that the
-// fused plan gives the plain plan's outputs bit for bit: the fused kernels
-// (kernel.Sigmoid, kernel.Clip, kernel.SiLU) are the ones the plain nodes
-// run, SiLU with the bits of a Sigmoid and a Mul (within 1e-5 after a Gemm,
-// whose B is transposed at load).
+// Mul(Y, Sigmoid(Y)) and HardSwish as Mul(Y, HardSigmoid(Y)) in either
+// order) and which stay nodes, and that the fused plan gives the plain
+// plan's outputs bit for bit: the fused kernels (kernel.Sigmoid,
+// kernel.Clip, kernel.SiLU, kernel.MulHardSigmoid) are the ones the plain
+// nodes run, SiLU and HardSwish with the bits of their two nodes (within
+// 1e-5 after a Gemm, whose B is transposed at load).
 func TestFusedEpilogues(t *testing.T) {
 	rng := rand.New(rand.NewSource(5))
 	f32 := func(name string) *onnx.ValueInfo { return &onnx.ValueInfo{Name: name, DType: tensor.Float32} }
@@ -328,11 +330,15 @@ func TestFusedEpilogues(t *testing.T) {
 		{name: "SiLU swapped", opset: 13, tail: []*onnx.Node{node("Sigmoid", []string{"c"}, "s"), node("Mul", []string{"s", "c"}, "y")}, nodes: 1},
 		{name: "SiLU with c an output", opset: 13, tail: []*onnx.Node{node("Sigmoid", []string{"c"}, "s"), node("Mul", []string{"c", "s"}, "y")},
 			extra: []string{"c"}, nodes: 3},
+		{name: "HardSwish", opset: 13, tail: []*onnx.Node{node("HardSigmoid", []string{"c"}, "s", aFloat("alpha", 1.0/6)), node("Mul", []string{"c", "s"}, "y")}, nodes: 1},
+		{name: "HardSigmoid 0.3,0.4 swapped", opset: 13, tail: []*onnx.Node{node("HardSigmoid", []string{"c"}, "s", aFloat("alpha", 0.3), aFloat("beta", 0.4)), node("Mul", []string{"s", "c"}, "y")}, nodes: 1},
+		{name: "HardSigmoid times another", opset: 13, tail: []*onnx.Node{node("HardSigmoid", []string{"c"}, "s"), node("Mul", []string{"x2", "s"}, "y")},
+			inputs: []string{"x2"}, nodes: 2},
 		{name: "Sigmoid times another", opset: 13, tail: []*onnx.Node{node("Sigmoid", []string{"c"}, "s"), node("Mul", []string{"x2", "s"}, "y")},
 			inputs: []string{"x2"}, nodes: 2},
 	} {
 		for _, producer := range []string{"Conv", "Gemm"} {
-			if producer == "Gemm" && (tc.name == "Sigmoid times another" || tc.opset < 7) {
+			if producer == "Gemm" && (strings.HasSuffix(tc.name, "times another") || tc.opset < 7) {
 				continue
 			}
 			var first *onnx.Node

@@ -42,7 +42,34 @@ func Clip(dst, src []float32, lo, hi float32) {
 	}
 }
 
-// ClipOne is Clip of one value.
+// HardSigmoid sets dst[i] = min(max(alpha·x + beta, 0), 1) for x =
+// src[i], every i < len(src), with the product rounded before the
+// addition and the bounds applied as Clip applies them (NaN passes). dst
+// must be at least as long as src; it may be src itself.
+func HardSigmoid(dst, src []float32, alpha, beta float32) {
+	dst = dst[:len(src)]
+	for i := hardSigmoidVec(false, dst, src, alpha, beta); i < len(src); i++ {
+		dst[i] = HardSigmoidOne(src[i], alpha, beta)
+	}
+}
+
+// MulHardSigmoid sets dst[i] = x·HardSigmoid(x) for x = src[i], every i <
+// len(src): the bits of a HardSigmoid followed by a multiplication
+// (HardSwish is alpha 1/6, beta 1/2). dst must be at least as long as
+// src; it may be src itself.
+func MulHardSigmoid(dst, src []float32, alpha, beta float32) {
+	dst = dst[:len(src)]
+	for i := hardSigmoidVec(true, dst, src, alpha, beta); i < len(src); i++ {
+		x := src[i]
+		dst[i] = x * HardSigmoidOne(x, alpha, beta)
+	}
+}
+
+// HardSigmoidOne is HardSigmoid of one value.
+func HardSigmoidOne(x, alpha, beta float32) float32 {
+	return ClipOne(float32(alpha*x)+beta, 0, 1)
+}
+
 // sigmoid1 is Sigmoid of one value.
 func sigmoid1(x float32) float32 {
 	if -x > expNegTMax {
@@ -51,6 +78,7 @@ func sigmoid1(x float32) float32 {
 	return 1 / (1 + expNeg(x))
 }
 
+// ClipOne is Clip of one value.
 func ClipOne(x, lo, hi float32) float32 {
 	if x < lo {
 		x = lo
@@ -121,6 +149,40 @@ func AxpyRows(a float32, x []float32, ldx, stride int, y []float32, ldy, rows, w
 		xr, yr := x[r*ldx:], y[r*ldy:r*ldy+width]
 		for i := done; i < width; i++ {
 			yr[i] += float32(a * xr[i*stride])
+		}
+	}
+}
+
+// AxpyTaps sets y[r*ldy+i] += w[t]*x[r*ldx+offs[t]+i] for r < rows and
+// i < width, adding the taps t < len(w) in order, each product rounded
+// before its addition: the sums of AxpyRows called once per tap, bit for
+// bit, with each output element's sum kept in a register across the taps
+// (one tap of a depthwise convolution per element of w, offs[t] its
+// offset in x). The offsets must be non-negative; it panics if offs is
+// shorter than w or x or y is too short.
+func AxpyTaps(w []float32, offs []int, x []float32, ldx int, y []float32, ldy, rows, width int) {
+	if rows <= 0 || width <= 0 || len(w) == 0 {
+		return
+	}
+	maxOff := 0
+	for _, o := range offs[:len(w)] {
+		if o < 0 {
+			panic("kernel: AxpyTaps: negative offset")
+		}
+		maxOff = max(maxOff, o)
+	}
+	if len(x) < (rows-1)*ldx+maxOff+width || len(y) < (rows-1)*ldy+width {
+		panic("kernel: AxpyTaps: slices too short for the rows")
+	}
+	done := axpyTapsVec(w, offs, x, ldx, y, ldy, rows, width)
+	for r := range rows {
+		xr, yr := x[r*ldx:], y[r*ldy:r*ldy+width]
+		for i := done; i < width; i++ {
+			acc := yr[i]
+			for t, a := range w {
+				acc += float32(a * xr[offs[t]+i])
+			}
+			yr[i] = acc
 		}
 	}
 }

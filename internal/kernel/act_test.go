@@ -98,6 +98,10 @@ func TestActPathsBitIdentical(t *testing.T) {
 		{"Clip", func(d, x []float32) { Clip(d, x, -1.5, 6) }},
 		{"Clip lo>hi", func(d, x []float32) { Clip(d, x, 2, -2) }},
 		{"Clip zeros", func(d, x []float32) { Clip(d, x, 0, float32(math.Copysign(0, -1))) }},
+		{"HardSigmoid", func(d, x []float32) { HardSigmoid(d, x, 0.2, 0.5) }},
+		{"HardSigmoid 1/6", func(d, x []float32) { HardSigmoid(d, x, 1.0/6, 0.5) }},
+		{"MulHardSigmoid", func(d, x []float32) { MulHardSigmoid(d, x, 1.0/6, 0.5) }},
+		{"MulHardSigmoid -0.3,2", func(d, x []float32) { MulHardSigmoid(d, x, -0.3, 2) }},
 	} {
 		a, b := make([]float32, len(xs)), make([]float32, len(xs))
 		tc.f(a, xs)
@@ -105,6 +109,15 @@ func TestActPathsBitIdentical(t *testing.T) {
 		for i := range a {
 			if math.Float32bits(a[i]) != math.Float32bits(b[i]) && !(a[i] != a[i] && b[i] != b[i]) {
 				t.Fatalf("%s(%v) = %v (%#x) with AVX2, %v (%#x) without", tc.name, xs[i], a[i], math.Float32bits(a[i]), b[i], math.Float32bits(b[i]))
+			}
+		}
+		if tc.name == "MulHardSigmoid" {
+			HardSigmoid(b, xs, 1.0/6, 0.5)
+			for i := range b {
+				b[i] *= xs[i]
+				if math.Float32bits(a[i]) != math.Float32bits(b[i]) && !(a[i] != a[i] && b[i] != b[i]) {
+					t.Fatalf("MulHardSigmoid(%v) = %v, x*HardSigmoid(x) = %v", xs[i], a[i], b[i])
+				}
 			}
 		}
 		if tc.name == "SiLU" {
@@ -150,6 +163,47 @@ func TestClip(t *testing.T) {
 				w := tc.want[i]
 				if g != w && !(g != g && w != w) {
 					t.Errorf("%s Clip(%v, %v, %v) = %v, want %v", path, xs[i], tc.lo, tc.hi, g, w)
+				}
+			}
+		}
+	}
+}
+
+// HardSigmoid and MulHardSigmoid on both paths: expected values from the
+// ONNX spec's HardSigmoid example (alpha 0.5, beta 0.6: [-1, 0, 1] gives
+// [0.1, 0.6, 1]) and HardSwish's definition x·max(0, min(1, x/6 + 1/2))
+// worked by hand; NaN passes. Ten elements, so both the vector and the
+// scalar tail run.
+func TestHardSigmoid(t *testing.T) {
+	nan := float32(math.NaN())
+	for _, tc := range []struct {
+		name        string
+		mul         bool
+		alpha, beta float32
+		x, want     []float32
+	}{
+		{"HardSigmoid", false, 0.5, 0.6,
+			[]float32{-1, 0, 1, -1, 0, 1, -1, 0, 1, nan},
+			[]float32{0.1, 0.6, 1, 0.1, 0.6, 1, 0.1, 0.6, 1, nan}},
+		{"HardSwish", true, 1.0 / 6, 0.5,
+			[]float32{-4, -3, 0, 3, 4, 1e30, -1e30, 6, -6, nan},
+			[]float32{0, 0, 0, 3, 4, 1e30, 0, 6, 0, nan}},
+	} {
+		for _, path := range []string{"vector", "Go"} {
+			got := make([]float32, len(tc.x))
+			f := func() { HardSigmoid(got, tc.x, tc.alpha, tc.beta) }
+			if tc.mul {
+				f = func() { MulHardSigmoid(got, tc.x, tc.alpha, tc.beta) }
+			}
+			if path == "Go" {
+				withoutAVX2(f)
+			} else {
+				f()
+			}
+			for i, g := range got {
+				w := tc.want[i]
+				if math.Abs(float64(g-w)) > 1e-7 && !(g != g && w != w) {
+					t.Errorf("%s %s(%v) = %v, want %v", path, tc.name, tc.x[i], g, w)
 				}
 			}
 		}
@@ -289,5 +343,56 @@ func TestErfAccuracy(t *testing.T) {
 			}
 		}
 		t.Logf("%s Erf: worst %.3g absolute, %.3g relative", path, worstAbs, worstRel)
+	}
+}
+
+// AxpyTaps gives, on both paths, the bits of AxpyRows called once per tap
+// in order (its definition), for 3x3 and 5x5 taps at dilation 1 and 2,
+// row strides 1 and 2 and widths around a vector; the elements between
+// rows stay alone.
+func TestAxpyTaps(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	for _, k := range []int{1, 3, 5} {
+		for _, dil := range []int{1, 2} {
+			for _, sh := range []int{1, 2} {
+				for _, width := range []int{1, 7, 8, 13, 24} {
+					const rows, wp, ldy = 5, 40, 30
+					var w []float32
+					var offs []int
+					for ky := range k {
+						for kx := range k {
+							w = append(w, rng.Float32()*2-1)
+							offs = append(offs, ky*dil*wp+kx*dil)
+						}
+					}
+					x := make([]float32, (rows-1)*sh*wp+offs[len(offs)-1]+width)
+					for i := range x {
+						x[i] = rng.Float32()*4 - 2
+					}
+					y0 := make([]float32, (rows-1)*ldy+width+3)
+					for i := range y0 {
+						y0[i] = rng.Float32()
+					}
+					want := append([]float32(nil), y0...)
+					for ti, a := range w {
+						AxpyRows(a, x[offs[ti]:], sh*wp, 1, want, ldy, rows, width)
+					}
+					for _, path := range []string{"vector", "Go"} {
+						got := append([]float32(nil), y0...)
+						f := func() { AxpyTaps(w, offs, x, sh*wp, got, ldy, rows, width) }
+						if path == "Go" {
+							withoutAVX2(f)
+						} else {
+							f()
+						}
+						for i := range got {
+							if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+								t.Fatalf("%s AxpyTaps %dx%d dil %d sh %d width %d: [%d] = %v, want %v", path, k, k, dil, sh, width, i, got[i], want[i])
+							}
+						}
+					}
+				}
+			}
+		}
 	}
 }

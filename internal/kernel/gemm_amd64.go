@@ -389,6 +389,35 @@ func clipVec(dst, src []float32, lo, hi float32) int {
 	return n
 }
 
+// hardSigmoidVec is HardSigmoid (MulHardSigmoid with mul) over the
+// longest multiple-of-8 prefix of src with the AVX2 kernel; it returns the
+// prefix's length (0 without AVX2).
+func hardSigmoidVec(mul bool, dst, src []float32, alpha, beta float32) int {
+	n := len(src) &^ 7
+	if !HasAVX2 || n == 0 {
+		return 0
+	}
+	_ = dst[n-1]
+	if mul {
+		mulHardSigmoidAVX2(&dst[0], &src[0], n, alpha, beta)
+	} else {
+		hardSigmoidAVX2(&dst[0], &src[0], n, alpha, beta)
+	}
+	return n
+}
+
+// axpyTapsVec is AxpyTaps over the longest multiple-of-8 prefix of each
+// row with the AVX2 kernel; it returns the prefix's length (0 without
+// AVX2).
+func axpyTapsVec(w []float32, offs []int, x []float32, ldx int, y []float32, ldy, rows, width int) int {
+	n := width &^ 7
+	if !HasAVX2 || n == 0 {
+		return 0
+	}
+	axpyTapsAVX2(&w[0], &offs[0], len(w), &x[0], ldx, &y[0], ldy, rows, n)
+	return n
+}
+
 // axpyRowsVec is AxpyRows over the longest multiple-of-8 prefix of each
 // row that the AVX2 kernels can read (for stride 2, whole pairs of vectors
 // within x); it returns the prefix's length (0 without AVX2 or for other

@@ -62,7 +62,13 @@ const (
 
 func actVec(kind int, dst, src []float32) int        { return 0 }
 func clipVec(dst, src []float32, lo, hi float32) int { return 0 }
+func hardSigmoidVec(mul bool, dst, src []float32, alpha, beta float32) int {
+	return 0
+}
 func axpyRowsVec(a float32, x []float32, ldx, stride int, y []float32, ldy, rows, width int) int {
+	return 0
+}
+func axpyTapsVec(w []float32, offs []int, x []float32, ldx int, y []float32, ldy, rows, width int) int {
 	return 0
 }
 func maxRowsVec(x []float32, ldx, stride int, y []float32, ldy, rows, width int) int { return 0 }

@@ -2273,6 +2273,65 @@ clip_done:
 	VZEROUPPER
 	RET
 
+// func hardSigmoidAVX2(dst *float32, src *float32, n int, alpha float32, beta float32)
+// Requires: AVX
+TEXT ·hardSigmoidAVX2(SB), NOSPLIT, $0-32
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         n+16(FP), DX
+	VBROADCASTSS alpha+24(FP), Y0
+	VBROADCASTSS beta+28(FP), Y1
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      expneg_one<>+0(SB), Y3
+
+hardSigmoidAVX2_loop:
+	CMPQ    DX, $0x08
+	JL      hardSigmoidAVX2_done
+	VMOVUPS (CX), Y4
+	VMULPS  Y0, Y4, Y4
+	VADDPS  Y1, Y4, Y4
+	VMAXPS  Y4, Y2, Y4
+	VMINPS  Y4, Y3, Y4
+	VMOVUPS Y4, (AX)
+	ADDQ    $0x20, CX
+	ADDQ    $0x20, AX
+	SUBQ    $0x08, DX
+	JMP     hardSigmoidAVX2_loop
+
+hardSigmoidAVX2_done:
+	VZEROUPPER
+	RET
+
+// func mulHardSigmoidAVX2(dst *float32, src *float32, n int, alpha float32, beta float32)
+// Requires: AVX
+TEXT ·mulHardSigmoidAVX2(SB), NOSPLIT, $0-32
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         n+16(FP), DX
+	VBROADCASTSS alpha+24(FP), Y0
+	VBROADCASTSS beta+28(FP), Y1
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      expneg_one<>+0(SB), Y3
+
+mulHardSigmoidAVX2_loop:
+	CMPQ    DX, $0x08
+	JL      mulHardSigmoidAVX2_done
+	VMOVUPS (CX), Y4
+	VMULPS  Y0, Y4, Y5
+	VADDPS  Y1, Y5, Y5
+	VMAXPS  Y5, Y2, Y5
+	VMINPS  Y5, Y3, Y5
+	VMULPS  Y5, Y4, Y5
+	VMOVUPS Y5, (AX)
+	ADDQ    $0x20, CX
+	ADDQ    $0x20, AX
+	SUBQ    $0x08, DX
+	JMP     mulHardSigmoidAVX2_loop
+
+mulHardSigmoidAVX2_done:
+	VZEROUPPER
+	RET
+
 // func axpyRows1AVX2(a float32, x *float32, ldx int, y *float32, ldy int, rows int, width int)
 // Requires: AVX
 TEXT ·axpyRows1AVX2(SB), NOSPLIT, $0-56
@@ -2417,6 +2476,58 @@ axpyrows2_next:
 	JMP  axpyrows2_row
 
 axpyrows2_done:
+	VZEROUPPER
+	RET
+
+// func axpyTapsAVX2(w *float32, offs *int, taps int, x *float32, ldx int, y *float32, ldy int, rows int, width int)
+// Requires: AVX
+TEXT ·axpyTapsAVX2(SB), NOSPLIT, $0-72
+	MOVQ w+0(FP), AX
+	MOVQ offs+8(FP), CX
+	MOVQ taps+16(FP), DX
+	MOVQ x+24(FP), BX
+	MOVQ ldx+32(FP), SI
+	MOVQ y+40(FP), DI
+	MOVQ ldy+48(FP), R8
+	MOVQ rows+56(FP), R9
+	MOVQ width+64(FP), R10
+	SHLQ $0x02, SI
+	SHLQ $0x02, R8
+
+taps_row:
+	CMPQ R9, $0x00
+	JE   taps_done
+	XORQ R11, R11
+
+taps_col:
+	CMPQ    R11, R10
+	JGE     taps_next
+	VMOVUPS (DI)(R11*4), Y0
+	XORQ    R12, R12
+
+taps_tap:
+	CMPQ         R12, DX
+	JGE          taps_store
+	MOVQ         (CX)(R12*8), R13
+	ADDQ         R11, R13
+	VBROADCASTSS (AX)(R12*4), Y1
+	VMULPS       (BX)(R13*4), Y1, Y1
+	VADDPS       Y1, Y0, Y0
+	INCQ         R12
+	JMP          taps_tap
+
+taps_store:
+	VMOVUPS Y0, (DI)(R11*4)
+	ADDQ    $0x08, R11
+	JMP     taps_col
+
+taps_next:
+	ADDQ SI, BX
+	ADDQ R8, DI
+	DECQ R9
+	JMP  taps_row
+
+taps_done:
 	VZEROUPPER
 	RET
 

@@ -144,6 +144,16 @@ func siluAVX2(dst *float32, src *float32, n int)
 //go:noescape
 func clipAVX2(dst *float32, src *float32, n int, lo float32, hi float32)
 
+// hardSigmoidAVX2 sets dst[i] = HardSigmoid(src[i]) for i < n, in the steps of kernel.HardSigmoid; n must be a multiple of 8.
+//
+//go:noescape
+func hardSigmoidAVX2(dst *float32, src *float32, n int, alpha float32, beta float32)
+
+// mulHardSigmoidAVX2 sets dst[i] = x * HardSigmoid(x) for x = src[i], i < n, in the steps of kernel.MulHardSigmoid; n must be a multiple of 8.
+//
+//go:noescape
+func mulHardSigmoidAVX2(dst *float32, src *float32, n int, alpha float32, beta float32)
+
 // axpyRows1AVX2 sets y[r*ldy+i] += a*x[r*ldx+1*i] (product rounded first) for r < rows, i < width; width must be a multiple of 8.
 //
 //go:noescape
@@ -153,6 +163,11 @@ func axpyRows1AVX2(a float32, x *float32, ldx int, y *float32, ldy int, rows int
 //
 //go:noescape
 func axpyRows2AVX2(a float32, x *float32, ldx int, y *float32, ldy int, rows int, width int)
+
+// axpyTapsAVX2 sets y[r*ldy+i] += w[t]*x[r*ldx+offs[t]+i] for r < rows, i < width, t < taps in order; width must be a multiple of 8.
+//
+//go:noescape
+func axpyTapsAVX2(w *float32, offs *int, taps int, x *float32, ldx int, y *float32, ldy int, rows int, width int)
 
 // maxRows1AVX2 sets y[r*ldy+i] = x[r*ldx+1*i] where that is greater, for r < rows, i < width; width must be a multiple of 8.
 //

@@ -41,8 +41,11 @@ func main() {
 	sigmoid("sigmoidAVX2", false)
 	sigmoid("siluAVX2", true)
 	clip()
+	hardSigmoid("hardSigmoidAVX2", false)
+	hardSigmoid("mulHardSigmoidAVX2", true)
 	axpyRows(1)
 	axpyRows(2)
+	axpyTaps()
 	maxRows(1)
 	maxRows(2)
 	erf()
@@ -1258,6 +1261,93 @@ func clip() {
 		VMINPS(t, hi, t)
 		VMOVUPS(t, Mem{Base: dst})
 	})
+}
+
+// hardSigmoid: h = alpha*x + beta (VMULPS then VADDPS, no fused
+// multiply-add), clamped to [0, 1] as clip does (NaN passes); with mul
+// the result is x*h.
+func hardSigmoid(name string, mul bool) {
+	TEXT(name, NOSPLIT, "func(dst, src *float32, n int, alpha, beta float32)")
+	Pragma("noescape") // the kernels keep no pointer
+	if mul {
+		Doc(name + " sets dst[i] = x * HardSigmoid(x) for x = src[i], i < n, in the steps of kernel.MulHardSigmoid; n must be a multiple of 8.")
+	} else {
+		Doc(name + " sets dst[i] = HardSigmoid(src[i]) for i < n, in the steps of kernel.HardSigmoid; n must be a multiple of 8.")
+	}
+	dst := Load(Param("dst"), GP64())
+	src := Load(Param("src"), GP64())
+	n := Load(Param("n"), GP64())
+	alpha, beta, zero, one := YMM(), YMM(), YMM(), YMM()
+	VBROADCASTSS(NewParamAddr("alpha", 24), alpha)
+	VBROADCASTSS(NewParamAddr("beta", 28), beta)
+	VXORPS(zero, zero, zero)
+	VMOVUPS(expNegConst("expneg_one"), one)
+	stream(name, n, 8, []step{{src, 32}, {dst, 32}}, func() {
+		x, t := YMM(), YMM()
+		VMOVUPS(Mem{Base: src}, x)
+		VMULPS(alpha, x, t)
+		VADDPS(beta, t, t)
+		VMAXPS(t, zero, t)
+		VMINPS(t, one, t)
+		if mul {
+			VMULPS(t, x, t)
+		}
+		VMOVUPS(t, Mem{Base: dst})
+	})
+}
+
+// axpyTaps: y[r*ldy+i] += w[t]*x[r*ldx+offs[t]+i] for r < rows, i <
+// width (a multiple of 8), t < taps in order, each product rounded before
+// its addition (VMULPS then VADDPS): the sum of each output element is
+// held in a register over all the taps.
+func axpyTaps() {
+	TEXT("axpyTapsAVX2", NOSPLIT, "func(w *float32, offs *int, taps int, x *float32, ldx int, y *float32, ldy int, rows, width int)")
+	Pragma("noescape") // the kernels keep no pointer
+	Doc("axpyTapsAVX2 sets y[r*ldy+i] += w[t]*x[r*ldx+offs[t]+i] for r < rows, i < width, t < taps in order; width must be a multiple of 8.")
+	w := Load(Param("w"), GP64())
+	offs := Load(Param("offs"), GP64())
+	taps := Load(Param("taps"), GP64())
+	x := Load(Param("x"), GP64())
+	ldx := Load(Param("ldx"), GP64())
+	y := Load(Param("y"), GP64())
+	ldy := Load(Param("ldy"), GP64())
+	rows := Load(Param("rows"), GP64())
+	width := Load(Param("width"), GP64())
+	SHLQ(Imm(2), ldx)
+	SHLQ(Imm(2), ldy)
+	j, t, o := GP64(), GP64(), GP64()
+	Label("taps_row")
+	CMPQ(rows, Imm(0))
+	JE(LabelRef("taps_done"))
+	XORQ(j, j)
+	Label("taps_col")
+	CMPQ(j, width)
+	JGE(LabelRef("taps_next"))
+	acc, wv := YMM(), YMM()
+	VMOVUPS(Mem{Base: y, Index: j, Scale: 4}, acc)
+	XORQ(t, t)
+	Label("taps_tap")
+	CMPQ(t, taps)
+	JGE(LabelRef("taps_store"))
+	MOVQ(Mem{Base: offs, Index: t, Scale: 8}, o)
+	ADDQ(j, o)
+	VBROADCASTSS(Mem{Base: w, Index: t, Scale: 4}, wv)
+	VMULPS(Mem{Base: x, Index: o, Scale: 4}, wv, wv)
+	VADDPS(wv, acc, acc)
+	INCQ(t)
+	JMP(LabelRef("taps_tap"))
+	Label("taps_store")
+	VMOVUPS(acc, Mem{Base: y, Index: j, Scale: 4})
+	ADDQ(Imm(8), j)
+	JMP(LabelRef("taps_col"))
+	Label("taps_next")
+	ADDQ(ldx, x)
+	ADDQ(ldy, y)
+	DECQ(rows)
+	JMP(LabelRef("taps_row"))
+	Label("taps_done")
+	VZEROUPPER()
+	RET()
 }
 
 // axpyRows: y[r*ldy+i] += a*x[r*ldx+i*stride] for r < rows, i < width,
