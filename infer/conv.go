@@ -318,7 +318,7 @@ func runWide(s *scratch, a convArgs, n int, sg kernel.ConvGeom, pg *geom) error 
 	// columns instead (same sums).
 	procs := runtime.GOMAXPROCS(0)
 	colBlocks := (ldc + kernel.OffsetsColStep - 1) / kernel.OffsetsColStep
-	split := n < procs && colBlocks > 1 && a.m*sg.ColRows()*cols >= 1<<18
+	split := n < procs && colBlocks > 1 && a.m*sg.ColRows()*cols >= 1<<21
 	if split {
 		workers = 1
 	}
