@@ -27,6 +27,7 @@ var registry = map[string][]opVersion{
 	"Pad":                {{1, 0, buildPad}},
 	"Resize":             {{10, 0, buildResize}},
 	"Upsample":           {{7, 9, buildUpsample}},
+	"Attention":          {{23, 0, buildAttention}},
 
 	// Quantization ops (quant.go).
 	"QuantizeLinear":        {{10, 0, buildQuantizeLinear}},
