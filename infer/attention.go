@@ -272,3 +272,98 @@ func (o *attentionOp) run(s *scratch, in, out []*tensor.Tensor) error {
 	}
 	return nil
 }
+
+// rotaryOp is RotaryEmbedding (version 23): the first rotary_embedding_dim
+// elements of each head are rotated in pairs, (x1, x2) -> (c·x1 - s·x2,
+// s·x1 + c·x2), the pairs being the two halves or (interleaved) adjacent
+// elements; cos and sin come from the caches, indexed by position_ids when
+// given, else by (batch, position).
+type rotaryOp struct {
+	interleaved   bool
+	heads, rotDim int
+}
+
+func buildRotaryEmbedding(n *onnx.Node, opset int64) (op, error) {
+	if err := checkArity(n, 3, 4, 1); err != nil {
+		return nil, err
+	}
+	a := attrs{n: n}
+	o := &rotaryOp{
+		interleaved: a.int("interleaved", 0) != 0,
+		heads:       int(a.int("num_heads", 0)),
+		rotDim:      int(a.int("rotary_embedding_dim", 0)),
+	}
+	if a.err != nil {
+		return nil, a.err
+	}
+	if o.heads < 0 || o.rotDim < 0 || o.heads > 1<<20 || o.rotDim > 1<<20 {
+		return nil, errorf(n, "attributes \"num_heads\", \"rotary_embedding_dim\": want non-negative values")
+	}
+	return o, nil
+}
+
+func (o *rotaryOp) run(_ *scratch, in, out []*tensor.Tensor) error {
+	x, cc, sc, pos := in[0], in[1], in[2], input(in, 3)
+	if x.DType != tensor.Float32 || cc.DType != tensor.Float32 || sc.DType != tensor.Float32 {
+		return fmt.Errorf("inputs X, cos_cache, sin_cache: want float32, got %v, %v, %v", x.DType, cc.DType, sc.DType)
+	}
+	var in4 heads4
+	var err error
+	if x.Rank() == 4 {
+		in4, err = attentionInput(x, "X", 0)
+	} else {
+		in4, err = attentionInput(x, "X", o.heads)
+	}
+	if err != nil {
+		return err
+	}
+	rd := o.rotDim
+	if rd == 0 {
+		rd = in4.d
+	}
+	if rd > in4.d || rd%2 != 0 {
+		return fmt.Errorf("rotary_embedding_dim %d: want an even value at most the head size %d", rd, in4.d)
+	}
+	half := rd / 2
+	if !sameShape(cc.Shape, sc.Shape) || cc.Rank() < 2 || cc.Shape[cc.Rank()-1] != half {
+		return fmt.Errorf("inputs cos_cache %v, sin_cache %v: want equal shapes ending in rotary_embedding_dim/2 = %d", cc.Shape, sc.Shape, half)
+	}
+	if pos != nil {
+		if pos.DType != tensor.Int64 || pos.Rank() != 2 || pos.Shape[0] != in4.b || pos.Shape[1] != in4.s || cc.Rank() != 2 {
+			return fmt.Errorf("input position_ids %v: want int64 (batch, sequence) with 2-D caches (got %v)", pos.Shape, cc.Shape)
+		}
+		for _, p := range pos.I64 {
+			if p < 0 || p >= int64(cc.Shape[0]) {
+				return fmt.Errorf("input position_ids: %d out of range [0, %d)", p, cc.Shape[0])
+			}
+		}
+	} else if cc.Rank() != 3 || cc.Shape[0] != in4.b || cc.Shape[1] != in4.s {
+		return fmt.Errorf("inputs cos_cache %v: want (batch, sequence, %d) without position_ids", cc.Shape, half)
+	}
+	resize(out[0], tensor.Float32, x.Shape...)
+	y := out[0].F32
+	copy(y, x.F32)
+	for b := range in4.b {
+		for s := range in4.s {
+			row := b*in4.s + s
+			if pos != nil {
+				row = int(pos.I64[b*in4.s+s])
+			}
+			cs, sn := cc.F32[row*half:(row+1)*half], sc.F32[row*half:(row+1)*half]
+			for h := range in4.h {
+				base := b*in4.sb + h*in4.sh + s*in4.ss
+				xs, ys := x.F32[base:base+rd], y[base:base+rd]
+				for i := range half {
+					i1, i2 := i, i+half
+					if o.interleaved {
+						i1, i2 = 2*i, 2*i+1
+					}
+					x1, x2 := xs[i1], xs[i2]
+					ys[i1] = cs[i]*x1 - sn[i]*x2
+					ys[i2] = sn[i]*x1 + cs[i]*x2
+				}
+			}
+		}
+	}
+	return nil
+}

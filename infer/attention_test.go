@@ -13,11 +13,15 @@ import (
 
 // TestAttentionNodeCases runs the official ONNX node cases of Attention
 // (3-D and 4-D inputs, grouped-query heads, bool and float masks, causal,
-// scale, softcap, past/present and every qk_matmul_output_mode): their
-// expected outputs come from the ONNX reference implementation.
+// scale, softcap, past/present and every qk_matmul_output_mode) and of
+// RotaryEmbedding (3-D/4-D, interleaved, rotary_embedding_dim, with and
+// without position_ids): their expected outputs come from the ONNX
+// reference implementation.
 func TestAttentionNodeCases(t *testing.T) {
 	root := nodeTestDirs[0]
 	dirs, _ := filepath.Glob(filepath.Join(root, "test_attention_*"))
+	rot, _ := filepath.Glob(filepath.Join(root, "test_rotary_embedding*"))
+	dirs = append(dirs, rot...)
 	n := 0
 	for _, dir := range dirs {
 		name := filepath.Base(dir)
@@ -85,6 +89,30 @@ func TestAttentionErrors(t *testing.T) {
 		}
 		if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 			t.Errorf("%s: Attention error %v, want one containing %q", tc.name, err, tc.wantErr)
+		}
+	}
+}
+
+func TestRotaryEmbeddingErrors(t *testing.T) {
+	f := func(shape ...int) *tensor.Tensor { return tensor.New(tensor.Float32, shape...) }
+	pos := tensor.FromInt64([]int64{0, 9}, 1, 2)
+	for _, tc := range []struct {
+		name    string
+		in      []*tensor.Tensor
+		wantErr string
+	}{
+		{"odd rotary dim", []*tensor.Tensor{f(1, 1, 2, 3), f(1, 2, 1), f(1, 2, 1)}, "rotary_embedding_dim"},
+		{"cache size", []*tensor.Tensor{f(1, 1, 2, 4), f(1, 2, 3), f(1, 2, 3)}, "cos_cache"},
+		{"position out of range", []*tensor.Tensor{f(1, 1, 2, 4), f(4, 2), f(4, 2), pos}, "out of range"},
+		{"3-D without num_heads", []*tensor.Tensor{f(1, 2, 4), f(1, 2, 2), f(1, 2, 2)}, "num_heads"},
+	} {
+		n := &onnx.Node{Name: "rope", OpType: "RotaryEmbedding", Inputs: []string{"x", "c", "s"}, Outputs: []string{"y"}}
+		o, err := buildRotaryEmbedding(n, 23)
+		if err == nil {
+			err = o.run(&scratch{}, tc.in, []*tensor.Tensor{{}})
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+			t.Errorf("%s: RotaryEmbedding error %v, want one containing %q", tc.name, err, tc.wantErr)
 		}
 	}
 }

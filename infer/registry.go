@@ -28,6 +28,7 @@ var registry = map[string][]opVersion{
 	"Resize":             {{10, 0, buildResize}},
 	"Upsample":           {{7, 9, buildUpsample}},
 	"Attention":          {{23, 0, buildAttention}},
+	"RotaryEmbedding":    {{23, 0, buildRotaryEmbedding}},
 
 	// Quantization ops (quant.go).
 	"QuantizeLinear":        {{10, 0, buildQuantizeLinear}},
