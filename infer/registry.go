@@ -29,6 +29,7 @@ var registry = map[string][]opVersion{
 	"Upsample":           {{7, 9, buildUpsample}},
 	"Attention":          {{23, 0, buildAttention}},
 	"RotaryEmbedding":    {{23, 0, buildRotaryEmbedding}},
+	"GridSample":         {{16, 0, buildGridSample}},
 
 	// Quantization ops (quant.go).
 	"QuantizeLinear":        {{10, 0, buildQuantizeLinear}},
