@@ -21,8 +21,35 @@ import (
 type poolOp struct {
 	max      bool
 	w        window
-	countPad bool // AveragePool count_include_pad
-	colMajor bool // MaxPool storage_order 1: column-major Indices
+	countPad bool    // AveragePool count_include_pad
+	colMajor bool    // MaxPool storage_order 1: column-major Indices
+	p        float64 // LpPool's p; 0 for the other pools
+}
+
+// buildLpPool is LpPool (opsets 1, 2, 11, 18, 22; float32, float64):
+// (sum over the window of |x|^p)^(1/p), padding contributing nothing.
+// Version 1 takes p as a float, 18 adds ceil_mode and dilations.
+func buildLpPool(n *onnx.Node, opset int64) (op, error) {
+	if err := checkArity(n, 1, 1, 1); err != nil {
+		return nil, err
+	}
+	a := attrs{n: n}
+	o := &poolOp{w: parseWindow(&a, true, opset >= 18, opset >= 18)}
+	if opset < 18 && a.has("ceil_mode") {
+		a.fail("attribute \"ceil_mode\" is not supported by this opset version")
+	}
+	if opset < 2 {
+		o.p = float64(a.float("p", 2))
+	} else {
+		o.p = float64(a.int("p", 2))
+	}
+	if a.err != nil {
+		return nil, a.err
+	}
+	if !(o.p > 0) || math.IsInf(o.p, 0) {
+		return nil, errorf(n, "attribute \"p\": want a positive value, got %v", o.p)
+	}
+	return o, nil
 }
 
 func buildMaxPool(n *onnx.Node, opset int64) (op, error) {
@@ -76,7 +103,7 @@ func (o *poolOp) run(s *scratch, in, out []*tensor.Tensor) error {
 	switch x.DType {
 	case tensor.Float32, tensor.Float64:
 	case tensor.Uint8, tensor.Int8:
-		if !o.max {
+		if !o.max || o.p > 0 {
 			return fmt.Errorf("want a float input, got %v", x)
 		}
 	default:
@@ -104,7 +131,7 @@ func (o *poolOp) run(s *scratch, in, out []*tensor.Tensor) error {
 		idx = out[1].I64
 	}
 	planes := n * c
-	if g2, ok := g.as2D(); ok {
+	if g2, ok := g.as2D(); ok && o.p == 0 {
 		switch x.DType {
 		case tensor.Float32:
 			return pool2dRun(o, s, &g2, planes, x.F32, y.F32, idx)
@@ -408,6 +435,8 @@ func pool[T poolElem](o *poolOp, g *geom, planes int, x, y []T, idx []int64) {
 						if best < 0 || v > res {
 							res, best = v, off
 						}
+					} else if o.p > 0 {
+						sum += math.Pow(math.Abs(float64(v)), o.p)
 					} else {
 						sum += float64(v)
 						cnt++
@@ -424,7 +453,9 @@ func pool[T poolElem](o *poolOp, g *geom, planes int, x, y []T, idx []int64) {
 						break
 					}
 				}
-				if !o.max {
+				if o.p > 0 {
+					res = T(math.Pow(sum, 1/o.p))
+				} else if !o.max {
 					if o.countPad {
 						cnt = count
 					}

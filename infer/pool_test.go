@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -312,5 +313,29 @@ func TestPool2x2MatchesND(t *testing.T) {
 				t.Fatalf("in %v strides %v max %v: element %d: pool2x2 = %v, pool = %v", in, w.strides, o.max, i, got[i], want[i])
 			}
 		}
+	}
+}
+
+// TestLpPoolNodeCases runs the official ONNX node cases of LpPool (1-D to
+// 3-D, pads, strides, dilations, SAME_UPPER/LOWER), whose expected outputs
+// come from the ONNX reference implementation; then checks a refusal.
+func TestLpPoolNodeCases(t *testing.T) {
+	dirs, _ := filepath.Glob(filepath.Join(nodeTestDirs[0], "test_lppool_*"))
+	if len(dirs) == 0 {
+		t.Skip("ONNX node test cases not installed")
+	}
+	for _, dir := range dirs {
+		if !strings.HasSuffix(dir, "_expanded") {
+			t.Run(filepath.Base(dir), func(t *testing.T) { runNodeCase(t, dir) })
+		}
+	}
+	n := &onnx.Node{Name: "lp", OpType: "LpPool", Inputs: []string{"x"}, Outputs: []string{"y"}, Attrs: []*onnx.Attribute{
+		{Name: "kernel_shape", Type: onnx.AttrInts, Ints: []int64{2}}, {Name: "p", Type: onnx.AttrInt, I: 0}}}
+	if _, err := buildLpPool(n, 18); err == nil || !strings.Contains(err.Error(), `"p"`) {
+		t.Errorf("LpPool(p 0) error %v, want one naming attribute p", err)
+	}
+	n.Attrs = append(n.Attrs[:1], &onnx.Attribute{Name: "ceil_mode", Type: onnx.AttrInt, I: 1})
+	if _, err := buildLpPool(n, 11); err == nil || !strings.Contains(err.Error(), "ceil_mode") {
+		t.Errorf("LpPool-11(ceil_mode) error %v, want one naming ceil_mode", err)
 	}
 }

@@ -30,6 +30,7 @@ var registry = map[string][]opVersion{
 	"Attention":          {{23, 0, buildAttention}},
 	"RotaryEmbedding":    {{23, 0, buildRotaryEmbedding}},
 	"GridSample":         {{16, 0, buildGridSample}},
+	"LpPool":             {{1, 0, buildLpPool}},
 
 	// Quantization ops (quant.go).
 	"QuantizeLinear":        {{10, 0, buildQuantizeLinear}},
