@@ -555,3 +555,108 @@ func globalPool[T ~float32 | ~float64](isMax bool, planes, size int, x, y []T) {
 		y[p] = T(sum / float64(size))
 	}
 }
+
+// maxUnpoolOp is MaxUnpool (opsets 9, 11, 22; float32, float64): a zero
+// tensor of output_shape (or of the shape the window attributes invert
+// MaxPool to) with X scattered to the flat positions in I.
+type maxUnpoolOp struct {
+	n *onnx.Node
+	w window
+}
+
+func buildMaxUnpool(n *onnx.Node, opset int64) (op, error) {
+	if err := checkArity(n, 2, 3, 1); err != nil {
+		return nil, err
+	}
+	a := attrs{n: n}
+	if a.has("auto_pad") || a.has("dilations") || a.has("ceil_mode") {
+		return nil, errorf(n, "MaxUnpool takes only kernel_shape, pads and strides")
+	}
+	o := &maxUnpoolOp{n: n, w: parseWindow(&a, true, false, false)}
+	if a.err != nil {
+		return nil, a.err
+	}
+	return o, nil
+}
+
+func (o *maxUnpoolOp) run(_ *scratch, in, out []*tensor.Tensor) error {
+	x, ix, osh := in[0], in[1], input(in, 2)
+	if x.DType != tensor.Float32 && x.DType != tensor.Float64 {
+		return fmt.Errorf("input X: want float32 or float64, got %v", x.DType)
+	}
+	if ix.DType != tensor.Int64 || !sameShape(ix.Shape, x.Shape) {
+		return fmt.Errorf("input I: want int64 of X's shape %v, got %v", x.Shape, ix)
+	}
+	n, c, sp, err := spatialOf(x, "X")
+	if err != nil {
+		return err
+	}
+	r := len(sp)
+	k, st, pads := o.w.kernel, o.w.strides, o.w.pads
+	if len(k) != r || (st != nil && len(st) != r) || (pads != nil && len(pads) != 2*r) {
+		return fmt.Errorf("attributes kernel_shape %v, strides %v, pads %v: want %d spatial axes", k, st, pads, r)
+	}
+	// The default shape inverts MaxPool's; I indexes it. An output_shape
+	// pads it with zeros at the end of each spatial axis.
+	def := []int{n, c}
+	for i, d := range sp {
+		s := 1
+		if st != nil {
+			s = st[i]
+		}
+		e := (d-1)*s + k[i]
+		if pads != nil {
+			e -= pads[i] + pads[i+r]
+		}
+		if e < 0 {
+			return fmt.Errorf("output spatial size %d of axis %d is negative", e, i)
+		}
+		def = append(def, e)
+	}
+	shape := def
+	if osh != nil {
+		v, err := intValues(o.n, osh, "output_shape")
+		if err != nil {
+			return err
+		}
+		if len(v) != r+2 {
+			return fmt.Errorf("input output_shape: want %d values, got %v", r+2, v)
+		}
+		shape = make([]int, r+2)
+		for i, d := range v {
+			if d < int64(def[i]) || d > int64(maxElements) || (i < 2 && int(d) != def[i]) {
+				return fmt.Errorf("input output_shape %v: want at least %v", v, def)
+			}
+			shape[i] = int(d)
+		}
+	}
+	if err := checkAlloc(shape...); err != nil {
+		return err
+	}
+	resize(out[0], x.DType, shape...)
+	y := out[0]
+	total := prod(def)
+	if x.DType == tensor.Float32 {
+		clear(y.F32)
+	} else {
+		clear(y.F64)
+	}
+	for i, p := range ix.I64 {
+		if p < 0 || p >= int64(total) {
+			return fmt.Errorf("input I: index %d out of range [0, %d)", p, total)
+		}
+		// Re-index p from the default shape to the output's.
+		q, mul, rest := 0, 1, int(p)
+		for d := len(def) - 1; d >= 0; d-- {
+			q += rest % def[d] * mul
+			rest /= def[d]
+			mul *= shape[d]
+		}
+		if x.DType == tensor.Float32 {
+			y.F32[q] = x.F32[i]
+		} else {
+			y.F64[q] = x.F64[i]
+		}
+	}
+	return nil
+}

@@ -339,3 +339,26 @@ func TestLpPoolNodeCases(t *testing.T) {
 		t.Errorf("LpPool-11(ceil_mode) error %v, want one naming ceil_mode", err)
 	}
 }
+
+// TestMaxUnpoolNodeCases runs the official ONNX node cases of MaxUnpool
+// (with and without output_shape; expected outputs from the ONNX reference
+// implementation), then checks that an index outside the output is refused.
+func TestMaxUnpoolNodeCases(t *testing.T) {
+	for _, root := range nodeTestDirs {
+		dirs, _ := filepath.Glob(filepath.Join(root, "test_maxunpool_*"))
+		for _, dir := range dirs {
+			t.Run(dir, func(t *testing.T) { runNodeCase(t, dir) })
+		}
+	}
+	n := &onnx.Node{Name: "unpool", OpType: "MaxUnpool", Inputs: []string{"x", "i"}, Outputs: []string{"y"}, Attrs: []*onnx.Attribute{
+		{Name: "kernel_shape", Type: onnx.AttrInts, Ints: []int64{2, 2}}, {Name: "strides", Type: onnx.AttrInts, Ints: []int64{2, 2}}}}
+	o, err := buildMaxUnpool(n, 11)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := tensor.FromFloat32([]float32{1}, 1, 1, 1, 1)
+	err = o.run(&scratch{}, []*tensor.Tensor{x, tensor.FromInt64([]int64{4}, 1, 1, 1, 1)}, []*tensor.Tensor{{}})
+	if err == nil || !strings.Contains(err.Error(), "out of range") {
+		t.Errorf("MaxUnpool(index 4 of 4) error %v, want out of range", err)
+	}
+}

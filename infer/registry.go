@@ -31,6 +31,7 @@ var registry = map[string][]opVersion{
 	"RotaryEmbedding":    {{23, 0, buildRotaryEmbedding}},
 	"GridSample":         {{16, 0, buildGridSample}},
 	"LpPool":             {{1, 0, buildLpPool}},
+	"MaxUnpool":          {{9, 0, buildMaxUnpool}},
 
 	// Quantization ops (quant.go).
 	"QuantizeLinear":        {{10, 0, buildQuantizeLinear}},
