@@ -660,3 +660,135 @@ func (o *maxUnpoolOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 	}
 	return nil
 }
+
+// col2imOp is Col2Im (opset 18; float32, float64): the inverse of im2col,
+// summing each column of block values into the padded image.
+type col2imOp struct {
+	n                        *onnx.Node
+	dilations, pads, strides []int64
+}
+
+func buildCol2Im(n *onnx.Node, opset int64) (op, error) {
+	if err := checkArity(n, 3, 3, 1); err != nil {
+		return nil, err
+	}
+	a := attrs{n: n}
+	o := &col2imOp{n: n, dilations: a.ints("dilations", -1, nil), pads: a.ints("pads", -1, nil), strides: a.ints("strides", -1, nil)}
+	if a.err != nil {
+		return nil, a.err
+	}
+	return o, nil
+}
+
+func (o *col2imOp) run(_ *scratch, in, out []*tensor.Tensor) error {
+	x := in[0]
+	if x.DType != tensor.Float32 && x.DType != tensor.Float64 {
+		return fmt.Errorf("input input: want float32 or float64, got %v", x.DType)
+	}
+	img, err := intValues(o.n, in[1], "image_shape")
+	if err != nil {
+		return err
+	}
+	blk, err := intValues(o.n, in[2], "block_shape")
+	if err != nil {
+		return err
+	}
+	r := len(img)
+	if r == 0 || r > maxSpatial || len(blk) != r || x.Rank() != 3 {
+		return fmt.Errorf("inputs image_shape %v, block_shape %v, input %v: want r > 0 values each and a 3-D input", img, blk, x.Shape)
+	}
+	attr := func(v []int64, n int, def int64, name string) ([]int, error) {
+		res := make([]int, n)
+		for i := range res {
+			res[i] = int(def)
+			if v != nil {
+				if len(v) != n {
+					return nil, fmt.Errorf("attribute %q: want %d values, got %d", name, n, len(v))
+				}
+				res[i] = int(v[i])
+			}
+		}
+		return res, nil
+	}
+	dil, err := attr(o.dilations, r, 1, "dilations")
+	if err != nil {
+		return err
+	}
+	st, err := attr(o.strides, r, 1, "strides")
+	if err != nil {
+		return err
+	}
+	pd, err := attr(o.pads, 2*r, 0, "pads")
+	if err != nil {
+		return err
+	}
+	shape := []int{x.Shape[0], 0}
+	var im, bk, cnt [maxSpatial]int
+	blocks, cols := 1, 1
+	for i := range r {
+		if img[i] < 0 || img[i] > 1<<30 || blk[i] <= 0 || blk[i] > 1<<30 || dil[i] <= 0 || st[i] <= 0 || pd[i] < 0 || pd[i+r] < 0 {
+			return fmt.Errorf("axis %d: bad image %d, block %d, dilation %d, stride %d or pads", i, img[i], blk[i], dil[i], st[i])
+		}
+		im[i], bk[i] = int(img[i]), int(blk[i])
+		span := dil[i]*(bk[i]-1) + 1
+		cnt[i] = (im[i]+pd[i]+pd[i+r]-span)/st[i] + 1
+		if cnt[i] < 0 {
+			cnt[i] = 0
+		}
+		blocks *= bk[i]
+		cols *= cnt[i]
+		if blocks > x.Shape[1] || cols > x.Shape[2] {
+			return fmt.Errorf("input input %v: too few rows or columns for blocks %v", x.Shape, blk)
+		}
+		shape = append(shape, im[i])
+	}
+	if x.Shape[1]%blocks != 0 || x.Shape[2] != cols {
+		return fmt.Errorf("input input %v: want (N, C*%d, %d)", x.Shape, blocks, cols)
+	}
+	shape[1] = x.Shape[1] / blocks
+	if err := checkAlloc(shape...); err != nil {
+		return err
+	}
+	resize(out[0], x.DType, shape...)
+	y := out[0]
+	imSize := prod(shape[2:])
+	planes := shape[0] * shape[1]
+	if x.DType == tensor.Float32 {
+		clear(y.F32)
+	} else {
+		clear(y.F64)
+	}
+	var kp, cp [maxSpatial]int
+	for p := range planes {
+		for b := range blocks {
+			rest := b
+			for i := r - 1; i >= 0; i-- {
+				kp[i], rest = rest%bk[i], rest/bk[i]
+			}
+			for l := range cols {
+				rest, off, ok := l, 0, true
+				for i := r - 1; i >= 0; i-- {
+					cp[i], rest = rest%cnt[i], rest/cnt[i]
+				}
+				for i := range r {
+					pos := cp[i]*st[i] - pd[i] + kp[i]*dil[i]
+					if pos < 0 || pos >= im[i] {
+						ok = false
+						break
+					}
+					off = off*im[i] + pos
+				}
+				if !ok {
+					continue
+				}
+				src := (p*blocks+b)*cols + l
+				if x.DType == tensor.Float32 {
+					y.F32[p*imSize+off] += x.F32[src]
+				} else {
+					y.F64[p*imSize+off] += x.F64[src]
+				}
+			}
+		}
+	}
+	return nil
+}

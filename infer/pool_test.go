@@ -362,3 +362,29 @@ func TestMaxUnpoolNodeCases(t *testing.T) {
 		t.Errorf("MaxUnpool(index 4 of 4) error %v, want out of range", err)
 	}
 }
+
+// TestCol2ImNodeCases runs the official ONNX node cases of Col2Im (2-D and
+// 3-D images, dilations, pads, strides; expected outputs from the ONNX
+// reference implementation), then checks refusals of inconsistent shapes.
+func TestCol2ImNodeCases(t *testing.T) {
+	dirs, _ := filepath.Glob(filepath.Join(nodeTestDirs[0], "test_col2im*"))
+	for _, dir := range dirs {
+		t.Run(filepath.Base(dir), func(t *testing.T) { runNodeCase(t, dir) })
+	}
+	n := &onnx.Node{Name: "c2i", OpType: "Col2Im", Inputs: []string{"x", "img", "blk"}, Outputs: []string{"y"}}
+	o, err := buildCol2Im(n, 18)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := tensor.New(tensor.Float32, 1, 4, 4)
+	for _, tc := range []struct{ img, blk []int64 }{
+		{[]int64{3, 3}, []int64{2, 3}},             // 6 rows per channel do not divide 4
+		{[]int64{3, 3}, []int64{1 << 30, 1 << 30}}, // blocks far larger than the rows
+		{[]int64{3, 3}, []int64{2, 0}},
+	} {
+		err := o.run(&scratch{}, []*tensor.Tensor{x, tensor.FromInt64(tc.img, 2), tensor.FromInt64(tc.blk, 2)}, []*tensor.Tensor{{}})
+		if err == nil {
+			t.Errorf("Col2Im(image %v, block %v) succeeded, want an error", tc.img, tc.blk)
+		}
+	}
+}

@@ -32,6 +32,7 @@ var registry = map[string][]opVersion{
 	"GridSample":         {{16, 0, buildGridSample}},
 	"LpPool":             {{1, 0, buildLpPool}},
 	"MaxUnpool":          {{9, 0, buildMaxUnpool}},
+	"Col2Im":             {{18, 0, buildCol2Im}},
 
 	// Quantization ops (quant.go).
 	"QuantizeLinear":        {{10, 0, buildQuantizeLinear}},
