@@ -3,6 +3,7 @@ package infer
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/onnxkit/onnxkit/internal/kernel"
 
@@ -21,8 +22,35 @@ import (
 type poolOp struct {
 	max      bool
 	w        window
-	countPad bool // AveragePool count_include_pad
-	colMajor bool // MaxPool storage_order 1: column-major Indices
+	countPad bool    // AveragePool count_include_pad
+	colMajor bool    // MaxPool storage_order 1: column-major Indices
+	p        float64 // LpPool's p; 0 for the other pools
+}
+
+// buildLpPool is LpPool (opsets 1, 2, 11, 18, 22; float32, float64):
+// (sum over the window of |x|^p)^(1/p), padding contributing nothing.
+// Version 1 takes p as a float, 18 adds ceil_mode and dilations.
+func buildLpPool(n *onnx.Node, opset int64) (op, error) {
+	if err := checkArity(n, 1, 1, 1); err != nil {
+		return nil, err
+	}
+	a := attrs{n: n}
+	o := &poolOp{w: parseWindow(&a, true, opset >= 18, opset >= 18)}
+	if opset < 18 && a.has("ceil_mode") {
+		a.fail("attribute \"ceil_mode\" is not supported by this opset version")
+	}
+	if opset < 2 {
+		o.p = float64(a.float("p", 2))
+	} else {
+		o.p = float64(a.int("p", 2))
+	}
+	if a.err != nil {
+		return nil, a.err
+	}
+	if !(o.p > 0) || math.IsInf(o.p, 0) {
+		return nil, errorf(n, "attribute \"p\": want a positive value, got %v", o.p)
+	}
+	return o, nil
 }
 
 func buildMaxPool(n *onnx.Node, opset int64) (op, error) {
@@ -76,7 +104,7 @@ func (o *poolOp) run(s *scratch, in, out []*tensor.Tensor) error {
 	switch x.DType {
 	case tensor.Float32, tensor.Float64:
 	case tensor.Uint8, tensor.Int8:
-		if !o.max {
+		if !o.max || o.p > 0 {
 			return fmt.Errorf("want a float input, got %v", x)
 		}
 	default:
@@ -104,7 +132,7 @@ func (o *poolOp) run(s *scratch, in, out []*tensor.Tensor) error {
 		idx = out[1].I64
 	}
 	planes := n * c
-	if g2, ok := g.as2D(); ok {
+	if g2, ok := g.as2D(); ok && o.p == 0 {
 		switch x.DType {
 		case tensor.Float32:
 			return pool2dRun(o, s, &g2, planes, x.F32, y.F32, idx)
@@ -408,6 +436,8 @@ func pool[T poolElem](o *poolOp, g *geom, planes int, x, y []T, idx []int64) {
 						if best < 0 || v > res {
 							res, best = v, off
 						}
+					} else if o.p > 0 {
+						sum += math.Pow(math.Abs(float64(v)), o.p)
 					} else {
 						sum += float64(v)
 						cnt++
@@ -424,7 +454,9 @@ func pool[T poolElem](o *poolOp, g *geom, planes int, x, y []T, idx []int64) {
 						break
 					}
 				}
-				if !o.max {
+				if o.p > 0 {
+					res = T(math.Pow(sum, 1/o.p))
+				} else if !o.max {
 					if o.countPad {
 						cnt = count
 					}
@@ -523,4 +555,241 @@ func globalPool[T ~float32 | ~float64](isMax bool, planes, size int, x, y []T) {
 		}
 		y[p] = T(sum / float64(size))
 	}
+}
+
+// maxUnpoolOp is MaxUnpool (opsets 9, 11, 22; float32, float64): a zero
+// tensor of output_shape (or of the shape the window attributes invert
+// MaxPool to) with X scattered to the flat positions in I.
+type maxUnpoolOp struct {
+	n *onnx.Node
+	w window
+}
+
+func buildMaxUnpool(n *onnx.Node, opset int64) (op, error) {
+	if err := checkArity(n, 2, 3, 1); err != nil {
+		return nil, err
+	}
+	a := attrs{n: n}
+	if a.has("auto_pad") || a.has("dilations") || a.has("ceil_mode") {
+		return nil, errorf(n, "MaxUnpool takes only kernel_shape, pads and strides")
+	}
+	o := &maxUnpoolOp{n: n, w: parseWindow(&a, true, false, false)}
+	if a.err != nil {
+		return nil, a.err
+	}
+	return o, nil
+}
+
+func (o *maxUnpoolOp) run(_ *scratch, in, out []*tensor.Tensor) error {
+	x, ix, osh := in[0], in[1], input(in, 2)
+	if x.DType != tensor.Float32 && x.DType != tensor.Float64 {
+		return fmt.Errorf("input X: want float32 or float64, got %v", x.DType)
+	}
+	if ix.DType != tensor.Int64 || !slices.Equal(ix.Shape, x.Shape) {
+		return fmt.Errorf("input I: want int64 of X's shape %v, got %v", x.Shape, ix)
+	}
+	n, c, sp, err := spatialOf(x, "X")
+	if err != nil {
+		return err
+	}
+	r := len(sp)
+	k, st, pads := o.w.kernel, o.w.strides, o.w.pads
+	if len(k) != r || (st != nil && len(st) != r) || (pads != nil && len(pads) != 2*r) {
+		return fmt.Errorf("attributes kernel_shape %v, strides %v, pads %v: want %d spatial axes", k, st, pads, r)
+	}
+	// The default shape inverts MaxPool's; I indexes it. An output_shape
+	// pads it with zeros at the end of each spatial axis.
+	def := []int{n, c}
+	for i, d := range sp {
+		s := 1
+		if st != nil {
+			s = st[i]
+		}
+		e := (d-1)*s + k[i]
+		if pads != nil {
+			e -= pads[i] + pads[i+r]
+		}
+		if e < 0 {
+			return fmt.Errorf("output spatial size %d of axis %d is negative", e, i)
+		}
+		def = append(def, e)
+	}
+	shape := def
+	if osh != nil {
+		v, err := intValues(o.n, osh, "output_shape")
+		if err != nil {
+			return err
+		}
+		if len(v) != r+2 {
+			return fmt.Errorf("input output_shape: want %d values, got %v", r+2, v)
+		}
+		shape = make([]int, r+2)
+		for i, d := range v {
+			if d < int64(def[i]) || d > int64(maxElements) || (i < 2 && int(d) != def[i]) {
+				return fmt.Errorf("input output_shape %v: want at least %v", v, def)
+			}
+			shape[i] = int(d)
+		}
+	}
+	if err := checkAlloc(shape...); err != nil {
+		return err
+	}
+	resize(out[0], x.DType, shape...)
+	y := out[0]
+	total := prod(def)
+	if x.DType == tensor.Float32 {
+		clear(y.F32)
+	} else {
+		clear(y.F64)
+	}
+	for i, p := range ix.I64 {
+		if p < 0 || p >= int64(total) {
+			return fmt.Errorf("input I: index %d out of range [0, %d)", p, total)
+		}
+		// Re-index p from the default shape to the output's.
+		q, mul, rest := 0, 1, int(p)
+		for d := len(def) - 1; d >= 0; d-- {
+			q += rest % def[d] * mul
+			rest /= def[d]
+			mul *= shape[d]
+		}
+		if x.DType == tensor.Float32 {
+			y.F32[q] = x.F32[i]
+		} else {
+			y.F64[q] = x.F64[i]
+		}
+	}
+	return nil
+}
+
+// col2imOp is Col2Im (opset 18; float32, float64): the inverse of im2col,
+// summing each column of block values into the padded image.
+type col2imOp struct {
+	n                        *onnx.Node
+	dilations, pads, strides []int64
+}
+
+func buildCol2Im(n *onnx.Node, opset int64) (op, error) {
+	if err := checkArity(n, 3, 3, 1); err != nil {
+		return nil, err
+	}
+	a := attrs{n: n}
+	o := &col2imOp{n: n, dilations: a.ints("dilations", -1, nil), pads: a.ints("pads", -1, nil), strides: a.ints("strides", -1, nil)}
+	if a.err != nil {
+		return nil, a.err
+	}
+	return o, nil
+}
+
+func (o *col2imOp) run(_ *scratch, in, out []*tensor.Tensor) error {
+	x := in[0]
+	if x.DType != tensor.Float32 && x.DType != tensor.Float64 {
+		return fmt.Errorf("input input: want float32 or float64, got %v", x.DType)
+	}
+	img, err := intValues(o.n, in[1], "image_shape")
+	if err != nil {
+		return err
+	}
+	blk, err := intValues(o.n, in[2], "block_shape")
+	if err != nil {
+		return err
+	}
+	r := len(img)
+	if r == 0 || r > maxSpatial || len(blk) != r || x.Rank() != 3 {
+		return fmt.Errorf("inputs image_shape %v, block_shape %v, input %v: want r > 0 values each and a 3-D input", img, blk, x.Shape)
+	}
+	attr := func(v []int64, n int, def int64, name string) ([]int, error) {
+		res := make([]int, n)
+		for i := range res {
+			res[i] = int(def)
+			if v != nil {
+				if len(v) != n {
+					return nil, fmt.Errorf("attribute %q: want %d values, got %d", name, n, len(v))
+				}
+				res[i] = int(v[i])
+			}
+		}
+		return res, nil
+	}
+	dil, err := attr(o.dilations, r, 1, "dilations")
+	if err != nil {
+		return err
+	}
+	st, err := attr(o.strides, r, 1, "strides")
+	if err != nil {
+		return err
+	}
+	pd, err := attr(o.pads, 2*r, 0, "pads")
+	if err != nil {
+		return err
+	}
+	shape := []int{x.Shape[0], 0}
+	var im, bk, cnt [maxSpatial]int
+	blocks, cols := 1, 1
+	for i := range r {
+		if img[i] < 0 || img[i] > 1<<30 || blk[i] <= 0 || blk[i] > 1<<30 || dil[i] <= 0 || st[i] <= 0 || pd[i] < 0 || pd[i+r] < 0 {
+			return fmt.Errorf("axis %d: bad image %d, block %d, dilation %d, stride %d or pads", i, img[i], blk[i], dil[i], st[i])
+		}
+		im[i], bk[i] = int(img[i]), int(blk[i])
+		span := dil[i]*(bk[i]-1) + 1
+		cnt[i] = (im[i]+pd[i]+pd[i+r]-span)/st[i] + 1
+		if cnt[i] < 0 {
+			cnt[i] = 0
+		}
+		blocks *= bk[i]
+		cols *= cnt[i]
+		if blocks > x.Shape[1] || cols > x.Shape[2] {
+			return fmt.Errorf("input input %v: too few rows or columns for blocks %v", x.Shape, blk)
+		}
+		shape = append(shape, im[i])
+	}
+	if x.Shape[1]%blocks != 0 || x.Shape[2] != cols {
+		return fmt.Errorf("input input %v: want (N, C*%d, %d)", x.Shape, blocks, cols)
+	}
+	shape[1] = x.Shape[1] / blocks
+	if err := checkAlloc(shape...); err != nil {
+		return err
+	}
+	resize(out[0], x.DType, shape...)
+	y := out[0]
+	imSize := prod(shape[2:])
+	planes := shape[0] * shape[1]
+	if x.DType == tensor.Float32 {
+		clear(y.F32)
+	} else {
+		clear(y.F64)
+	}
+	var kp, cp [maxSpatial]int
+	for p := range planes {
+		for b := range blocks {
+			rest := b
+			for i := r - 1; i >= 0; i-- {
+				kp[i], rest = rest%bk[i], rest/bk[i]
+			}
+			for l := range cols {
+				rest, off, ok := l, 0, true
+				for i := r - 1; i >= 0; i-- {
+					cp[i], rest = rest%cnt[i], rest/cnt[i]
+				}
+				for i := range r {
+					pos := cp[i]*st[i] - pd[i] + kp[i]*dil[i]
+					if pos < 0 || pos >= im[i] {
+						ok = false
+						break
+					}
+					off = off*im[i] + pos
+				}
+				if !ok {
+					continue
+				}
+				src := (p*blocks+b)*cols + l
+				if x.DType == tensor.Float32 {
+					y.F32[p*imSize+off] += x.F32[src]
+				} else {
+					y.F64[p*imSize+off] += x.F64[src]
+				}
+			}
+		}
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -311,6 +312,79 @@ func TestPool2x2MatchesND(t *testing.T) {
 			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
 				t.Fatalf("in %v strides %v max %v: element %d: pool2x2 = %v, pool = %v", in, w.strides, o.max, i, got[i], want[i])
 			}
+		}
+	}
+}
+
+// TestLpPoolNodeCases runs the official ONNX node cases of LpPool (1-D to
+// 3-D, pads, strides, dilations, SAME_UPPER/LOWER), whose expected outputs
+// come from the ONNX reference implementation; then checks a refusal.
+func TestLpPoolNodeCases(t *testing.T) {
+	dirs, _ := filepath.Glob(filepath.Join(nodeTestDirs[0], "test_lppool_*"))
+	if len(dirs) == 0 {
+		t.Skip("ONNX node test cases not installed")
+	}
+	for _, dir := range dirs {
+		if !strings.HasSuffix(dir, "_expanded") {
+			t.Run(filepath.Base(dir), func(t *testing.T) { runNodeCase(t, dir) })
+		}
+	}
+	n := &onnx.Node{Name: "lp", OpType: "LpPool", Inputs: []string{"x"}, Outputs: []string{"y"}, Attrs: []*onnx.Attribute{
+		{Name: "kernel_shape", Type: onnx.AttrInts, Ints: []int64{2}}, {Name: "p", Type: onnx.AttrInt, I: 0}}}
+	if _, err := buildLpPool(n, 18); err == nil || !strings.Contains(err.Error(), `"p"`) {
+		t.Errorf("LpPool(p 0) error %v, want one naming attribute p", err)
+	}
+	n.Attrs = append(n.Attrs[:1], &onnx.Attribute{Name: "ceil_mode", Type: onnx.AttrInt, I: 1})
+	if _, err := buildLpPool(n, 11); err == nil || !strings.Contains(err.Error(), "ceil_mode") {
+		t.Errorf("LpPool-11(ceil_mode) error %v, want one naming ceil_mode", err)
+	}
+}
+
+// TestMaxUnpoolNodeCases runs the official ONNX node cases of MaxUnpool
+// (with and without output_shape; expected outputs from the ONNX reference
+// implementation), then checks that an index outside the output is refused.
+func TestMaxUnpoolNodeCases(t *testing.T) {
+	for _, root := range nodeTestDirs {
+		dirs, _ := filepath.Glob(filepath.Join(root, "test_maxunpool_*"))
+		for _, dir := range dirs {
+			t.Run(dir, func(t *testing.T) { runNodeCase(t, dir) })
+		}
+	}
+	n := &onnx.Node{Name: "unpool", OpType: "MaxUnpool", Inputs: []string{"x", "i"}, Outputs: []string{"y"}, Attrs: []*onnx.Attribute{
+		{Name: "kernel_shape", Type: onnx.AttrInts, Ints: []int64{2, 2}}, {Name: "strides", Type: onnx.AttrInts, Ints: []int64{2, 2}}}}
+	o, err := buildMaxUnpool(n, 11)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := tensor.FromFloat32([]float32{1}, 1, 1, 1, 1)
+	err = o.run(&scratch{}, []*tensor.Tensor{x, tensor.FromInt64([]int64{4}, 1, 1, 1, 1)}, []*tensor.Tensor{{}})
+	if err == nil || !strings.Contains(err.Error(), "out of range") {
+		t.Errorf("MaxUnpool(index 4 of 4) error %v, want out of range", err)
+	}
+}
+
+// TestCol2ImNodeCases runs the official ONNX node cases of Col2Im (2-D and
+// 3-D images, dilations, pads, strides; expected outputs from the ONNX
+// reference implementation), then checks refusals of inconsistent shapes.
+func TestCol2ImNodeCases(t *testing.T) {
+	dirs, _ := filepath.Glob(filepath.Join(nodeTestDirs[0], "test_col2im*"))
+	for _, dir := range dirs {
+		t.Run(filepath.Base(dir), func(t *testing.T) { runNodeCase(t, dir) })
+	}
+	n := &onnx.Node{Name: "c2i", OpType: "Col2Im", Inputs: []string{"x", "img", "blk"}, Outputs: []string{"y"}}
+	o, err := buildCol2Im(n, 18)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := tensor.New(tensor.Float32, 1, 4, 4)
+	for _, tc := range []struct{ img, blk []int64 }{
+		{[]int64{3, 3}, []int64{2, 3}},             // 6 rows per channel do not divide 4
+		{[]int64{3, 3}, []int64{1 << 30, 1 << 30}}, // blocks far larger than the rows
+		{[]int64{3, 3}, []int64{2, 0}},
+	} {
+		err := o.run(&scratch{}, []*tensor.Tensor{x, tensor.FromInt64(tc.img, 2), tensor.FromInt64(tc.blk, 2)}, []*tensor.Tensor{{}})
+		if err == nil {
+			t.Errorf("Col2Im(image %v, block %v) succeeded, want an error", tc.img, tc.blk)
 		}
 	}
 }

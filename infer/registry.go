@@ -27,6 +27,12 @@ var registry = map[string][]opVersion{
 	"Pad":                {{1, 0, buildPad}},
 	"Resize":             {{10, 0, buildResize}},
 	"Upsample":           {{7, 9, buildUpsample}},
+	"Attention":          {{23, 0, buildAttention}},
+	"RotaryEmbedding":    {{23, 0, buildRotaryEmbedding}},
+	"GridSample":         {{16, 0, buildGridSample}},
+	"LpPool":             {{1, 0, buildLpPool}},
+	"MaxUnpool":          {{9, 0, buildMaxUnpool}},
+	"Col2Im":             {{18, 0, buildCol2Im}},
 
 	// Quantization ops (quant.go).
 	"QuantizeLinear":        {{10, 0, buildQuantizeLinear}},
