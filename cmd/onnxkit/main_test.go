@@ -406,3 +406,18 @@ func TestBench(t *testing.T) {
 		t.Errorf("bench on a missing file: exit %d, stderr %q; want exit 1 naming the file", code, stderr)
 	}
 }
+
+// TestTrainHugeBatch checks that a batch size larger than the training set
+// trains on one batch of the whole set: -batch 2147483647 (or a checkpoint
+// recording it) used to allocate buffers for that many images and die out
+// of memory.
+func TestTrainHugeBatch(t *testing.T) {
+	if _, err := mnist.Find(""); err != nil {
+		t.Skip(err)
+	}
+	out := filepath.Join(t.TempDir(), "mlp.onnx")
+	stdout, stderr, code := onnxkit(t, "train", "-model", "mlp", "-limit", "100", "-epochs", "1", "-batch", "2147483647", "-checkpoint=", "-out", out)
+	if code != 0 || !strings.Contains(stdout, "epoch 1/1") {
+		t.Errorf("onnxkit train -batch 2147483647 = exit %d, %q %q", code, stdout, stderr)
+	}
+}
