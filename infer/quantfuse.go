@@ -63,27 +63,9 @@ func (p *plan) fuseQDQConvs() {
 			}
 			in = append(in, bn.in[0])
 		}
-		fused := &qconvOp{w: co.w, group: co.group, qlinear: true}
-		consts := make([]*tensor.Tensor, len(in))
-		for i, s := range in {
-			consts[i] = p.constant(s)
-		}
-		fused.checkConsts(consts)
-		qn.op, qn.in = fused, in
-		drop[ci] = true
-		for _, d := range []*planNode{wn, bn} {
-			if d != nil && uses[d.out[0]] == 1 && !p.isOutput(d.out[0]) {
-				drop[slicesIndex(p.nodes, d)] = true
-			}
-		}
+		p.installFused(qn, &qconvOp{w: co.w, group: co.group, qlinear: true}, in, ci, []*planNode{wn, bn}, uses, drop)
 	}
-	var kept []planNode
-	for i, pn := range p.nodes {
-		if !drop[i] {
-			kept = append(kept, pn)
-		}
-	}
-	p.nodes = kept
+	p.dropNodes(drop)
 }
 
 // producers maps each slot to the index of the node that writes it.
@@ -189,27 +171,31 @@ func (p *plan) fuseQDQGemms() {
 			}
 			in = append(in, bn.in[0])
 		}
-		fused := &qmatMulOp{qlinear: true, gemm: true}
-		consts := make([]*tensor.Tensor, len(in))
-		for i, s := range in {
-			consts[i] = p.constant(s)
-		}
-		fused.checkConsts(consts)
-		qn.op, qn.in = fused, in
-		drop[gi] = true
-		for _, d := range []*planNode{wn, bn} {
-			if d != nil && uses[d.out[0]] == 1 && !p.isOutput(d.out[0]) {
-				drop[slicesIndex(p.nodes, d)] = true
-			}
+		p.installFused(qn, &qmatMulOp{qlinear: true, gemm: true}, in, gi, []*planNode{wn, bn}, uses, drop)
+	}
+	p.dropNodes(drop)
+}
+
+// installFused makes the QuantizeLinear node qn run fused on the inputs
+// in, and marks for dropping the node at index consumer that it replaces
+// and each of the weight and bias DequantizeLinear nodes deqs (nil for
+// none) that nothing else reads.
+func (p *plan) installFused(qn *planNode, fused interface {
+	op
+	constChecker
+}, in []int, consumer int, deqs []*planNode, uses []int, drop []bool) {
+	consts := make([]*tensor.Tensor, len(in))
+	for i, s := range in {
+		consts[i] = p.constant(s)
+	}
+	fused.checkConsts(consts)
+	qn.op, qn.in = fused, in
+	drop[consumer] = true
+	for _, d := range deqs {
+		if d != nil && uses[d.out[0]] == 1 && !p.isOutput(d.out[0]) {
+			drop[slicesIndex(p.nodes, d)] = true
 		}
 	}
-	var kept []planNode
-	for i, pn := range p.nodes {
-		if !drop[i] {
-			kept = append(kept, pn)
-		}
-	}
-	p.nodes = kept
 }
 
 // scalar8 reports whether s and z are a float32 scale and an 8-bit zero
