@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/onnxkit/onnxkit/internal/kernel"
+	"github.com/onnxkit/onnxkit/onnx"
 	"github.com/onnxkit/onnxkit/tensor"
 )
 
@@ -254,4 +255,86 @@ func mix64(z uint64) uint64 {
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
 	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
 	return z ^ (z >> 31)
+}
+
+// OutShape returns in: the layer maps each element on its own.
+func (e *elementwise) OutShape(in []int) ([]int, error) { return in, nil }
+
+// exportONNX writes a Relu.
+func (r *ReLU) exportONNX(e *exporter, in string) string { return e.node(r.name, "Relu", nil, in) }
+
+// exportONNX writes a Tanh.
+func (t *Tanh) exportONNX(e *exporter, in string) string { return e.node(t.name, "Tanh", nil, in) }
+
+// exportONNX writes nothing: Dropout is the identity at inference.
+func (d *Dropout) exportONNX(_ *exporter, in string) string { return in }
+
+// OutShape returns [prod(in)].
+func (f *Flatten) OutShape(in []int) ([]int, error) {
+	n := 1
+	for _, d := range in {
+		n *= d
+	}
+	return []int{n}, nil
+}
+
+// exportONNX writes a Flatten with axis 1.
+func (f *Flatten) exportONNX(e *exporter, in string) string {
+	return e.node(f.name, "Flatten", []*onnx.Attribute{intAttr("axis", 1)}, in)
+}
+
+// buildReLU makes a ReLU from a Relu.
+func buildReLU(b *onnxBuilder, n *onnx.Node) (Node, error) {
+	return Apply(NewReLU(b.layerName(n, "")), n.Inputs[0]), nil
+}
+
+// buildTanh makes a Tanh from a Tanh.
+func buildTanh(b *onnxBuilder, n *onnx.Node) (Node, error) {
+	return Apply(NewTanh(b.layerName(n, "")), n.Inputs[0]), nil
+}
+
+// buildIdentity makes nothing: the output is the input.
+func buildIdentity(_ *onnxBuilder, n *onnx.Node) (Node, error) { return alias(n.Inputs[0]), nil }
+
+// buildDropout makes a Dropout with the node's ratio (default 0.5),
+// seeded by its position.
+func buildDropout(b *onnxBuilder, n *onnx.Node) (Node, error) {
+	ratio := 0.5
+	if a := n.Attr("ratio"); a != nil {
+		ratio = float64(a.F)
+	} else if len(n.Inputs) > 1 && n.Inputs[1] != "" {
+		if t := b.value(n.Inputs[1]); t != nil && t.Len() == 1 {
+			ratio = t.Float64At(0)
+		}
+	}
+	if !(ratio >= 0 && ratio < 1) {
+		return Node{}, fmt.Errorf("ratio %v: want 0 <= ratio < 1", ratio)
+	}
+	return Apply(NewDropout(b.layerName(n, ""), ratio, uint64(len(b.nodes))), n.Inputs[0]), nil
+}
+
+// buildFlatten makes a Flatten from a Flatten with axis 1 or a Reshape to
+// [batch, features].
+func buildFlatten(b *onnxBuilder, n *onnx.Node) (Node, error) {
+	features := 1
+	for _, d := range b.shape(n.Inputs[0]) {
+		features *= d
+	}
+	switch n.OpType {
+	case "Flatten":
+		if a := n.Attr("axis"); a != nil && a.I != 1 {
+			return Node{}, fmt.Errorf("only axis 1 is supported")
+		}
+	case "Reshape":
+		var shape *tensor.Tensor
+		if len(n.Inputs) > 1 {
+			shape = b.value(n.Inputs[1])
+		}
+		ok := shape != nil && shape.DType == tensor.Int64 && shape.Len() == 2 &&
+			(shape.I64[0] == -1 || shape.I64[0] == 0) && (shape.I64[1] == -1 || shape.I64[1] == int64(features))
+		if !ok {
+			return Node{}, fmt.Errorf("only a reshape to [batch, features] is supported")
+		}
+	}
+	return Apply(NewFlatten(b.layerName(n, "")), n.Inputs[0]), nil
 }

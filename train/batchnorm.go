@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/onnxkit/onnxkit/onnx"
 	"github.com/onnxkit/onnxkit/tensor"
 )
 
@@ -156,4 +157,68 @@ func (b *BatchNorm2d) Backward(dy *tensor.Tensor) *tensor.Tensor {
 		}
 	}
 	return &b.dx
+}
+
+// OutShape returns in, which must be [C, H, W].
+func (b *BatchNorm2d) OutShape(in []int) ([]int, error) {
+	if len(in) != 3 || in[0] != b.C {
+		return nil, fmt.Errorf("input [%s], want [%d, H, W]", tensor.ShapeString(in), b.C)
+	}
+	return in, nil
+}
+
+// exportONNX writes a BatchNormalization in inference form, reading the
+// running statistics (Export adds them as initializers).
+func (b *BatchNorm2d) exportONNX(e *exporter, in string) string {
+	// ONNX's momentum weighs the running value: 1 - PyTorch's.
+	return e.node(b.name, "BatchNormalization", []*onnx.Attribute{floatAttr("epsilon", b.Eps), floatAttr("momentum", 1-b.Momentum)},
+		in, b.Weight.Name, b.Bias.Name, b.RunningMean.Name, b.RunningVar.Name)
+}
+
+// buildBatchNorm makes a BatchNorm2d from a BatchNormalization in
+// inference form (spatial, not training_mode) with constant scale, bias,
+// mean and variance.
+func buildBatchNorm(b *onnxBuilder, n *onnx.Node) (Node, error) {
+	in := b.shape(n.Inputs[0])
+	if len(in) != 3 {
+		return Node{}, fmt.Errorf("input must be [N, C, H, W], is [N %v]", in)
+	}
+	c := in[0]
+	if len(n.Inputs) != 5 {
+		return Node{}, fmt.Errorf("want 5 inputs (X, scale, B, mean, var), have %d", len(n.Inputs))
+	}
+	var ts [4]*tensor.Tensor
+	for i := range ts {
+		ts[i] = b.value(n.Inputs[i+1])
+		if t := ts[i]; t == nil || t.DType != tensor.Float32 || t.Rank() != 1 || t.Len() != c {
+			return Node{}, fmt.Errorf("input %q must be a float32 [%d] initializer", n.Inputs[i+1], c)
+		}
+	}
+	for _, o := range n.Outputs[1:] {
+		if o != "" {
+			return Node{}, fmt.Errorf("output %q: only the first output (inference) is supported", o)
+		}
+	}
+	if a := n.Attr("spatial"); a != nil && a.I != 1 {
+		return Node{}, fmt.Errorf("attribute spatial %d is not supported (want 1)", a.I)
+	}
+	if a := n.Attr("training_mode"); a != nil && a.I != 0 {
+		return Node{}, fmt.Errorf("attribute training_mode %d is not supported (want 0)", a.I)
+	}
+	eps, mom := float32(1e-5), float32(0.9)
+	if a := n.Attr("epsilon"); a != nil {
+		eps = a.F
+	}
+	if a := n.Attr("momentum"); a != nil {
+		mom = a.F
+	}
+	if !(eps >= 0) || math.IsInf(float64(eps), 0) || !(mom >= 0 && mom <= 1) {
+		return Node{}, fmt.Errorf("epsilon %v and momentum %v: want a finite epsilon >= 0 and a momentum in [0, 1]", eps, mom)
+	}
+	l := NewBatchNorm2d(b.layerName(n, n.Inputs[1]), c)
+	l.Eps, l.Momentum = eps, 1-mom // ONNX's momentum weighs the running value
+	b.state[l.Weight.Name], b.state[l.Bias.Name] = ts[0], ts[1]
+	copy(l.RunningMean.Value.F32, ts[2].F32)
+	copy(l.RunningVar.Value.F32, ts[3].F32)
+	return Apply(l, n.Inputs[0]), nil
 }

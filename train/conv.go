@@ -5,12 +5,14 @@ import (
 	"slices"
 
 	"github.com/onnxkit/onnxkit/internal/kernel"
+	"github.com/onnxkit/onnxkit/onnx"
 	"github.com/onnxkit/onnxkit/tensor"
 )
 
-// Conv2d is a 2-d convolution over NCHW input, like torch.nn.Conv2d with
-// groups 1 and dilation 1, computed as im2col followed by a matrix
-// multiply per block of a few samples, a block's im2col matrix small
+// Conv2d is a 2-d convolution over NCHW input, like torch.nn.Conv2d
+// (square kernels; any stride, padding, dilation and groups, depthwise
+// included), computed as im2col followed by a matrix multiply per group
+// and block of a few samples, a block's im2col matrix small
 // enough to stay in cache. Backward builds each block's im2col matrix
 // again rather than keeping the whole batch's: rebuilding from cache costs
 // less than a round trip through memory.
@@ -20,8 +22,13 @@ type Conv2d struct {
 	KH, KW           int
 	StrideH, StrideW int
 	PadH, PadW       int
-	Weight           *Param // [OutC, InC, KH, KW]
-	Bias             *Param // [OutC]
+	DilationH        int
+	DilationW        int
+	// Groups splits the channels: output channels of group g see only the
+	// input channels of group g (InC/Groups of them).
+	Groups int
+	Weight *Param // [OutC, InC/Groups, KH, KW]
+	Bias   *Param // [OutC]
 
 	// Geometry of the last Forward.
 	n, h, w, oh, ow int
@@ -67,15 +74,38 @@ type Conv2d struct {
 // It panics unless channels, kernel and stride are positive and pad is not
 // negative.
 func NewConv2d(name string, inC, outC, k, stride, pad int) *Conv2d {
-	if inC <= 0 || outC <= 0 || k <= 0 || stride <= 0 || pad < 0 {
-		panic(fmt.Sprintf("train: NewConv2d(%q, %d, %d, k %d, stride %d, pad %d): invalid geometry", name, inC, outC, k, stride, pad))
+	return NewConv2dOpts(name, inC, outC, ConvOptions{Kernel: k, Stride: stride, Pad: pad})
+}
+
+// ConvOptions is a Conv2d's geometry besides its channels, as
+// torch.nn.Conv2d's arguments; zero Stride, Dilation and Groups mean 1.
+type ConvOptions struct {
+	Kernel, Stride, Pad, Dilation, Groups int
+}
+
+// NewConv2dOpts returns a Conv2d with the geometry o and zero parameters
+// named name+".weight" and name+".bias". It panics unless channels and
+// kernel are positive, pad is not negative and the groups divide both
+// channel counts.
+func NewConv2dOpts(name string, inC, outC int, o ConvOptions) *Conv2d {
+	s, d, g := max(o.Stride, 1), max(o.Dilation, 1), max(o.Groups, 1)
+	if inC <= 0 || outC <= 0 || o.Kernel <= 0 || o.Stride < 0 || o.Pad < 0 || o.Dilation < 0 || o.Groups < 0 || inC%g != 0 || outC%g != 0 {
+		panic(fmt.Sprintf("train: NewConv2d(%q, %d, %d, %+v): invalid geometry", name, inC, outC, o))
 	}
+	k := o.Kernel
 	c := &Conv2d{name: name, InC: inC, OutC: outC, KH: k, KW: k,
-		StrideH: stride, StrideW: stride, PadH: pad, PadW: pad,
-		Weight: newParam(name+".weight", outC, inC, k, k), Bias: newParam(name+".bias", outC)}
+		StrideH: s, StrideW: s, PadH: o.Pad, PadW: o.Pad, DilationH: d, DilationW: d, Groups: g,
+		Weight: newParam(name+".weight", outC, inC/g, k, k), Bias: newParam(name+".bias", outC)}
 	c.fwd, c.bwd = c.forwardChunk, c.backwardChunk
 	return c
 }
+
+// rows is the number of rows of a sample's im2col matrix, InC*KH*KW; the
+// rows of group g are wrow() rows from g*wrow().
+func (c *Conv2d) rows() int { return c.InC * c.KH * c.KW }
+
+// wrow is the length of a row of the weight matrix, InC/Groups*KH*KW.
+func (c *Conv2d) wrow() int { return c.InC / c.Groups * c.KH * c.KW }
 
 // Name returns the layer's name.
 func (c *Conv2d) Name() string { return c.name }
@@ -83,9 +113,30 @@ func (c *Conv2d) Name() string { return c.name }
 // Params returns the weight and the bias.
 func (c *Conv2d) Params() []*Param { return []*Param{c.Weight, c.Bias} }
 
-// OutSize returns the output height and width for an input of h x w.
+// OutSize returns the output height and width for an input of h x w
+// (not positive when the dilated kernel does not fit).
 func (c *Conv2d) OutSize(h, w int) (int, int) {
-	return (h+2*c.PadH-c.KH)/c.StrideH + 1, (w+2*c.PadW-c.KW)/c.StrideW + 1
+	return (h+2*c.PadH-c.DilationH*(c.KH-1)-1)/c.StrideH + 1, (w+2*c.PadW-c.DilationW*(c.KW-1)-1)/c.StrideW + 1
+}
+
+// OutShape returns [OutC, OH, OW] for an input sample [InC, H, W].
+func (c *Conv2d) OutShape(in []int) ([]int, error) {
+	if len(in) != 3 || in[0] != c.InC {
+		return nil, fmt.Errorf("input [%s], want [%d, H, W]", tensor.ShapeString(in), c.InC)
+	}
+	oh, ow := c.OutSize(in[1], in[2])
+	if in[1]+2*c.PadH < c.DilationH*(c.KH-1)+1 || in[2]+2*c.PadW < c.DilationW*(c.KW-1)+1 || oh < 1 || ow < 1 {
+		return nil, fmt.Errorf("input [%s] is smaller than the %dx%d kernel (dilation %d, padding %d)", tensor.ShapeString(in), c.KH, c.KW, c.DilationH, c.PadH)
+	}
+	return []int{c.OutC, oh, ow}, nil
+}
+
+// exportONNX writes a Conv.
+func (c *Conv2d) exportONNX(e *exporter, in string) string {
+	return e.node(c.name, "Conv", []*onnx.Attribute{
+		ints("dilations", c.DilationH, c.DilationW), intAttr("group", int64(c.Groups)), ints("kernel_shape", c.KH, c.KW),
+		ints("pads", c.PadH, c.PadW, c.PadH, c.PadW), ints("strides", c.StrideH, c.StrideW),
+	}, in, c.Weight.Name, c.Bias.Name)
 }
 
 // Forward computes y [N, OutC, OH, OW] from x [N, InC, H, W] with
@@ -100,16 +151,16 @@ func (c *Conv2d) Forward(x *tensor.Tensor) *tensor.Tensor {
 	}
 	c.n, c.h, c.w = x.Shape[0], x.Shape[2], x.Shape[3]
 	c.oh, c.ow = c.OutSize(c.h, c.w)
-	if c.oh <= 0 || c.ow <= 0 {
+	if c.h+2*c.PadH < c.DilationH*(c.KH-1)+1 || c.w+2*c.PadW < c.DilationW*(c.KW-1)+1 {
 		panic(fmt.Sprintf("train: layer %q: input %v is smaller than the kernel", c.name, x))
 	}
 	c.x = x
 	c.y.Resize(tensor.Float32, c.n, c.OutC, c.oh, c.ow)
-	ckk, p := c.InC*c.KH*c.KW, c.oh*c.ow
-	c.dense = c.KH == c.h && c.KW == c.w && c.PadH == 0 && c.PadW == 0
+	ckk, p := c.rows(), c.oh*c.ow
+	c.dense = c.KH == c.h && c.KW == c.w && c.PadH == 0 && c.PadW == 0 && c.Groups == 1 && c.DilationH == 1 && c.DilationW == 1
 	g := c.geom()
 	c.pw, c.wide = g.Wide()
-	c.wide = c.wide && g.WideInputSize() <= 1<<30 // int32 offsets for forwardWide
+	c.wide = c.wide && c.Groups == 1 && g.WideInputSize() <= 1<<30 // int32 offsets for forwardWide
 	if !c.wide {
 		c.pw = p
 	}
@@ -135,7 +186,7 @@ func (c *Conv2d) Forward(x *tensor.Tensor) *tensor.Tensor {
 // block writes the im2col matrix of samples lo..hi-1 into worker's col
 // buffer, sample after sample, and returns it as [ckk, (hi-lo)*pw].
 func (c *Conv2d) block(worker, lo, hi int) []float32 {
-	b, ckk, pw := hi-lo, c.InC*c.KH*c.KW, c.pw
+	b, ckk, pw := hi-lo, c.rows(), c.pw
 	col := c.col[worker][:ckk*b*pw]
 	chw := c.InC * c.h * c.w
 	for i := lo; i < hi; i++ {
@@ -165,24 +216,33 @@ func (c *Conv2d) forwardChunk(worker, _, lo, hi int) {
 }
 
 func (c *Conv2d) forwardBlock(worker, lo, hi int) {
-	b, ckk, p, pw := hi-lo, c.InC*c.KH*c.KW, c.oh*c.ow, c.pw
+	b, p, pw := hi-lo, c.oh*c.ow, c.pw
 	col := c.block(worker, lo, hi)
 	y := c.y.F32[lo*c.OutC*p : hi*c.OutC*p]
 	bias := c.Bias.Value.F32
 	if b == 1 {
-		// y_i [OutC, P] = W · col directly.
-		kernel.Sgemm(false, false, c.OutC, p, ckk, 1, c.Weight.Value.F32, ckk, col, p, 0, y, p)
+		// y_i [OutC, P] = W · col directly, group by group.
+		c.groupGemm(col, p, y)
 		kernel.AddBias(y, bias, p)
 		return
 	}
 	tmp := c.tmp[worker][:c.OutC*b*pw] // [OutC, b*pw]
-	kernel.Sgemm(false, false, c.OutC, b*pw, ckk, 1, c.Weight.Value.F32, ckk, col, b*pw, 0, tmp, b*pw)
+	c.groupGemm(col, b*pw, tmp)
 	for i := range b {
 		for o := range c.OutC {
 			copy(y[(i*c.OutC+o)*p:(i*c.OutC+o+1)*p], tmp[o*b*pw+i*pw:])
 		}
 	}
 	kernel.AddBias(y, bias, p)
+}
+
+// groupGemm sets out [OutC, ld] to W · col for col [rows, ld], group by
+// group: rows g*og.. of out are W_g [og, wrow] · col_g [wrow, ld].
+func (c *Conv2d) groupGemm(col []float32, ld int, out []float32) {
+	og, wr := c.OutC/c.Groups, c.wrow()
+	for g := range c.Groups {
+		kernel.Sgemm(false, false, og, ld, wr, 1, c.Weight.Value.F32[g*og*wr:], wr, col[g*wr*ld:], ld, 0, out[g*og*ld:], ld)
+	}
 }
 
 // forwardWide computes samples lo..hi-1 one at a time, reading each
@@ -223,14 +283,13 @@ func (c *Conv2d) backward(dy *tensor.Tensor, needDx bool) {
 	}
 	checkSame(c.name, "output gradient", dy, c.y.Shape)
 	c.dy, c.needDx = dy, needDx
-	ckk := c.InC * c.KH * c.KW
 	cs := chunkSize(c.n)
 	chunks := numChunks(c.n, cs)
 	nw := pool().workers()
-	c.dwPart = growEach(c.dwPart, chunks, c.OutC*ckk)
+	c.dwPart = growEach(c.dwPart, chunks, c.OutC*c.wrow())
 	c.dbPart = growEach(c.dbPart, chunks, c.OutC)
 	if needDx {
-		c.dcol = growEach(c.dcol, nw, ckk*c.bs*c.pw)
+		c.dcol = growEach(c.dcol, nw, c.rows()*c.bs*c.pw)
 		c.dx.Resize(tensor.Float32, c.n, c.InC, c.h, c.w)
 	}
 	pool().run(c.n, cs, c.bwd)
@@ -286,7 +345,8 @@ func (c *Conv2d) backwardDense(chunk, lo, hi int) {
 // chunk's partial sums (setting them for the chunk's first block) and
 // writes their dx.
 func (c *Conv2d) backwardBlock(worker, chunk, lo, hi int, first bool) {
-	b, ckk, p, pw := hi-lo, c.InC*c.KH*c.KW, c.oh*c.ow, c.pw
+	b, ckk, p, pw := hi-lo, c.rows(), c.oh*c.ow, c.pw
+	og, wr := c.OutC/c.Groups, c.wrow()
 	col := c.block(worker, lo, hi) // [ckk, b*pw]
 	dyc := c.dy.F32[lo*c.OutC*p : hi*c.OutC*p]
 	g := dyc // dy of the block as [OutC, b*pw]
@@ -311,12 +371,15 @@ func (c *Conv2d) backwardBlock(worker, chunk, lo, hi int, first bool) {
 			}
 		}
 	}
-	// dW part [OutC, ckk] (+)= g [OutC, b*pw] · col^T [b*pw, ckk].
+	// dW part [OutC, wr] (+)= g [OutC, b*pw] · col^T [b*pw, ckk], group
+	// by group: rows of group k take the group's wr rows of col.
 	var beta float32 = 1
 	if first {
 		beta = 0
 	}
-	kernel.Sgemm(false, true, c.OutC, ckk, b*pw, 1, g, b*pw, col, b*pw, beta, c.dwPart[chunk], ckk)
+	for k := range c.Groups {
+		kernel.Sgemm(false, true, og, wr, b*pw, 1, g[k*og*b*pw:], b*pw, col[k*wr*b*pw:], b*pw, beta, c.dwPart[chunk][k*og*wr:], wr)
+	}
 	dbp := c.dbPart[chunk]
 	for o := range c.OutC {
 		s := kernel.Sum(g[o*b*pw : (o+1)*b*pw])
@@ -328,9 +391,12 @@ func (c *Conv2d) backwardBlock(worker, chunk, lo, hi int, first bool) {
 	if !c.needDx {
 		return
 	}
-	// dcol [ckk, b*pw] = W^T [ckk, OutC] · g [OutC, b*pw].
+	// dcol [ckk, b*pw] = W^T [ckk, OutC] · g [OutC, b*pw], group by
+	// group: W_k^T [wr, og] · g_k [og, b*pw] gives the group's wr rows.
 	dcol := c.dcol[worker][:ckk*b*pw]
-	kernel.Sgemm(true, false, ckk, b*pw, c.OutC, 1, c.Weight.Value.F32, ckk, g, b*pw, 0, dcol, b*pw)
+	for k := range c.Groups {
+		kernel.Sgemm(true, false, wr, b*pw, og, 1, c.Weight.Value.F32[k*og*wr:], wr, g[k*og*b*pw:], b*pw, 0, dcol[k*wr*b*pw:], b*pw)
+	}
 	chw := c.InC * c.h * c.w
 	for i := lo; i < hi; i++ {
 		dx := c.dx.F32[i*chw : (i+1)*chw]
@@ -374,7 +440,8 @@ func (c *Conv2d) col2imWide(dcol []float32, ld, off int, dx, plane []float32) {
 // kernel.Col2im.
 func (c *Conv2d) geom() kernel.ConvGeom {
 	return kernel.ConvGeom{C: c.InC, H: c.h, W: c.w, KH: c.KH, KW: c.KW,
-		PadTop: c.PadH, PadLeft: c.PadW, PadBottom: c.PadH, PadRight: c.PadW, StrideH: c.StrideH, StrideW: c.StrideW}
+		PadTop: c.PadH, PadLeft: c.PadW, PadBottom: c.PadH, PadRight: c.PadW, StrideH: c.StrideH, StrideW: c.StrideW,
+		DilationH: c.DilationH, DilationW: c.DilationW}
 }
 
 // grow returns s with length n, reallocating only when its capacity is too
@@ -404,4 +471,54 @@ func addTo(dst, src []float32) {
 	for i, v := range src {
 		dst[i] += v
 	}
+}
+
+// buildConv makes a Conv2d from an ONNX Conv with a constant weight [OutC,
+// InC/group, K, K] and optional bias: square kernel, equal strides and
+// dilations, symmetric equal pads.
+func buildConv(b *onnxBuilder, n *onnx.Node) (Node, error) {
+	in := b.shape(n.Inputs[0])
+	if len(n.Inputs) < 2 || len(in) != 3 {
+		return Node{}, fmt.Errorf("want an input [N, C, H, W] and a weight")
+	}
+	group := int64(1)
+	if a := n.Attr("group"); a != nil {
+		group = a.I
+	}
+	if group < 1 || group > int64(in[0]) || int64(in[0])%group != 0 {
+		return Node{}, fmt.Errorf("group %d does not divide the input's %d channels", group, in[0])
+	}
+	w := b.value(n.Inputs[1])
+	if w == nil || w.DType != tensor.Float32 || w.Rank() != 4 || int64(w.Shape[1])*group != int64(in[0]) || w.Shape[0]%int(group) != 0 {
+		return Node{}, fmt.Errorf("weight must be a float32 [OutC, %d, K, K] initializer", int64(in[0])/group)
+	}
+	outC, kh, kw := w.Shape[0], w.Shape[2], w.Shape[3]
+	pads := intsAttr(n, "pads", []int64{0, 0, 0, 0})
+	strides := intsAttr(n, "strides", []int64{1, 1})
+	dil := intsAttr(n, "dilations", []int64{1, 1})
+	if a := n.Attr("auto_pad"); a != nil && string(a.S) != "NOTSET" {
+		return Node{}, fmt.Errorf("auto_pad %q is not supported", a.S)
+	}
+	if kh != kw || len(pads) != 4 || !allEqual(pads, pads[0]) || len(strides) != 2 || strides[0] != strides[1] ||
+		len(dil) != 2 || dil[0] != dil[1] {
+		return Node{}, fmt.Errorf("only square kernels with equal strides and dilations and symmetric equal pads are supported")
+	}
+	if ks := intsAttr(n, "kernel_shape", nil); ks != nil && (len(ks) != 2 || ks[0] != int64(kh) || ks[1] != int64(kw)) {
+		return Node{}, fmt.Errorf("attribute kernel_shape %v does not match the weight's %dx%d kernel", ks, kh, kw)
+	}
+	if kh < 1 || strides[0] < 1 || pads[0] < 0 || pads[0] > int64(kh) || dil[0] < 1 || dil[0] > maxFeatures {
+		return Node{}, fmt.Errorf("kernel %d, stride %d and pad %d: want a kernel and stride of at least 1 and a pad from 0 to the kernel size (dilation %d)", kh, strides[0], pads[0], dil[0])
+	}
+	c := NewConv2dOpts(b.layerName(n, n.Inputs[1]), in[0], outC, ConvOptions{Kernel: kh, Stride: int(strides[0]),
+		Pad: int(pads[0]), Dilation: int(dil[0]), Groups: int(group)})
+	b.state[c.Weight.Name] = w
+	bias := tensor.New(tensor.Float32, outC)
+	if len(n.Inputs) > 2 && n.Inputs[2] != "" {
+		if bias = b.value(n.Inputs[2]); bias == nil || bias.DType != tensor.Float32 || bias.Len() != outC {
+			return Node{}, fmt.Errorf("bias must be a float32 [%d] initializer", outC)
+		}
+		bias = tensor.FromFloat32(bias.F32, outC)
+	}
+	b.state[c.Bias.Name] = bias
+	return Apply(c, n.Inputs[0]), nil
 }

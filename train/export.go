@@ -31,12 +31,12 @@ func irVersionFor(opset int64) int64 {
 
 // Export returns the model as an ONNX graph, the way torch.onnx.export
 // writes it: input "input" float32 [N,C,H,W] and output "logits"
-// float32 [N,classes] with a symbolic batch dimension "N"; the parameters as
-// initializers named by their state_dict keys (copied); nodes Conv, Relu,
-// Tanh, MaxPool, AveragePool (pads 0, so without PyTorch's separate Pad),
-// Flatten, Gemm (transB=1) and BatchNormalization (with the running
-// statistics as initializers), named "/<layer>/<OpType>". Dropout is the
-// identity at inference and is left out. The preprocessing, Prepare and
+// float32 [N,classes] with a symbolic batch dimension "N"; the parameters
+// (frozen ones too) then BatchNorm2d's running statistics as initializers
+// named by their state_dict keys (copied); each layer's nodes (Conv, Relu,
+// Tanh, MaxPool, AveragePool, GlobalAveragePool, Flatten, Gemm with
+// transB=1, BatchNormalization, Add, Concat), named "/<layer>/<OpType>".
+// Dropout is the identity at inference and is left out. The preprocessing, Prepare and
 // Classes are recorded in metadata_props (onnx.PreprocessMetadata).
 func (m *Model) Export(opt ExportOptions) (*onnx.Model, error) {
 	opset := opt.Opset
@@ -54,59 +54,47 @@ func (m *Model) Export(opt ExportOptions) (*onnx.Model, error) {
 		in.Shape = append(in.Shape, onnx.Dim{Value: int64(d)})
 	}
 	g.Inputs = []*onnx.ValueInfo{in}
-	for _, p := range m.params {
+	for _, p := range m.allParams() {
+		g.Initializers = append(g.Initializers, &onnx.Initializer{Name: p.Name, Tensor: p.Value.Clone()})
+	}
+	for _, p := range modelBuffers(m) {
 		g.Initializers = append(g.Initializers, &onnx.Initializer{Name: p.Name, Tensor: p.Value.Clone()})
 	}
 
-	cur := "input"
-	var outDim int64 = -1
-	for _, l := range m.layers {
-		var n *onnx.Node
-		switch l := l.(type) {
-		case *Conv2d:
-			n = node(l.name, "Conv", cur, l.Weight.Name, l.Bias.Name)
-			n.Attrs = []*onnx.Attribute{
-				ints("dilations", 1, 1), intAttr("group", 1), ints("kernel_shape", l.KH, l.KW),
-				ints("pads", l.PadH, l.PadW, l.PadH, l.PadW), ints("strides", l.StrideH, l.StrideW),
-			}
-		case *Linear:
-			n = node(l.name, "Gemm", cur, l.Weight.Name, l.Bias.Name)
-			n.Attrs = []*onnx.Attribute{floatAttr("alpha", 1), floatAttr("beta", 1), intAttr("transB", 1)}
-			outDim = int64(l.Out)
-		case *ReLU:
-			n = node(l.name, "Relu", cur)
-		case *Tanh:
-			n = node(l.name, "Tanh", cur)
-		case *MaxPool2d:
-			n = node(l.name, "MaxPool", cur)
-			n.Attrs = []*onnx.Attribute{intAttr("ceil_mode", 0), ints("kernel_shape", l.K, l.K),
-				ints("pads", 0, 0, 0, 0), ints("strides", l.Stride, l.Stride)}
-		case *AvgPool2d:
-			n = node(l.name, "AveragePool", cur)
-			n.Attrs = []*onnx.Attribute{intAttr("ceil_mode", 0), intAttr("count_include_pad", 0),
-				ints("kernel_shape", l.K, l.K), ints("pads", 0, 0, 0, 0), ints("strides", l.Stride, l.Stride)}
-		case *Flatten:
-			n = node(l.name, "Flatten", cur)
-			n.Attrs = []*onnx.Attribute{intAttr("axis", 1)}
-		case *BatchNorm2d:
-			n = node(l.name, "BatchNormalization", cur, l.Weight.Name, l.Bias.Name, l.RunningMean.Name, l.RunningVar.Name)
-			// ONNX's momentum weighs the running value: 1 - PyTorch's.
-			n.Attrs = []*onnx.Attribute{floatAttr("epsilon", l.Eps), floatAttr("momentum", 1-l.Momentum)}
-			for _, p := range l.buffers() {
-				g.Initializers = append(g.Initializers, &onnx.Initializer{Name: p.Name, Tensor: p.Value.Clone()})
-			}
-		case *Dropout:
-			continue
-		default:
-			return nil, fmt.Errorf("train: export of %q: layer %q (%T) has no ONNX form", m.Kind, l.Name(), l)
+	e := &exporter{g: g}
+	vals := []string{InputName}
+	var ins []string
+	for _, n := range m.nodes {
+		ins = ins[:0]
+		for _, v := range n.in {
+			ins = append(ins, vals[v])
 		}
-		g.Nodes = append(g.Nodes, n)
-		cur = n.Outputs[0]
+		if n.Layer != nil {
+			vals = append(vals, n.Layer.exportONNX(e, ins[0]))
+		} else {
+			vals = append(vals, n.Join.exportONNX(e, ins))
+		}
 	}
-	if len(g.Nodes) == 0 {
+	out := vals[len(vals)-1]
+	if len(g.Nodes) == 0 || out == InputName {
 		return nil, fmt.Errorf("train: export of %q: model has no layers", m.Kind)
 	}
-	g.Nodes[len(g.Nodes)-1].Outputs[0] = "logits"
+	for _, n := range g.Nodes {
+		for i, v := range n.Inputs {
+			if v == out {
+				n.Inputs[i] = "logits"
+			}
+		}
+		for i, v := range n.Outputs {
+			if v == out {
+				n.Outputs[i] = "logits"
+			}
+		}
+	}
+	outDim := int64(m.NumClasses())
+	if outDim == 0 {
+		return nil, fmt.Errorf("train: export of %q: output %v is not a vector of scores", m.Kind, m.OutputShape())
+	}
 	g.Outputs = []*onnx.ValueInfo{{Name: "logits", DType: tensor.Float32, ElemType: f32, HasShape: true,
 		Shape: []onnx.Dim{{Param: "N"}, {Value: outDim}}}}
 
@@ -140,9 +128,18 @@ func (m *Model) WriteONNX(path string, opt ExportOptions) error {
 	return nil
 }
 
-func node(layer, op string, inputs ...string) *onnx.Node {
+// exporter collects the nodes of an export.
+type exporter struct {
+	g *onnx.Graph
+}
+
+// node appends node "/<layer>/<op>" reading inputs, with attributes, and
+// returns the name of its output.
+func (e *exporter) node(layer, op string, attrs []*onnx.Attribute, inputs ...string) string {
 	name := "/" + layer + "/" + op
-	return &onnx.Node{Name: name, OpType: op, Inputs: inputs, Outputs: []string{name + "_output_0"}}
+	out := name + "_output_0"
+	e.g.Nodes = append(e.g.Nodes, &onnx.Node{Name: name, OpType: op, Inputs: inputs, Outputs: []string{out}, Attrs: attrs})
+	return out
 }
 
 func ints(name string, v ...int) *onnx.Attribute {

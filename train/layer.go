@@ -31,13 +31,37 @@ func newParam(name string, shape ...int) *Param {
 // (owned by the layer). It overwrites (does not accumulate) the gradients of
 // the layer's parameters with those of this batch.
 //
+// OutShape gives the shape of one output sample for one input sample of
+// shape in (without the batch dimension), or an error saying why in does
+// not fit; NewModel and NewGraph use it to check that layers fit together.
+//
 // Layers panic on tensors of the wrong shape: the model checks its input and
 // the layers it builds fit together, so a wrong shape is a programming error.
+//
+// The layers are this package's own: each also knows its ONNX form (the
+// unexported exportONNX), so that every layer a model can hold can be
+// exported.
 type Layer interface {
 	Name() string
 	Forward(x *tensor.Tensor) *tensor.Tensor
 	Backward(dy *tensor.Tensor) *tensor.Tensor
 	Params() []*Param
+	OutShape(in []int) ([]int, error)
+	// exportONNX appends the layer's ONNX nodes, reading value in, and
+	// returns the name of the value they write.
+	exportONNX(e *exporter, in string) string
+}
+
+// Join is a graph step that combines several values of the same batch into
+// one (Add, Concat). It has no parameters. Forward's output belongs to the
+// join; Backward returns dL/dx for each input, in order (possibly sharing
+// storage with dy).
+type Join interface {
+	Name() string
+	Forward(xs []*tensor.Tensor) *tensor.Tensor
+	Backward(dy *tensor.Tensor) []*tensor.Tensor
+	OutShape(in [][]int) ([]int, error)
+	exportONNX(e *exporter, in []string) string
 }
 
 // paramsOnly is implemented by layers that can skip computing dL/dx, which
@@ -47,7 +71,7 @@ type paramsOnly interface {
 }
 
 // trainingMode is implemented by layers that behave differently in training
-// and evaluation (Dropout).
+// and evaluation (Dropout, BatchNorm2d).
 type trainingMode interface {
 	SetTraining(on bool)
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/onnxkit/onnxkit/internal/kernel"
+	"github.com/onnxkit/onnxkit/onnx"
 	"github.com/onnxkit/onnxkit/tensor"
 )
 
@@ -101,4 +102,95 @@ func (l *Linear) weightGradRows(_, _, lo, hi int) {
 // inputGradRows computes rows lo..hi-1 of dx.
 func (l *Linear) inputGradRows(_, _, lo, hi int) {
 	kernel.Sgemm(false, false, hi-lo, l.In, l.Out, 1, l.dy.F32[lo*l.Out:], l.Out, l.Weight.Value.F32, l.In, 0, l.dx.F32[lo*l.In:], l.In)
+}
+
+// OutShape returns [Out] for an input sample [In].
+func (l *Linear) OutShape(in []int) ([]int, error) {
+	if len(in) != 1 || in[0] != l.In {
+		return nil, fmt.Errorf("input [%s], want [%d] (a Flatten before it gives C*H*W features)", tensor.ShapeString(in), l.In)
+	}
+	return []int{l.Out}, nil
+}
+
+// exportONNX writes a Gemm with transB = 1, as torch.onnx.export does.
+func (l *Linear) exportONNX(e *exporter, in string) string {
+	return e.node(l.name, "Gemm", []*onnx.Attribute{floatAttr("alpha", 1), floatAttr("beta", 1), intAttr("transB", 1)},
+		in, l.Weight.Name, l.Bias.Name)
+}
+
+// linearFrom makes a Linear layer from a [out, in] weight (transposing a
+// [in, out] one when transposed is false) and an optional bias, applied to
+// ONNX value x.
+func linearFrom(b *onnxBuilder, n *onnx.Node, weightName string, transposed bool, bias *tensor.Tensor) (*Linear, error) {
+	in, w := b.shape(n.Inputs[0]), b.value(weightName)
+	if len(in) != 1 || w == nil || w.DType != tensor.Float32 || w.Rank() != 2 {
+		return nil, fmt.Errorf("want a float32 matrix initializer applied to [N, features] (have a sample shape %v)", in)
+	}
+	fin, out := w.Shape[1], w.Shape[0]
+	if !transposed {
+		fin, out = out, fin
+		t := tensor.New(tensor.Float32, out, fin)
+		for i := range fin {
+			for j := range out {
+				t.F32[j*fin+i] = w.F32[i*out+j]
+			}
+		}
+		w = t
+	}
+	if fin != in[0] {
+		return nil, fmt.Errorf("weight takes %d features, the input has %d", fin, in[0])
+	}
+	if bias == nil {
+		bias = tensor.New(tensor.Float32, out)
+	}
+	if bias.DType != tensor.Float32 || bias.Len() != out {
+		return nil, fmt.Errorf("bias must be float32 [%d]", out)
+	}
+	l := NewLinear(b.layerName(n, weightName), fin, out)
+	b.state[l.Weight.Name] = w
+	b.state[l.Bias.Name] = tensor.FromFloat32(bias.F32, out)
+	return l, nil
+}
+
+// buildGemm makes a Linear from a Gemm with alpha = beta = 1, transA = 0
+// and constant B and C.
+func buildGemm(b *onnxBuilder, n *onnx.Node) (Node, error) {
+	attr := func(name string, def float32) float32 {
+		if a := n.Attr(name); a != nil {
+			if a.Type == onnx.AttrInt {
+				return float32(a.I)
+			}
+			return a.F
+		}
+		return def
+	}
+	if attr("alpha", 1) != 1 || attr("beta", 1) != 1 || attr("transA", 0) != 0 || len(n.Inputs) < 2 {
+		return Node{}, fmt.Errorf("only alpha = beta = 1 and transA = 0 are supported")
+	}
+	var bias *tensor.Tensor
+	if len(n.Inputs) > 2 && n.Inputs[2] != "" {
+		if bias = b.value(n.Inputs[2]); bias == nil {
+			return Node{}, fmt.Errorf("bias %q is not an initializer", n.Inputs[2])
+		}
+	}
+	l, err := linearFrom(b, n, n.Inputs[1], attr("transB", 0) == 1, bias)
+	if err != nil {
+		return Node{}, err
+	}
+	return Apply(l, n.Inputs[0]), nil
+}
+
+// buildMatMul makes a Linear without bias from a MatMul by a constant
+// [in, out] matrix; an Add of a constant right after it becomes its bias
+// (see buildAdd).
+func buildMatMul(b *onnxBuilder, n *onnx.Node) (Node, error) {
+	if len(n.Inputs) != 2 {
+		return Node{}, fmt.Errorf("want 2 inputs")
+	}
+	l, err := linearFrom(b, n, n.Inputs[1], false, nil)
+	if err != nil {
+		return Node{}, err
+	}
+	b.matmul[l] = true
+	return Apply(l, n.Inputs[0]), nil
 }

@@ -26,8 +26,9 @@ type Normalize struct {
 	Mean, Std float32
 }
 
-// Model is a sequence of layers mapping images [N, C, H, W] to logits
-// [N, classes].
+// Model is a graph of layers (a sequence, or a DAG of Nodes with Joins
+// such as Add and Concat; see NewGraph) mapping images [N, C, H, W] to
+// logits [N, classes].
 type Model struct {
 	// Kind is the tutorial model's name (MLP, CNN, LeNet5).
 	Kind string
@@ -43,34 +44,22 @@ type Model struct {
 	// recorded in the ONNX export.
 	Prepare string
 
-	layers   []Layer
-	params   []*Param
-	input    []int // shape of one sample
+	nodes    []gnode
+	params   []*Param // trainable: the parameters of the nodes not frozen
+	input    []int    // shape of one sample
 	training bool
-	// firstParam is the index of the first layer with parameters
-	// (len(layers) if none).
-	firstParam int
-}
+	// sources maps the ONNX node names of a model built by FromONNX to
+	// the names of their layers.
+	sources map[string]string
 
-// NewModel assembles a model from layers for samples of shape input (e.g.
-// [1 28 28]). Parameter names must be unique.
-func NewModel(kind string, input []int, layers ...Layer) (*Model, error) {
-	m := &Model{Kind: kind, layers: layers, input: append([]int(nil), input...), training: true}
-	seen := map[string]bool{}
-	m.firstParam = len(layers)
-	for i, l := range layers {
-		if len(l.Params()) > 0 {
-			m.firstParam = min(m.firstParam, i)
-		}
-		for _, p := range l.Params() {
-			if seen[p.Name] {
-				return nil, fmt.Errorf("train: model %q: parameter name %q used twice", kind, p.Name)
-			}
-			seen[p.Name] = true
-			m.params = append(m.params, p)
-		}
-	}
-	return m, nil
+	// Per value (0 the input, i+1 node i's output): the last Forward's
+	// tensors, Backward's gradients, the buffers where gradients of a
+	// value read twice are summed and whether the gradient is in it, and
+	// whether a value depends on a trainable parameter.
+	vals, grads []*tensor.Tensor
+	own         []tensor.Tensor
+	owned       []bool
+	needGrad    []bool
 }
 
 // New returns the tutorial model named kind (MLP, CNN or LeNet5) for
@@ -150,65 +139,101 @@ func NewFor(kind string, input []int, classes int, seed uint64) (*Model, error) 
 	return m, nil
 }
 
-// NumClasses returns the number of scores the model gives: the outputs of
-// its last Linear layer (0 if it has none).
+// NumClasses returns the number of scores the model gives: the size of its
+// output when that is a vector (0 otherwise).
 func (m *Model) NumClasses() int {
-	for i := len(m.layers) - 1; i >= 0; i-- {
-		if l, ok := m.layers[i].(*Linear); ok {
-			return l.Out
-		}
+	if len(m.nodes) == 0 {
+		return 0
+	}
+	if out := m.nodes[len(m.nodes)-1].shape; len(out) == 1 {
+		return out[0]
 	}
 	return 0
 }
 
-// Layers returns the model's layers in order.
-func (m *Model) Layers() []Layer { return m.layers }
+// Layers returns the model's layers in node order (Joins left out).
+func (m *Model) Layers() []Layer {
+	var ls []Layer
+	for _, n := range m.nodes {
+		if n.Layer != nil {
+			ls = append(ls, n.Layer)
+		}
+	}
+	return ls
+}
 
-// Params returns the parameters in state_dict order (layer by layer, weight
-// before bias). The slice is shared; do not modify it.
+// Params returns the trainable parameters (those of nodes not frozen) in
+// state_dict order (node by node, weight before bias). The slice is
+// shared; do not modify it.
 func (m *Model) Params() []*Param { return m.params }
+
+// allParams returns every parameter, frozen or not, in state_dict order.
+func (m *Model) allParams() []*Param {
+	var ps []*Param
+	for _, n := range m.nodes {
+		ps = append(ps, n.params()...)
+	}
+	return ps
+}
 
 // InputShape returns the shape of one sample, e.g. [1 28 28].
 func (m *Model) InputShape() []int { return append([]int(nil), m.input...) }
 
+// OutputShape returns the shape of the model's output for one sample, e.g.
+// [10].
+func (m *Model) OutputShape() []int {
+	if len(m.nodes) == 0 {
+		return m.InputShape()
+	}
+	return slices.Clone(m.nodes[len(m.nodes)-1].shape)
+}
+
 // InitDefault initializes the parameters as PyTorch's Linear and Conv2d
 // constructors do: kaiming_uniform with a = sqrt(5), which is
 // U(-1/sqrt(fan_in), 1/sqrt(fan_in)), for weights, and the same bound for
-// biases, where fan_in = in_features or in_channels*KH*KW. The numbers come
-// from a PCG seeded with seed (not PyTorch's generator), weight then bias,
-// layer by layer.
+// biases, where fan_in = in_features or in_channels/groups*KH*KW; a
+// BatchNorm2d gets weight 1, bias 0, running mean 0 and variance 1. The
+// numbers come from a PCG seeded with seed (not PyTorch's generator),
+// weight then bias, layer by layer.
 func (m *Model) InitDefault(seed uint64) {
 	rng := rand.New(rand.NewPCG(seed, 0x696e6974)) // "init"
-	for _, l := range m.layers {
-		if b, ok := l.(*BatchNorm2d); ok {
-			b.reset() // PyTorch's: weight 1, bias 0, running mean 0, variance 1
-			continue
-		}
-		ps := l.Params()
-		if len(ps) == 0 {
-			continue
-		}
-		w := ps[0].Value
-		fanIn := 1
-		for _, d := range w.Shape[1:] {
-			fanIn *= d
-		}
-		bound := 1 / math.Sqrt(float64(fanIn))
-		for _, p := range ps {
-			for i := range p.Value.F32 {
-				p.Value.F32[i] = float32(bound * (2*rng.Float64() - 1))
-			}
+	for _, l := range m.Layers() {
+		initLayer(l, rng)
+	}
+}
+
+// initLayer gives l PyTorch's default initialization, drawing from rng.
+func initLayer(l Layer, rng *rand.Rand) {
+	if b, ok := l.(*BatchNorm2d); ok {
+		b.reset()
+		return
+	}
+	ps := l.Params()
+	if len(ps) == 0 {
+		return
+	}
+	w := ps[0].Value
+	fanIn := 1
+	for _, d := range w.Shape[1:] {
+		fanIn *= d
+	}
+	bound := 1 / math.Sqrt(float64(fanIn))
+	for _, p := range ps {
+		for i := range p.Value.F32 {
+			p.Value.F32[i] = float32(bound * (2*rng.Float64() - 1))
 		}
 	}
 }
 
 // SetTraining switches the model between training and evaluation mode
-// (Dropout and BatchNorm2d differ). New models are in training mode.
+// (Dropout and BatchNorm2d differ; a frozen BatchNorm2d stays in
+// evaluation mode). New models are in training mode.
 func (m *Model) SetTraining(on bool) {
 	m.training = on
-	for _, l := range m.layers {
-		if t, ok := l.(trainingMode); ok {
-			t.SetTraining(on)
+	for _, n := range m.nodes {
+		if t, ok := n.Layer.(trainingMode); ok {
+			_, bn := n.Layer.(*BatchNorm2d)
+			t.SetTraining(on && !(bn && n.frozen))
 		}
 	}
 }
@@ -216,52 +241,23 @@ func (m *Model) SetTraining(on bool) {
 // Training reports whether the model is in training mode.
 func (m *Model) Training() bool { return m.training }
 
-// Forward returns the logits [N, classes] for x [N, C, H, W] (the layers'
-// buffer: valid until the next Forward).
-func (m *Model) Forward(x *tensor.Tensor) (*tensor.Tensor, error) {
-	if x.DType != tensor.Float32 || len(x.Shape) != len(m.input)+1 || !slices.Equal(x.Shape[1:], m.input) || !x.Valid() || x.Shape[0] == 0 {
-		return nil, fmt.Errorf("train: model %q: input is %v, want float32[N,%s] with N >= 1", m.Kind, x, tensor.ShapeString(m.input))
-	}
-	for _, l := range m.layers {
-		x = l.Forward(x)
-	}
-	return x, nil
-}
-
-// Backward back-propagates dL/dlogits [N, classes] of the last Forward and sets
-// every parameter's Grad. It stops at the first layer with parameters:
-// gradients with respect to the input (and the layers before, which have no
-// parameters) are not computed.
-func (m *Model) Backward(dlogits *tensor.Tensor) {
-	first := m.firstParam
-	if first == len(m.layers) {
-		return
-	}
-	d := dlogits
-	for i := len(m.layers) - 1; i > first; i-- {
-		d = m.layers[i].Backward(d)
-	}
-	if p, ok := m.layers[first].(paramsOnly); ok {
-		p.backwardParams(d)
-	} else {
-		m.layers[first].Backward(d)
-	}
-}
-
-// State returns the parameters by name (state_dict keys); the tensors are
-// the model's own.
+// State returns every parameter by name (state_dict keys), frozen ones
+// included; the tensors are the model's own.
 func (m *Model) State() map[string]*tensor.Tensor {
-	s := make(map[string]*tensor.Tensor, len(m.params))
-	for _, p := range m.params {
+	ps := m.allParams()
+	s := make(map[string]*tensor.Tensor, len(ps))
+	for _, p := range ps {
 		s[p.Name] = p.Value
 	}
 	return s
 }
 
 // LoadState copies parameter values from state, which must hold every
-// parameter, with its shape, as float32, and nothing else.
+// parameter (frozen ones too), with its shape, as float32, and nothing
+// else.
 func (m *Model) LoadState(state map[string]*tensor.Tensor) error {
-	for _, p := range m.params {
+	ps := m.allParams()
+	for _, p := range ps {
 		t, ok := state[p.Name]
 		if !ok {
 			return fmt.Errorf("train: model %q: state has no %q", m.Kind, p.Name)
@@ -270,24 +266,15 @@ func (m *Model) LoadState(state map[string]*tensor.Tensor) error {
 			return fmt.Errorf("train: model %q: state %q is %v, want float32[%s]", m.Kind, p.Name, t, tensor.ShapeString(p.Value.Shape))
 		}
 	}
-	if len(state) != len(m.params) {
+	if len(state) != len(ps) {
 		for k := range state {
-			if !m.hasParam(k) {
+			if !slices.ContainsFunc(ps, func(p *Param) bool { return p.Name == k }) {
 				return fmt.Errorf("train: model %q: state has unknown key %q", m.Kind, k)
 			}
 		}
 	}
-	for _, p := range m.params {
+	for _, p := range ps {
 		copy(p.Value.F32, state[p.Name].F32)
 	}
 	return nil
-}
-
-func (m *Model) hasParam(name string) bool {
-	for _, p := range m.params {
-		if p.Name == name {
-			return true
-		}
-	}
-	return false
 }

@@ -3,25 +3,44 @@ package train
 import (
 	"fmt"
 
+	"github.com/onnxkit/onnxkit/onnx"
 	"github.com/onnxkit/onnxkit/tensor"
 )
 
 // pool2dGeom is the shared geometry of the pooling layers: square windows
-// of K, stride S, no padding, floor rounding (PyTorch's defaults with
-// padding 0 and ceil_mode false).
+// of K, stride S, padding Pad on every side (MaxPool2d only), floor
+// rounding (PyTorch's defaults with ceil_mode false).
 type pool2dGeom struct {
 	name               string
-	K, Stride          int
+	K, Stride, Pad     int
 	n, c, h, w, oh, ow int
 }
 
 func (g *pool2dGeom) setInput(x *tensor.Tensor) {
 	checkRank(g.name, "input", x, 4)
 	g.n, g.c, g.h, g.w = x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
-	if g.h < g.K || g.w < g.K {
+	if g.h+2*g.Pad < g.K || g.w+2*g.Pad < g.K {
 		panic(fmt.Sprintf("train: layer %q: input %v is smaller than the %dx%d window", g.name, x, g.K, g.K))
 	}
-	g.oh, g.ow = (g.h-g.K)/g.Stride+1, (g.w-g.K)/g.Stride+1
+	g.oh, g.ow = (g.h+2*g.Pad-g.K)/g.Stride+1, (g.w+2*g.Pad-g.K)/g.Stride+1
+}
+
+// OutShape returns [C, OH, OW] for an input sample [C, H, W], with
+// OH = (H + 2 Pad - K)/Stride + 1 (likewise OW).
+func (g *pool2dGeom) OutShape(in []int) ([]int, error) {
+	if len(in) != 3 {
+		return nil, fmt.Errorf("input [%s], want [C, H, W]", tensor.ShapeString(in))
+	}
+	if in[1]+2*g.Pad < g.K || in[2]+2*g.Pad < g.K {
+		return nil, fmt.Errorf("input [%s] is smaller than the %dx%d window", tensor.ShapeString(in), g.K, g.K)
+	}
+	return []int{in[0], (in[1]+2*g.Pad-g.K)/g.Stride + 1, (in[2]+2*g.Pad-g.K)/g.Stride + 1}, nil
+}
+
+// attrs returns the pooling's ONNX attributes.
+func (g *pool2dGeom) attrs() []*onnx.Attribute {
+	return []*onnx.Attribute{intAttr("ceil_mode", 0), ints("kernel_shape", g.K, g.K),
+		ints("pads", g.Pad, g.Pad, g.Pad, g.Pad), ints("strides", g.Stride, g.Stride)}
 }
 
 // Name returns the layer's name.
@@ -31,7 +50,8 @@ func (g *pool2dGeom) Name() string { return g.name }
 func (g *pool2dGeom) Params() []*Param { return nil }
 
 // MaxPool2d takes the maximum over K x K windows moved by Stride, like
-// torch.nn.MaxPool2d(K, Stride) (any stride, including the CNN's 1).
+// torch.nn.MaxPool2d(K, Stride, Pad) (any stride, including the CNN's 1;
+// padding is left out of the maximum).
 type MaxPool2d struct {
 	pool2dGeom
 	x     *tensor.Tensor
@@ -42,12 +62,17 @@ type MaxPool2d struct {
 	bwd   chunkFunc
 }
 
-// NewMaxPool2d returns a max pooling layer.
-func NewMaxPool2d(name string, k, stride int) *MaxPool2d {
-	if k <= 0 || stride <= 0 {
-		panic(fmt.Sprintf("train: NewMaxPool2d(%q, %d, %d): kernel and stride must be positive", name, k, stride))
+// NewMaxPool2d returns a max pooling layer without padding.
+func NewMaxPool2d(name string, k, stride int) *MaxPool2d { return NewMaxPool2dPad(name, k, stride, 0) }
+
+// NewMaxPool2dPad returns a max pooling layer with padding pad on every
+// side. It panics unless kernel and stride are positive and 0 <= pad <=
+// k/2 (PyTorch's limit, so that every window holds an input element).
+func NewMaxPool2dPad(name string, k, stride, pad int) *MaxPool2d {
+	if k <= 0 || stride <= 0 || pad < 0 || pad > k/2 {
+		panic(fmt.Sprintf("train: NewMaxPool2d(%q, %d, %d, pad %d): kernel and stride must be positive, pad in [0, k/2]", name, k, stride, pad))
 	}
-	p := &MaxPool2d{pool2dGeom: pool2dGeom{name: name, K: k, Stride: stride}}
+	p := &MaxPool2d{pool2dGeom: pool2dGeom{name: name, K: k, Stride: stride, Pad: pad}}
 	p.fwd, p.bwd = p.forwardChunk, p.backwardChunk
 	return p
 }
@@ -69,6 +94,10 @@ func (p *MaxPool2d) Forward(x *tensor.Tensor) *tensor.Tensor {
 }
 
 func (p *MaxPool2d) forwardChunk(_, _, lo, hi int) {
+	if p.Pad > 0 {
+		p.forwardPadded(lo, hi)
+		return
+	}
 	hw, ohw := p.h*p.w, p.oh*p.ow
 	for pl := lo * p.c; pl < hi*p.c; pl++ {
 		x := p.x.F32[pl*hw : (pl+1)*hw]
@@ -92,6 +121,51 @@ func (p *MaxPool2d) forwardChunk(_, _, lo, hi int) {
 			}
 		}
 	}
+}
+
+// forwardPadded is forwardChunk with padding: each window is clipped to
+// the input.
+func (p *MaxPool2d) forwardPadded(lo, hi int) {
+	hw, ohw := p.h*p.w, p.oh*p.ow
+	for pl := lo * p.c; pl < hi*p.c; pl++ {
+		x := p.x.F32[pl*hw : (pl+1)*hw]
+		y := p.y.F32[pl*ohw : (pl+1)*ohw]
+		arg := p.arg[pl*ohw : (pl+1)*ohw]
+		for oh := range p.oh {
+			h0 := oh*p.Stride - p.Pad
+			h1 := min(h0+p.K, p.h)
+			h0 = max(h0, 0)
+			for ow := range p.ow {
+				w0 := ow*p.Stride - p.Pad
+				w1 := min(w0+p.K, p.w)
+				w0 = max(w0, 0)
+				best := h0*p.w + w0
+				m := x[best]
+				for r := h0; r < h1; r++ {
+					for c := w0; c < w1; c++ {
+						if v := x[r*p.w+c]; v > m || (v != v && m == m) {
+							m, best = v, r*p.w+c
+						}
+					}
+				}
+				y[oh*p.ow+ow] = m
+				arg[oh*p.ow+ow] = int32(best)
+			}
+		}
+	}
+}
+
+// exportONNX writes a MaxPool.
+func (p *MaxPool2d) exportONNX(e *exporter, in string) string {
+	return e.node(p.name, "MaxPool", p.attrs(), in)
+}
+
+// exportONNX writes an AveragePool (pads 0, so without PyTorch's separate
+// Pad).
+func (p *AvgPool2d) exportONNX(e *exporter, in string) string {
+	a := p.attrs()
+	a = append(a[:1], append([]*onnx.Attribute{intAttr("count_include_pad", 0)}, a[1:]...)...)
+	return e.node(p.name, "AveragePool", a, in)
 }
 
 // Backward takes dy [N, C, OH, OW] and returns dx [N, C, H, W]: each dy
@@ -239,4 +313,54 @@ func (p *AvgPool2d) backwardChunk(_, _, lo, hi int) {
 			}
 		}
 	}
+}
+
+// buildPool makes a MaxPool2d (symmetric equal pads up to half the
+// kernel) or an AvgPool2d (no padding) from a square, equal-strided ONNX
+// pooling with floor rounding.
+func buildPool(b *onnxBuilder, n *onnx.Node) (Node, error) {
+	in := b.shape(n.Inputs[0])
+	k := intsAttr(n, "kernel_shape", nil)
+	strides := intsAttr(n, "strides", []int64{1, 1})
+	pads := intsAttr(n, "pads", []int64{0, 0, 0, 0})
+	if len(in) != 3 || len(k) != 2 || k[0] != k[1] || len(strides) != 2 || strides[0] != strides[1] ||
+		len(pads) != 4 || !allEqual(pads, pads[0]) || !allEqual(intsAttr(n, "dilations", nil), 1) ||
+		(n.Attr("ceil_mode") != nil && n.Attr("ceil_mode").I != 0) ||
+		(n.Attr("auto_pad") != nil && string(n.Attr("auto_pad").S) != "NOTSET") || len(n.Outputs) > 1 {
+		return Node{}, fmt.Errorf("only square kernels with equal strides and symmetric pads over [N, C, H, W] are supported")
+	}
+	if k[0] < 1 || strides[0] < 1 || k[0] > int64(in[1]) || k[0] > int64(in[2]) {
+		return Node{}, fmt.Errorf("kernel %d and stride %d over a %dx%d input: want both at least 1 and the kernel within the input", k[0], strides[0], in[1], in[2])
+	}
+	kk, s, p := int(k[0]), int(strides[0]), int(pads[0])
+	if n.OpType == "MaxPool" {
+		if p < 0 || p > kk/2 {
+			return Node{}, fmt.Errorf("pad %d: want 0 to half the kernel (%d)", p, kk/2)
+		}
+		return Apply(NewMaxPool2dPad(b.layerName(n, ""), kk, s, p), n.Inputs[0]), nil
+	}
+	if p != 0 {
+		return Node{}, fmt.Errorf("a padded AveragePool has no trainable layer")
+	}
+	return Apply(NewAvgPool2d(b.layerName(n, ""), kk, s), n.Inputs[0]), nil
+}
+
+// buildPad accepts only a Pad that adds nothing (PyTorch writes one before
+// AveragePool).
+func buildPad(b *onnxBuilder, n *onnx.Node) (Node, error) {
+	if a := n.Attr("mode"); a != nil && string(a.S) != "constant" {
+		return Node{}, fmt.Errorf("only constant padding is supported")
+	}
+	pads := intsAttr(n, "pads", nil)
+	if len(n.Inputs) > 1 && n.Inputs[1] != "" {
+		t := b.value(n.Inputs[1])
+		if t == nil || t.DType != tensor.Int64 {
+			return Node{}, fmt.Errorf("pads must be a constant int64 tensor")
+		}
+		pads = t.I64
+	}
+	if !allEqual(pads, 0) {
+		return Node{}, fmt.Errorf("only zero padding is supported (a padded pooling has no trainable layer)")
+	}
+	return alias(n.Inputs[0]), nil
 }
