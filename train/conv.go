@@ -28,7 +28,10 @@ type Conv2d struct {
 	// input channels of group g (InC/Groups of them).
 	Groups int
 	Weight *Param // [OutC, InC/Groups, KH, KW]
-	Bias   *Param // [OutC]
+	// Bias [OutC] is zero and not a parameter when NoBias is set (as
+	// torch.nn.Conv2d's bias=False, the convolutions before a BatchNorm).
+	Bias   *Param
+	NoBias bool
 
 	// Geometry of the last Forward.
 	n, h, w, oh, ow int
@@ -81,6 +84,7 @@ func NewConv2d(name string, inC, outC, k, stride, pad int) *Conv2d {
 // torch.nn.Conv2d's arguments; zero Stride, Dilation and Groups mean 1.
 type ConvOptions struct {
 	Kernel, Stride, Pad, Dilation, Groups int
+	NoBias                                bool
 }
 
 // NewConv2dOpts returns a Conv2d with the geometry o and zero parameters
@@ -95,7 +99,7 @@ func NewConv2dOpts(name string, inC, outC int, o ConvOptions) *Conv2d {
 	k := o.Kernel
 	c := &Conv2d{name: name, InC: inC, OutC: outC, KH: k, KW: k,
 		StrideH: s, StrideW: s, PadH: o.Pad, PadW: o.Pad, DilationH: d, DilationW: d, Groups: g,
-		Weight: newParam(name+".weight", outC, inC/g, k, k), Bias: newParam(name+".bias", outC)}
+		Weight: newParam(name+".weight", outC, inC/g, k, k), Bias: newParam(name+".bias", outC), NoBias: o.NoBias}
 	c.fwd, c.bwd = c.forwardChunk, c.backwardChunk
 	return c
 }
@@ -111,7 +115,12 @@ func (c *Conv2d) wrow() int { return c.InC / c.Groups * c.KH * c.KW }
 func (c *Conv2d) Name() string { return c.name }
 
 // Params returns the weight and the bias.
-func (c *Conv2d) Params() []*Param { return []*Param{c.Weight, c.Bias} }
+func (c *Conv2d) Params() []*Param {
+	if c.NoBias {
+		return []*Param{c.Weight}
+	}
+	return []*Param{c.Weight, c.Bias}
+}
 
 // OutSize returns the output height and width for an input of h x w
 // (not positive when the dilated kernel does not fit).
@@ -133,10 +142,14 @@ func (c *Conv2d) OutShape(in []int) ([]int, error) {
 
 // exportONNX writes a Conv.
 func (c *Conv2d) exportONNX(e *exporter, in string) string {
+	ins := []string{in, c.Weight.Name, c.Bias.Name}
+	if c.NoBias {
+		ins = ins[:2]
+	}
 	return e.node(c.name, "Conv", []*onnx.Attribute{
 		ints("dilations", c.DilationH, c.DilationW), intAttr("group", int64(c.Groups)), ints("kernel_shape", c.KH, c.KW),
 		ints("pads", c.PadH, c.PadW, c.PadH, c.PadW), ints("strides", c.StrideH, c.StrideW),
-	}, in, c.Weight.Name, c.Bias.Name)
+	}, ins...)
 }
 
 // Forward computes y [N, OutC, OH, OW] from x [N, InC, H, W] with
@@ -509,16 +522,18 @@ func buildConv(b *onnxBuilder, n *onnx.Node) (Node, error) {
 	if kh < 1 || strides[0] < 1 || pads[0] < 0 || pads[0] > int64(kh) || dil[0] < 1 || dil[0] > maxFeatures {
 		return Node{}, fmt.Errorf("kernel %d, stride %d and pad %d: want a kernel and stride of at least 1 and a pad from 0 to the kernel size (dilation %d)", kh, strides[0], pads[0], dil[0])
 	}
-	c := NewConv2dOpts(b.layerName(n, n.Inputs[1]), in[0], outC, ConvOptions{Kernel: kh, Stride: int(strides[0]),
-		Pad: int(pads[0]), Dilation: int(dil[0]), Groups: int(group)})
-	b.state[c.Weight.Name] = w
-	bias := tensor.New(tensor.Float32, outC)
-	if len(n.Inputs) > 2 && n.Inputs[2] != "" {
+	hasBias := len(n.Inputs) > 2 && n.Inputs[2] != ""
+	var bias *tensor.Tensor
+	if hasBias {
 		if bias = b.value(n.Inputs[2]); bias == nil || bias.DType != tensor.Float32 || bias.Len() != outC {
 			return Node{}, fmt.Errorf("bias must be a float32 [%d] initializer", outC)
 		}
-		bias = tensor.FromFloat32(bias.F32, outC)
 	}
-	b.state[c.Bias.Name] = bias
+	c := NewConv2dOpts(b.layerName(n, n.Inputs[1]), in[0], outC, ConvOptions{Kernel: kh, Stride: int(strides[0]),
+		Pad: int(pads[0]), Dilation: int(dil[0]), Groups: int(group), NoBias: !hasBias})
+	b.state[c.Weight.Name] = w
+	if hasBias {
+		b.state[c.Bias.Name] = tensor.FromFloat32(bias.F32, outC)
+	}
 	return Apply(c, n.Inputs[0]), nil
 }

@@ -55,20 +55,63 @@ func closeTo(t *testing.T, what string, got, want *tensor.Tensor) {
 	t.Logf("%s: worst error %.3f of the tolerance", what, worst)
 }
 
+// tinyResNet is scripts/grad_reference.py's TinyResNet: conv1-bn1-relu-
+// maxpool(3,2,1) (convolutions before a BatchNorm without bias), a ResNet basic block with a 1x1 stride-2 downsample and
+// a residual Add, a dilated depthwise conv, a grouped conv, global average
+// pooling and a Linear head; [N,1,28,28] to [N,10].
+func tinyResNet() (*Model, error) {
+	conv := func(name string, in, out int, o ConvOptions) Layer { return NewConv2dOpts(name, in, out, o) }
+	return NewGraph("resnet_tiny", []int{1, 28, 28},
+		Apply(conv("conv1", 1, 8, ConvOptions{Kernel: 3, Pad: 1, NoBias: true})), // [8,28,28]
+		Apply(NewBatchNorm2d("bn1", 8)),
+		Apply(NewReLU("relu1")),
+		Apply(NewMaxPool2dPad("pool", 3, 2, 1)),                                                // [8,14,14]
+		Apply(conv("b1conv1", 8, 16, ConvOptions{Kernel: 3, Stride: 2, Pad: 1, NoBias: true})), // [16,7,7]
+		Apply(NewBatchNorm2d("b1bn1", 16)),
+		Apply(NewReLU("b1relu1")),
+		Apply(conv("b1conv2", 16, 16, ConvOptions{Kernel: 3, Pad: 1, NoBias: true})),
+		Apply(NewBatchNorm2d("b1bn2", 16)),
+		Apply(conv("down", 8, 16, ConvOptions{Kernel: 1, Stride: 2, NoBias: true}), "pool"), // [16,7,7]
+		Apply(NewBatchNorm2d("downbn", 16)),
+		Combine(NewAdd("add"), "b1bn2", "downbn"),
+		Apply(NewReLU("b1relu2")),
+		Apply(conv("dw", 16, 16, ConvOptions{Kernel: 3, Pad: 2, Dilation: 2, Groups: 16})),
+		Apply(NewReLU("relu2")),
+		Apply(conv("gconv", 16, 32, ConvOptions{Kernel: 3, Pad: 1, Groups: 4})), // [32,7,7]
+		Apply(NewReLU("relu3")),
+		Apply(NewGlobalAvgPool("gap")), // [32,1,1]
+		Apply(NewFlatten("flatten")),
+		Apply(NewLinear("fc", 32, 10)),
+	)
+}
+
 // TestPyTorchReference loads PyTorch's initial weights, then matches its
-// logits, loss, every gradient and the weights after 3 Adam steps.
+// logits, loss, every gradient and the weights after 3 Adam steps (and,
+// for the residual model trained with batch statistics, BatchNorm's running
+// statistics after the 4 forward passes).
 func TestPyTorchReference(t *testing.T) {
-	for _, kind := range []string{LeNet5, CNN, MLP} {
+	for _, kind := range []string{LeNet5, CNN, MLP, "resnet_tiny"} {
 		t.Run(kind, func(t *testing.T) {
 			dir := filepath.Join(refDir, kind)
 			if _, err := os.Stat(filepath.Join(dir, "loss.pb")); errors.Is(err, fs.ErrNotExist) {
 				t.Skipf("no PyTorch reference in %s", dir)
 			}
-			m, err := New(kind, 0)
+			var m *Model
+			var err error
+			if kind == "resnet_tiny" {
+				m, err = tinyResNet()
+			} else {
+				m, err = New(kind, 0)
+			}
 			if err != nil {
 				t.Fatal(err)
 			}
-			m.SetTraining(false) // PyTorch ran in eval mode: Dropout off
+			// PyTorch ran the tutorial's models in eval mode (Dropout
+			// off) and the residual one in training mode.
+			m.SetTraining(kind == "resnet_tiny")
+			for _, b := range modelBuffers(m) {
+				copy(b.Value.F32, readRef(t, dir, "init_"+b.Name).F32)
+			}
 			state := map[string]*tensor.Tensor{}
 			for _, p := range m.Params() {
 				state[p.Name] = readRef(t, dir, "init_"+p.Name)
@@ -112,6 +155,9 @@ func TestPyTorchReference(t *testing.T) {
 			}
 			for _, p := range m.Params() {
 				closeAfterAdam(t, p.Name, p.Value, readRef(t, dir, "adam3_"+p.Name), readRef(t, dir, "grad_"+p.Name), 3)
+			}
+			for _, b := range modelBuffers(m) {
+				closeTo(t, "after 4 forward passes: "+b.Name, b.Value, readRef(t, dir, "adam3_"+b.Name))
 			}
 		})
 	}

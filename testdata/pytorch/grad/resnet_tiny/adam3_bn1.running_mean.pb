@@ -1,0 +1,1 @@
+Badam3_bn1.running_meanJ ò?–ªèº`≠<ZrΩõ4º∂=W„´º˜§®<

@@ -1,0 +1,1 @@
+Badam3_downbn.biasJ@­ZC;¿D;™S/;X¦B;<Ê8»°P;»ÔC;â„D»?;)»ðD;oãD;f=»¢Š;;Î°"»ÄÎD;†_D;

@@ -1,0 +1,1 @@
+Badam3_downbn.running_meanJ@së9¾S¢@¾pk”=ÆX¾ü4½±bB¾Ì0‘=0¸¾^[ã½’a=7Å.¾Y<=˜z¾JZ¾„½–0»
