@@ -2,6 +2,7 @@ package train
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"slices"
 
 	"github.com/onnxkit/onnxkit/tensor"
@@ -266,4 +267,55 @@ func (m *Model) accumulate(v int, dx *tensor.Tensor) {
 		m.grads[v], m.owned[v] = o, true
 	}
 	addTo(m.grads[v].F32, dx.F32)
+}
+
+// ReplaceHead replaces the model's last Linear layer, which must come
+// after every other layer with parameters, by a new one of the same name
+// and input size with classes outputs, initialized as PyTorch's
+// nn.Linear (drawing from seed): what `model.fc = nn.Linear(512, classes)`
+// does to a torchvision ResNet. Classes is cleared; the frozen part stays
+// frozen.
+func (m *Model) ReplaceHead(classes int, seed uint64) error {
+	if classes < 1 || classes > maxFeatures {
+		return fmt.Errorf("train: model %q: ReplaceHead(%d): want 1 to %d classes", m.Kind, classes, maxFeatures)
+	}
+	at := -1
+	for i, n := range m.nodes {
+		if _, ok := n.Layer.(*Linear); ok {
+			at = i
+		} else if len(n.params()) > 0 {
+			at = -1
+		}
+	}
+	if at < 0 {
+		return fmt.Errorf("train: model %q: ReplaceHead: no Linear layer after the last layer with other parameters", m.Kind)
+	}
+	old := m.nodes[at].Layer.(*Linear)
+	head := NewLinear(old.name, old.In, classes)
+	initLayer(head, rand.New(rand.NewPCG(seed, 0x68656164))) // "head"
+	nodes := make([]Node, len(m.nodes))
+	for i, n := range m.nodes {
+		nodes[i] = n.Node
+		names := make([]string, len(n.in))
+		for k, v := range n.in {
+			names[k] = InputName
+			if v > 0 {
+				names[k] = m.nodes[v-1].name
+			}
+		}
+		nodes[i].Inputs = names
+	}
+	nodes[at].Layer = head
+	g, err := NewGraph(m.Kind, m.input, nodes...)
+	if err != nil {
+		return err
+	}
+	for i := range g.nodes {
+		g.nodes[i].frozen = m.nodes[i].frozen
+	}
+	m.nodes, m.vals, m.grads, m.own, m.owned = g.nodes, g.vals, g.grads, g.own, g.owned
+	m.Classes = nil
+	m.plan()
+	m.SetTraining(m.training)
+	return nil
 }

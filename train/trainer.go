@@ -55,6 +55,17 @@ func NewTrainer(r Recipe, seed uint64) (*Trainer, error) {
 	if err != nil {
 		return nil, err
 	}
+	return NewTrainerFor(m, r, seed)
+}
+
+// NewTrainerFor returns a Trainer for model m (a graph of one's own, or
+// one read by FromONNX) with the recipe's optimizer, batch size and
+// epochs (r.Model, r.Input and r.Classes are not used), shuffling with
+// seed.
+func NewTrainerFor(m *Model, r Recipe, seed uint64) (*Trainer, error) {
+	if r.Model == "" {
+		r.Model = m.Kind
+	}
 	if !(r.LR > 0) || math.IsInf(r.LR, 0) {
 		return nil, fmt.Errorf("train: recipe for %q: learning rate %v must be positive", r.Model, r.LR)
 	}

@@ -38,7 +38,8 @@ var trainCmd = &command{
 		limit := fs.Int("limit", 0, "train on the first N training images only (0: all; an image folder's are in class order)")
 		jsonOut := fs.Bool("json", false, "print one JSON object per epoch instead of text")
 		plotPath := fs.String("plot", "", "draw the loss and test-accuracy curves per epoch to this PNG `file`")
-		initFile := fs.String("init", "", "fine-tune this ONNX `file` (e.g. a PyTorch export) instead of starting from random weights; -model picks the recipe")
+		initFile := fs.String("init", "", "fine-tune this ONNX `file` (e.g. a PyTorch export) instead of starting from random weights; the recipe is the file's (recorded by onnxkit) or -model's, or give -optimizer and -lr; a different class count replaces the last Gemm")
+		freeze := fs.String("freeze", "", "with -init: train only from this `node` on (a layer name or the file's node name, e.g. /fc/Gemm); the nodes before keep their weights and BatchNorm statistics")
 		ckptFlag := fs.String("checkpoint", "", "write the training state to this `file` after every epoch and on interrupt (default: -out with .ckpt for .onnx, the -resume file when resuming; -checkpoint= for none)")
 		resume := fs.String("resume", "", "continue the run saved in this checkpoint `file`, with its settings; -epochs may raise the total")
 		return func(args []string) error {
@@ -58,9 +59,37 @@ var trainCmd = &command{
 				}
 				ck = c
 			}
+			// A fine-tuned model (-init) brings its own graph; its recipe
+			// is the one recorded in the file, -model's, or -optimizer's.
+			var initModel *train.Model
+			if *initFile != "" {
+				om, err := onnx.ReadFile(*initFile)
+				if err != nil {
+					return err
+				}
+				if initModel, err = train.FromONNX(om); err != nil {
+					return fmt.Errorf("%s: %w", *initFile, err)
+				}
+				if _, err := train.DefaultRecipe(initModel.Kind); err == nil && !given["model"] {
+					*model = initModel.Kind
+				} else if !given["model"] && !given["optimizer"] && ck == nil {
+					return usagef("-init %s: the file records no recipe (metadata %s is %q); give -optimizer (and -lr) or -model", *initFile, onnx.MetaModel, initModel.Kind)
+				}
+				if *freeze != "" {
+					if err := initModel.Freeze(*freeze); err != nil {
+						return usagef("-freeze %q: %v", *freeze, err)
+					}
+				}
+			} else if *freeze != "" {
+				return usagef("-freeze needs -init")
+			}
 			r, err := train.DefaultRecipe(*model)
-			if err != nil {
+			fromOptimizer := err != nil && initModel != nil && (given["optimizer"] || ck != nil)
+			if err != nil && !fromOptimizer {
 				return usagef("-model %q: want mlp, cnn or lenet5", *model)
+			}
+			if err != nil {
+				r = train.Recipe{Model: initModel.Kind, Optimizer: *optimizer, LR: map[string]float64{"sgd": 0.01, "adam": 1e-3}[*optimizer]}
 			}
 			if *epochs <= 0 || *batch <= 0 || *limit < 0 {
 				return usagef("-epochs and -batch must be positive, -limit not negative")
@@ -91,6 +120,9 @@ var trainCmd = &command{
 			path := *out
 			if path == "" {
 				path = *model + ".onnx"
+				if initModel != nil {
+					path = strings.TrimSuffix(filepath.Base(*initFile), ".onnx") + "-tuned.onnx"
+				}
 			}
 			ckptPath := *ckptFlag
 			if !given["checkpoint"] {
@@ -112,16 +144,8 @@ var trainCmd = &command{
 			// The model takes its input shape and class count from the
 			// data; a fine-tuned one (-init) has its own, to which an
 			// image folder's images are resized.
-			var initModel *train.Model
 			var opt imagefolder.Options
-			if *initFile != "" {
-				om, err := onnx.ReadFile(*initFile)
-				if err != nil {
-					return err
-				}
-				if initModel, err = train.FromONNX(om); err != nil {
-					return fmt.Errorf("%s: %w", *initFile, err)
-				}
+			if initModel != nil {
 				if in := initModel.InputShape(); len(in) == 3 {
 					opt = imagefolder.Options{Channels: in[0], Height: in[1], Width: in[2]}
 				}
@@ -139,15 +163,25 @@ var trainCmd = &command{
 			}
 			ch, h, w := trainSet.Shape()
 			r.Input, r.Classes = [3]int{ch, h, w}, len(trainSet.Classes())
-			t, err := train.NewTrainer(r, *seed)
-			if err != nil {
-				return err
-			}
+			var t *train.Trainer
 			if initModel != nil {
-				t.Model = initModel
+				if n := initModel.NumClasses(); n != r.Classes {
+					// As model.fc = nn.Linear(in, classes) in PyTorch.
+					if err := initModel.ReplaceHead(r.Classes, *seed); err != nil {
+						return fmt.Errorf("%s: %d classes in the data, %d in the model: %w", *initFile, r.Classes, n, err)
+					}
+					if !*jsonOut {
+						fmt.Fprintf(stdout, "replaced the model's last Linear layer (%d classes) by a new one for the data's %d\n", n, r.Classes)
+					}
+				}
+				if t, err = train.NewTrainerFor(initModel, r, *seed); err != nil {
+					return err
+				}
 				if norm == nil {
 					norm = initModel.Normalize
 				}
+			} else if t, err = train.NewTrainer(r, *seed); err != nil {
+				return err
 			}
 			if norm == nil && prepare == onnx.PrepareResize {
 				// An image folder is normalized with its training
@@ -172,8 +206,12 @@ var trainCmd = &command{
 					fmt.Fprintf(stdout, "resuming %s: %s\n", *resume, ck)
 				}
 			}
-			info := map[string]string{"model": *model, "out": path, "opset": strconv.FormatInt(*opset, 10), "limit": strconv.Itoa(*limit)}
-			for k, v := range map[string]string{"init": *initFile, "data": *data} {
+			recipeModel := *model
+			if fromOptimizer {
+				recipeModel = "" // the recipe is -optimizer's and -lr's
+			}
+			info := map[string]string{"model": recipeModel, "out": path, "opset": strconv.FormatInt(*opset, 10), "limit": strconv.Itoa(*limit)}
+			for k, v := range map[string]string{"init": *initFile, "data": *data, "freeze": *freeze} {
 				if v != "" {
 					info[k] = v
 				}
@@ -334,6 +372,7 @@ func resumeFlags(fs *flag.FlagSet, given map[string]bool, c *train.Checkpoint) e
 		{"normalize", norm},
 		{"init", c.Info["init"]},
 		{"limit", cmp.Or(c.Info["limit"], "0")},
+		{"freeze", c.Info["freeze"]},
 	}
 	for _, f := range fixed {
 		name, want := f[0], f[1]
