@@ -7,18 +7,19 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/onnxkit/onnxkit/internal/digitfolder"
 	"github.com/onnxkit/onnxkit/mnist"
 )
 
 // train -init fine-tunes a PyTorch export: it reports the accuracy before
 // training (97.63% for this export, as PyTorch measured) and writes a model
-// that eval reads back.
+// that eval reads back. The export records no recipe: -model names it.
 func TestTrainInitFromPyTorch(t *testing.T) {
 	if _, err := mnist.Find(""); err != nil {
 		t.Skip(err)
 	}
 	out := filepath.Join(t.TempDir(), "tuned.onnx")
-	stdout, stderr, code := onnxkit(t, "train", "-init", "../../testdata/pytorch/lenet5/model.onnx",
+	stdout, stderr, code := onnxkit(t, "train", "-init", "../../testdata/pytorch/lenet5/model.onnx", "-model", "lenet5",
 		"-epochs", "1", "-limit", "500", "-out", out)
 	if code != 0 || !strings.Contains(stdout, "before training: test accuracy 97.63%") || !strings.Contains(stdout, "epoch 1/1:") {
 		t.Fatalf("train -init = exit %d, %q %q", code, stdout, stderr)
@@ -61,5 +62,53 @@ func TestTrainPlot(t *testing.T) {
 	defer f.Close()
 	if _, err := png.Decode(f); err != nil {
 		t.Errorf("%s: %v", plot, err)
+	}
+}
+
+// train -init on an export that records no recipe (PyTorch's MLP) is a
+// usage error that says what to give, not a run with LeNet5's recipe.
+func TestTrainInitNeedsRecipe(t *testing.T) {
+	_, stderr, code := onnxkit(t, "train", "-init", "../../testdata/pytorch/mlp/model.onnx", "-epochs", "1",
+		"-out", filepath.Join(t.TempDir(), "x.onnx"))
+	if code != 2 || !strings.Contains(stderr, "records no recipe") || !strings.Contains(stderr, "-optimizer") {
+		t.Errorf("train -init mlp export = exit %d, stderr %q; want a usage error asking for -optimizer", code, stderr)
+	}
+	_, stderr, code = onnxkit(t, "train", "-freeze", "fc1", "-epochs", "1")
+	if code != 2 || !strings.Contains(stderr, "-freeze needs -init") {
+		t.Errorf("train -freeze without -init = exit %d, stderr %q", code, stderr)
+	}
+}
+
+// A small torchvision-style ResNet export (scripts/make_resnet_small.py,
+// 7 classes, 3x32x32) fine-tunes on a folder of 10 digit classes: the
+// images are resized to its input, its last Gemm is replaced by a 10-class
+// head, everything before layer2 stays frozen, and predict on the export
+// prints a class folder's name.
+func TestTrainInitResNetOnFolder(t *testing.T) {
+	trainSet, testSet, err := mnist.Load("")
+	if err != nil {
+		t.Skip(err)
+	}
+	dir := t.TempDir()
+	data := filepath.Join(dir, "digits")
+	if err := digitfolder.Write(data, trainSet, testSet, digitfolder.Options{Train: 300, Test: 50, Size: 28, Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "tuned.onnx")
+	stdout, stderr, code := onnxkit(t, "train", "-init", "../../testdata/pytorch/resnet_small/model.onnx", "-data", data,
+		"-optimizer", "adam", "-freeze", "/layer2/conv1/Conv", "-epochs", "1", "-batch", "20", "-out", out)
+	if code != 0 || !strings.Contains(stdout, "replaced the model's last Linear layer (7 classes) by a new one for the data's 10") ||
+		!strings.Contains(stdout, "epoch 1/1:") {
+		t.Fatalf("train -init resnet_small -data = exit %d, %q %q", code, stdout, stderr)
+	}
+	img := filepath.Join(data, "test", "seven", "00000.png")
+	stdout, stderr, code = onnxkit(t, "predict", "-model", out, img)
+	names := []string{"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"}
+	ok := false
+	for _, n := range names {
+		ok = ok || strings.HasPrefix(stdout, img+": "+n+" (")
+	}
+	if code != 0 || !ok {
+		t.Errorf("predict %s = exit %d, %q %q; want a class name", img, code, stdout, stderr)
 	}
 }
