@@ -1,8 +1,17 @@
-// Package train trains the MNIST tutorial's models (an MLP, a small CNN and
-// LeNet-5) natively in Go and exports them to ONNX.
+// Package train trains neural networks natively in Go (the MNIST tutorial's
+// MLP, small CNN and LeNet-5, graphs of one's own such as residual CNNs,
+// and PyTorch exports read by FromONNX) and exports them to ONNX.
+//
+// A Model is a graph: NewModel chains layers, NewGraph takes Nodes that
+// apply a Layer to a named value or Combine several with a Join (Add,
+// Concat), checking that shapes fit. Backward sums the gradients of a value
+// read by several nodes. Each layer knows its ONNX form, and FromONNX has
+// one builder per ONNX op (the onnxBuilders map), so Export and FromONNX
+// are loops over the graph.
 //
 // Layers are Forward/Backward pairs over float32 tensors in NCHW layout
-// (Linear, Conv2d, MaxPool2d, AvgPool2d, ReLU, Tanh, Dropout, Flatten);
+// (Linear, Conv2d with stride, padding, dilation and groups, MaxPool2d,
+// AvgPool2d, GlobalAvgPool, BatchNorm2d, ReLU, Tanh, Dropout, Flatten);
 // CrossEntropyLoss, SGD and Adam follow PyTorch's definitions and defaults,
 // and parameters carry PyTorch's state_dict names ("conv1.weight"), so
 // weights and gradients can be compared with PyTorch's tensor by tensor.

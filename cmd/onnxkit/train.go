@@ -23,7 +23,7 @@ import (
 var trainCmd = &command{
 	name:  "train",
 	args:  "",
-	short: "train the tutorial's MLP, CNN or LeNet5 on MNIST or an image folder and export it to ONNX",
+	short: "train the tutorial's MLP, CNN or LeNet5, or fine-tune an ONNX graph (-init), on MNIST or an image folder and export it to ONNX",
 	setup: func(fs *flag.FlagSet) func([]string) error {
 		model := fs.String("model", train.LeNet5, "the model: mlp, cnn or lenet5")
 		epochs := fs.Int("epochs", 10, "number of passes over the training images")
