@@ -2,6 +2,7 @@ package train
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/onnxkit/onnxkit/onnx"
 	"github.com/onnxkit/onnxkit/tensor"
@@ -138,7 +139,7 @@ type exporter struct {
 func (e *exporter) node(layer, op string, attrs []*onnx.Attribute, inputs ...string) string {
 	name := "/" + layer + "/" + op
 	out := name + "_output_0"
-	e.g.Nodes = append(e.g.Nodes, &onnx.Node{Name: name, OpType: op, Inputs: inputs, Outputs: []string{out}, Attrs: attrs})
+	e.g.Nodes = append(e.g.Nodes, &onnx.Node{Name: name, OpType: op, Inputs: slices.Clone(inputs), Outputs: []string{out}, Attrs: attrs})
 	return out
 }
 

@@ -132,3 +132,92 @@ func TestFineTuneResNet(t *testing.T) {
 		})
 	}
 }
+
+// A graph with every layer and join (BatchNorm, a residual Add, Concat, a
+// depthwise dilated and a grouped convolution, padded MaxPool, global
+// average pooling), after a training step, exports to a file that
+// onnx.checker accepts, that onnxruntime and infer run to train's outputs,
+// and that FromONNX reads back to the same outputs.
+func TestGraphExportRoundTrip(t *testing.T) {
+	conv := func(name string, in, out int, o train.ConvOptions) train.Layer {
+		return train.NewConv2dOpts(name, in, out, o)
+	}
+	m, err := train.NewGraph("graph", []int{3, 12, 12},
+		train.Apply(conv("stem", 3, 8, train.ConvOptions{Kernel: 3, Pad: 1, NoBias: true})),
+		train.Apply(train.NewBatchNorm2d("bn", 8)),
+		train.Apply(train.NewReLU("relu")),
+		train.Apply(train.NewMaxPool2dPad("pool", 3, 2, 1)), // [8,6,6]
+		train.Apply(conv("dw", 8, 8, train.ConvOptions{Kernel: 3, Pad: 2, Dilation: 2, Groups: 8})),
+		train.Apply(conv("g", 8, 8, train.ConvOptions{Kernel: 3, Pad: 1, Groups: 2})),
+		train.Combine(train.NewAdd("add"), "g", "pool"),
+		train.Combine(train.NewConcat("cat"), "add", "pool"), // [16,6,6]
+		train.Apply(train.NewGlobalAvgPool("gap")),
+		train.Apply(train.NewFlatten("flat")),
+		train.Apply(train.NewLinear("fc", 16, 4)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.InitDefault(2)
+	rng := rand.New(rand.NewPCG(3, 4))
+	x := tensor.New(tensor.Float32, 5, 3, 12, 12)
+	for i := range x.F32 {
+		x.F32[i] = rng.Float32()
+	}
+	tr, err := train.NewTrainerFor(m, train.Recipe{Optimizer: "sgd", LR: 0.1}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.Step(x, []int{0, 1, 2, 3, 0}); err != nil {
+		t.Fatal(err)
+	}
+	m.SetTraining(false)
+	logits, err := m.Forward(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logits = logits.Clone()
+	em, err := m.Export(train.ExportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := train.FromONNX(em)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := back.Forward(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	closeTo(t, "FromONNX(Export) vs Forward", again, logits, 1e-5, 1e-6)
+
+	dir := t.TempDir()
+	if err := onnx.WriteFile(filepath.Join(dir, "model.onnx"), em); err != nil {
+		t.Fatal(err)
+	}
+	set := filepath.Join(dir, "test_data_set_0")
+	if err := os.Mkdir(set, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := onnx.WriteTensorFile(filepath.Join(set, "input_0.pb"), "input", x); err != nil {
+		t.Fatal(err)
+	}
+	if err := onnx.WriteTensorFile(filepath.Join(set, "output_0.pb"), "logits", logits); err != nil {
+		t.Fatal(err)
+	}
+	if r := verify.Case(dir, verify.Tolerance{Rtol: 1e-4, Atol: 1e-5}); !r.Passed() {
+		t.Errorf("infer: %v", r.Err)
+	}
+	python := findTool(t, "python3-onnx", pythonWithONNX)
+	check := exec.Command(python, "-c",
+		"import onnx, sys; onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True)",
+		filepath.Join(dir, "model.onnx"))
+	if out, err := check.CombinedOutput(); err != nil {
+		t.Errorf("onnx.checker.check_model: %v\n%s", err, out)
+	}
+	ortModules := findTool(t, "onnxruntime-node", ortNodeModules)
+	ort := exec.Command("node", "../scripts/ort_run.js", "--ort", ortModules, "--rtol", "1e-4", "--atol", "1e-5", dir)
+	if out, err := ort.CombinedOutput(); err != nil {
+		t.Errorf("onnxruntime: %v\n%s", err, out)
+	}
+}
