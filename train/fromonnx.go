@@ -187,7 +187,8 @@ func (b *onnxBuilder) shape(name string) []int {
 }
 
 // layerName is the prefix of a ".weight" initializer, else one made from
-// the node's name ("/layer1/layer1.0/relu/Relu" gives "layer1.0.relu") or
+// the node's name ("/layer1/layer1.0/relu/Relu" gives "layer1.0.relu",
+// "/layer2/downsample/downsample.0/Conv" "layer2.downsample.0") or
 // its op and position; a name taken already gets a number.
 func (b *onnxBuilder) layerName(n *onnx.Node, weight string) string {
 	name, ok := strings.CutSuffix(weight, ".weight")
@@ -201,15 +202,16 @@ func (b *onnxBuilder) layerName(n *onnx.Node, weight string) string {
 		if len(parts) > 0 && parts[len(parts)-1] == n.OpType {
 			parts = parts[:len(parts)-1]
 		}
-		// PyTorch scopes repeat their parent's path: keep from the
-		// last one that has a dot.
-		for i := len(parts) - 1; i > 0; i-- {
-			if strings.Contains(parts[i], ".") {
-				parts = parts[i:]
-				break
+		// PyTorch names a Sequential's children "parent.i": drop a
+		// scope that the next one repeats.
+		var keep []string
+		for i, p := range parts {
+			if i+1 < len(parts) && strings.HasPrefix(parts[i+1], p+".") {
+				continue
 			}
+			keep = append(keep, p)
 		}
-		name = strings.Join(parts, ".")
+		name = strings.Join(keep, ".")
 		if name == "" {
 			name = strings.ToLower(n.OpType) + strconv.Itoa(len(b.nodes))
 		}

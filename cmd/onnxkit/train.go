@@ -283,7 +283,7 @@ var trainCmd = &command{
 				if *data != "" {
 					on = filepath.Base(*data)
 				}
-				img, err := chart.Curves(points, *model+" on "+on)
+				img, err := chart.Curves(points, t.Model.Kind+" on "+on)
 				if err != nil {
 					return err
 				}
@@ -295,9 +295,9 @@ var trainCmd = &command{
 				}
 			}
 			if *jsonOut {
-				return printJSON(map[string]any{"wrote": path, "model": *model, "opset": *opset, "seconds": time.Since(start).Seconds()})
+				return printJSON(map[string]any{"wrote": path, "model": t.Model.Kind, "opset": *opset, "seconds": time.Since(start).Seconds()})
 			}
-			fmt.Fprintf(stdout, "wrote %s (%s, opset %d) after %.1fs\n", path, *model, *opset, time.Since(start).Seconds())
+			fmt.Fprintf(stdout, "wrote %s (%s, opset %d) after %.1fs\n", path, t.Model.Kind, *opset, time.Since(start).Seconds())
 			return nil
 		}
 	},
