@@ -158,3 +158,69 @@ func TestFromONNXRefusesBadGeometry(t *testing.T) {
 		}
 	}
 }
+
+// fromONNXCases are the cases of the ONNX 1.12 backend test data (Debian's
+// libonnx-testdata) that FromONNX builds: depthwise, dilated, strided and
+// padded convolutions, BatchNormalization, padded MaxPool, global average
+// pooling. Each must build and give the case's outputs. (Of the package's
+// 1,072 cases these 27 build; the others use ops or forms with no
+// trainable layer.)
+var fromONNXCases = []string{
+	"node/test_averagepool_2d_default",
+	"node/test_averagepool_2d_precomputed_strides",
+	"node/test_averagepool_2d_strides",
+	"node/test_flatten_axis1",
+	"node/test_flatten_default_axis",
+	"node/test_globalaveragepool",
+	"node/test_globalaveragepool_precomputed",
+	"node/test_maxpool_2d_default",
+	"node/test_maxpool_2d_precomputed_pads",
+	"node/test_maxpool_2d_precomputed_strides",
+	"node/test_maxpool_2d_strides",
+	"pytorch-converted/test_AvgPool2d",
+	"pytorch-converted/test_AvgPool2d_stride",
+	"pytorch-converted/test_BatchNorm2d_eval",
+	"pytorch-converted/test_BatchNorm2d_momentum_eval",
+	"pytorch-converted/test_Conv2d_depthwise",
+	"pytorch-converted/test_Conv2d_depthwise_padded",
+	"pytorch-converted/test_Conv2d_depthwise_strided",
+	"pytorch-converted/test_Conv2d_depthwise_with_multiplier",
+	"pytorch-converted/test_Conv2d_dilated",
+	"pytorch-converted/test_Conv2d_padding",
+	"pytorch-converted/test_Conv2d_strided",
+	"pytorch-converted/test_MaxPool2d",
+	"pytorch-converted/test_ReLU",
+	"pytorch-converted/test_Tanh",
+	"pytorch-operator/test_operator_conv",
+	"pytorch-operator/test_operator_flatten",
+}
+
+func TestFromONNXConformance(t *testing.T) {
+	const root = "/usr/share/libonnx-testdata/data"
+	for _, c := range fromONNXCases {
+		t.Run(c, func(t *testing.T) {
+			dir := filepath.Join(root, c)
+			om, err := onnx.ReadFile(filepath.Join(dir, "model.onnx"))
+			if err != nil {
+				t.Skip(err) // apt-get install libonnx-testdata
+			}
+			m, err := train.FromONNX(om)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, x, err := onnx.ReadTensorFile(filepath.Join(dir, "test_data_set_0", "input_0.pb"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, want, err := onnx.ReadTensorFile(filepath.Join(dir, "test_data_set_0", "output_0.pb"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := m.Forward(x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			closeTo(t, "Forward vs the case's output", got, want, 1e-4, 1e-5)
+		})
+	}
+}
