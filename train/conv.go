@@ -72,8 +72,8 @@ type Conv2d struct {
 }
 
 // NewConv2d returns a Conv2d with square kernel k, stride and zero padding
-// pad on all sides, and zero parameters named name+".weight" and
-// name+".bias" (see InitDefault).
+// pad on all sides, and parameters named name+".weight" and name+".bias"
+// with PyTorch's default initialization (see NewConv2dOpts).
 // It panics unless channels, kernel and stride are positive and pad is not
 // negative.
 func NewConv2d(name string, inC, outC, k, stride, pad int) *Conv2d {
@@ -87,8 +87,10 @@ type ConvOptions struct {
 	NoBias                                bool
 }
 
-// NewConv2dOpts returns a Conv2d with the geometry o and zero parameters
-// named name+".weight" and name+".bias". It panics unless channels and
+// NewConv2dOpts returns a Conv2d with the geometry o and parameters named
+// name+".weight" and name+".bias" initialized as PyTorch's nn.Conv2d
+// (see Model.InitDefault), drawn from a seed made from name; InitDefault
+// draws them again from a model's seed. It panics unless channels and
 // kernel are positive, pad is not negative and the groups divide both
 // channel counts.
 func NewConv2dOpts(name string, inC, outC int, o ConvOptions) *Conv2d {
@@ -101,6 +103,7 @@ func NewConv2dOpts(name string, inC, outC int, o ConvOptions) *Conv2d {
 		StrideH: s, StrideW: s, PadH: o.Pad, PadW: o.Pad, DilationH: d, DilationW: d, Groups: g,
 		Weight: newParam(name+".weight", outC, inC/g, k, k), Bias: newParam(name+".bias", outC), NoBias: o.NoBias}
 	c.fwd, c.bwd = c.forwardChunk, c.backwardChunk
+	initLayer(c, nameRand(name))
 	return c
 }
 

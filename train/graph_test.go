@@ -214,3 +214,32 @@ func TestFreeze(t *testing.T) {
 		}
 	}
 }
+
+// Layers are initialized at construction as PyTorch's are (within the
+// default bound 1/sqrt(fan_in), not zero), the same for the same name and
+// different for another, so a model whose InitDefault is forgotten still
+// trains.
+func TestLayersInitializedAtConstruction(t *testing.T) {
+	a, b, c := NewLinear("fc", 16, 4), NewLinear("fc", 16, 4), NewLinear("fc2", 16, 4)
+	conv := NewConv2dOpts("conv", 4, 8, ConvOptions{Kernel: 3, Groups: 2, NoBias: true})
+	nonzero := 0
+	for i, v := range a.Weight.Value.F32 {
+		if v != 0 {
+			nonzero++
+		}
+		if math.Abs(float64(v)) > 0.25 { // 1/sqrt(16)
+			t.Fatalf("fc.weight[%d] = %v, outside PyTorch's bound 0.25", i, v)
+		}
+		if v != b.Weight.Value.F32[i] {
+			t.Fatalf("two layers named fc differ at weight %d", i)
+		}
+	}
+	if nonzero < len(a.Weight.Value.F32)-1 || a.Weight.Value.F32[0] == c.Weight.Value.F32[0] {
+		t.Errorf("fc.weight has %d of %d nonzero values, fc2's first equals fc's: want random, name-dependent values", nonzero, len(a.Weight.Value.F32))
+	}
+	for _, v := range conv.Bias.Value.F32 {
+		if v != 0 {
+			t.Fatalf("a Conv2d without bias has bias %v, want 0", conv.Bias.Value.F32)
+		}
+	}
+}

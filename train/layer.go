@@ -2,6 +2,8 @@ package train
 
 import (
 	"fmt"
+	"hash/fnv"
+	"math/rand/v2"
 	"slices"
 
 	"github.com/onnxkit/onnxkit/tensor"
@@ -13,6 +15,15 @@ type Param struct {
 	Name  string
 	Value *tensor.Tensor // float32
 	Grad  *tensor.Tensor // float32, same shape; written by Backward
+}
+
+// nameRand returns the random source a layer is initialized from at
+// construction: a PCG seeded with the FNV-1a hash of its name, so that
+// layers differ and a model is the same from run to run.
+func nameRand(name string) *rand.Rand {
+	h := fnv.New64a()
+	h.Write([]byte(name))
+	return rand.New(rand.NewPCG(h.Sum64(), 0x6e616d65)) // "name"
 }
 
 func newParam(name string, shape ...int) *Param {

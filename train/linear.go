@@ -23,8 +23,10 @@ type Linear struct {
 	bwdX  chunkFunc
 }
 
-// NewLinear returns a Linear layer with zero parameters named name+".weight"
-// and name+".bias" (see InitDefault).
+// NewLinear returns a Linear layer with parameters named name+".weight" and
+// name+".bias" initialized as PyTorch's nn.Linear (see Model.InitDefault),
+// drawn from a seed made from name; InitDefault draws them again from a
+// model's seed.
 // It panics unless in and out are positive.
 func NewLinear(name string, in, out int) *Linear {
 	if in <= 0 || out <= 0 {
@@ -33,6 +35,7 @@ func NewLinear(name string, in, out int) *Linear {
 	l := &Linear{name: name, In: in, Out: out,
 		Weight: newParam(name+".weight", out, in), Bias: newParam(name+".bias", out)}
 	l.fwd, l.bwdW, l.bwdX = l.forwardRows, l.weightGradRows, l.inputGradRows
+	initLayer(l, nameRand(name))
 	return l
 }
 
