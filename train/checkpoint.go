@@ -18,9 +18,12 @@ import (
 )
 
 // Checkpoint is the state of a training run between two batches: the
-// model's parameters, the optimizer's state (Adam's moments and step count,
-// SGD's momentum buffers), the shuffle source and sample order, every
-// Dropout's random stream, and the position in the run. Restoring it into a
+// model's trainable parameters (Params: the frozen part of a model, see
+// Model.Freeze, is not recorded; it comes from the model the run started
+// from), every BatchNorm2d's running statistics, the optimizer's state
+// (Adam's moments and step count, SGD's momentum buffers), the shuffle
+// source and sample order, every Dropout's random stream, and the position
+// in the run. Restoring it into a
 // Trainer built the same way and calling Fit gives bit for bit the weights
 // of a run that was never interrupted.
 //
