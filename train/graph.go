@@ -204,17 +204,16 @@ func (m *Model) Forward(x *tensor.Tensor) (*tensor.Tensor, error) {
 		return nil, fmt.Errorf("train: model %q: input is %v, want float32[N,%s] with N >= 1", m.Kind, x, tensor.ShapeString(m.input))
 	}
 	m.vals[0] = x
-	var xs []*tensor.Tensor
 	for i, n := range m.nodes {
 		if n.Layer != nil {
 			m.vals[i+1] = n.Layer.Forward(m.vals[n.in[0]])
 			continue
 		}
-		xs = xs[:0]
+		m.xs = m.xs[:0]
 		for _, v := range n.in {
-			xs = append(xs, m.vals[v])
+			m.xs = append(m.xs, m.vals[v])
 		}
-		m.vals[i+1] = n.Join.Forward(xs)
+		m.vals[i+1] = n.Join.Forward(m.xs)
 	}
 	return m.vals[len(m.nodes)], nil
 }

@@ -243,3 +243,21 @@ func TestLayersInitializedAtConstruction(t *testing.T) {
 		}
 	}
 }
+
+// A training step of a graph with joins allocates nothing once warm.
+func TestGraphStepNoAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector makes sync.Pool drop values: allocation counts mean nothing")
+	}
+	m := residualModel(t)
+	rng := rand.New(rand.NewPCG(10, 10))
+	x := randTensor(rng, -1, 1, 4, 2, 6, 6)
+	tr := &Trainer{Model: m, Optimizer: NewAdam(1e-3)}
+	labels := []int{0, 1, 2, 0}
+	if _, err := tr.Step(x, labels); err != nil {
+		t.Fatal(err)
+	}
+	if n := testing.AllocsPerRun(5, func() { tr.Step(x, labels) }); n != 0 {
+		t.Errorf("Step allocates %v times per call, want 0", n)
+	}
+}

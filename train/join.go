@@ -78,6 +78,7 @@ func (a *Add) exportONNX(e *exporter, in []string) string {
 type Concat struct {
 	name  string
 	sizes []int // elements per sample of each input, from the last Forward
+	shape []int // the output's shape
 	y     tensor.Tensor
 	dx    []tensor.Tensor
 	dxs   []*tensor.Tensor
@@ -111,7 +112,8 @@ func (c *Concat) OutShape(in [][]int) ([]int, error) {
 // Forward copies each sample's inputs one after the other.
 func (c *Concat) Forward(xs []*tensor.Tensor) *tensor.Tensor {
 	n := xs[0].Shape[0]
-	shape := slices.Clone(xs[0].Shape)
+	c.shape = append(c.shape[:0], xs[0].Shape...)
+	shape := c.shape
 	c.sizes = c.sizes[:0]
 	for i, x := range xs {
 		if x.DType != tensor.Float32 || len(x.Shape) != len(shape) || x.Shape[0] != n || !slices.Equal(x.Shape[2:], shape[2:]) || !x.Valid() {

@@ -57,6 +57,7 @@ type Model struct {
 	// value read twice are summed and whether the gradient is in it, and
 	// whether a value depends on a trainable parameter.
 	vals, grads []*tensor.Tensor
+	xs          []*tensor.Tensor // a Join's inputs
 	own         []tensor.Tensor
 	owned       []bool
 	needGrad    []bool
