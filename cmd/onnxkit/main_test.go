@@ -150,8 +150,8 @@ func TestTrainJSONLines(t *testing.T) {
 func TestVerifyPyTorchExports(t *testing.T) {
 	stdout, stderr, code := onnxkit(t, "verify", "-rtol", "1e-4", "../../testdata/pytorch")
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
-	if code != 0 || lines[len(lines)-1] != "3 passed, 0 failed" {
-		t.Fatalf("onnxkit verify testdata/pytorch = exit %d, stdout %q, stderr %q; want exit 0 ending in 3 passed, 0 failed", code, stdout, stderr)
+	if code != 0 || lines[len(lines)-1] != "4 passed, 0 failed" { // cnn, lenet5, mlp, resnet_small
+		t.Fatalf("onnxkit verify testdata/pytorch = exit %d, stdout %q, stderr %q; want exit 0 ending in 4 passed, 0 failed", code, stdout, stderr)
 	}
 	for _, l := range lines[:len(lines)-1] {
 		if !strings.HasPrefix(l, "ok ") || !strings.Contains(l, "max abs") {
