@@ -206,7 +206,9 @@ def write_readme(out, argv):
         "",
         "Training is deterministic on CPU: a rerun on the 2-core dev machine wrote byte-identical lenet5",
         "files (other BLAS builds or thread counts may differ in the last bits). grad/ holds the",
-        "gradient and Adam references from scripts/grad_reference.py (see grad/README.md).",
+        "gradient and Adam references from scripts/grad_reference.py (see grad/README.md);",
+        "resnet_small/ a small ResNet of torchvision BasicBlocks (3 x 32 x 32 in, 7 classes) exported",
+        "as a ResNet-18 is, for the fine-tuning tests, from scripts/make_resnet_small.py.",
         "",
     ]
     with open(os.path.join(out, "README.md"), "w") as f:
