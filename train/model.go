@@ -30,7 +30,9 @@ type Normalize struct {
 // such as Add and Concat; see NewGraph) mapping images [N, C, H, W] to
 // logits [N, classes].
 type Model struct {
-	// Kind is the tutorial model's name (MLP, CNN, LeNet5).
+	// Kind names the model: a tutorial model's name (MLP, CNN, LeNet5),
+	// the kind given to NewGraph, or what FromONNX read ("onnx" when the
+	// file records none).
 	Kind string
 	// Normalize, when not nil, is the input normalization the model is
 	// trained with; it is applied to batches by Trainer and Evaluate and
