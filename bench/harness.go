@@ -76,6 +76,7 @@ type inferResult struct {
 	ORT     string        `json:"ort,omitempty"`
 	Threads int           `json:"threads"`
 	Results []inferTiming `json:"results"`
+	maxRSS  int64         // the child's peak resident memory, bytes
 }
 
 type inferTiming struct {
@@ -298,6 +299,7 @@ func mergeBest(best, r *inferResult) *inferResult {
 	if best == nil {
 		return r
 	}
+	best.maxRSS = max(best.maxRSS, r.maxRSS)
 	for i, t := range best.Results {
 		u, err := r.at(t.Batch)
 		if err != nil {
@@ -350,11 +352,11 @@ func (h *harness) inferFile(side, path, input string, shape, batches []int) (*in
 	switch side {
 	case "go":
 		args := append([]string{"child-infer", "-model", path}, flags("-")...)
-		_, err = h.child(env, r, h.exe, append(args, "-batches", bs, "-min-time", minTime)...)
+		r.maxRSS, err = h.child(env, r, h.exe, append(args, "-batches", bs, "-min-time", minTime)...)
 	case "ort":
 		env = append(env, "NODE_PATH="+h.peers.ortModules)
 		args := append([]string{"peers/ort_bench.js", "--model", path}, flags("--")...)
-		_, err = h.child(env, r, h.peers.node, append(args,
+		r.maxRSS, err = h.child(env, r, h.peers.node, append(args,
 			"--batches", bs, "--threads", strconv.Itoa(h.cfg.threads), "--min-time", minTime)...)
 	default:
 		panic("bench: unknown side " + side)

@@ -92,6 +92,7 @@ func runZoo(h *harness) []row {
 			}
 			rows = append(rows, r)
 		}
+		rows = append(rows, zooRSSRow(h, name, g, gerr, p, perr))
 	}
 	for i, b := range zooBatches {
 		r := row{name: fmt.Sprintf("infer zoo, batch %d: geometric mean of %d models", b, len(logs[i])),
@@ -145,6 +146,21 @@ func zooRow(h *harness, model string, b int, target float64) row {
 		r.name = fmt.Sprintf("infer zoo %s, batch 1 latency (median)", model)
 	} else {
 		r.name = fmt.Sprintf("infer zoo %s, batch %d (mean ms per batch)", model, b)
+	}
+	return r
+}
+
+// zooRSSRow compares the peak resident memory of the two sides' children,
+// which ran the model at every batch size of zooBatches: the largest over
+// the runs, with a target of no more than ORT's.
+func zooRSSRow(h *harness, model string, g *inferResult, gerr error, p *inferResult, perr error) row {
+	r := row{name: fmt.Sprintf("infer zoo %s, peak RSS (MB)", model), unit: "MB", peer: h.peerName("ort"), maxRatio: 1,
+		goErr: gerr, peerErr: perr}
+	if gerr == nil {
+		r.goVal = float64(g.maxRSS) / 1e6
+	}
+	if perr == nil {
+		r.peerVal = float64(p.maxRSS) / 1e6
 	}
 	return r
 }

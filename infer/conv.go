@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"sync"
 
 	"github.com/onnxkit/onnxkit/internal/kernel"
 	"github.com/onnxkit/onnxkit/onnx"
@@ -19,7 +20,23 @@ type convOp struct {
 	act    *unaryOp        // a fused activation, or nil
 	pool   *poolOp         // a fused pooling of the output, or nil
 	wpack  *kernel.PackedA // W packed at load (a constant W, group 1), or nil
-	wpackT *kernel.PackedB // W^T packed at load, for products with few columns and dense convolutions
+	wpackT *lazyPackedT    // W^T packed on first use, for products with few columns and dense convolutions
+}
+
+// lazyPackedT packs the transpose of a constant weight matrix when first
+// asked: most convolutions never need it, and it would hold the weights
+// twice more (the transpose and its panels).
+type lazyPackedT struct {
+	once sync.Once
+	m, k int
+	w    []float32 // m x k
+	p    *kernel.PackedB
+}
+
+// get returns W^T (k x m) packed.
+func (l *lazyPackedT) get() *kernel.PackedB {
+	l.once.Do(func() { l.p = kernel.PackB(l.k, l.m, transpose(l.w, l.m, l.k), l.m) })
+	return l.p
 }
 
 func buildConv(n *onnx.Node, opset int64) (op, error) {
@@ -44,14 +61,15 @@ func (o *convOp) run(s *scratch, in, out []*tensor.Tensor) error {
 		_, err := o.conv(s, in, out[0], nil)
 		return err
 	}
-	pooled, err := o.conv(s, in, &s.mid, out[0])
+	mid := s.midValue()
+	pooled, err := o.conv(s, in, mid, out[0])
 	if err != nil || pooled {
 		return err
 	}
 	if s.inner == nil {
 		s.inner = new(scratch)
 	}
-	s.args = [2]*tensor.Tensor{&s.mid, out[0]}
+	s.args = [2]*tensor.Tensor{mid, out[0]}
 	return o.pool.run(s.inner, s.args[:1], s.args[1:])
 }
 
@@ -115,7 +133,7 @@ func (o *convOp) conv(s *scratch, in []*tensor.Tensor, y, pooled *tensor.Tensor)
 		args.b = b.F32
 	}
 	if o.wpack != nil && o.group == 1 && o.wpack.M() == m && o.wpack.K() == K {
-		args.wpack, args.wpackT = o.wpack, o.wpackT
+		args.wpack = o.wpack
 	}
 	sg, _ := g.conv2D(c) // one sample
 	wideCols, isWide := sg.Wide()
@@ -124,6 +142,9 @@ func (o *convOp) conv(s *scratch, in []*tensor.Tensor, y, pooled *tensor.Tensor)
 	// matrix in place, and applies a fused 2x2 pool itself.
 	packed := args.wpack != nil && !direct && g.n <= 2
 	dense := packed && g.coversInput()
+	if args.wpack != nil && (dense || P < narrowCols) {
+		args.wpackT = o.wpackT.get()
+	}
 	inPlace := packed && !dense && isWide && sg.WideInputSize() <= 1<<30
 	var pg *geom
 	if pooled != nil && inPlace && g.n == 2 {

@@ -43,7 +43,7 @@ var optimizePlans = true
 // errors stay those of the file: a fused activation or pool reports as its
 // Conv or Gemm.
 func (p *plan) optimize() {
-	p.dropZeroPads()
+	p.dropPassThroughs()
 	p.fuseQDQConvs()
 	p.fuseQDQGemms()
 	p.foldDequantize()
@@ -118,11 +118,13 @@ func (p *plan) constant(slot int) *tensor.Tensor {
 	return nil
 }
 
-// dropZeroPads removes the Pads that pad nothing.
-func (p *plan) dropZeroPads() {
+// dropPassThroughs removes the Pads that pad nothing and the Identity
+// nodes, wiring their readers to their input, unless their output is a
+// graph output.
+func (p *plan) dropPassThroughs() {
 	var kept []planNode
 	for _, pn := range p.nodes {
-		if !p.padsNothing(pn) || p.isOutput(pn.out[0]) {
+		if !(p.padsNothing(pn) || isIdentity(pn)) || p.isOutput(pn.out[0]) {
 			kept = append(kept, pn)
 			continue
 		}
@@ -136,6 +138,15 @@ func (p *plan) dropZeroPads() {
 		}
 	}
 	p.nodes = kept
+}
+
+// isIdentity reports whether pn is an Identity of a tensor. Exporters
+// write one for each weight that several names share; bypassing it lets
+// the consumers see the weight as a constant (packed once at load) instead
+// of a copy made at every run.
+func isIdentity(pn planNode) bool {
+	_, ok := pn.op.(*identityOp)
+	return ok && len(pn.in) == 1 && pn.in[0] >= 0 && len(pn.out) == 1 && pn.out[0] >= 0
 }
 
 // padsNothing reports whether pn is a Pad with all-zero constant pads and
@@ -388,7 +399,7 @@ func (p *plan) packConvWeights() {
 		m := w.Shape[0]
 		k := w.Len() / m
 		o.wpack = kernel.PackA(false, m, k, w.F32, k)
-		o.wpackT = kernel.PackB(k, m, transpose(w.F32, m, k), m)
+		o.wpackT = &lazyPackedT{m: m, k: k, w: w.F32}
 	}
 }
 

@@ -23,9 +23,14 @@ type builder func(n *onnx.Node, opset int64) (op, error)
 
 // scratch is per-node, per-run-state working memory that lasts across runs.
 type scratch struct {
-	f32  []float32
-	par  *parallel // parallelFor's bookkeeping
-	task any       // the op's rangeTask for parallelFor (see taskOf)
+	f32 []float32
+	// shared, when set, is where floats keeps its slice instead of f32,
+	// and sharedMid the tensor midValue returns instead of mid: the run's
+	// one buffer for the scratch of all its nodes, which run one at a time.
+	shared    *[]float32
+	sharedMid *tensor.Tensor
+	par       *parallel // parallelFor's bookkeeping
+	task      any       // the op's rangeTask for parallelFor (see taskOf)
 	// For an op with another fused into it: the value between the two,
 	// the second op's arguments and its own scratch.
 	mid   tensor.Tensor
@@ -33,11 +38,24 @@ type scratch struct {
 	inner *scratch
 }
 
+// midValue returns the tensor for the value between an op and the one
+// fused into it.
+func (s *scratch) midValue() *tensor.Tensor {
+	if s.sharedMid != nil {
+		return s.sharedMid
+	}
+	return &s.mid
+}
+
 // floats returns a slice of n float32s (contents unspecified), reusing the
 // previous allocation when it is large enough.
 func (s *scratch) floats(n int) []float32 {
-	if cap(s.f32) < n {
-		s.f32 = make([]float32, n)
+	f := &s.f32
+	if s.shared != nil {
+		f = s.shared
 	}
-	return s.f32[:n]
+	if cap(*f) < n {
+		*f = make([]float32, n)
+	}
+	return (*f)[:n]
 }

@@ -122,6 +122,8 @@ type plan struct {
 	inIndex map[string]int // input name -> index in inputs
 	outputs []graphOutput
 	views   []int // slots whose tensors share another slot's elements (see markViews)
+	buf     []int // by slot: the run buffer holding a node output (see assignBuffers); -1 for none
+	nbufs   int
 }
 
 // buildPlan checks a model and builds its plan.
@@ -295,6 +297,7 @@ func buildPlan(m *onnx.Model) (*plan, error) {
 	if optimizePlans {
 		p.optimize()
 	}
+	p.assignBuffers()
 	return p, nil
 }
 

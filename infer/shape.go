@@ -65,14 +65,35 @@ func strided[T elem](d []T, shape []int, s []T, base int, strides []int) {
 		d[0] = s[base]
 		return
 	}
+	// Axes that continue the one after them (stride = next stride x next
+	// size) are one axis: a transpose that keeps whole planes together
+	// (ShuffleNet's channel shuffle) copies planes, not single elements.
+	var shBuf, stBuf [8]int
+	if r <= len(shBuf) {
+		n := 0
+		for k := range r {
+			if n > 0 && stBuf[n-1] == strides[k]*shape[k] {
+				shBuf[n-1] *= shape[k]
+				stBuf[n-1] = strides[k]
+				continue
+			}
+			shBuf[n], stBuf[n] = shape[k], strides[k]
+			n++
+		}
+		shape, strides, r = shBuf[:n], stBuf[:n], n
+	}
 	inner, step := shape[r-1], strides[r-1]
 	idx := make([]int, r-1)
 	off := base
 	for o := 0; o < len(d); o += inner {
-		p := off
-		for i := range d[o : o+inner] {
-			d[o+i] = s[p]
-			p += step
+		if step == 1 {
+			copy(d[o:o+inner], s[off:off+inner])
+		} else {
+			p := off
+			for i := range d[o : o+inner] {
+				d[o+i] = s[p]
+				p += step
+			}
 		}
 		for k := r - 2; k >= 0; k-- {
 			idx[k]++

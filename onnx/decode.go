@@ -3,6 +3,7 @@ package onnx
 import (
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
 	"unicode/utf8"
 
@@ -66,7 +67,16 @@ func (o DecodeOptions) ReadFile(path string) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := o.Decode(data)
+	d := newDecoder(o)
+	mp := new(onnxpb.ModelProto)
+	if err := d.unmarshal(data, mp); err != nil {
+		return nil, withFile(err, path)
+	}
+	// The message holds copies of the file's bytes: collect the file before
+	// its tensors are decoded, so that a model of N bytes peaks at about 2N
+	// (message and tensors) instead of 3N.
+	runtime.GC()
+	m, err := d.model(mp)
 	if err != nil {
 		return nil, withFile(err, path)
 	}

@@ -203,6 +203,7 @@ ROWS = image(28, 28)
 #        {input or output name: batch axis other than 0})
 MODELS = {
     "resnet18": (tv("resnet18"), ["input"], ["logits"], IMAGENET, None),
+    "resnet50": (tv("resnet50"), ["input"], ["logits"], IMAGENET, None),
     "mobilenet_v2": (tv("mobilenet_v2"), ["input"], ["logits"], IMAGENET, None),
     "efficientnet_b0": (tv("efficientnet_b0"), ["input"], ["logits"], IMAGENET, None),
     "squeezenet1_1": (tv("squeezenet1_1"), ["input"], ["logits"], IMAGENET, None),

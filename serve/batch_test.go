@@ -320,7 +320,7 @@ func TestProbeRefuses(t *testing.T) {
 	g := &onnx.Graph{
 		Name: "dots",
 		Nodes: []*onnx.Node{
-			{Name: "id", OpType: "Identity", Inputs: []string{"w"}, Outputs: []string{"wt"}},
+			{Name: "neg", OpType: "Neg", Inputs: []string{"w"}, Outputs: []string{"wt"}},
 			{Name: "fc", OpType: "Gemm", Inputs: []string{"x", "wt"}, Outputs: []string{"y"},
 				Attrs: []*onnx.Attribute{{Name: "transB", Type: onnx.AttrInt, I: 1}}},
 		},
