@@ -246,6 +246,10 @@ func pool2d[T poolElem](o *poolOp, g *geom, p0, p1 int, x, y []T, idx []int64) {
 					src := xf[p*h*w+(iy0*sh-g.pad[0]+ky)*w+ix0*sw-g.pad[1]+kx:]
 					if ky == 0 && kx == 0 {
 						for r := range iy1 - iy0 {
+							if sw == 1 {
+								copy(yf[r*ow:r*ow+ix1-ix0], src[r*sh*w:])
+								continue
+							}
 							for i := range ix1 - ix0 {
 								yf[r*ow+i] = src[r*sh*w+i*sw]
 							}
