@@ -146,6 +146,9 @@ func (d *decoder) tensor(tp *onnxpb.TensorProto, what string) (*tensor.Tensor, e
 	if len(raw) > 0 && typedName != "" {
 		return nil, d.formatError(nil, "%s: data in both raw_data and %s", what, typedName)
 	}
+	if typedName == "" && dt == tensor.String && n > 0 {
+		return nil, d.formatError(nil, "%s: string elements must be in string_data, not raw_data", what)
+	}
 	if typedName == "" {
 		if int64(len(raw)) != n*size {
 			return nil, d.formatError(nil, "%s: %d bytes of raw_data, want %d (%d elements of %v)",
@@ -159,38 +162,66 @@ func (d *decoder) tensor(tp *onnxpb.TensorProto, what string) (*tensor.Tensor, e
 	if int64(typedLen) != n {
 		return nil, d.formatError(nil, "%s: %d values in %s, want %d", what, typedLen, typedName, n)
 	}
+	return d.typedTensor(tp, dt, shape, int(n), what)
+}
+
+// typedTensor takes the n elements of tp's typed field (the one typedFieldOf
+// names for dt), checking that each fits dt.
+func (d *decoder) typedTensor(tp *onnxpb.TensorProto, dt tensor.DType, shape []int, n int, what string) (*tensor.Tensor, error) {
 	// The typed slices are taken over, not copied: the message is dropped
 	// after decoding.
-	t := &tensor.Tensor{DType: dt, Shape: shape}
 	switch dt {
 	case tensor.Float32:
-		t.F32 = tp.GetFloatData()
+		return &tensor.Tensor{DType: dt, Shape: shape, F32: tp.GetFloatData()}, nil
 	case tensor.Float64:
-		t.F64 = tp.GetDoubleData()
+		return &tensor.Tensor{DType: dt, Shape: shape, F64: tp.GetDoubleData()}, nil
 	case tensor.Int64:
-		t.I64 = tp.GetInt64Data()
+		return &tensor.Tensor{DType: dt, Shape: shape, I64: tp.GetInt64Data()}, nil
 	case tensor.Int32:
-		t.I32 = tp.GetInt32Data()
+		return &tensor.Tensor{DType: dt, Shape: shape, I32: tp.GetInt32Data()}, nil
+	case tensor.Uint64:
+		return tensor.Wrap(dt, tp.GetUint64Data(), shape...), nil
+	case tensor.String:
+		ss := make([]string, n)
+		for i, b := range tp.GetStringData() {
+			ss[i] = string(b)
+		}
+		return tensor.Wrap(dt, ss, shape...), nil
+	case tensor.Uint32:
+		t := tensor.New(dt, shape...)
+		for i, v := range tp.GetUint64Data() {
+			if v > math.MaxUint32 {
+				return nil, d.formatError(nil, "%s: uint32 value %d out of range at index %d", what, v, i)
+			}
+			t.SetInt64(i, int64(v))
+		}
+		return t, nil
+	}
+	// The rest hold one int32_data entry each: an integer, a bool, or the
+	// bits of a float16 or bfloat16.
+	lo, hi := int64(math.MinInt32), int64(math.MaxInt32)
+	switch dt {
 	case tensor.Uint8:
-		t.U8 = make([]uint8, n)
-		for i, v := range tp.GetInt32Data() {
-			if v < 0 || v > math.MaxUint8 {
-				return nil, d.formatError(nil, "%s: uint8 value %d out of range at index %d", what, v, i)
-			}
-			t.U8[i] = uint8(v)
-		}
+		lo, hi = 0, math.MaxUint8
 	case tensor.Int8:
-		t.I8 = make([]int8, n)
-		for i, v := range tp.GetInt32Data() {
-			if v < math.MinInt8 || v > math.MaxInt8 {
-				return nil, d.formatError(nil, "%s: int8 value %d out of range at index %d", what, v, i)
-			}
-			t.I8[i] = int8(v)
-		}
-	case tensor.Bool:
-		t.B = make([]bool, n)
-		for i, v := range tp.GetInt32Data() {
+		lo, hi = math.MinInt8, math.MaxInt8
+	case tensor.Int16:
+		lo, hi = math.MinInt16, math.MaxInt16
+	case tensor.Uint16, tensor.Float16, tensor.BFloat16:
+		lo, hi = 0, math.MaxUint16
+	}
+	t := tensor.New(dt, shape...)
+	bits := tensor.Data[uint16](t) // float16 and bfloat16 take the bits as they are
+	for i, v := range tp.GetInt32Data() {
+		switch {
+		case dt == tensor.Bool:
 			t.B[i] = v != 0
+		case int64(v) < lo || int64(v) > hi:
+			return nil, d.formatError(nil, "%s: %v value %d out of range at index %d", what, dt, v, i)
+		case bits != nil:
+			bits[i] = uint16(v)
+		default:
+			t.SetInt64(i, int64(v))
 		}
 	}
 	return t, nil
@@ -206,8 +237,12 @@ func typedFieldOf(dt tensor.DType) string {
 		return "double_data"
 	case tensor.Int64:
 		return "int64_data"
+	case tensor.Uint32, tensor.Uint64:
+		return "uint64_data"
+	case tensor.String:
+		return "string_data"
 	}
-	return "int32_data" // int32, uint8, int8, bool
+	return "int32_data" // int32, int16, uint16, int8, uint8, bool, float16, bfloat16
 }
 
 // externalLocation describes where an external tensor's data lives.
@@ -257,8 +292,29 @@ func tensorFromRaw(dt tensor.DType, shape []int, n int, raw []byte) *tensor.Tens
 		for i, b := range raw {
 			t.B[i] = b != 0
 		}
+	case tensor.Float16, tensor.BFloat16, tensor.Uint16:
+		return tensor.Wrap(dt, fromRaw(raw, n, func(b []byte) uint16 { return le.Uint16(b) }), shape...)
+	case tensor.Int16:
+		return tensor.Wrap(dt, fromRaw(raw, n, func(b []byte) int16 { return int16(le.Uint16(b)) }), shape...)
+	case tensor.Uint32:
+		return tensor.Wrap(dt, fromRaw(raw, n, le.Uint32), shape...)
+	case tensor.Uint64:
+		return tensor.Wrap(dt, fromRaw(raw, n, le.Uint64), shape...)
 	}
 	return t
+}
+
+// fromRaw decodes n elements of len(raw)/n bytes each with get.
+func fromRaw[T any](raw []byte, n int, get func([]byte) T) []T {
+	s := make([]T, n)
+	if n == 0 {
+		return s
+	}
+	size := len(raw) / n
+	for i := range s {
+		s[i] = get(raw[i*size:])
+	}
+	return s
 }
 
 // tensorToProto converts a tensor to a TensorProto with its elements in
@@ -280,7 +336,10 @@ func tensorToProto(name string, t *tensor.Tensor, what string) (*onnxpb.TensorPr
 	for i, v := range t.Shape {
 		dims[i] = int64(v)
 	}
-	raw := make([]byte, n*t.DType.Size())
+	var raw []byte
+	if t.DType != tensor.String {
+		raw = make([]byte, n*t.DType.Size())
+	}
 	le := binary.LittleEndian
 	switch t.DType {
 	case tensor.Float32:
@@ -311,8 +370,27 @@ func tensorToProto(name string, t *tensor.Tensor, what string) (*onnxpb.TensorPr
 				raw[i] = 1
 			}
 		}
+	case tensor.Float16, tensor.BFloat16, tensor.Uint16:
+		for i, v := range tensor.Data[uint16](t) {
+			le.PutUint16(raw[2*i:], v)
+		}
+	case tensor.Int16:
+		for i, v := range tensor.Data[int16](t) {
+			le.PutUint16(raw[2*i:], uint16(v))
+		}
+	case tensor.Uint32:
+		for i, v := range tensor.Data[uint32](t) {
+			le.PutUint32(raw[4*i:], v)
+		}
+	case tensor.Uint64:
+		for i, v := range tensor.Data[uint64](t) {
+			le.PutUint64(raw[8*i:], v)
+		}
 	}
 	tp := &onnxpb.TensorProto{Name: name, Dims: dims, DataType: code}
+	for _, v := range tensor.Data[string](t) {
+		tp.StringData = append(tp.StringData, []byte(v))
+	}
 	if len(raw) > 0 {
 		tp.RawData = raw
 	}

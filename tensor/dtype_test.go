@@ -1,0 +1,83 @@
+package tensor
+
+import "testing"
+
+// TestEveryDType runs the storage operations on each dtype of the table.
+func TestEveryDType(t *testing.T) {
+	for _, dt := range DTypes() {
+		t.Run(dt.String(), func(t *testing.T) {
+			a := New(dt, 2, 3)
+			if !a.Valid() || a.Len() != 6 {
+				t.Fatalf("New(%v, 2, 3) = %v, valid %v", dt, a, a.Valid())
+			}
+			for i := range 6 {
+				a.SetFloat64(i, float64(i%2))
+			}
+			c := a.Clone()
+			a.SetFloat64(0, 1)
+			if got := c.Float64At(0); got != 0 {
+				t.Errorf("Clone shares elements: c[0] = %v after a[0] = 1", got)
+			}
+			if got := c.Float64At(5); got != 1 {
+				t.Errorf("c.Float64At(5) = %v, want 1", got)
+			}
+			var d Tensor
+			d.CopyFrom(a)
+			if !d.Valid() || d.DType != dt || d.Float64At(0) != 1 {
+				t.Errorf("CopyFrom: %v valid %v, [0] = %v", &d, d.Valid(), d.Float64At(0))
+			}
+			var v Tensor
+			v.ShareFrom(a, 6)
+			a.SetFloat64(1, 1)
+			if !v.Valid() || v.Float64At(1) != 1 {
+				t.Errorf("ShareFrom: view %v does not see a's elements", &v)
+			}
+			if got, want := a.CapBytes(), int64(6*dt.Size()); got != want {
+				t.Errorf("CapBytes() = %d, want %d", got, want)
+			}
+			d.ClearData()
+			if d.Valid() {
+				t.Errorf("valid after ClearData")
+			}
+			d.Resize(Float32, 2)
+			if !d.Valid() || d.CapBytes() != 8 {
+				t.Errorf("Resize to float32 after %v: %v, %d bytes", dt, &d, d.CapBytes())
+			}
+		})
+	}
+}
+
+func TestDataAndWrap(t *testing.T) {
+	h := Wrap(Float16, []uint16{0x3c00, 0xc000}, 2)
+	if got := h.Float64At(1); got != -2 {
+		t.Errorf("float16 Float64At(1) = %v, want -2", got)
+	}
+	if got := Data[uint16](h); len(got) != 2 || got[0] != 0x3c00 {
+		t.Errorf("Data[uint16](float16) = %v", got)
+	}
+	if got := Data[float32](h); got != nil {
+		t.Errorf("Data[float32](float16) = %v, want nil", got)
+	}
+	f := FromFloat32([]float32{1, 2}, 2)
+	if got := Data[float32](f); &got[0] != &f.F32[0] {
+		t.Errorf("Data[float32] does not return the F32 field")
+	}
+	u := New(Uint64, 1)
+	u.SetInt64(0, -1)
+	if got := Data[uint64](u)[0]; got != 1<<64-1 {
+		t.Errorf("uint64 SetInt64(-1) = %d, want wrap to 2^64-1", got)
+	}
+	if got := u.Int64At(0); got != -1 {
+		t.Errorf("uint64 Int64At = %d, want -1 (same bits)", got)
+	}
+	s := Wrap(String, []string{"1.5", "x"}, 2)
+	if got := s.Float64At(0); got != 1.5 {
+		t.Errorf("string Float64At(0) = %v, want 1.5", got)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Errorf("Wrap(Float16, []float32) did not panic")
+		}
+	}()
+	Wrap(Float16, []float32{1}, 1)
+}

@@ -1,0 +1,86 @@
+package tensor
+
+import "math"
+
+// Float16FromFloat64 returns the IEEE 754 half-precision bits nearest to v
+// (round to nearest, ties to even); values beyond the largest finite half
+// become infinities, NaN a quiet NaN of the same sign.
+func Float16FromFloat64(v float64) uint16 { return uint16(narrowFloat(v, 5, 10)) }
+
+// Float16ToFloat64 returns the value of half-precision bits h (exactly).
+func Float16ToFloat64(h uint16) float64 { return widenFloat(uint64(h), 5, 10) }
+
+// BFloat16FromFloat64 returns the bfloat16 bits nearest to v (round to
+// nearest, ties to even), as Cast computes them.
+func BFloat16FromFloat64(v float64) uint16 { return uint16(narrowFloat(v, 8, 7)) }
+
+// BFloat16ToFloat64 returns the value of bfloat16 bits b (exactly).
+func BFloat16ToFloat64(b uint16) float64 {
+	return float64(math.Float32frombits(uint32(b) << 16))
+}
+
+// narrowFloat rounds v to the nearest value of an IEEE-style binary format
+// with ebits of exponent and mbits of mantissa (ties to even, overflow to
+// infinity, gradual underflow), and returns its bits.
+func narrowFloat(v float64, ebits, mbits uint) uint64 {
+	b := math.Float64bits(v)
+	sign := (b >> 63) << (ebits + mbits)
+	emax := uint64(1)<<ebits - 1 // all-ones exponent field: Inf and NaN
+	inf := sign | emax<<mbits
+	switch {
+	case math.IsNaN(v):
+		return inf | 1<<(mbits-1) // quiet NaN
+	case math.IsInf(v, 0):
+		return inf
+	}
+	e := int(b>>52&0x7ff) - 1023
+	if e == -1023 { // zero or a float64 subnormal: far below any subnormal here
+		return sign
+	}
+	m := b&(1<<52-1) | 1<<52 // with the implicit bit
+	bias := int(1)<<(ebits-1) - 1
+	shift := 52 - int(mbits)
+	if emin := 1 - bias; e < emin {
+		shift += emin - e // subnormal: fewer mantissa bits survive
+	}
+	if shift > 54 {
+		return sign // less than half the smallest subnormal
+	}
+	r := m >> shift
+	rem := m & (1<<shift - 1)
+	half := uint64(1) << (shift - 1)
+	if rem > half || (rem == half && r&1 == 1) {
+		r++
+	}
+	bits := r // subnormal: a mantissa that rounded up to 1<<mbits is the smallest normal
+	if e >= 1-bias {
+		// Normal: a mantissa that rounded up to 2 carries into the exponent.
+		bits = uint64(e+bias-1)<<mbits + r
+	}
+	if bits >= emax<<mbits {
+		return inf
+	}
+	return sign | bits
+}
+
+// widenFloat returns the value of bits h of the format narrowFloat makes.
+func widenFloat(h uint64, ebits, mbits uint) float64 {
+	emax := uint64(1)<<ebits - 1
+	bias := int(1)<<(ebits-1) - 1
+	s := 1.0
+	if h>>(ebits+mbits)&1 == 1 {
+		s = -1
+	}
+	e := h >> mbits & emax
+	m := h & (1<<mbits - 1)
+	switch e {
+	case 0:
+		return s * math.Ldexp(float64(m), 1-bias-int(mbits))
+	case emax:
+		if m != 0 {
+			return math.NaN()
+		}
+		return math.Inf(int(s))
+	}
+	return s * math.Ldexp(float64(m|1<<mbits), int(e)-bias-int(mbits))
+}

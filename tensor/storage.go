@@ -1,0 +1,180 @@
+package tensor
+
+import "fmt"
+
+// storage is what the tensor package knows of a dtype's typed slice. Every
+// method takes p, a *[]T: a pointer to one of Tensor's slice fields, or the
+// one in Tensor.ext.
+type storage interface {
+	newPtr() any // a new *[]T holding nil
+	holds(p any) bool
+	grow(p any, n int)
+	len(p any) int
+	cap(p any) int
+	clone(p any) any // a new *[]T holding a copy of *p, or nil if *p is nil
+	copy(dst, src any, do, so, n int)
+	share(dst, src any) // *dst = *src
+	clear(p any)        // *p = nil
+	float64At(p any, i int) float64
+	setFloat64(p any, i int, v float64)
+}
+
+// store is the storage of a dtype whose elements are Ts, converted to and
+// from float64 by to and from.
+type store[T comparable] struct {
+	from func(float64) T
+	to   func(T) float64
+}
+
+// integer is the Go types that hold integer dtypes.
+type integer interface {
+	~int8 | ~int16 | ~int32 | ~int64 | ~uint8 | ~uint16 | ~uint32 | ~uint64
+}
+
+// intStore is the storage of an integer dtype.
+func intStore[T integer]() store[T] {
+	return store[T]{from: func(v float64) T { return T(v) }, to: func(v T) float64 { return float64(v) }}
+}
+
+func (store[T]) newPtr() any { return new([]T) }
+
+func (store[T]) holds(p any) bool {
+	_, ok := p.(*[]T)
+	return ok
+}
+
+func (store[T]) grow(p any, n int) {
+	s := p.(*[]T)
+	if cap(*s) >= n {
+		*s = (*s)[:n]
+	} else {
+		*s = make([]T, n)
+	}
+}
+
+func (store[T]) len(p any) int { return len(*p.(*[]T)) }
+func (store[T]) cap(p any) int { return cap(*p.(*[]T)) }
+
+func (store[T]) clone(p any) any {
+	s := *p.(*[]T)
+	if s == nil {
+		return nil
+	}
+	c := append([]T(nil), s...)
+	return &c
+}
+
+func (store[T]) copy(dst, src any, do, so, n int) {
+	copy((*dst.(*[]T))[do:do+n], (*src.(*[]T))[so:so+n])
+}
+
+func (store[T]) share(dst, src any) { *dst.(*[]T) = *src.(*[]T) }
+func (store[T]) clear(p any)        { *p.(*[]T) = nil }
+
+func (s store[T]) float64At(p any, i int) float64    { return s.to((*p.(*[]T))[i]) }
+func (s store[T]) setFloat64(p any, i int, v float64) { (*p.(*[]T))[i] = s.from(v) }
+
+// Data returns t's elements if T is the Go type that holds t.DType (uint16
+// for Float16 and BFloat16, which hold bit patterns), else nil.
+func Data[T any](t *Tensor) []T {
+	if p, ok := t.ptr().(*[]T); ok {
+		return *p
+	}
+	return nil
+}
+
+// Wrap returns a tensor of dtype dt and the given shape holding data (not
+// copied). It panics if T is not the Go type that holds dt or len(data)
+// does not match the shape.
+func Wrap[T any](dt DType, data []T, shape ...int) *Tensor {
+	if n := NumElements(shape); n != len(data) {
+		panic(fmt.Sprintf("tensor: %d values for shape %v", len(data), shape))
+	}
+	t := &Tensor{DType: dt, Shape: append([]int(nil), shape...)}
+	p, ok := t.ptr().(*[]T)
+	if !ok {
+		panic(fmt.Sprintf("tensor: %T values for %v", data, dt))
+	}
+	*p = data
+	return t
+}
+
+// ptr returns a pointer to the slice field that holds t.DType's elements,
+// making the one in ext on first use; nil for an invalid dtype.
+func (t *Tensor) ptr() any {
+	switch t.DType {
+	case Float32:
+		return &t.F32
+	case Float64:
+		return &t.F64
+	case Int64:
+		return &t.I64
+	case Int32:
+		return &t.I32
+	case Uint8:
+		return &t.U8
+	case Int8:
+		return &t.I8
+	case Bool:
+		return &t.B
+	case Invalid:
+		return nil
+	}
+	st := t.DType.info().st
+	if st == nil {
+		return nil
+	}
+	if t.ext == nil || !st.holds(t.ext) {
+		t.ext = st.newPtr()
+	}
+	return t.ext
+}
+
+// Int64At returns element i as an int64: integers and bools keep their value
+// (uint64 values above MaxInt64 wrap), floats truncate toward zero.
+func (t *Tensor) Int64At(i int) int64 {
+	switch p := t.ptr().(type) {
+	case *[]int64:
+		return (*p)[i]
+	case *[]uint64:
+		return int64((*p)[i])
+	}
+	return int64(t.Float64At(i)) // exact for the narrower integer types
+
+}
+
+// SetInt64 stores v in element i: integer types wrap it to their width,
+// bools store v != 0, floats the nearest value.
+func (t *Tensor) SetInt64(i int, v int64) {
+	switch p := t.ptr().(type) {
+	case *[]int8:
+		(*p)[i] = int8(v)
+	case *[]int16:
+		(*p)[i] = int16(v)
+	case *[]int32:
+		(*p)[i] = int32(v)
+	case *[]int64:
+		(*p)[i] = v
+	case *[]uint8:
+		(*p)[i] = uint8(v)
+	case *[]uint32:
+		(*p)[i] = uint32(v)
+	case *[]uint64:
+		(*p)[i] = uint64(v)
+	case *[]bool:
+		(*p)[i] = v != 0
+	case *[]uint16:
+		if t.DType == Uint16 {
+			(*p)[i] = uint16(v)
+			return
+		}
+		t.SetFloat64(i, float64(v))
+	default:
+		t.SetFloat64(i, float64(v))
+	}
+}
+
+// SetFloat64 stores v in element i, converted as Cast converts a float64.
+func (t *Tensor) SetFloat64(i int, v float64) {
+	t.DType.info().st.setFloat64(t.ptr(), i, v)
+}
