@@ -64,7 +64,7 @@ func TestBFloat16(t *testing.T) {
 		{float64(math.Float32frombits(0x3f808000)), 0x3f80}, // tie: even (down)
 		{float64(math.Float32frombits(0x3f818000)), 0x3f82}, // tie: even (up)
 		{float64(math.Float32frombits(0x3f808001)), 0x3f81}, // above the tie
-		{math.MaxFloat32, 0x7f80},                            // rounds up to Inf
+		{math.MaxFloat32, 0x7f80},                           // rounds up to Inf
 		{float64(math.Float32frombits(0x00010000)), 0x0001}, // subnormal
 		{math.Inf(1), 0x7f80},
 	} {

@@ -71,7 +71,7 @@ func (store[T]) copy(dst, src any, do, so, n int) {
 func (store[T]) share(dst, src any) { *dst.(*[]T) = *src.(*[]T) }
 func (store[T]) clear(p any)        { *p.(*[]T) = nil }
 
-func (s store[T]) float64At(p any, i int) float64    { return s.to((*p.(*[]T))[i]) }
+func (s store[T]) float64At(p any, i int) float64     { return s.to((*p.(*[]T))[i]) }
 func (s store[T]) setFloat64(p any, i int, v float64) { (*p.(*[]T))[i] = s.from(v) }
 
 // Data returns t's elements if T is the Go type that holds t.DType (uint16
