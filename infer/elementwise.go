@@ -91,6 +91,14 @@ func (o *arithOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 		return arith[uint8](o, a, b, out[0], shape, bshape)
 	case tensor.Int8:
 		return arith[int8](o, a, b, out[0], shape, bshape)
+	case tensor.Int16:
+		return arith[int16](o, a, b, out[0], shape, bshape)
+	case tensor.Uint16:
+		return arith[uint16](o, a, b, out[0], shape, bshape)
+	case tensor.Uint32:
+		return arith[uint32](o, a, b, out[0], shape, bshape)
+	case tensor.Uint64:
+		return arith[uint64](o, a, b, out[0], shape, bshape)
 	}
 	return errorf(o.n, "unsupported dtype %v", a.DType)
 }
@@ -308,12 +316,11 @@ func ipow(x, e int64) int64 {
 
 func isFloat(dt tensor.DType) bool { return dt == tensor.Float32 || dt == tensor.Float64 }
 
+// isNumber reports whether dt has arithmetic kernels of its own (float16
+// and bfloat16 are computed as float32, see narrow.go).
 func isNumber(dt tensor.DType) bool {
-	switch dt {
-	case tensor.Float32, tensor.Float64, tensor.Int64, tensor.Int32, tensor.Uint8, tensor.Int8:
-		return true
-	}
-	return false
+	k := dt.Kind()
+	return k == tensor.KindSigned || k == tensor.KindUnsigned || dt == tensor.Float32 || dt == tensor.Float64
 }
 
 // toFloat64 returns t's elements as float64s (a new slice unless t is float64).
@@ -349,8 +356,13 @@ func castInt64(d *tensor.Tensor, r []int64) {
 
 // castInto converts every element of src into d (already resized to the
 // same number of elements) with Cast's rules: Go conversions (floats to
-// integers truncate toward zero, integers wrap), nonzero is true, true is 1.
+// integers truncate toward zero, integers wrap), nonzero is true, true is 1,
+// float16 and bfloat16 round to nearest even, strings parse and format.
 func castInto(d, src *tensor.Tensor) {
+	if d.DType > tensor.Bool || src.DType > tensor.Bool {
+		castAny(d, src)
+		return
+	}
 	switch d.DType {
 	case tensor.Float32:
 		convertInto(d.F32, src)
@@ -364,6 +376,14 @@ func castInto(d, src *tensor.Tensor) {
 		convertInto(d.U8, src)
 	case tensor.Int8:
 		convertInto(d.I8, src)
+	case tensor.Int16:
+		convertInto(data[int16](d), src)
+	case tensor.Uint16:
+		convertInto(data[uint16](d), src)
+	case tensor.Uint32:
+		convertInto(data[uint32](d), src)
+	case tensor.Uint64:
+		convertInto(data[uint64](d), src)
 	case tensor.Bool:
 		switch src.DType {
 		case tensor.Float32:
@@ -378,6 +398,14 @@ func castInto(d, src *tensor.Tensor) {
 			toBool(d.B, src.U8)
 		case tensor.Int8:
 			toBool(d.B, src.I8)
+		case tensor.Int16:
+			toBool(d.B, data[int16](src))
+		case tensor.Uint16:
+			toBool(d.B, data[uint16](src))
+		case tensor.Uint32:
+			toBool(d.B, data[uint32](src))
+		case tensor.Uint64:
+			toBool(d.B, data[uint64](src))
 		case tensor.Bool:
 			copy(d.B, src.B)
 		}
@@ -398,6 +426,14 @@ func convertInto[D number](d []D, src *tensor.Tensor) {
 		convert(d, src.U8)
 	case tensor.Int8:
 		convert(d, src.I8)
+	case tensor.Int16:
+		convert(d, data[int16](src))
+	case tensor.Uint16:
+		convert(d, data[uint16](src))
+	case tensor.Uint32:
+		convert(d, data[uint32](src))
+	case tensor.Uint64:
+		convert(d, data[uint64](src))
 	case tensor.Bool:
 		for i, v := range src.B {
 			d[i] = 0
@@ -420,32 +456,42 @@ func toBool[S number](d []bool, s []S) {
 	}
 }
 
-// dtypeFromONNX maps a TensorProto.DataType code to a dtype (Invalid for the
-// codes this package does not support).
-func dtypeFromONNX(code int64) tensor.DType {
-	switch code {
-	case 1:
-		return tensor.Float32
-	case 2:
-		return tensor.Uint8
-	case 3:
-		return tensor.Int8
-	case 6:
-		return tensor.Int32
-	case 7:
-		return tensor.Int64
-	case 9:
-		return tensor.Bool
-	case 11:
-		return tensor.Float64
+// castAny is castInto for the dtypes without a field of their own, one
+// element at a time: between integers (and bools) through int64, so that
+// they wrap; otherwise through float64.
+func castAny(d, src *tensor.Tensor) {
+	n := src.Len()
+	if isIntegral(d.DType) && isIntegral(src.DType) {
+		for i := range n {
+			d.SetInt64(i, src.Int64At(i))
+		}
+		return
 	}
-	return tensor.Invalid
+	if d.DType == tensor.Bool {
+		for i := range n {
+			d.B[i] = src.Float64At(i) != 0
+		}
+		return
+	}
+	if h := data[uint16](src); src.DType == tensor.Float16 && d.DType == tensor.Float32 {
+		tensor.Float16ToFloat32(d.F32, h) // the common case, faster
+		return
+	}
+	for i := range n {
+		d.SetFloat64(i, src.Float64At(i))
+	}
 }
 
-// castOp is Cast. The target type is a TensorProto.DataType code from
-// opset 6, its enum name (such as "FLOAT") in opset 1. The saturate
-// attribute (opset 19) only affects float8 targets, which are not
-// supported, so it is ignored.
+// isIntegral reports whether dt holds integers or bools.
+func isIntegral(dt tensor.DType) bool {
+	k := dt.Kind()
+	return k == tensor.KindSigned || k == tensor.KindUnsigned || k == tensor.KindBool
+}
+
+// castOp is Cast to any dtype of the tensor package. The target type is a
+// TensorProto.DataType code from opset 6, its enum name (such as "FLOAT")
+// in opset 1. The saturate attribute (opset 19) only affects float8
+// targets, which are not supported, so it is ignored.
 type castOp struct {
 	n  *onnx.Node
 	to tensor.DType
@@ -464,7 +510,7 @@ func buildCast(n *onnx.Node, opset int64) (op, error) {
 		if a.err != nil {
 			return nil, a.err
 		}
-		dt := dtypeFromONNXName(name)
+		dt := onnx.DTypeOfName(name)
 		if dt == tensor.Invalid {
 			return nil, errorf(n, "unsupported target type %q", name)
 		}
@@ -475,8 +521,8 @@ func buildCast(n *onnx.Node, opset int64) (op, error) {
 	if a.err != nil {
 		return nil, a.err
 	}
-	dt := dtypeFromONNX(to)
-	if dt == tensor.Invalid {
+	dt := onnx.DTypeOf(int32(to))
+	if dt == tensor.Invalid || int64(int32(to)) != to {
 		return nil, errorf(n, "unsupported target type %d", to)
 	}
 	return &castOp{n, dt}, nil
@@ -606,6 +652,14 @@ func (o *variadicOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 		variadic[uint8](o.kind, in, out[0], shape)
 	case tensor.Int8:
 		variadic[int8](o.kind, in, out[0], shape)
+	case tensor.Int16:
+		variadic[int16](o.kind, in, out[0], shape)
+	case tensor.Uint16:
+		variadic[uint16](o.kind, in, out[0], shape)
+	case tensor.Uint32:
+		variadic[uint32](o.kind, in, out[0], shape)
+	case tensor.Uint64:
+		variadic[uint64](o.kind, in, out[0], shape)
 	default:
 		return errorf(o.n, "unsupported dtype %v", in[0].DType)
 	}
@@ -694,6 +748,14 @@ func (o *compareOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 		compare[uint8](o.kind, a, b, d, shape, bshape)
 	case tensor.Int8:
 		compare[int8](o.kind, a, b, d, shape, bshape)
+	case tensor.Int16:
+		compare[int16](o.kind, a, b, d, shape, bshape)
+	case tensor.Uint16:
+		compare[uint16](o.kind, a, b, d, shape, bshape)
+	case tensor.Uint32:
+		compare[uint32](o.kind, a, b, d, shape, bshape)
+	case tensor.Uint64:
+		compare[uint64](o.kind, a, b, d, shape, bshape)
 	case tensor.Bool:
 		if o.kind != opEqual {
 			return errorf(o.n, "unsupported dtype %v", a.DType)
@@ -763,6 +825,14 @@ func (o *whereOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 		where[uint8](c, x, y, out[0], shape)
 	case tensor.Int8:
 		where[int8](c, x, y, out[0], shape)
+	case tensor.Int16:
+		where[int16](c, x, y, out[0], shape)
+	case tensor.Uint16:
+		where[uint16](c, x, y, out[0], shape)
+	case tensor.Uint32:
+		where[uint32](c, x, y, out[0], shape)
+	case tensor.Uint64:
+		where[uint64](c, x, y, out[0], shape)
 	case tensor.Bool:
 		where[bool](c, x, y, out[0], shape)
 	default:

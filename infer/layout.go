@@ -29,8 +29,20 @@ func takeElems(d *tensor.Tensor, shape []int, x *tensor.Tensor, idx []int) {
 		take(d.U8, x.U8, idx)
 	case tensor.Int8:
 		take(d.I8, x.I8, idx)
+	case tensor.Int16:
+		take(data[int16](d), data[int16](x), idx)
+	case tensor.Uint16:
+		take(data[uint16](d), data[uint16](x), idx)
+	case tensor.Uint32:
+		take(data[uint32](d), data[uint32](x), idx)
+	case tensor.Uint64:
+		take(data[uint64](d), data[uint64](x), idx)
 	case tensor.Bool:
 		take(d.B, x.B, idx)
+	case tensor.Float16, tensor.BFloat16:
+		take(data[uint16](d), data[uint16](x), idx)
+	case tensor.String:
+		take(data[string](d), data[string](x), idx)
 	}
 }
 
@@ -368,6 +380,14 @@ func (o *triluOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 		trilu(d.U8, rows, cols, int(k), o.upper)
 	case tensor.Int8:
 		trilu(d.I8, rows, cols, int(k), o.upper)
+	case tensor.Int16:
+		trilu(data[int16](d), rows, cols, int(k), o.upper)
+	case tensor.Uint16:
+		trilu(data[uint16](d), rows, cols, int(k), o.upper)
+	case tensor.Uint32:
+		trilu(data[uint32](d), rows, cols, int(k), o.upper)
+	case tensor.Uint64:
+		trilu(data[uint64](d), rows, cols, int(k), o.upper)
 	case tensor.Bool:
 		trilu(d.B, rows, cols, int(k), o.upper)
 	}
@@ -405,7 +425,7 @@ func buildEyeLike(n *onnx.Node, opset int64) (op, error) {
 	o := &eyeLikeOp{n: n, k: a.int("k", 0)}
 	if a.has("dtype") {
 		code := a.int("dtype", 0)
-		if o.dtype = dtypeFromONNX(code); o.dtype == tensor.Invalid && a.err == nil {
+		if o.dtype = onnx.DTypeOf(int32(code)); o.dtype == tensor.Invalid && a.err == nil {
 			return nil, unsupportedf(n, "attribute \"dtype\": data type %d", code)
 		}
 	}
@@ -441,6 +461,14 @@ func (o *eyeLikeOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 		eye(d.U8, rows, cols, int(k), 1)
 	case tensor.Int8:
 		eye(d.I8, rows, cols, int(k), 1)
+	case tensor.Int16:
+		eye(data[int16](d), rows, cols, int(k), 1)
+	case tensor.Uint16:
+		eye(data[uint16](d), rows, cols, int(k), 1)
+	case tensor.Uint32:
+		eye(data[uint32](d), rows, cols, int(k), 1)
+	case tensor.Uint64:
+		eye(data[uint64](d), rows, cols, int(k), 1)
 	case tensor.Bool:
 		eye(d.B, rows, cols, int(k), true)
 	}
@@ -693,6 +721,14 @@ func (o *nonZeroOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 		nz = nonZero(x.U8)
 	case tensor.Int8:
 		nz = nonZero(x.I8)
+	case tensor.Int16:
+		nz = nonZero(data[int16](x))
+	case tensor.Uint16:
+		nz = nonZero(data[uint16](x))
+	case tensor.Uint32:
+		nz = nonZero(data[uint32](x))
+	case tensor.Uint64:
+		nz = nonZero(data[uint64](x))
 	case tensor.Bool:
 		nz = nonZero(x.B)
 	default:

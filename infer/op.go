@@ -31,6 +31,8 @@ type scratch struct {
 	mid   tensor.Tensor
 	args  [2]*tensor.Tensor
 	inner *scratch
+	// For a node computing float16 or bfloat16 through float32 (narrow.go).
+	narrow *narrowBufs
 }
 
 // floats returns a slice of n float32s (contents unspecified), reusing the

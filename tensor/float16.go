@@ -84,3 +84,42 @@ func widenFloat(h uint64, ebits, mbits uint) float64 {
 	}
 	return s * math.Ldexp(float64(m|1<<mbits), int(e)-bias-int(mbits))
 }
+
+// Float16ToFloat32 sets d[i] to the value of the half-precision bits s[i].
+func Float16ToFloat32(d []float32, s []uint16) {
+	for i, h := range s[:len(d)] {
+		sign := uint32(h>>15) << 31
+		e := uint32(h>>10) & 0x1f
+		m := uint32(h) & 0x3ff
+		switch {
+		case e == 0x1f: // Inf, NaN
+			d[i] = math.Float32frombits(sign | 0x7f800000 | m<<13)
+		case e != 0:
+			d[i] = math.Float32frombits(sign | (e+112)<<23 | m<<13)
+		default: // zero, subnormal: m * 2^-24, exact in float32
+			f := float32(m) * (1.0 / (1 << 24))
+			d[i] = math.Float32frombits(sign | math.Float32bits(f))
+		}
+	}
+}
+
+// Float32ToFloat16 sets d[i] to the half-precision bits nearest to s[i].
+func Float32ToFloat16(d []uint16, s []float32) {
+	for i, v := range s[:len(d)] {
+		d[i] = uint16(narrowFloat(float64(v), 5, 10))
+	}
+}
+
+// BFloat16ToFloat32 sets d[i] to the value of the bfloat16 bits s[i].
+func BFloat16ToFloat32(d []float32, s []uint16) {
+	for i, b := range s[:len(d)] {
+		d[i] = math.Float32frombits(uint32(b) << 16)
+	}
+}
+
+// Float32ToBFloat16 sets d[i] to the bfloat16 bits nearest to s[i].
+func Float32ToBFloat16(d []uint16, s []float32) {
+	for i, v := range s[:len(d)] {
+		d[i] = uint16(narrowFloat(float64(v), 8, 7))
+	}
+}

@@ -79,3 +79,38 @@ func TestBFloat16(t *testing.T) {
 		}
 	}
 }
+
+// TestFloat16Slices checks the slice conversions against the scalar ones
+// over every bit pattern.
+func TestFloat16Slices(t *testing.T) {
+	bits := make([]uint16, 1<<16)
+	for i := range bits {
+		bits[i] = uint16(i)
+	}
+	f := make([]float32, len(bits))
+	back := make([]uint16, len(bits))
+	for _, c := range []struct {
+		name  string
+		widen func([]float32, []uint16)
+		narr  func([]uint16, []float32)
+		value func(uint16) float64
+	}{
+		{"float16", Float16ToFloat32, Float32ToFloat16, Float16ToFloat64},
+		{"bfloat16", BFloat16ToFloat32, Float32ToBFloat16, BFloat16ToFloat64},
+	} {
+		c.widen(f, bits)
+		c.narr(back, f)
+		for i, b := range bits {
+			want := c.value(b)
+			if math.IsNaN(want) {
+				if !math.IsNaN(float64(f[i])) {
+					t.Fatalf("%s: %#04x widens to %v, want NaN", c.name, b, f[i])
+				}
+				continue
+			}
+			if float64(f[i]) != want || back[i] != b {
+				t.Fatalf("%s: %#04x widens to %v (want %v), narrows back to %#04x", c.name, b, f[i], want, back[i])
+			}
+		}
+	}
+}

@@ -1,0 +1,86 @@
+package infer
+
+import (
+	"math"
+	"testing"
+
+	"github.com/onnxkit/onnxkit/onnx"
+	"github.com/onnxkit/onnxkit/tensor"
+)
+
+// ts lists tensors.
+func ts(t ...*tensor.Tensor) []*tensor.Tensor { return t }
+
+// half and bf make float16 and bfloat16 tensors of the given values.
+func half(shape []int, vals ...float64) *tensor.Tensor { return ewT(tensor.Float16, shape, vals...) }
+func bf(shape []int, vals ...float64) *tensor.Tensor   { return ewT(tensor.BFloat16, shape, vals...) }
+
+// TestNarrowFloats runs ops without float16 kernels on float16 and
+// bfloat16 values: computed in float32 and rounded to nearest even on
+// store, as onnxruntime does. Expected values by hand: 2048+1 = 2049 is a
+// tie between the float16 neighbours 2048 and 2050 and goes to 2048 (even
+// mantissa), 2050+1 to 2052 (2050's mantissa is odd); 256+1 and 258+1
+// likewise in bfloat16 (8 significant bits).
+func TestNarrowFloats(t *testing.T) {
+	s := func(d ...int) []int { return d }
+	tests := []struct {
+		name      string
+		op        string
+		attrs     []*onnx.Attribute
+		constFrom int
+		in        []*tensor.Tensor
+		want      *tensor.Tensor
+	}{
+		{name: "add float16", op: "Add", constFrom: 2, in: ts(half(s(3), 1, 2048, 2050), half(s(3), 1, 1, 1)),
+			want: half(s(3), 2, 2048, 2052)},
+		{name: "add bfloat16", op: "Add", constFrom: 2, in: ts(bf(s(2), 256, 258), bf(s(2), 1, 1)),
+			want: bf(s(2), 256, 260)},
+		{name: "overflow to inf", op: "Mul", constFrom: 2, in: ts(half(s(1), 300), half(s(1), 300)),
+			want: half(s(1), math.Inf(1))},
+		// Gemm's float16 weights are constants: widened once at load.
+		{name: "gemm constant weights", op: "Gemm", constFrom: 1, in: ts(half(s(1, 2), 1, 2), half(s(2, 1), 3, 4)),
+			want: half(s(1, 1), 11)},
+		// Only constant inputs: the output is still float16.
+		{name: "constant input only", op: "Neg", constFrom: 0, in: ts(half(s(1), 0.5)), want: half(s(1), -0.5)},
+		// Outputs that are not float keep their type.
+		{name: "argmax", op: "ArgMax", constFrom: 1, in: ts(half(s(3), 1, 3, 2)), want: ewI64(s(1), 1)},
+		{name: "shape", op: "Shape", constFrom: 1, in: ts(half(s(2, 3), 1, 2, 3, 4, 5, 6)), want: ewI64(s(2), 2, 3)},
+		{name: "transpose keeps bits", op: "Transpose", constFrom: 1, in: ts(half(s(1, 2), 0.1, -0)),
+			want: half(s(2, 1), 0.1, -0)},
+		{name: "less", op: "Less", constFrom: 2, in: ts(half(s(2), 1, 2), half(s(2), 2, 2)), want: ewBool(s(2), true, false)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := runOpConst(tt.constFrom, tt.op, 17, tt.attrs, 1, tt.in...)
+			if err != nil {
+				t.Fatalf("%s: %v", tt.op, err)
+			}
+			if msg := ewDiff(got[0], tt.want); msg != "" {
+				t.Errorf("%s: %s", tt.op, msg)
+			}
+		})
+	}
+}
+
+// TestCastNewTypes checks Cast to and from the dtypes without a field of
+// their own. Expected values: float16 0.1 is 0.0999755859375 (0x2e66);
+// 65520 rounds to +Inf; integers wrap (-1 is 65535 in uint16, 300 is 44
+// in int8); strings format and parse the shortest float32 decimal.
+func TestCastNewTypes(t *testing.T) {
+	s := func(d ...int) []int { return d }
+	to := func(code int64) []*onnx.Attribute { return []*onnx.Attribute{ewInt("to", code)} }
+	ewRunCases(t, []ewCase{
+		{name: "f32 to f16", op: "Cast", attrs: to(10), in: ts(ewF32(s(4), 0.1, 65520, 1e-8, -2)),
+			want: ts(half(s(4), 0.0999755859375, math.Inf(1), 0, -2))},
+		{name: "f16 to f64", op: "Cast", attrs: to(11), in: ts(half(s(1), 0.1)), want: ts(ewT(tensor.Float64, s(1), 0.0999755859375))},
+		{name: "f16 to f32", op: "Cast", attrs: to(1), in: ts(half(s(2), 0.1, -65504)), want: ts(ewF32(s(2), 0.0999755859375, -65504))},
+		{name: "f32 to bf16", op: "Cast", attrs: to(16), in: ts(ewF32(s(1), 1.00390625)), want: ts(bf(s(1), 1))},
+		{name: "i64 to u16", op: "Cast", attrs: to(4), in: ts(ewI64(s(2), -1, 65536)), want: ts(ewT(tensor.Uint16, s(2), 65535, 0))},
+		{name: "u64 to i8", op: "Cast", attrs: to(3), in: ts(ewT(tensor.Uint64, s(1), 300)), want: ts(ewT(tensor.Int8, s(1), 44))},
+		{name: "i16 to bool", op: "Cast", attrs: to(9), in: ts(ewT(tensor.Int16, s(2), 0, -3)), want: ts(ewBool(s(2), false, true))},
+		{name: "f32 to string", op: "Cast", attrs: to(8), in: ts(ewF32(s(1), 1.5)), want: ts(tensor.Wrap(tensor.String, []string{"1.5"}, 1))},
+		{name: "string to f32", op: "Cast", attrs: to(1), in: ts(tensor.Wrap(tensor.String, []string{"-2.25"}, 1)), want: ts(ewF32(s(1), -2.25))},
+		{name: "cast-1 name", op: "Cast", opset: 1, attrs: []*onnx.Attribute{{Name: "to", Type: onnx.AttrString, S: []byte("FLOAT16")}},
+			in: ts(ewF32(s(1), 1)), want: ts(half(s(1), 1))},
+	})
+}
