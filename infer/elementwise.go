@@ -763,13 +763,18 @@ func (o *compareOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 		k := funcKernel(func(x, y bool) bool { return x == y })
 		d.Resize(tensor.Bool, shape...)
 		broadcastBinary(&k, d.B, shape, a.B, a.Shape, b.B, bshape)
+	case tensor.String:
+		if o.kind != opEqual {
+			return errorf(o.n, "unsupported dtype %v", a.DType)
+		}
+		compare[string](o.kind, a, b, d, shape, bshape)
 	default:
 		return errorf(o.n, "unsupported dtype %v", a.DType)
 	}
 	return nil
 }
 
-func compare[T number](kind compareKind, a, b, d *tensor.Tensor, shape, bshape []int) {
+func compare[T number | string](kind compareKind, a, b, d *tensor.Tensor, shape, bshape []int) {
 	var k binKernel[T, bool]
 	switch kind {
 	case opEqual:

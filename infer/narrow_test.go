@@ -84,3 +84,29 @@ func TestCastNewTypes(t *testing.T) {
 			in: ts(ewF32(s(1), 1)), want: ts(half(s(1), 1))},
 	})
 }
+
+// TestWiderIntegerTypes runs ops on the integer types without a field of
+// their own, and strings. Expected values by hand: uint32 wraps modulo
+// 2^32, uint16 1<<15 shifted left once is 0, int16 saturates at -32768.
+func TestWiderIntegerTypes(t *testing.T) {
+	s := func(d ...int) []int { return d }
+	u32 := func(v ...float64) *tensor.Tensor { return ewT(tensor.Uint32, s(len(v)), v...) }
+	u16 := func(v ...float64) *tensor.Tensor { return ewT(tensor.Uint16, s(len(v)), v...) }
+	i16 := func(v ...float64) *tensor.Tensor { return ewT(tensor.Int16, s(len(v)), v...) }
+	str := func(v ...string) *tensor.Tensor { return tensor.Wrap(tensor.String, v, len(v)) }
+	ewRunCases(t, []ewCase{
+		{name: "add uint32 wraps", op: "Add", in: ts(u32(4294967295, 2), u32(1, 3)), want: ts(u32(0, 5))},
+		{name: "sub int16", op: "Sub", in: ts(i16(-32768, 5), i16(1, 7)), want: ts(i16(32767, -2))},
+		{name: "max uint16", op: "Max", in: ts(u16(1, 65535), u16(2, 3)), want: ts(u16(2, 65535))},
+		{name: "less uint64", op: "Less", in: ts(ewT(tensor.Uint64, s(2), 1, 5), ewT(tensor.Uint64, s(2), 2, 5)), want: ts(ewBool(s(2), true, false))},
+		{name: "bitshift uint16", op: "BitShift", attrs: []*onnx.Attribute{{Name: "direction", Type: onnx.AttrString, S: []byte("LEFT")}},
+			in: ts(u16(1<<15, 3), u16(1, 2)), want: ts(u16(0, 12))},
+		{name: "mod int16", op: "Mod", in: ts(i16(-7, 7), i16(3, -3)), want: ts(i16(2, -2))},
+		{name: "equal string", op: "Equal", opset: 19, in: ts(str("a", "b"), str("a", "c")), want: ts(ewBool(s(2), true, false))},
+		{name: "gather string", op: "Gather", in: ts(str("x", "y", "z"), ewI64(s(2), 2, 0)), want: ts(str("z", "x"))},
+		{name: "quantize int16", op: "QuantizeLinear", opset: 21, in: ts(ewF32(s(2), 1000.5, -70000), ewF32(nil, 1), ewT(tensor.Int16, nil, 0)),
+			want: ts(i16(1000, -32768))},
+		{name: "dequantize uint16", op: "DequantizeLinear", opset: 21, in: ts(u16(65535), ewF32(nil, 0.5), ewT(tensor.Uint16, nil, 1)),
+			want: ts(ewF32(s(1), 32767))},
+	})
+}

@@ -12,18 +12,15 @@ import (
 
 // The quantization family: QuantizeLinear, DequantizeLinear,
 // DynamicQuantizeLinear, and the integer products QLinearMatMul,
-// MatMulInteger, QLinearConv and ConvInteger. Quantized values are int8 or
-// uint8 (int32 for DequantizeLinear's input); the float16, bfloat16, int16,
+// MatMulInteger, QLinearConv and ConvInteger. Quantized values are int8,
+// uint8, int16 or uint16 (int32 for DequantizeLinear's input); float16 and
+// bfloat16 scales and inputs are computed as float32 (narrow.go); the
 // 4-bit, 2-bit and float8 variants are refused. Integer products subtract
 // the zero points into int16 operands and accumulate in int32
 // (igemm); requantization rounds half to even and saturates.
 
-// ONNX element type codes the family's dtype attributes take.
-const (
-	elemFloat = 1
-	elemUint8 = 2
-	elemInt8  = 3
-)
+// elemFloat is the ONNX element type code of float32.
+const elemFloat = 1
 
 // quantLinearOp is QuantizeLinear (opsets 10, 13, 19, 21, 23, 24, 25) and
 // DequantizeLinear (opsets 10, 13, 19, 21, 23, 24, 25): per-tensor,
@@ -71,14 +68,11 @@ func buildQuantLinear(n *onnx.Node, opset int64, dequant bool) (op, error) {
 	}
 	switch {
 	case !dequant && opset >= 21:
-		switch dt := a.int("output_dtype", 0); dt {
-		case 0:
-		case elemUint8:
-			o.outType = tensor.Uint8
-		case elemInt8:
-			o.outType = tensor.Int8
-		default:
-			return nil, unsupportedf(n, "attribute \"output_dtype\": %s", onnx.ElemTypeName(int32(dt)))
+		if dt := a.int("output_dtype", 0); dt != 0 {
+			o.outType = onnx.DTypeOf(int32(dt))
+			if !isQuantType(o.outType) {
+				return nil, unsupportedf(n, "attribute \"output_dtype\": %s", onnx.ElemTypeName(int32(dt)))
+			}
 		}
 		if opset >= 23 {
 			if p := a.int("precision", 0); p != 0 && p != elemFloat {
@@ -188,8 +182,8 @@ func (o *quantLinearOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 	}
 	y := out[0]
 	if o.dequant {
-		if x.DType != tensor.Uint8 && x.DType != tensor.Int8 && x.DType != tensor.Int32 {
-			return fmt.Errorf("x: want uint8, int8 or int32, got %v", x.DType)
+		if !isQuantType(x.DType) && x.DType != tensor.Int32 {
+			return fmt.Errorf("x: want uint8, int8, uint16, int16 or int32, got %v", x.DType)
 		}
 		if zp != nil && zp.DType != x.DType {
 			return fmt.Errorf("zero point is %v, want the type of x (%v)", zp.DType, x.DType)
@@ -221,8 +215,8 @@ func (o *quantLinearOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 	dt := tensor.Uint8
 	if zp != nil {
 		dt = zp.DType
-		if dt != tensor.Uint8 && dt != tensor.Int8 {
-			return fmt.Errorf("zero point: want uint8 or int8, got %v", dt)
+		if !isQuantType(dt) {
+			return fmt.Errorf("zero point: want uint8, int8, uint16 or int16, got %v", dt)
 		}
 		if o.outType != tensor.Invalid && o.outType != dt {
 			return fmt.Errorf("zero point is %v, output_dtype %v", dt, o.outType)
@@ -255,10 +249,13 @@ func (o *quantLinearOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 			z = intAt(zp, s)
 		}
 		q := quantize(v/scale.F32[s], z, lo, hi)
-		if dt == tensor.Uint8 {
+		switch dt {
+		case tensor.Uint8:
 			y.U8[i] = uint8(q)
-		} else {
+		case tensor.Int8:
 			y.I8[i] = int8(q)
+		default:
+			y.SetInt64(i, int64(q))
 		}
 	})
 	return nil
@@ -283,23 +280,35 @@ func quantize(v float32, zp, lo, hi int32) int32 {
 	return min(max(r+zp, lo), hi)
 }
 
-// qrange is the range of an 8-bit type.
-func qrange(dt tensor.DType) (lo, hi int32) {
-	if dt == tensor.Int8 {
-		return -128, 127
-	}
-	return 0, 255
+// isQuantType reports whether dt is a quantized type QuantizeLinear makes.
+func isQuantType(dt tensor.DType) bool {
+	return dt == tensor.Uint8 || dt == tensor.Int8 || dt == tensor.Uint16 || dt == tensor.Int16
 }
 
-// intAt returns element i of an int8, uint8 or int32 tensor.
+// qrange is the range of a quantized type.
+func qrange(dt tensor.DType) (lo, hi int32) {
+	switch dt {
+	case tensor.Int8:
+		return math.MinInt8, math.MaxInt8
+	case tensor.Int16:
+		return math.MinInt16, math.MaxInt16
+	case tensor.Uint16:
+		return 0, math.MaxUint16
+	}
+	return 0, math.MaxUint8
+}
+
+// intAt returns element i of an int8, uint8, int16, uint16 or int32 tensor.
 func intAt(t *tensor.Tensor, i int) int32 {
 	switch t.DType {
 	case tensor.Uint8:
 		return int32(t.U8[i])
 	case tensor.Int8:
 		return int32(t.I8[i])
+	case tensor.Int32:
+		return t.I32[i]
 	}
-	return t.I32[i]
+	return int32(t.Int64At(i))
 }
 
 // igemm sets c (m x n, dense) to a*b for zero-point-shifted operands,
