@@ -490,11 +490,58 @@ func isIntegral(dt tensor.DType) bool {
 
 // castOp is Cast to any dtype of the tensor package. The target type is a
 // TensorProto.DataType code from opset 6, its enum name (such as "FLOAT")
-// in opset 1. The saturate attribute (opset 19) only affects float8
-// targets, which are not supported, so it is ignored.
+// in opset 1.
 type castOp struct {
-	n  *onnx.Node
-	to tensor.DType
+	n    *onnx.Node
+	to   tensor.DType
+	mode castMode
+}
+
+// castMode is how Cast rounds to the float8 types: saturate (opset 19) and
+// round_mode (opset 25, float8e8m0 only).
+type castMode struct {
+	noSaturate bool
+	round      tensor.RoundMode
+}
+
+// parseCastMode reads the saturate and round_mode attributes.
+func parseCastMode(a *attrs) castMode {
+	var m castMode
+	switch s := a.int("saturate", 1); s {
+	case 0:
+		m.noSaturate = true
+	case 1:
+	default:
+		a.fail("attribute \"saturate\": want 0 or 1, got %d", s)
+	}
+	switch r := a.string("round_mode", "up"); r {
+	case "up":
+	case "down":
+		m.round = tensor.RoundDown
+	case "nearest":
+		m.round = tensor.RoundNearest
+	default:
+		a.fail("attribute \"round_mode\": want \"up\", \"down\" or \"nearest\", got %q", r)
+	}
+	return m
+}
+
+// castWith is castInto with Cast's float8 attributes.
+func castWith(d, src *tensor.Tensor, m castMode) {
+	float8 := d.DType.IsFloat() && d.DType.Storage() == tensor.Uint8
+	if !float8 || m == (castMode{}) {
+		castInto(d, src)
+		return
+	}
+	b := data[uint8](d)
+	for i := range b {
+		v := src.Float64At(i)
+		if d.DType == tensor.Float8E8M0 {
+			b[i] = tensor.E8M0FromFloat64(v, !m.noSaturate, m.round)
+		} else {
+			b[i] = tensor.Float8FromFloat64(d.DType, v, !m.noSaturate)
+		}
+	}
 }
 
 func buildCast(n *onnx.Node, opset int64) (op, error) {
@@ -514,10 +561,10 @@ func buildCast(n *onnx.Node, opset int64) (op, error) {
 		if dt == tensor.Invalid {
 			return nil, errorf(n, "unsupported target type %q", name)
 		}
-		return &castOp{n, dt}, nil
+		return &castOp{n: n, to: dt}, nil
 	}
 	to := a.int("to", 0)
-	a.int("saturate", 1)
+	mode := parseCastMode(&a)
 	if a.err != nil {
 		return nil, a.err
 	}
@@ -525,30 +572,7 @@ func buildCast(n *onnx.Node, opset int64) (op, error) {
 	if dt == tensor.Invalid || int64(int32(to)) != to {
 		return nil, errorf(n, "unsupported target type %d", to)
 	}
-	return &castOp{n, dt}, nil
-}
-
-// dtypeFromONNXName maps a TensorProto.DataType enum name, as Cast-1's to
-// attribute spells it, to a dtype (Invalid for the names this package does
-// not support).
-func dtypeFromONNXName(name string) tensor.DType {
-	switch name {
-	case "FLOAT":
-		return tensor.Float32
-	case "UINT8":
-		return tensor.Uint8
-	case "INT8":
-		return tensor.Int8
-	case "INT32":
-		return tensor.Int32
-	case "INT64":
-		return tensor.Int64
-	case "BOOL":
-		return tensor.Bool
-	case "DOUBLE":
-		return tensor.Float64
-	}
-	return tensor.Invalid
+	return &castOp{n: n, to: dt, mode: mode}, nil
 }
 
 func (o *castOp) run(_ *scratch, in, out []*tensor.Tensor) error {
@@ -557,26 +581,27 @@ func (o *castOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 		return errorf(o.n, "unsupported dtype %v", x.DType)
 	}
 	out[0].Resize(o.to, x.Shape...)
-	castInto(out[0], x)
+	castWith(out[0], x, o.mode)
 	return nil
 }
 
 // castLikeOp is CastLike (opsets 15-25): Cast to the element type of the
-// second input. saturate and round_mode only affect float8 and float4
-// targets, which are not supported, so they are ignored.
-type castLikeOp struct{ n *onnx.Node }
+// second input.
+type castLikeOp struct {
+	n    *onnx.Node
+	mode castMode
+}
 
 func buildCastLike(n *onnx.Node, opset int64) (op, error) {
 	if err := checkArity(n, 2, 2, 1); err != nil {
 		return nil, err
 	}
 	a := attrs{n: n}
-	a.int("saturate", 1)
-	a.string("round_mode", "up")
+	mode := parseCastMode(&a)
 	if a.err != nil {
 		return nil, a.err
 	}
-	return &castLikeOp{n}, nil
+	return &castLikeOp{n, mode}, nil
 }
 
 func (o *castLikeOp) run(_ *scratch, in, out []*tensor.Tensor) error {
@@ -588,7 +613,7 @@ func (o *castLikeOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 		return errorf(o.n, "input \"target_type\": unsupported dtype %v", like.DType)
 	}
 	out[0].Resize(like.DType, x.Shape...)
-	castInto(out[0], x)
+	castWith(out[0], x, o.mode)
 	return nil
 }
 

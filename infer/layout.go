@@ -16,7 +16,7 @@ import (
 // idx[i] is within x.
 func takeElems(d *tensor.Tensor, shape []int, x *tensor.Tensor, idx []int) {
 	d.Resize(x.DType, shape...)
-	switch x.DType {
+	switch x.DType.Storage() {
 	case tensor.Float32:
 		take(d.F32, x.F32, idx)
 	case tensor.Float64:
@@ -26,9 +26,9 @@ func takeElems(d *tensor.Tensor, shape []int, x *tensor.Tensor, idx []int) {
 	case tensor.Int32:
 		take(d.I32, x.I32, idx)
 	case tensor.Uint8:
-		take(d.U8, x.U8, idx)
+		take(data[uint8](d), data[uint8](x), idx)
 	case tensor.Int8:
-		take(d.I8, x.I8, idx)
+		take(data[int8](d), data[int8](x), idx)
 	case tensor.Int16:
 		take(data[int16](d), data[int16](x), idx)
 	case tensor.Uint16:
@@ -39,8 +39,6 @@ func takeElems(d *tensor.Tensor, shape []int, x *tensor.Tensor, idx []int) {
 		take(data[uint64](d), data[uint64](x), idx)
 	case tensor.Bool:
 		take(d.B, x.B, idx)
-	case tensor.Float16, tensor.BFloat16:
-		take(data[uint16](d), data[uint16](x), idx)
 	case tensor.String:
 		take(data[string](d), data[string](x), idx)
 	}

@@ -110,3 +110,27 @@ func TestWiderIntegerTypes(t *testing.T) {
 			want: ts(ewF32(s(1), 32767))},
 	})
 }
+
+// TestFloat8AndSmallInts checks Cast, QuantizeLinear and DequantizeLinear
+// on the float8 and 4-bit types. Expected values from Cast's tables:
+// float8e4m3fn's largest value is 448, out of range values saturate to it
+// or, with saturate=0, become NaN; int4 wraps (-9 is 7) in Cast and
+// saturates in QuantizeLinear; float8e4m3fn 0x38 is 1.
+func TestFloat8AndSmallInts(t *testing.T) {
+	s := func(d ...int) []int { return d }
+	to := func(code, sat int64) []*onnx.Attribute {
+		return []*onnx.Attribute{ewInt("to", code), ewInt("saturate", sat)}
+	}
+	e4m3 := func(v ...float64) *tensor.Tensor { return ewT(tensor.Float8E4M3FN, s(len(v)), v...) }
+	ewRunCases(t, []ewCase{
+		{name: "to e4m3fn saturate", op: "Cast", opset: 19, attrs: to(17, 1), in: ts(ewF32(s(2), 500, -0.3)), want: ts(e4m3(448, -0.3125))},
+		{name: "to e4m3fn no saturate", op: "Cast", opset: 19, attrs: to(17, 0), in: ts(ewF32(s(1), 500)), want: ts(e4m3(math.NaN()))},
+		{name: "to int4 wraps", op: "Cast", opset: 21, attrs: to(22, 1), in: ts(ewF32(s(2), -9, 7)), want: ts(ewT(tensor.Int4, s(2), 7, 7))},
+		{name: "e4m3fn to f32", op: "Cast", opset: 19, attrs: to(1, 1), in: ts(e4m3(448, 0.5)), want: ts(ewF32(s(2), 448, 0.5))},
+		{name: "quantize int4 saturates", op: "QuantizeLinear", opset: 21, in: ts(ewF32(s(2), 100, -100), ewF32(nil, 1), ewT(tensor.Int4, nil, 0)),
+			want: ts(ewT(tensor.Int4, s(2), 7, -8))},
+		{name: "quantize e4m3fn", op: "QuantizeLinear", opset: 21, in: ts(ewF32(s(2), 1000, 3), ewF32(nil, 2), e4m3(0)),
+			want: ts(e4m3(448, 1.5))},
+		{name: "dequantize e4m3fn", op: "DequantizeLinear", opset: 21, in: ts(e4m3(1, -0.5), ewF32(nil, 2)), want: ts(ewF32(s(2), 2, -1))},
+	})
+}

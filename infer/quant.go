@@ -12,10 +12,10 @@ import (
 
 // The quantization family: QuantizeLinear, DequantizeLinear,
 // DynamicQuantizeLinear, and the integer products QLinearMatMul,
-// MatMulInteger, QLinearConv and ConvInteger. Quantized values are int8,
-// uint8, int16 or uint16 (int32 for DequantizeLinear's input); float16 and
-// bfloat16 scales and inputs are computed as float32 (narrow.go); the
-// 4-bit, 2-bit and float8 variants are refused. Integer products subtract
+// MatMulInteger, QLinearConv and ConvInteger. Quantized values of
+// QuantizeLinear and DequantizeLinear are 16-, 8-, 4- and 2-bit integers,
+// float8 and float4 (int32 too for DequantizeLinear's input); float16 and
+// bfloat16 scales and inputs are computed as float32 (narrow.go). Integer products subtract
 // the zero points into int16 operands and accumulate in int32
 // (igemm); requantization rounds half to even and saturates.
 
@@ -32,6 +32,7 @@ type quantLinearOp struct {
 	axis    int64
 	block   int
 	outType tensor.DType // QuantizeLinear's output_dtype; Invalid: from the zero point
+	noSat   bool         // QuantizeLinear's saturate=0 (float8 outputs only)
 }
 
 func buildQuantizeLinear(n *onnx.Node, opset int64) (op, error) {
@@ -54,7 +55,9 @@ func buildQuantLinear(n *onnx.Node, opset int64, dequant bool) (op, error) {
 	if opset >= 19 && !dequant {
 		if s := a.int("saturate", 1); s != 0 && s != 1 {
 			a.fail("attribute \"saturate\": want 0 or 1, got %d", s)
-		} // it applies to float8 outputs only, which are refused
+		} else {
+			o.noSat = s == 0 // it applies to float8 outputs only
+		}
 	}
 	if opset >= 21 {
 		b := a.int("block_size", 0)
@@ -102,7 +105,7 @@ type qlayout struct {
 
 // layout checks the scale and zero point against x and returns the mapping.
 func (o *quantLinearOp) layout(x, scale, zp *tensor.Tensor) (qlayout, error) {
-	if zp != nil && !slices.Equal(zp.Shape, scale.Shape) {
+	if zp != nil && !slices.Equal(zp.Shape, scale.Shape) && (zp.Len() != 1 || scale.Len() != 1 || zp.Rank() > 1 || scale.Rank() > 1) {
 		return qlayout{}, fmt.Errorf("zero point %v and scale %v differ in shape", zp, scale)
 	}
 	if o.block == 0 && scale.Len() == 1 && scale.Rank() <= 1 {
@@ -200,6 +203,16 @@ func (o *quantLinearOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 			}
 			return nil
 		}
+		if x.DType.IsFloat() { // float8, float4: their values, less the zero point's
+			l.each(x.Len(), func(i, s int) {
+				v := x.Float64At(i)
+				if zp != nil {
+					v -= zp.Float64At(s)
+				}
+				y.F32[i] = float32(v) * scale.F32[s]
+			})
+			return nil
+		}
 		l.each(x.Len(), func(i, s int) {
 			v := intAt(x, i)
 			if zp != nil {
@@ -224,8 +237,18 @@ func (o *quantLinearOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 	} else if o.outType != tensor.Invalid {
 		dt = o.outType
 	}
-	lo, hi := qrange(dt)
 	resize(y, dt, x.Shape...)
+	if dt.IsFloat() { // float8, float4: rounded to nearest even, saturating unless asked not to
+		l.each(x.Len(), func(i, s int) {
+			v := x.Float64At(i) / float64(scale.F32[s])
+			if zp != nil {
+				v += zp.Float64At(s)
+			}
+			data[uint8](y)[i] = tensor.Float8FromFloat64(dt, v, !o.noSat || dt == tensor.Float4E2M1)
+		})
+		return nil
+	}
+	lo, hi := qrange(dt)
 	if l.perTensor && x.DType == tensor.Float32 && dt == tensor.Uint8 { // the common case
 		var z int32
 		if zp != nil {
@@ -282,7 +305,12 @@ func quantize(v float32, zp, lo, hi int32) int32 {
 
 // isQuantType reports whether dt is a quantized type QuantizeLinear makes.
 func isQuantType(dt tensor.DType) bool {
-	return dt == tensor.Uint8 || dt == tensor.Int8 || dt == tensor.Uint16 || dt == tensor.Int16
+	switch dt {
+	case tensor.Uint8, tensor.Int8, tensor.Uint16, tensor.Int16, tensor.Uint4, tensor.Int4, tensor.Uint2, tensor.Int2,
+		tensor.Float8E4M3FN, tensor.Float8E4M3FNUZ, tensor.Float8E5M2, tensor.Float8E5M2FNUZ, tensor.Float4E2M1:
+		return true
+	}
+	return false
 }
 
 // qrange is the range of a quantized type.
@@ -294,6 +322,14 @@ func qrange(dt tensor.DType) (lo, hi int32) {
 		return math.MinInt16, math.MaxInt16
 	case tensor.Uint16:
 		return 0, math.MaxUint16
+	case tensor.Int4:
+		return -8, 7
+	case tensor.Uint4:
+		return 0, 15
+	case tensor.Int2:
+		return -2, 1
+	case tensor.Uint2:
+		return 0, 3
 	}
 	return 0, math.MaxUint8
 }

@@ -23,7 +23,7 @@ func copyElems(d *tensor.Tensor, do int, s *tensor.Tensor, so, n int) {
 // make sure every offset is within s.
 func stridedCopy(d *tensor.Tensor, shape []int, s *tensor.Tensor, base int, strides []int) {
 	d.Resize(s.DType, shape...)
-	switch s.DType {
+	switch s.DType.Storage() {
 	case tensor.Float32:
 		strided(d.F32, shape, s.F32, base, strides)
 	case tensor.Float64:
@@ -33,9 +33,9 @@ func stridedCopy(d *tensor.Tensor, shape []int, s *tensor.Tensor, base int, stri
 	case tensor.Int32:
 		strided(d.I32, shape, s.I32, base, strides)
 	case tensor.Uint8:
-		strided(d.U8, shape, s.U8, base, strides)
+		strided(data[uint8](d), shape, data[uint8](s), base, strides)
 	case tensor.Int8:
-		strided(d.I8, shape, s.I8, base, strides)
+		strided(data[int8](d), shape, data[int8](s), base, strides)
 	case tensor.Int16:
 		strided(data[int16](d), shape, data[int16](s), base, strides)
 	case tensor.Uint16:
@@ -46,8 +46,6 @@ func stridedCopy(d *tensor.Tensor, shape []int, s *tensor.Tensor, base int, stri
 		strided(data[uint64](d), shape, data[uint64](s), base, strides)
 	case tensor.Bool:
 		strided(d.B, shape, s.B, base, strides)
-	case tensor.Float16, tensor.BFloat16:
-		strided(data[uint16](d), shape, data[uint16](s), base, strides)
 	case tensor.String:
 		strided(data[string](d), shape, data[string](s), base, strides)
 	}

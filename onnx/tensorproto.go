@@ -150,14 +150,31 @@ func (d *decoder) tensor(tp *onnxpb.TensorProto, what string) (*tensor.Tensor, e
 		return nil, d.formatError(nil, "%s: string elements must be in string_data, not raw_data", what)
 	}
 	if typedName == "" {
-		if int64(len(raw)) != n*size {
+		if want := rawLen(dt, n); int64(len(raw)) != want {
 			return nil, d.formatError(nil, "%s: %d bytes of raw_data, want %d (%d elements of %v)",
-				what, len(raw), n*size, n, dt)
+				what, len(raw), want, n, dt)
+		}
+		if dt.Bits() < 8 {
+			return unpack(dt, shape, int(n), raw), nil
 		}
 		return tensorFromRaw(dt, shape, int(n), raw), nil
 	}
 	if want := typedFieldOf(dt); typedName != want {
 		return nil, d.formatError(nil, "%s: %v elements in %s, want %s or raw_data", what, dt, typedName, want)
+	}
+	if dt.Bits() < 8 {
+		// Packed as in raw_data, one byte per int32_data entry.
+		if want := rawLen(dt, n); int64(typedLen) != want {
+			return nil, d.formatError(nil, "%s: %d values in %s, want %d (%d packed elements of %v)", what, typedLen, typedName, want, n, dt)
+		}
+		b := make([]byte, typedLen)
+		for i, v := range tp.GetInt32Data() {
+			if v < 0 || v > math.MaxUint8 {
+				return nil, d.formatError(nil, "%s: packed %v byte %d out of range at index %d", what, dt, v, i)
+			}
+			b[i] = byte(v)
+		}
+		return unpack(dt, shape, int(n), b), nil
 	}
 	if int64(typedLen) != n {
 		return nil, d.formatError(nil, "%s: %d values in %s, want %d", what, typedLen, typedName, n)
@@ -209,9 +226,12 @@ func (d *decoder) typedTensor(tp *onnxpb.TensorProto, dt tensor.DType, shape []i
 		lo, hi = math.MinInt16, math.MaxInt16
 	case tensor.Uint16, tensor.Float16, tensor.BFloat16:
 		lo, hi = 0, math.MaxUint16
+	case tensor.Float8E4M3FN, tensor.Float8E4M3FNUZ, tensor.Float8E5M2, tensor.Float8E5M2FNUZ, tensor.Float8E8M0:
+		lo, hi = 0, math.MaxUint8
 	}
 	t := tensor.New(dt, shape...)
 	bits := tensor.Data[uint16](t) // float16 and bfloat16 take the bits as they are
+	bytes := tensor.Data[uint8](t) // so do the float8 types
 	for i, v := range tp.GetInt32Data() {
 		switch {
 		case dt == tensor.Bool:
@@ -220,6 +240,8 @@ func (d *decoder) typedTensor(tp *onnxpb.TensorProto, dt tensor.DType, shape []i
 			return nil, d.formatError(nil, "%s: %v value %d out of range at index %d", what, dt, v, i)
 		case bits != nil:
 			bits[i] = uint16(v)
+		case dt != tensor.Uint8 && bytes != nil:
+			bytes[i] = uint8(v)
 		default:
 			t.SetInt64(i, int64(v))
 		}
@@ -300,8 +322,56 @@ func tensorFromRaw(dt tensor.DType, shape []int, n int, raw []byte) *tensor.Tens
 		return tensor.Wrap(dt, fromRaw(raw, n, le.Uint32), shape...)
 	case tensor.Uint64:
 		return tensor.Wrap(dt, fromRaw(raw, n, le.Uint64), shape...)
+	case tensor.Float8E4M3FN, tensor.Float8E4M3FNUZ, tensor.Float8E5M2, tensor.Float8E5M2FNUZ, tensor.Float8E8M0:
+		return tensor.Wrap(dt, append(make([]uint8, 0, n), raw...), shape...)
 	}
 	return t
+}
+
+// rawLen is the size in bytes of n elements of dt in raw_data: the 4- and
+// 2-bit types are packed, first element in the low bits.
+func rawLen(dt tensor.DType, n int64) int64 {
+	if b := int64(dt.Bits()); b < 8 {
+		return (n*b + 7) / 8
+	}
+	return n * int64(dt.Size())
+}
+
+// unpack decodes n packed 4- or 2-bit elements of dt (len(b) is
+// rawLen(dt, n)), sign-extending the signed ones.
+func unpack(dt tensor.DType, shape []int, n int, b []byte) *tensor.Tensor {
+	t := tensor.New(dt, shape...)
+	bits := dt.Bits()
+	mask := byte(1)<<bits - 1
+	u, s := tensor.Data[uint8](t), tensor.Data[int8](t)
+	for i := range n {
+		v := b[i*bits/8] >> (i * bits % 8) & mask
+		if s != nil {
+			s[i] = int8(v<<(8-bits)) >> (8 - bits) // sign-extend
+		} else {
+			u[i] = v
+		}
+	}
+	return t
+}
+
+// pack encodes the 4- or 2-bit elements of t as rawLen bytes.
+func pack(t *tensor.Tensor) []byte {
+	n := t.Len()
+	bits := t.DType.Bits()
+	b := make([]byte, rawLen(t.DType, int64(n)))
+	mask := byte(1)<<bits - 1
+	u, s := tensor.Data[uint8](t), tensor.Data[int8](t)
+	for i := range n {
+		var v byte
+		if s != nil {
+			v = byte(s[i]) & mask
+		} else {
+			v = u[i] & mask
+		}
+		b[i*bits/8] |= v << (i * bits % 8)
+	}
+	return b
 }
 
 // fromRaw decodes n elements of len(raw)/n bytes each with get.
@@ -338,7 +408,7 @@ func tensorToProto(name string, t *tensor.Tensor, what string) (*onnxpb.TensorPr
 	}
 	var raw []byte
 	if t.DType != tensor.String {
-		raw = make([]byte, n*t.DType.Size())
+		raw = make([]byte, rawLen(t.DType, int64(n)))
 	}
 	le := binary.LittleEndian
 	switch t.DType {
@@ -385,6 +455,12 @@ func tensorToProto(name string, t *tensor.Tensor, what string) (*onnxpb.TensorPr
 	case tensor.Uint64:
 		for i, v := range tensor.Data[uint64](t) {
 			le.PutUint64(raw[8*i:], v)
+		}
+	case tensor.Float8E4M3FN, tensor.Float8E4M3FNUZ, tensor.Float8E5M2, tensor.Float8E5M2FNUZ, tensor.Float8E8M0:
+		copy(raw, tensor.Data[uint8](t))
+	default:
+		if t.DType.Bits() < 8 {
+			raw = pack(t)
 		}
 	}
 	tp := &onnxpb.TensorProto{Name: name, Dims: dims, DataType: code}

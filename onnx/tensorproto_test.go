@@ -90,6 +90,13 @@ func TestTensorRoundTrip(t *testing.T) {
 		tensor.Wrap(tensor.Uint32, []uint32{math.MaxUint32, 1}, 2),
 		tensor.Wrap(tensor.Uint64, []uint64{math.MaxUint64}, 1),
 		tensor.Wrap(tensor.String, []string{"a", "", "ü"}, 3),
+		tensor.Wrap(tensor.Float8E4M3FN, []uint8{0x38, 0xff}, 2),
+		tensor.Wrap(tensor.Float8E8M0, []uint8{127}, 1),
+		tensor.Wrap(tensor.Int4, []int8{-8, 7, -1}, 3),
+		tensor.Wrap(tensor.Uint4, []uint8{15, 0, 3, 9}, 2, 2),
+		tensor.Wrap(tensor.Int2, []int8{-2, 1, 0, -1, 1}, 5),
+		tensor.Wrap(tensor.Uint2, []uint8{3}, 1),
+		tensor.Wrap(tensor.Float4E2M1, []uint8{0xf, 0x1}, 2),
 	}
 	for _, want := range tests {
 		data, err := EncodeTensor("t", want)
@@ -202,8 +209,12 @@ func TestDecodeTensorBad(t *testing.T) {
 			`onnx: invalid format: tensor "s": string elements must be in string_data, not raw_data`, "format"},
 		{"bfloat16 short raw_data", &onnxpb.TensorProto{Name: "h", DataType: 16, Dims: []int64{2}, RawData: []byte{1, 2}},
 			`onnx: invalid format: tensor "h": 2 bytes of raw_data, want 4 (2 elements of bfloat16)`, "format"},
-		{"float8", &onnxpb.TensorProto{Name: "h", DataType: 17},
-			`onnx: unsupported: tensor "h": data type float8e4m3fn`, "unsupported"},
+		{"complex128", &onnxpb.TensorProto{Name: "h", DataType: 15},
+			`onnx: unsupported: tensor "h": data type complex128`, "unsupported"},
+		{"int4 short raw_data", &onnxpb.TensorProto{Name: "q", DataType: 22, Dims: []int64{3}, RawData: []byte{1}},
+			`onnx: invalid format: tensor "q": 1 bytes of raw_data, want 2 (3 elements of int4)`, "format"},
+		{"uint4 packed int32_data out of range", &onnxpb.TensorProto{Name: "q", DataType: 21, Dims: []int64{2}, Int32Data: []int32{256}},
+			`onnx: invalid format: tensor "q": packed uint4 byte 256 out of range at index 0`, "format"},
 		{"external", &onnxpb.TensorProto{Name: "big", DataType: 1, Dims: []int64{1 << 20},
 			DataLocation: onnxpb.TensorProto_EXTERNAL,
 			ExternalData: []*onnxpb.StringStringEntryProto{{Key: "location", Value: "weights.bin"}}},
@@ -268,5 +279,30 @@ func TestDecodeTensorMaxBytes(t *testing.T) {
 	want := `onnx: invalid format: tensor "x": 4 elements of float32 exceed the limit of 15 bytes`
 	if err == nil || err.Error() != want {
 		t.Errorf("DecodeTensor with cap 15 = %v, want %s", err, want)
+	}
+}
+
+// TestEncodeTensorPacked checks the packing of 4- and 2-bit elements: the
+// first in the low bits (onnx.proto: int4 -8, 7, -1 is 0x78 0x0f; uint2 1,
+// 2, 3, 0, 1 is 0b00_11_10_01 = 0x39 then 0x01).
+func TestEncodeTensorPacked(t *testing.T) {
+	for _, c := range []struct {
+		t    *tensor.Tensor
+		want []byte
+	}{
+		{tensor.Wrap(tensor.Int4, []int8{-8, 7, -1}, 3), []byte{0x78, 0x0f}},
+		{tensor.Wrap(tensor.Uint2, []uint8{1, 2, 3, 0, 1}, 5), []byte{0x39, 0x01}},
+	} {
+		data, err := EncodeTensor("p", c.t)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var tp onnxpb.TensorProto
+		if err := proto.Unmarshal(data, &tp); err != nil {
+			t.Fatal(err)
+		}
+		if string(tp.RawData) != string(c.want) {
+			t.Errorf("EncodeTensor(%v) raw_data = %#v, want %#v", c.t, tp.RawData, c.want)
+		}
 	}
 }

@@ -10,12 +10,16 @@ func TestEveryDType(t *testing.T) {
 			if !a.Valid() || a.Len() != 6 {
 				t.Fatalf("New(%v, 2, 3) = %v, valid %v", dt, a, a.Valid())
 			}
+			zero := 0.0 // a value other than 1
+			if dt == Float8E8M0 {
+				zero = 0.5 // powers of two only
+			}
 			for i := range 6 {
-				a.SetFloat64(i, float64(i%2))
+				a.SetFloat64(i, max(float64(i%2), zero))
 			}
 			c := a.Clone()
 			a.SetFloat64(0, 1)
-			if got := c.Float64At(0); got != 0 {
+			if got := c.Float64At(0); got != zero {
 				t.Errorf("Clone shares elements: c[0] = %v after a[0] = 1", got)
 			}
 			if got := c.Float64At(5); got != 1 {

@@ -33,18 +33,30 @@ func narrowFloat(v float64, ebits, mbits uint) uint64 {
 	case math.IsInf(v, 0):
 		return inf
 	}
+	bits := roundMag(math.Abs(v), mbits, 1<<(ebits-1)-1)
+	if bits >= emax<<mbits {
+		return inf
+	}
+	return sign | bits
+}
+
+// roundMag returns the code (exponent field and mantissa, no sign) of the
+// value nearest to a >= 0 in a binary format with mbits of mantissa and the
+// given exponent bias (ties to even, gradual underflow), with no upper
+// limit: callers compare it with their largest finite code.
+func roundMag(a float64, mbits uint, bias int) uint64 {
+	b := math.Float64bits(a)
 	e := int(b>>52&0x7ff) - 1023
 	if e == -1023 { // zero or a float64 subnormal: far below any subnormal here
-		return sign
+		return 0
 	}
 	m := b&(1<<52-1) | 1<<52 // with the implicit bit
-	bias := int(1)<<(ebits-1) - 1
 	shift := 52 - int(mbits)
 	if emin := 1 - bias; e < emin {
 		shift += emin - e // subnormal: fewer mantissa bits survive
 	}
 	if shift > 54 {
-		return sign // less than half the smallest subnormal
+		return 0 // less than half the smallest subnormal
 	}
 	r := m >> shift
 	rem := m & (1<<shift - 1)
@@ -52,15 +64,11 @@ func narrowFloat(v float64, ebits, mbits uint) uint64 {
 	if rem > half || (rem == half && r&1 == 1) {
 		r++
 	}
-	bits := r // subnormal: a mantissa that rounded up to 1<<mbits is the smallest normal
-	if e >= 1-bias {
-		// Normal: a mantissa that rounded up to 2 carries into the exponent.
-		bits = uint64(e+bias-1)<<mbits + r
+	if e < 1-bias {
+		return r // subnormal: a mantissa that rounded up to 1<<mbits is the smallest normal
 	}
-	if bits >= emax<<mbits {
-		return inf
-	}
-	return sign | bits
+	// Normal: a mantissa that rounded up to 2 carries into the exponent.
+	return uint64(e+bias-1)<<mbits + r
 }
 
 // widenFloat returns the value of bits h of the format narrowFloat makes.

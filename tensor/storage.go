@@ -146,6 +146,12 @@ func (t *Tensor) Int64At(i int) int64 {
 // SetInt64 stores v in element i: integer types wrap it to their width,
 // bools store v != 0, floats the nearest value.
 func (t *Tensor) SetInt64(i int, v int64) {
+	if b := t.DType.Bits(); b < 8 {
+		v = wrapBits(v, b, t.DType.Kind() == KindSigned)
+	} else if t.DType.Storage() != t.DType {
+		t.SetFloat64(i, float64(v)) // bits of a float type
+		return
+	}
 	switch p := t.ptr().(type) {
 	case *[]int8:
 		(*p)[i] = int8(v)
@@ -164,11 +170,7 @@ func (t *Tensor) SetInt64(i int, v int64) {
 	case *[]bool:
 		(*p)[i] = v != 0
 	case *[]uint16:
-		if t.DType == Uint16 {
-			(*p)[i] = uint16(v)
-			return
-		}
-		t.SetFloat64(i, float64(v))
+		(*p)[i] = uint16(v)
 	default:
 		t.SetFloat64(i, float64(v))
 	}
