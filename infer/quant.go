@@ -19,9 +19,6 @@ import (
 // the zero points into int16 operands and accumulate in int32
 // (igemm); requantization rounds half to even and saturates.
 
-// elemFloat is the ONNX element type code of float32.
-const elemFloat = 1
-
 // quantLinearOp is QuantizeLinear (opsets 10, 13, 19, 21, 23, 24, 25) and
 // DequantizeLinear (opsets 10, 13, 19, 21, 23, 24, 25): per-tensor,
 // per-axis (from 13) and blocked (from 21) scales.
@@ -78,12 +75,12 @@ func buildQuantLinear(n *onnx.Node, opset int64, dequant bool) (op, error) {
 			}
 		}
 		if opset >= 23 {
-			if p := a.int("precision", 0); p != 0 && p != elemFloat {
+			if p := a.int("precision", 0); p != 0 && onnx.DTypeOf(int32(p)) != tensor.Float32 {
 				return nil, unsupportedf(n, "attribute \"precision\": %s", onnx.ElemTypeName(int32(p)))
 			}
 		}
 	case dequant && opset >= 23:
-		if dt := a.int("output_dtype", 0); dt != 0 && dt != elemFloat {
+		if dt := a.int("output_dtype", 0); dt != 0 && onnx.DTypeOf(int32(dt)) != tensor.Float32 {
 			return nil, unsupportedf(n, "attribute \"output_dtype\": %s", onnx.ElemTypeName(int32(dt)))
 		}
 	}

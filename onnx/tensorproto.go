@@ -215,33 +215,23 @@ func (d *decoder) typedTensor(tp *onnxpb.TensorProto, dt tensor.DType, shape []i
 		return t, nil
 	}
 	// The rest hold one int32_data entry each: an integer, a bool, or the
-	// bits of a float16 or bfloat16.
-	lo, hi := int64(math.MinInt32), int64(math.MaxInt32)
-	switch dt {
-	case tensor.Uint8:
-		lo, hi = 0, math.MaxUint8
-	case tensor.Int8:
-		lo, hi = math.MinInt8, math.MaxInt8
-	case tensor.Int16:
-		lo, hi = math.MinInt16, math.MaxInt16
-	case tensor.Uint16, tensor.Float16, tensor.BFloat16:
-		lo, hi = 0, math.MaxUint16
-	case tensor.Float8E4M3FN, tensor.Float8E4M3FNUZ, tensor.Float8E5M2, tensor.Float8E5M2FNUZ, tensor.Float8E8M0:
-		lo, hi = 0, math.MaxUint8
+	// bits of a float16, bfloat16 or float8, in the range of dt's width.
+	b := dt.Bits()
+	lo, hi := int64(0), int64(1)<<b-1
+	if dt.Kind() == tensor.KindSigned {
+		lo, hi = -1<<(b-1), 1<<(b-1)-1
 	}
 	t := tensor.New(dt, shape...)
-	bits := tensor.Data[uint16](t) // float16 and bfloat16 take the bits as they are
-	bytes := tensor.Data[uint8](t) // so do the float8 types
 	for i, v := range tp.GetInt32Data() {
 		switch {
 		case dt == tensor.Bool:
 			t.B[i] = v != 0
 		case int64(v) < lo || int64(v) > hi:
 			return nil, d.formatError(nil, "%s: %v value %d out of range at index %d", what, dt, v, i)
-		case bits != nil:
-			bits[i] = uint16(v)
-		case dt != tensor.Uint8 && bytes != nil:
-			bytes[i] = uint8(v)
+		case dt.IsFloat() && dt.Storage() == tensor.Uint16:
+			tensor.Data[uint16](t)[i] = uint16(v) // the bits as they are
+		case dt.IsFloat():
+			tensor.Data[uint8](t)[i] = uint8(v)
 		default:
 			t.SetInt64(i, int64(v))
 		}
@@ -279,53 +269,36 @@ func externalLocation(tp *onnxpb.TensorProto) string {
 
 // tensorFromRaw decodes n little-endian elements; len(raw) is n*dt.Size().
 func tensorFromRaw(dt tensor.DType, shape []int, n int, raw []byte) *tensor.Tensor {
-	t := &tensor.Tensor{DType: dt, Shape: shape}
 	le := binary.LittleEndian
-	switch dt {
+	switch dt.Storage() {
 	case tensor.Float32:
-		t.F32 = make([]float32, n)
-		for i := range t.F32 {
-			t.F32[i] = math.Float32frombits(le.Uint32(raw[4*i:]))
+		f := make([]float32, n)
+		for i := range f {
+			f[i] = math.Float32frombits(le.Uint32(raw[4*i:]))
 		}
+		return tensor.Wrap(dt, f, shape...)
 	case tensor.Float64:
-		t.F64 = make([]float64, n)
-		for i := range t.F64 {
-			t.F64[i] = math.Float64frombits(le.Uint64(raw[8*i:]))
-		}
+		return tensor.Wrap(dt, fromRaw(raw, n, func(b []byte) float64 { return math.Float64frombits(le.Uint64(b)) }), shape...)
 	case tensor.Int64:
-		t.I64 = make([]int64, n)
-		for i := range t.I64 {
-			t.I64[i] = int64(le.Uint64(raw[8*i:]))
-		}
+		return tensor.Wrap(dt, fromRaw(raw, n, func(b []byte) int64 { return int64(le.Uint64(b)) }), shape...)
 	case tensor.Int32:
-		t.I32 = make([]int32, n)
-		for i := range t.I32 {
-			t.I32[i] = int32(le.Uint32(raw[4*i:]))
-		}
-	case tensor.Uint8:
-		t.U8 = append(make([]uint8, 0, n), raw...)
-	case tensor.Int8:
-		t.I8 = make([]int8, n)
-		for i, b := range raw {
-			t.I8[i] = int8(b)
-		}
-	case tensor.Bool:
-		t.B = make([]bool, n)
-		for i, b := range raw {
-			t.B[i] = b != 0
-		}
-	case tensor.Float16, tensor.BFloat16, tensor.Uint16:
-		return tensor.Wrap(dt, fromRaw(raw, n, func(b []byte) uint16 { return le.Uint16(b) }), shape...)
+		return tensor.Wrap(dt, fromRaw(raw, n, func(b []byte) int32 { return int32(le.Uint32(b)) }), shape...)
 	case tensor.Int16:
 		return tensor.Wrap(dt, fromRaw(raw, n, func(b []byte) int16 { return int16(le.Uint16(b)) }), shape...)
-	case tensor.Uint32:
-		return tensor.Wrap(dt, fromRaw(raw, n, le.Uint32), shape...)
+	case tensor.Int8:
+		return tensor.Wrap(dt, fromRaw(raw, n, func(b []byte) int8 { return int8(b[0]) }), shape...)
 	case tensor.Uint64:
 		return tensor.Wrap(dt, fromRaw(raw, n, le.Uint64), shape...)
-	case tensor.Float8E4M3FN, tensor.Float8E4M3FNUZ, tensor.Float8E5M2, tensor.Float8E5M2FNUZ, tensor.Float8E8M0:
+	case tensor.Uint32:
+		return tensor.Wrap(dt, fromRaw(raw, n, le.Uint32), shape...)
+	case tensor.Uint16:
+		return tensor.Wrap(dt, fromRaw(raw, n, le.Uint16), shape...)
+	case tensor.Uint8:
 		return tensor.Wrap(dt, append(make([]uint8, 0, n), raw...), shape...)
+	case tensor.Bool:
+		return tensor.Wrap(dt, fromRaw(raw, n, func(b []byte) bool { return b[0] != 0 }), shape...)
 	}
-	return t
+	return tensor.New(dt, shape...) // strings: only n == 0 gets here
 }
 
 // rawLen is the size in bytes of n elements of dt in raw_data: the 4- and
@@ -411,7 +384,7 @@ func tensorToProto(name string, t *tensor.Tensor, what string) (*onnxpb.TensorPr
 		raw = make([]byte, rawLen(t.DType, int64(n)))
 	}
 	le := binary.LittleEndian
-	switch t.DType {
+	switch t.DType.Storage() {
 	case tensor.Float32:
 		for i, v := range t.F32 {
 			le.PutUint32(raw[4*i:], math.Float32bits(v))
@@ -428,11 +401,21 @@ func tensorToProto(name string, t *tensor.Tensor, what string) (*onnxpb.TensorPr
 		for i, v := range t.I32 {
 			le.PutUint32(raw[4*i:], uint32(v))
 		}
-	case tensor.Uint8:
-		copy(raw, t.U8)
-	case tensor.Int8:
-		for i, v := range t.I8 {
-			raw[i] = byte(v)
+	case tensor.Int16:
+		for i, v := range tensor.Data[int16](t) {
+			le.PutUint16(raw[2*i:], uint16(v))
+		}
+	case tensor.Uint64:
+		for i, v := range tensor.Data[uint64](t) {
+			le.PutUint64(raw[8*i:], v)
+		}
+	case tensor.Uint32:
+		for i, v := range tensor.Data[uint32](t) {
+			le.PutUint32(raw[4*i:], v)
+		}
+	case tensor.Uint16:
+		for i, v := range tensor.Data[uint16](t) {
+			le.PutUint16(raw[2*i:], v)
 		}
 	case tensor.Bool:
 		for i, v := range t.B {
@@ -440,27 +423,15 @@ func tensorToProto(name string, t *tensor.Tensor, what string) (*onnxpb.TensorPr
 				raw[i] = 1
 			}
 		}
-	case tensor.Float16, tensor.BFloat16, tensor.Uint16:
-		for i, v := range tensor.Data[uint16](t) {
-			le.PutUint16(raw[2*i:], v)
-		}
-	case tensor.Int16:
-		for i, v := range tensor.Data[int16](t) {
-			le.PutUint16(raw[2*i:], uint16(v))
-		}
-	case tensor.Uint32:
-		for i, v := range tensor.Data[uint32](t) {
-			le.PutUint32(raw[4*i:], v)
-		}
-	case tensor.Uint64:
-		for i, v := range tensor.Data[uint64](t) {
-			le.PutUint64(raw[8*i:], v)
-		}
-	case tensor.Float8E4M3FN, tensor.Float8E4M3FNUZ, tensor.Float8E5M2, tensor.Float8E5M2FNUZ, tensor.Float8E8M0:
-		copy(raw, tensor.Data[uint8](t))
-	default:
+	case tensor.Int8, tensor.Uint8:
 		if t.DType.Bits() < 8 {
 			raw = pack(t)
+		} else if s := tensor.Data[int8](t); s != nil {
+			for i, v := range s {
+				raw[i] = byte(v)
+			}
+		} else {
+			copy(raw, tensor.Data[uint8](t))
 		}
 	}
 	tp := &onnxpb.TensorProto{Name: name, Dims: dims, DataType: code}

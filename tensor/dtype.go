@@ -173,21 +173,31 @@ func (d DType) Bits() int {
 	return 8 * d.Size()
 }
 
-// Storage is the first dtype in the table held in the same Go type as d:
-// Uint16 for Float16 and BFloat16, Uint8 for the float8, float4, uint4
-// and uint2 types, Int8 for int4 and int2, else d itself. Code that only
-// moves elements switches on it.
+// Storage is the integer dtype held in the same Go type as d: Uint16 for
+// Float16 and BFloat16, Uint8 for the float8, float4, uint4 and uint2
+// types, Int8 for int4 and int2, else d itself. Code that only moves
+// elements switches on it.
 func (d DType) Storage() DType {
-	switch d {
-	case Float16, BFloat16:
-		return Uint16
-	case Float8E4M3FN, Float8E4M3FNUZ, Float8E5M2, Float8E5M2FNUZ, Float4E2M1, Float8E8M0, Uint4, Uint2:
-		return Uint8
-	case Int4, Int2:
-		return Int8
+	if d < numDTypes {
+		return storageOf[d]
 	}
-	return d
+	return Invalid
 }
+
+// storageOf is Storage, computed from the table.
+var storageOf = func() (s [numDTypes]DType) {
+	for d := Invalid + 1; d < numDTypes; d++ {
+		s[d] = d
+		p := dtypes[d].st.newPtr()
+		for e := Invalid + 1; e < numDTypes; e++ {
+			if dtypes[e].kind != KindFloat && dtypes[e].st.holds(p) {
+				s[d] = e
+				break
+			}
+		}
+	}
+	return s
+}()
 
 // ONNXCode is the dtype's TensorProto.DataType code (0 for Invalid). The
 // onnx package's DTypeOf and ElemTypeOf are the mapping to use.

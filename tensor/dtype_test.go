@@ -85,3 +85,14 @@ func TestDataAndWrap(t *testing.T) {
 	}()
 	Wrap(Float16, []float32{1}, 1)
 }
+
+func TestStorage(t *testing.T) {
+	for dt, want := range map[DType]DType{
+		Float32: Float32, Float16: Uint16, BFloat16: Uint16, Uint16: Uint16,
+		Float8E4M3FN: Uint8, Uint4: Uint8, Int4: Int8, Int2: Int8, String: String, Invalid: Invalid,
+	} {
+		if got := dt.Storage(); got != want {
+			t.Errorf("%v.Storage() = %v, want %v", dt, got, want)
+		}
+	}
+}
