@@ -111,11 +111,46 @@ func Float16ToFloat32(d []float32, s []uint16) {
 	}
 }
 
-// Float32ToFloat16 sets d[i] to the half-precision bits nearest to s[i].
+// Float32ToFloat16 sets d[i] to the half-precision bits nearest to s[i]
+// (the same as Float16FromFloat64, on float32 bits directly).
 func Float32ToFloat16(d []uint16, s []float32) {
 	for i, v := range s[:len(d)] {
-		d[i] = uint16(narrowFloat(float64(v), 5, 10))
+		d[i] = float32ToFloat16(v)
 	}
+}
+
+func float32ToFloat16(f float32) uint16 {
+	b := math.Float32bits(f)
+	sign := uint16(b>>16) & 0x8000
+	abs := b & 0x7fffffff
+	switch {
+	case abs > 0x7f800000: // NaN: quiet, same sign
+		return sign | 0x7e00
+	case abs >= 0x47800000: // 65536 and up (and Inf): beyond any rounding to 65504
+		return sign | 0x7c00
+	case abs < 0x38800000: // below 2^-14: a subnormal half, or zero
+		if abs < 0x33000000 { // at most 2^-25, half the smallest subnormal: 0
+			return sign
+		}
+		e := abs >> 23
+		m := abs&0x7fffff | 0x800000
+		shift := 126 - e // puts the value in units of 2^-24
+		r := m >> shift
+		rem := m & (1<<shift - 1)
+		half := uint32(1) << (shift - 1)
+		if rem > half || (rem == half && r&1 == 1) {
+			r++
+		}
+		return sign | uint16(r)
+	}
+	// Normal: rebias the exponent, round the 23-bit mantissa to 10 bits; a
+	// carry out of the mantissa increments the exponent, up to Inf.
+	r := (abs - 0x38000000) >> 13
+	rem := abs & 0x1fff
+	if rem > 0x1000 || (rem == 0x1000 && r&1 == 1) {
+		r++
+	}
+	return sign | uint16(r)
 }
 
 // BFloat16ToFloat32 sets d[i] to the value of the bfloat16 bits s[i].

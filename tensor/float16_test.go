@@ -114,3 +114,31 @@ func TestFloat16Slices(t *testing.T) {
 		}
 	}
 }
+
+// TestFloat32ToFloat16 checks the float32 fast path against
+// Float16FromFloat64 on every float32 bit pattern with a stride (and all
+// around the float16 range's edges).
+func TestFloat32ToFloat16(t *testing.T) {
+	check := func(b uint32) {
+		f := math.Float32frombits(b)
+		got, want := float32ToFloat16(f), Float16FromFloat64(float64(f))
+		if math.IsNaN(float64(f)) {
+			if got&0x7c00 != 0x7c00 || got&0x3ff == 0 {
+				t.Fatalf("float32ToFloat16(NaN %#08x) = %#04x, want a NaN", b, got)
+			}
+			return
+		}
+		if got != want {
+			t.Fatalf("float32ToFloat16(%g = %#08x) = %#04x, want %#04x", f, b, got, want)
+		}
+	}
+	for b := uint64(0); b < 1<<32; b += 997 {
+		check(uint32(b))
+	}
+	for _, edge := range []uint32{0x33000000, 0x38800000, 0x477fe000, 0x47800000, 0x7f800000} {
+		for d := uint32(0); d < 1<<14; d++ {
+			check(edge - 1<<13 + d)
+			check(edge - 1<<13 + d | 0x80000000)
+		}
+	}
+}
