@@ -99,7 +99,11 @@ func (t *Tensor) Resize(dt DType, shape ...int) {
 // the shape is empty of elements.
 func (t *Tensor) ClearData() {
 	t.F32, t.F64, t.I64, t.I32, t.U8, t.I8, t.B = nil, nil, nil, nil, nil, nil, nil
-	t.ext = nil
+	if st := t.DType.info().st; t.ext != nil && st != nil && st.holds(t.ext) {
+		st.clear(t.ext) // keeps the pointer for the next Resize or ShareFrom
+	} else {
+		t.ext = nil
+	}
 }
 
 // Clone returns a deep copy.

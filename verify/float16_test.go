@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/onnxkit/onnxkit/infer"
 	"github.com/onnxkit/onnxkit/mnist"
 	"github.com/onnxkit/onnxkit/onnx"
 	"github.com/onnxkit/onnxkit/tensor"
@@ -88,5 +89,31 @@ func TestLeNet5Float16Accuracy(t *testing.T) {
 	t.Logf("accuracy float32 %.2f%%, float16 %.2f%%; %d of %d predictions differ", a32, a16, differ, test.N)
 	if math.Abs(a32-a16) > 0.1 {
 		t.Errorf("float16 accuracy %.2f%%, float32 %.2f%%: more than 0.1 points apart", a16, a32)
+	}
+}
+
+// Once warm, a run of the float16 LeNet5 allocates nothing: the widened
+// inputs and float32 outputs of each node are reused (infer/narrow.go).
+func TestLeNet5Float16Allocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are meaningless under the race detector")
+	}
+	if _, err := os.Stat(lenet5FP16); err != nil {
+		t.Skipf("%s absent: %v", lenet5FP16, err)
+	}
+	s, err := infer.Load(filepath.Join(lenet5FP16, "model.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := map[string]*tensor.Tensor{"input": tensor.New(tensor.Float32, 2, 1, 28, 28)}
+	out := map[string]*tensor.Tensor{"logits": {}}
+	run := func() {
+		if err := s.RunInto(in, out); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run()
+	if allocs := testing.AllocsPerRun(10, run); allocs != 0 {
+		t.Errorf("RunInto: %v allocations per run, want 0", allocs)
 	}
 }
