@@ -469,6 +469,14 @@ func (o *eyeLikeOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 		eye(data[uint64](d), rows, cols, int(k), 1)
 	case tensor.Bool:
 		eye(d.B, rows, cols, int(k), true)
+	default: // float16, bfloat16, float8, ...: through the table's conversions
+		for i := range rows * cols {
+			v := 0.0
+			if i%cols-i/cols == int(k) {
+				v = 1
+			}
+			d.SetFloat64(i, v)
+		}
 	}
 	return nil
 }

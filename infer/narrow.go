@@ -11,7 +11,8 @@ import "github.com/onnxkit/onnxkit/tensor"
 // runNarrow.
 
 // narrowNative is implemented by the ops that take float16 and bfloat16
-// themselves: those that only move elements, and Cast.
+// themselves: those that only move elements, Cast, and EyeLike (whose
+// output type may be set apart from its input's).
 type narrowNative interface{ takesNarrow() }
 
 func (*castOp) takesNarrow()      {}
@@ -27,6 +28,7 @@ func (*gatherOp) takesNarrow()    {}
 func (*concatOp) takesNarrow()    {}
 func (*sliceOp) takesNarrow()     {}
 func (*expandOp) takesNarrow()    {}
+func (*eyeLikeOp) takesNarrow()   {}
 
 // isNarrow reports whether dt is computed through float32.
 func isNarrow(dt tensor.DType) bool { return dt == tensor.Float16 || dt == tensor.BFloat16 }

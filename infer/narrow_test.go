@@ -134,3 +134,26 @@ func TestFloat8AndSmallInts(t *testing.T) {
 		{name: "dequantize e4m3fn", op: "DequantizeLinear", opset: 21, in: ts(e4m3(1, -0.5), ewF32(nil, 2)), want: ts(ewF32(s(2), 2, -1))},
 	})
 }
+
+// EyeLike's output type is its dtype attribute's, not its input's: a
+// float16 input with dtype float32 gives float32, without it float16.
+func TestEyeLikeNarrow(t *testing.T) {
+	s := func(d ...int) []int { return d }
+	x := half(s(2, 2), 5, 5, 5, 5)
+	for _, c := range []struct {
+		attrs []*onnx.Attribute
+		want  *tensor.Tensor
+	}{
+		{nil, half(s(2, 2), 1, 0, 0, 1)},
+		{[]*onnx.Attribute{ewInt("dtype", 1)}, ewF32(s(2, 2), 1, 0, 0, 1)},
+		{[]*onnx.Attribute{ewInt("dtype", 1), ewInt("k", 1)}, ewF32(s(2, 2), 0, 1, 0, 0)},
+	} {
+		got, err := runOp("EyeLike", 17, c.attrs, 1, x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if msg := ewDiff(got[0], c.want); msg != "" {
+			t.Errorf("EyeLike(%v): %s", c.attrs, msg)
+		}
+	}
+}
