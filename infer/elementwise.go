@@ -2,6 +2,7 @@ package infer
 
 import (
 	"math"
+	"strconv"
 
 	"github.com/onnxkit/onnxkit/onnx"
 	"github.com/onnxkit/onnxkit/tensor"
@@ -477,9 +478,42 @@ func castAny(d, src *tensor.Tensor) {
 		tensor.Float16ToFloat32(d.F32, h) // the common case, faster
 		return
 	}
+	if ss := data[string](d); d.DType == tensor.String {
+		for i := range ss {
+			ss[i] = formatElem(src, i)
+		}
+		return
+	}
 	for i := range n {
 		d.SetFloat64(i, src.Float64At(i))
 	}
+}
+
+// formatElem formats element i of t as Cast to string does: integers in
+// decimal, float64 and float32 as the shortest decimal that reads back to
+// the same value of their size, the narrower floats as float32s.
+func formatElem(t *tensor.Tensor, i int) string {
+	switch {
+	case t.DType == tensor.Bool:
+		return strconv.FormatBool(t.B[i])
+	case isIntegral(t.DType) && t.DType == tensor.Uint64:
+		return strconv.FormatUint(data[uint64](t)[i], 10)
+	case isIntegral(t.DType):
+		return strconv.FormatInt(t.Int64At(i), 10)
+	}
+	v, bits := t.Float64At(i), 32
+	if t.DType == tensor.Float64 {
+		bits = 64
+	}
+	switch {
+	case math.IsNaN(v):
+		return "NaN"
+	case math.IsInf(v, 1):
+		return "INF"
+	case math.IsInf(v, -1):
+		return "-INF"
+	}
+	return strconv.FormatFloat(v, 'g', -1, bits)
 }
 
 // isIntegral reports whether dt holds integers or bools.

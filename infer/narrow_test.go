@@ -79,6 +79,8 @@ func TestCastNewTypes(t *testing.T) {
 		{name: "u64 to i8", op: "Cast", attrs: to(3), in: ts(ewT(tensor.Uint64, s(1), 300)), want: ts(ewT(tensor.Int8, s(1), 44))},
 		{name: "i16 to bool", op: "Cast", attrs: to(9), in: ts(ewT(tensor.Int16, s(2), 0, -3)), want: ts(ewBool(s(2), false, true))},
 		{name: "f32 to string", op: "Cast", attrs: to(8), in: ts(ewF32(s(1), 1.5)), want: ts(tensor.Wrap(tensor.String, []string{"1.5"}, 1))},
+		{name: "i64 to string", op: "Cast", attrs: to(8), in: ts(ewI64(s(1), 123456789012)), want: ts(tensor.Wrap(tensor.String, []string{"123456789012"}, 1))},
+		{name: "f64 to string", op: "Cast", attrs: to(8), in: ts(ewT(tensor.Float64, s(1), 0.1)), want: ts(tensor.Wrap(tensor.String, []string{"0.1"}, 1))},
 		{name: "string to f32", op: "Cast", attrs: to(1), in: ts(tensor.Wrap(tensor.String, []string{"-2.25"}, 1)), want: ts(ewF32(s(1), -2.25))},
 		{name: "cast-1 name", op: "Cast", opset: 1, attrs: []*onnx.Attribute{{Name: "to", Type: onnx.AttrString, S: []byte("FLOAT16")}},
 			in: ts(ewF32(s(1), 1)), want: ts(half(s(1), 1))},
