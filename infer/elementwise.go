@@ -651,6 +651,48 @@ func (o *castLikeOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 	return nil
 }
 
+// bitCastOp is BitCast (opset 26): the input's bit patterns read as
+// another type of the same width.
+type bitCastOp struct {
+	n  *onnx.Node
+	to tensor.DType
+}
+
+func buildBitCast(n *onnx.Node, opset int64) (op, error) {
+	if err := checkArity(n, 1, 1, 1); err != nil {
+		return nil, err
+	}
+	a := attrs{n: n}
+	if !a.has("to") {
+		return nil, errorf(n, "attribute \"to\" is required")
+	}
+	to := a.int("to", 0)
+	if a.err != nil {
+		return nil, a.err
+	}
+	dt := onnx.DTypeOf(int32(to))
+	if dt == tensor.Invalid || int64(int32(to)) != to {
+		return nil, errorf(n, "unsupported target type %d", to)
+	}
+	if dt == tensor.String {
+		return nil, errorf(n, "attribute \"to\": BitCast to string")
+	}
+	return &bitCastOp{n, dt}, nil
+}
+
+func (o *bitCastOp) run(_ *scratch, in, out []*tensor.Tensor) error {
+	x := in[0]
+	if x.DType == tensor.String || x.DType.Bits() != o.to.Bits() {
+		return errorf(o.n, "input is %v (%d bits), target %v has %d bits", x.DType, x.DType.Bits(), o.to, o.to.Bits())
+	}
+	d := out[0]
+	d.Resize(o.to, x.Shape...)
+	for i := range x.Len() {
+		d.SetBits(i, x.BitsAt(i))
+	}
+	return nil
+}
+
 // variadicOp is Sum, Max, Min or Mean (floats only) (all versions: broadcasting from opset 8,
 // which accepts everything opsets 1 and 6 do; opset 1's consumed_inputs has
 // no effect).

@@ -17,6 +17,7 @@ type narrowNative interface{ takesNarrow() }
 
 func (*castOp) takesNarrow()      {}
 func (*castLikeOp) takesNarrow()  {}
+func (*bitCastOp) takesNarrow()   {}
 func (*constantOp) takesNarrow()  {}
 func (*identityOp) takesNarrow()  {}
 func (*shapeOp) takesNarrow()     {}

@@ -159,3 +159,17 @@ func TestEyeLikeNarrow(t *testing.T) {
 		}
 	}
 }
+
+// BitCast reads bit patterns as another type: float32 1 is 0x3f800000
+// (1065353216), -0 0x80000000, float16 -2 is 0xc000 (49152).
+func TestBitCast(t *testing.T) {
+	s := func(d ...int) []int { return d }
+	to := func(code int64) []*onnx.Attribute { return []*onnx.Attribute{ewInt("to", code)} }
+	ewRunCases(t, []ewCase{
+		{name: "f32 to i32", op: "BitCast", opset: 26, attrs: to(6), in: ts(ewF32(s(2), 1, math.Copysign(0, -1))), want: ts(ewT(tensor.Int32, s(2), 1065353216, math.MinInt32))},
+		{name: "f16 to u16", op: "BitCast", opset: 26, attrs: to(4), in: ts(half(s(1), -2)), want: ts(ewT(tensor.Uint16, s(1), 49152))},
+		{name: "u8 to e4m3fn", op: "BitCast", opset: 26, attrs: to(17), in: ts(ewT(tensor.Uint8, s(1), 0x38)), want: ts(ewT(tensor.Float8E4M3FN, s(1), 1))},
+		{name: "width", op: "BitCast", opset: 26, attrs: to(7), in: ts(ewF32(s(1), 1)), err: "input is float32 (32 bits), target int64 has 64 bits"},
+		{name: "string", op: "BitCast", opset: 26, attrs: to(8), in: ts(ewF32(s(1), 1)), err: "BitCast to string"},
+	})
+}

@@ -76,6 +76,7 @@ var registry = map[string][]opVersion{
 	"Where":           {{9, 0, buildWhere}},
 	"Cast":            {{1, 0, buildCast}},
 	"CastLike":        {{15, 0, buildCastLike}},
+	"BitCast":         {{26, 0, buildBitCast}},
 	"Relu":            {{1, 0, buildRelu}},
 	"LeakyRelu":       {{1, 0, buildLeakyRelu}},
 	"Tanh":            {{1, 0, buildTanh}},

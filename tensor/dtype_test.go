@@ -96,3 +96,29 @@ func TestStorage(t *testing.T) {
 		}
 	}
 }
+
+// BitsAt and SetBits are inverse on every dtype but strings; the patterns
+// are IEEE 754's (1.0 is 0x3f800000 in float32, 0x3c00 in float16) and two's
+// complement (-1 in int4 is 0xf).
+func TestBits(t *testing.T) {
+	for _, c := range []struct {
+		dt   DType
+		v    float64
+		bits uint64
+	}{
+		{Float32, 1, 0x3f800000}, {Float64, -2, 0xc000000000000000}, {Float16, 1, 0x3c00},
+		{BFloat16, 1, 0x3f80}, {Int32, -1, 0xffffffff}, {Int8, -128, 0x80}, {Int4, -1, 0xf},
+		{Uint2, 3, 3}, {Bool, 1, 1}, {Uint64, 5, 5}, {Float8E4M3FN, 1, 0x38}, {Int64, -1, 1<<64 - 1},
+	} {
+		x := New(c.dt, 1)
+		x.SetFloat64(0, c.v)
+		if got := x.BitsAt(0); got != c.bits {
+			t.Errorf("%v %g: BitsAt = %#x, want %#x", c.dt, c.v, got, c.bits)
+		}
+		y := New(c.dt, 1)
+		y.SetBits(0, c.bits)
+		if got := y.Float64At(0); got != c.v {
+			t.Errorf("%v: SetBits(%#x) reads %g, want %g", c.dt, c.bits, got, c.v)
+		}
+	}
+}

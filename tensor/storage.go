@@ -1,6 +1,9 @@
 package tensor
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // storage is what the tensor package knows of a dtype's typed slice. Every
 // method takes p, a *[]T: a pointer to one of Tensor's slice fields, or the
@@ -179,4 +182,65 @@ func (t *Tensor) SetInt64(i int, v int64) {
 // SetFloat64 stores v in element i, converted as Cast converts a float64.
 func (t *Tensor) SetFloat64(i int, v float64) {
 	t.DType.info().st.setFloat64(t.ptr(), i, v)
+}
+
+// BitsAt returns the bit pattern of element i, little end first, in the
+// low Bits() bits: IEEE bits for floats, two's complement for integers, 1
+// for true. It panics for strings.
+func (t *Tensor) BitsAt(i int) uint64 {
+	mask := uint64(1)<<t.DType.Bits() - 1
+	switch p := t.ptr().(type) {
+	case *[]float32:
+		return uint64(math.Float32bits((*p)[i]))
+	case *[]float64:
+		return math.Float64bits((*p)[i])
+	case *[]int64:
+		return uint64((*p)[i])
+	case *[]int32:
+		return uint64((*p)[i]) & mask
+	case *[]int16:
+		return uint64((*p)[i]) & mask
+	case *[]int8:
+		return uint64((*p)[i]) & mask
+	case *[]uint64:
+		return (*p)[i]
+	case *[]uint32:
+		return uint64((*p)[i])
+	case *[]uint16:
+		return uint64((*p)[i])
+	case *[]uint8:
+		return uint64((*p)[i]) & mask
+	case *[]bool:
+		if (*p)[i] {
+			return 1
+		}
+		return 0
+	}
+	panic("tensor: BitsAt on " + t.DType.String())
+}
+
+// SetBits sets element i to the bit pattern b (its low Bits() bits), the
+// inverse of BitsAt; a bool is true for any nonzero pattern. It panics for
+// strings.
+func (t *Tensor) SetBits(i int, b uint64) {
+	switch p := t.ptr().(type) {
+	case *[]float32:
+		(*p)[i] = math.Float32frombits(uint32(b))
+	case *[]float64:
+		(*p)[i] = math.Float64frombits(b)
+	case *[]uint64:
+		(*p)[i] = b
+	case *[]uint32:
+		(*p)[i] = uint32(b)
+	case *[]uint16:
+		(*p)[i] = uint16(b)
+	case *[]uint8:
+		(*p)[i] = uint8(b & (1<<t.DType.Bits() - 1))
+	case *[]bool:
+		(*p)[i] = b != 0
+	case *[]string:
+		panic("tensor: SetBits on " + t.DType.String())
+	default: // signed: sign-extended from the type's width
+		t.SetInt64(i, wrapBits(int64(b), t.DType.Bits(), true))
+	}
 }
