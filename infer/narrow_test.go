@@ -173,3 +173,20 @@ func TestBitCast(t *testing.T) {
 		{name: "string", op: "BitCast", opset: 26, attrs: to(8), in: ts(ewF32(s(1), 1)), err: "BitCast to string"},
 	})
 }
+
+// Pad on the wider integer types and strings (pads of 1 on each side).
+func TestPadWiderTypes(t *testing.T) {
+	s := func(d ...int) []int { return d }
+	pads := ewI64(s(2), 1, 1)
+	ewRunCases(t, []ewCase{
+		{name: "uint32", op: "Pad", opset: 18, in: ts(ewT(tensor.Uint32, s(1), 7), pads, ewT(tensor.Uint32, nil, 9)),
+			want: ts(ewT(tensor.Uint32, s(3), 9, 7, 9))},
+	})
+	out, err := ewRun(ewCase{op: "Pad", opset: 18, in: ts(tensor.Wrap(tensor.String, []string{"a"}, 1), pads)}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tensor.Data[string](out[0]); len(got) != 3 || got[0] != "" || got[1] != "a" || got[2] != "" {
+		t.Errorf("Pad of [a] with strings = %q, want [\"\" \"a\" \"\"]", got)
+	}
+}
