@@ -26,7 +26,8 @@
 // logical and integer ops), elementwise.go (broadcasting arithmetic,
 // comparisons, Cast), reduce.go (the Reduce ops and CumSum), norm.go
 // (BatchNormalization, LayerNormalization, InstanceNormalization,
-// GroupNormalization, MeanVarianceNormalization) and shape.go.
+// GroupNormalization, MeanVarianceNormalization), strings.go (StringConcat,
+// StringSplit, StringNormalizer, RegexFullMatch) and shape.go.
 //
 // # Element types
 //
