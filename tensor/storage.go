@@ -94,7 +94,7 @@ func Wrap[T any](dt DType, data []T, shape ...int) *Tensor {
 		panic(fmt.Sprintf("tensor: %d values for shape %v", len(data), shape))
 	}
 	t := &Tensor{DType: dt, Shape: append([]int(nil), shape...)}
-	p, ok := t.ptr().(*[]T)
+	p, ok := t.slot().(*[]T)
 	if !ok {
 		panic(fmt.Sprintf("tensor: %T values for %v", data, dt))
 	}
@@ -102,8 +102,10 @@ func Wrap[T any](dt DType, data []T, shape ...int) *Tensor {
 	return t
 }
 
-// ptr returns a pointer to the slice field that holds t.DType's elements,
-// making the one in ext on first use; nil for an invalid dtype.
+// ptr returns a pointer to the slice field that holds t.DType's elements
+// (nil for an invalid dtype). It does not modify t, so that readers may
+// share a tensor: when ext does not hold the dtype's slice yet, it returns
+// a new empty one that is not kept. Writers call slot.
 func (t *Tensor) ptr() any {
 	switch t.DType {
 	case Float32:
@@ -128,9 +130,17 @@ func (t *Tensor) ptr() any {
 		return nil
 	}
 	if t.ext == nil || !st.holds(t.ext) {
-		t.ext = st.newPtr()
+		return st.newPtr()
 	}
 	return t.ext
+}
+
+// slot is ptr for writers: it makes ext hold the dtype's slice first.
+func (t *Tensor) slot() any {
+	if st := t.DType.info().st; t.DType > Bool && st != nil && (t.ext == nil || !st.holds(t.ext)) {
+		t.ext = st.newPtr()
+	}
+	return t.ptr()
 }
 
 // Int64At returns element i as an int64: integers and bools keep their value

@@ -91,7 +91,7 @@ func (t *Tensor) Resize(dt DType, shape ...int) {
 		t.ClearData()
 		t.DType = dt
 	}
-	dt.info().st.grow(t.ptr(), n)
+	dt.info().st.grow(t.slot(), n)
 }
 
 // ClearData drops the references to the elements (of every dtype), so that
@@ -155,7 +155,7 @@ func (t *Tensor) ShareFrom(src *Tensor, shape ...int) {
 	}
 	t.Shape = append(t.Shape[:0], shape...)
 	if st := src.DType.info().st; st != nil {
-		st.share(t.ptr(), src.ptr())
+		st.share(t.slot(), src.ptr())
 	}
 }
 

@@ -117,3 +117,49 @@ func TestLeNet5Float16Allocs(t *testing.T) {
 		t.Errorf("RunInto: %v allocations per run, want 0", allocs)
 	}
 }
+
+// Concurrent runs of the float16 LeNet5 give the serial run's logits: each
+// run has its own float32 buffers, the widened weights are shared read-only.
+func TestLeNet5Float16Concurrent(t *testing.T) {
+	if _, err := os.Stat(lenet5FP16); err != nil {
+		t.Skipf("%s absent: %v", lenet5FP16, err)
+	}
+	s, err := infer.Load(filepath.Join(lenet5FP16, "model.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inputs := make([]*tensor.Tensor, 4)
+	want := make([]*tensor.Tensor, len(inputs))
+	for i := range inputs {
+		inputs[i] = tensor.New(tensor.Float32, 1, 1, 28, 28)
+		for j := range inputs[i].F32 {
+			inputs[i].F32[j] = float32((j*(i+3))%255) / 255
+		}
+		out, err := s.Run(map[string]*tensor.Tensor{"input": inputs[i]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[i] = out["logits"]
+	}
+	errs := make(chan error, len(inputs))
+	for i := range inputs {
+		go func() {
+			for range 20 {
+				out, err := s.Run(map[string]*tensor.Tensor{"input": inputs[i]})
+				if err == nil {
+					_, err = Compare(out["logits"], want[i], Tolerance{})
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range inputs {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
