@@ -2,7 +2,8 @@
 """make_float16.py writes a float16 copy of an ONNX model the way
 onnxconverter-common's float16.convert_float_to_float16(model,
 keep_io_types=True) does: every float32 initializer and Constant tensor
-becomes float16, every float32 value_info float16, and the graph keeps its
+becomes float16, every float32 value_info float16, every Cast to float32 a Cast to
+float16, and the graph keeps its
 float32 inputs and outputs through Cast nodes at the edges
 (graph_input_cast_N after each input, graph_output_cast_N before each
 output). The test_data_set_N folders are copied unchanged: the outputs stay
@@ -38,8 +39,10 @@ def convert(model):
         for a in n.attribute:
             if a.type == onnx.AttributeProto.TENSOR:
                 a.t.CopyFrom(to_half(a.t))
-        if n.op_type == "Cast":
-            raise SystemExit("make_float16: Cast nodes are not handled")
+        if n.op_type == "Cast":  # a Cast to float32 now makes float16
+            for a in n.attribute:
+                if a.name == "to" and a.i == TensorProto.FLOAT:
+                    a.i = TensorProto.FLOAT16
     for vi in g.value_info:
         if vi.type.tensor_type.elem_type == TensorProto.FLOAT:
             vi.type.tensor_type.elem_type = TensorProto.FLOAT16
