@@ -10,7 +10,7 @@ output). The test_data_set_N folders are copied unchanged: the outputs stay
 PyTorch's float32 ones, so a runtime is checked against them at float16
 tolerance.
 
-    /usr/bin/python3 scripts/make_float16.py testdata/pytorch/lenet5 testdata/pytorch/lenet5_fp16
+    /usr/bin/python3 scripts/make_float16.py testdata/pytorch/lenet5 testdata/float16/lenet5
 
 It uses only the onnx package (Debian's python3-onnx 1.12).
 """

@@ -15,7 +15,7 @@ import (
 // lenet5FP16 is the float16 copy of the PyTorch LeNet5 export made by
 // scripts/make_float16.py (float16 weights, Casts at the graph's edges),
 // with the float32 export's inputs and PyTorch's float32 logits.
-var lenet5FP16 = filepath.Join(pytorchDir, "lenet5_fp16")
+var lenet5FP16 = "../testdata/float16/lenet5"
 
 // float16Tolerance is for a whole float16 network against float32 logits:
 // each op rounds to 11 significant bits (relative error up to 2^-11).
@@ -42,17 +42,17 @@ func TestLeNet5Float16(t *testing.T) {
 	}
 	r := Case(lenet5FP16, float16Tolerance)
 	if !r.Passed() {
-		t.Fatalf("Case(lenet5_fp16) failed: %v", r.Err)
+		t.Fatalf("Case(float16/lenet5) failed: %v", r.Err)
 	}
 	if r.Sets != 2 {
-		t.Errorf("Case(lenet5_fp16) ran %d data sets, want 2", r.Sets)
+		t.Errorf("Case(float16/lenet5) ran %d data sets, want 2", r.Sets)
 	}
 	// Float16 does change the logits: a match to float32 precision would
 	// mean the float16 path was not taken.
 	if r.MaxAbs < 1e-4 {
 		t.Errorf("max abs difference %g from float32 logits, want float16-sized (> 1e-4)", r.MaxAbs)
 	}
-	t.Logf("lenet5_fp16: %d sets, max abs %.2g, max rel %.2g", r.Sets, r.MaxAbs, r.MaxRel)
+	t.Logf("float16/lenet5: %d sets, max abs %.2g, max rel %.2g", r.Sets, r.MaxAbs, r.MaxRel)
 }
 
 // The float16 LeNet5's test accuracy is the float32 export's to within 0.1
