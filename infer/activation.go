@@ -163,11 +163,19 @@ func (o *unaryOp) run(s *scratch, in, out []*tensor.Tensor) error {
 		unaryInt[uint8](o.i64, d, x)
 	case tensor.Int8:
 		unaryInt[int8](o.i64, d, x)
+	case tensor.Int16:
+		unaryInt[int16](o.i64, d, x)
+	case tensor.Uint16:
+		unaryInt[uint16](o.i64, d, x)
+	case tensor.Uint32:
+		unaryInt[uint32](o.i64, d, x)
+	case tensor.Uint64:
+		unaryInt[uint64](o.i64, d, x)
 	}
 	return nil
 }
 
-func unaryInt[T int64 | int32 | uint8 | int8](f func(int64) int64, d, x *tensor.Tensor) {
+func unaryInt[T integer](f func(int64) int64, d, x *tensor.Tensor) {
 	d.Resize(x.DType, x.Shape...)
 	dv := data[T](d)
 	for i, v := range data[T](x) {
@@ -230,6 +238,14 @@ func (o *clipOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 		return clip[uint8](o, in, out[0], 0, math.MaxUint8)
 	case tensor.Int8:
 		return clip[int8](o, in, out[0], math.MinInt8, math.MaxInt8)
+	case tensor.Int16:
+		return clip[int16](o, in, out[0], math.MinInt16, math.MaxInt16)
+	case tensor.Uint16:
+		return clip[uint16](o, in, out[0], 0, math.MaxUint16)
+	case tensor.Uint32:
+		return clip[uint32](o, in, out[0], 0, math.MaxUint32)
+	case tensor.Uint64:
+		return clip[uint64](o, in, out[0], 0, math.MaxUint64)
 	}
 	return errorf(o.n, "unsupported dtype %v", x.DType)
 }

@@ -314,12 +314,18 @@ func broadcastTo[T any](d []T, dshape []int, src []T, sshape []int) {
 
 // elem is the set of Go element types a tensor can hold.
 type elem interface {
-	float32 | float64 | int64 | int32 | uint8 | int8 | bool
+	number | bool | string
 }
 
-// number is the element types with arithmetic.
+// number is the element types with arithmetic (uint16 also holds the bits
+// of float16 and bfloat16, which the ops see as float32: see narrow.go).
 type number interface {
-	float32 | float64 | int64 | int32 | uint8 | int8
+	float32 | float64 | int64 | int32 | int16 | int8 | uint64 | uint32 | uint16 | uint8
+}
+
+// integer is the integer element types.
+type integer interface {
+	int64 | int32 | int16 | int8 | uint64 | uint32 | uint16 | uint8
 }
 
 // dtypeOf returns the tensor dtype holding elements of type T.
@@ -334,38 +340,29 @@ func dtypeOf[T elem]() tensor.DType {
 		return tensor.Int64
 	case int32:
 		return tensor.Int32
-	case uint8:
-		return tensor.Uint8
+	case int16:
+		return tensor.Int16
 	case int8:
 		return tensor.Int8
+	case uint64:
+		return tensor.Uint64
+	case uint32:
+		return tensor.Uint32
+	case uint16:
+		return tensor.Uint16
+	case uint8:
+		return tensor.Uint8
 	case bool:
 		return tensor.Bool
+	case string:
+		return tensor.String
 	}
 	return tensor.Invalid
 }
 
 // data returns t's data slice of element type T. t.DType must be
-// dtypeOf[T]() (else the result is nil).
-func data[T elem](t *tensor.Tensor) []T {
-	var z T
-	switch any(z).(type) {
-	case float32:
-		return any(t.F32).([]T)
-	case float64:
-		return any(t.F64).([]T)
-	case int64:
-		return any(t.I64).([]T)
-	case int32:
-		return any(t.I32).([]T)
-	case uint8:
-		return any(t.U8).([]T)
-	case int8:
-		return any(t.I8).([]T)
-	case bool:
-		return any(t.B).([]T)
-	}
-	return nil
-}
+// held in Ts (else the result is nil).
+func data[T elem](t *tensor.Tensor) []T { return tensor.Data[T](t) }
 
 // normAxis maps axis in [-rank, rank) to [0, rank).
 func normAxis(n *onnx.Node, axis int64, rank int) (int, error) {

@@ -134,6 +134,12 @@ func ewDiff(got, want *tensor.Tensor) string {
 	if !got.Valid() {
 		return fmt.Sprintf("got invalid tensor %v", got)
 	}
+	if want.DType == tensor.String {
+		if g, w := tensor.Data[string](got), tensor.Data[string](want); !slices.Equal(g, w) {
+			return fmt.Sprintf("got %q, want %q", g, w)
+		}
+		return ""
+	}
 	for i := range want.Len() {
 		g, w := got.Float64At(i), want.Float64At(i)
 		if g == w || (math.IsNaN(g) && math.IsNaN(w)) {

@@ -26,7 +26,21 @@
 // logical and integer ops), elementwise.go (broadcasting arithmetic,
 // comparisons, Cast), reduce.go (the Reduce ops and CumSum), norm.go
 // (BatchNormalization, LayerNormalization, InstanceNormalization,
-// GroupNormalization, MeanVarianceNormalization) and shape.go.
+// GroupNormalization, MeanVarianceNormalization), strings.go (StringConcat,
+// StringSplit, StringNormalizer, RegexFullMatch) and shape.go.
+//
+// # Element types
+//
+// Ops take every element type of the tensor package that their spec
+// allows and that has arithmetic of its own (float32, float64, the
+// integers, bool, strings where ops compare or move them). float16 and
+// bfloat16 are computed as onnxruntime computes them: narrow.go widens a
+// node's float16 and bfloat16 inputs to float32 (constants once, at load),
+// runs the float32 kernel and rounds its float outputs back to nearest
+// even; only the ops that move elements, Cast and EyeLike take them as
+// they are. The float8, float4, 4- and 2-bit types go through Cast,
+// CastLike, QuantizeLinear, DequantizeLinear and the ops that move
+// elements.
 //
 // The recurrent ops LSTM, GRU and RNN (float32) project a whole sequence
 // through W with one Sgemm per direction, then multiply the state by R once

@@ -260,6 +260,14 @@ func (o *einsumOp) reduceTo(x operand, labels []int, sizes map[int]int) (operand
 		sumStrided(d.U8, shape, ostr, x.t.U8, offs)
 	case tensor.Int8:
 		sumStrided(d.I8, shape, ostr, x.t.I8, offs)
+	case tensor.Int16:
+		sumStrided(data[int16](d), shape, ostr, data[int16](x.t), offs)
+	case tensor.Uint16:
+		sumStrided(data[uint16](d), shape, ostr, data[uint16](x.t), offs)
+	case tensor.Uint32:
+		sumStrided(data[uint32](d), shape, ostr, data[uint32](x.t), offs)
+	case tensor.Uint64:
+		sumStrided(data[uint64](d), shape, ostr, data[uint64](x.t), offs)
 	}
 	return operand{d, labels}, nil
 }
@@ -415,6 +423,14 @@ func (o *einsumOp) contract(a, b operand, keep []int, sizes map[int]int, final [
 		matmulBatch(d.U8, ta.t.U8, tb.t.U8, nb, m, k, n)
 	case tensor.Int8:
 		matmulBatch(d.I8, ta.t.I8, tb.t.I8, nb, m, k, n)
+	case tensor.Int16:
+		matmulBatch(data[int16](d), data[int16](ta.t), data[int16](tb.t), nb, m, k, n)
+	case tensor.Uint16:
+		matmulBatch(data[uint16](d), data[uint16](ta.t), data[uint16](tb.t), nb, m, k, n)
+	case tensor.Uint32:
+		matmulBatch(data[uint32](d), data[uint32](ta.t), data[uint32](tb.t), nb, m, k, n)
+	case tensor.Uint64:
+		matmulBatch(data[uint64](d), data[uint64](ta.t), data[uint64](tb.t), nb, m, k, n)
 	}
 	return operand{d, labels}, nil
 }

@@ -2,6 +2,7 @@ package infer
 
 import (
 	"math"
+	"strconv"
 
 	"github.com/onnxkit/onnxkit/onnx"
 	"github.com/onnxkit/onnxkit/tensor"
@@ -91,6 +92,14 @@ func (o *arithOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 		return arith[uint8](o, a, b, out[0], shape, bshape)
 	case tensor.Int8:
 		return arith[int8](o, a, b, out[0], shape, bshape)
+	case tensor.Int16:
+		return arith[int16](o, a, b, out[0], shape, bshape)
+	case tensor.Uint16:
+		return arith[uint16](o, a, b, out[0], shape, bshape)
+	case tensor.Uint32:
+		return arith[uint32](o, a, b, out[0], shape, bshape)
+	case tensor.Uint64:
+		return arith[uint64](o, a, b, out[0], shape, bshape)
 	}
 	return errorf(o.n, "unsupported dtype %v", a.DType)
 }
@@ -308,12 +317,11 @@ func ipow(x, e int64) int64 {
 
 func isFloat(dt tensor.DType) bool { return dt == tensor.Float32 || dt == tensor.Float64 }
 
+// isNumber reports whether dt has arithmetic kernels of its own (float16
+// and bfloat16 are computed as float32, see narrow.go).
 func isNumber(dt tensor.DType) bool {
-	switch dt {
-	case tensor.Float32, tensor.Float64, tensor.Int64, tensor.Int32, tensor.Uint8, tensor.Int8:
-		return true
-	}
-	return false
+	k := dt.Kind()
+	return k == tensor.KindSigned || k == tensor.KindUnsigned || dt == tensor.Float32 || dt == tensor.Float64
 }
 
 // toFloat64 returns t's elements as float64s (a new slice unless t is float64).
@@ -349,8 +357,13 @@ func castInt64(d *tensor.Tensor, r []int64) {
 
 // castInto converts every element of src into d (already resized to the
 // same number of elements) with Cast's rules: Go conversions (floats to
-// integers truncate toward zero, integers wrap), nonzero is true, true is 1.
+// integers truncate toward zero, integers wrap), nonzero is true, true is 1,
+// float16 and bfloat16 round to nearest even, strings parse and format.
 func castInto(d, src *tensor.Tensor) {
+	if d.DType > tensor.Bool || src.DType > tensor.Bool {
+		castAny(d, src)
+		return
+	}
 	switch d.DType {
 	case tensor.Float32:
 		convertInto(d.F32, src)
@@ -364,6 +377,14 @@ func castInto(d, src *tensor.Tensor) {
 		convertInto(d.U8, src)
 	case tensor.Int8:
 		convertInto(d.I8, src)
+	case tensor.Int16:
+		convertInto(data[int16](d), src)
+	case tensor.Uint16:
+		convertInto(data[uint16](d), src)
+	case tensor.Uint32:
+		convertInto(data[uint32](d), src)
+	case tensor.Uint64:
+		convertInto(data[uint64](d), src)
 	case tensor.Bool:
 		switch src.DType {
 		case tensor.Float32:
@@ -378,6 +399,14 @@ func castInto(d, src *tensor.Tensor) {
 			toBool(d.B, src.U8)
 		case tensor.Int8:
 			toBool(d.B, src.I8)
+		case tensor.Int16:
+			toBool(d.B, data[int16](src))
+		case tensor.Uint16:
+			toBool(d.B, data[uint16](src))
+		case tensor.Uint32:
+			toBool(d.B, data[uint32](src))
+		case tensor.Uint64:
+			toBool(d.B, data[uint64](src))
 		case tensor.Bool:
 			copy(d.B, src.B)
 		}
@@ -398,6 +427,14 @@ func convertInto[D number](d []D, src *tensor.Tensor) {
 		convert(d, src.U8)
 	case tensor.Int8:
 		convert(d, src.I8)
+	case tensor.Int16:
+		convert(d, data[int16](src))
+	case tensor.Uint16:
+		convert(d, data[uint16](src))
+	case tensor.Uint32:
+		convert(d, data[uint32](src))
+	case tensor.Uint64:
+		convert(d, data[uint64](src))
 	case tensor.Bool:
 		for i, v := range src.B {
 			d[i] = 0
@@ -420,35 +457,125 @@ func toBool[S number](d []bool, s []S) {
 	}
 }
 
-// dtypeFromONNX maps a TensorProto.DataType code to a dtype (Invalid for the
-// codes this package does not support).
-func dtypeFromONNX(code int64) tensor.DType {
-	switch code {
-	case 1:
-		return tensor.Float32
-	case 2:
-		return tensor.Uint8
-	case 3:
-		return tensor.Int8
-	case 6:
-		return tensor.Int32
-	case 7:
-		return tensor.Int64
-	case 9:
-		return tensor.Bool
-	case 11:
-		return tensor.Float64
+// castAny is castInto for the dtypes without a field of their own, one
+// element at a time: between integers (and bools) through int64, so that
+// they wrap; otherwise through float64.
+func castAny(d, src *tensor.Tensor) {
+	n := src.Len()
+	if isIntegral(d.DType) && isIntegral(src.DType) {
+		for i := range n {
+			d.SetInt64(i, src.Int64At(i))
+		}
+		return
 	}
-	return tensor.Invalid
+	if d.DType == tensor.Bool {
+		for i := range n {
+			d.B[i] = src.Float64At(i) != 0
+		}
+		return
+	}
+	if h := data[uint16](src); src.DType == tensor.Float16 && d.DType == tensor.Float32 {
+		tensor.Float16ToFloat32(d.F32, h) // the common case, faster
+		return
+	}
+	if ss := data[string](d); d.DType == tensor.String {
+		for i := range ss {
+			ss[i] = formatElem(src, i)
+		}
+		return
+	}
+	for i := range n {
+		d.SetFloat64(i, src.Float64At(i))
+	}
 }
 
-// castOp is Cast. The target type is a TensorProto.DataType code from
-// opset 6, its enum name (such as "FLOAT") in opset 1. The saturate
-// attribute (opset 19) only affects float8 targets, which are not
-// supported, so it is ignored.
+// formatElem formats element i of t as Cast to string does: integers in
+// decimal, float64 and float32 as the shortest decimal that reads back to
+// the same value of their size, the narrower floats as float32s.
+func formatElem(t *tensor.Tensor, i int) string {
+	switch {
+	case t.DType == tensor.Bool:
+		return strconv.FormatBool(t.B[i])
+	case isIntegral(t.DType) && t.DType == tensor.Uint64:
+		return strconv.FormatUint(data[uint64](t)[i], 10)
+	case isIntegral(t.DType):
+		return strconv.FormatInt(t.Int64At(i), 10)
+	}
+	v, bits := t.Float64At(i), 32
+	if t.DType == tensor.Float64 {
+		bits = 64
+	}
+	switch {
+	case math.IsNaN(v):
+		return "NaN"
+	case math.IsInf(v, 1):
+		return "INF"
+	case math.IsInf(v, -1):
+		return "-INF"
+	}
+	return strconv.FormatFloat(v, 'g', -1, bits)
+}
+
+// isIntegral reports whether dt holds integers or bools.
+func isIntegral(dt tensor.DType) bool {
+	k := dt.Kind()
+	return k == tensor.KindSigned || k == tensor.KindUnsigned || k == tensor.KindBool
+}
+
+// castOp is Cast to any dtype of the tensor package. The target type is a
+// TensorProto.DataType code from opset 6, its enum name (such as "FLOAT")
+// in opset 1.
 type castOp struct {
-	n  *onnx.Node
-	to tensor.DType
+	n    *onnx.Node
+	to   tensor.DType
+	mode castMode
+}
+
+// castMode is how Cast rounds to the float8 types: saturate (opset 19) and
+// round_mode (opset 25, float8e8m0 only).
+type castMode struct {
+	noSaturate bool
+	round      tensor.RoundMode
+}
+
+// parseCastMode reads the saturate and round_mode attributes.
+func parseCastMode(a *attrs) castMode {
+	var m castMode
+	switch s := a.int("saturate", 1); s {
+	case 0:
+		m.noSaturate = true
+	case 1:
+	default:
+		a.fail("attribute \"saturate\": want 0 or 1, got %d", s)
+	}
+	switch r := a.string("round_mode", "up"); r {
+	case "up":
+	case "down":
+		m.round = tensor.RoundDown
+	case "nearest":
+		m.round = tensor.RoundNearest
+	default:
+		a.fail("attribute \"round_mode\": want \"up\", \"down\" or \"nearest\", got %q", r)
+	}
+	return m
+}
+
+// castWith is castInto with Cast's float8 attributes.
+func castWith(d, src *tensor.Tensor, m castMode) {
+	float8 := d.DType.IsFloat() && d.DType.Storage() == tensor.Uint8
+	if !float8 || m == (castMode{}) {
+		castInto(d, src)
+		return
+	}
+	b := data[uint8](d)
+	for i := range b {
+		v := src.Float64At(i)
+		if d.DType == tensor.Float8E8M0 {
+			b[i] = tensor.E8M0FromFloat64(v, !m.noSaturate, m.round)
+		} else {
+			b[i] = tensor.Float8FromFloat64(d.DType, v, !m.noSaturate)
+		}
+	}
 }
 
 func buildCast(n *onnx.Node, opset int64) (op, error) {
@@ -464,45 +591,22 @@ func buildCast(n *onnx.Node, opset int64) (op, error) {
 		if a.err != nil {
 			return nil, a.err
 		}
-		dt := dtypeFromONNXName(name)
+		dt := onnx.DTypeOfName(name)
 		if dt == tensor.Invalid {
 			return nil, errorf(n, "unsupported target type %q", name)
 		}
-		return &castOp{n, dt}, nil
+		return &castOp{n: n, to: dt}, nil
 	}
 	to := a.int("to", 0)
-	a.int("saturate", 1)
+	mode := parseCastMode(&a)
 	if a.err != nil {
 		return nil, a.err
 	}
-	dt := dtypeFromONNX(to)
-	if dt == tensor.Invalid {
+	dt := onnx.DTypeOf(int32(to))
+	if dt == tensor.Invalid || int64(int32(to)) != to {
 		return nil, errorf(n, "unsupported target type %d", to)
 	}
-	return &castOp{n, dt}, nil
-}
-
-// dtypeFromONNXName maps a TensorProto.DataType enum name, as Cast-1's to
-// attribute spells it, to a dtype (Invalid for the names this package does
-// not support).
-func dtypeFromONNXName(name string) tensor.DType {
-	switch name {
-	case "FLOAT":
-		return tensor.Float32
-	case "UINT8":
-		return tensor.Uint8
-	case "INT8":
-		return tensor.Int8
-	case "INT32":
-		return tensor.Int32
-	case "INT64":
-		return tensor.Int64
-	case "BOOL":
-		return tensor.Bool
-	case "DOUBLE":
-		return tensor.Float64
-	}
-	return tensor.Invalid
+	return &castOp{n: n, to: dt, mode: mode}, nil
 }
 
 func (o *castOp) run(_ *scratch, in, out []*tensor.Tensor) error {
@@ -511,26 +615,27 @@ func (o *castOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 		return errorf(o.n, "unsupported dtype %v", x.DType)
 	}
 	out[0].Resize(o.to, x.Shape...)
-	castInto(out[0], x)
+	castWith(out[0], x, o.mode)
 	return nil
 }
 
 // castLikeOp is CastLike (opsets 15-25): Cast to the element type of the
-// second input. saturate and round_mode only affect float8 and float4
-// targets, which are not supported, so they are ignored.
-type castLikeOp struct{ n *onnx.Node }
+// second input.
+type castLikeOp struct {
+	n    *onnx.Node
+	mode castMode
+}
 
 func buildCastLike(n *onnx.Node, opset int64) (op, error) {
 	if err := checkArity(n, 2, 2, 1); err != nil {
 		return nil, err
 	}
 	a := attrs{n: n}
-	a.int("saturate", 1)
-	a.string("round_mode", "up")
+	mode := parseCastMode(&a)
 	if a.err != nil {
 		return nil, a.err
 	}
-	return &castLikeOp{n}, nil
+	return &castLikeOp{n, mode}, nil
 }
 
 func (o *castLikeOp) run(_ *scratch, in, out []*tensor.Tensor) error {
@@ -542,7 +647,49 @@ func (o *castLikeOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 		return errorf(o.n, "input \"target_type\": unsupported dtype %v", like.DType)
 	}
 	out[0].Resize(like.DType, x.Shape...)
-	castInto(out[0], x)
+	castWith(out[0], x, o.mode)
+	return nil
+}
+
+// bitCastOp is BitCast (opset 26): the input's bit patterns read as
+// another type of the same width.
+type bitCastOp struct {
+	n  *onnx.Node
+	to tensor.DType
+}
+
+func buildBitCast(n *onnx.Node, opset int64) (op, error) {
+	if err := checkArity(n, 1, 1, 1); err != nil {
+		return nil, err
+	}
+	a := attrs{n: n}
+	if !a.has("to") {
+		return nil, errorf(n, "attribute \"to\" is required")
+	}
+	to := a.int("to", 0)
+	if a.err != nil {
+		return nil, a.err
+	}
+	dt := onnx.DTypeOf(int32(to))
+	if dt == tensor.Invalid || int64(int32(to)) != to {
+		return nil, errorf(n, "unsupported target type %d", to)
+	}
+	if dt == tensor.String {
+		return nil, errorf(n, "attribute \"to\": BitCast to string")
+	}
+	return &bitCastOp{n, dt}, nil
+}
+
+func (o *bitCastOp) run(_ *scratch, in, out []*tensor.Tensor) error {
+	x := in[0]
+	if x.DType == tensor.String || x.DType.Bits() != o.to.Bits() {
+		return errorf(o.n, "input is %v (%d bits), target %v has %d bits", x.DType, x.DType.Bits(), o.to, o.to.Bits())
+	}
+	d := out[0]
+	d.Resize(o.to, x.Shape...)
+	for i := range x.Len() {
+		d.SetBits(i, x.BitsAt(i))
+	}
 	return nil
 }
 
@@ -606,6 +753,14 @@ func (o *variadicOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 		variadic[uint8](o.kind, in, out[0], shape)
 	case tensor.Int8:
 		variadic[int8](o.kind, in, out[0], shape)
+	case tensor.Int16:
+		variadic[int16](o.kind, in, out[0], shape)
+	case tensor.Uint16:
+		variadic[uint16](o.kind, in, out[0], shape)
+	case tensor.Uint32:
+		variadic[uint32](o.kind, in, out[0], shape)
+	case tensor.Uint64:
+		variadic[uint64](o.kind, in, out[0], shape)
 	default:
 		return errorf(o.n, "unsupported dtype %v", in[0].DType)
 	}
@@ -694,6 +849,14 @@ func (o *compareOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 		compare[uint8](o.kind, a, b, d, shape, bshape)
 	case tensor.Int8:
 		compare[int8](o.kind, a, b, d, shape, bshape)
+	case tensor.Int16:
+		compare[int16](o.kind, a, b, d, shape, bshape)
+	case tensor.Uint16:
+		compare[uint16](o.kind, a, b, d, shape, bshape)
+	case tensor.Uint32:
+		compare[uint32](o.kind, a, b, d, shape, bshape)
+	case tensor.Uint64:
+		compare[uint64](o.kind, a, b, d, shape, bshape)
 	case tensor.Bool:
 		if o.kind != opEqual {
 			return errorf(o.n, "unsupported dtype %v", a.DType)
@@ -701,13 +864,18 @@ func (o *compareOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 		k := funcKernel(func(x, y bool) bool { return x == y })
 		d.Resize(tensor.Bool, shape...)
 		broadcastBinary(&k, d.B, shape, a.B, a.Shape, b.B, bshape)
+	case tensor.String:
+		if o.kind != opEqual {
+			return errorf(o.n, "unsupported dtype %v", a.DType)
+		}
+		compare[string](o.kind, a, b, d, shape, bshape)
 	default:
 		return errorf(o.n, "unsupported dtype %v", a.DType)
 	}
 	return nil
 }
 
-func compare[T number](kind compareKind, a, b, d *tensor.Tensor, shape, bshape []int) {
+func compare[T number | string](kind compareKind, a, b, d *tensor.Tensor, shape, bshape []int) {
 	var k binKernel[T, bool]
 	switch kind {
 	case opEqual:
@@ -763,6 +931,14 @@ func (o *whereOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 		where[uint8](c, x, y, out[0], shape)
 	case tensor.Int8:
 		where[int8](c, x, y, out[0], shape)
+	case tensor.Int16:
+		where[int16](c, x, y, out[0], shape)
+	case tensor.Uint16:
+		where[uint16](c, x, y, out[0], shape)
+	case tensor.Uint32:
+		where[uint32](c, x, y, out[0], shape)
+	case tensor.Uint64:
+		where[uint64](c, x, y, out[0], shape)
 	case tensor.Bool:
 		where[bool](c, x, y, out[0], shape)
 	default:

@@ -66,6 +66,14 @@ func (o *argOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 		argExtreme(d.I64, x.U8, outer, size, inner, o.isMax, o.last)
 	case tensor.Int8:
 		argExtreme(d.I64, x.I8, outer, size, inner, o.isMax, o.last)
+	case tensor.Int16:
+		argExtreme(d.I64, data[int16](x), outer, size, inner, o.isMax, o.last)
+	case tensor.Uint16:
+		argExtreme(d.I64, data[uint16](x), outer, size, inner, o.isMax, o.last)
+	case tensor.Uint32:
+		argExtreme(d.I64, data[uint32](x), outer, size, inner, o.isMax, o.last)
+	case tensor.Uint64:
+		argExtreme(d.I64, data[uint64](x), outer, size, inner, o.isMax, o.last)
 	default:
 		return errorf(o.n, "unsupported dtype %v", x.DType)
 	}
@@ -171,6 +179,14 @@ func (o *topKOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 		topK(idx, x.U8, outer, size, inner, int(k), o.largest)
 	case tensor.Int8:
 		topK(idx, x.I8, outer, size, inner, int(k), o.largest)
+	case tensor.Int16:
+		topK(idx, data[int16](x), outer, size, inner, int(k), o.largest)
+	case tensor.Uint16:
+		topK(idx, data[uint16](x), outer, size, inner, int(k), o.largest)
+	case tensor.Uint32:
+		topK(idx, data[uint32](x), outer, size, inner, int(k), o.largest)
+	case tensor.Uint64:
+		topK(idx, data[uint64](x), outer, size, inner, int(k), o.largest)
 	default:
 		return errorf(o.n, "unsupported dtype %v", x.DType)
 	}
@@ -342,6 +358,14 @@ func scatterInto(n *onnx.Node, d, x, u *tensor.Tensor, offs []int, block int, re
 		scatter(d.U8, u.U8, offs, block, red)
 	case tensor.Int8:
 		scatter(d.I8, u.I8, offs, block, red)
+	case tensor.Int16:
+		scatter(data[int16](d), data[int16](u), offs, block, red)
+	case tensor.Uint16:
+		scatter(data[uint16](d), data[uint16](u), offs, block, red)
+	case tensor.Uint32:
+		scatter(data[uint32](d), data[uint32](u), offs, block, red)
+	case tensor.Uint64:
+		scatter(data[uint64](d), data[uint64](u), offs, block, red)
 	case tensor.Bool:
 		if red != reduceNone {
 			return errorf(n, "reduction on bool data is not supported")

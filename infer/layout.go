@@ -16,7 +16,7 @@ import (
 // idx[i] is within x.
 func takeElems(d *tensor.Tensor, shape []int, x *tensor.Tensor, idx []int) {
 	d.Resize(x.DType, shape...)
-	switch x.DType {
+	switch x.DType.Storage() {
 	case tensor.Float32:
 		take(d.F32, x.F32, idx)
 	case tensor.Float64:
@@ -26,11 +26,21 @@ func takeElems(d *tensor.Tensor, shape []int, x *tensor.Tensor, idx []int) {
 	case tensor.Int32:
 		take(d.I32, x.I32, idx)
 	case tensor.Uint8:
-		take(d.U8, x.U8, idx)
+		take(data[uint8](d), data[uint8](x), idx)
 	case tensor.Int8:
-		take(d.I8, x.I8, idx)
+		take(data[int8](d), data[int8](x), idx)
+	case tensor.Int16:
+		take(data[int16](d), data[int16](x), idx)
+	case tensor.Uint16:
+		take(data[uint16](d), data[uint16](x), idx)
+	case tensor.Uint32:
+		take(data[uint32](d), data[uint32](x), idx)
+	case tensor.Uint64:
+		take(data[uint64](d), data[uint64](x), idx)
 	case tensor.Bool:
 		take(d.B, x.B, idx)
+	case tensor.String:
+		take(data[string](d), data[string](x), idx)
 	}
 }
 
@@ -368,6 +378,14 @@ func (o *triluOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 		trilu(d.U8, rows, cols, int(k), o.upper)
 	case tensor.Int8:
 		trilu(d.I8, rows, cols, int(k), o.upper)
+	case tensor.Int16:
+		trilu(data[int16](d), rows, cols, int(k), o.upper)
+	case tensor.Uint16:
+		trilu(data[uint16](d), rows, cols, int(k), o.upper)
+	case tensor.Uint32:
+		trilu(data[uint32](d), rows, cols, int(k), o.upper)
+	case tensor.Uint64:
+		trilu(data[uint64](d), rows, cols, int(k), o.upper)
 	case tensor.Bool:
 		trilu(d.B, rows, cols, int(k), o.upper)
 	}
@@ -405,7 +423,7 @@ func buildEyeLike(n *onnx.Node, opset int64) (op, error) {
 	o := &eyeLikeOp{n: n, k: a.int("k", 0)}
 	if a.has("dtype") {
 		code := a.int("dtype", 0)
-		if o.dtype = dtypeFromONNX(code); o.dtype == tensor.Invalid && a.err == nil {
+		if o.dtype = onnx.DTypeOf(int32(code)); o.dtype == tensor.Invalid && a.err == nil {
 			return nil, unsupportedf(n, "attribute \"dtype\": data type %d", code)
 		}
 	}
@@ -441,8 +459,24 @@ func (o *eyeLikeOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 		eye(d.U8, rows, cols, int(k), 1)
 	case tensor.Int8:
 		eye(d.I8, rows, cols, int(k), 1)
+	case tensor.Int16:
+		eye(data[int16](d), rows, cols, int(k), 1)
+	case tensor.Uint16:
+		eye(data[uint16](d), rows, cols, int(k), 1)
+	case tensor.Uint32:
+		eye(data[uint32](d), rows, cols, int(k), 1)
+	case tensor.Uint64:
+		eye(data[uint64](d), rows, cols, int(k), 1)
 	case tensor.Bool:
 		eye(d.B, rows, cols, int(k), true)
+	default: // float16, bfloat16, float8, ...: through the table's conversions
+		for i := range rows * cols {
+			v := 0.0
+			if i%cols-i/cols == int(k) {
+				v = 1
+			}
+			d.SetFloat64(i, v)
+		}
 	}
 	return nil
 }
@@ -693,6 +727,14 @@ func (o *nonZeroOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 		nz = nonZero(x.U8)
 	case tensor.Int8:
 		nz = nonZero(x.I8)
+	case tensor.Int16:
+		nz = nonZero(data[int16](x))
+	case tensor.Uint16:
+		nz = nonZero(data[uint16](x))
+	case tensor.Uint32:
+		nz = nonZero(data[uint32](x))
+	case tensor.Uint64:
+		nz = nonZero(data[uint64](x))
 	case tensor.Bool:
 		nz = nonZero(x.B)
 	default:

@@ -90,7 +90,7 @@ func TestLayoutErrors(t *testing.T) {
 		{name: "depth to space blocksize 0", op: "DepthToSpace", attrs: at(ewInt("blocksize", 0)), in: ts(ewIota(1, 4, 1, 1)), err: "invalid value 0"},
 		{name: "space to depth rank", op: "SpaceToDepth", attrs: at(ewInt("blocksize", 2)), in: ts(x), err: "want a 4-D input"},
 		{name: "trilu rank", op: "Trilu", in: ts(ewIota(3)), err: "rank >= 2"},
-		{name: "eyelike dtype", op: "EyeLike", attrs: at(ewInt("dtype", 10)), in: ts(x), err: "data type 10"},
+		{name: "eyelike dtype", op: "EyeLike", attrs: at(ewInt("dtype", 14)), in: ts(x), err: "data type 14"},
 		{name: "eyelike rank", op: "EyeLike", in: ts(ewIota(3)), err: "want a 2-D input"},
 		{name: "compress condition dtype", op: "Compress", in: ts(x, ewI64(s(1), 1)), err: "want a 1-D bool"},
 		{name: "compress long condition", op: "Compress", attrs: at(ewInt("axis", 0)), in: ts(x, ewBool(s(3), true, true, true)), err: "3 values for dimension 2"},

@@ -262,18 +262,17 @@ func (o *intBinaryOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 		return err
 	}
 	if o.shift {
-		// The spec's unsigned types: only uint8 among the tensor's.
-		if a.DType != tensor.Uint8 {
-			return errorf(o.n, "unsupported dtype %v (want an unsigned integer)", a.DType)
+		switch a.DType {
+		case tensor.Uint8:
+			return shift[uint8](o, a, b, out[0], shape, bshape)
+		case tensor.Uint16:
+			return shift[uint16](o, a, b, out[0], shape, bshape)
+		case tensor.Uint32:
+			return shift[uint32](o, a, b, out[0], shape, bshape)
+		case tensor.Uint64:
+			return shift[uint64](o, a, b, out[0], shape, bshape)
 		}
-		f := func(x, y uint8) uint8 { return x >> y }
-		if o.left {
-			f = func(x, y uint8) uint8 { return x << y }
-		}
-		k := funcKernel(f)
-		out[0].Resize(a.DType, shape...)
-		broadcastBinary(&k, out[0].U8, shape, a.U8, a.Shape, b.U8, bshape)
-		return nil
+		return errorf(o.n, "unsupported dtype %v (want an unsigned integer)", a.DType)
 	}
 	if isFloat(a.DType) && !o.fmod {
 		return errorf(o.n, "attribute \"fmod\" must be 1 for %v inputs", a.DType)
@@ -291,8 +290,28 @@ func (o *intBinaryOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 		return modInt[uint8](o, a, b, out[0], shape, bshape)
 	case tensor.Int8:
 		return modInt[int8](o, a, b, out[0], shape, bshape)
+	case tensor.Int16:
+		return modInt[int16](o, a, b, out[0], shape, bshape)
+	case tensor.Uint16:
+		return modInt[uint16](o, a, b, out[0], shape, bshape)
+	case tensor.Uint32:
+		return modInt[uint32](o, a, b, out[0], shape, bshape)
+	case tensor.Uint64:
+		return modInt[uint64](o, a, b, out[0], shape, bshape)
 	}
 	return errorf(o.n, "unsupported dtype %v", a.DType)
+}
+
+// shift is BitShift on one of the spec's unsigned types.
+func shift[T uint8 | uint16 | uint32 | uint64](o *intBinaryOp, a, b, d *tensor.Tensor, shape, bshape []int) error {
+	f := func(x, y T) T { return x >> y }
+	if o.left {
+		f = func(x, y T) T { return x << y }
+	}
+	k := funcKernel(f)
+	d.Resize(a.DType, shape...)
+	broadcastBinary(&k, data[T](d), shape, data[T](a), a.Shape, data[T](b), bshape)
+	return nil
 }
 
 // modFloat is fmod: exact, with the dividend's sign (NaN for a zero divisor).
@@ -303,7 +322,7 @@ func modFloat[T float32 | float64](o *intBinaryOp, a, b, d *tensor.Tensor, shape
 	return nil
 }
 
-func modInt[T int64 | int32 | uint8 | int8](o *intBinaryOp, a, b, d *tensor.Tensor, shape, bshape []int) error {
+func modInt[T integer](o *intBinaryOp, a, b, d *tensor.Tensor, shape, bshape []int) error {
 	for _, v := range data[T](b) {
 		if v == 0 {
 			return errorf(o.n, "integer modulo by zero")
@@ -355,11 +374,19 @@ func (o *bitwiseOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 		return bitwise[uint8](o, in, out[0])
 	case tensor.Int8:
 		return bitwise[int8](o, in, out[0])
+	case tensor.Int16:
+		return bitwise[int16](o, in, out[0])
+	case tensor.Uint16:
+		return bitwise[uint16](o, in, out[0])
+	case tensor.Uint32:
+		return bitwise[uint32](o, in, out[0])
+	case tensor.Uint64:
+		return bitwise[uint64](o, in, out[0])
 	}
 	return errorf(o.n, "unsupported dtype %v (want an integer)", in[0].DType)
 }
 
-func bitwise[T int64 | int32 | uint8 | int8](o *bitwiseOp, in []*tensor.Tensor, d *tensor.Tensor) error {
+func bitwise[T integer](o *bitwiseOp, in []*tensor.Tensor, d *tensor.Tensor) error {
 	a := in[0]
 	if o.kind == '~' {
 		d.Resize(a.DType, a.Shape...)

@@ -36,6 +36,8 @@ type scratch struct {
 	mid   tensor.Tensor
 	args  [2]*tensor.Tensor
 	inner *scratch
+	// For a node computing float16 or bfloat16 through float32 (narrow.go).
+	narrow *narrowBufs
 }
 
 // midValue returns the tensor for the value between an op and the one

@@ -243,10 +243,29 @@ func (o *padOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 			c = cval.B[0]
 		}
 		padData(axes, o.mode, x.B, y.B, c)
+	case tensor.Int16:
+		padWith(axes, o.mode, x, y, cval, int16(o.value))
+	case tensor.Uint16:
+		padWith(axes, o.mode, x, y, cval, uint16(o.value))
+	case tensor.Uint32:
+		padWith(axes, o.mode, x, y, cval, uint32(o.value))
+	case tensor.Uint64:
+		padWith(axes, o.mode, x, y, cval, uint64(o.value))
+	case tensor.String:
+		padWith(axes, o.mode, x, y, cval, "")
 	default:
 		return fmt.Errorf("unsupported input %v", x)
 	}
 	return nil
+}
+
+// padWith is padData on the slices of x and y, padding with cval's value
+// when given, else c.
+func padWith[T elem](axes []padAxis, mode string, x, y, cval *tensor.Tensor, c T) {
+	if cval != nil {
+		c = data[T](cval)[0]
+	}
+	padData(axes, mode, data[T](x), data[T](y), c)
 }
 
 // setPads records an axis's begin and end pads (in left and out until the

@@ -96,6 +96,9 @@ type planNode struct {
 	op   op
 	in   []int // slot of each input; -1 for an absent optional input
 	out  []int // slot of each output, trailing absent outputs trimmed; -1 for an absent one
+	// narrow is the float16 or bfloat16 type of the constant inputs that
+	// widenConsts made float32, Invalid if none (see narrow.go).
+	narrow tensor.DType
 }
 
 // graphInput is a graph input the caller may feed.
@@ -275,6 +278,7 @@ func buildPlan(m *onnx.Model) (*plan, error) {
 	if firstErr != nil {
 		return nil, firstErr
 	}
+	p.widenConsts()
 	if err := p.checkConsts(); err != nil {
 		return nil, err
 	}

@@ -12,18 +12,12 @@ import (
 
 // The quantization family: QuantizeLinear, DequantizeLinear,
 // DynamicQuantizeLinear, and the integer products QLinearMatMul,
-// MatMulInteger, QLinearConv and ConvInteger. Quantized values are int8 or
-// uint8 (int32 for DequantizeLinear's input); the float16, bfloat16, int16,
-// 4-bit, 2-bit and float8 variants are refused. Integer products subtract
+// MatMulInteger, QLinearConv and ConvInteger. Quantized values of
+// QuantizeLinear and DequantizeLinear are 16-, 8-, 4- and 2-bit integers,
+// float8 and float4 (int32 too for DequantizeLinear's input); float16 and
+// bfloat16 scales and inputs are computed as float32 (narrow.go). Integer products subtract
 // the zero points into int16 operands and accumulate in int32
 // (igemm); requantization rounds half to even and saturates.
-
-// ONNX element type codes the family's dtype attributes take.
-const (
-	elemFloat = 1
-	elemUint8 = 2
-	elemInt8  = 3
-)
 
 // quantLinearOp is QuantizeLinear (opsets 10, 13, 19, 21, 23, 24, 25) and
 // DequantizeLinear (opsets 10, 13, 19, 21, 23, 24, 25): per-tensor,
@@ -35,6 +29,7 @@ type quantLinearOp struct {
 	axis    int64
 	block   int
 	outType tensor.DType // QuantizeLinear's output_dtype; Invalid: from the zero point
+	noSat   bool         // QuantizeLinear's saturate=0 (float8 outputs only)
 }
 
 func buildQuantizeLinear(n *onnx.Node, opset int64) (op, error) {
@@ -57,7 +52,9 @@ func buildQuantLinear(n *onnx.Node, opset int64, dequant bool) (op, error) {
 	if opset >= 19 && !dequant {
 		if s := a.int("saturate", 1); s != 0 && s != 1 {
 			a.fail("attribute \"saturate\": want 0 or 1, got %d", s)
-		} // it applies to float8 outputs only, which are refused
+		} else {
+			o.noSat = s == 0 // it applies to float8 outputs only
+		}
 	}
 	if opset >= 21 {
 		b := a.int("block_size", 0)
@@ -71,22 +68,19 @@ func buildQuantLinear(n *onnx.Node, opset int64, dequant bool) (op, error) {
 	}
 	switch {
 	case !dequant && opset >= 21:
-		switch dt := a.int("output_dtype", 0); dt {
-		case 0:
-		case elemUint8:
-			o.outType = tensor.Uint8
-		case elemInt8:
-			o.outType = tensor.Int8
-		default:
-			return nil, unsupportedf(n, "attribute \"output_dtype\": %s", onnx.ElemTypeName(int32(dt)))
+		if dt := a.int("output_dtype", 0); dt != 0 {
+			o.outType = onnx.DTypeOf(int32(dt))
+			if !isQuantType(o.outType) {
+				return nil, unsupportedf(n, "attribute \"output_dtype\": %s", onnx.ElemTypeName(int32(dt)))
+			}
 		}
 		if opset >= 23 {
-			if p := a.int("precision", 0); p != 0 && p != elemFloat {
+			if p := a.int("precision", 0); p != 0 && onnx.DTypeOf(int32(p)) != tensor.Float32 {
 				return nil, unsupportedf(n, "attribute \"precision\": %s", onnx.ElemTypeName(int32(p)))
 			}
 		}
 	case dequant && opset >= 23:
-		if dt := a.int("output_dtype", 0); dt != 0 && dt != elemFloat {
+		if dt := a.int("output_dtype", 0); dt != 0 && onnx.DTypeOf(int32(dt)) != tensor.Float32 {
 			return nil, unsupportedf(n, "attribute \"output_dtype\": %s", onnx.ElemTypeName(int32(dt)))
 		}
 	}
@@ -108,7 +102,7 @@ type qlayout struct {
 
 // layout checks the scale and zero point against x and returns the mapping.
 func (o *quantLinearOp) layout(x, scale, zp *tensor.Tensor) (qlayout, error) {
-	if zp != nil && !slices.Equal(zp.Shape, scale.Shape) {
+	if zp != nil && !slices.Equal(zp.Shape, scale.Shape) && (zp.Len() != 1 || scale.Len() != 1 || zp.Rank() > 1 || scale.Rank() > 1) {
 		return qlayout{}, fmt.Errorf("zero point %v and scale %v differ in shape", zp, scale)
 	}
 	if o.block == 0 && scale.Len() == 1 && scale.Rank() <= 1 {
@@ -188,8 +182,8 @@ func (o *quantLinearOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 	}
 	y := out[0]
 	if o.dequant {
-		if x.DType != tensor.Uint8 && x.DType != tensor.Int8 && x.DType != tensor.Int32 {
-			return fmt.Errorf("x: want uint8, int8 or int32, got %v", x.DType)
+		if !isQuantType(x.DType) && x.DType != tensor.Int32 {
+			return fmt.Errorf("x: want uint8, int8, uint16, int16 or int32, got %v", x.DType)
 		}
 		if zp != nil && zp.DType != x.DType {
 			return fmt.Errorf("zero point is %v, want the type of x (%v)", zp.DType, x.DType)
@@ -204,6 +198,16 @@ func (o *quantLinearOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 			for i, v := range x.U8 {
 				y.F32[i] = (float32(v) - z) * sc
 			}
+			return nil
+		}
+		if x.DType.IsFloat() { // float8, float4: their values, less the zero point's
+			l.each(x.Len(), func(i, s int) {
+				v := x.Float64At(i)
+				if zp != nil {
+					v -= zp.Float64At(s)
+				}
+				y.F32[i] = float32(v) * scale.F32[s]
+			})
 			return nil
 		}
 		l.each(x.Len(), func(i, s int) {
@@ -221,8 +225,8 @@ func (o *quantLinearOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 	dt := tensor.Uint8
 	if zp != nil {
 		dt = zp.DType
-		if dt != tensor.Uint8 && dt != tensor.Int8 {
-			return fmt.Errorf("zero point: want uint8 or int8, got %v", dt)
+		if !isQuantType(dt) {
+			return fmt.Errorf("zero point: want uint8, int8, uint16 or int16, got %v", dt)
 		}
 		if o.outType != tensor.Invalid && o.outType != dt {
 			return fmt.Errorf("zero point is %v, output_dtype %v", dt, o.outType)
@@ -230,8 +234,18 @@ func (o *quantLinearOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 	} else if o.outType != tensor.Invalid {
 		dt = o.outType
 	}
-	lo, hi := qrange(dt)
 	resize(y, dt, x.Shape...)
+	if dt.IsFloat() { // float8, float4: rounded to nearest even, saturating unless asked not to
+		l.each(x.Len(), func(i, s int) {
+			v := x.Float64At(i) / float64(scale.F32[s])
+			if zp != nil {
+				v += zp.Float64At(s)
+			}
+			data[uint8](y)[i] = tensor.Float8FromFloat64(dt, v, !o.noSat || dt == tensor.Float4E2M1)
+		})
+		return nil
+	}
+	lo, hi := qrange(dt)
 	if l.perTensor && x.DType == tensor.Float32 && dt == tensor.Uint8 { // the common case
 		var z int32
 		if zp != nil {
@@ -255,10 +269,13 @@ func (o *quantLinearOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 			z = intAt(zp, s)
 		}
 		q := quantize(v/scale.F32[s], z, lo, hi)
-		if dt == tensor.Uint8 {
+		switch dt {
+		case tensor.Uint8:
 			y.U8[i] = uint8(q)
-		} else {
+		case tensor.Int8:
 			y.I8[i] = int8(q)
+		default:
+			y.SetInt64(i, int64(q))
 		}
 	})
 	return nil
@@ -283,23 +300,48 @@ func quantize(v float32, zp, lo, hi int32) int32 {
 	return min(max(r+zp, lo), hi)
 }
 
-// qrange is the range of an 8-bit type.
-func qrange(dt tensor.DType) (lo, hi int32) {
-	if dt == tensor.Int8 {
-		return -128, 127
+// isQuantType reports whether dt is a quantized type QuantizeLinear makes.
+func isQuantType(dt tensor.DType) bool {
+	switch dt {
+	case tensor.Uint8, tensor.Int8, tensor.Uint16, tensor.Int16, tensor.Uint4, tensor.Int4, tensor.Uint2, tensor.Int2,
+		tensor.Float8E4M3FN, tensor.Float8E4M3FNUZ, tensor.Float8E5M2, tensor.Float8E5M2FNUZ, tensor.Float4E2M1:
+		return true
 	}
-	return 0, 255
+	return false
 }
 
-// intAt returns element i of an int8, uint8 or int32 tensor.
+// qrange is the range of a quantized type.
+func qrange(dt tensor.DType) (lo, hi int32) {
+	switch dt {
+	case tensor.Int8:
+		return math.MinInt8, math.MaxInt8
+	case tensor.Int16:
+		return math.MinInt16, math.MaxInt16
+	case tensor.Uint16:
+		return 0, math.MaxUint16
+	case tensor.Int4:
+		return -8, 7
+	case tensor.Uint4:
+		return 0, 15
+	case tensor.Int2:
+		return -2, 1
+	case tensor.Uint2:
+		return 0, 3
+	}
+	return 0, math.MaxUint8
+}
+
+// intAt returns element i of an int8, uint8, int16, uint16 or int32 tensor.
 func intAt(t *tensor.Tensor, i int) int32 {
 	switch t.DType {
 	case tensor.Uint8:
 		return int32(t.U8[i])
 	case tensor.Int8:
 		return int32(t.I8[i])
+	case tensor.Int32:
+		return t.I32[i]
 	}
-	return t.I32[i]
+	return int32(t.Int64At(i))
 }
 
 // igemm sets c (m x n, dense) to a*b for zero-point-shifted operands,

@@ -49,7 +49,7 @@ func TestQuantErrors(t *testing.T) {
 		{ewCase{name: "negative block_size", op: "DequantizeLinear", opset: 21, attrs: []*onnx.Attribute{ewInt("block_size", -1)}, in: []*tensor.Tensor{u8(nil, 1), f32(nil, 1)}, err: `attribute "block_size": want a non-negative value`}, false},
 		{ewCase{name: "output_dtype vs zero point", op: "QuantizeLinear", opset: 21, attrs: []*onnx.Attribute{ewInt("output_dtype", 3)}, in: []*tensor.Tensor{x, f32(nil, 1), u8(nil, 0)}, err: "zero point is uint8, output_dtype int8"}, false},
 		{ewCase{name: "float scale only", op: "DequantizeLinear", opset: 13, in: []*tensor.Tensor{u8(nil, 1), ewT(tensor.Float64, nil, 1)}, err: "scale: want float32"}, false},
-		{ewCase{name: "output_dtype float16", op: "QuantizeLinear", opset: 21, attrs: []*onnx.Attribute{ewInt("output_dtype", 5)}, in: []*tensor.Tensor{x, f32(nil, 1)}, err: `attribute "output_dtype": int16`}, true},
+		{ewCase{name: "output_dtype float32", op: "QuantizeLinear", opset: 21, attrs: []*onnx.Attribute{ewInt("output_dtype", 1)}, in: []*tensor.Tensor{x, f32(nil, 1)}, err: `attribute "output_dtype": float32`}, true},
 		{ewCase{name: "precision bfloat16", op: "QuantizeLinear", opset: 23, attrs: []*onnx.Attribute{ewInt("precision", 16)}, in: []*tensor.Tensor{x, f32(nil, 1)}, err: `attribute "precision": bfloat16`}, true},
 		{ewCase{name: "dequantize to float16", op: "DequantizeLinear", opset: 23, attrs: []*onnx.Attribute{ewInt("output_dtype", 10)}, in: []*tensor.Tensor{u8(nil, 1), f32(nil, 1)}, err: `attribute "output_dtype": float16`}, true},
 		{ewCase{name: "matmul shapes", op: "MatMulInteger", opset: 10, in: []*tensor.Tensor{u8([]int{2, 3}, 1, 2, 3, 4, 5, 6), u8([]int{2, 1}, 1, 2)}, err: "do not multiply"}, false},

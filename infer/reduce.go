@@ -148,6 +148,12 @@ func (o *reduceOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 		reduceInt[uint8](o.kind, x, d, kept, shape, count, 0, math.MaxUint8)
 	case tensor.Int8:
 		reduceInt[int8](o.kind, x, d, kept, shape, count, math.MinInt8, math.MaxInt8)
+	case tensor.Int16:
+		reduceInt[int16](o.kind, x, d, kept, shape, count, math.MinInt16, math.MaxInt16)
+	case tensor.Uint16:
+		reduceInt[uint16](o.kind, x, d, kept, shape, count, 0, math.MaxUint16)
+	case tensor.Uint32:
+		reduceInt[uint32](o.kind, x, d, kept, shape, count, 0, math.MaxUint32)
 	case tensor.Bool:
 		if o.kind != rMax && o.kind != rMin {
 			return errorf(o.n, "unsupported dtype %v", x.DType)
@@ -284,7 +290,7 @@ func reduceFloat[T float32 | float64](kind reduceKind, x, d *tensor.Tensor, kept
 
 // reduceInt accumulates in int64 (wrapping as T would); lo and hi are T's
 // limits, the identities of the maximum and the minimum.
-func reduceInt[T int64 | int32 | uint8 | int8](kind reduceKind, x, d *tensor.Tensor, kept, shape []int, count int, lo, hi int64) {
+func reduceInt[T integer](kind reduceKind, x, d *tensor.Tensor, kept, shape []int, count int, lo, hi int64) {
 	acc := make([]int64, tensor.NumElements(kept))
 	switch kind {
 	case rProd:

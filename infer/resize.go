@@ -593,6 +593,14 @@ func resizeGather(st *resizeState, x, y *tensor.Tensor, extrap float64) error {
 		gather(st, x.U8, y.U8, uint8(extrap))
 	case tensor.Int8:
 		gather(st, x.I8, y.I8, int8(extrap))
+	case tensor.Int16:
+		gather(st, data[int16](x), data[int16](y), int16(extrap))
+	case tensor.Uint16:
+		gather(st, data[uint16](x), data[uint16](y), uint16(extrap))
+	case tensor.Uint32:
+		gather(st, data[uint32](x), data[uint32](y), uint32(extrap))
+	case tensor.Uint64:
+		gather(st, data[uint64](x), data[uint64](y), uint64(extrap))
 	case tensor.Bool:
 		gather(st, x.B, y.B, extrap != 0)
 	default:

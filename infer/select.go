@@ -302,6 +302,14 @@ func compareElems(x *tensor.Tensor, i, j int) int {
 		return cmp.Compare(x.U8[i], x.U8[j])
 	case tensor.Int8:
 		return cmp.Compare(x.I8[i], x.I8[j])
+	case tensor.Int16:
+		return cmp.Compare(data[int16](x)[i], data[int16](x)[j])
+	case tensor.Uint16:
+		return cmp.Compare(data[uint16](x)[i], data[uint16](x)[j])
+	case tensor.Uint32:
+		return cmp.Compare(data[uint32](x)[i], data[uint32](x)[j])
+	case tensor.Uint64:
+		return cmp.Compare(data[uint64](x)[i], data[uint64](x)[j])
 	case tensor.Bool:
 		a, b := x.B[i], x.B[j]
 		switch {

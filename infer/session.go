@@ -283,7 +283,7 @@ func (s *Session) run(ctx context.Context, inputs map[string]*tensor.Tensor) (*r
 func (s *Session) account(st *runState, i int) error {
 	pn := &s.plan.nodes[i]
 	sc := &st.scratch[i]
-	held := int64(cap(sc.f32))*4 + capBytes(&sc.mid)
+	held := int64(cap(sc.f32))*4 + capBytes(&sc.mid) + sc.narrow.bytes()
 	for j, t := range st.outs[i] {
 		if n := int64(t.Len()) * int64(t.DType.Size()); n > s.opt.MaxTensorBytes {
 			return errorf(pn.node, "output %d is %v, %d bytes, more than the session's limit of %d per tensor", j, t, n, s.opt.MaxTensorBytes)
@@ -309,10 +309,7 @@ func (s *Session) account(st *runState, i int) error {
 }
 
 // capBytes is the memory t's storage holds, in bytes.
-func capBytes(t *tensor.Tensor) int64 {
-	return int64(cap(t.F32))*4 + int64(cap(t.F64))*8 + int64(cap(t.I64))*8 + int64(cap(t.I32))*4 +
-		int64(cap(t.U8)) + int64(cap(t.I8)) + int64(cap(t.B))
-}
+func capBytes(t *tensor.Tensor) int64 { return t.CapBytes() }
 
 // discard drops st after a run went over a limit: it is not returned to
 // the pool, so that the memory it grew is freed.
@@ -328,8 +325,7 @@ func (s *Session) release(st *runState) {
 		st.vals[in.slot] = s.plan.consts[in.slot]
 	}
 	for _, v := range s.plan.views { // a view may share a caller's input
-		t := st.vals[v]
-		t.F32, t.F64, t.I64, t.I32, t.U8, t.I8, t.B = nil, nil, nil, nil, nil, nil, nil
+		st.vals[v].ClearData()
 	}
 	s.pool.Put(st)
 }
@@ -345,7 +341,12 @@ func runNode(pn *planNode, sc *scratch, ins, outs []*tensor.Tensor) (err error) 
 			}
 		}
 	}()
-	if err := pn.op.run(sc, ins, outs); err != nil {
+	if needsNarrow(pn, ins) {
+		err = runNarrow(pn, sc, ins, outs)
+	} else {
+		err = pn.op.run(sc, ins, outs)
+	}
+	if err != nil {
 		if ne, ok := err.(*nodeError); ok && ne.Name == pn.node.Name && ne.OpType == pn.node.OpType {
 			return err
 		}

@@ -14,22 +14,7 @@ import (
 // copyElems copies n elements of s from offset so into d from offset do;
 // d and s have the same dtype.
 func copyElems(d *tensor.Tensor, do int, s *tensor.Tensor, so, n int) {
-	switch s.DType {
-	case tensor.Float32:
-		copy(d.F32[do:do+n], s.F32[so:so+n])
-	case tensor.Float64:
-		copy(d.F64[do:do+n], s.F64[so:so+n])
-	case tensor.Int64:
-		copy(d.I64[do:do+n], s.I64[so:so+n])
-	case tensor.Int32:
-		copy(d.I32[do:do+n], s.I32[so:so+n])
-	case tensor.Uint8:
-		copy(d.U8[do:do+n], s.U8[so:so+n])
-	case tensor.Int8:
-		copy(d.I8[do:do+n], s.I8[so:so+n])
-	case tensor.Bool:
-		copy(d.B[do:do+n], s.B[so:so+n])
-	}
+	tensor.CopyElems(d, do, s, so, n)
 }
 
 // stridedCopy resizes d to s's dtype and the given shape and fills it with
@@ -38,7 +23,7 @@ func copyElems(d *tensor.Tensor, do int, s *tensor.Tensor, so, n int) {
 // make sure every offset is within s.
 func stridedCopy(d *tensor.Tensor, shape []int, s *tensor.Tensor, base int, strides []int) {
 	d.Resize(s.DType, shape...)
-	switch s.DType {
+	switch s.DType.Storage() {
 	case tensor.Float32:
 		strided(d.F32, shape, s.F32, base, strides)
 	case tensor.Float64:
@@ -48,11 +33,21 @@ func stridedCopy(d *tensor.Tensor, shape []int, s *tensor.Tensor, base int, stri
 	case tensor.Int32:
 		strided(d.I32, shape, s.I32, base, strides)
 	case tensor.Uint8:
-		strided(d.U8, shape, s.U8, base, strides)
+		strided(data[uint8](d), shape, data[uint8](s), base, strides)
 	case tensor.Int8:
-		strided(d.I8, shape, s.I8, base, strides)
+		strided(data[int8](d), shape, data[int8](s), base, strides)
+	case tensor.Int16:
+		strided(data[int16](d), shape, data[int16](s), base, strides)
+	case tensor.Uint16:
+		strided(data[uint16](d), shape, data[uint16](s), base, strides)
+	case tensor.Uint32:
+		strided(data[uint32](d), shape, data[uint32](s), base, strides)
+	case tensor.Uint64:
+		strided(data[uint64](d), shape, data[uint64](s), base, strides)
 	case tensor.Bool:
 		strided(d.B, shape, s.B, base, strides)
+	case tensor.String:
+		strided(data[string](d), shape, data[string](s), base, strides)
 	}
 }
 
@@ -137,9 +132,7 @@ func (r *reshaper) reshape(d, x *tensor.Tensor, shape []int) {
 		copyElems(d, 0, x, 0, x.Len())
 		return
 	}
-	d.Shape = append(d.Shape[:0], shape...)
-	d.DType = x.DType
-	d.F32, d.F64, d.I64, d.I32, d.U8, d.I8, d.B = x.F32, x.F64, x.I64, x.I32, x.U8, x.I8, x.B
+	d.ShareFrom(x, shape...)
 }
 
 // validDType reports whether t holds one of the supported dtypes.

@@ -25,7 +25,7 @@
 // input that is not valid ONNX: a malformed protobuf, a tensor whose data
 // does not match its dims, a node reading a value that is never produced.
 // An *UnsupportedError reports valid ONNX that onnxkit cannot represent:
-// element types without a tensor.DType (float16, string, ...), tensor data
+// element types without a tensor.DType (complex64, complex128), tensor data
 // in external files, sparse tensors, type attributes. Both name the thing at
 // fault, like
 //

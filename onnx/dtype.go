@@ -2,19 +2,10 @@ package onnx
 
 import (
 	"strconv"
+	"strings"
 
+	"github.com/onnxkit/onnxkit/internal/onnxpb"
 	"github.com/onnxkit/onnxkit/tensor"
-)
-
-// Element type codes of TensorProto.DataType that have a tensor.DType.
-const (
-	elemFloat  = 1
-	elemUint8  = 2
-	elemInt8   = 3
-	elemInt32  = 6
-	elemInt64  = 7
-	elemBool   = 9
-	elemDouble = 11
 )
 
 // elemTypeNames are the names of the TensorProto.DataType codes, lower case.
@@ -26,50 +17,35 @@ var elemTypeNames = [...]string{
 	21: "uint4", 22: "int4", 23: "float4e2m1", 24: "float8e8m0", 25: "uint2", 26: "int2",
 }
 
+// byCode maps a TensorProto.DataType code to its tensor.DType, from the
+// codes in tensor's table of element types.
+var byCode = func() map[int32]tensor.DType {
+	m := make(map[int32]tensor.DType)
+	for _, dt := range tensor.DTypes() {
+		m[dt.ONNXCode()] = dt
+	}
+	return m
+}()
+
 // DTypeOf returns the tensor.DType of a TensorProto.DataType code (the
 // elem_type of a value, the "to" attribute of Cast), or tensor.Invalid when
 // the code is unknown or has no tensor.DType.
-func DTypeOf(elemType int32) tensor.DType {
-	switch elemType {
-	case elemFloat:
-		return tensor.Float32
-	case elemDouble:
-		return tensor.Float64
-	case elemInt64:
-		return tensor.Int64
-	case elemInt32:
-		return tensor.Int32
-	case elemUint8:
-		return tensor.Uint8
-	case elemInt8:
-		return tensor.Int8
-	case elemBool:
-		return tensor.Bool
+func DTypeOf(elemType int32) tensor.DType { return byCode[elemType] }
+
+// DTypeOfName returns the tensor.DType of a TensorProto.DataType enum name
+// such as "FLOAT" or "FLOAT16" (how Cast-1 spells its target), or
+// tensor.Invalid.
+func DTypeOfName(name string) tensor.DType {
+	code, ok := onnxpb.TensorProto_DataType_value[strings.ToUpper(name)]
+	if !ok {
+		return tensor.Invalid
 	}
-	return tensor.Invalid
+	return DTypeOf(code)
 }
 
 // ElemTypeOf returns the TensorProto.DataType code of a tensor.DType, or 0
 // (UNDEFINED) for tensor.Invalid and unknown values.
-func ElemTypeOf(dt tensor.DType) int32 {
-	switch dt {
-	case tensor.Float32:
-		return elemFloat
-	case tensor.Float64:
-		return elemDouble
-	case tensor.Int64:
-		return elemInt64
-	case tensor.Int32:
-		return elemInt32
-	case tensor.Uint8:
-		return elemUint8
-	case tensor.Int8:
-		return elemInt8
-	case tensor.Bool:
-		return elemBool
-	}
-	return 0
-}
+func ElemTypeOf(dt tensor.DType) int32 { return dt.ONNXCode() }
 
 // ElemTypeName returns a lower-case name for a TensorProto.DataType code,
 // such as "float16" or "bfloat16", and "elemtype(N)" for unknown codes.

@@ -84,7 +84,7 @@ func testModel() *Model {
 			Outputs: []*ValueInfo{
 				{Name: "y", DType: tensor.Float32, ElemType: 1, HasShape: true,
 					Shape: []Dim{{Value: -1, Param: "N"}, {Value: 1}, {Value: 2}, {Value: 2}}},
-				{Name: "p", DType: tensor.Invalid, ElemType: 10, HasShape: true, Shape: []Dim{{Value: -1}}},
+				{Name: "p", DType: tensor.Invalid, ElemType: 14, HasShape: true, Shape: []Dim{{Value: -1}}},
 			},
 			ValueInfo: []*ValueInfo{{Name: "c", DType: tensor.Float32, ElemType: 1}},
 		},

@@ -146,51 +146,94 @@ func (d *decoder) tensor(tp *onnxpb.TensorProto, what string) (*tensor.Tensor, e
 	if len(raw) > 0 && typedName != "" {
 		return nil, d.formatError(nil, "%s: data in both raw_data and %s", what, typedName)
 	}
+	if typedName == "" && dt == tensor.String && n > 0 {
+		return nil, d.formatError(nil, "%s: string elements must be in string_data, not raw_data", what)
+	}
 	if typedName == "" {
-		if int64(len(raw)) != n*size {
+		if want := rawLen(dt, n); int64(len(raw)) != want {
 			return nil, d.formatError(nil, "%s: %d bytes of raw_data, want %d (%d elements of %v)",
-				what, len(raw), n*size, n, dt)
+				what, len(raw), want, n, dt)
+		}
+		if dt.Bits() < 8 {
+			return unpack(dt, shape, int(n), raw), nil
 		}
 		return tensorFromRaw(dt, shape, int(n), raw), nil
 	}
 	if want := typedFieldOf(dt); typedName != want {
 		return nil, d.formatError(nil, "%s: %v elements in %s, want %s or raw_data", what, dt, typedName, want)
 	}
+	if dt.Bits() < 8 {
+		// Packed as in raw_data, one byte per int32_data entry.
+		if want := rawLen(dt, n); int64(typedLen) != want {
+			return nil, d.formatError(nil, "%s: %d values in %s, want %d (%d packed elements of %v)", what, typedLen, typedName, want, n, dt)
+		}
+		b := make([]byte, typedLen)
+		for i, v := range tp.GetInt32Data() {
+			if v < 0 || v > math.MaxUint8 {
+				return nil, d.formatError(nil, "%s: packed %v byte %d out of range at index %d", what, dt, v, i)
+			}
+			b[i] = byte(v)
+		}
+		return unpack(dt, shape, int(n), b), nil
+	}
 	if int64(typedLen) != n {
 		return nil, d.formatError(nil, "%s: %d values in %s, want %d", what, typedLen, typedName, n)
 	}
+	return d.typedTensor(tp, dt, shape, int(n), what)
+}
+
+// typedTensor takes the n elements of tp's typed field (the one typedFieldOf
+// names for dt), checking that each fits dt.
+func (d *decoder) typedTensor(tp *onnxpb.TensorProto, dt tensor.DType, shape []int, n int, what string) (*tensor.Tensor, error) {
 	// The typed slices are taken over, not copied: the message is dropped
 	// after decoding.
-	t := &tensor.Tensor{DType: dt, Shape: shape}
 	switch dt {
 	case tensor.Float32:
-		t.F32 = tp.GetFloatData()
+		return &tensor.Tensor{DType: dt, Shape: shape, F32: tp.GetFloatData()}, nil
 	case tensor.Float64:
-		t.F64 = tp.GetDoubleData()
+		return &tensor.Tensor{DType: dt, Shape: shape, F64: tp.GetDoubleData()}, nil
 	case tensor.Int64:
-		t.I64 = tp.GetInt64Data()
+		return &tensor.Tensor{DType: dt, Shape: shape, I64: tp.GetInt64Data()}, nil
 	case tensor.Int32:
-		t.I32 = tp.GetInt32Data()
-	case tensor.Uint8:
-		t.U8 = make([]uint8, n)
-		for i, v := range tp.GetInt32Data() {
-			if v < 0 || v > math.MaxUint8 {
-				return nil, d.formatError(nil, "%s: uint8 value %d out of range at index %d", what, v, i)
-			}
-			t.U8[i] = uint8(v)
+		return &tensor.Tensor{DType: dt, Shape: shape, I32: tp.GetInt32Data()}, nil
+	case tensor.Uint64:
+		return tensor.Wrap(dt, tp.GetUint64Data(), shape...), nil
+	case tensor.String:
+		ss := make([]string, n)
+		for i, b := range tp.GetStringData() {
+			ss[i] = string(b)
 		}
-	case tensor.Int8:
-		t.I8 = make([]int8, n)
-		for i, v := range tp.GetInt32Data() {
-			if v < math.MinInt8 || v > math.MaxInt8 {
-				return nil, d.formatError(nil, "%s: int8 value %d out of range at index %d", what, v, i)
+		return tensor.Wrap(dt, ss, shape...), nil
+	case tensor.Uint32:
+		t := tensor.New(dt, shape...)
+		for i, v := range tp.GetUint64Data() {
+			if v > math.MaxUint32 {
+				return nil, d.formatError(nil, "%s: uint32 value %d out of range at index %d", what, v, i)
 			}
-			t.I8[i] = int8(v)
+			t.SetInt64(i, int64(v))
 		}
-	case tensor.Bool:
-		t.B = make([]bool, n)
-		for i, v := range tp.GetInt32Data() {
+		return t, nil
+	}
+	// The rest hold one int32_data entry each: an integer, a bool, or the
+	// bits of a float16, bfloat16 or float8, in the range of dt's width.
+	b := dt.Bits()
+	lo, hi := int64(0), int64(1)<<b-1
+	if dt.Kind() == tensor.KindSigned {
+		lo, hi = -1<<(b-1), 1<<(b-1)-1
+	}
+	t := tensor.New(dt, shape...)
+	for i, v := range tp.GetInt32Data() {
+		switch {
+		case dt == tensor.Bool:
 			t.B[i] = v != 0
+		case int64(v) < lo || int64(v) > hi:
+			return nil, d.formatError(nil, "%s: %v value %d out of range at index %d", what, dt, v, i)
+		case dt.IsFloat() && dt.Storage() == tensor.Uint16:
+			tensor.Data[uint16](t)[i] = uint16(v) // the bits as they are
+		case dt.IsFloat():
+			tensor.Data[uint8](t)[i] = uint8(v)
+		default:
+			t.SetInt64(i, int64(v))
 		}
 	}
 	return t, nil
@@ -206,8 +249,12 @@ func typedFieldOf(dt tensor.DType) string {
 		return "double_data"
 	case tensor.Int64:
 		return "int64_data"
+	case tensor.Uint32, tensor.Uint64:
+		return "uint64_data"
+	case tensor.String:
+		return "string_data"
 	}
-	return "int32_data" // int32, uint8, int8, bool
+	return "int32_data" // int32, int16, uint16, int8, uint8, bool, float16, bfloat16
 }
 
 // externalLocation describes where an external tensor's data lives.
@@ -222,43 +269,95 @@ func externalLocation(tp *onnxpb.TensorProto) string {
 
 // tensorFromRaw decodes n little-endian elements; len(raw) is n*dt.Size().
 func tensorFromRaw(dt tensor.DType, shape []int, n int, raw []byte) *tensor.Tensor {
-	t := &tensor.Tensor{DType: dt, Shape: shape}
 	le := binary.LittleEndian
-	switch dt {
+	switch dt.Storage() {
 	case tensor.Float32:
-		t.F32 = make([]float32, n)
-		for i := range t.F32 {
-			t.F32[i] = math.Float32frombits(le.Uint32(raw[4*i:]))
+		f := make([]float32, n)
+		for i := range f {
+			f[i] = math.Float32frombits(le.Uint32(raw[4*i:]))
 		}
+		return tensor.Wrap(dt, f, shape...)
 	case tensor.Float64:
-		t.F64 = make([]float64, n)
-		for i := range t.F64 {
-			t.F64[i] = math.Float64frombits(le.Uint64(raw[8*i:]))
-		}
+		return tensor.Wrap(dt, fromRaw(raw, n, func(b []byte) float64 { return math.Float64frombits(le.Uint64(b)) }), shape...)
 	case tensor.Int64:
-		t.I64 = make([]int64, n)
-		for i := range t.I64 {
-			t.I64[i] = int64(le.Uint64(raw[8*i:]))
-		}
+		return tensor.Wrap(dt, fromRaw(raw, n, func(b []byte) int64 { return int64(le.Uint64(b)) }), shape...)
 	case tensor.Int32:
-		t.I32 = make([]int32, n)
-		for i := range t.I32 {
-			t.I32[i] = int32(le.Uint32(raw[4*i:]))
-		}
-	case tensor.Uint8:
-		t.U8 = append(make([]uint8, 0, n), raw...)
+		return tensor.Wrap(dt, fromRaw(raw, n, func(b []byte) int32 { return int32(le.Uint32(b)) }), shape...)
+	case tensor.Int16:
+		return tensor.Wrap(dt, fromRaw(raw, n, func(b []byte) int16 { return int16(le.Uint16(b)) }), shape...)
 	case tensor.Int8:
-		t.I8 = make([]int8, n)
-		for i, b := range raw {
-			t.I8[i] = int8(b)
-		}
+		return tensor.Wrap(dt, fromRaw(raw, n, func(b []byte) int8 { return int8(b[0]) }), shape...)
+	case tensor.Uint64:
+		return tensor.Wrap(dt, fromRaw(raw, n, le.Uint64), shape...)
+	case tensor.Uint32:
+		return tensor.Wrap(dt, fromRaw(raw, n, le.Uint32), shape...)
+	case tensor.Uint16:
+		return tensor.Wrap(dt, fromRaw(raw, n, le.Uint16), shape...)
+	case tensor.Uint8:
+		return tensor.Wrap(dt, append(make([]uint8, 0, n), raw...), shape...)
 	case tensor.Bool:
-		t.B = make([]bool, n)
-		for i, b := range raw {
-			t.B[i] = b != 0
+		return tensor.Wrap(dt, fromRaw(raw, n, func(b []byte) bool { return b[0] != 0 }), shape...)
+	}
+	return tensor.New(dt, shape...) // strings: only n == 0 gets here
+}
+
+// rawLen is the size in bytes of n elements of dt in raw_data: the 4- and
+// 2-bit types are packed, first element in the low bits.
+func rawLen(dt tensor.DType, n int64) int64 {
+	if b := int64(dt.Bits()); b < 8 {
+		return (n*b + 7) / 8
+	}
+	return n * int64(dt.Size())
+}
+
+// unpack decodes n packed 4- or 2-bit elements of dt (len(b) is
+// rawLen(dt, n)), sign-extending the signed ones.
+func unpack(dt tensor.DType, shape []int, n int, b []byte) *tensor.Tensor {
+	t := tensor.New(dt, shape...)
+	bits := dt.Bits()
+	mask := byte(1)<<bits - 1
+	u, s := tensor.Data[uint8](t), tensor.Data[int8](t)
+	for i := range n {
+		v := b[i*bits/8] >> (i * bits % 8) & mask
+		if s != nil {
+			s[i] = int8(v<<(8-bits)) >> (8 - bits) // sign-extend
+		} else {
+			u[i] = v
 		}
 	}
 	return t
+}
+
+// pack encodes the 4- or 2-bit elements of t as rawLen bytes.
+func pack(t *tensor.Tensor) []byte {
+	n := t.Len()
+	bits := t.DType.Bits()
+	b := make([]byte, rawLen(t.DType, int64(n)))
+	mask := byte(1)<<bits - 1
+	u, s := tensor.Data[uint8](t), tensor.Data[int8](t)
+	for i := range n {
+		var v byte
+		if s != nil {
+			v = byte(s[i]) & mask
+		} else {
+			v = u[i] & mask
+		}
+		b[i*bits/8] |= v << (i * bits % 8)
+	}
+	return b
+}
+
+// fromRaw decodes n elements of len(raw)/n bytes each with get.
+func fromRaw[T any](raw []byte, n int, get func([]byte) T) []T {
+	s := make([]T, n)
+	if n == 0 {
+		return s
+	}
+	size := len(raw) / n
+	for i := range s {
+		s[i] = get(raw[i*size:])
+	}
+	return s
 }
 
 // tensorToProto converts a tensor to a TensorProto with its elements in
@@ -280,9 +379,12 @@ func tensorToProto(name string, t *tensor.Tensor, what string) (*onnxpb.TensorPr
 	for i, v := range t.Shape {
 		dims[i] = int64(v)
 	}
-	raw := make([]byte, n*t.DType.Size())
+	var raw []byte
+	if t.DType != tensor.String {
+		raw = make([]byte, rawLen(t.DType, int64(n)))
+	}
 	le := binary.LittleEndian
-	switch t.DType {
+	switch t.DType.Storage() {
 	case tensor.Float32:
 		for i, v := range t.F32 {
 			le.PutUint32(raw[4*i:], math.Float32bits(v))
@@ -299,11 +401,21 @@ func tensorToProto(name string, t *tensor.Tensor, what string) (*onnxpb.TensorPr
 		for i, v := range t.I32 {
 			le.PutUint32(raw[4*i:], uint32(v))
 		}
-	case tensor.Uint8:
-		copy(raw, t.U8)
-	case tensor.Int8:
-		for i, v := range t.I8 {
-			raw[i] = byte(v)
+	case tensor.Int16:
+		for i, v := range tensor.Data[int16](t) {
+			le.PutUint16(raw[2*i:], uint16(v))
+		}
+	case tensor.Uint64:
+		for i, v := range tensor.Data[uint64](t) {
+			le.PutUint64(raw[8*i:], v)
+		}
+	case tensor.Uint32:
+		for i, v := range tensor.Data[uint32](t) {
+			le.PutUint32(raw[4*i:], v)
+		}
+	case tensor.Uint16:
+		for i, v := range tensor.Data[uint16](t) {
+			le.PutUint16(raw[2*i:], v)
 		}
 	case tensor.Bool:
 		for i, v := range t.B {
@@ -311,8 +423,21 @@ func tensorToProto(name string, t *tensor.Tensor, what string) (*onnxpb.TensorPr
 				raw[i] = 1
 			}
 		}
+	case tensor.Int8, tensor.Uint8:
+		if t.DType.Bits() < 8 {
+			raw = pack(t)
+		} else if s := tensor.Data[int8](t); s != nil {
+			for i, v := range s {
+				raw[i] = byte(v)
+			}
+		} else {
+			copy(raw, tensor.Data[uint8](t))
+		}
 	}
 	tp := &onnxpb.TensorProto{Name: name, Dims: dims, DataType: code}
+	for _, v := range tensor.Data[string](t) {
+		tp.StringData = append(tp.StringData, []byte(v))
+	}
 	if len(raw) > 0 {
 		tp.RawData = raw
 	}

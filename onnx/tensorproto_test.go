@@ -35,6 +35,12 @@ func TestReadTensorFile(t *testing.T) {
 		{"float32.pb", "x", tensor.FromFloat32([]float32{1, -2.5, 3e-8, 0, 1e9, 0}, 2, 3)},
 		{"int64.pb", "shape", tensor.FromInt64([]int64{-1, 400}, 2)},
 		{"bool.pb", "", &tensor.Tensor{DType: tensor.Bool, B: []bool{true}}},
+		// float16 1 is 0x3c00, 2 is 0x4000, -2 0xc000, 65504 0x7bff.
+		{"float16.pb", "h", tensor.Wrap(tensor.Float16, []uint16{0x3c00, 0x4000}, 2)},
+		{"typed_float16.pb", "h16", tensor.Wrap(tensor.Float16, []uint16{0x3c00, 0xc000, 0x7bff}, 3)},
+		{"typed_int16.pb", "i16", tensor.Wrap(tensor.Int16, []int16{-32768, 32767}, 2)},
+		{"typed_uint32.pb", "u32", tensor.Wrap(tensor.Uint32, []uint32{0, math.MaxUint32}, 2)},
+		{"string.pb", "str", tensor.Wrap(tensor.String, []string{"hi"}, 1)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -54,8 +60,7 @@ func TestReadTensorFile(t *testing.T) {
 // tensor and the type.
 func TestReadTensorFileUnsupported(t *testing.T) {
 	tests := []struct{ file, want string }{
-		{"float16.pb", `onnx: testdata/float16.pb: unsupported: tensor "h": data type float16`},
-		{"string.pb", `onnx: testdata/string.pb: unsupported: tensor "str": data type string`},
+		{"complex64.pb", `onnx: testdata/complex64.pb: unsupported: tensor "c": data type complex64`},
 	}
 	for _, tt := range tests {
 		_, _, err := ReadTensorFile("testdata/" + tt.file)
@@ -78,6 +83,20 @@ func TestTensorRoundTrip(t *testing.T) {
 		{DType: tensor.Bool, Shape: []int{3}, B: []bool{false, true, true}},
 		tensor.FromFloat32([]float32{}, 0, 5),
 		tensor.FromFloat32([]float32{42}),
+		tensor.Wrap(tensor.Float16, []uint16{0x3c00, 0x7c00, 0x8001}, 3),
+		tensor.Wrap(tensor.BFloat16, []uint16{0x3f80}, 1),
+		tensor.Wrap(tensor.Int16, []int16{-32768, 7}, 2),
+		tensor.Wrap(tensor.Uint16, []uint16{65535}, 1),
+		tensor.Wrap(tensor.Uint32, []uint32{math.MaxUint32, 1}, 2),
+		tensor.Wrap(tensor.Uint64, []uint64{math.MaxUint64}, 1),
+		tensor.Wrap(tensor.String, []string{"a", "", "ü"}, 3),
+		tensor.Wrap(tensor.Float8E4M3FN, []uint8{0x38, 0xff}, 2),
+		tensor.Wrap(tensor.Float8E8M0, []uint8{127}, 1),
+		tensor.Wrap(tensor.Int4, []int8{-8, 7, -1}, 3),
+		tensor.Wrap(tensor.Uint4, []uint8{15, 0, 3, 9}, 2, 2),
+		tensor.Wrap(tensor.Int2, []int8{-2, 1, 0, -1, 1}, 5),
+		tensor.Wrap(tensor.Uint2, []uint8{3}, 1),
+		tensor.Wrap(tensor.Float4E2M1, []uint8{0xf, 0x1}, 2),
 	}
 	for _, want := range tests {
 		data, err := EncodeTensor("t", want)
@@ -178,10 +197,24 @@ func TestDecodeTensorBad(t *testing.T) {
 			`onnx: invalid format: tensor "w": unknown data_type 99`, "format"},
 		{"unknown data location", &onnxpb.TensorProto{Name: "w", DataType: 1, DataLocation: 7},
 			`onnx: invalid format: tensor "w": unknown data_location 7`, "format"},
-		{"float16", &onnxpb.TensorProto{Name: "h", DataType: 10, Dims: []int64{1}, Int32Data: []int32{15360}},
-			`onnx: unsupported: tensor "h": data type float16`, "unsupported"},
-		{"bfloat16", &onnxpb.TensorProto{Name: "h", DataType: 16},
-			`onnx: unsupported: tensor "h": data type bfloat16`, "unsupported"},
+		{"float16 out of range", &onnxpb.TensorProto{Name: "h", DataType: 10, Dims: []int64{1}, Int32Data: []int32{65536}},
+			`onnx: invalid format: tensor "h": float16 value 65536 out of range at index 0`, "format"},
+		{"int16 out of range", &onnxpb.TensorProto{Name: "i", DataType: 5, Dims: []int64{1}, Int32Data: []int32{-32769}},
+			`onnx: invalid format: tensor "i": int16 value -32769 out of range at index 0`, "format"},
+		{"uint32 out of range", &onnxpb.TensorProto{Name: "u", DataType: 12, Dims: []int64{1}, Uint64Data: []uint64{1 << 32}},
+			`onnx: invalid format: tensor "u": uint32 value 4294967296 out of range at index 0`, "format"},
+		{"float16 in float_data", &onnxpb.TensorProto{Name: "h", DataType: 10, Dims: []int64{1}, FloatData: []float32{1}},
+			`onnx: invalid format: tensor "h": float16 elements in float_data, want int32_data or raw_data`, "format"},
+		{"string in raw_data", &onnxpb.TensorProto{Name: "s", DataType: 8, Dims: []int64{1}, RawData: []byte{1}},
+			`onnx: invalid format: tensor "s": string elements must be in string_data, not raw_data`, "format"},
+		{"bfloat16 short raw_data", &onnxpb.TensorProto{Name: "h", DataType: 16, Dims: []int64{2}, RawData: []byte{1, 2}},
+			`onnx: invalid format: tensor "h": 2 bytes of raw_data, want 4 (2 elements of bfloat16)`, "format"},
+		{"complex128", &onnxpb.TensorProto{Name: "h", DataType: 15},
+			`onnx: unsupported: tensor "h": data type complex128`, "unsupported"},
+		{"int4 short raw_data", &onnxpb.TensorProto{Name: "q", DataType: 22, Dims: []int64{3}, RawData: []byte{1}},
+			`onnx: invalid format: tensor "q": 1 bytes of raw_data, want 2 (3 elements of int4)`, "format"},
+		{"uint4 packed int32_data out of range", &onnxpb.TensorProto{Name: "q", DataType: 21, Dims: []int64{2}, Int32Data: []int32{256}},
+			`onnx: invalid format: tensor "q": packed uint4 byte 256 out of range at index 0`, "format"},
 		{"external", &onnxpb.TensorProto{Name: "big", DataType: 1, Dims: []int64{1 << 20},
 			DataLocation: onnxpb.TensorProto_EXTERNAL,
 			ExternalData: []*onnxpb.StringStringEntryProto{{Key: "location", Value: "weights.bin"}}},
@@ -246,5 +279,30 @@ func TestDecodeTensorMaxBytes(t *testing.T) {
 	want := `onnx: invalid format: tensor "x": 4 elements of float32 exceed the limit of 15 bytes`
 	if err == nil || err.Error() != want {
 		t.Errorf("DecodeTensor with cap 15 = %v, want %s", err, want)
+	}
+}
+
+// TestEncodeTensorPacked checks the packing of 4- and 2-bit elements: the
+// first in the low bits (onnx.proto: int4 -8, 7, -1 is 0x78 0x0f; uint2 1,
+// 2, 3, 0, 1 is 0b00_11_10_01 = 0x39 then 0x01).
+func TestEncodeTensorPacked(t *testing.T) {
+	for _, c := range []struct {
+		t    *tensor.Tensor
+		want []byte
+	}{
+		{tensor.Wrap(tensor.Int4, []int8{-8, 7, -1}, 3), []byte{0x78, 0x0f}},
+		{tensor.Wrap(tensor.Uint2, []uint8{1, 2, 3, 0, 1}, 5), []byte{0x39, 0x01}},
+	} {
+		data, err := EncodeTensor("p", c.t)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var tp onnxpb.TensorProto
+		if err := proto.Unmarshal(data, &tp); err != nil {
+			t.Fatal(err)
+		}
+		if string(tp.RawData) != string(c.want) {
+			t.Errorf("EncodeTensor(%v) raw_data = %#v, want %#v", c.t, tp.RawData, c.want)
+		}
 	}
 }

@@ -6,45 +6,11 @@ import (
 	"strings"
 )
 
-// DType is an element type.
-type DType uint8
-
-// The element types a Tensor can hold.
-const (
-	Invalid DType = iota
-	Float32
-	Float64
-	Int64
-	Int32
-	Uint8
-	Int8
-	Bool
-)
-
-var dtypeNames = [...]string{"invalid", "float32", "float64", "int64", "int32", "uint8", "int8", "bool"}
-
-// String returns the dtype's name, such as "float32".
-func (d DType) String() string {
-	if int(d) < len(dtypeNames) {
-		return dtypeNames[d]
-	}
-	return fmt.Sprintf("dtype(%d)", d)
-}
-
-// Size is the size of one element in bytes.
-func (d DType) Size() int {
-	switch d {
-	case Float64, Int64:
-		return 8
-	case Float32, Int32:
-		return 4
-	case Uint8, Int8, Bool:
-		return 1
-	}
-	return 0
-}
-
 // Tensor is an n-dimensional array. A scalar has an empty shape and one element.
+//
+// The elements of the first seven dtypes are in the exported field of their
+// type; those of the others (Float16, BFloat16, Int16, Uint16, Uint32,
+// Uint64, String) are reached with Data and made with Wrap or New.
 type Tensor struct {
 	DType DType
 	Shape []int
@@ -56,6 +22,8 @@ type Tensor struct {
 	U8  []uint8
 	I8  []int8
 	B   []bool
+
+	ext any // *[]T for the dtypes without a field of their own
 }
 
 // New returns a zero-filled tensor. It panics if a dimension is negative.
@@ -107,7 +75,8 @@ func (t *Tensor) Rank() int { return len(t.Shape) }
 
 // Resize sets the dtype and shape, reusing the backing array when it is large
 // enough. Element values are unspecified afterwards unless the array was newly
-// allocated (then they are zero). It panics if a dimension is negative.
+// allocated (then they are zero). It panics if a dimension is negative or dt
+// is invalid.
 func (t *Tensor) Resize(dt DType, shape ...int) {
 	t.Shape = append(t.Shape[:0], shape...)
 	n := NumElements(t.Shape)
@@ -115,35 +84,26 @@ func (t *Tensor) Resize(dt DType, shape ...int) {
 		// Formatting t.Shape, not shape, keeps shape from escaping.
 		panic("tensor: invalid shape " + ShapeString(t.Shape))
 	}
-	if t.DType != dt {
-		t.F32, t.F64, t.I64, t.I32, t.U8, t.I8, t.B = nil, nil, nil, nil, nil, nil, nil
-		t.DType = dt
-	}
-	switch dt {
-	case Float32:
-		t.F32 = grow(t.F32, n)
-	case Float64:
-		t.F64 = grow(t.F64, n)
-	case Int64:
-		t.I64 = grow(t.I64, n)
-	case Int32:
-		t.I32 = grow(t.I32, n)
-	case Uint8:
-		t.U8 = grow(t.U8, n)
-	case Int8:
-		t.I8 = grow(t.I8, n)
-	case Bool:
-		t.B = grow(t.B, n)
-	default:
+	if dt == Invalid || dt >= numDTypes {
 		panic("tensor: resize to " + dt.String())
 	}
+	if t.DType != dt {
+		t.ClearData()
+		t.DType = dt
+	}
+	dt.info().st.grow(t.slot(), n)
 }
 
-func grow[E any](s []E, n int) []E {
-	if cap(s) >= n {
-		return s[:n]
+// ClearData drops the references to the elements (of every dtype), so that
+// the tensor no longer keeps them alive; Valid is false afterwards unless
+// the shape is empty of elements.
+func (t *Tensor) ClearData() {
+	t.F32, t.F64, t.I64, t.I32, t.U8, t.I8, t.B = nil, nil, nil, nil, nil, nil, nil
+	if st := t.DType.info().st; t.ext != nil && st != nil && st.holds(t.ext) {
+		st.clear(t.ext) // keeps the pointer for the next Resize or ShareFrom
+	} else {
+		t.ext = nil
 	}
-	return make([]E, n)
 }
 
 // Clone returns a deep copy.
@@ -156,6 +116,9 @@ func (t *Tensor) Clone() *Tensor {
 	c.U8 = clone(t.U8)
 	c.I8 = clone(t.I8)
 	c.B = clone(t.B)
+	if t.ext != nil && t.DType.info().st.holds(t.ext) {
+		c.ext = t.DType.info().st.clone(t.ext)
+	}
 	return c
 }
 
@@ -169,72 +132,65 @@ func clone[E any](s []E) []E {
 // CopyFrom makes t an exact copy of src, reusing t's storage where possible.
 func (t *Tensor) CopyFrom(src *Tensor) {
 	t.Resize(src.DType, src.Shape...)
-	switch src.DType {
-	case Float32:
-		copy(t.F32, src.F32)
-	case Float64:
-		copy(t.F64, src.F64)
-	case Int64:
-		copy(t.I64, src.I64)
-	case Int32:
-		copy(t.I32, src.I32)
-	case Uint8:
-		copy(t.U8, src.U8)
-	case Int8:
-		copy(t.I8, src.I8)
-	case Bool:
-		copy(t.B, src.B)
+	CopyElems(t, 0, src, 0, t.Len())
+}
+
+// CopyElems copies n elements of s from index so to d from index do. The
+// two must have the same dtype and hold the elements copied.
+func CopyElems(d *Tensor, do int, s *Tensor, so, n int) {
+	if d.DType != s.DType {
+		panic(fmt.Sprintf("tensor: CopyElems from %v to %v", s.DType, d.DType))
+	}
+	if n > 0 {
+		s.DType.info().st.copy(d.ptr(), s.ptr(), do, so, n)
 	}
 }
 
-// Float64At returns element i converted to float64, for any dtype.
+// ShareFrom makes t a view of src: the same dtype and elements (not
+// copied), with the given shape, which must have src's element count.
+func (t *Tensor) ShareFrom(src *Tensor, shape ...int) {
+	if t.DType != src.DType {
+		t.ClearData()
+		t.DType = src.DType
+	}
+	t.Shape = append(t.Shape[:0], shape...)
+	if st := src.DType.info().st; st != nil {
+		st.share(t.slot(), src.ptr())
+	}
+}
+
+// Float64At returns element i converted to float64, for any dtype (a
+// string is parsed; text that is not a number is NaN).
 func (t *Tensor) Float64At(i int) float64 {
 	switch t.DType {
 	case Float32:
 		return float64(t.F32[i])
 	case Float64:
 		return t.F64[i]
-	case Int64:
-		return float64(t.I64[i])
-	case Int32:
-		return float64(t.I32[i])
-	case Uint8:
-		return float64(t.U8[i])
-	case Int8:
-		return float64(t.I8[i])
-	case Bool:
-		if t.B[i] {
-			return 1
-		}
-		return 0
+	case Invalid:
+		panic(fmt.Sprintf("tensor: Float64At on %v", t.DType))
 	}
-	panic(fmt.Sprintf("tensor: Float64At on %v", t.DType))
+	return t.DType.info().st.float64At(t.ptr(), i)
 }
 
 // Valid reports whether the data slice matching the dtype holds exactly as
 // many elements as the shape says.
 func (t *Tensor) Valid() bool {
 	n := t.Len()
-	if n < 0 {
+	if n < 0 || t.DType == Invalid || t.DType >= numDTypes {
 		return false
 	}
-	switch t.DType {
-	case Float32:
-		return len(t.F32) == n
-	case Float64:
-		return len(t.F64) == n
-	case Int64:
-		return len(t.I64) == n
-	case Int32:
-		return len(t.I32) == n
-	case Uint8:
-		return len(t.U8) == n
-	case Int8:
-		return len(t.I8) == n
-	case Bool:
-		return len(t.B) == n
+	return t.DType.info().st.len(t.ptr()) == n
+}
+
+// CapBytes is the memory the tensor's element storage holds, in bytes.
+func (t *Tensor) CapBytes() int64 {
+	b := int64(cap(t.F32))*4 + int64(cap(t.F64))*8 + int64(cap(t.I64))*8 + int64(cap(t.I32))*4 +
+		int64(cap(t.U8)) + int64(cap(t.I8)) + int64(cap(t.B))
+	if t.ext != nil && t.DType.info().st.holds(t.ext) {
+		b += int64(t.DType.info().st.cap(t.ext)) * int64(t.DType.Size())
 	}
-	return false
+	return b
 }
 
 // ShapeString formats a shape like "1x28x28" ("scalar" for rank 0).

@@ -46,34 +46,48 @@ func TestLeNet5PredictionsMatchPyTorch(t *testing.T) {
 	if want.DType != tensor.Int64 || want.Len() != test.N {
 		t.Fatalf("predictions.pb is %v, want int64[%d]", want, test.N)
 	}
-	s, err := infer.Load(filepath.Join(pytorchDir, "lenet5", "model.onnx"))
+	got := predictAll(t, filepath.Join(pytorchDir, "lenet5", "model.onnx"), test)
+	mismatches := 0
+	for i, p := range got {
+		if int64(p) != want.I64[i] {
+			if mismatches < 5 {
+				t.Errorf("image %d: Go predicts %d, PyTorch %d", i, p, want.I64[i])
+			}
+			mismatches++
+		}
+	}
+	if mismatches > 0 {
+		t.Errorf("%d of %d predictions differ from PyTorch's", mismatches, test.N)
+	}
+}
+
+// predictAll runs a model with input "input" (N x 1 x 28 x 28, pixels/255)
+// and output "logits" on every image of set and returns the argmax classes.
+func predictAll(t *testing.T, path string, set *mnist.Set) []int {
+	t.Helper()
+	s, err := infer.Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	const batch = 500
 	in := tensor.New(tensor.Float32, batch, 1, 28, 28)
 	out := map[string]*tensor.Tensor{"logits": {}}
-	mismatches := 0
-	for lo := 0; lo < test.N; lo += batch {
-		for i, p := range test.Images[lo*784 : (lo+batch)*784] {
+	pred := make([]int, 0, set.N)
+	for lo := 0; lo < set.N; lo += batch {
+		n := min(batch, set.N-lo)
+		in.Resize(tensor.Float32, n, 1, 28, 28)
+		for i, p := range set.Images[lo*784 : (lo+n)*784] {
 			in.F32[i] = float32(p) / 255
 		}
 		if err := s.RunInto(map[string]*tensor.Tensor{"input": in}, out); err != nil {
 			t.Fatal(err)
 		}
 		logits := out["logits"].F32
-		for i := range batch {
-			if got := argmax(logits[i*10 : i*10+10]); int64(got) != want.I64[lo+i] {
-				if mismatches < 5 {
-					t.Errorf("image %d: Go predicts %d, PyTorch %d", lo+i, got, want.I64[lo+i])
-				}
-				mismatches++
-			}
+		for i := range n {
+			pred = append(pred, argmax(logits[i*10:i*10+10]))
 		}
 	}
-	if mismatches > 0 {
-		t.Errorf("%d of %d predictions differ from PyTorch's", mismatches, test.N)
-	}
+	return pred
 }
 
 func argmax(v []float32) int {

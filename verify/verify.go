@@ -127,7 +127,8 @@ type Diff struct {
 }
 
 // Compare checks got against want: same dtype, same shape, every element
-// within tol. The error names the first element out of tolerance.
+// within tol (strings equal). The error names the first element out of
+// tolerance.
 func Compare(got, want *tensor.Tensor, tol Tolerance) (Diff, error) {
 	var d Diff
 	if got == nil {
@@ -138,6 +139,14 @@ func Compare(got, want *tensor.Tensor, tol Tolerance) (Diff, error) {
 	}
 	if !slices.Equal(got.Shape, want.Shape) {
 		return d, fmt.Errorf("shape %s, want %s", tensor.ShapeString(got.Shape), tensor.ShapeString(want.Shape))
+	}
+	if ws := tensor.Data[string](want); want.DType == tensor.String {
+		for i, g := range tensor.Data[string](got) {
+			if g != ws[i] {
+				return d, fmt.Errorf("element %d is %q, want %q", i, g, ws[i])
+			}
+		}
+		return d, nil
 	}
 	bad := -1
 	for i := range want.Len() {
