@@ -79,10 +79,19 @@ var datatypes = map[tensor.DType]string{
 	tensor.Bool:    "BOOL",
 }
 
-// Protocol names of ONNX element types without a tensor.DType, for
-// metadata only (TensorProto.DataType codes).
-var elemDatatypes = map[int32]string{
-	4: "UINT16", 5: "INT16", 8: "BYTES", 10: "FP16", 12: "UINT32", 13: "UINT64", 16: "BF16",
+// Protocol names of the element types a request cannot send but a model
+// may answer with (and declare, for the metadata).
+var outputDatatypes = map[tensor.DType]string{
+	tensor.Float16: "FP16", tensor.BFloat16: "BF16", tensor.Int16: "INT16", tensor.Uint16: "UINT16",
+	tensor.Uint32: "UINT32", tensor.Uint64: "UINT64", tensor.String: "BYTES",
+}
+
+// datatypeName is the protocol's name for dt, "" for a type it has none for.
+func datatypeName(dt tensor.DType) string {
+	if name, ok := datatypes[dt]; ok {
+		return name
+	}
+	return outputDatatypes[dt]
 }
 
 func parseDatatype(s string) (tensor.DType, bool) {
@@ -96,10 +105,7 @@ func parseDatatype(s string) (tensor.DType, bool) {
 
 // describeValue is the metadata of a declared input or output.
 func describeValue(vi *onnx.ValueInfo) tensorMetadata {
-	md := tensorMetadata{Name: vi.Name, Datatype: datatypes[vi.DType], Shape: []int64{}}
-	if md.Datatype == "" {
-		md.Datatype = elemDatatypes[vi.ElemType]
-	}
+	md := tensorMetadata{Name: vi.Name, Datatype: datatypeName(vi.DType), Shape: []int64{}}
 	if md.Datatype == "" {
 		md.Datatype = "UNKNOWN"
 	}
@@ -441,6 +447,17 @@ func appendData(b []byte, t *tensor.Tensor) []byte {
 			b = strconv.AppendUint(b, uint64(t.U8[i]), 10)
 		case tensor.Bool:
 			b = strconv.AppendBool(b, t.B[i])
+		case tensor.Float16, tensor.BFloat16:
+			b = appendFloat(b, t.Float64At(i), 32) // exact in a float32
+		case tensor.Int16, tensor.Uint16, tensor.Uint32:
+			b = strconv.AppendInt(b, int64(t.Float64At(i)), 10)
+		case tensor.Uint64:
+			b = strconv.AppendUint(b, tensor.Data[uint64](t)[i], 10)
+		case tensor.String:
+			q, _ := json.Marshal(tensor.Data[string](t)[i]) // a string always marshals
+			b = append(b, q...)
+		default:
+			b = append(b, "null"...)
 		}
 	}
 	return append(b, ']')

@@ -164,3 +164,35 @@ func TestSmallUint(t *testing.T) {
 		}
 	}
 }
+
+// TestOutputOnlyTypes checks the JSON of the element types a model may
+// answer with but a request cannot send: valid JSON with every value, and
+// a protocol name for each.
+func TestOutputOnlyTypes(t *testing.T) {
+	half := tensor.New(tensor.Float16, 3)
+	half.SetFloat64(0, 1.5)
+	half.SetFloat64(1, -0.099975586) // float16's nearest to -0.1
+	half.SetFloat64(2, math.Inf(1))
+	for _, c := range []struct {
+		t    *tensor.Tensor
+		name string
+		want string
+	}{
+		{half, "FP16", `[1.5,-0.099975586,"Infinity"]`},
+		{tensor.Wrap(tensor.Uint16, []uint16{0, 65535}, 2), "UINT16", `[0,65535]`},
+		{tensor.Wrap(tensor.Int16, []int16{-32768, 7}, 2), "INT16", `[-32768,7]`},
+		{tensor.Wrap(tensor.Uint64, []uint64{math.MaxUint64}, 1), "UINT64", `[18446744073709551615]`},
+		{tensor.Wrap(tensor.String, []string{"a\"b", "\x00é"}, 2), "BYTES", `["a\"b","\u0000é"]`},
+	} {
+		got := string(appendData(nil, c.t))
+		if got != c.want || !json.Valid([]byte(got)) {
+			t.Errorf("%v: appendData = %s, want %s", c.t, got, c.want)
+		}
+		if name := datatypeName(c.t.DType); name != c.name {
+			t.Errorf("%v: datatype %q, want %q", c.t, name, c.name)
+		}
+		if _, ok := parseDatatype(c.name); ok {
+			t.Errorf("a request may send %s, which decodeTensor cannot read", c.name)
+		}
+	}
+}

@@ -845,7 +845,7 @@ func encodeResponse(b []byte, m *model, req *inferRequest, outs map[string]*tens
 		b = append(b, `{"name":`...)
 		b = appendString(b, name)
 		b = append(b, `,"datatype":"`...)
-		b = append(b, datatypes[t.DType]...)
+		b = append(b, datatypeName(t.DType)...)
 		b = append(b, `","shape":[`...)
 		for k, d := range t.Shape {
 			if k > 0 {
