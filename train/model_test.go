@@ -22,10 +22,16 @@ var wantParams = map[string][]struct {
 	LeNet5: {{"conv1.weight", []int{6, 1, 5, 5}}, {"conv1.bias", []int{6}}, {"conv2.weight", []int{16, 6, 5, 5}}, {"conv2.bias", []int{16}},
 		{"conv3.weight", []int{120, 16, 5, 5}}, {"conv3.bias", []int{120}},
 		{"fc1.weight", []int{84, 120}}, {"fc1.bias", []int{84}}, {"fc2.weight", []int{10, 84}}, {"fc2.bias", []int{10}}},
+	Best: {{"conv1.weight", []int{16, 1, 3, 3}}, {"conv1.bias", []int{16}}, {"bn1.weight", []int{16}}, {"bn1.bias", []int{16}},
+		{"conv2.weight", []int{32, 16, 3, 3}}, {"conv2.bias", []int{32}}, {"bn2.weight", []int{32}}, {"bn2.bias", []int{32}},
+		{"conv3.weight", []int{32, 32, 3, 3}}, {"conv3.bias", []int{32}}, {"bn3.weight", []int{32}}, {"bn3.bias", []int{32}},
+		{"conv4.weight", []int{64, 32, 3, 3}}, {"conv4.bias", []int{64}}, {"bn4.weight", []int{64}}, {"bn4.bias", []int{64}},
+		{"conv5.weight", []int{64, 64, 3, 3}}, {"conv5.bias", []int{64}}, {"bn5.weight", []int{64}}, {"bn5.bias", []int{64}},
+		{"fc.weight", []int{10, 64}}, {"fc.bias", []int{10}}},
 }
 
 // Parameter counts: sum(p.numel() for p in model.parameters()).
-var wantCount = map[string]int{MLP: 623290, CNN: 934798, LeNet5: 61706}
+var wantCount = map[string]int{MLP: 623290, CNN: 934798, LeNet5: 61706, Best: 70538}
 
 func TestModels(t *testing.T) {
 	for _, kind := range Models {
