@@ -1,9 +1,12 @@
 // Package train trains the MNIST tutorial's models (an MLP, a small CNN and
-// LeNet-5) natively in Go and exports them to ONNX.
+// LeNet-5), and Best, a BatchNorm CNN with its own recipe, natively in Go
+// and exports them to ONNX.
 //
 // Layers are Forward/Backward pairs over float32 tensors in NCHW layout
-// (Linear, Conv2d, MaxPool2d, AvgPool2d, ReLU, Tanh, Dropout, Flatten);
-// CrossEntropyLoss, SGD and Adam follow PyTorch's definitions and defaults,
+// (Linear, Conv2d, BatchNorm2d, MaxPool2d, AvgPool2d, ReLU, Tanh, Dropout,
+// Flatten); CrossEntropyLoss (with label smoothing), SGD, Adam, AdamW and
+// the learning-rate schedules (StepLR, CosineLR, OneCycleLR) follow
+// PyTorch's definitions and defaults,
 // and parameters carry PyTorch's state_dict names ("conv1.weight"), so
 // weights and gradients can be compared with PyTorch's tensor by tensor.
 //
@@ -15,7 +18,8 @@
 // Buffers are sized to the batch on first use and reused: a training step
 // does not allocate in steady state.
 //
-// Trainer.Fit runs the tutorial's recipes (DefaultRecipe) on an mnist.Set;
+// Trainer.Fit runs the recipes (DefaultRecipe) on a Dataset, with an
+// optional per-batch Schedule and seeded Augment;
 // Model.Export builds the *onnx.Model that torch.onnx.export would write,
 // with the preprocessing recorded in metadata_props.
 //
