@@ -130,7 +130,7 @@ func trainWorkload(model, peer string, maxRatio float64) *workload {
 					parts = append(parts, fmt.Sprintf("peer %d", p.Batches))
 				}
 				if len(parts) > 0 {
-					r.note = "timed " + strings.Join(parts, ", ") + " batches, scaled to 600"
+					r.note = "timed " + strings.Join(parts, ", ") + " batches, scaled to 60,000 images"
 				}
 			}
 			if peer == "torch" && h.peers.blasNote != "" {

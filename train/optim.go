@@ -153,7 +153,8 @@ func (o *Adam) setRates(lr, momentum float64) {
 //	p *= 1 - LR*WeightDecay
 //	p -= LR/(1-Beta1^t) * m / (sqrt(v)/sqrt(1-Beta2^t) + Eps)
 //
-// Use NewAdamW for PyTorch's defaults.
+// Use NewAdamW for PyTorch's defaults. Checkpoints do not record its state
+// yet (Trainer.Checkpoint fails).
 type AdamW struct {
 	Adam
 }
