@@ -102,6 +102,9 @@ func TestResumeExact(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
+					if c.Recipe.LR != r.LR {
+						t.Errorf("checkpoint lr %v, want the recipe's %v (a schedule's current rate is not the recipe's)", c.Recipe.LR, r.LR)
+					}
 					if got := c.Epoch*4 + c.Batch; got != stop.batches {
 						t.Errorf("checkpoint at epoch %d batch %d, want %d batches done", c.Epoch, c.Batch, stop.batches)
 					}

@@ -121,6 +121,12 @@ func NewSchedule(name string, lr float64) (Schedule, error) {
 	return nil, fmt.Errorf("train: unknown schedule %q (want constant, step, cosine or onecycle)", name)
 }
 
+// baseLR is the rate a recipe gives each schedule (Recipe.LR), which
+// checkpoints record.
+func (s StepLR) baseLR() float64     { return s.LR }
+func (s CosineLR) baseLR() float64   { return s.LR }
+func (s OneCycleLR) baseLR() float64 { return s.MaxLR }
+
 // rateSetter is implemented by the optimizers a Schedule can drive.
 type rateSetter interface {
 	setRates(lr, momentum float64)
