@@ -152,3 +152,24 @@ func randomBatch(seed uint64, n int) (*tensor.Tensor, []int) {
 	}
 	return x, labels
 }
+
+// TestBestFor builds Best for other image sizes: its global pool covers
+// whatever the two pools leave, and inputs it cannot pool are errors
+// naming the model.
+func TestBestFor(t *testing.T) {
+	for _, in := range [][]int{{3, 32, 32}, {1, 30, 30}, {2, 4, 4}} {
+		m, err := NewFor(Best, in, 5, 1)
+		if err != nil {
+			t.Fatalf("NewFor(best, %v) = %v", in, err)
+		}
+		y, err := m.Forward(tensor.New(tensor.Float32, append([]int{2}, in...)...))
+		if err != nil || !slices.Equal(y.Shape, []int{2, 5}) {
+			t.Errorf("NewFor(best, %v).Forward = %v, %v; want [2 5]", in, y, err)
+		}
+	}
+	for _, in := range [][]int{{1, 3, 3}, {1, 28, 20}} {
+		if _, err := NewFor(Best, in, 10, 1); err == nil || !strings.Contains(err.Error(), `"best"`) {
+			t.Errorf("NewFor(best, %v) error = %v, want one naming the model", in, err)
+		}
+	}
+}
