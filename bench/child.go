@@ -40,7 +40,7 @@ func runChildCommand(w io.Writer, name string, args []string) error {
 // peers' side.
 func childTrain(w io.Writer, args []string) error {
 	fs := flag.NewFlagSet("child-train", flag.ContinueOnError)
-	model := fs.String("model", train.LeNet5, "model: mlp, cnn or lenet5")
+	model := fs.String("model", train.LeNet5, "model: mlp, cnn, lenet5 or best")
 	batches := fs.Int("batches", 0, "time only the first `N` batches (0: the whole epoch)")
 	warmup := fs.Int("warmup", 3, "untimed batches run first")
 	images := fs.String("images", "", "training images `file`")

@@ -21,7 +21,7 @@ func TestSelectWorkloads(t *testing.T) {
 		spec string
 		want string // names in table order
 	}{
-		{"all", "train-lenet5 train-cnn train-mlp train-lenet5-gorgonia infer-lenet5 infer-mlp infer-cnn infer-zoo rss-lenet5"},
+		{"all", "train-lenet5 train-cnn train-mlp train-best train-lenet5-gorgonia infer-lenet5 infer-mlp infer-cnn infer-zoo rss-lenet5"},
 		{"infer", "infer-lenet5 infer-mlp infer-cnn"},
 		{"zoo", "infer-zoo"},
 		{"rss,train-mlp", "train-mlp rss-lenet5"}, // table order, not flag order

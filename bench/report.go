@@ -36,7 +36,7 @@ func (h *harness) printReport(w io.Writer, rows []row) {
 		fmt.Fprintf(w, "- best of %d runs per side, Go and the peer alternating (RSS: the largest of the LeNet5 training runs).\n", h.cfg.count)
 	}
 	if h.cfg.quick {
-		fmt.Fprintf(w, "- quick: training timed over part of an epoch and scaled to 600 batches; inference timed %gs per batch size.\n", h.cfg.minTime)
+		fmt.Fprintf(w, "- quick: training timed over part of an epoch and scaled to 60,000 images; inference timed %gs per batch size.\n", h.cfg.minTime)
 	}
 	fmt.Fprintln(w)
 

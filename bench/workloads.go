@@ -47,6 +47,7 @@ var allWorkloads = []*workload{
 	trainWorkload("lenet5", "torch", 0.5),
 	trainWorkload("cnn", "torch", 1.0),
 	trainWorkload("mlp", "torch", 1.0),
+	trainWorkload("best", "torch", 0.5),
 	trainWorkload("lenet5", "gorgonia", 0),
 	inferWorkload("lenet5"),
 	inferWorkload("mlp"),
@@ -59,7 +60,7 @@ var allWorkloads = []*workload{
 	},
 }
 
-var modelTitle = map[string]string{"lenet5": "LeNet5", "cnn": "CNN", "mlp": "MLP"}
+var modelTitle = map[string]string{"lenet5": "LeNet5", "cnn": "CNN", "mlp": "MLP", "best": "best"}
 
 func (h *harness) peerName(side string) string {
 	switch side {
@@ -91,7 +92,11 @@ func trainWorkload(model, peer string, maxRatio float64) *workload {
 		name += "-" + peer
 		what = "Gorgonia"
 	}
-	doc := fmt.Sprintf("one epoch of %s (60,000 images, batch 100), Go vs %s", modelTitle[model], what)
+	batch := "batch 100"
+	if model == "best" {
+		batch = "batch 128, its recipe: one-cycle SGD, label smoothing, 2-pixel shifts"
+	}
+	doc := fmt.Sprintf("one epoch of %s (60,000 images, %s), Go vs %s", modelTitle[model], batch, what)
 	if maxRatio > 0 {
 		doc += fmt.Sprintf("; target Go/peer <= %.2g", maxRatio)
 	}
@@ -125,7 +130,7 @@ func trainWorkload(model, peer string, maxRatio float64) *workload {
 					parts = append(parts, fmt.Sprintf("peer %d", p.Batches))
 				}
 				if len(parts) > 0 {
-					r.note = "timed " + strings.Join(parts, ", ") + " batches, scaled to 600"
+					r.note = "timed " + strings.Join(parts, ", ") + " batches, scaled to 60,000 images"
 				}
 			}
 			if peer == "torch" && h.peers.blasNote != "" {

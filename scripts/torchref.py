@@ -84,7 +84,32 @@ class LeNet5(nn.Module):
         return self.fc2(x)                        # N x 10
 
 
-MODELS = {"lenet5": LeNet5, "mlp": MLP, "cnn": CNN}
+class Best(nn.Module):
+    """onnxkit's best model (train/best.go): five 3x3 convolutions (padding 1) with
+    BatchNorm and ReLU, 16-32-32-64-64 channels, a 2x2 max pool after the first and
+    the third, global average pooling and Linear(64, 10)."""
+
+    def __init__(self):
+        super().__init__()
+        chans = [(1, 16), (16, 32), (32, 32), (32, 64), (64, 64)]
+        for i, (a, b) in enumerate(chans, 1):
+            setattr(self, f"conv{i}", nn.Conv2d(a, b, 3, padding=1))
+            setattr(self, f"bn{i}", nn.BatchNorm2d(b))
+        self.fc = nn.Linear(64, 10)
+
+    def block(self, i, x):
+        return F.relu(getattr(self, f"bn{i}")(getattr(self, f"conv{i}")(x)))
+
+    def forward(self, x):                          # N x 1 x 28 x 28
+        x = F.max_pool2d(self.block(1, x), 2)      # N x 16 x 14 x 14
+        x = self.block(2, x)                       # N x 32 x 14 x 14
+        x = F.max_pool2d(self.block(3, x), 2)      # N x 32 x 7 x 7
+        x = self.block(5, self.block(4, x))        # N x 64 x 7 x 7
+        x = F.avg_pool2d(x, 7)                     # N x 64 x 1 x 1
+        return self.fc(torch.flatten(x, 1))        # N x 10
+
+
+MODELS = {"lenet5": LeNet5, "mlp": MLP, "cnn": CNN, "best": Best}
 
 
 def mnist_dir(explicit=None):

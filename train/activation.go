@@ -2,6 +2,7 @@ package train
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 
 	"github.com/onnxkit/onnxkit/internal/kernel"
@@ -79,12 +80,16 @@ func (r *ReLU) Backward(dy *tensor.Tensor) *tensor.Tensor { return r.backward(dy
 
 func (r *ReLU) backwardChunk(_, _, lo, hi int) {
 	dx, y := r.dx.F32[lo*r.size:hi*r.size], r.y.F32[lo*r.size:hi*r.size]
-	for i, g := range r.dy.F32[lo*r.size : hi*r.size] {
-		if y[i] > 0 {
-			dx[i] = g
-		} else {
-			dx[i] = 0
-		}
+	dy := r.dy.F32[lo*r.size : hi*r.size]
+	y = y[:len(dy)]
+	dx = dx[:len(dy)]
+	for i, g := range dy {
+		// Without a branch (y's signs are random): the mask is all ones
+		// where y > 0, whose bits are a positive int32, else zero (y is
+		// +0 or, from a NaN input, NaN).
+		b := int32(math.Float32bits(y[i]))
+		mask := uint32((-b) >> 31)
+		dx[i] = math.Float32frombits(math.Float32bits(g) & mask)
 	}
 }
 

@@ -31,6 +31,8 @@ type BatchNorm2d struct {
 	xhat     []float32      // normalized input of the last Forward
 	invStd   []float64      // [C]
 	y, dx    tensor.Tensor
+	dy       *tensor.Tensor // during Backward
+	fwd, bwd chunkFunc
 }
 
 // NewBatchNorm2d returns a BatchNorm2d over c channels with weight 1, bias
@@ -43,6 +45,7 @@ func NewBatchNorm2d(name string, c int) *BatchNorm2d {
 	b := &BatchNorm2d{name: name, C: c, Eps: 1e-5, Momentum: 0.1, training: true,
 		Weight: newParam(name+".weight", c), Bias: newParam(name+".bias", c),
 		RunningMean: newParam(name+".running_mean", c), RunningVar: newParam(name+".running_var", c)}
+	b.fwd, b.bwd = b.forwardChunk, b.backwardChunk
 	b.reset()
 	return b
 }
@@ -71,35 +74,51 @@ func (b *BatchNorm2d) buffers() []*Param { return []*Param{b.RunningMean, b.Runn
 func (b *BatchNorm2d) SetTraining(on bool) { b.training = on }
 
 // Forward computes y [N, C, H, W] = Weight * (x - mean) / sqrt(var + Eps)
-// + Bias per channel.
+// + Bias per channel, the channels in parallel. Sums are taken in float32
+// over each plane and in float64 across planes.
 func (b *BatchNorm2d) Forward(x *tensor.Tensor) *tensor.Tensor {
 	checkRank(b.name, "input", x, 4)
 	checkSame(b.name, "input", x, []int{x.Shape[0], b.C, x.Shape[2], x.Shape[3]})
-	n, hw := x.Shape[0], x.Shape[2]*x.Shape[3]
-	m := n * hw
 	b.x, b.batch = x, b.training
 	b.y.Resize(tensor.Float32, x.Shape...)
-	if cap(b.xhat) < len(x.F32) {
-		b.xhat = make([]float32, len(x.F32))
-	}
-	b.xhat = b.xhat[:len(x.F32)]
+	b.xhat = grow(b.xhat, len(x.F32))
 	if len(b.invStd) != b.C {
 		b.invStd = make([]float64, b.C)
 	}
-	for c := range b.C {
+	pool().run(b.C, chunkSize(b.C), b.fwd)
+	return &b.y
+}
+
+// geom returns the batch size and the plane size of an [N, C, H, W]
+// tensor.
+func (b *BatchNorm2d) geom(t *tensor.Tensor) (n, hw int) {
+	return t.Shape[0], t.Shape[2] * t.Shape[3]
+}
+
+func (b *BatchNorm2d) forwardChunk(_, _, lo, hi int) {
+	x := b.x
+	n, hw := b.geom(x)
+	m := n * hw
+	for c := lo; c < hi; c++ {
 		mean, v := float64(b.RunningMean.Value.F32[c]), float64(b.RunningVar.Value.F32[c])
 		if b.batch {
-			var sum, sq float64
+			var sum float64
 			for i := range n {
+				var s float32
 				for _, p := range x.F32[(i*b.C+c)*hw : (i*b.C+c+1)*hw] {
-					sum += float64(p)
+					s += p
 				}
+				sum += float64(s)
 			}
 			mean = sum / float64(m)
+			var sq float64
+			mf := float32(mean)
 			for i := range n {
+				var s float32
 				for _, p := range x.F32[(i*b.C+c)*hw : (i*b.C+c+1)*hw] {
-					sq += (float64(p) - mean) * (float64(p) - mean)
+					s += (p - mf) * (p - mf)
 				}
+				sq += float64(s)
 			}
 			v = sq / float64(m)
 			unbiased := v
@@ -113,16 +132,17 @@ func (b *BatchNorm2d) Forward(x *tensor.Tensor) *tensor.Tensor {
 		inv := 1 / math.Sqrt(v+float64(b.Eps))
 		b.invStd[c] = inv
 		w, bias := b.Weight.Value.F32[c], b.Bias.Value.F32[c]
+		mf, invf := float32(mean), float32(inv)
 		for i := range n {
 			lo := (i*b.C + c) * hw
+			xh, y := b.xhat[lo:lo+hw], b.y.F32[lo:lo+hw]
 			for k, p := range x.F32[lo : lo+hw] {
-				h := float32((float64(p) - mean) * inv)
-				b.xhat[lo+k] = h
-				b.y.F32[lo+k] = w*h + bias
+				h := (p - mf) * invf
+				xh[k] = h
+				y[k] = w*h + bias
 			}
 		}
 	}
-	return &b.y
 }
 
 // Backward takes dy [N, C, H, W] and returns dx; it sets dWeight =
@@ -131,32 +151,45 @@ func (b *BatchNorm2d) Forward(x *tensor.Tensor) *tensor.Tensor {
 // and M = N*H*W; with running statistics dx = dy*Weight*invStd.
 func (b *BatchNorm2d) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	checkSame(b.name, "output gradient", dy, b.y.Shape)
-	n, hw := dy.Shape[0], dy.Shape[2]*dy.Shape[3]
-	m := float64(n * hw)
+	b.dy = dy
 	b.dx.Resize(tensor.Float32, dy.Shape...)
-	for c := range b.C {
+	pool().run(b.C, chunkSize(b.C), b.bwd)
+	b.dy = nil
+	return &b.dx
+}
+
+func (b *BatchNorm2d) backwardChunk(_, _, lo, hi int) {
+	dy := b.dy
+	n, hw := b.geom(dy)
+	m := float64(n * hw)
+	for c := lo; c < hi; c++ {
 		var sumDy, sumDyH float64
 		for i := range n {
 			lo := (i*b.C + c) * hw
+			xh := b.xhat[lo : lo+hw]
+			var s, sh float32
 			for k, g := range dy.F32[lo : lo+hw] {
-				sumDy += float64(g)
-				sumDyH += float64(g) * float64(b.xhat[lo+k])
+				s += g
+				sh += g * xh[k]
 			}
+			sumDy += float64(s)
+			sumDyH += float64(sh)
 		}
 		b.Weight.Grad.F32[c], b.Bias.Grad.F32[c] = float32(sumDyH), float32(sumDy)
 		w, inv := float64(b.Weight.Value.F32[c]), b.invStd[c]
+		// dx = a*g + d + e*xhat
+		a, d, e := float32(w*inv), float32(-w*inv*sumDy/m), float32(-w*inv*sumDyH/m)
+		if !b.batch {
+			d, e = 0, 0
+		}
 		for i := range n {
 			lo := (i*b.C + c) * hw
+			xh, dx := b.xhat[lo:lo+hw], b.dx.F32[lo:lo+hw]
 			for k, g := range dy.F32[lo : lo+hw] {
-				if b.batch {
-					b.dx.F32[lo+k] = float32(w * inv / m * (m*float64(g) - sumDy - float64(b.xhat[lo+k])*sumDyH))
-				} else {
-					b.dx.F32[lo+k] = float32(w * inv * float64(g))
-				}
+				dx[k] = a*g + d + e*xh[k]
 			}
 		}
 	}
-	return &b.dx
 }
 
 // OutShape returns in, which must be [C, H, W].

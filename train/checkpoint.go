@@ -116,6 +116,11 @@ func (t *Trainer) Checkpoint() (*Checkpoint, error) {
 	default:
 		return nil, fmt.Errorf("train: Checkpoint: cannot record the state of optimizer %T (want *SGD or *Adam)", t.Optimizer)
 	}
+	// Under a schedule the optimizer's rate is the current step's: record
+	// the schedule's own, from which a resumed run's schedule is built.
+	if b, ok := t.Schedule.(interface{ baseLR() float64 }); ok {
+		c.Recipe.LR = b.baseLR()
+	}
 	for _, st := range [][][]float32{c.opt.first, c.opt.second} {
 		if st != nil && len(st) != len(params) {
 			return nil, fmt.Errorf("train: Checkpoint: optimizer has state for %d parameters, model has %d", len(st), len(params))

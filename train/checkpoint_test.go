@@ -32,10 +32,12 @@ func (c *stopAfter) Err() error {
 
 // resumeRecipes are the runs the resume tests interrupt: Adam with its
 // moments and step count (LeNet5), Adam plus Dropout's streams (CNN), SGD
-// with momentum buffers and weight decay (MLP).
+// with momentum buffers and weight decay (MLP), and SGD under a one-cycle
+// schedule with BatchNorm's running statistics, augmentation and label
+// smoothing (Best).
 func resumeRecipes(t *testing.T) []Recipe {
 	var rs []Recipe
-	for _, kind := range []string{LeNet5, CNN, MLP} {
+	for _, kind := range []string{LeNet5, CNN, MLP, Best} {
 		r, err := DefaultRecipe(kind)
 		if err != nil {
 			t.Fatal(err)
@@ -99,6 +101,9 @@ func TestResumeExact(t *testing.T) {
 					c, err := first.Checkpoint()
 					if err != nil {
 						t.Fatal(err)
+					}
+					if c.Recipe.LR != r.LR {
+						t.Errorf("checkpoint lr %v, want the recipe's %v (a schedule's current rate is not the recipe's)", c.Recipe.LR, r.LR)
 					}
 					if got := c.Epoch*4 + c.Batch; got != stop.batches {
 						t.Errorf("checkpoint at epoch %d batch %d, want %d batches done", c.Epoch, c.Batch, stop.batches)

@@ -78,8 +78,19 @@ func (b *batcher) setup(m *Model, size int) {
 }
 
 // fill returns the batch of samples idx of d and their labels (valid until
-// the next fill). A label outside d's classes is an error naming the sample.
+// the next fill), normalized. A label outside d's classes is an error
+// naming the sample.
 func (b *batcher) fill(d Dataset, idx []int) (*tensor.Tensor, []int, error) {
+	x, labels, err := b.read(d, idx)
+	if err != nil {
+		return nil, nil, err
+	}
+	b.normalize()
+	return x, labels, nil
+}
+
+// read is fill without the normalization (see normalize).
+func (b *batcher) read(d Dataset, idx []int) (*tensor.Tensor, []int, error) {
 	c, h, w := d.Shape()
 	b.x.Resize(tensor.Float32, len(idx), c, h, w)
 	if cap(b.labels) < len(idx) {
@@ -95,12 +106,16 @@ func (b *batcher) fill(d Dataset, idx []int) (*tensor.Tensor, []int, error) {
 			return nil, nil, fmt.Errorf("train: sample %d has label %d, want 0 to %d", idx[i], l, k-1)
 		}
 	}
+	return &b.x, labels, nil
+}
+
+// normalize applies the model's normalization to the batch read last.
+func (b *batcher) normalize() {
 	if n := b.norm; n != nil {
 		for i, p := range b.x.F32 {
 			b.x.F32[i] = (p - n.Mean) / n.Std
 		}
 	}
-	return &b.x, labels, nil
 }
 
 // MeanStd returns the mean and standard deviation of all pixels of d (in

@@ -1,5 +1,5 @@
 // Package train trains neural networks natively in Go (the MNIST tutorial's
-// MLP, small CNN and LeNet-5, graphs of one's own such as residual CNNs,
+// MLP, small CNN and LeNet-5, Best, a BatchNorm CNN with its own recipe, graphs of one's own such as residual CNNs,
 // and PyTorch exports read by FromONNX) and exports them to ONNX.
 //
 // A Model is a graph: NewModel chains layers, NewGraph takes Nodes that
@@ -12,7 +12,9 @@
 // Layers are Forward/Backward pairs over float32 tensors in NCHW layout
 // (Linear, Conv2d with stride, padding, dilation and groups, MaxPool2d,
 // AvgPool2d, GlobalAvgPool, BatchNorm2d, ReLU, Tanh, Dropout, Flatten);
-// CrossEntropyLoss, SGD and Adam follow PyTorch's definitions and defaults,
+// CrossEntropyLoss (with label smoothing), SGD, Adam, AdamW and the
+// learning-rate schedules (StepLR, CosineLR, OneCycleLR) follow PyTorch's
+// definitions and defaults,
 // and parameters carry PyTorch's state_dict names ("conv1.weight"), so
 // weights and gradients can be compared with PyTorch's tensor by tensor.
 //
@@ -24,7 +26,8 @@
 // Buffers are sized to the batch on first use and reused: a training step
 // does not allocate in steady state.
 //
-// Trainer.Fit runs the tutorial's recipes (DefaultRecipe) on an mnist.Set;
+// Trainer.Fit runs the recipes (DefaultRecipe) on a Dataset, with an
+// optional per-batch Schedule and seeded Augment;
 // Model.Export builds the *onnx.Model that torch.onnx.export would write,
 // with the preprocessing recorded in metadata_props.
 //

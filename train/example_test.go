@@ -39,6 +39,7 @@ func ExampleDefaultRecipe() {
 	// mlp: sgd lr 0.01, batch 100, 10 epochs
 	// cnn: adam lr 0.001, batch 100, 10 epochs
 	// lenet5: adam lr 0.001, batch 100, 10 epochs
+	// best: sgd lr 0.1, batch 128, 6 epochs
 }
 
 func ExampleEpochStats_String() {

@@ -21,6 +21,10 @@ var wantOps = map[string]string{
 	train.MLP:    "Flatten Gemm Relu Gemm",
 	train.CNN:    "Conv Relu MaxPool Flatten Gemm Relu Gemm",
 	train.LeNet5: "Conv Tanh AveragePool Conv Tanh AveragePool Conv Tanh Flatten Gemm Tanh Gemm",
+	// Best keeps its BatchNormalization nodes (PyTorch's export folds
+	// them into the convolutions) and pools globally with an AveragePool.
+	train.Best: "Conv BatchNormalization Relu MaxPool Conv BatchNormalization Relu Conv BatchNormalization Relu MaxPool " +
+		"Conv BatchNormalization Relu Conv BatchNormalization Relu AveragePool Flatten Gemm",
 }
 
 func TestExport(t *testing.T) {

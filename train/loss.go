@@ -9,8 +9,13 @@ import (
 
 // CrossEntropyLoss is the mean over the batch of -log softmax(logits)[label],
 // like torch.nn.CrossEntropyLoss() with its defaults, computed from logits
-// with a max-shifted log-sum-exp in float64.
+// with a max-shifted log-sum-exp in float64. With LabelSmoothing e in
+// [0, 1] the target is (1-e)*onehot(label) + e/K, as with
+// torch.nn.CrossEntropyLoss(label_smoothing=e): the loss of a row is
+// (1-e)*(-log p[label]) + e/K * sum_k(-log p[k]).
 type CrossEntropyLoss struct {
+	LabelSmoothing float64
+
 	grad tensor.Tensor // [N, K]
 	done bool
 }
@@ -25,6 +30,10 @@ func (l *CrossEntropyLoss) Forward(logits *tensor.Tensor, labels []int) (float64
 	n, k := logits.Shape[0], logits.Shape[1]
 	if len(labels) != n {
 		return 0, fmt.Errorf("train: cross-entropy loss: %d labels for %d rows of logits", len(labels), n)
+	}
+	e := l.LabelSmoothing
+	if !(e >= 0 && e <= 1) {
+		return 0, fmt.Errorf("train: cross-entropy loss: label smoothing %v not in [0, 1]", e)
 	}
 	l.grad.Resize(tensor.Float32, n, k)
 	l.done = false
@@ -47,11 +56,20 @@ func (l *CrossEntropyLoss) Forward(logits *tensor.Tensor, labels []int) (float64
 			s += math.Exp(float64(v) - m)
 		}
 		lse := m + math.Log(s)
-		total += lse - float64(row[lab])
+		if e == 0 {
+			total += lse - float64(row[lab])
+		} else {
+			var sum float64 // sum_k -log p[k]
+			for _, v := range row {
+				sum += lse - float64(v)
+			}
+			total += (1-e)*(lse-float64(row[lab])) + e/float64(k)*sum
+		}
 		for j, v := range row {
 			p := math.Exp(float64(v) - lse)
+			p -= e / float64(k)
 			if j == lab {
-				p--
+				p -= 1 - e
 			}
 			g[j] = float32(p * invN)
 		}
@@ -60,7 +78,7 @@ func (l *CrossEntropyLoss) Forward(logits *tensor.Tensor, labels []int) (float64
 	return total * invN, nil
 }
 
-// Backward returns dL/dlogits [N, K] = (softmax(logits) - onehot(labels))/N
+// Backward returns dL/dlogits [N, K] = (softmax(logits) - target)/N
 // for the last Forward (owned by the loss).
 func (l *CrossEntropyLoss) Backward() *tensor.Tensor {
 	if !l.done {

@@ -18,7 +18,7 @@ const (
 )
 
 // Models lists the names New accepts.
-var Models = []string{MLP, CNN, LeNet5}
+var Models = []string{MLP, CNN, LeNet5, Best}
 
 // Normalize is torchvision's transforms.Normalize for one channel, applied
 // after pixels are scaled to [0, 1]: x = (p/255 - Mean) / Std.
@@ -130,6 +130,11 @@ func NewFor(kind string, input []int, classes int, seed uint64) (*Model, error) 
 			NewConv2d("conv2", 6, 16, 5, 1, 0), NewTanh("tanh2"), NewAvgPool2d("pool2", 2, 2),
 			NewConv2d("conv3", 16, 120, 5, 1, 0), NewTanh("tanh3"), NewFlatten("flatten"),
 			NewLinear("fc1", 120*h3*w3, 84), NewTanh("tanh4"), NewLinear("fc2", 84, classes),
+		}
+	case Best:
+		var err error
+		if layers, err = bestLayers(c, h, w, classes); err != nil {
+			return nil, err
 		}
 	default:
 		return nil, fmt.Errorf("train: unknown model %q (want one of %v)", kind, Models)

@@ -22,10 +22,16 @@ var wantParams = map[string][]struct {
 	LeNet5: {{"conv1.weight", []int{6, 1, 5, 5}}, {"conv1.bias", []int{6}}, {"conv2.weight", []int{16, 6, 5, 5}}, {"conv2.bias", []int{16}},
 		{"conv3.weight", []int{120, 16, 5, 5}}, {"conv3.bias", []int{120}},
 		{"fc1.weight", []int{84, 120}}, {"fc1.bias", []int{84}}, {"fc2.weight", []int{10, 84}}, {"fc2.bias", []int{10}}},
+	Best: {{"conv1.weight", []int{16, 1, 3, 3}}, {"conv1.bias", []int{16}}, {"bn1.weight", []int{16}}, {"bn1.bias", []int{16}},
+		{"conv2.weight", []int{32, 16, 3, 3}}, {"conv2.bias", []int{32}}, {"bn2.weight", []int{32}}, {"bn2.bias", []int{32}},
+		{"conv3.weight", []int{32, 32, 3, 3}}, {"conv3.bias", []int{32}}, {"bn3.weight", []int{32}}, {"bn3.bias", []int{32}},
+		{"conv4.weight", []int{64, 32, 3, 3}}, {"conv4.bias", []int{64}}, {"bn4.weight", []int{64}}, {"bn4.bias", []int{64}},
+		{"conv5.weight", []int{64, 64, 3, 3}}, {"conv5.bias", []int{64}}, {"bn5.weight", []int{64}}, {"bn5.bias", []int{64}},
+		{"fc.weight", []int{10, 64}}, {"fc.bias", []int{10}}},
 }
 
 // Parameter counts: sum(p.numel() for p in model.parameters()).
-var wantCount = map[string]int{MLP: 623290, CNN: 934798, LeNet5: 61706}
+var wantCount = map[string]int{MLP: 623290, CNN: 934798, LeNet5: 61706, Best: 70538}
 
 func TestModels(t *testing.T) {
 	for _, kind := range Models {
@@ -145,4 +151,25 @@ func randomBatch(seed uint64, n int) (*tensor.Tensor, []int) {
 		labels[i] = rng.IntN(10)
 	}
 	return x, labels
+}
+
+// TestBestFor builds Best for other image sizes: its global pool covers
+// whatever the two pools leave, and inputs it cannot pool are errors
+// naming the model.
+func TestBestFor(t *testing.T) {
+	for _, in := range [][]int{{3, 32, 32}, {1, 30, 30}, {2, 4, 4}} {
+		m, err := NewFor(Best, in, 5, 1)
+		if err != nil {
+			t.Fatalf("NewFor(best, %v) = %v", in, err)
+		}
+		y, err := m.Forward(tensor.New(tensor.Float32, append([]int{2}, in...)...))
+		if err != nil || !slices.Equal(y.Shape, []int{2, 5}) {
+			t.Errorf("NewFor(best, %v).Forward = %v, %v; want [2 5]", in, y, err)
+		}
+	}
+	for _, in := range [][]int{{1, 3, 3}, {1, 28, 20}} {
+		if _, err := NewFor(Best, in, 10, 1); err == nil || !strings.Contains(err.Error(), `"best"`) {
+			t.Errorf("NewFor(best, %v) error = %v, want one naming the model", in, err)
+		}
+	}
 }

@@ -65,6 +65,14 @@ func (o *SGD) Step(params []*Param) {
 	}
 }
 
+// setRates sets the learning rate and, when momentum > 0, the momentum.
+func (o *SGD) setRates(lr, momentum float64) {
+	o.LR = lr
+	if momentum > 0 {
+		o.Momentum = momentum
+	}
+}
+
 // Adam is torch.optim.Adam (amsgrad off, L2 weight decay added to the
 // gradient), with the bias corrections computed in float64 as PyTorch does
 // in Python and the tensor arithmetic in float32:
@@ -127,6 +135,47 @@ func (o *Adam) Step(params []*Param) {
 			w[j] += -stepSize * (m[j] / denom)
 		}
 	}
+}
+
+// setRates sets the learning rate and, when momentum > 0, Beta1 (as
+// PyTorch's OneCycleLR cycles Adam's beta1).
+func (o *Adam) setRates(lr, momentum float64) {
+	o.LR = lr
+	if momentum > 0 {
+		o.Beta1 = momentum
+	}
+}
+
+// AdamW is torch.optim.AdamW (amsgrad off): Adam without the L2 term,
+// with the weight decay applied to the parameters directly, before the
+// Adam step:
+//
+//	p *= 1 - LR*WeightDecay
+//	p -= LR/(1-Beta1^t) * m / (sqrt(v)/sqrt(1-Beta2^t) + Eps)
+//
+// Use NewAdamW for PyTorch's defaults. Checkpoints do not record its state
+// yet (Trainer.Checkpoint fails).
+type AdamW struct {
+	Adam
+}
+
+// NewAdamW returns AdamW with PyTorch's defaults: betas 0.9 and 0.999,
+// eps 1e-8, weight decay 0.01.
+func NewAdamW(lr float64) *AdamW {
+	return &AdamW{Adam{LR: lr, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: 0.01}}
+}
+
+// Step updates params in place.
+func (o *AdamW) Step(params []*Param) {
+	if decay := float32(1 - o.LR*o.WeightDecay); decay != 1 {
+		for _, p := range params {
+			kernel.Scale(decay, p.Value.F32)
+		}
+	}
+	a := o.Adam
+	a.WeightDecay = 0
+	a.Step(params)
+	o.t, o.m, o.v = a.t, a.m, a.v
 }
 
 func sqrt32(x float32) float32 { return float32(math.Sqrt(float64(x))) }

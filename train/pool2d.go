@@ -103,6 +103,10 @@ func (p *MaxPool2d) forwardChunk(_, _, lo, hi int) {
 		x := p.x.F32[pl*hw : (pl+1)*hw]
 		y := p.y.F32[pl*ohw : (pl+1)*ohw]
 		arg := p.arg[pl*ohw : (pl+1)*ohw]
+		if p.K == 2 && p.Stride == 2 {
+			p.forward2x2(x, y, arg)
+			continue
+		}
 		for oh := range p.oh {
 			for ow := range p.ow {
 				h0, w0 := oh*p.Stride, ow*p.Stride
@@ -151,6 +155,31 @@ func (p *MaxPool2d) forwardPadded(lo, hi int) {
 				y[oh*p.ow+ow] = m
 				arg[oh*p.ow+ow] = int32(best)
 			}
+		}
+	}
+}
+
+// forward2x2 is forwardChunk's loop for one plane with 2x2 windows and
+// stride 2 (the usual halving), with the same comparisons unrolled.
+func (p *MaxPool2d) forward2x2(x, y []float32, arg []int32) {
+	for oh := range p.oh {
+		r0 := 2 * oh * p.w
+		r1 := r0 + p.w
+		top, bot := x[r0:r0+2*p.ow], x[r1:r1+2*p.ow]
+		yr, ar := y[oh*p.ow:(oh+1)*p.ow], arg[oh*p.ow:(oh+1)*p.ow]
+		for ow := range yr {
+			j := 2 * ow
+			m, best := top[j], r0+j
+			if v := top[j+1]; v > m || (v != v && m == m) {
+				m, best = v, r0+j+1
+			}
+			if v := bot[j]; v > m || (v != v && m == m) {
+				m, best = v, r1+j
+			}
+			if v := bot[j+1]; v > m || (v != v && m == m) {
+				m, best = v, r1+j+1
+			}
+			yr[ow], ar[ow] = m, int32(best)
 		}
 	}
 }

@@ -13,12 +13,22 @@ import (
 
 // Recipe is a training setup: model, optimizer and schedule.
 type Recipe struct {
-	Model     string  // MLP, CNN or LeNet5
-	Optimizer string  // "sgd" or "adam"
-	LR        float64 // learning rate
+	Model     string  // MLP, CNN, LeNet5 or Best
+	Optimizer string  // "sgd", "adam" or "adamw"
+	LR        float64 // learning rate (the peak of a one-cycle schedule)
 	Momentum  float64 // SGD only
 	BatchSize int
 	Epochs    int
+	// Schedule names the learning-rate schedule (NewSchedule): "" for a
+	// constant rate.
+	Schedule string
+	// WeightDecay is SGD's and Adam's L2 term, AdamW's decoupled decay
+	// (0 for AdamW means PyTorch's 0.01).
+	WeightDecay float64
+	// LabelSmoothing is the cross-entropy loss's (CrossEntropyLoss).
+	LabelSmoothing float64
+	// Augment is the augmentation of training images.
+	Augment Augment
 	// Input is the shape of one sample (channels, height, width) and
 	// Classes the number of classes; zero values mean MNIST's (New).
 	Input   [3]int
@@ -27,7 +37,7 @@ type Recipe struct {
 
 // DefaultRecipe returns the tutorial's setup for a model: the MLP with SGD
 // at lr 0.01, the CNN and LeNet5 with Adam at lr 1e-3; batches of 100 for
-// 10 epochs.
+// 10 epochs. Best has its own (bestRecipe).
 func DefaultRecipe(model string) (Recipe, error) {
 	r := Recipe{Model: model, BatchSize: 100, Epochs: 10}
 	switch model {
@@ -35,6 +45,8 @@ func DefaultRecipe(model string) (Recipe, error) {
 		r.Optimizer, r.LR = "sgd", 0.01
 	case CNN, LeNet5:
 		r.Optimizer, r.LR = "adam", 1e-3
+	case Best:
+		r = bestRecipe
 	default:
 		return Recipe{}, fmt.Errorf("train: unknown model %q (want one of %v)", model, Models)
 	}
@@ -69,19 +81,41 @@ func NewTrainerFor(m *Model, r Recipe, seed uint64) (*Trainer, error) {
 	if !(r.LR > 0) || math.IsInf(r.LR, 0) {
 		return nil, fmt.Errorf("train: recipe for %q: learning rate %v must be positive", r.Model, r.LR)
 	}
+	if !(r.WeightDecay >= 0) || math.IsInf(r.WeightDecay, 0) {
+		return nil, fmt.Errorf("train: recipe for %q: weight decay %v must not be negative", r.Model, r.WeightDecay)
+	}
 	var opt Optimizer
 	switch r.Optimizer {
 	case "sgd":
-		opt = &SGD{LR: r.LR, Momentum: r.Momentum}
+		opt = &SGD{LR: r.LR, Momentum: r.Momentum, WeightDecay: r.WeightDecay}
 	case "adam":
-		opt = NewAdam(r.LR)
+		a := NewAdam(r.LR)
+		a.WeightDecay = r.WeightDecay
+		opt = a
+	case "adamw":
+		a := NewAdamW(r.LR)
+		if r.WeightDecay > 0 {
+			a.WeightDecay = r.WeightDecay
+		}
+		opt = a
 	default:
-		return nil, fmt.Errorf("train: recipe for %q: unknown optimizer %q (want sgd or adam)", r.Model, r.Optimizer)
+		return nil, fmt.Errorf("train: recipe for %q: unknown optimizer %q (want sgd, adam or adamw)", r.Model, r.Optimizer)
 	}
 	if r.BatchSize < 0 || r.Epochs < 0 {
 		return nil, fmt.Errorf("train: recipe for %q: batch size %d and epochs %d must not be negative", r.Model, r.BatchSize, r.Epochs)
 	}
-	return &Trainer{Model: m, Optimizer: opt, BatchSize: r.BatchSize, Epochs: r.Epochs, Seed: seed}, nil
+	sched, err := NewSchedule(r.Schedule, r.LR)
+	if err != nil {
+		return nil, fmt.Errorf("train: recipe for %q: %w", r.Model, err)
+	}
+	if !(r.LabelSmoothing >= 0 && r.LabelSmoothing <= 1) {
+		return nil, fmt.Errorf("train: recipe for %q: label smoothing %v not in [0, 1]", r.Model, r.LabelSmoothing)
+	}
+	if err := r.Augment.check(); err != nil {
+		return nil, fmt.Errorf("train: recipe for %q: %w", r.Model, err)
+	}
+	return &Trainer{Model: m, Optimizer: opt, BatchSize: r.BatchSize, Epochs: r.Epochs, Seed: seed,
+		Schedule: sched, LabelSmoothing: r.LabelSmoothing, Augment: r.Augment}, nil
 }
 
 // EpochStats is what Fit reports after each epoch.
@@ -117,10 +151,23 @@ type Trainer struct {
 	// OnBatch, when not nil, is called after each training batch with the
 	// number of images in it (for progress bars).
 	OnBatch func(images int)
+	// Schedule, when not nil, sets the optimizer's learning rate (and
+	// momentum) before each batch of Fit; the optimizer must be one of
+	// this package's.
+	Schedule Schedule
+	// LabelSmoothing is the training loss's (CrossEntropyLoss); the test
+	// loss Fit reports is the plain cross-entropy.
+	LabelSmoothing float64
+	// Augment is applied to each training batch of Fit, drawn from a
+	// source seeded by Seed, the epoch and the batch, so that a run, and
+	// a resumed one, is reproducible.
+	Augment Augment
 
-	loss CrossEntropyLoss
-	b    batcher
-	pos  position
+	loss, testLoss CrossEntropyLoss
+	b              batcher
+	pos            position
+	augRNG         *rand.PCG
+	augTmp         []float32
 }
 
 // position is where a training run stands between two batches: what Fit
@@ -148,6 +195,7 @@ func (t *Trainer) Step(x *tensor.Tensor, labels []int) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
+	t.loss.LabelSmoothing = t.LabelSmoothing
 	loss, err := t.loss.Forward(logits, labels)
 	if err != nil {
 		return 0, err
@@ -191,6 +239,15 @@ func (t *Trainer) Fit(ctx context.Context, train, test Dataset) error {
 	if isNil(test) {
 		test = nil
 	}
+	setter, _ := t.Optimizer.(rateSetter)
+	if t.Schedule != nil && setter == nil {
+		return fmt.Errorf("train: Fit: a schedule cannot set the rates of optimizer %T", t.Optimizer)
+	}
+	if err := t.Augment.check(); err != nil {
+		return fmt.Errorf("train: Fit: %w", err)
+	}
+	perEpoch := (n + bs - 1) / bs
+	total := perEpoch * epochs
 	if test != nil {
 		if err := checkSet(t.Model, test, "test"); err != nil {
 			return err
@@ -237,9 +294,14 @@ func (t *Trainer) Fit(ctx context.Context, train, test Dataset) error {
 			}
 			batch := p.batch + 1
 			idx := perm[lo:min(lo+bs, n)]
-			x, labels, err := t.b.fill(train, idx)
+			x, labels, err := t.b.read(train, idx)
 			if err != nil {
 				return fmt.Errorf("train: epoch %d, batch %d: %w", epoch, batch, err)
+			}
+			t.augment(x, epoch, batch)
+			t.b.normalize()
+			if t.Schedule != nil {
+				setter.setRates(t.Schedule.At((epoch-1)*perEpoch+batch-1, total))
 			}
 			loss, err := t.Step(x, labels)
 			if errors.Is(err, errNonFinite) {
@@ -261,7 +323,7 @@ func (t *Trainer) Fit(ctx context.Context, train, test Dataset) error {
 			es := time.Now()
 			// The epoch is done: finish its report even if ctx is, so that
 			// a stop during the evaluation loses no epoch line.
-			r, err := evaluate(context.WithoutCancel(ctx), t.Model, test, &t.b, &t.loss)
+			r, err := evaluate(context.WithoutCancel(ctx), t.Model, test, &t.b, &t.testLoss)
 			if err != nil {
 				return err
 			}
@@ -279,6 +341,25 @@ func (t *Trainer) Fit(ctx context.Context, train, test Dataset) error {
 
 // shuffleStream is the PCG stream of Fit's shuffles ("shuf").
 const shuffleStream = 0x73687566
+
+// augment applies t.Augment to batch number batch of epoch, x [B, C, H, W],
+// from a source that depends on Seed, epoch and batch only.
+func (t *Trainer) augment(x *tensor.Tensor, epoch, batch int) {
+	a := t.Augment
+	if !a.on() {
+		return
+	}
+	if t.augRNG == nil {
+		t.augRNG = new(rand.PCG)
+	}
+	t.augRNG.Seed(t.Seed^augmentSeed, uint64(epoch)<<32|uint64(batch))
+	n, c, h, w := x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
+	t.augTmp = grow(t.augTmp, c*h*w)
+	a.apply(x.F32, n, c, h, w, rand.New(t.augRNG), t.augTmp)
+}
+
+// augmentSeed is mixed into the seed of the augmentation's source ("augm").
+const augmentSeed = 0x6175676d
 
 func cmp0(v, def int) int {
 	if v == 0 {

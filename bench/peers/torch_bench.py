@@ -53,18 +53,24 @@ def make_model(kind):
             nn.Conv2d(6, 16, 5), nn.Tanh(), nn.AvgPool2d(2, 2),
             nn.Conv2d(16, 120, 5), nn.Tanh(), nn.Flatten(),
             nn.Linear(120, 84), nn.Tanh(), nn.Linear(84, 10))
+    if kind == 'best':
+        def block(a, b):
+            return [nn.Conv2d(a, b, 3, padding=1), nn.BatchNorm2d(b), nn.ReLU()]
+        return nn.Sequential(
+            *block(1, 16), nn.MaxPool2d(2), *block(16, 32), *block(32, 32), nn.MaxPool2d(2),
+            *block(32, 64), *block(64, 64), nn.AvgPool2d(7), nn.Flatten(), nn.Linear(64, 10))
     raise SystemExit(f'torch_bench: unknown model {kind!r}')
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('--model', required=True, choices=['mlp', 'cnn', 'lenet5'])
+    ap.add_argument('--model', required=True, choices=['mlp', 'cnn', 'lenet5', 'best'])
     ap.add_argument('--images', required=True, help='train-images-idx3-ubyte(.gz)')
     ap.add_argument('--labels', required=True, help='train-labels-idx1-ubyte(.gz)')
     ap.add_argument('--batches', type=int, default=0, help='time only N batches (0: the whole epoch)')
     ap.add_argument('--warmup', type=int, default=3, help='untimed batches run first')
     ap.add_argument('--threads', type=int, default=2)
-    ap.add_argument('--batch-size', type=int, default=100)
+    ap.add_argument('--batch-size', type=int, help='default: 100, 128 for best')
     ap.add_argument('--seed', type=int, default=1)
     a = ap.parse_args()
 
@@ -77,20 +83,41 @@ def main():
 
     model = make_model(a.model)
     model.train()
+    best = a.model == 'best'
+    bs = a.batch_size or (128 if best else 100)
+    sched = None
     if a.model == 'mlp':
         opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    elif best:
+        # onnxkit's best recipe for one epoch: one-cycle SGD, label smoothing,
+        # shifts of up to 2 pixels (scripts/make_reference.py trains it in full).
+        opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
+        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=(n + bs - 1) // bs + a.warmup)
     else:
         opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    loss_fn = nn.CrossEntropyLoss()
-    bs = a.batch_size
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=0.1 if best else 0.0)
+
+    def shift(x, k=2):
+        b, _, h, w = x.shape
+        padded = nn.functional.pad(x, (k, k, k, k))
+        d = torch.randint(0, 2 * k + 1, (b, 2))
+        out = torch.empty_like(x)
+        for i in range(b):
+            dy, dx = int(d[i, 0]), int(d[i, 1])
+            out[i] = padded[i, :, dy:dy + h, dx:dx + w]
+        return out
 
     def step(idx):
         x = images[idx].float().div_(255)
+        if best:
+            x = shift(x)
         y = labels[idx]
         opt.zero_grad()
         loss = loss_fn(model(x), y)
         loss.backward()
         opt.step()
+        if sched:
+            sched.step()
         return loss
 
     for b in range(a.warmup):

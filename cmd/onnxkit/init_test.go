@@ -4,11 +4,13 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/onnxkit/onnxkit/internal/digitfolder"
 	"github.com/onnxkit/onnxkit/mnist"
+	"github.com/onnxkit/onnxkit/train"
 )
 
 // train -init fine-tunes a PyTorch export: it reports the accuracy before
@@ -110,5 +112,34 @@ func TestTrainInitResNetOnFolder(t *testing.T) {
 	}
 	if code != 0 || !ok {
 		t.Errorf("predict %s = exit %d, %q %q; want a class name", img, code, stdout, stderr)
+	}
+}
+
+// train -model best takes its recipe's batch size (128) unless -batch is
+// given, and its export evaluates to the accuracy train printed.
+func TestTrainBest(t *testing.T) {
+	if _, err := mnist.Find(""); err != nil {
+		t.Skip(err)
+	}
+	dir := t.TempDir()
+	out := filepath.Join(dir, "best.onnx")
+	stdout, stderr, code := onnxkit(t, "train", "-model", "best", "-epochs", "1", "-limit", "300", "-out", out)
+	if code != 0 {
+		t.Fatalf("train -model best = exit %d, %q %q", code, stdout, stderr)
+	}
+	c, err := train.ReadCheckpoint(filepath.Join(dir, "best.ckpt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := c.Recipe; r.Model != "best" || r.BatchSize != 128 || r.Optimizer != "sgd" {
+		t.Errorf("checkpoint recipe %+v, want best's: sgd, batch 128", r)
+	}
+	acc := regexp.MustCompile(`test accuracy (\d+\.\d\d)%`).FindStringSubmatch(stdout)
+	if acc == nil {
+		t.Fatalf("no test accuracy in %q", stdout)
+	}
+	ev, stderr, code := onnxkit(t, "eval", out)
+	if code != 0 || !strings.Contains(ev, "test accuracy "+acc[1]+"%") {
+		t.Errorf("eval %s = exit %d, %q %q; want train's %s%%", out, code, ev, stderr, acc[1])
 	}
 }

@@ -23,13 +23,13 @@ import (
 var trainCmd = &command{
 	name:  "train",
 	args:  "",
-	short: "train the tutorial's MLP, CNN or LeNet5, or fine-tune an ONNX graph (-init), on MNIST or an image folder and export it to ONNX",
+	short: "train the tutorial's MLP, CNN or LeNet5, or the best model, or fine-tune an ONNX graph (-init), on MNIST or an image folder and export it to ONNX",
 	setup: func(fs *flag.FlagSet) func([]string) error {
-		model := fs.String("model", train.LeNet5, "the model: mlp, cnn or lenet5")
-		epochs := fs.Int("epochs", 10, "number of passes over the training images")
-		batch := fs.Int("batch", 100, "mini-batch size")
-		lr := fs.Float64("lr", 0, "learning rate (default: the tutorial's, 0.01 for sgd, 0.001 for adam)")
-		optimizer := fs.String("optimizer", "", "sgd or adam (default: the tutorial's, sgd for mlp, adam otherwise)")
+		model := fs.String("model", train.LeNet5, "the model: mlp, cnn, lenet5 or best (BatchNorm CNN with its own recipe: one-cycle SGD, label smoothing, random shifts, 6 epochs of 128)")
+		epochs := fs.Int("epochs", 10, "number of passes over the training images (default: the model's recipe, 10; 6 for best)")
+		batch := fs.Int("batch", 100, "mini-batch size (default: the model's recipe, 100; 128 for best)")
+		lr := fs.Float64("lr", 0, "learning rate, the peak of best's one-cycle schedule (default: the model's recipe, 0.01 for sgd, 0.001 for adam, 0.1 for best)")
+		optimizer := fs.String("optimizer", "", "sgd or adam (default: the model's recipe, sgd for mlp and best, adam otherwise)")
 		seed := fs.Uint64("seed", 1, "seed for initialization, shuffling and dropout")
 		data := fs.String("data", "", dataHelp)
 		out := fs.String("out", "", "write the trained model to this ONNX `file` (default MODEL.onnx)")
@@ -86,7 +86,7 @@ var trainCmd = &command{
 			r, err := train.DefaultRecipe(*model)
 			fromOptimizer := err != nil && initModel != nil && (given["optimizer"] || ck != nil)
 			if err != nil && !fromOptimizer {
-				return usagef("-model %q: want mlp, cnn or lenet5", *model)
+				return usagef("-model %q: want mlp, cnn, lenet5 or best", *model)
 			}
 			if err != nil {
 				r = train.Recipe{Model: initModel.Kind, Optimizer: *optimizer, LR: map[string]float64{"sgd": 0.01, "adam": 1e-3}[*optimizer]}
@@ -97,7 +97,14 @@ var trainCmd = &command{
 			if *opset < 11 || *opset > 18 {
 				return usagef("-opset %d: want 11 to 18", *opset)
 			}
-			r.Epochs, r.BatchSize = *epochs, *batch
+			// The recipe's epochs and batch size unless given (a resumed
+			// run's flags are set from its checkpoint).
+			if given["epochs"] || ck != nil {
+				r.Epochs = *epochs
+			}
+			if given["batch"] || ck != nil {
+				r.BatchSize = *batch
+			}
 			if *optimizer != "" {
 				if *optimizer != "sgd" && *optimizer != "adam" {
 					return usagef("-optimizer %q: want sgd or adam", *optimizer)
