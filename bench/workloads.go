@@ -45,8 +45,8 @@ func (r *row) ratio() (float64, bool) {
 
 var allWorkloads = []*workload{
 	trainWorkload("lenet5", "torch", 0.5),
-	trainWorkload("cnn", "torch", 1.0),
-	trainWorkload("mlp", "torch", 1.0),
+	trainWorkload("cnn", "torch", 0.5),
+	trainWorkload("mlp", "torch", 0.5),
 	trainWorkload("best", "torch", 0.5),
 	trainWorkload("lenet5", "gorgonia", 0),
 	inferWorkload("lenet5"),
