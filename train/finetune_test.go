@@ -100,35 +100,7 @@ func TestFineTuneResNet(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			dir := t.TempDir()
-			if err := m.WriteONNX(filepath.Join(dir, "model.onnx"), train.ExportOptions{}); err != nil {
-				t.Fatal(err)
-			}
-			set := filepath.Join(dir, "test_data_set_0")
-			if err := os.Mkdir(set, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := onnx.WriteTensorFile(filepath.Join(set, "input_0.pb"), "input", x); err != nil {
-				t.Fatal(err)
-			}
-			if err := onnx.WriteTensorFile(filepath.Join(set, "output_0.pb"), "logits", logits); err != nil {
-				t.Fatal(err)
-			}
-			if r := verify.Case(dir, verify.Tolerance{Rtol: 1e-4, Atol: 1e-5}); !r.Passed() {
-				t.Errorf("infer: %v", r.Err)
-			}
-			python := findTool(t, "python3-onnx", pythonWithONNX)
-			check := exec.Command(python, "-c",
-				"import onnx, sys; onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True)",
-				filepath.Join(dir, "model.onnx"))
-			if out, err := check.CombinedOutput(); err != nil {
-				t.Errorf("onnx.checker.check_model: %v\n%s", err, out)
-			}
-			ortModules := findTool(t, "onnxruntime-node", ortNodeModules)
-			ort := exec.Command("node", "../scripts/ort_run.js", "--ort", ortModules, "--rtol", "1e-4", "--atol", "1e-5", dir)
-			if out, err := ort.CombinedOutput(); err != nil {
-				t.Errorf("onnxruntime: %v\n%s", err, out)
-			}
+			checkExport(t, func(path string) error { return m.WriteONNX(path, train.ExportOptions{}) }, x, logits)
 		})
 	}
 }
@@ -191,8 +163,16 @@ func TestGraphExportRoundTrip(t *testing.T) {
 	}
 	closeTo(t, "FromONNX(Export) vs Forward", again, logits, 1e-5, 1e-6)
 
+	checkExport(t, func(path string) error { return onnx.WriteFile(path, em) }, x, logits)
+}
+
+// checkExport writes a model with write into a test case folder with x
+// and the logits train computed for it, and checks that infer,
+// onnx.checker and onnxruntime accept it and agree with train.
+func checkExport(t *testing.T, write func(path string) error, x, logits *tensor.Tensor) {
+	t.Helper()
 	dir := t.TempDir()
-	if err := onnx.WriteFile(filepath.Join(dir, "model.onnx"), em); err != nil {
+	if err := write(filepath.Join(dir, "model.onnx")); err != nil {
 		t.Fatal(err)
 	}
 	set := filepath.Join(dir, "test_data_set_0")
