@@ -82,6 +82,7 @@ func childTrain(w io.Writer, args []string) error {
 	secs := time.Since(start).Seconds()
 	return json.NewEncoder(w).Encode(trainResult{
 		Seconds: secs, Images: n, Batches: (n + bs - 1) / bs, Loss: loss, Threads: runtime.GOMAXPROCS(0),
+		PeakKB: peakKB(),
 	})
 }
 
@@ -149,7 +150,26 @@ func childInfer(w io.Writer, args []string) error {
 			MedianMS: float64(times[len(times)/2]) / float64(time.Millisecond),
 		})
 	}
+	res.PeakKB = peakKB()
 	return json.NewEncoder(w).Encode(res)
+}
+
+// peakKB returns this process's peak resident memory in kilobytes, VmHWM
+// of /proc/self/status, or 0 where that is not there. (The rusage the
+// parent reads counts the parent's own peak too: Linux carries it across
+// the fork and exec.)
+func peakKB() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return kb
+		}
+	}
+	return 0
 }
 
 // imageFeeds reads the float32 samples of shape dims from file and

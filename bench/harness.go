@@ -61,6 +61,7 @@ type trainResult struct {
 	Loss    float64 `json:"loss"`
 	Threads int     `json:"threads,omitempty"`
 	Torch   string  `json:"torch,omitempty"`
+	PeakKB  int64   `json:"vmhwm_kb,omitempty"`
 
 	maxRSS int64 // bytes
 	runs   int   // children run; the fields are the fastest run's, maxRSS the largest
@@ -76,6 +77,7 @@ type inferResult struct {
 	ORT     string        `json:"ort,omitempty"`
 	Threads int           `json:"threads"`
 	Results []inferTiming `json:"results"`
+	PeakKB  int64         `json:"vmhwm_kb,omitempty"`
 	maxRSS  int64         // the child's peak resident memory, bytes
 }
 
@@ -209,6 +211,14 @@ func (h *harness) child(env []string, out any, name string, args ...string) (int
 	last := lines[len(lines)-1]
 	if err := json.Unmarshal([]byte(last), out); err != nil {
 		return rss, fmt.Errorf("%s: reading its result %q: %v%s", filepath.Base(name), last, err, tail(stderr.String(), 6))
+	}
+	// A child's own VmHWM, where it prints one, is its peak alone; ru_maxrss
+	// is at least the parent's peak (Linux keeps it across fork and exec).
+	var peak struct {
+		KB int64 `json:"vmhwm_kb"`
+	}
+	if json.Unmarshal([]byte(last), &peak) == nil && peak.KB > 0 {
+		rss = peak.KB * 1024
 	}
 	return rss, nil
 }

@@ -72,7 +72,18 @@ async function main() {
     times.sort((p, q) => p - q);
     results.push({ batch: b, runs: times.length, seconds: elapsed, median_ms: times[times.length >> 1] });
   }
-  process.stdout.write(JSON.stringify({ ort: version, threads: o.threads, results }) + '\n');
+  process.stdout.write(JSON.stringify({ ort: version, threads: o.threads, results, vmhwm_kb: peakKB() }) + '\n');
+}
+
+// peakKB returns this process's peak resident memory in kilobytes (VmHWM),
+// or 0 where /proc/self/status is not there.
+function peakKB() {
+  try {
+    const m = /VmHWM:\s*(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch (e) {
+    return 0;
+  }
 }
 
 // imageFeeds returns the feeds of the first b float32 samples of --input.

@@ -26,6 +26,18 @@ import torch
 from torch import nn
 
 
+def peak_kb():
+    """This process's peak resident memory in kilobytes (VmHWM), or 0."""
+    try:
+        with open('/proc/self/status') as f:
+            for line in f:
+                if line.startswith('VmHWM:'):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def read_idx(path):
     """Reads an unsigned-byte IDX file straight into one numpy array."""
     with (gzip.open(path, 'rb') if path.endswith('.gz') else open(path, 'rb')) as f:
@@ -134,7 +146,8 @@ def main():
     loss = float(loss)  # waits for nothing on CPU, but keeps the last step inside the timing
     secs = time.perf_counter() - start
     json.dump({'seconds': secs, 'images': min(batches * bs, n), 'batches': batches, 'loss': loss,
-               'threads': torch.get_num_threads(), 'torch': torch.__version__}, sys.stdout)
+               'threads': torch.get_num_threads(), 'torch': torch.__version__,
+               'vmhwm_kb': peak_kb()}, sys.stdout)
     sys.stdout.write('\n')
 
 
