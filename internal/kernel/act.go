@@ -161,7 +161,29 @@ func AxpyRows(a float32, x []float32, ldx, stride int, y []float32, ldy, rows, w
 // offset in x). The offsets must be non-negative; it panics if offs is
 // shorter than w or x or y is too short.
 func AxpyTaps(w []float32, offs []int, x []float32, ldx int, y []float32, ldy, rows, width int) {
-	if rows <= 0 || width <= 0 || len(w) == 0 {
+	axpyTaps(nil, w, offs, x, ldx, y, ldy, rows, width)
+}
+
+// SetTaps is AxpyTaps with each sum started from b instead of y's value:
+// y[r*ldy+i] = b + the taps, bit for bit as filling y with b and calling
+// AxpyTaps (a depthwise convolution's bias, then its taps).
+func SetTaps(b float32, w []float32, offs []int, x []float32, ldx int, y []float32, ldy, rows, width int) {
+	axpyTaps(&b, w, offs, x, ldx, y, ldy, rows, width)
+}
+
+// axpyTaps is AxpyTaps (b nil) and SetTaps.
+func axpyTaps(b *float32, w []float32, offs []int, x []float32, ldx int, y []float32, ldy, rows, width int) {
+	if rows <= 0 || width <= 0 {
+		return
+	}
+	if len(w) == 0 {
+		if b != nil {
+			for r := range rows {
+				for i := range y[r*ldy : r*ldy+width] {
+					y[r*ldy+i] = *b
+				}
+			}
+		}
 		return
 	}
 	maxOff := 0
@@ -174,11 +196,14 @@ func AxpyTaps(w []float32, offs []int, x []float32, ldx int, y []float32, ldy, r
 	if len(x) < (rows-1)*ldx+maxOff+width || len(y) < (rows-1)*ldy+width {
 		panic("kernel: AxpyTaps: slices too short for the rows")
 	}
-	done := axpyTapsVec(w, offs, x, ldx, y, ldy, rows, width)
+	done := axpyTapsVec(b, w, offs, x, ldx, y, ldy, rows, width)
 	for r := range rows {
 		xr, yr := x[r*ldx:], y[r*ldy:r*ldy+width]
 		for i := done; i < width; i++ {
 			acc := yr[i]
+			if b != nil {
+				acc = *b
+			}
 			for t, a := range w {
 				acc += float32(a * xr[offs[t]+i])
 			}

@@ -347,7 +347,7 @@ func TestErfAccuracy(t *testing.T) {
 }
 
 // AxpyTaps gives, on both paths, the bits of AxpyRows called once per tap
-// in order (its definition), for 3x3 and 5x5 taps at dilation 1 and 2,
+// in order (its definition), and SetTaps those from a bias, for 3x3 and 5x5 taps at dilation 1 and 2,
 // row strides 1 and 2 and widths around a vector; the elements between
 // rows stay alone.
 func TestAxpyTaps(t *testing.T) {
@@ -355,8 +355,9 @@ func TestAxpyTaps(t *testing.T) {
 	for _, k := range []int{1, 3, 5} {
 		for _, dil := range []int{1, 2} {
 			for _, sh := range []int{1, 2} {
-				for _, width := range []int{1, 7, 8, 13, 24} {
-					const rows, wp, ldy = 5, 40, 30
+				for _, width := range []int{1, 7, 8, 13, 24, 32, 45, 72} {
+					const rows = 5
+					wp, ldy := max(40, width+8), max(30, width+5)
 					var w []float32
 					var offs []int
 					for ky := range k {
@@ -377,17 +378,34 @@ func TestAxpyTaps(t *testing.T) {
 					for ti, a := range w {
 						AxpyRows(a, x[offs[ti]:], sh*wp, 1, want, ldy, rows, width)
 					}
-					for _, path := range []string{"vector", "Go"} {
-						got := append([]float32(nil), y0...)
-						f := func() { AxpyTaps(w, offs, x, sh*wp, got, ldy, rows, width) }
-						if path == "Go" {
-							withoutAVX2(f)
-						} else {
-							f()
+					// SetTaps: the same from a bias written over y's rows.
+					const bias = 0.375
+					wantSet := append([]float32(nil), y0...)
+					for r := range rows {
+						for i := range width {
+							wantSet[r*ldy+i] = bias
 						}
-						for i := range got {
-							if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-								t.Fatalf("%s AxpyTaps %dx%d dil %d sh %d width %d: [%d] = %v, want %v", path, k, k, dil, sh, width, i, got[i], want[i])
+					}
+					for ti, a := range w {
+						AxpyRows(a, x[offs[ti]:], sh*wp, 1, wantSet, ldy, rows, width)
+					}
+					for _, path := range []string{"vector", "Go"} {
+						for _, set := range []bool{false, true} {
+							got, exp, name := append([]float32(nil), y0...), want, "AxpyTaps"
+							f := func() { AxpyTaps(w, offs, x, sh*wp, got, ldy, rows, width) }
+							if set {
+								exp, name = wantSet, "SetTaps"
+								f = func() { SetTaps(bias, w, offs, x, sh*wp, got, ldy, rows, width) }
+							}
+							if path == "Go" {
+								withoutAVX2(f)
+							} else {
+								f()
+							}
+							for i := range got {
+								if math.Float32bits(got[i]) != math.Float32bits(exp[i]) {
+									t.Fatalf("%s %s %dx%d dil %d sh %d width %d: [%d] = %v, want %v", path, name, k, k, dil, sh, width, i, got[i], exp[i])
+								}
 							}
 						}
 					}

@@ -409,12 +409,12 @@ func hardSigmoidVec(mul bool, dst, src []float32, alpha, beta float32) int {
 // axpyTapsVec is AxpyTaps over the longest multiple-of-8 prefix of each
 // row with the AVX2 kernel; it returns the prefix's length (0 without
 // AVX2).
-func axpyTapsVec(w []float32, offs []int, x []float32, ldx int, y []float32, ldy, rows, width int) int {
+func axpyTapsVec(b *float32, w []float32, offs []int, x []float32, ldx int, y []float32, ldy, rows, width int) int {
 	n := width &^ 7
 	if !HasAVX2 || n == 0 {
 		return 0
 	}
-	axpyTapsAVX2(&w[0], &offs[0], len(w), &x[0], ldx, &y[0], ldy, rows, n)
+	axpyTapsAVX2(&w[0], &offs[0], len(w), &x[0], ldx, &y[0], ldy, rows, n, b)
 	return n
 }
 

@@ -68,7 +68,7 @@ func hardSigmoidVec(mul bool, dst, src []float32, alpha, beta float32) int {
 func axpyRowsVec(a float32, x []float32, ldx, stride int, y []float32, ldy, rows, width int) int {
 	return 0
 }
-func axpyTapsVec(w []float32, offs []int, x []float32, ldx int, y []float32, ldy, rows, width int) int {
+func axpyTapsVec(b *float32, w []float32, offs []int, x []float32, ldx int, y []float32, ldy, rows, width int) int {
 	return 0
 }
 func maxRowsVec(x []float32, ldx, stride int, y []float32, ldy, rows, width int) int { return 0 }

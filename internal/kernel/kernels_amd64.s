@@ -2479,9 +2479,9 @@ axpyrows2_done:
 	VZEROUPPER
 	RET
 
-// func axpyTapsAVX2(w *float32, offs *int, taps int, x *float32, ldx int, y *float32, ldy int, rows int, width int)
+// func axpyTapsAVX2(w *float32, offs *int, taps int, x *float32, ldx int, y *float32, ldy int, rows int, width int, b *float32)
 // Requires: AVX
-TEXT ·axpyTapsAVX2(SB), NOSPLIT, $0-72
+TEXT ·axpyTapsAVX2(SB), NOSPLIT, $0-80
 	MOVQ w+0(FP), AX
 	MOVQ offs+8(FP), CX
 	MOVQ taps+16(FP), DX
@@ -2491,37 +2491,96 @@ TEXT ·axpyTapsAVX2(SB), NOSPLIT, $0-72
 	MOVQ ldy+48(FP), R8
 	MOVQ rows+56(FP), R9
 	MOVQ width+64(FP), R10
+	MOVQ b+72(FP), R11
 	SHLQ $0x02, SI
 	SHLQ $0x02, R8
 
 taps_row:
 	CMPQ R9, $0x00
 	JE   taps_done
-	XORQ R11, R11
+	XORQ R12, R12
 
-taps_col:
-	CMPQ    R11, R10
-	JGE     taps_next
-	VMOVUPS (DI)(R11*4), Y0
-	XORQ    R12, R12
+taps_four:
+	MOVQ         R12, R15
+	ADDQ         $0x20, R15
+	CMPQ         R15, R10
+	JG           taps_four_out
+	TESTQ        R11, R11
+	JZ           taps_four_load
+	VBROADCASTSS (R11), Y0
+	VBROADCASTSS (R11), Y2
+	VBROADCASTSS (R11), Y4
+	VBROADCASTSS (R11), Y6
+	JMP          taps_four_taps
 
-taps_tap:
-	CMPQ         R12, DX
-	JGE          taps_store
-	MOVQ         (CX)(R12*8), R13
-	ADDQ         R11, R13
-	VBROADCASTSS (AX)(R12*4), Y1
-	VMULPS       (BX)(R13*4), Y1, Y1
+taps_four_load:
+	VMOVUPS (DI)(R12*4), Y0
+	VMOVUPS 32(DI)(R12*4), Y2
+	VMOVUPS 64(DI)(R12*4), Y4
+	VMOVUPS 96(DI)(R12*4), Y6
+
+taps_four_taps:
+	XORQ R13, R13
+
+taps_four_tap:
+	CMPQ         R13, DX
+	JGE          taps_four_store
+	MOVQ         (CX)(R13*8), R14
+	ADDQ         R12, R14
+	VBROADCASTSS (AX)(R13*4), Y7
+	VMULPS       (BX)(R14*4), Y7, Y1
+	VMULPS       32(BX)(R14*4), Y7, Y3
+	VMULPS       64(BX)(R14*4), Y7, Y5
+	VMULPS       96(BX)(R14*4), Y7, Y7
 	VADDPS       Y1, Y0, Y0
-	INCQ         R12
-	JMP          taps_tap
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y7, Y6, Y6
+	INCQ         R13
+	JMP          taps_four_tap
 
-taps_store:
-	VMOVUPS Y0, (DI)(R11*4)
-	ADDQ    $0x08, R11
-	JMP     taps_col
+taps_four_store:
+	VMOVUPS Y0, (DI)(R12*4)
+	VMOVUPS Y2, 32(DI)(R12*4)
+	VMOVUPS Y4, 64(DI)(R12*4)
+	VMOVUPS Y6, 96(DI)(R12*4)
+	MOVQ    R15, R12
+	JMP     taps_four
 
-taps_next:
+taps_four_out:
+taps_one:
+	MOVQ         R12, R15
+	ADDQ         $0x08, R15
+	CMPQ         R15, R10
+	JG           taps_one_out
+	TESTQ        R11, R11
+	JZ           taps_one_load
+	VBROADCASTSS (R11), Y0
+	JMP          taps_one_taps
+
+taps_one_load:
+	VMOVUPS (DI)(R12*4), Y0
+
+taps_one_taps:
+	XORQ R13, R13
+
+taps_one_tap:
+	CMPQ         R13, DX
+	JGE          taps_one_store
+	MOVQ         (CX)(R13*8), R14
+	ADDQ         R12, R14
+	VBROADCASTSS (AX)(R13*4), Y1
+	VMULPS       (BX)(R14*4), Y1, Y1
+	VADDPS       Y1, Y0, Y0
+	INCQ         R13
+	JMP          taps_one_tap
+
+taps_one_store:
+	VMOVUPS Y0, (DI)(R12*4)
+	MOVQ    R15, R12
+	JMP     taps_one
+
+taps_one_out:
 	ADDQ SI, BX
 	ADDQ R8, DI
 	DECQ R9

@@ -164,10 +164,10 @@ func axpyRows1AVX2(a float32, x *float32, ldx int, y *float32, ldy int, rows int
 //go:noescape
 func axpyRows2AVX2(a float32, x *float32, ldx int, y *float32, ldy int, rows int, width int)
 
-// axpyTapsAVX2 sets y[r*ldy+i] += w[t]*x[r*ldx+offs[t]+i] for r < rows, i < width, t < taps in order; width must be a multiple of 8.
+// axpyTapsAVX2 sets y[r*ldy+i] = s + sum of w[t]*x[r*ldx+offs[t]+i] (each product rounded, added in tap order) for r < rows, i < width, t < taps, where s is *b, or y[r*ldy+i] itself when b is nil; width must be a multiple of 8. Four vectors of outputs at a time where the row has them, so that four sums are in flight.
 //
 //go:noescape
-func axpyTapsAVX2(w *float32, offs *int, taps int, x *float32, ldx int, y *float32, ldy int, rows int, width int)
+func axpyTapsAVX2(w *float32, offs *int, taps int, x *float32, ldx int, y *float32, ldy int, rows int, width int, b *float32)
 
 // maxRows1AVX2 sets y[r*ldy+i] = x[r*ldx+1*i] where that is greater, for r < rows, i < width; width must be a multiple of 8.
 //

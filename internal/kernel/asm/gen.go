@@ -1301,9 +1301,9 @@ func hardSigmoid(name string, mul bool) {
 // its addition (VMULPS then VADDPS): the sum of each output element is
 // held in a register over all the taps.
 func axpyTaps() {
-	TEXT("axpyTapsAVX2", NOSPLIT, "func(w *float32, offs *int, taps int, x *float32, ldx int, y *float32, ldy int, rows, width int)")
+	TEXT("axpyTapsAVX2", NOSPLIT, "func(w *float32, offs *int, taps int, x *float32, ldx int, y *float32, ldy int, rows, width int, b *float32)")
 	Pragma("noescape") // the kernels keep no pointer
-	Doc("axpyTapsAVX2 sets y[r*ldy+i] += w[t]*x[r*ldx+offs[t]+i] for r < rows, i < width, t < taps in order; width must be a multiple of 8.")
+	Doc("axpyTapsAVX2 sets y[r*ldy+i] = s + sum of w[t]*x[r*ldx+offs[t]+i] (each product rounded, added in tap order) for r < rows, i < width, t < taps, where s is *b, or y[r*ldy+i] itself when b is nil; width must be a multiple of 8. Four vectors of outputs at a time where the row has them, so that four sums are in flight.")
 	w := Load(Param("w"), GP64())
 	offs := Load(Param("offs"), GP64())
 	taps := Load(Param("taps"), GP64())
@@ -1313,34 +1313,63 @@ func axpyTaps() {
 	ldy := Load(Param("ldy"), GP64())
 	rows := Load(Param("rows"), GP64())
 	width := Load(Param("width"), GP64())
+	b := Load(Param("b"), GP64())
 	SHLQ(Imm(2), ldx)
 	SHLQ(Imm(2), ldy)
-	j, t, o := GP64(), GP64(), GP64()
+	j, t, o, end := GP64(), GP64(), GP64(), GP64()
+	// group writes the loop over n vectors of outputs at y+j: start them
+	// from *b or y, add every tap, store them.
+	group := func(label string, n int) {
+		acc, tmp := make([]reg.VecVirtual, n), make([]reg.VecVirtual, n)
+		for u := range acc {
+			acc[u], tmp[u] = YMM(), YMM()
+		}
+		wv := YMM()
+		Label(label)
+		MOVQ(j, end)
+		ADDQ(Imm(uint64(8*n)), end)
+		CMPQ(end, width)
+		JG(LabelRef(label + "_out"))
+		TESTQ(b, b)
+		JZ(LabelRef(label + "_load"))
+		for u := range acc {
+			VBROADCASTSS(Mem{Base: b}, acc[u])
+		}
+		JMP(LabelRef(label + "_taps"))
+		Label(label + "_load")
+		for u := range acc {
+			VMOVUPS(Mem{Base: y, Index: j, Scale: 4, Disp: 32 * u}, acc[u])
+		}
+		Label(label + "_taps")
+		XORQ(t, t)
+		Label(label + "_tap")
+		CMPQ(t, taps)
+		JGE(LabelRef(label + "_store"))
+		MOVQ(Mem{Base: offs, Index: t, Scale: 8}, o)
+		ADDQ(j, o)
+		VBROADCASTSS(Mem{Base: w, Index: t, Scale: 4}, wv)
+		for u := range acc {
+			VMULPS(Mem{Base: x, Index: o, Scale: 4, Disp: 32 * u}, wv, tmp[u])
+		}
+		for u := range acc {
+			VADDPS(tmp[u], acc[u], acc[u])
+		}
+		INCQ(t)
+		JMP(LabelRef(label + "_tap"))
+		Label(label + "_store")
+		for u := range acc {
+			VMOVUPS(acc[u], Mem{Base: y, Index: j, Scale: 4, Disp: 32 * u})
+		}
+		MOVQ(end, j)
+		JMP(LabelRef(label))
+		Label(label + "_out")
+	}
 	Label("taps_row")
 	CMPQ(rows, Imm(0))
 	JE(LabelRef("taps_done"))
 	XORQ(j, j)
-	Label("taps_col")
-	CMPQ(j, width)
-	JGE(LabelRef("taps_next"))
-	acc, wv := YMM(), YMM()
-	VMOVUPS(Mem{Base: y, Index: j, Scale: 4}, acc)
-	XORQ(t, t)
-	Label("taps_tap")
-	CMPQ(t, taps)
-	JGE(LabelRef("taps_store"))
-	MOVQ(Mem{Base: offs, Index: t, Scale: 8}, o)
-	ADDQ(j, o)
-	VBROADCASTSS(Mem{Base: w, Index: t, Scale: 4}, wv)
-	VMULPS(Mem{Base: x, Index: o, Scale: 4}, wv, wv)
-	VADDPS(wv, acc, acc)
-	INCQ(t)
-	JMP(LabelRef("taps_tap"))
-	Label("taps_store")
-	VMOVUPS(acc, Mem{Base: y, Index: j, Scale: 4})
-	ADDQ(Imm(8), j)
-	JMP(LabelRef("taps_col"))
-	Label("taps_next")
+	group("taps_four", 4)
+	group("taps_one", 1)
 	ADDQ(ldx, x)
 	ADDQ(ldy, y)
 	DECQ(rows)
