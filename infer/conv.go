@@ -199,34 +199,57 @@ func (o *convOp) conv(s *scratch, in []*tensor.Tensor, y, pooled *tensor.Tensor)
 	if colSize > 0 {
 		cols = s.floats(workers * colSize)
 	}
-	if workers == 1 {
-		for i := 0; i < items; i++ {
-			args.group1(i/o.group, i%o.group, cols)
-		}
-		return false, nil
-	}
 	t := taskOf[convSamples](s)
-	*t = convSamples{a: args, cols: cols, colSize: colSize}
-	err = parallelFor(s, items, workers, t)
-	*t = convSamples{}
+	t.a, t.cols, t.colSize = args, cols, colSize
+	if len(t.eps) < workers {
+		t.eps = make([]convEpilogue, workers)
+	}
+	if workers == 1 {
+		err = t.run(0, items, 0)
+	} else {
+		err = parallelFor(s, items, workers, t)
+	}
+	t.a, t.cols = convArgs{}, nil
 	return false, err
 }
 
 // convSamples computes (sample, group) pairs, item i being sample
 // i/group's group i%group, each worker with its own colSize part of cols
-// for im2col.
+// for im2col and its own epilogue (kept between runs).
 type convSamples struct {
 	a       convArgs
 	cols    []float32
 	colSize int
+	eps     []convEpilogue
 }
 
 func (t *convSamples) run(lo, hi, worker int) error {
 	col := t.cols[worker*t.colSize : (worker+1)*t.colSize]
 	for i := lo; i < hi; i++ {
-		t.a.group1(i/t.a.group, i%t.a.group, col)
+		t.a.group1(i/t.a.group, i%t.a.group, col, &t.eps[worker])
 	}
 	return nil
+}
+
+// convEpilogue adds the bias and applies the activation to the blocks of
+// one product as the matrix kernel finishes them (kernel.Epilogue), while
+// they are still in cache, in place of a pass over all of the output for
+// each.
+type convEpilogue struct {
+	y    []float32 // the product, rows p apart
+	p    int
+	bias []float32 // one a row, or nil
+	act  *unaryOp
+}
+
+func (e *convEpilogue) Finish(i0, i1, j0, j1 int) {
+	for i := i0; i < i1; i++ {
+		row := e.y[i*e.p+j0 : i*e.p+j1]
+		if e.bias != nil {
+			kernel.AddConst(e.bias[i], row)
+		}
+		applyAct(e.act, row)
+	}
 }
 
 // batchBlock is how many samples to multiply at once for output planes of
@@ -507,13 +530,29 @@ func (a *convArgs) product(n int, col []float32, beta float32, y, scratch []floa
 }
 
 // group1 computes the output of group gi of sample i, using col for
-// im2col.
-func (a *convArgs) group1(i, gi int, col []float32) {
+// im2col. With packed weights and enough columns, the product runs with
+// ep as its epilogue (the bias added after the sums); otherwise the
+// output starts as the bias and gains the product.
+func (a *convArgs) group1(i, gi int, col []float32, ep *convEpilogue) {
 	cg, mg := a.c/a.group, a.m/a.group
 	K, P, inSize := cg*a.g.kSize(), a.g.outSize(), a.g.inSize()
 	xs := a.x[(i*a.c+gi*cg)*inSize : (i*a.c+(gi+1)*cg)*inSize]
 	ys := a.y[(i*a.m+gi*mg)*P : (i*a.m+(gi+1)*mg)*P]
 	ws := a.w[gi*mg*K : (gi+1)*mg*K]
+	if a.wpack != nil && (P >= narrowCols || a.wpackT == nil) && P > 0 && K > 0 {
+		src := xs
+		if !a.direct {
+			im2col(&a.g, xs, cg, col)
+			src = col
+		}
+		*ep = convEpilogue{y: ys, p: P, act: a.act}
+		if a.b != nil {
+			ep.bias = a.b[gi*mg : (gi+1)*mg]
+		}
+		a.wpack.SgemmThen(P, src, P, ys, P, ep)
+		*ep = convEpilogue{}
+		return
+	}
 	var beta float32
 	if a.b != nil {
 		for r, bv := range a.b[gi*mg : (gi+1)*mg] {

@@ -23,23 +23,27 @@ import (
 // rows at once gives each row exactly what computing it alone gives.
 
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	sgemm(nil, nil, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	sgemm(nil, nil, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nil)
 }
 
 // sgemm is Sgemm, taking A's packed panels from pa when it is not nil
-// (then alpha must be 1), and B's from pb (then B is not transposed).
-func sgemm(pa *PackedA, pb *PackedB, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+// (then alpha must be 1), and B's from pb (then B is not transposed),
+// with ep, when not nil, called on each block of C as it is finished.
+func sgemm(pa *PackedA, pb *PackedB, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, ep Epilogue) {
 	if m <= 0 || n <= 0 {
 		return
 	}
 	checkOperand("C", false, m, n, c, ldc)
 	if k <= 0 || alpha == 0 {
 		scaleC(m, n, beta, c, ldc)
+		if ep != nil {
+			ep.Finish(0, m, 0, n)
+		}
 		return
 	}
 	checkOperand("A", transA, m, k, a, lda)
 	checkOperand("B", transB, k, n, b, ldb)
-	g := gemm{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, packed: pa, packedB: pb}
+	g := gemm{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, packed: pa, packedB: pb, ep: ep}
 	// Products with few rows, and small ones, are not worth packing.
 	// (The plain Go micro-kernel is slower than Go axpys for up to 8 rows.)
 	axpyRows := 2
@@ -54,14 +58,17 @@ func sgemm(pa *PackedA, pb *PackedB, transA, transB bool, m, n, k int, alpha flo
 			scaleC(m, n, beta, c, ldc)
 		}
 		g.rows(beta == 0, 0, n)
+		g.finish(0, m, 0, n)
 		return
 	case transB && !transA && m <= 4:
 		scaleC(m, n, beta, c, ldc)
 		g.dots()
+		g.finish(0, m, 0, n)
 		return
 	case small:
 		scaleC(m, n, beta, c, ldc)
 		g.naive()
+		g.finish(0, m, 0, n)
 		return
 	}
 	if beta == 0 {
@@ -171,7 +178,22 @@ func (p *PackedA) Repack(transA bool, m, k int, a []float32, lda int) {
 // row stride ldb, not transposed), as Sgemm(transA, false, m, n, k, 1, A,
 // lda, B, ldb, beta, C, ldc) does.
 func (p *PackedA) Sgemm(n int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	sgemm(p, nil, p.transA, false, p.m, n, p.k, 1, p.a, p.lda, b, ldb, beta, c, ldc)
+	sgemm(p, nil, p.transA, false, p.m, n, p.k, 1, p.a, p.lda, b, ldb, beta, c, ldc, nil)
+}
+
+// SgemmThen sets C = A*B as Sgemm with beta 0 does, and calls
+// ep.Finish on each block of C once it holds its final values, from the
+// goroutine that computed it, while the block is still in cache: a
+// bias and an activation applied there save passes over all of C.
+func (p *PackedA) SgemmThen(n int, b []float32, ldb int, c []float32, ldc int, ep Epilogue) {
+	sgemm(p, nil, p.transA, false, p.m, n, p.k, 1, p.a, p.lda, b, ldb, 0, c, ldc, ep)
+}
+
+// Epilogue finishes the blocks of a product (see PackedA.SgemmThen):
+// Finish(i0, i1, j0, j1) is called once for each block C[i0:i1, j0:j1]
+// of a partition of C, possibly from several goroutines at once.
+type Epilogue interface {
+	Finish(i0, i1, j0, j1 int)
 }
 
 // PackedB is the B operand of matrix products (not transposed) packed
@@ -204,7 +226,7 @@ func PackB(k, n int, b []float32, ldb int) *PackedB {
 // Sgemm(transA, false, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc)
 // does, with the same results bit for bit.
 func (p *PackedB) Sgemm(transA bool, m int, alpha float32, a []float32, lda int, beta float32, c []float32, ldc int) {
-	sgemm(nil, p, transA, false, m, p.n, p.k, alpha, a, lda, p.b, p.ldb, beta, c, ldc)
+	sgemm(nil, p, transA, false, m, p.n, p.k, alpha, a, lda, p.b, p.ldb, beta, c, ldc, nil)
 }
 
 // K and N are the sizes of the packed matrix.
@@ -297,6 +319,14 @@ type gemm struct {
 	// overwrite is set when beta is 0: C has not been cleared, and the
 	// first k block stores its results instead of adding them.
 	overwrite bool
+	ep        Epilogue // called on each finished block, or nil
+}
+
+// finish calls the epilogue, if any, on a finished block of C.
+func (g *gemm) finish(i0, i1, j0, j1 int) {
+	if g.ep != nil && i0 < i1 && j0 < j1 {
+		g.ep.Finish(i0, i1, j0, j1)
+	}
 }
 
 // mode is how a gemm computes its blocks of C.
@@ -312,19 +342,18 @@ const (
 
 // block adds alpha*op(A)*op(B) to rows [i0, i1) and columns [j0, j1) of C.
 func (g *gemm) block(i0, i1, j0, j1 int) {
-	if g.mode == modeRows {
+	switch g.mode {
+	case modeRows:
 		g.rows(g.overwrite, j0, j1)
-		return
-	}
-	if g.mode == modeNarrow {
+	case modeNarrow:
 		g.narrow(i0, i1)
-		return
-	}
-	if g.mode == modeDot {
+	case modeDot:
 		g.dotBlock(i0, i1, j0, j1)
+	default:
+		g.blocked(i0, i1, j0, j1) // finishes its own blocks
 		return
 	}
-	g.blocked(i0, i1, j0, j1)
+	g.finish(i0, i1, j0, j1)
 }
 
 func (g *gemm) at(i, p int) float32 {
@@ -438,6 +467,9 @@ func (g *gemm) blocked(i0, i1, j0, j1 int) {
 					g.packA(ap, ic, mcb, pc, kcb)
 				}
 				g.macro(buf, ap, bp, ic, mcb, pc, jc, ncb, kcb, g.overwrite && pc == 0)
+				if pc+kcb == g.k {
+					g.finish(ic, ic+mcb, jc, jc+ncb)
+				}
 			}
 		}
 		jc += ncb

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync"
 	"testing"
 )
 
@@ -427,6 +428,60 @@ func TestPackedA(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// countingEpilogue counts, per element of C, the Finish calls that cover
+// it, and checks that the block already holds the product's values.
+type countingEpilogue struct {
+	mu        sync.Mutex
+	c, want   []float32
+	ldc       int
+	hits      []int
+	wrongBits bool
+}
+
+func (e *countingEpilogue) Finish(i0, i1, j0, j1 int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for i := i0; i < i1; i++ {
+		for j := j0; j < j1; j++ {
+			e.hits[i*e.ldc+j]++
+			if math.Float32bits(e.c[i*e.ldc+j]) != math.Float32bits(e.want[i*e.ldc+j]) {
+				e.wrongBits = true
+			}
+		}
+	}
+}
+
+// TestSgemmThen checks that SgemmThen computes Sgemm's values (beta 0)
+// and calls the epilogue exactly once on every element of C, after the
+// element's final value is in place, whatever path and split the product
+// takes.
+func TestSgemmThen(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, sz := range [][3]int{{1, 5, 7}, {2, 300, 40}, {6, 784, 25}, {16, 600, 150}, {120, 64, 400}, {30, 1000, 600}, {7, 3, 2}, {96, 3136, 32}, {5, 0, 3}, {4, 9, 0}} {
+		m, n, k := sz[0], sz[1], sz[2]
+		a, lda, b, ldb, c, ldc := operands(r, false, false, m, n, k, 2)
+		want := append([]float32(nil), c...)
+		Sgemm(false, false, m, n, k, 1, a, lda, b, ldb, 0, want, ldc)
+		p := PackA(false, m, k, a, lda)
+		got := append([]float32(nil), c...)
+		e := &countingEpilogue{c: got, want: want, ldc: ldc, hits: make([]int, len(c))}
+		p.SgemmThen(n, b, ldb, got, ldc, e)
+		for i := range m {
+			for j := range n {
+				if h := e.hits[i*ldc+j]; h != 1 {
+					t.Fatalf("m=%d n=%d k=%d: C[%d,%d] finished %d times, want once", m, n, k, i, j, h)
+				}
+				if math.Float32bits(got[i*ldc+j]) != math.Float32bits(want[i*ldc+j]) {
+					t.Fatalf("m=%d n=%d k=%d: C[%d,%d] = %v, Sgemm gives %v", m, n, k, i, j, got[i*ldc+j], want[i*ldc+j])
+				}
+			}
+		}
+		if e.wrongBits {
+			t.Errorf("m=%d n=%d k=%d: a block was finished before it held its values", m, n, k)
 		}
 	}
 }
