@@ -140,8 +140,10 @@ func (o *convOp) conv(s *scratch, in []*tensor.Tensor, y, pooled *tensor.Tensor)
 	// Constant weights, packed at load: a convolution whose kernel covers
 	// its input is a dense layer, and a stride-1 one reads its im2col
 	// matrix in place, and applies a fused 2x2 pool itself.
+	// (A 1x1 convolution of a 1x1 plane, as in squeeze-and-excitation
+	// blocks, is a dense layer too.)
 	packed := args.wpack != nil && !direct && g.n <= 2
-	dense := packed && g.coversInput()
+	dense := args.wpack != nil && g.n <= 2 && g.coversInput()
 	if args.wpack != nil && (dense || P < narrowCols) {
 		args.wpackT = o.wpackT.get()
 	}
