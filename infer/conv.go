@@ -17,10 +17,11 @@ import (
 type convOp struct {
 	w      window
 	group  int
-	act    *unaryOp        // a fused activation, or nil
-	pool   *poolOp         // a fused pooling of the output, or nil
-	wpack  *kernel.PackedA // W packed at load (a constant W, group 1), or nil
-	wpackT *lazyPackedT    // W^T packed on first use, for products with few columns and dense convolutions
+	act    *unaryOp          // a fused activation, or nil
+	pool   *poolOp           // a fused pooling of the output, or nil
+	wpack  *kernel.PackedA   // W packed at load (a constant W, group 1), or nil
+	gpacks []*kernel.PackedA // each group's W packed at load (a constant W, 1 < group < C), or nil
+	wpackT *lazyPackedT      // W^T packed on first use, for products with few columns and dense convolutions
 }
 
 // lazyPackedT packs the transpose of a constant weight matrix when first
@@ -161,9 +162,14 @@ func (o *convOp) conv(s *scratch, in []*tensor.Tensor, y, pooled *tensor.Tensor)
 		resize(y, tensor.Float32, yshape[:g.n+2]...)
 		args.y = y.F32
 	}
+	gsg := sg // one group of one sample
+	gsg.C = cg
+	_, groupWide := gsg.Wide()
 	switch {
 	case o.group > 1 && o.group == c && isWide2D(g) && K > 0:
 		return false, depthwise(s, args, n, sg)
+	case len(o.gpacks) == o.group && o.gpacks[0].M() == mg && o.gpacks[0].K() == K && g.n <= 2 && groupWide && gsg.WideInputSize() <= 1<<30:
+		return false, groupsWide(s, args, o.gpacks, n, gsg)
 	case dense:
 		return false, args.dense(n)
 	case inPlace:

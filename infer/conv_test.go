@@ -109,6 +109,10 @@ func TestConvAgainstDirect(t *testing.T) {
 		{name: "2d", x: []int{1, 3, 8, 7}, w: []int{5, 3, 3, 2}, pads: []int{1, 0, 2, 1}, strides: []int{2, 1}, dils: []int{1, 2}},
 		{name: "2d stride 3 pads", x: []int{1, 2, 9, 9}, w: []int{2, 2, 3, 3}, bias: true, pads: []int{2, 2, 2, 2}, strides: []int{3, 3}},
 		{name: "groups", x: []int{2, 4, 6, 6}, w: []int{6, 2, 3, 3}, bias: true, pads: []int{1, 1, 1, 1}, group: 2},
+		// Grouped stride-1 convolutions read each group in place (constant
+		// weights, packed per group), the groups shared out at batch 1.
+		{name: "groups batch 1", x: []int{1, 12, 9, 10}, w: []int{12, 4, 3, 3}, bias: true, pads: []int{1, 1, 1, 1}, group: 3},
+		{name: "groups strided", x: []int{1, 8, 9, 9}, w: []int{4, 4, 3, 3}, strides: []int{2, 2}, group: 2},
 		{name: "depthwise", x: []int{1, 4, 7, 5}, w: []int{4, 1, 3, 3}, pads: []int{1, 1, 1, 1}, group: 4},
 		{name: "depthwise x2", x: []int{1, 3, 5, 5}, w: []int{6, 1, 2, 2}, bias: true, group: 3},
 		// The direct depthwise kernel: strides, dilations, one-sided pads,

@@ -384,12 +384,13 @@ func (p *plan) prepareGemmB() {
 	}
 }
 
-// packConvWeights packs the constant float32 weights of each Conv of
-// group 1, as they are and transposed.
+// packConvWeights packs the constant float32 weights of each Conv: of
+// group 1 as they are and transposed, and of other groups but depthwise
+// ones (one input channel a group) group by group.
 func (p *plan) packConvWeights() {
 	for _, pn := range p.nodes {
 		o, ok := pn.op.(*convOp)
-		if !ok || o.group != 1 {
+		if !ok {
 			continue
 		}
 		w := p.constant(pn.in[1])
@@ -398,8 +399,17 @@ func (p *plan) packConvWeights() {
 		}
 		m := w.Shape[0]
 		k := w.Len() / m
-		o.wpack = kernel.PackA(false, m, k, w.F32, k)
-		o.wpackT = &lazyPackedT{m: m, k: k, w: w.F32}
+		switch {
+		case o.group == 1:
+			o.wpack = kernel.PackA(false, m, k, w.F32, k)
+			o.wpackT = &lazyPackedT{m: m, k: k, w: w.F32}
+		case w.Shape[1] > 1 && m%o.group == 0:
+			mg := m / o.group
+			o.gpacks = make([]*kernel.PackedA, o.group)
+			for gi := range o.gpacks {
+				o.gpacks[gi] = kernel.PackA(false, mg, k, w.F32[gi*mg*k:(gi+1)*mg*k], k)
+			}
+		}
 	}
 }
 
