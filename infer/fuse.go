@@ -49,6 +49,7 @@ func (p *plan) optimize() {
 	p.foldDequantize()
 	p.fuseActivations()
 	p.fuseSiLU()
+	p.fuseLayerNorms()
 	p.fusePools()
 	p.prepareGemmB()
 	p.packConvWeights()
