@@ -482,3 +482,16 @@ func erfVec(dst, src []float32) int {
 	}
 	return len(src)
 }
+
+// igemmTile runs the AVX2 integer tile kernel when the CPU has it, else
+// igemmTileGo.
+func igemmTile(k int, a []int32, b []int16, ldb int, c []int32, ldc int) {
+	if !HasAVX2 {
+		igemmTileGo(k, a, b, ldb, c, ldc)
+		return
+	}
+	_ = a[ceilDiv(k, 2)*imr-1]
+	_ = b[(k-1)*ldb+inr-1]
+	_ = c[(imr-1)*ldc+inr-1]
+	igemmKernelAVX2(k, &a[0], &b[0], ldb, &c[0], ldc)
+}

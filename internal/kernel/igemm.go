@@ -1,5 +1,7 @@
 package kernel
 
+import "sync"
+
 // GemmInt16 sets C (m x n, rows ldc apart) to A*B, with A (m x k, rows lda
 // apart) and B (k x n, rows ldb apart) holding 8-bit values minus their zero
 // points (so in [-255, 255], and every product fits an int32 exactly). The
@@ -28,5 +30,138 @@ func GemmInt16(m, n, k int, a []int16, lda int, b []int16, ldb int, c []int32, l
 				ci[j] += a0 * int32(b0[j])
 			}
 		}
+	}
+}
+
+// The tile of the integer kernel: GemmInt16Packed computes C in tiles of
+// imr rows (one panel of packed A) by inr columns.
+const (
+	imr = 6
+	inr = 16
+)
+
+// PackedInt16Len returns the length of PackInt16A's output for an m x k A.
+func PackedInt16Len(m, k int) int { return ceilDiv(m, imr) * ceilDiv(k, 2) * imr }
+
+// PackInt16A packs the m x k matrix a (rows lda apart, values as for
+// GemmInt16) for GemmInt16Packed into dst, grown as needed, and returns
+// it: panels of imr rows (the last padded with zero rows), each holding
+// for every pair of k steps p, p+1 the imr int32 words (a[r][p] in the low
+// half, a[r][p+1] in the high half, zero past k) that the kernel
+// broadcasts. Constant operands (weights) are packed once.
+func PackInt16A(dst []int32, m, k int, a []int16, lda int) []int32 {
+	if m > 0 && k > 0 {
+		_ = a[(m-1)*lda+k-1]
+	}
+	n := PackedInt16Len(m, k)
+	if cap(dst) < n {
+		dst = make([]int32, n)
+	}
+	dst = dst[:n]
+	kp := ceilDiv(k, 2)
+	for i0 := 0; i0 < m; i0 += imr {
+		panel := dst[(i0/imr)*kp*imr : (i0/imr+1)*kp*imr]
+		for r := range imr {
+			if i0+r >= m {
+				for p := range kp {
+					panel[p*imr+r] = 0
+				}
+				continue
+			}
+			row := a[(i0+r)*lda : (i0+r)*lda+k]
+			for p := range kp {
+				lo, hi := row[2*p], int16(0)
+				if 2*p+1 < k {
+					hi = row[2*p+1]
+				}
+				panel[p*imr+r] = int32(uint32(uint16(lo)) | uint32(uint16(hi))<<16)
+			}
+		}
+	}
+	return dst
+}
+
+// GemmInt16Packed is GemmInt16 with A packed by PackInt16A, giving the
+// same results bit for bit: C (m x n, rows ldc apart) = A*B, B (k x n,
+// rows ldb apart) read in place. It runs imr x inr tiles on the AVX2
+// kernel when the CPU has it (igemmTileGo otherwise); the last partial
+// tiles go through a padded copy of B's last columns and a scratch tile.
+func GemmInt16Packed(m, n, k int, pa []int32, b []int16, ldb int, c []int32, ldc int) {
+	if m <= 0 || n <= 0 {
+		return
+	}
+	if len(pa) < PackedInt16Len(m, k) || (k > 0 && len(b) < (k-1)*ldb+n) || len(c) < (m-1)*ldc+n {
+		panic("kernel: GemmInt16Packed: an operand is too short for its size")
+	}
+	if k == 0 {
+		for i := range m {
+			clear(c[i*ldc : i*ldc+n])
+		}
+		return
+	}
+	s := igemmScratchPool.Get().(*igemmScratch)
+	defer igemmScratchPool.Put(s)
+	full := n - n%inr
+	if full < n { // B's last columns, padded with zeros to a whole tile
+		if cap(s.b) < k*inr {
+			s.b = make([]int16, k*inr)
+		}
+		s.b = s.b[:k*inr]
+		for p := range k {
+			row := s.b[p*inr : (p+1)*inr]
+			clear(row[copy(row, b[p*ldb+full:p*ldb+n]):])
+		}
+	}
+	kp := ceilDiv(k, 2)
+	for i0 := 0; i0 < m; i0 += imr {
+		a := pa[(i0/imr)*kp*imr : (i0/imr+1)*kp*imr]
+		rows := min(imr, m-i0)
+		for j0 := 0; j0 < n; j0 += inr {
+			bt, ld := b[j0:], ldb
+			if j0 == full {
+				bt, ld = s.b, inr
+			}
+			cols := min(inr, n-j0)
+			if rows == imr && cols == inr {
+				igemmTile(k, a, bt, ld, c[i0*ldc+j0:], ldc)
+				continue
+			}
+			igemmTile(k, a, bt, ld, s.c[:], inr)
+			for r := range rows {
+				copy(c[(i0+r)*ldc+j0:(i0+r)*ldc+j0+cols], s.c[r*inr:r*inr+cols])
+			}
+		}
+	}
+}
+
+// igemmScratch is GemmInt16Packed's working memory for partial tiles.
+type igemmScratch struct {
+	b []int16          // B's last columns, k x inr
+	c [imr * inr]int32 // a partial tile
+}
+
+var igemmScratchPool = sync.Pool{New: func() any { return new(igemmScratch) }}
+
+// igemmTileGo is the pure-Go form of the AVX2 tile kernel: the imr x inr
+// tile at c (rows ldc apart) set to the packed panel a times the k x inr
+// matrix at b (rows ldb apart), summed in wrapping int32.
+func igemmTileGo(k int, a []int32, b []int16, ldb int, c []int32, ldc int) {
+	var acc [imr][inr]int32
+	for p := 0; p < k; p += 2 {
+		b0 := b[p*ldb : p*ldb+inr]
+		b1 := b0 // the odd last step: its A high halves are zero
+		if p+1 < k {
+			b1 = b[(p+1)*ldb : (p+1)*ldb+inr]
+		}
+		w := a[(p/2)*imr : (p/2+1)*imr]
+		for r := range acc {
+			a0, a1 := int32(int16(w[r])), int32(w[r]>>16)
+			for j := range acc[r] {
+				acc[r][j] += a0*int32(b0[j]) + a1*int32(b1[j])
+			}
+		}
+	}
+	for r := range acc {
+		copy(c[r*ldc:r*ldc+inr], acc[r][:])
 	}
 }

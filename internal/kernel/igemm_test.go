@@ -47,3 +47,69 @@ func TestGemmInt16(t *testing.T) {
 		}
 	}
 }
+
+// TestGemmInt16Packed checks GemmInt16Packed, on the AVX2 kernel where the
+// CPU has it and on igemmTileGo, against GemmInt16 bit for bit: random
+// sizes with odd k, partial tiles, wide strides, and ±255 values whose
+// long sums wrap int32.
+func TestGemmInt16Packed(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	type size struct{ m, n, k int }
+	sizes := []size{{1, 1, 1}, {6, 16, 2}, {6, 16, 1}, {7, 17, 3}, {12, 32, 25}, {16, 576, 25}, {5, 15, 150}, {13, 50, 0}, {3, 40, 40001}}
+	for range 40 {
+		sizes = append(sizes, size{1 + r.IntN(20), 1 + r.IntN(60), 1 + r.IntN(80)})
+	}
+	avx2 := HasAVX2
+	defer func() { HasAVX2 = avx2 }()
+	for _, sz := range sizes {
+		for _, extreme := range []bool{false, true} {
+			m, n, k := sz.m, sz.n, sz.k
+			lda, ldb, ldc := k+r.IntN(3), n+r.IntN(5), n+r.IntN(4)
+			a, b := make([]int16, m*lda), make([]int16, k*ldb)
+			fill := func(x []int16, sign int16) {
+				for i := range x {
+					x[i] = int16(r.IntN(511) - 255)
+					if extreme {
+						x[i] = 255 * sign
+					}
+				}
+			}
+			fill(a, 1)
+			fill(b, int16(1-2*r.IntN(2)))
+			want := make([]int32, m*ldc)
+			GemmInt16(m, n, k, a, lda, b, ldb, want, ldc)
+			pa := PackInt16A(nil, m, k, a, lda)
+			for _, asm := range []bool{avx2, false} {
+				HasAVX2 = asm
+				got := make([]int32, m*ldc)
+				for i := range got {
+					got[i] = -7
+				}
+				GemmInt16Packed(m, n, k, pa, b, ldb, got, ldc)
+				for i := range m {
+					for j := range n {
+						if g, w := got[i*ldc+j], want[i*ldc+j]; g != w {
+							t.Fatalf("GemmInt16Packed %dx%dx%d (AVX2 %v, extreme %v): C[%d,%d] = %d, want %d", m, n, k, asm, extreme, i, j, g, w)
+						}
+					}
+					for j := n; j < ldc && i*ldc+j < len(got); j++ {
+						if got[i*ldc+j] != -7 {
+							t.Fatalf("GemmInt16Packed %dx%dx%d: wrote C[%d,%d] past the matrix", m, n, k, i, j)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkGemmInt16Packed times LeNet5's second convolution (16 x 150
+// weights by 150 x 64 columns) on the integer kernel.
+func BenchmarkGemmInt16Packed(b *testing.B) {
+	m, n, k := 16, 64, 150
+	a, x, c := make([]int16, m*k), make([]int16, k*n), make([]int32, m*n)
+	pa := PackInt16A(nil, m, k, a, k)
+	for b.Loop() {
+		GemmInt16Packed(m, n, k, pa, x, n, c, n)
+	}
+}

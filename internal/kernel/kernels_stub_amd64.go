@@ -183,3 +183,8 @@ func maxRows2AVX2(x *float32, ldx int, y *float32, ldy int, rows int, width int)
 //
 //go:noescape
 func erfAVX2(dst *float32, src *float32, n int)
+
+// igemmKernelAVX2 stores the int32 product of a packed 6xk A panel (int16 pairs) and the kx16 int16 matrix at b (rows ldb values apart) in the 6x16 tile at c (rows ldc values apart).
+//
+//go:noescape
+func igemmKernelAVX2(k int, a *int32, b *int16, ldb int, c *int32, ldc int)

@@ -49,6 +49,7 @@ func main() {
 	maxRows(1)
 	maxRows(2)
 	erf()
+	igemmKernel()
 	Generate()
 }
 
@@ -1574,4 +1575,84 @@ func erfConsts() {
 	}
 	lanes("erf_half", 0.5)
 	lanes("erf_four", 4)
+}
+
+// igemmKernel: C[6x16] = A·B in int32 for int16 operands (8-bit values
+// less their zero points), a the packed A panel of GemmInt16Packed (per
+// pair of k steps, six int32 each holding a row's two int16 values, the
+// first in the low half) and b k rows of 16 int16, ldb apart, read in
+// place. Each pair of B rows is interleaved by VPUNPCKLWD/VPUNPCKHWD into
+// (b[p][j], b[p+1][j]) pairs, and VPMADDWD against a row's broadcast A
+// pair gives a[r][p]*b[p][j] + a[r][p+1]*b[p+1][j] exactly; VPADDD sums
+// those, wrapping as GemmInt16's int32 sums do. The unpacks work within
+// 128-bit lanes, so one accumulator holds columns 0-3 and 8-11, the other
+// 4-7 and 12-15, put back in order by VPERM2I128 when stored. An odd k
+// ends with one row paired with zeros (the A pair's high half is zero).
+func igemmKernel() {
+	TEXT("igemmKernelAVX2", NOSPLIT, "func(k int, a *int32, b *int16, ldb int, c *int32, ldc int)")
+	Pragma("noescape") // the kernels keep no pointer
+	Doc("igemmKernelAVX2 stores the int32 product of a packed 6xk A panel (int16 pairs) and the kx16 int16 matrix at b (rows ldb values apart) in the 6x16 tile at c (rows ldc values apart).")
+	k := Load(Param("k"), GP64())
+	a := Load(Param("a"), GP64())
+	b := Load(Param("b"), GP64())
+	ldb := Load(Param("ldb"), GP64())
+	c := Load(Param("c"), GP64())
+	ldc := Load(Param("ldc"), GP64())
+	SHLQ(Imm(1), ldb) // bytes
+	pairs := GP64()
+	MOVQ(k, pairs)
+	SHRQ(Imm(1), pairs)
+
+	var lo, hi [6]reg.VecVirtual // columns 0-3|8-11 and 4-7|12-15 of each row
+	for r := range lo {
+		lo[r], hi[r] = YMM(), YMM()
+		VPXOR(lo[r], lo[r], lo[r])
+		VPXOR(hi[r], hi[r], hi[r])
+	}
+	bl, bh, t, p := YMM(), YMM(), YMM(), YMM()
+	// step multiplies the interleaved pairs bl, bh by each row's A pair.
+	step := func() {
+		for r := range lo {
+			VPBROADCASTD(Mem{Base: a, Disp: 4 * r}, t)
+			VPMADDWD(bl, t, p)
+			VPADDD(p, lo[r], lo[r])
+			VPMADDWD(bh, t, p)
+			VPADDD(p, hi[r], hi[r])
+		}
+	}
+
+	Label("igemm_loop")
+	TESTQ(pairs, pairs)
+	JE(LabelRef("igemm_odd"))
+	VMOVDQU(Mem{Base: b}, bl)
+	VPUNPCKHWD(Mem{Base: b, Index: ldb, Scale: 1}, bl, bh)
+	VPUNPCKLWD(Mem{Base: b, Index: ldb, Scale: 1}, bl, bl)
+	step()
+	ADDQ(Imm(24), a)
+	LEAQ(Mem{Base: b, Index: ldb, Scale: 2}, b)
+	DECQ(pairs)
+	JMP(LabelRef("igemm_loop"))
+
+	Label("igemm_odd")
+	TESTQ(U32(1), k)
+	JE(LabelRef("igemm_store"))
+	VMOVDQU(Mem{Base: b}, bl)
+	VPXOR(p, p, p)
+	VPUNPCKHWD(p, bl, bh)
+	VPUNPCKLWD(p, bl, bl)
+	step()
+
+	Label("igemm_store")
+	SHLQ(Imm(2), ldc)
+	for r := range lo {
+		VPERM2I128(Imm(0x20), hi[r], lo[r], t)
+		VPERM2I128(Imm(0x31), hi[r], lo[r], p)
+		VMOVDQU(t, Mem{Base: c})
+		VMOVDQU(p, Mem{Base: c, Disp: 32})
+		if r < len(lo)-1 {
+			ADDQ(ldc, c)
+		}
+	}
+	VZEROUPPER()
+	RET()
 }
