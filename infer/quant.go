@@ -344,37 +344,6 @@ func intAt(t *tensor.Tensor, i int) int32 {
 	return int32(t.Int64At(i))
 }
 
-// igemm sets c (m x n, dense) to a*b for zero-point-shifted operands,
-// given as float32 a (m x k) and b (k x n) whose magnitudes are at most
-// amax and bmax. It runs on kernel.Sgemm over slices of k short enough that
-// every partial sum is an integer below 2^24, so exact in float32 in any
-// order, adding the slices' sums in int32 (wrapping as kernel.GemmInt16,
-// the integer reference it is tested against). fc is scratch.
-func igemm(m, n, k int, fa, fb []float32, amax, bmax int32, c []int32, fc *[]float32) {
-	if k == 0 {
-		clear(c)
-		return
-	}
-	if cap(*fc) < m*n {
-		*fc = make([]float32, m*n)
-	}
-	f := (*fc)[:m*n]
-	kc := (1<<24 - 1) / max(int(amax)*int(bmax), 1)
-	for p0 := 0; p0 < k; p0 += kc {
-		p1 := min(k, p0+kc)
-		kernel.Sgemm(false, false, m, n, p1-p0, 1, fa[p0:], k, fb[p0*n:], n, 0, f, n)
-		if p0 == 0 {
-			for i, v := range f {
-				c[i] = int32(v)
-			}
-			continue
-		}
-		for i, v := range f {
-			c[i] += int32(v)
-		}
-	}
-}
-
 // is8bit reports whether t is int8 or uint8.
 func is8bit(t *tensor.Tensor) bool { return t.DType == tensor.Uint8 || t.DType == tensor.Int8 }
 
@@ -433,54 +402,65 @@ func perRow(t *tensor.Tensor, rows int, what string) (func(r int) int, error) {
 	return nil, fmt.Errorf("%s is %v, want 1 or %d values", what, t, rows)
 }
 
-// shifted returns the 8-bit tensor x minus its zero point as float32 in
-// buf (exact), zp indexed by element i as zpIndex(i) (nil zp: 0), and the
-// largest magnitude.
-func shifted(buf *[]float32, x, zp *tensor.Tensor, zpIndex func(i int) int) ([]float32, int32) {
-	n := x.Len()
-	if cap(*buf) < n {
-		*buf = make([]float32, n)
-	}
-	d := (*buf)[:n]
-	var m float32
-	if x.DType == tensor.Uint8 && (zp == nil || zp.Len() == 1) { // the common case
-		var z float32
-		if zp != nil {
-			z = float32(zp.U8[0])
-		}
-		for i, v := range x.U8 {
-			f := float32(v) - z
-			d[i] = f
-			m = max(m, f, -f)
-		}
-		return d, int32(m)
+// shift8 returns the 8-bit tensor x minus its zero point as int16 in buf
+// (grown as needed), zp indexed by element i as zpIndex(i) (nil zp: 0).
+func shift8(buf *[]int16, x, zp *tensor.Tensor, zpIndex func(i int) int) []int16 {
+	d := growI16(buf, x.Len())
+	if zp == nil || zp.Len() == 1 {
+		shiftRange(d, x, 0, zeroPoint(zp))
+		return d
 	}
 	for i := range d {
-		v := intAt(x, i)
-		if zp != nil {
-			v -= intAt(zp, zpIndex(i))
-		}
-		f := float32(v)
-		d[i] = f
-		m = max(m, f, -f)
+		d[i] = int16(intAt(x, i) - intAt(zp, zpIndex(i)))
 	}
-	return d, int32(m)
+	return d
+}
+
+// shiftRange sets d to the 8-bit values of x from element lo less the
+// zero point z.
+func shiftRange(d []int16, x *tensor.Tensor, lo int, z int16) {
+	if x.DType == tensor.Uint8 {
+		shiftTyped(d, x.U8[lo:lo+len(d)], z)
+		return
+	}
+	shiftTyped(d, x.I8[lo:lo+len(d)], z)
+}
+
+// zeroPoint returns the single zero point zp holds (nil: 0).
+func zeroPoint(zp *tensor.Tensor) int16 {
+	if zp == nil {
+		return 0
+	}
+	return int16(intAt(zp, 0))
+}
+
+// shiftTyped sets d[i] to x[i] - z.
+func shiftTyped[T uint8 | int8](d []int16, x []T, z int16) {
+	d = d[:len(x)]
+	for i, v := range x {
+		d[i] = int16(v) - z
+	}
+}
+
+// growI16 returns *buf resized to n, reallocated when too small.
+func growI16(buf *[]int16, n int) []int16 {
+	if cap(*buf) < n {
+		*buf = make([]int16, n)
+	}
+	return (*buf)[:n]
 }
 
 // constOperand is a constant operand (weights) and its zero point, shifted
 // at load.
 type constOperand struct {
 	x, zp *tensor.Tensor
-	f     []float32
-	max   int32
+	d     []int16 // x less its zero point
+	pa    []int32 // a convolution's weights: d packed by kernel.PackInt16A, group after group
 }
 
-// get returns the prepared operand if c was made from x and zp.
-func (c *constOperand) get(x, zp *tensor.Tensor) ([]float32, int32, bool) {
-	if c == nil || c.x != x || c.zp != zp {
-		return nil, 0, false
-	}
-	return c.f, c.max, true
+// ready reports whether c was made from x and zp.
+func (c *constOperand) ready(x, zp *tensor.Tensor) bool {
+	return c != nil && c.x == x && c.zp == zp
 }
 
 // prepare returns consts[xi] shifted by consts[zpi] when it is an 8-bit
@@ -499,7 +479,7 @@ func prepare(consts []*tensor.Tensor, xi, zpi int, zpIndex func(x *tensor.Tensor
 		return nil
 	}
 	c := &constOperand{x: x, zp: zp}
-	c.f, c.max = shifted(&c.f, x, zp, idx)
+	c.d = shift8(&c.d, x, zp, idx)
 	return c
 }
 
@@ -529,8 +509,10 @@ func buildQLinearMatMul(n *onnx.Node, opset int64) (op, error) {
 
 // qmatState is a qmatMulOp's working memory, kept in scratch.task.
 type qmatState struct {
-	fa, fb, fc []float32
-	acc        []int32
+	a, b  []int16 // A and B less their zero points
+	pa    []int32 // A packed, batch after batch
+	acc   []int32
+	mults []float32 // a row's requantization multipliers
 }
 
 func (o *qmatMulOp) run(s *scratch, in, out []*tensor.Tensor) error {
@@ -609,10 +591,12 @@ func (o *qmatMulOp) run(s *scratch, in, out []*tensor.Tensor) error {
 		return fmt.Errorf("scales and zero points differ in size: a %v and %v, b %v and %v", aS, aZP, bS, bZP)
 	}
 	st := taskOf[qmatState](s)
-	fa, amax := shifted(&st.fa, a, aZP, func(i int) int { return aIdx(i / max(k, 1)) })
-	fb, bmax, ok := o.b.get(b, bZP)
-	if !ok {
-		fb, bmax = shifted(&st.fb, b, bZP, func(i int) int { return bIdx(i/(k*n)*n + i%n) })
+	a16 := shift8(&st.a, a, aZP, func(i int) int { return aIdx(i / max(k, 1)) })
+	var b16 []int16
+	if o.b.ready(b, bZP) {
+		b16 = o.b.d
+	} else {
+		b16 = shift8(&st.b, b, bZP, func(i int) int { return bIdx(i/(k*n)*n + i%n) })
 	}
 	y := out[0]
 	dt := tensor.Int32
@@ -632,33 +616,69 @@ func (o *qmatMulOp) run(s *scratch, in, out []*tensor.Tensor) error {
 	if o.qlinear {
 		lo, hi = qrange(dt)
 	}
+	// Each batch of A packed once, however many batches of B it meets.
+	psize := kernel.PackedInt16Len(m, k)
+	aBatches := max(1, a.Len()/max(m*k, 1))
+	pa := growI32(&st.pa, aBatches*psize)
+	for ai := range aBatches {
+		kernel.PackInt16A(pa[ai*psize:(ai+1)*psize], m, k, a16[ai*m*k:], k)
+	}
+	var biasI32 []int32
+	if bias != nil {
+		biasI32 = bias.I32
+	}
+	mults := growF32(st.mults, n)
+	st.mults = mults
 	bcast := bcastIndexer(batchShape, aBatch, bBatch)
 	for yi := 0; yi < batch; yi++ {
 		ai, bi := bcast(yi)
-		fai, fbi := fa[ai*m*k:(ai+1)*m*k], fb[bi*k*n:(bi+1)*k*n]
+		pai, bbi := pa[ai*psize:(ai+1)*psize], b16[bi*k*n:(bi+1)*k*n]
 		if !o.qlinear {
-			igemm(m, n, k, fai, fbi, amax, bmax, y.I32[yi*m*n:(yi+1)*m*n], &st.fc)
+			kernel.GemmInt16Packed(m, n, k, pai, bbi, n, y.I32[yi*m*n:(yi+1)*m*n], n)
 			continue
 		}
-		igemm(m, n, k, fai, fbi, amax, bmax, acc, &st.fc)
+		kernel.GemmInt16Packed(m, n, k, pai, bbi, n, acc, n)
 		for r := 0; r < m; r++ {
-			sa := aS.F32[aIdx(ai*m+r)]
-			for c := 0; c < n; c++ {
-				mult := sa * bS.F32[bIdx(bi*n+c)] / yS.F32[0]
-				v := acc[r*n+c]
-				if bias != nil {
-					v += bias.I32[c]
+			if r == 0 || aS.Len() > 1 {
+				sa := aS.F32[aIdx(ai*m+r)]
+				for c := range mults {
+					mults[c] = sa * bS.F32[bIdx(bi*n+c)] / yS.F32[0]
 				}
-				q := quantize(float32(v)*mult, intAt(yZP, 0), lo, hi)
-				if dt == tensor.Uint8 {
-					y.U8[yi*m*n+r*n+c] = uint8(q)
-				} else {
-					y.I8[yi*m*n+r*n+c] = int8(q)
-				}
+			}
+			row, off := acc[r*n:(r+1)*n], yi*m*n+r*n
+			if dt == tensor.Uint8 {
+				requantCols(y.U8[off:off+n], row, biasI32, mults, zeroPoint(yZP), lo, hi)
+			} else {
+				requantCols(y.I8[off:off+n], row, biasI32, mults, zeroPoint(yZP), lo, hi)
 			}
 		}
 	}
 	return nil
+}
+
+// requantCols sets dst[c] to acc[c] plus bias[c] (nil: none) times
+// mults[c], rounded half to even, plus zp, saturated to [lo, hi].
+func requantCols[T uint8 | int8](dst []T, acc, bias []int32, mults []float32, zp int16, lo, hi int32) {
+	dst, mults = dst[:len(acc)], mults[:len(acc)]
+	z := int32(zp)
+	if bias == nil {
+		for c, v := range acc {
+			dst[c] = T(quantize(float32(v)*mults[c], z, lo, hi))
+		}
+		return
+	}
+	bias = bias[:len(acc)]
+	for c, v := range acc {
+		dst[c] = T(quantize(float32(v+bias[c])*mults[c], z, lo, hi))
+	}
+}
+
+// growI32 returns *buf resized to n, reallocated when too small.
+func growI32(buf *[]int32, n int) []int32 {
+	if cap(*buf) < n {
+		*buf = make([]int32, n)
+	}
+	return (*buf)[:n]
 }
 
 // bcastIndexer returns a function from the index of a batch of the
@@ -719,22 +739,24 @@ func buildQConv(n *onnx.Node, qlinear bool) (op, error) {
 
 // qconvState is a qconvOp's working memory, kept in scratch.task.
 type qconvState struct {
-	fw   []float32   // shifted weights, when not prepared at load
+	w    []int16     // shifted weights, when not prepared at load
+	pw   []int32     // and packed
 	bufs []qconvBufs // by worker
 	// The run's arguments, cleared after it.
-	o                    *qconvOp
-	g                    geom
-	x, y, xS, wS, yS, b  *tensor.Tensor
-	wIdx                 func(int) int
-	fwr                  []float32
-	wmax, xz, lo, hi, yz int32
-	c, m, cg, mg, K, P   int
+	o                   *qconvOp
+	g                   geom
+	x, y, xS, wS, yS, b *tensor.Tensor
+	wIdx                func(int) int
+	pwr                 []int32
+	lo, hi              int32
+	xz, yz              int16
+	c, m, cg, mg, K, P  int
 }
 
 // qconvBufs is one worker's working memory.
 type qconvBufs struct {
-	fx, fcol, fc []float32
-	acc          []int32
+	x, col []int16
+	acc    []int32
 }
 
 func (o *qconvOp) run(s *scratch, in, out []*tensor.Tensor) error {
@@ -807,10 +829,12 @@ func (o *qconvOp) run(s *scratch, in, out []*tensor.Tensor) error {
 		return err
 	}
 	st := taskOf[qconvState](s)
-	fw, wmax, ok := o.wc.get(w, wZP)
-	if !ok {
+	pw := o.wc.packed()
+	if !o.wc.ready(w, wZP) || pw == nil {
 		wk := w.Len() / max(m, 1) // weights per output channel
-		fw, wmax = shifted(&st.fw, w, wZP, func(i int) int { return wIdx(i / wk) })
+		w16 := shift8(&st.w, w, wZP, func(i int) int { return wIdx(i / wk) })
+		st.pw = packGroups(st.pw[:0], w16, o.group, mg, K)
+		pw = st.pw
 	}
 	dt := tensor.Int32
 	if o.qlinear {
@@ -821,53 +845,69 @@ func (o *qconvOp) run(s *scratch, in, out []*tensor.Tensor) error {
 	if y.Len() == 0 {
 		return nil
 	}
-	// The input minus its zero point, as float32 (exact) for im2col, whose
-	// padding is then the zero point; the columns back as int16.
 	workers := batchWorkers(n, mg*K*P*o.group)
 	if len(st.bufs) < workers {
 		st.bufs = make([]qconvBufs, workers)
 	}
 	st.o, st.g, st.x, st.y, st.xS, st.wS, st.yS, st.b = o, g, x, y, xS, wS, yS, bias
-	st.wIdx, st.fwr, st.wmax = wIdx, fw, wmax
+	st.wIdx, st.pwr = wIdx, pw
 	st.c, st.m, st.cg, st.mg, st.K, st.P = c, m, cg, mg, K, P
-	st.xz, st.lo, st.hi, st.yz = 0, 0, 0, 0
-	if xZP != nil {
-		st.xz = intAt(xZP, 0)
-	}
+	st.xz, st.lo, st.hi, st.yz = zeroPoint(xZP), 0, 0, 0
 	if o.qlinear {
 		st.lo, st.hi = qrange(dt)
-		st.yz = intAt(yZP, 0)
+		st.yz = zeroPoint(yZP)
 	}
 	err = parallelFor(s, n, workers, st)
-	st.o, st.x, st.y, st.xS, st.wS, st.yS, st.b, st.wIdx, st.fwr = nil, nil, nil, nil, nil, nil, nil, nil, nil
+	st.o, st.x, st.y, st.xS, st.wS, st.yS, st.b, st.wIdx, st.pwr = nil, nil, nil, nil, nil, nil, nil, nil, nil
 	return err
 }
 
-// run computes samples [lo, hi): the input minus its zero point as float32
-// (exact) for im2col, whose padding is then the zero point; per group the
-// integer product and, for QLinearConv, the requantization.
+// packed returns the prepared weights packed for kernel.GemmInt16Packed
+// (nil c: nil).
+func (c *constOperand) packed() []int32 {
+	if c == nil {
+		return nil
+	}
+	return c.pa
+}
+
+// packGroups appends to dst the weights w (group after group of mg rows of
+// K values) packed by kernel.PackInt16A, group after group.
+func packGroups(dst []int32, w []int16, group, mg, K int) []int32 {
+	size := kernel.PackedInt16Len(mg, K)
+	dst = slices.Grow(dst[:0], group*size)[:group*size]
+	for gi := range group {
+		kernel.PackInt16A(dst[gi*size:(gi+1)*size], mg, K, w[gi*mg*K:], K)
+	}
+	return dst
+}
+
+// run computes samples [lo, hi): the input minus its zero point in int16
+// for im2col, whose padding is then the zero point; per group the integer
+// product and, for QLinearConv, the requantization.
 func (t *qconvState) run(lo, hi, worker int) error {
 	b := &t.bufs[worker]
 	inSize := t.g.inSize()
-	b.fx = growF32(b.fx, t.c*inSize)
-	b.fcol = growF32(b.fcol, t.K*t.P)
-	if cap(b.acc) < t.mg*t.P {
-		b.acc = make([]int32, t.mg*t.P)
+	x := growI16(&b.x, t.c*inSize)
+	col := x
+	if !t.g.isIdentity() || t.o.group > 1 {
+		col = growI16(&b.col, t.K*t.P)
 	}
-	fx, fcol, acc := b.fx, b.fcol, b.acc[:t.mg*t.P]
+	acc := growI32(&b.acc, t.mg*t.P)
+	psize := kernel.PackedInt16Len(t.mg, t.K)
 	qlinear := t.o.qlinear
 	for i := lo; i < hi; i++ {
-		for j := range fx {
-			fx[j] = float32(intAt(t.x, i*t.c*inSize+j) - t.xz)
-		}
+		shiftRange(x, t.x, i*t.c*inSize, t.xz)
 		for gi := 0; gi < t.o.group; gi++ {
-			im2col(&t.g, fx[gi*t.cg*inSize:(gi+1)*t.cg*inSize], t.cg, fcol)
+			if &col[0] != &x[0] {
+				im2col(&t.g, x[gi*t.cg*inSize:(gi+1)*t.cg*inSize], t.cg, col)
+			}
 			yoff := (i*t.m + gi*t.mg) * t.P
 			dst := acc
 			if !qlinear {
 				dst = t.y.I32[yoff : yoff+t.mg*t.P]
 			}
-			igemm(t.mg, t.P, t.K, t.fwr[gi*t.mg*t.K:(gi+1)*t.mg*t.K], fcol, t.wmax, 255, dst, &b.fc)
+			kernel.GemmInt16Packed(t.mg, t.P, t.K, t.pwr[gi*psize:(gi+1)*psize], col, t.P, dst, t.P)
 			if qlinear {
 				t.requantize(acc, gi, yoff)
 			}
@@ -888,16 +928,20 @@ func (t *qconvState) requantize(acc []int32, gi, yoff int) {
 		}
 		row := acc[r*P : (r+1)*P]
 		if t.y.DType == tensor.Uint8 {
-			dst := t.y.U8[yoff+r*P : yoff+(r+1)*P]
-			for p, v := range row {
-				dst[p] = uint8(quantize(float32(v+bias)*mult, t.yz, t.lo, t.hi))
-			}
-			continue
+			requantRow(t.y.U8[yoff+r*P:yoff+(r+1)*P], row, bias, mult, t.yz, t.lo, t.hi)
+		} else {
+			requantRow(t.y.I8[yoff+r*P:yoff+(r+1)*P], row, bias, mult, t.yz, t.lo, t.hi)
 		}
-		dst := t.y.I8[yoff+r*P : yoff+(r+1)*P]
-		for p, v := range row {
-			dst[p] = int8(quantize(float32(v+bias)*mult, t.yz, t.lo, t.hi))
-		}
+	}
+}
+
+// requantRow sets dst[p] to (acc[p] + bias) * mult rounded half to even,
+// plus zp, saturated to [lo, hi].
+func requantRow[T uint8 | int8](dst []T, acc []int32, bias int32, mult float32, zp int16, lo, hi int32) {
+	dst = dst[:len(acc)]
+	z := int32(zp)
+	for p, v := range acc {
+		dst[p] = T(quantize(float32(v+bias)*mult, z, lo, hi))
 	}
 }
 
@@ -956,5 +1000,9 @@ func (o *qconvOp) checkConsts(consts []*tensor.Tensor) error {
 		}
 		return nil
 	})
+	if w := o.wc; w != nil && w.x.Shape[0]%o.group == 0 {
+		m := w.x.Shape[0]
+		w.pa = packGroups(nil, w.d, o.group, m/o.group, w.x.Len()/m)
+	}
 	return nil
 }
