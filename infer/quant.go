@@ -751,12 +751,35 @@ type qconvState struct {
 	lo, hi              int32
 	xz, yz              int16
 	c, m, cg, mg, K, P  int
+	// The layout of the products: oh runs of ow outputs, step apart (the
+	// wide im2col layout of kernel.ConvGeom.Wide, or one run of P).
+	sg           kernel.ConvGeom
+	wide         bool
+	oh, ow, step int
 }
+
+// layout sets the product layout: wide for a stride-1 undilated 1-D or
+// 2-D window where kernel.ConvGeom.Wide takes it (one contiguous copy per
+// im2col row rather than one per output row), else plain.
+func (t *qconvState) layout() {
+	t.wide, t.oh, t.ow, t.step = false, 1, t.P, t.P
+	sg, ok := t.g.conv2D(t.cg)
+	if !ok || t.g.isIdentity() {
+		return
+	}
+	if _, ok := sg.Wide(); ok {
+		t.sg, t.wide = sg, true
+		t.oh, t.ow, t.step = sg.OutH(), sg.OutW(), sg.PaddedW()
+	}
+}
+
+// cols returns the columns of the products: P, or the wide layout's.
+func (t *qconvState) cols() int { return (t.oh-1)*t.step + t.ow }
 
 // qconvBufs is one worker's working memory.
 type qconvBufs struct {
-	x, col []int16
-	acc    []int32
+	x, col, pad []int16
+	acc         []int32
 }
 
 func (o *qconvOp) run(s *scratch, in, out []*tensor.Tensor) error {
@@ -852,6 +875,7 @@ func (o *qconvOp) run(s *scratch, in, out []*tensor.Tensor) error {
 	st.o, st.g, st.x, st.y, st.xS, st.wS, st.yS, st.b = o, g, x, y, xS, wS, yS, bias
 	st.wIdx, st.pwr = wIdx, pw
 	st.c, st.m, st.cg, st.mg, st.K, st.P = c, m, cg, mg, K, P
+	st.layout()
 	st.xz, st.lo, st.hi, st.yz = zeroPoint(xZP), 0, 0, 0
 	if o.qlinear {
 		st.lo, st.hi = qrange(dt)
@@ -887,50 +911,66 @@ func packGroups(dst []int32, w []int16, group, mg, K int) []int32 {
 // product and, for QLinearConv, the requantization.
 func (t *qconvState) run(lo, hi, worker int) error {
 	b := &t.bufs[worker]
-	inSize := t.g.inSize()
+	inSize, ld := t.g.inSize(), t.cols()
 	x := growI16(&b.x, t.c*inSize)
 	col := x
 	if !t.g.isIdentity() || t.o.group > 1 {
-		col = growI16(&b.col, t.K*t.P)
+		col = growI16(&b.col, t.K*ld)
 	}
-	acc := growI32(&b.acc, t.mg*t.P)
+	var pad []int16
+	if t.wide {
+		pad = growI16(&b.pad, t.sg.PaddedSize())
+	}
+	acc := growI32(&b.acc, t.mg*ld)
 	psize := kernel.PackedInt16Len(t.mg, t.K)
-	qlinear := t.o.qlinear
 	for i := lo; i < hi; i++ {
 		shiftRange(x, t.x, i*t.c*inSize, t.xz)
 		for gi := 0; gi < t.o.group; gi++ {
-			if &col[0] != &x[0] {
-				im2col(&t.g, x[gi*t.cg*inSize:(gi+1)*t.cg*inSize], t.cg, col)
+			xg := x[gi*t.cg*inSize : (gi+1)*t.cg*inSize]
+			switch {
+			case t.wide:
+				kernel.Im2colWide(&t.sg, xg, col, ld, pad)
+			case &col[0] != &x[0]:
+				im2col(&t.g, xg, t.cg, col)
 			}
 			yoff := (i*t.m + gi*t.mg) * t.P
-			dst := acc
-			if !qlinear {
-				dst = t.y.I32[yoff : yoff+t.mg*t.P]
+			if !t.o.qlinear && !t.wide { // straight into y
+				kernel.GemmInt16Packed(t.mg, ld, t.K, t.pwr[gi*psize:(gi+1)*psize], col, ld, t.y.I32[yoff:yoff+t.mg*t.P], ld)
+				continue
 			}
-			kernel.GemmInt16Packed(t.mg, t.P, t.K, t.pwr[gi*psize:(gi+1)*psize], col, t.P, dst, t.P)
-			if qlinear {
-				t.requantize(acc, gi, yoff)
-			}
+			kernel.GemmInt16Packed(t.mg, ld, t.K, t.pwr[gi*psize:(gi+1)*psize], col, ld, acc, ld)
+			t.store(acc, gi, yoff)
 		}
 	}
 	return nil
 }
 
-// requantize writes group gi's int32 sums (plus bias) to y at yoff.
-func (t *qconvState) requantize(acc []int32, gi, yoff int) {
-	P := t.P
+// store writes group gi's int32 sums (acc, in the product layout) to y at
+// yoff: as they are for ConvInteger, requantized (plus bias) for
+// QLinearConv.
+func (t *qconvState) store(acc []int32, gi, yoff int) {
+	ld := t.cols()
 	for r := 0; r < t.mg; r++ {
+		row, out := acc[r*ld:(r+1)*ld], yoff+r*t.P
+		if !t.o.qlinear {
+			for oy := range t.oh {
+				copy(t.y.I32[out+oy*t.ow:out+(oy+1)*t.ow], row[oy*t.step:])
+			}
+			continue
+		}
 		ch := gi*t.mg + r
 		mult := t.xS.F32[0] * t.wS.F32[t.wIdx(ch)] / t.yS.F32[0]
 		var bias int32
 		if t.b != nil {
 			bias = t.b.I32[ch]
 		}
-		row := acc[r*P : (r+1)*P]
-		if t.y.DType == tensor.Uint8 {
-			requantRow(t.y.U8[yoff+r*P:yoff+(r+1)*P], row, bias, mult, t.yz, t.lo, t.hi)
-		} else {
-			requantRow(t.y.I8[yoff+r*P:yoff+(r+1)*P], row, bias, mult, t.yz, t.lo, t.hi)
+		for oy := range t.oh {
+			src, o := row[oy*t.step:oy*t.step+t.ow], out+oy*t.ow
+			if t.y.DType == tensor.Uint8 {
+				requantRow(t.y.U8[o:o+t.ow], src, bias, mult, t.yz, t.lo, t.hi)
+			} else {
+				requantRow(t.y.I8[o:o+t.ow], src, bias, mult, t.yz, t.lo, t.hi)
+			}
 		}
 	}
 }

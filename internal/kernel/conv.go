@@ -208,15 +208,16 @@ func (g *ConvGeom) PaddedSize() int {
 
 // Im2colWide writes the wide im2col matrix of the image x ([C][H][W])
 // into col, rows ld values apart, using pad (PaddedSize values) for the
-// padded copy of each plane. g must have the wide layout (see Wide).
-func Im2colWide(g *ConvGeom, x, col []float32, ld int, pad []float32) {
+// padded copy of each plane. g must have the wide layout (see Wide). Like
+// Im2col, it takes float32 and int16 images.
+func Im2colWide[T float32 | int16](g *ConvGeom, x, col []T, ld int, pad []T) {
 	cols, _ := g.Wide()
 	pw, plane := g.PaddedW(), g.H*g.W
 	row := 0
 	for c := range g.C {
 		src := x[c*plane : (c+1)*plane]
 		if n := g.PaddedSize(); n > 0 {
-			g.padPlane(src, pad[:n])
+			padPlane(g, src, pad[:n])
 			src = pad
 		}
 		for i := range g.KH {
@@ -234,7 +235,7 @@ func Im2colWide(g *ConvGeom, x, col []float32, ld int, pad []float32) {
 }
 
 // padPlane writes the plane src (H x W) into dst, one padded plane.
-func (g *ConvGeom) padPlane(src, dst []float32) {
+func padPlane[T float32 | int16](g *ConvGeom, src, dst []T) {
 	pw := g.PaddedW()
 	clear(dst[:g.PadTop*pw])
 	for y := range g.H {
@@ -283,7 +284,7 @@ func (g *ConvGeom) WideInput(x, dst []float32) {
 		copy(dst, x[:g.C*plane])
 	} else {
 		for c := range g.C {
-			g.padPlane(x[c*plane:(c+1)*plane], dst[c*ps:(c+1)*ps])
+			padPlane(g, x[c*plane:(c+1)*plane], dst[c*ps:(c+1)*ps])
 		}
 	}
 	clear(dst[g.C*ps:])

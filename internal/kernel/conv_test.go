@@ -214,8 +214,8 @@ func TestIm2colWide(t *testing.T) {
 	}
 }
 
-// TestIm2colInt16 checks the int16 form of Im2col against the float32 one
-// on the same values.
+// TestIm2colInt16 checks the int16 forms of Im2col and Im2colWide against
+// the float32 ones on the same values.
 func TestIm2colInt16(t *testing.T) {
 	for gi, g := range convGeoms {
 		r := rand.New(rand.NewPCG(uint64(gi), 8))
@@ -233,6 +233,18 @@ func TestIm2colInt16(t *testing.T) {
 		for i := range want {
 			if float32(got[i]) != want[i] {
 				t.Fatalf("Im2col(%+v) in int16: col[%d] = %v, want %v", g, i, got[i], want[i])
+			}
+		}
+		cols, ok := g.Wide()
+		if !ok {
+			continue
+		}
+		got, want = make([]int16, rows*cols), make([]float32, rows*cols)
+		Im2colWide(&g, x, got, cols, make([]int16, g.PaddedSize()))
+		Im2colWide(&g, fx, want, cols, make([]float32, g.PaddedSize()))
+		for i := range want {
+			if float32(got[i]) != want[i] {
+				t.Fatalf("Im2colWide(%+v) in int16: col[%d] = %v, want %v", g, i, got[i], want[i])
 			}
 		}
 	}
