@@ -171,6 +171,23 @@ func (l *qlayout) each(n int, fn func(i, s int)) {
 	}
 }
 
+// runs calls fn(lo, hi, s) for each run [lo, hi) of the n elements of x
+// that share scale s (l.block must be 0): all of x per tensor, else inner
+// elements at a time.
+func (l *qlayout) runs(n int, fn func(lo, hi, s int)) {
+	if l.perTensor {
+		fn(0, n, 0)
+		return
+	}
+	i := 0
+	for range l.outer {
+		for a := range l.d {
+			fn(i, i+l.inner, a)
+			i += l.inner
+		}
+	}
+}
+
 func (o *quantLinearOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 	x, scale, zp := in[0], in[1], input(in, 2)
 	if scale.DType != tensor.Float32 {
@@ -189,15 +206,14 @@ func (o *quantLinearOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 			return fmt.Errorf("zero point is %v, want the type of x (%v)", zp.DType, x.DType)
 		}
 		resize(y, tensor.Float32, x.Shape...)
-		if l.perTensor && x.DType == tensor.Uint8 { // the common case, without a call per element
-			var z float32
-			if zp != nil {
-				z = float32(zp.U8[0])
-			}
-			sc := scale.F32[0]
-			for i, v := range x.U8 {
-				y.F32[i] = (float32(v) - z) * sc
-			}
+		if x.DType == tensor.Uint8 && l.block == 0 { // the common cases, a slice per scale
+			l.runs(x.Len(), func(lo, hi, s int) {
+				var z float32
+				if zp != nil {
+					z = float32(zp.U8[s])
+				}
+				kernel.DequantizeU8(y.F32[lo:hi], x.U8[lo:hi], z, scale.F32[s])
+			})
 			return nil
 		}
 		if x.DType.IsFloat() { // float8, float4: their values, less the zero point's
@@ -246,15 +262,18 @@ func (o *quantLinearOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 		return nil
 	}
 	lo, hi := qrange(dt)
-	if l.perTensor && x.DType == tensor.Float32 && dt == tensor.Uint8 { // the common case
-		var z int32
-		if zp != nil {
-			z = intAt(zp, 0)
-		}
-		sc := scale.F32[0]
-		for i, v := range x.F32 {
-			y.U8[i] = uint8(quantize(v/sc, z, lo, hi))
-		}
+	if x.DType == tensor.Float32 && (dt == tensor.Uint8 || dt == tensor.Int8) && l.block == 0 { // the common cases
+		l.runs(x.Len(), func(i, j, s int) {
+			var z int32
+			if zp != nil {
+				z = intAt(zp, s)
+			}
+			if dt == tensor.Uint8 {
+				kernel.QuantizeSlice(y.U8[i:j], x.F32[i:j], scale.F32[s], z, lo, hi)
+			} else {
+				kernel.QuantizeSlice(y.I8[i:j], x.F32[i:j], scale.F32[s], z, lo, hi)
+			}
+		})
 		return nil
 	}
 	l.each(x.Len(), func(i, s int) {
@@ -268,7 +287,7 @@ func (o *quantLinearOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 		if zp != nil {
 			z = intAt(zp, s)
 		}
-		q := quantize(v/scale.F32[s], z, lo, hi)
+		q := kernel.QuantizeValue(v/scale.F32[s], z, lo, hi)
 		switch dt {
 		case tensor.Uint8:
 			y.U8[i] = uint8(q)
@@ -279,25 +298,6 @@ func (o *quantLinearOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 		}
 	})
 	return nil
-}
-
-// quantize rounds v half to even, adds zp and saturates to [lo, hi]. NaN
-// becomes zp.
-func quantize(v float32, zp, lo, hi int32) int32 {
-	const big = 1 << 22
-	switch {
-	case v != v:
-		v = 0
-	case v > big:
-		v = big
-	case v < -big:
-		v = -big
-	}
-	// For |v| <= 2^22, v + 1.5*2^23 lies in [2^23, 2^24), where float32
-	// holds only integers: the sum is v rounded half to even.
-	const magic = 1.5 * (1 << 23)
-	r := int32((v + magic) - magic)
-	return min(max(r+zp, lo), hi)
 }
 
 // isQuantType reports whether dt is a quantized type QuantizeLinear makes.
@@ -372,12 +372,10 @@ func (dynQuantOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 	if scale == 0 { // all zeros: the formula's 0/0; scale 1 as onnxruntime
 		scale = 1
 	}
-	zp := quantize(-lo/scale, 0, 0, 255)
+	zp := kernel.QuantizeValue(-lo/scale, 0, 0, 255)
 	y := out[0]
 	resize(y, tensor.Uint8, x.Shape...)
-	for i, v := range x.F32 {
-		y.U8[i] = uint8(quantize(v/scale, zp, 0, 255))
-	}
+	kernel.QuantizeSlice(y.U8, x.F32, scale, zp, 0, 255)
 	if s := output(out, 1); s != nil {
 		resize(s, tensor.Float32)
 		s.F32[0] = scale
@@ -663,13 +661,13 @@ func requantCols[T uint8 | int8](dst []T, acc, bias []int32, mults []float32, zp
 	z := int32(zp)
 	if bias == nil {
 		for c, v := range acc {
-			dst[c] = T(quantize(float32(v)*mults[c], z, lo, hi))
+			dst[c] = T(kernel.QuantizeValue(float32(v)*mults[c], z, lo, hi))
 		}
 		return
 	}
 	bias = bias[:len(acc)]
 	for c, v := range acc {
-		dst[c] = T(quantize(float32(v+bias[c])*mults[c], z, lo, hi))
+		dst[c] = T(kernel.QuantizeValue(float32(v+bias[c])*mults[c], z, lo, hi))
 	}
 }
 
@@ -967,21 +965,11 @@ func (t *qconvState) store(acc []int32, gi, yoff int) {
 		for oy := range t.oh {
 			src, o := row[oy*t.step:oy*t.step+t.ow], out+oy*t.ow
 			if t.y.DType == tensor.Uint8 {
-				requantRow(t.y.U8[o:o+t.ow], src, bias, mult, t.yz, t.lo, t.hi)
+				kernel.Requantize(t.y.U8[o:o+t.ow], src, bias, mult, int32(t.yz), t.lo, t.hi)
 			} else {
-				requantRow(t.y.I8[o:o+t.ow], src, bias, mult, t.yz, t.lo, t.hi)
+				kernel.Requantize(t.y.I8[o:o+t.ow], src, bias, mult, int32(t.yz), t.lo, t.hi)
 			}
 		}
-	}
-}
-
-// requantRow sets dst[p] to (acc[p] + bias) * mult rounded half to even,
-// plus zp, saturated to [lo, hi].
-func requantRow[T uint8 | int8](dst []T, acc []int32, bias int32, mult float32, zp int16, lo, hi int32) {
-	dst = dst[:len(acc)]
-	z := int32(zp)
-	for p, v := range acc {
-		dst[p] = T(quantize(float32(v+bias)*mult, z, lo, hi))
 	}
 }
 

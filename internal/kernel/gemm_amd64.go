@@ -495,3 +495,41 @@ func igemmTile(k int, a []int32, b []int16, ldb int, c []int32, ldc int) {
 	_ = c[(imr-1)*ldc+inr-1]
 	igemmKernelAVX2(k, &a[0], &b[0], ldb, &c[0], ldc)
 }
+
+// requantVec is Requantize over the longest multiple-of-8 prefix of acc
+// with the AVX2 kernel; it returns the prefix's length (0 without AVX2).
+func requantVec[T uint8 | int8](dst []T, acc []int32, bias int32, mult float32, zp, lo, hi int32) int {
+	n := len(acc) &^ 7
+	if !HasAVX2 || n == 0 {
+		return 0
+	}
+	_ = dst[n-1]
+	requantAVX2((*uint8)(unsafe.Pointer(&dst[0])), &acc[0], n, bias, mult, zp, lo, hi)
+	return n
+}
+
+// quantizeVec is QuantizeSlice over the longest multiple-of-8 prefix of
+// src with the AVX2 kernel; it returns the prefix's length (0 without
+// AVX2).
+func quantizeVec[T uint8 | int8](dst []T, src []float32, scale float32, zp, lo, hi int32) int {
+	n := len(src) &^ 7
+	if !HasAVX2 || n == 0 {
+		return 0
+	}
+	_ = dst[n-1]
+	quantizeAVX2((*uint8)(unsafe.Pointer(&dst[0])), &src[0], n, scale, zp, lo, hi)
+	return n
+}
+
+// dequantU8Vec is DequantizeU8 over the longest multiple-of-8 prefix of
+// src with the AVX2 kernel; it returns the prefix's length (0 without
+// AVX2).
+func dequantU8Vec(dst []float32, src []uint8, zp, scale float32) int {
+	n := len(src) &^ 7
+	if !HasAVX2 || n == 0 {
+		return 0
+	}
+	_ = dst[n-1]
+	dequantU8AVX2(&dst[0], &src[0], n, zp, scale)
+	return n
+}

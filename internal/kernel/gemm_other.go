@@ -77,3 +77,11 @@ func erfVec(dst, src []float32) int                                             
 func igemmTile(k int, a []int32, b []int16, ldb int, c []int32, ldc int) {
 	igemmTileGo(k, a, b, ldb, c, ldc)
 }
+
+func requantVec[T uint8 | int8](dst []T, acc []int32, bias int32, mult float32, zp, lo, hi int32) int {
+	return 0
+}
+func quantizeVec[T uint8 | int8](dst []T, src []float32, scale float32, zp, lo, hi int32) int {
+	return 0
+}
+func dequantU8Vec(dst []float32, src []uint8, zp, scale float32) int { return 0 }

@@ -3044,3 +3044,121 @@ igemm_store:
 	VMOVDQU    Y15, 32(SI)
 	VZEROUPPER
 	RET
+
+// func requantAVX2(dst *uint8, acc *int32, n int, bias int32, mult float32, zp int32, lo int32, hi int32)
+// Requires: AVX, AVX2
+TEXT ·requantAVX2(SB), NOSPLIT, $0-44
+	MOVQ         dst+0(FP), AX
+	MOVQ         acc+8(FP), CX
+	MOVQ         n+16(FP), DX
+	VBROADCASTSS bias+24(FP), Y0
+	VBROADCASTSS mult+28(FP), Y1
+	VBROADCASTSS zp+32(FP), Y4
+	VBROADCASTSS lo+36(FP), Y5
+	VBROADCASTSS hi+40(FP), Y6
+	MOVL         $0x4a800000, BX
+	VMOVD        BX, X2
+	VPBROADCASTD X2, Y2
+	MOVL         $0xca800000, BX
+	VMOVD        BX, X3
+	VPBROADCASTD X3, Y3
+	VPCMPEQD     Y7, Y7, Y7
+	VPSRLD       $0x18, Y7, Y7
+
+requant_loop:
+	CMPQ         DX, $0x08
+	JL           requant_done
+	VPADDD       (CX), Y0, Y8
+	VCVTDQ2PS    Y8, Y8
+	VMULPS       Y1, Y8, Y8
+	VMINPS       Y2, Y8, Y8
+	VMAXPS       Y3, Y8, Y8
+	VCVTPS2DQ    Y8, Y8
+	VPADDD       Y4, Y8, Y8
+	VPMAXSD      Y5, Y8, Y8
+	VPMINSD      Y6, Y8, Y8
+	VPAND        Y7, Y8, Y8
+	VEXTRACTI128 $0x01, Y8, X9
+	VPACKSSDW    X9, X8, X9
+	VPACKUSWB    X9, X9, X9
+	VMOVQ        X9, (AX)
+	ADDQ         $0x20, CX
+	ADDQ         $0x08, AX
+	SUBQ         $0x08, DX
+	JMP          requant_loop
+
+requant_done:
+	VZEROUPPER
+	RET
+
+// func quantizeAVX2(dst *uint8, src *float32, n int, scale float32, zp int32, lo int32, hi int32)
+// Requires: AVX, AVX2
+TEXT ·quantizeAVX2(SB), NOSPLIT, $0-40
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         n+16(FP), DX
+	VBROADCASTSS scale+24(FP), Y0
+	VBROADCASTSS zp+28(FP), Y3
+	VBROADCASTSS lo+32(FP), Y4
+	VBROADCASTSS hi+36(FP), Y5
+	MOVL         $0x4a800000, BX
+	VMOVD        BX, X1
+	VPBROADCASTD X1, Y1
+	MOVL         $0xca800000, BX
+	VMOVD        BX, X2
+	VPBROADCASTD X2, Y2
+	VPCMPEQD     Y6, Y6, Y6
+	VPSRLD       $0x18, Y6, Y6
+
+quantize_loop:
+	CMPQ         DX, $0x08
+	JL           quantize_done
+	VMOVUPS      (CX), Y7
+	VDIVPS       Y0, Y7, Y7
+	VCMPPS       $0x00, Y7, Y7, Y8
+	VANDPS       Y8, Y7, Y7
+	VMINPS       Y1, Y7, Y7
+	VMAXPS       Y2, Y7, Y7
+	VCVTPS2DQ    Y7, Y7
+	VPADDD       Y3, Y7, Y7
+	VPMAXSD      Y4, Y7, Y7
+	VPMINSD      Y5, Y7, Y7
+	VPAND        Y6, Y7, Y7
+	VEXTRACTI128 $0x01, Y7, X8
+	VPACKSSDW    X8, X7, X8
+	VPACKUSWB    X8, X8, X8
+	VMOVQ        X8, (AX)
+	ADDQ         $0x20, CX
+	ADDQ         $0x08, AX
+	SUBQ         $0x08, DX
+	JMP          quantize_loop
+
+quantize_done:
+	VZEROUPPER
+	RET
+
+// func dequantU8AVX2(dst *float32, src *uint8, n int, zp float32, scale float32)
+// Requires: AVX, AVX2
+TEXT ·dequantU8AVX2(SB), NOSPLIT, $0-32
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         n+16(FP), DX
+	VBROADCASTSS zp+24(FP), Y0
+	VBROADCASTSS scale+28(FP), Y1
+
+dequant_loop:
+	CMPQ      DX, $0x08
+	JL        dequant_done
+	VPMOVZXBD (CX), Y2
+	VCVTDQ2PS Y2, Y2
+	VSUBPS    Y0, Y2, Y2
+	VMULPS    Y1, Y2, Y2
+	VMOVUPS   Y2, (AX)
+	ADDQ      $0x08, CX
+	ADDQ      $0x20, AX
+	SUBQ      $0x08, DX
+	JMP       dequant_loop
+
+dequant_done:
+	VZEROUPPER
+	RET

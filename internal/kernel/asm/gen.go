@@ -50,6 +50,9 @@ func main() {
 	maxRows(2)
 	erf()
 	igemmKernel()
+	requantize()
+	quantize()
+	dequantizeU8()
 	Generate()
 }
 
@@ -1655,4 +1658,121 @@ func igemmKernel() {
 	}
 	VZEROUPPER()
 	RET()
+}
+
+// quantConsts holds the registers of quantizeStore: the float bounds
+// ±2^22, the zero point and int bounds, and the byte mask.
+type quantConsts struct {
+	big, negBig, zp, lo, hi, mask reg.VecVirtual
+}
+
+// loadQuantConsts broadcasts the parameters zp, lo and hi (int32, at
+// the given frame offsets) and makes the other constants of
+// quantizeStore.
+func loadQuantConsts(zpOff, loOff, hiOff int) quantConsts {
+	q := quantConsts{YMM(), YMM(), YMM(), YMM(), YMM(), YMM()}
+	VBROADCASTSS(NewParamAddr("zp", zpOff), q.zp) // (VPBROADCASTD of an int32 parameter fails go vet)
+	VBROADCASTSS(NewParamAddr("lo", loOff), q.lo)
+	VBROADCASTSS(NewParamAddr("hi", hiOff), q.hi)
+	r := GP32()
+	for _, c := range []struct {
+		bits uint32
+		v    reg.VecVirtual
+	}{{0x4a800000, q.big}, {0xca800000, q.negBig}} { // ±2^22
+		MOVL(U32(c.bits), r)
+		VMOVD(r, c.v.AsX())
+		VPBROADCASTD(c.v.AsX(), c.v)
+	}
+	VPCMPEQD(q.mask, q.mask, q.mask)
+	VPSRLD(Imm(24), q.mask, q.mask) // 0xff
+	return q
+}
+
+// quantizeStore finishes infer's quantize on 8 float32 lanes v (no NaN):
+// clamped to ±2^22, rounded half to even by VCVTPS2DQ (the rounding mode
+// Go keeps), plus the zero point, saturated to [lo, hi], and stored as 8
+// bytes at dst (the low byte of each: uint8 or int8 alike).
+func quantizeStore(v reg.VecVirtual, q quantConsts, dst reg.Register) {
+	VMINPS(q.big, v, v)
+	VMAXPS(q.negBig, v, v)
+	VCVTPS2DQ(v, v)
+	VPADDD(q.zp, v, v)
+	VPMAXSD(q.lo, v, v)
+	VPMINSD(q.hi, v, v)
+	VPAND(q.mask, v, v)
+	h := XMM()
+	VEXTRACTI128(Imm(1), v, h)
+	VPACKSSDW(h, v.AsX(), h)
+	VPACKUSWB(h, h, h)
+	VMOVQ(h, Mem{Base: dst})
+}
+
+// requantize: the requantization of QLinearConv, dst[i] = quantize(
+// float32(acc[i]+bias)*mult) in 8 lanes, with int32 sums wrapping and
+// conversions and products rounded as Go's. mult must be finite (no NaN
+// lane can then arise).
+func requantize() {
+	TEXT("requantAVX2", NOSPLIT, "func(dst *uint8, acc *int32, n int, bias int32, mult float32, zp, lo, hi int32)")
+	Pragma("noescape") // the kernels keep no pointer
+	Doc("requantAVX2 sets dst[i] to the byte of min(max(round(float32(acc[i]+bias)*mult)+zp, lo), hi), the product clamped to ±2^22 and rounded half to even, for i < n; n must be a multiple of 8 and mult finite.")
+	dst := Load(Param("dst"), GP64())
+	acc := Load(Param("acc"), GP64())
+	n := Load(Param("n"), GP64())
+	bias, mult := YMM(), YMM()
+	VBROADCASTSS(NewParamAddr("bias", 24), bias)
+	VBROADCASTSS(NewParamAddr("mult", 28), mult)
+	q := loadQuantConsts(32, 36, 40)
+	stream("requant", n, 8, []step{{acc, 32}, {dst, 8}}, func() {
+		v := YMM()
+		VPADDD(Mem{Base: acc}, bias, v)
+		VCVTDQ2PS(v, v)
+		VMULPS(mult, v, v)
+		quantizeStore(v, q, dst)
+	})
+}
+
+// quantize: QuantizeLinear to 8 bits with one scale, dst[i] =
+// quantize(src[i]/scale) in 8 lanes, NaN lanes becoming 0 before the
+// zero point is added, as infer's quantize does.
+func quantize() {
+	TEXT("quantizeAVX2", NOSPLIT, "func(dst *uint8, src *float32, n int, scale float32, zp, lo, hi int32)")
+	Pragma("noescape") // the kernels keep no pointer
+	Doc("quantizeAVX2 sets dst[i] to the byte of min(max(round(src[i]/scale)+zp, lo), hi), the quotient clamped to ±2^22 (NaN: 0) and rounded half to even, for i < n; n must be a multiple of 8.")
+	dst := Load(Param("dst"), GP64())
+	src := Load(Param("src"), GP64())
+	n := Load(Param("n"), GP64())
+	scale := YMM()
+	VBROADCASTSS(NewParamAddr("scale", 24), scale)
+	q := loadQuantConsts(28, 32, 36)
+	stream("quantize", n, 8, []step{{src, 32}, {dst, 8}}, func() {
+		v, ok := YMM(), YMM()
+		VMOVUPS(Mem{Base: src}, v)
+		VDIVPS(scale, v, v)
+		VCMPPS(Imm(0), v, v, ok) // EQ_OQ: false for NaN
+		VANDPS(ok, v, v)
+		quantizeStore(v, q, dst)
+	})
+}
+
+// dequantizeU8: DequantizeLinear from uint8 with one scale and zero
+// point, dst[i] = (float32(src[i]) - zp) * scale in 8 lanes, rounded as
+// Go's two operations.
+func dequantizeU8() {
+	TEXT("dequantU8AVX2", NOSPLIT, "func(dst *float32, src *uint8, n int, zp, scale float32)")
+	Pragma("noescape") // the kernels keep no pointer
+	Doc("dequantU8AVX2 sets dst[i] = (float32(src[i]) - zp) * scale for i < n; n must be a multiple of 8.")
+	dst := Load(Param("dst"), GP64())
+	src := Load(Param("src"), GP64())
+	n := Load(Param("n"), GP64())
+	zp, scale := YMM(), YMM()
+	VBROADCASTSS(NewParamAddr("zp", 24), zp)
+	VBROADCASTSS(NewParamAddr("scale", 28), scale)
+	stream("dequant", n, 8, []step{{src, 8}, {dst, 32}}, func() {
+		v := YMM()
+		VPMOVZXBD(Mem{Base: src}, v)
+		VCVTDQ2PS(v, v)
+		VSUBPS(zp, v, v)
+		VMULPS(scale, v, v)
+		VMOVUPS(v, Mem{Base: dst})
+	})
 }
