@@ -778,6 +778,8 @@ func (t *qconvState) cols() int { return (t.oh-1)*t.step + t.ow }
 type qconvBufs struct {
 	x, col, pad []int16
 	acc         []int32
+	u8          []uint8 // a requantized row in the product layout
+	i8          []int8
 }
 
 func (o *qconvOp) run(s *scratch, in, out []*tensor.Tensor) error {
@@ -913,7 +915,7 @@ func (t *qconvState) run(lo, hi, worker int) error {
 	x := growI16(&b.x, t.c*inSize)
 	col := x
 	if !t.g.isIdentity() || t.o.group > 1 {
-		col = growI16(&b.col, t.K*ld)
+		col = growI16(&b.col, t.K*ld+kernel.GemmInt16Slack) // the slack: last columns read in place
 	}
 	var pad []int16
 	if t.wide {
@@ -937,7 +939,7 @@ func (t *qconvState) run(lo, hi, worker int) error {
 				continue
 			}
 			kernel.GemmInt16Packed(t.mg, ld, t.K, t.pwr[gi*psize:(gi+1)*psize], col, ld, acc, ld)
-			t.store(acc, gi, yoff)
+			t.store(b, acc, gi, yoff)
 		}
 	}
 	return nil
@@ -946,7 +948,7 @@ func (t *qconvState) run(lo, hi, worker int) error {
 // store writes group gi's int32 sums (acc, in the product layout) to y at
 // yoff: as they are for ConvInteger, requantized (plus bias) for
 // QLinearConv.
-func (t *qconvState) store(acc []int32, gi, yoff int) {
+func (t *qconvState) store(b *qconvBufs, acc []int32, gi, yoff int) {
 	ld := t.cols()
 	for r := 0; r < t.mg; r++ {
 		row, out := acc[r*ld:(r+1)*ld], yoff+r*t.P
@@ -962,14 +964,37 @@ func (t *qconvState) store(acc []int32, gi, yoff int) {
 		if t.b != nil {
 			bias = t.b.I32[ch]
 		}
-		for oy := range t.oh {
-			src, o := row[oy*t.step:oy*t.step+t.ow], out+oy*t.ow
-			if t.y.DType == tensor.Uint8 {
-				kernel.Requantize(t.y.U8[o:o+t.ow], src, bias, mult, int32(t.yz), t.lo, t.hi)
-			} else {
-				kernel.Requantize(t.y.I8[o:o+t.ow], src, bias, mult, int32(t.yz), t.lo, t.hi)
-			}
+		q := quantParams{bias, mult, int32(t.yz), t.lo, t.hi}
+		if t.y.DType == tensor.Uint8 {
+			requantRuns(t.y.U8[out:out+t.P], row, &b.u8, q, t.ow, t.step)
+		} else {
+			requantRuns(t.y.I8[out:out+t.P], row, &b.i8, q, t.ow, t.step)
 		}
+	}
+}
+
+// quantParams are the arguments of kernel.Requantize but its slices.
+type quantParams struct {
+	bias       int32
+	mult       float32
+	zp, lo, hi int32
+}
+
+// requantRuns requantizes the sums row, runs of ow outputs step apart,
+// into dst (the runs one after the other): in one pass over the whole row
+// into tmp (grown as needed), then copied, when the runs have gaps.
+func requantRuns[T uint8 | int8](dst []T, row []int32, tmp *[]T, q quantParams, ow, step int) {
+	if ow == step || len(row) == ow {
+		kernel.Requantize(dst, row, q.bias, q.mult, q.zp, q.lo, q.hi)
+		return
+	}
+	if cap(*tmp) < len(row) {
+		*tmp = make([]T, len(row))
+	}
+	r := (*tmp)[:len(row)]
+	kernel.Requantize(r, row, q.bias, q.mult, q.zp, q.lo, q.hi)
+	for o := 0; o < len(dst); o += ow {
+		copy(dst[o:o+ow], r[o/ow*step:])
 	}
 }
 

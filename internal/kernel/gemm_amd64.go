@@ -485,15 +485,19 @@ func erfVec(dst, src []float32) int {
 
 // igemmTile runs the AVX2 integer tile kernel when the CPU has it, else
 // igemmTileGo.
-func igemmTile(k int, a []int32, b []int16, ldb int, c []int32, ldc int) {
+func igemmTile(k int, a []int32, b []int16, ldb int, c []int32, ldc, rows, cols int) {
 	if !HasAVX2 {
-		igemmTileGo(k, a, b, ldb, c, ldc)
+		igemmTileGo(k, a, b, ldb, c, ldc, rows, cols)
 		return
 	}
 	_ = a[ceilDiv(k, 2)*imr-1]
 	_ = b[(k-1)*ldb+inr-1]
-	_ = c[(imr-1)*ldc+inr-1]
-	igemmKernelAVX2(k, &a[0], &b[0], ldb, &c[0], ldc)
+	_ = c[(rows-1)*ldc+cols-1]
+	var mask *int32
+	if cols < inr {
+		mask = &igemmMasks[inr-cols]
+	}
+	igemmKernelAVX2(k, &a[0], &b[0], ldb, &c[0], ldc, rows, mask)
 }
 
 // requantVec is Requantize over the longest multiple-of-8 prefix of acc

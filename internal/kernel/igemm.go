@@ -81,11 +81,18 @@ func PackInt16A(dst []int32, m, k int, a []int16, lda int) []int32 {
 	return dst
 }
 
+// GemmInt16Slack is how many values past B's last row GemmInt16Packed
+// reads, when b holds them, to multiply B's last columns in place (else it
+// copies them).
+const GemmInt16Slack = inr
+
 // GemmInt16Packed is GemmInt16 with A packed by PackInt16A, giving the
 // same results bit for bit: C (m x n, rows ldc apart) = A*B, B (k x n,
 // rows ldb apart) read in place. It runs imr x inr tiles on the AVX2
-// kernel when the CPU has it (igemmTileGo otherwise); the last partial
-// tiles go through a padded copy of B's last columns and a scratch tile.
+// kernel when the CPU has it (igemmTileGo otherwise), the last ones
+// storing only C's rows and columns. A last partial column of tiles reads
+// inr columns of B, past n on each row: in place when b has
+// GemmInt16Slack values to spare, else from a zero-padded copy.
 func GemmInt16Packed(m, n, k int, pa []int32, b []int16, ldb int, c []int32, ldc int) {
 	if m <= 0 || n <= 0 {
 		return
@@ -99,16 +106,14 @@ func GemmInt16Packed(m, n, k int, pa []int32, b []int16, ldb int, c []int32, ldc
 		}
 		return
 	}
-	s := igemmScratchPool.Get().(*igemmScratch)
-	defer igemmScratchPool.Put(s)
 	full := n - n%inr
-	if full < n { // B's last columns, padded with zeros to a whole tile
-		if cap(s.b) < k*inr {
-			s.b = make([]int16, k*inr)
-		}
-		s.b = s.b[:k*inr]
+	bt, ldt := b[min(full, len(b)):], ldb // the last partial column of tiles
+	if full < n && len(bt) < (k-1)*ldb+inr {
+		s := igemmScratchPool.Get().(*[]int16)
+		defer igemmScratchPool.Put(s)
+		bt, ldt = growInt16(s, k*inr), inr
 		for p := range k {
-			row := s.b[p*inr : (p+1)*inr]
+			row := bt[p*inr : (p+1)*inr]
 			clear(row[copy(row, b[p*ldb+full:p*ldb+n]):])
 		}
 	}
@@ -116,36 +121,35 @@ func GemmInt16Packed(m, n, k int, pa []int32, b []int16, ldb int, c []int32, ldc
 	for i0 := 0; i0 < m; i0 += imr {
 		a := pa[(i0/imr)*kp*imr : (i0/imr+1)*kp*imr]
 		rows := min(imr, m-i0)
-		for j0 := 0; j0 < n; j0 += inr {
-			bt, ld := b[j0:], ldb
-			if j0 == full {
-				bt, ld = s.b, inr
-			}
-			cols := min(inr, n-j0)
-			if rows == imr && cols == inr {
-				igemmTile(k, a, bt, ld, c[i0*ldc+j0:], ldc)
-				continue
-			}
-			igemmTile(k, a, bt, ld, s.c[:], inr)
-			for r := range rows {
-				copy(c[(i0+r)*ldc+j0:(i0+r)*ldc+j0+cols], s.c[r*inr:r*inr+cols])
-			}
+		for j0 := 0; j0 < full; j0 += inr {
+			igemmTile(k, a, b[j0:], ldb, c[i0*ldc+j0:], ldc, rows, inr)
+		}
+		if full < n {
+			igemmTile(k, a, bt, ldt, c[i0*ldc+full:], ldc, rows, n-full)
 		}
 	}
 }
 
-// igemmScratch is GemmInt16Packed's working memory for partial tiles.
-type igemmScratch struct {
-	b []int16          // B's last columns, k x inr
-	c [imr * inr]int32 // a partial tile
+// igemmScratchPool holds GemmInt16Packed's copies of B's last columns.
+var igemmScratchPool = sync.Pool{New: func() any { return new([]int16) }}
+
+// growInt16 returns *s resized to n, reallocated when too small.
+func growInt16(s *[]int16, n int) []int16 {
+	if cap(*s) < n {
+		*s = make([]int16, n)
+	}
+	return (*s)[:n]
 }
 
-var igemmScratchPool = sync.Pool{New: func() any { return new(igemmScratch) }}
+// igemmMasks gives the VPMASKMOVD masks of the AVX2 kernel: from
+// igemmMasks[inr-cols], -1 for the first cols columns of a tile.
+var igemmMasks = [2 * inr]int32{-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1}
 
-// igemmTileGo is the pure-Go form of the AVX2 tile kernel: the imr x inr
-// tile at c (rows ldc apart) set to the packed panel a times the k x inr
-// matrix at b (rows ldb apart), summed in wrapping int32.
-func igemmTileGo(k int, a []int32, b []int16, ldb int, c []int32, ldc int) {
+// igemmTileGo is the pure-Go form of the AVX2 tile kernel: the first
+// rows x cols of the imr x inr tile at c (rows ldc apart) set to the
+// packed panel a times the k x inr matrix at b (rows ldb apart), summed in
+// wrapping int32.
+func igemmTileGo(k int, a []int32, b []int16, ldb int, c []int32, ldc, rows, cols int) {
 	var acc [imr][inr]int32
 	for p := 0; p < k; p += 2 {
 		b0 := b[p*ldb : p*ldb+inr]
@@ -161,7 +165,7 @@ func igemmTileGo(k int, a []int32, b []int16, ldb int, c []int32, ldc int) {
 			}
 		}
 	}
-	for r := range acc {
-		copy(c[r*ldc:r*ldc+inr], acc[r][:])
+	for r := range rows {
+		copy(c[r*ldc:r*ldc+cols], acc[r][:cols])
 	}
 }

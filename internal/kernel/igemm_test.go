@@ -79,22 +79,28 @@ func TestGemmInt16Packed(t *testing.T) {
 			want := make([]int32, m*ldc)
 			GemmInt16(m, n, k, a, lda, b, ldb, want, ldc)
 			pa := PackInt16A(nil, m, k, a, lda)
+			// B as it is, and with slack past its end (values to ignore).
+			slack := append(append([]int16(nil), b...), make([]int16, GemmInt16Slack)...)
+			for i := len(b); i < len(slack); i++ {
+				slack[i] = int16(r.IntN(511) - 255)
+			}
 			for _, asm := range []bool{avx2, false} {
-				HasAVX2 = asm
-				got := make([]int32, m*ldc)
-				for i := range got {
-					got[i] = -7
-				}
-				GemmInt16Packed(m, n, k, pa, b, ldb, got, ldc)
-				for i := range m {
-					for j := range n {
-						if g, w := got[i*ldc+j], want[i*ldc+j]; g != w {
-							t.Fatalf("GemmInt16Packed %dx%dx%d (AVX2 %v, extreme %v): C[%d,%d] = %d, want %d", m, n, k, asm, extreme, i, j, g, w)
-						}
+				for _, bb := range [][]int16{b, slack} {
+					HasAVX2 = asm
+					got := make([]int32, (m+imr)*ldc) // rows past m to check
+					for i := range got {
+						got[i] = -7
 					}
-					for j := n; j < ldc && i*ldc+j < len(got); j++ {
-						if got[i*ldc+j] != -7 {
-							t.Fatalf("GemmInt16Packed %dx%dx%d: wrote C[%d,%d] past the matrix", m, n, k, i, j)
+					GemmInt16Packed(m, n, k, pa, bb, ldb, got, ldc)
+					for i := range m + imr {
+						for j := range ldc {
+							g, w := got[i*ldc+j], int32(-7) // untouched past the matrix
+							if i < m && j < n {
+								w = want[i*ldc+j]
+							}
+							if g != w {
+								t.Fatalf("GemmInt16Packed %dx%dx%d (AVX2 %v, extreme %v, B slack %v): C[%d,%d] = %d, want %d", m, n, k, asm, extreme, len(bb) > len(b), i, j, g, w)
+							}
 						}
 					}
 				}

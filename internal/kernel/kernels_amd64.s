@@ -2907,9 +2907,9 @@ DATA erf_four<>+24(SB)/4, $0x40800000
 DATA erf_four<>+28(SB)/4, $0x40800000
 GLOBL erf_four<>(SB), RODATA|NOPTR, $32
 
-// func igemmKernelAVX2(k int, a *int32, b *int16, ldb int, c *int32, ldc int)
+// func igemmKernelAVX2(k int, a *int32, b *int16, ldb int, c *int32, ldc int, rows int, mask *int32)
 // Requires: AVX, AVX2
-TEXT ·igemmKernelAVX2(SB), NOSPLIT, $0-48
+TEXT ·igemmKernelAVX2(SB), NOSPLIT, $0-64
 	MOVQ  k+0(FP), AX
 	MOVQ  a+8(FP), CX
 	MOVQ  b+16(FP), DX
@@ -3013,35 +3013,95 @@ igemm_odd:
 
 igemm_store:
 	SHLQ       $0x02, DI
+	MOVQ       rows+48(FP), AX
+	MOVQ       mask+56(FP), CX
+	TESTQ      CX, CX
+	JNE        igemm_masked
 	VPERM2I128 $0x20, Y1, Y0, Y14
 	VPERM2I128 $0x31, Y1, Y0, Y15
 	VMOVDQU    Y14, (SI)
 	VMOVDQU    Y15, 32(SI)
+	DECQ       AX
+	JE         igemm_done
 	ADDQ       DI, SI
 	VPERM2I128 $0x20, Y3, Y2, Y14
 	VPERM2I128 $0x31, Y3, Y2, Y15
 	VMOVDQU    Y14, (SI)
 	VMOVDQU    Y15, 32(SI)
+	DECQ       AX
+	JE         igemm_done
 	ADDQ       DI, SI
 	VPERM2I128 $0x20, Y5, Y4, Y14
 	VPERM2I128 $0x31, Y5, Y4, Y15
 	VMOVDQU    Y14, (SI)
 	VMOVDQU    Y15, 32(SI)
+	DECQ       AX
+	JE         igemm_done
 	ADDQ       DI, SI
 	VPERM2I128 $0x20, Y7, Y6, Y14
 	VPERM2I128 $0x31, Y7, Y6, Y15
 	VMOVDQU    Y14, (SI)
 	VMOVDQU    Y15, 32(SI)
+	DECQ       AX
+	JE         igemm_done
 	ADDQ       DI, SI
 	VPERM2I128 $0x20, Y9, Y8, Y14
 	VPERM2I128 $0x31, Y9, Y8, Y15
 	VMOVDQU    Y14, (SI)
 	VMOVDQU    Y15, 32(SI)
+	DECQ       AX
+	JE         igemm_done
 	ADDQ       DI, SI
 	VPERM2I128 $0x20, Y11, Y10, Y14
 	VPERM2I128 $0x31, Y11, Y10, Y15
 	VMOVDQU    Y14, (SI)
 	VMOVDQU    Y15, 32(SI)
+	JMP        igemm_done
+
+igemm_masked:
+	VMOVDQU    (CX), Y12
+	VMOVDQU    32(CX), Y13
+	VPERM2I128 $0x20, Y1, Y0, Y14
+	VPERM2I128 $0x31, Y1, Y0, Y15
+	VPMASKMOVD Y14, Y12, (SI)
+	VPMASKMOVD Y15, Y13, 32(SI)
+	DECQ       AX
+	JE         igemm_done
+	ADDQ       DI, SI
+	VPERM2I128 $0x20, Y3, Y2, Y14
+	VPERM2I128 $0x31, Y3, Y2, Y15
+	VPMASKMOVD Y14, Y12, (SI)
+	VPMASKMOVD Y15, Y13, 32(SI)
+	DECQ       AX
+	JE         igemm_done
+	ADDQ       DI, SI
+	VPERM2I128 $0x20, Y5, Y4, Y14
+	VPERM2I128 $0x31, Y5, Y4, Y15
+	VPMASKMOVD Y14, Y12, (SI)
+	VPMASKMOVD Y15, Y13, 32(SI)
+	DECQ       AX
+	JE         igemm_done
+	ADDQ       DI, SI
+	VPERM2I128 $0x20, Y7, Y6, Y14
+	VPERM2I128 $0x31, Y7, Y6, Y15
+	VPMASKMOVD Y14, Y12, (SI)
+	VPMASKMOVD Y15, Y13, 32(SI)
+	DECQ       AX
+	JE         igemm_done
+	ADDQ       DI, SI
+	VPERM2I128 $0x20, Y9, Y8, Y14
+	VPERM2I128 $0x31, Y9, Y8, Y15
+	VPMASKMOVD Y14, Y12, (SI)
+	VPMASKMOVD Y15, Y13, 32(SI)
+	DECQ       AX
+	JE         igemm_done
+	ADDQ       DI, SI
+	VPERM2I128 $0x20, Y11, Y10, Y14
+	VPERM2I128 $0x31, Y11, Y10, Y15
+	VPMASKMOVD Y14, Y12, (SI)
+	VPMASKMOVD Y15, Y13, 32(SI)
+
+igemm_done:
 	VZEROUPPER
 	RET
 

@@ -1591,10 +1591,13 @@ func erfConsts() {
 // 128-bit lanes, so one accumulator holds columns 0-3 and 8-11, the other
 // 4-7 and 12-15, put back in order by VPERM2I128 when stored. An odd k
 // ends with one row paired with zeros (the A pair's high half is zero).
+// Only the first rows rows of the tile are stored, and with a mask (16
+// int32, -1 for the columns to store) only its columns, by VPMASKMOVD, so
+// that partial tiles need no scratch copy.
 func igemmKernel() {
-	TEXT("igemmKernelAVX2", NOSPLIT, "func(k int, a *int32, b *int16, ldb int, c *int32, ldc int)")
+	TEXT("igemmKernelAVX2", NOSPLIT, "func(k int, a *int32, b *int16, ldb int, c *int32, ldc int, rows int, mask *int32)")
 	Pragma("noescape") // the kernels keep no pointer
-	Doc("igemmKernelAVX2 stores the int32 product of a packed 6xk A panel (int16 pairs) and the kx16 int16 matrix at b (rows ldb values apart) in the 6x16 tile at c (rows ldc values apart).")
+	Doc("igemmKernelAVX2 stores the int32 product of a packed 6xk A panel (int16 pairs) and the kx16 int16 matrix at b (rows ldb values apart) in the first rows rows (1 to 6) of the 6x16 tile at c (rows ldc values apart), only the columns whose mask value is -1 when mask is not nil.")
 	k := Load(Param("k"), GP64())
 	a := Load(Param("a"), GP64())
 	b := Load(Param("b"), GP64())
@@ -1647,15 +1650,37 @@ func igemmKernel() {
 
 	Label("igemm_store")
 	SHLQ(Imm(2), ldc)
-	for r := range lo {
-		VPERM2I128(Imm(0x20), hi[r], lo[r], t)
-		VPERM2I128(Imm(0x31), hi[r], lo[r], p)
-		VMOVDQU(t, Mem{Base: c})
-		VMOVDQU(p, Mem{Base: c, Disp: 32})
-		if r < len(lo)-1 {
-			ADDQ(ldc, c)
+	rows := Load(Param("rows"), GP64())
+	mask := Load(Param("mask"), GP64())
+	// store writes the tile's rows with put (given the row's two halves),
+	// stopping after rows of them.
+	store := func(put func(h0, h1 reg.VecVirtual)) {
+		for r := range lo {
+			VPERM2I128(Imm(0x20), hi[r], lo[r], t)
+			VPERM2I128(Imm(0x31), hi[r], lo[r], p)
+			put(t, p)
+			if r < len(lo)-1 {
+				DECQ(rows)
+				JE(LabelRef("igemm_done"))
+				ADDQ(ldc, c)
+			}
 		}
+		JMP(LabelRef("igemm_done"))
 	}
+	TESTQ(mask, mask)
+	JNE(LabelRef("igemm_masked"))
+	store(func(h0, h1 reg.VecVirtual) {
+		VMOVDQU(h0, Mem{Base: c})
+		VMOVDQU(h1, Mem{Base: c, Disp: 32})
+	})
+	Label("igemm_masked")
+	VMOVDQU(Mem{Base: mask}, bl)
+	VMOVDQU(Mem{Base: mask, Disp: 32}, bh)
+	store(func(h0, h1 reg.VecVirtual) {
+		VPMASKMOVD(h0, bl, Mem{Base: c})
+		VPMASKMOVD(h1, bh, Mem{Base: c, Disp: 32})
+	})
+	Label("igemm_done")
 	VZEROUPPER()
 	RET()
 }
