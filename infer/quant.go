@@ -741,14 +741,15 @@ type qconvState struct {
 	pw   []int32     // and packed
 	bufs []qconvBufs // by worker
 	// The run's arguments, cleared after it.
-	o                   *qconvOp
-	g                   geom
-	x, y, xS, wS, yS, b *tensor.Tensor
-	wIdx                func(int) int
-	pwr                 []int32
-	lo, hi              int32
-	xz, yz              int16
-	c, m, cg, mg, K, P  int
+	o                     *qconvOp
+	g                     geom
+	x, y, xS, wS, yS, b   *tensor.Tensor
+	wIdx                  func(int) int
+	pwr                   []int32
+	lo, hi                int32
+	xz, yz                int16
+	n, c, m, cg, mg, K, P int
+	bs                    int // samples side by side in the products
 	// The layout of the products: oh runs of ow outputs, step apart (the
 	// wide im2col layout of kernel.ConvGeom.Wide, or one run of P).
 	sg           kernel.ConvGeom
@@ -756,11 +757,19 @@ type qconvState struct {
 	oh, ow, step int
 }
 
-// layout sets the product layout: wide for a stride-1 undilated 1-D or
-// 2-D window where kernel.ConvGeom.Wide takes it (one contiguous copy per
-// im2col row rather than one per output row), else plain.
-func (t *qconvState) layout() {
+// layout sets the product layout: for outputs narrower than a few tiles
+// of the kernel (LeNet5's conv3 has one position), several samples side
+// by side, as many as keep the workers busy; else wide for a stride-1
+// undilated 1-D or 2-D window where kernel.ConvGeom.Wide takes it (one
+// contiguous copy per im2col row rather than one per output row), else
+// plain.
+func (t *qconvState) layout(workers int) {
+	const minCols = 64
 	t.wide, t.oh, t.ow, t.step = false, 1, t.P, t.P
+	t.bs = max(1, min(ceilDiv(minCols, max(t.P, 1)), ceilDiv(t.n, workers)))
+	if t.bs > 1 {
+		return
+	}
 	sg, ok := t.g.conv2D(t.cg)
 	if !ok || t.g.isIdentity() {
 		return
@@ -771,7 +780,8 @@ func (t *qconvState) layout() {
 	}
 }
 
-// cols returns the columns of the products: P, or the wide layout's.
+// cols returns the columns of one sample's products: P, or the wide
+// layout's.
 func (t *qconvState) cols() int { return (t.oh-1)*t.step + t.ow }
 
 // qconvBufs is one worker's working memory.
@@ -874,14 +884,14 @@ func (o *qconvOp) run(s *scratch, in, out []*tensor.Tensor) error {
 	}
 	st.o, st.g, st.x, st.y, st.xS, st.wS, st.yS, st.b = o, g, x, y, xS, wS, yS, bias
 	st.wIdx, st.pwr = wIdx, pw
-	st.c, st.m, st.cg, st.mg, st.K, st.P = c, m, cg, mg, K, P
-	st.layout()
+	st.n, st.c, st.m, st.cg, st.mg, st.K, st.P = n, c, m, cg, mg, K, P
+	st.layout(workers)
 	st.xz, st.lo, st.hi, st.yz = zeroPoint(xZP), 0, 0, 0
 	if o.qlinear {
 		st.lo, st.hi = qrange(dt)
 		st.yz = zeroPoint(yZP)
 	}
-	err = parallelFor(s, n, workers, st)
+	err = parallelFor(s, ceilDiv(n, st.bs), workers, st)
 	st.o, st.x, st.y, st.xS, st.wS, st.yS, st.b, st.wIdx, st.pwr = nil, nil, nil, nil, nil, nil, nil, nil, nil
 	return err
 }
@@ -911,47 +921,55 @@ func packGroups(dst []int32, w []int16, group, mg, K int) []int32 {
 // product and, for QLinearConv, the requantization.
 func (t *qconvState) run(lo, hi, worker int) error {
 	b := &t.bufs[worker]
-	inSize, ld := t.g.inSize(), t.cols()
-	x := growI16(&b.x, t.c*inSize)
+	inSize, sampleIn := t.g.inSize(), t.c*t.g.inSize()
+	x := growI16(&b.x, t.bs*sampleIn)
 	col := x
-	if !t.g.isIdentity() || t.o.group > 1 {
-		col = growI16(&b.col, t.K*ld+kernel.GemmInt16Slack) // the slack: last columns read in place
+	if !t.g.isIdentity() || t.o.group > 1 || t.bs > 1 {
+		col = growI16(&b.col, t.K*t.bs*t.cols()+kernel.GemmInt16Slack) // the slack: last columns read in place
 	}
 	var pad []int16
 	if t.wide {
 		pad = growI16(&b.pad, t.sg.PaddedSize())
 	}
-	acc := growI32(&b.acc, t.mg*ld)
+	acc := growI32(&b.acc, t.mg*t.bs*t.cols())
 	psize := kernel.PackedInt16Len(t.mg, t.K)
-	for i := lo; i < hi; i++ {
-		shiftRange(x, t.x, i*t.c*inSize, t.xz)
+	for blk := lo; blk < hi; blk++ {
+		s0 := blk * t.bs
+		ns := min(t.bs, t.n-s0)
+		ld := ns * t.cols()
+		shiftRange(x[:ns*sampleIn], t.x, s0*sampleIn, t.xz)
 		for gi := 0; gi < t.o.group; gi++ {
-			xg := x[gi*t.cg*inSize : (gi+1)*t.cg*inSize]
-			switch {
-			case t.wide:
-				kernel.Im2colWide(&t.sg, xg, col, ld, pad)
-			case &col[0] != &x[0]:
-				im2col(&t.g, xg, t.cg, col)
+			for si := range ns {
+				xg := x[si*sampleIn+gi*t.cg*inSize : si*sampleIn+(gi+1)*t.cg*inSize]
+				switch {
+				case t.wide:
+					kernel.Im2colWide(&t.sg, xg, col, ld, pad)
+				case &col[0] != &x[0]:
+					im2colStride(&t.g, xg, t.cg, col[si*t.P:], ld)
+				}
 			}
-			yoff := (i*t.m + gi*t.mg) * t.P
-			if !t.o.qlinear && !t.wide { // straight into y
-				kernel.GemmInt16Packed(t.mg, ld, t.K, t.pwr[gi*psize:(gi+1)*psize], col, ld, t.y.I32[yoff:yoff+t.mg*t.P], ld)
+			pa := t.pwr[gi*psize : (gi+1)*psize]
+			if !t.o.qlinear && ns == 1 && !t.wide { // straight into y
+				yoff := (s0*t.m + gi*t.mg) * t.P
+				kernel.GemmInt16Packed(t.mg, ld, t.K, pa, col, ld, t.y.I32[yoff:yoff+t.mg*t.P], ld)
 				continue
 			}
-			kernel.GemmInt16Packed(t.mg, ld, t.K, t.pwr[gi*psize:(gi+1)*psize], col, ld, acc, ld)
-			t.store(b, acc, gi, yoff)
+			kernel.GemmInt16Packed(t.mg, ld, t.K, pa, col, ld, acc, ld)
+			for si := range ns {
+				t.store(b, acc[si*t.P:], ld, gi, ((s0+si)*t.m+gi*t.mg)*t.P)
+			}
 		}
 	}
 	return nil
 }
 
-// store writes group gi's int32 sums (acc, in the product layout) to y at
-// yoff: as they are for ConvInteger, requantized (plus bias) for
-// QLinearConv.
-func (t *qconvState) store(b *qconvBufs, acc []int32, gi, yoff int) {
-	ld := t.cols()
+// store writes group gi's int32 sums for one sample (acc, rows ld apart,
+// in the product layout) to y at yoff: as they are for ConvInteger,
+// requantized (plus bias) for QLinearConv.
+func (t *qconvState) store(b *qconvBufs, acc []int32, ld, gi, yoff int) {
+	cols := t.cols()
 	for r := 0; r < t.mg; r++ {
-		row, out := acc[r*ld:(r+1)*ld], yoff+r*t.P
+		row, out := acc[r*ld:r*ld+cols], yoff+r*t.P
 		if !t.o.qlinear {
 			for oy := range t.oh {
 				copy(t.y.I32[out+oy*t.ow:out+(oy+1)*t.ow], row[oy*t.step:])
