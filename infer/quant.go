@@ -939,12 +939,14 @@ func (t *qconvState) run(lo, hi, worker int) error {
 		ld := ns * t.cols()
 		shiftRange(x[:ns*sampleIn], t.x, s0*sampleIn, t.xz)
 		for gi := 0; gi < t.o.group; gi++ {
-			for si := range ns {
-				xg := x[si*sampleIn+gi*t.cg*inSize : si*sampleIn+(gi+1)*t.cg*inSize]
-				switch {
-				case t.wide:
-					kernel.Im2colWide(&t.sg, xg, col, ld, pad)
-				case &col[0] != &x[0]:
+			switch {
+			case ns > 1 && t.g.coversInput(): // each sample's column is its input
+				transposeInto(col, ld, x[gi*t.cg*inSize:], sampleIn, ns, t.K)
+			case t.wide:
+				kernel.Im2colWide(&t.sg, x[gi*t.cg*inSize:(gi+1)*t.cg*inSize], col, ld, pad)
+			case &col[0] != &x[0]:
+				for si := range ns {
+					xg := x[si*sampleIn+gi*t.cg*inSize : si*sampleIn+(gi+1)*t.cg*inSize]
 					im2colStride(&t.g, xg, t.cg, col[si*t.P:], ld)
 				}
 			}
@@ -955,28 +957,31 @@ func (t *qconvState) run(lo, hi, worker int) error {
 				continue
 			}
 			kernel.GemmInt16Packed(t.mg, ld, t.K, pa, col, ld, acc, ld)
-			for si := range ns {
-				t.store(b, acc[si*t.P:], ld, gi, ((s0+si)*t.m+gi*t.mg)*t.P)
-			}
+			t.store(b, acc, ld, gi, s0, ns)
 		}
 	}
 	return nil
 }
 
-// store writes group gi's int32 sums for one sample (acc, rows ld apart,
-// in the product layout) to y at yoff: as they are for ConvInteger,
-// requantized (plus bias) for QLinearConv.
-func (t *qconvState) store(b *qconvBufs, acc []int32, ld, gi, yoff int) {
-	cols := t.cols()
+// store writes group gi's int32 sums for samples s0 to s0+ns (acc, rows
+// ld apart, the samples' products side by side in the product layout) to
+// y: as they are for ConvInteger, requantized (plus bias) for QLinearConv.
+func (t *qconvState) store(b *qconvBufs, acc []int32, ld, gi, s0, ns int) {
+	// The runs of outputs in a row of acc: a sample's output rows in the
+	// wide layout (one sample), else each sample's outputs.
+	runs, run, step, dstStep := t.oh, t.ow, t.step, t.ow
+	if ns > 1 {
+		runs, run, step, dstStep = ns, t.P, t.P, t.m*t.P
+	}
 	for r := 0; r < t.mg; r++ {
-		row, out := acc[r*ld:r*ld+cols], yoff+r*t.P
+		ch := gi*t.mg + r
+		row, out := acc[r*ld:r*ld+ld], (s0*t.m+ch)*t.P
 		if !t.o.qlinear {
-			for oy := range t.oh {
-				copy(t.y.I32[out+oy*t.ow:out+(oy+1)*t.ow], row[oy*t.step:])
+			for i := range runs {
+				copy(t.y.I32[out+i*dstStep:out+i*dstStep+run], row[i*step:])
 			}
 			continue
 		}
-		ch := gi*t.mg + r
 		mult := t.xS.F32[0] * t.wS.F32[t.wIdx(ch)] / t.yS.F32[0]
 		var bias int32
 		if t.b != nil {
@@ -984,9 +989,21 @@ func (t *qconvState) store(b *qconvBufs, acc []int32, ld, gi, yoff int) {
 		}
 		q := quantParams{bias, mult, int32(t.yz), t.lo, t.hi}
 		if t.y.DType == tensor.Uint8 {
-			requantRuns(t.y.U8[out:out+t.P], row, &b.u8, q, t.ow, t.step)
+			requantRuns(t.y.U8[out:], row, &b.u8, q, runs, run, step, dstStep)
 		} else {
-			requantRuns(t.y.I8[out:out+t.P], row, &b.i8, q, t.ow, t.step)
+			requantRuns(t.y.I8[out:], row, &b.i8, q, runs, run, step, dstStep)
+		}
+	}
+}
+
+// transposeInto sets col[p*ld+s] to x[s*xStride+p] for p < k, s < ns: the
+// im2col matrix of samples side by side when each one's column is its
+// input.
+func transposeInto(col []int16, ld int, x []int16, xStride, ns, k int) {
+	for s := range ns {
+		xs := x[s*xStride : s*xStride+k]
+		for p, v := range xs {
+			col[p*ld+s] = v
 		}
 	}
 }
@@ -998,21 +1015,28 @@ type quantParams struct {
 	zp, lo, hi int32
 }
 
-// requantRuns requantizes the sums row, runs of ow outputs step apart,
-// into dst (the runs one after the other): in one pass over the whole row
-// into tmp (grown as needed), then copied, when the runs have gaps.
-func requantRuns[T uint8 | int8](dst []T, row []int32, tmp *[]T, q quantParams, ow, step int) {
-	if ow == step || len(row) == ow {
-		kernel.Requantize(dst, row, q.bias, q.mult, q.zp, q.lo, q.hi)
+// requantRuns requantizes the sums row, runs of run values step apart,
+// into dst, the runs dstStep apart: straight when both are contiguous,
+// else in one pass over the whole row into tmp (grown as needed), the runs
+// then copied.
+func requantRuns[T uint8 | int8](dst []T, row []int32, tmp *[]T, q quantParams, runs, run, step, dstStep int) {
+	if runs == 1 || step == run && dstStep == run {
+		kernel.Requantize(dst[:runs*run], row[:runs*run], q.bias, q.mult, q.zp, q.lo, q.hi)
 		return
 	}
-	if cap(*tmp) < len(row) {
-		*tmp = make([]T, len(row))
+	n := (runs-1)*step + run
+	if cap(*tmp) < n {
+		*tmp = make([]T, n)
 	}
-	r := (*tmp)[:len(row)]
-	kernel.Requantize(r, row, q.bias, q.mult, q.zp, q.lo, q.hi)
-	for o := 0; o < len(dst); o += ow {
-		copy(dst[o:o+ow], r[o/ow*step:])
+	r := (*tmp)[:n]
+	kernel.Requantize(r, row[:n], q.bias, q.mult, q.zp, q.lo, q.hi)
+	for i := range runs {
+		o := i * dstStep
+		if run == 1 {
+			dst[o] = r[i*step]
+			continue
+		}
+		copy(dst[o:o+run], r[i*step:])
 	}
 }
 
