@@ -507,7 +507,7 @@ func buildQLinearMatMul(n *onnx.Node, opset int64) (op, error) {
 
 // qmatState is a qmatMulOp's working memory, kept in scratch.task.
 type qmatState struct {
-	a, b  []int16 // A and B less their zero points
+	a, b  []int16 // A (per-row zero points only) and B less their zero points
 	pa    []int32 // A packed, batch after batch
 	acc   []int32
 	mults []float32 // a row's requantization multipliers
@@ -589,7 +589,6 @@ func (o *qmatMulOp) run(s *scratch, in, out []*tensor.Tensor) error {
 		return fmt.Errorf("scales and zero points differ in size: a %v and %v, b %v and %v", aS, aZP, bS, bZP)
 	}
 	st := taskOf[qmatState](s)
-	a16 := shift8(&st.a, a, aZP, func(i int) int { return aIdx(i / max(k, 1)) })
 	var b16 []int16
 	if o.b.ready(b, bZP) {
 		b16 = o.b.d
@@ -618,9 +617,7 @@ func (o *qmatMulOp) run(s *scratch, in, out []*tensor.Tensor) error {
 	psize := kernel.PackedInt16Len(m, k)
 	aBatches := max(1, a.Len()/max(m*k, 1))
 	pa := growI32(&st.pa, aBatches*psize)
-	for ai := range aBatches {
-		kernel.PackInt16A(pa[ai*psize:(ai+1)*psize], m, k, a16[ai*m*k:], k)
-	}
+	packA(pa, &st.a, a, aZP, aIdx, aBatches, m, k)
 	var biasI32 []int32
 	if bias != nil {
 		biasI32 = bias.I32
@@ -652,6 +649,29 @@ func (o *qmatMulOp) run(s *scratch, in, out []*tensor.Tensor) error {
 		}
 	}
 	return nil
+}
+
+// packA packs the aBatches m x k batches of A less their zero points
+// (indexed by row as aIdx) into pa, batch after batch: from the 8-bit
+// values for a single zero point, else through shifted int16 in buf.
+func packA(pa []int32, buf *[]int16, a, aZP *tensor.Tensor, aIdx func(int) int, aBatches, m, k int) {
+	psize := kernel.PackedInt16Len(m, k)
+	if aZP == nil || aZP.Len() == 1 {
+		z := zeroPoint(aZP)
+		for ai := range aBatches {
+			dst := pa[ai*psize : (ai+1)*psize]
+			if a.DType == tensor.Uint8 {
+				kernel.Pack8A(dst, m, k, a.U8[ai*m*k:], k, z)
+			} else {
+				kernel.Pack8A(dst, m, k, a.I8[ai*m*k:], k, z)
+			}
+		}
+		return
+	}
+	a16 := shift8(buf, a, aZP, func(i int) int { return aIdx(i / max(k, 1)) })
+	for ai := range aBatches {
+		kernel.PackInt16A(pa[ai*psize:(ai+1)*psize], m, k, a16[ai*m*k:], k)
+	}
 }
 
 // requantCols sets dst[c] to acc[c] plus bias[c] (nil: none) times

@@ -50,6 +50,17 @@ func PackedInt16Len(m, k int) int { return ceilDiv(m, imr) * ceilDiv(k, 2) * imr
 // half, a[r][p+1] in the high half, zero past k) that the kernel
 // broadcasts. Constant operands (weights) are packed once.
 func PackInt16A(dst []int32, m, k int, a []int16, lda int) []int32 {
+	return packA(dst, m, k, a, lda, 0)
+}
+
+// Pack8A is PackInt16A for 8-bit values less the zero point zp, shifted
+// as they are packed: A = a - zp.
+func Pack8A[T uint8 | int8](dst []int32, m, k int, a []T, lda int, zp int16) []int32 {
+	return packA(dst, m, k, a, lda, zp)
+}
+
+// packA is PackInt16A of a - zp.
+func packA[T int16 | uint8 | int8](dst []int32, m, k int, a []T, lda int, zp int16) []int32 {
 	if m > 0 && k > 0 {
 		_ = a[(m-1)*lda+k-1]
 	}
@@ -69,12 +80,12 @@ func PackInt16A(dst []int32, m, k int, a []int16, lda int) []int32 {
 				continue
 			}
 			row := a[(i0+r)*lda : (i0+r)*lda+k]
-			for p := range kp {
-				lo, hi := row[2*p], int16(0)
-				if 2*p+1 < k {
-					hi = row[2*p+1]
-				}
+			for p := range k / 2 {
+				lo, hi := int16(row[2*p])-zp, int16(row[2*p+1])-zp
 				panel[p*imr+r] = int32(uint32(uint16(lo)) | uint32(uint16(hi))<<16)
+			}
+			if k%2 == 1 {
+				panel[(kp-1)*imr+r] = int32(uint16(int16(row[k-1]) - zp))
 			}
 		}
 	}

@@ -119,3 +119,23 @@ func BenchmarkGemmInt16Packed(b *testing.B) {
 		GemmInt16Packed(m, n, k, pa, x, n, c, n)
 	}
 }
+
+// TestPack8A checks Pack8A against PackInt16A of the shifted values.
+func TestPack8A(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, sz := range [][3]int{{1, 1, 1}, {7, 5, 9}, {12, 3, 40}, {5, 0, 1}} {
+		m, k, lda := sz[0], sz[1], sz[1]+sz[2]%3
+		u := make([]uint8, m*lda)
+		s16 := make([]int16, len(u))
+		for i := range u {
+			u[i] = uint8(r.Uint32())
+			s16[i] = int16(u[i]) - 131
+		}
+		got, want := Pack8A(nil, m, k, u, lda, 131), PackInt16A(nil, m, k, s16, lda)
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("Pack8A %dx%d: word %d = %#x, want %#x", m, k, i, got[i], want[i])
+			}
+		}
+	}
+}
