@@ -70,26 +70,51 @@ func packA[T int16 | uint8 | int8](dst []int32, m, k int, a []T, lda int, zp int
 	}
 	dst = dst[:n]
 	kp := ceilDiv(k, 2)
+	var rows [imr][]T
 	for i0 := 0; i0 < m; i0 += imr {
 		panel := dst[(i0/imr)*kp*imr : (i0/imr+1)*kp*imr]
-		for r := range imr {
-			if i0+r >= m {
-				for p := range kp {
-					panel[p*imr+r] = 0
+		rs := min(imr, m-i0)
+		for r := range rs {
+			rows[r] = a[(i0+r)*lda : (i0+r)*lda+k]
+		}
+		if rs == imr {
+			packPairs6(panel, &rows, k/2, zp)
+		} else { // the last rows: zeros past m
+			clear(panel)
+			for r := range rs {
+				for p := range k / 2 {
+					panel[p*imr+r] = pair(rows[r][2*p], rows[r][2*p+1], zp)
 				}
-				continue
 			}
-			row := a[(i0+r)*lda : (i0+r)*lda+k]
-			for p := range k / 2 {
-				lo, hi := int16(row[2*p])-zp, int16(row[2*p+1])-zp
-				panel[p*imr+r] = int32(uint32(uint16(lo)) | uint32(uint16(hi))<<16)
-			}
-			if k%2 == 1 {
-				panel[(kp-1)*imr+r] = int32(uint16(int16(row[k-1]) - zp))
+		}
+		if k%2 == 1 { // the last step pairs with zero
+			for r := range rs {
+				panel[(kp-1)*imr+r] = int32(uint16(int16(rows[r][k-1]) - zp))
 			}
 		}
 	}
 	return dst
+}
+
+// packPairs6 writes the first pairs words of six rows to a full panel, in
+// the panel's order (a row at a time would sweep the panel six times).
+func packPairs6[T int16 | uint8 | int8](panel []int32, rows *[imr][]T, pairs int, zp int16) {
+	r0, r1, r2, r3, r4, r5 := rows[0][:2*pairs], rows[1][:2*pairs], rows[2][:2*pairs], rows[3][:2*pairs], rows[4][:2*pairs], rows[5][:2*pairs]
+	for p := range pairs {
+		w := panel[p*imr : p*imr+imr : p*imr+imr]
+		q := 2 * p
+		w[0] = pair(r0[q], r0[q+1], zp)
+		w[1] = pair(r1[q], r1[q+1], zp)
+		w[2] = pair(r2[q], r2[q+1], zp)
+		w[3] = pair(r3[q], r3[q+1], zp)
+		w[4] = pair(r4[q], r4[q+1], zp)
+		w[5] = pair(r5[q], r5[q+1], zp)
+	}
+}
+
+// pair is the packed word of lo and hi less zp: lo in the low half.
+func pair[T int16 | uint8 | int8](lo, hi T, zp int16) int32 {
+	return int32(uint32(uint16(int16(lo)-zp)) | uint32(uint16(int16(hi)-zp))<<16)
 }
 
 // GemmInt16Slack is how many values past B's last row GemmInt16Packed
