@@ -510,7 +510,46 @@ type qmatState struct {
 	a, b  []int16 // A (per-row zero points only) and B less their zero points
 	pa    []int32 // A packed, batch after batch
 	acc   []int32
-	mults []float32 // a row's requantization multipliers
+	mults [][]float32 // by worker: a row's requantization multipliers
+	// One product's arguments, cleared after the run.
+	o             *qmatMulOp
+	y, aS, bS, yS *tensor.Tensor
+	aIdx, bIdx    func(int) int
+	bias, c       []int32 // c: the product, acc or y's int32 output
+	pai           []int32
+	bbi           []int16
+	yi, ai, bi    int
+	m, n, k       int
+	zp            int16
+	lo, hi        int32
+}
+
+// run computes panels [lo, hi) of A's rows (kernel.Int16PanelRows each)
+// of one product and, for QLinearMatMul, requantizes them.
+func (t *qmatState) run(lo, hi, worker int) error {
+	m, n, k := t.m, t.n, t.k
+	r0, r1 := lo*kernel.Int16PanelRows, min(hi*kernel.Int16PanelRows, m)
+	kernel.GemmInt16Packed(r1-r0, n, k, t.pai[kernel.PackedInt16Len(r0, k):], t.bbi, n, t.c[r0*n:], n)
+	if !t.o.qlinear {
+		return nil
+	}
+	mults := growF32(t.mults[worker], n)
+	t.mults[worker] = mults
+	for r := r0; r < r1; r++ {
+		if r == r0 || t.aS.Len() > 1 {
+			sa := t.aS.F32[t.aIdx(t.ai*m+r)]
+			for c := range mults {
+				mults[c] = sa * t.bS.F32[t.bIdx(t.bi*n+c)] / t.yS.F32[0]
+			}
+		}
+		row, off := t.c[r*n:(r+1)*n], t.yi*m*n+r*n
+		if t.y.DType == tensor.Uint8 {
+			requantCols(t.y.U8[off:off+n], row, t.bias, mults, t.zp, t.lo, t.hi)
+		} else {
+			requantCols(t.y.I8[off:off+n], row, t.bias, mults, t.zp, t.lo, t.hi)
+		}
+	}
+	return nil
 }
 
 func (o *qmatMulOp) run(s *scratch, in, out []*tensor.Tensor) error {
@@ -622,33 +661,29 @@ func (o *qmatMulOp) run(s *scratch, in, out []*tensor.Tensor) error {
 	if bias != nil {
 		biasI32 = bias.I32
 	}
-	mults := growF32(st.mults, n)
-	st.mults = mults
-	bcast := bcastIndexer(batchShape, aBatch, bBatch)
-	for yi := 0; yi < batch; yi++ {
-		ai, bi := bcast(yi)
-		pai, bbi := pa[ai*psize:(ai+1)*psize], b16[bi*k*n:(bi+1)*k*n]
-		if !o.qlinear {
-			kernel.GemmInt16Packed(m, n, k, pai, bbi, n, y.I32[yi*m*n:(yi+1)*m*n], n)
-			continue
-		}
-		kernel.GemmInt16Packed(m, n, k, pai, bbi, n, acc, n)
-		for r := 0; r < m; r++ {
-			if r == 0 || aS.Len() > 1 {
-				sa := aS.F32[aIdx(ai*m+r)]
-				for c := range mults {
-					mults[c] = sa * bS.F32[bIdx(bi*n+c)] / yS.F32[0]
-				}
-			}
-			row, off := acc[r*n:(r+1)*n], yi*m*n+r*n
-			if dt == tensor.Uint8 {
-				requantCols(y.U8[off:off+n], row, biasI32, mults, zeroPoint(yZP), lo, hi)
-			} else {
-				requantCols(y.I8[off:off+n], row, biasI32, mults, zeroPoint(yZP), lo, hi)
-			}
-		}
+	panels := ceilDiv(m, kernel.Int16PanelRows)
+	workers := batchWorkers(panels, m*n*k)
+	for len(st.mults) < workers {
+		st.mults = append(st.mults, nil)
 	}
-	return nil
+	st.o, st.y, st.aS, st.bS, st.yS, st.aIdx, st.bIdx, st.bias = o, y, aS, bS, yS, aIdx, bIdx, biasI32
+	st.m, st.n, st.k, st.lo, st.hi = m, n, k, lo, hi
+	if o.qlinear {
+		st.zp = zeroPoint(yZP)
+	}
+	bcast := bcastIndexer(batchShape, aBatch, bBatch)
+	for yi := 0; yi < batch && err == nil; yi++ {
+		st.yi = yi
+		st.ai, st.bi = bcast(yi)
+		st.pai, st.bbi = pa[st.ai*psize:(st.ai+1)*psize], b16[st.bi*k*n:(st.bi+1)*k*n]
+		st.c = acc
+		if !o.qlinear {
+			st.c = y.I32[yi*m*n : (yi+1)*m*n]
+		}
+		err = parallelFor(s, panels, workers, st)
+	}
+	st.o, st.y, st.aS, st.bS, st.yS, st.aIdx, st.bIdx, st.bias, st.c, st.pai, st.bbi = nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil
+	return err
 }
 
 // packA packs the aBatches m x k batches of A less their zero points

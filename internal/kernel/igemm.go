@@ -40,6 +40,11 @@ const (
 	inr = 16
 )
 
+// Int16PanelRows is the rows of a panel of packed A: GemmInt16Packed can
+// multiply the rows of A from any multiple of it, packed from offset
+// PackedInt16Len(that row, k).
+const Int16PanelRows = imr
+
 // PackedInt16Len returns the length of PackInt16A's output for an m x k A.
 func PackedInt16Len(m, k int) int { return ceilDiv(m, imr) * ceilDiv(k, 2) * imr }
 
