@@ -809,15 +809,16 @@ type qconvState struct {
 	// wide im2col layout of kernel.ConvGeom.Wide, or one run of P).
 	sg           kernel.ConvGeom
 	wide         bool
+	offs         []int32 // the wide layout's row offsets
 	oh, ow, step int
 }
 
 // layout sets the product layout: for outputs narrower than a few tiles
 // of the kernel (LeNet5's conv3 has one position), several samples side
 // by side, as many as keep the workers busy; else wide for a stride-1
-// undilated 1-D or 2-D window where kernel.ConvGeom.Wide takes it (one
-// contiguous copy per im2col row rather than one per output row), else
-// plain.
+// undilated 1-D or 2-D window where kernel.ConvGeom.Wide takes it (the
+// im2col matrix read in place from the padded input at offsets, rather
+// than one copy per output row), else plain.
 func (t *qconvState) layout(workers int) {
 	const minCols = 64
 	t.wide, t.oh, t.ow, t.step = false, 1, t.P, t.P
@@ -829,9 +830,11 @@ func (t *qconvState) layout(workers int) {
 	if !ok || t.g.isIdentity() {
 		return
 	}
-	if _, ok := sg.Wide(); ok {
+	if _, ok := sg.Wide(); ok && sg.WideInputSize() <= 1<<30 {
 		t.sg, t.wide = sg, true
 		t.oh, t.ow, t.step = sg.OutH(), sg.OutW(), sg.PaddedW()
+		t.offs = slices.Grow(t.offs[:0], t.K)[:t.K]
+		sg.WideOffsets(t.offs)
 	}
 }
 
@@ -841,10 +844,10 @@ func (t *qconvState) cols() int { return (t.oh-1)*t.step + t.ow }
 
 // qconvBufs is one worker's working memory.
 type qconvBufs struct {
-	x, col, pad []int16
-	acc         []int32
-	u8          []uint8 // a requantized row in the product layout
-	i8          []int8
+	x, col []int16
+	acc    []int32
+	u8     []uint8 // a requantized row in the product layout
+	i8     []int8
 }
 
 func (o *qconvOp) run(s *scratch, in, out []*tensor.Tensor) error {
@@ -979,12 +982,11 @@ func (t *qconvState) run(lo, hi, worker int) error {
 	inSize, sampleIn := t.g.inSize(), t.c*t.g.inSize()
 	x := growI16(&b.x, t.bs*sampleIn)
 	col := x
-	if !t.g.isIdentity() || t.o.group > 1 || t.bs > 1 {
+	switch {
+	case t.wide: // the padded input
+		col = growI16(&b.col, t.sg.WideInputSize())
+	case !t.g.isIdentity() || t.o.group > 1 || t.bs > 1:
 		col = growI16(&b.col, t.K*t.bs*t.cols()+kernel.GemmInt16Slack) // the slack: last columns read in place
-	}
-	var pad []int16
-	if t.wide {
-		pad = growI16(&b.pad, t.sg.PaddedSize())
 	}
 	acc := growI32(&b.acc, t.mg*t.bs*t.cols())
 	psize := kernel.PackedInt16Len(t.mg, t.K)
@@ -998,7 +1000,7 @@ func (t *qconvState) run(lo, hi, worker int) error {
 			case ns > 1 && t.g.coversInput(): // each sample's column is its input
 				transposeInto(col, ld, x[gi*t.cg*inSize:], sampleIn, ns, t.K)
 			case t.wide:
-				kernel.Im2colWide(&t.sg, x[gi*t.cg*inSize:(gi+1)*t.cg*inSize], col, ld, pad)
+				t.sg.WideInputInt16(x[gi*t.cg*inSize:(gi+1)*t.cg*inSize], col)
 			case &col[0] != &x[0]:
 				for si := range ns {
 					xg := x[si*sampleIn+gi*t.cg*inSize : si*sampleIn+(gi+1)*t.cg*inSize]
@@ -1011,7 +1013,11 @@ func (t *qconvState) run(lo, hi, worker int) error {
 				kernel.GemmInt16Packed(t.mg, ld, t.K, pa, col, ld, t.y.I32[yoff:yoff+t.mg*t.P], ld)
 				continue
 			}
-			kernel.GemmInt16Packed(t.mg, ld, t.K, pa, col, ld, acc, ld)
+			if t.wide {
+				kernel.GemmInt16PackedOffsets(t.mg, ld, t.K, pa, col, t.offs, acc, ld)
+			} else {
+				kernel.GemmInt16Packed(t.mg, ld, t.K, pa, col, ld, acc, ld)
+			}
 			t.store(b, acc, ld, gi, s0, ns)
 		}
 	}

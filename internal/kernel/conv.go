@@ -208,9 +208,8 @@ func (g *ConvGeom) PaddedSize() int {
 
 // Im2colWide writes the wide im2col matrix of the image x ([C][H][W])
 // into col, rows ld values apart, using pad (PaddedSize values) for the
-// padded copy of each plane. g must have the wide layout (see Wide). Like
-// Im2col, it takes float32 and int16 images.
-func Im2colWide[T float32 | int16](g *ConvGeom, x, col []T, ld int, pad []T) {
+// padded copy of each plane. g must have the wide layout (see Wide).
+func Im2colWide(g *ConvGeom, x, col []float32, ld int, pad []float32) {
 	cols, _ := g.Wide()
 	pw, plane := g.PaddedW(), g.H*g.W
 	row := 0
@@ -277,7 +276,14 @@ func (g *ConvGeom) paddedPlane() int { return (g.H + g.PadTop + g.PadBottom) * g
 
 // WideInput writes the image x ([C][H][W]) into dst (WideInputSize
 // values) as C padded planes, zeros around them and after the last.
-func (g *ConvGeom) WideInput(x, dst []float32) {
+func (g *ConvGeom) WideInput(x, dst []float32) { wideInput(g, x, dst) }
+
+// WideInputInt16 is WideInput for the int16 images of the integer
+// convolutions (GemmInt16PackedOffsets reads them).
+func (g *ConvGeom) WideInputInt16(x, dst []int16) { wideInput(g, x, dst) }
+
+// wideInput is WideInput for either type.
+func wideInput[T float32 | int16](g *ConvGeom, x, dst []T) {
 	plane, ps := g.H*g.W, g.paddedPlane()
 	dst = dst[:g.WideInputSize()]
 	if ps == plane {

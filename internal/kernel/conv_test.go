@@ -214,7 +214,7 @@ func TestIm2colWide(t *testing.T) {
 	}
 }
 
-// TestIm2colInt16 checks the int16 forms of Im2col and Im2colWide against
+// TestIm2colInt16 checks the int16 forms of Im2col and WideInput against
 // the float32 ones on the same values.
 func TestIm2colInt16(t *testing.T) {
 	for gi, g := range convGeoms {
@@ -235,16 +235,15 @@ func TestIm2colInt16(t *testing.T) {
 				t.Fatalf("Im2col(%+v) in int16: col[%d] = %v, want %v", g, i, got[i], want[i])
 			}
 		}
-		cols, ok := g.Wide()
-		if !ok {
+		if _, ok := g.Wide(); !ok {
 			continue
 		}
-		got, want = make([]int16, rows*cols), make([]float32, rows*cols)
-		Im2colWide(&g, x, got, cols, make([]int16, g.PaddedSize()))
-		Im2colWide(&g, fx, want, cols, make([]float32, g.PaddedSize()))
-		for i := range want {
-			if float32(got[i]) != want[i] {
-				t.Fatalf("Im2colWide(%+v) in int16: col[%d] = %v, want %v", g, i, got[i], want[i])
+		gotW, wantW := make([]int16, g.WideInputSize()), make([]float32, g.WideInputSize())
+		g.WideInputInt16(x, gotW)
+		g.WideInput(fx, wantW)
+		for i := range wantW {
+			if float32(gotW[i]) != wantW[i] {
+				t.Fatalf("WideInputInt16(%+v): value %d = %v, want %v", g, i, gotW[i], wantW[i])
 			}
 		}
 	}

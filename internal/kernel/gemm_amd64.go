@@ -537,3 +537,20 @@ func dequantU8Vec(dst []float32, src []uint8, zp, scale float32) int {
 	dequantU8AVX2(&dst[0], &src[0], n, zp, scale)
 	return n
 }
+
+// igemmTileOffsets runs the AVX2 integer offsets kernel when the CPU has
+// it, else igemmTileOffsetsGo. The caller has checked b against offs.
+func igemmTileOffsets(k int, a []int32, b []int16, offs []int32, c []int32, ldc, rows, cols int) {
+	if !HasAVX2 {
+		igemmTileOffsetsGo(k, a, b, offs, c, ldc, rows, cols)
+		return
+	}
+	_ = a[ceilDiv(k, 2)*imr-1]
+	_ = offs[k-1]
+	_ = c[(rows-1)*ldc+cols-1]
+	var mask *int32
+	if cols < inr {
+		mask = &igemmMasks[inr-cols]
+	}
+	igemmKernelOffsetsAVX2(k, &a[0], &b[0], &offs[0], &c[0], ldc, rows, mask)
+}

@@ -85,3 +85,7 @@ func quantizeVec[T uint8 | int8](dst []T, src []float32, scale float32, zp, lo, 
 	return 0
 }
 func dequantU8Vec(dst []float32, src []uint8, zp, scale float32) int { return 0 }
+
+func igemmTileOffsets(k int, a []int32, b []int16, offs []int32, c []int32, ldc, rows, cols int) {
+	igemmTileOffsetsGo(k, a, b, offs, c, ldc, rows, cols)
+}

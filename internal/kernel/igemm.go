@@ -210,3 +210,56 @@ func igemmTileGo(k int, a []int32, b []int16, ldb int, c []int32, ldc, rows, col
 		copy(c[r*ldc:r*ldc+cols], acc[r][:cols])
 	}
 }
+
+// GemmInt16PackedOffsets is GemmInt16Packed with row p of B at
+// src[offs[p]:][:n]: a convolution's wide im2col matrix read in place
+// from its padded input (ConvGeom.WideInput, WideOffsets). Each offset
+// must have TileCols(n) values of src from it.
+func GemmInt16PackedOffsets(m, n, k int, pa []int32, src []int16, offs []int32, c []int32, ldc int) {
+	if m <= 0 || n <= 0 {
+		return
+	}
+	if len(pa) < PackedInt16Len(m, k) || len(offs) < k || len(c) < (m-1)*ldc+n {
+		panic("kernel: GemmInt16PackedOffsets: an operand is too short for its size")
+	}
+	for _, o := range offs[:k] {
+		if o < 0 || int(o)+TileCols(n) > len(src) {
+			panic("kernel: GemmInt16PackedOffsets: an offset is out of src")
+		}
+	}
+	if k == 0 {
+		for i := range m {
+			clear(c[i*ldc : i*ldc+n])
+		}
+		return
+	}
+	kp := ceilDiv(k, 2)
+	for i0 := 0; i0 < m; i0 += imr {
+		a := pa[(i0/imr)*kp*imr : (i0/imr+1)*kp*imr]
+		for j0 := 0; j0 < n; j0 += inr {
+			igemmTileOffsets(k, a, src[j0:], offs, c[i0*ldc+j0:], ldc, min(imr, m-i0), min(inr, n-j0))
+		}
+	}
+}
+
+// igemmTileOffsetsGo is igemmTileGo with row p of B at b[offs[p]:].
+func igemmTileOffsetsGo(k int, a []int32, b []int16, offs []int32, c []int32, ldc, rows, cols int) {
+	var acc [imr][inr]int32
+	for p := 0; p < k; p += 2 {
+		b0 := b[offs[p] : int(offs[p])+inr]
+		b1 := b0 // the odd last step: its A high halves are zero
+		if p+1 < k {
+			b1 = b[offs[p+1] : int(offs[p+1])+inr]
+		}
+		w := a[(p/2)*imr : (p/2+1)*imr]
+		for r := range acc {
+			a0, a1 := int32(int16(w[r])), int32(w[r]>>16)
+			for j := range acc[r] {
+				acc[r][j] += a0*int32(b0[j]) + a1*int32(b1[j])
+			}
+		}
+	}
+	for r := range rows {
+		copy(c[r*ldc:r*ldc+cols], acc[r][:cols])
+	}
+}

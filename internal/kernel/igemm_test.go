@@ -139,3 +139,49 @@ func TestPack8A(t *testing.T) {
 		}
 	}
 }
+
+// TestGemmInt16PackedOffsets checks GemmInt16PackedOffsets, on the AVX2
+// kernel where the CPU has it and on the pure-Go tile, against GemmInt16
+// on the B its offsets describe.
+func TestGemmInt16PackedOffsets(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	avx2 := HasAVX2
+	defer func() { HasAVX2 = avx2 }()
+	for range 30 {
+		m, n, k := 1+r.IntN(14), 1+r.IntN(50), 1+r.IntN(40)
+		src := make([]int16, 300)
+		for i := range src {
+			src[i] = int16(r.IntN(511) - 255)
+		}
+		offs := make([]int32, k)
+		b := make([]int16, k*n)
+		for p := range offs {
+			offs[p] = int32(r.IntN(len(src) - TileCols(n) + 1))
+			copy(b[p*n:(p+1)*n], src[offs[p]:])
+		}
+		a := make([]int16, m*k)
+		for i := range a {
+			a[i] = int16(r.IntN(511) - 255)
+		}
+		want := make([]int32, m*n)
+		GemmInt16(m, n, k, a, k, b, n, want, n)
+		pa := PackInt16A(nil, m, k, a, k)
+		for _, asm := range []bool{avx2, false} {
+			HasAVX2 = asm
+			got := make([]int32, (m+imr)*n)
+			for i := range got {
+				got[i] = -7
+			}
+			GemmInt16PackedOffsets(m, n, k, pa, src, offs, got, n)
+			for i, g := range got {
+				w := int32(-7)
+				if i < m*n {
+					w = want[i]
+				}
+				if g != w {
+					t.Fatalf("GemmInt16PackedOffsets %dx%dx%d (AVX2 %v): C[%d] = %d, want %d", m, n, k, asm, i, g, w)
+				}
+			}
+		}
+	}
+}

@@ -189,6 +189,11 @@ func erfAVX2(dst *float32, src *float32, n int)
 //go:noescape
 func igemmKernelAVX2(k int, a *int32, b *int16, ldb int, c *int32, ldc int, rows int, mask *int32)
 
+// igemmKernelOffsetsAVX2 is igemmKernelAVX2 with row p of B at b + offs[p] values.
+//
+//go:noescape
+func igemmKernelOffsetsAVX2(k int, a *int32, b *int16, offs *int32, c *int32, ldc int, rows int, mask *int32)
+
 // requantAVX2 sets dst[i] to the byte of min(max(round(float32(acc[i]+bias)*mult)+zp, lo), hi), the product clamped to ±2^22 and rounded half to even, for i < n; n must be a multiple of 8 and mult finite.
 //
 //go:noescape

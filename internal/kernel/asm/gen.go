@@ -50,6 +50,7 @@ func main() {
 	maxRows(2)
 	erf()
 	igemmKernel()
+	igemmKernelOffsets()
 	requantize()
 	quantize()
 	dequantizeU8()
@@ -1598,13 +1599,47 @@ func igemmKernel() {
 	TEXT("igemmKernelAVX2", NOSPLIT, "func(k int, a *int32, b *int16, ldb int, c *int32, ldc int, rows int, mask *int32)")
 	Pragma("noescape") // the kernels keep no pointer
 	Doc("igemmKernelAVX2 stores the int32 product of a packed 6xk A panel (int16 pairs) and the kx16 int16 matrix at b (rows ldb values apart) in the first rows rows (1 to 6) of the 6x16 tile at c (rows ldc values apart), only the columns whose mask value is -1 when mask is not nil.")
-	k := Load(Param("k"), GP64())
-	a := Load(Param("a"), GP64())
 	b := Load(Param("b"), GP64())
 	ldb := Load(Param("ldb"), GP64())
+	SHLQ(Imm(1), ldb) // bytes
+	igemmMicro("igemm",
+		func() (Mem, Mem) { return Mem{Base: b}, Mem{Base: b, Index: ldb, Scale: 1} },
+		func() Mem { return Mem{Base: b} },
+		func() { LEAQ(Mem{Base: b, Index: ldb, Scale: 2}, b) })
+}
+
+// igemmKernelOffsets: igemmKernel over a B given by row offsets, row p at
+// b + offs[p] int16 values: a convolution's wide im2col matrix read in
+// place from its padded input (as sgemmKernelOffsets reads it).
+func igemmKernelOffsets() {
+	TEXT("igemmKernelOffsetsAVX2", NOSPLIT, "func(k int, a *int32, b *int16, offs *int32, c *int32, ldc int, rows int, mask *int32)")
+	Pragma("noescape") // the kernels keep no pointer
+	Doc("igemmKernelOffsetsAVX2 is igemmKernelAVX2 with row p of B at b + offs[p] values.")
+	b := Load(Param("b"), GP64())
+	offs := Load(Param("offs"), GP64())
+	o0, o1 := GP64(), GP64()
+	igemmMicro("igemmoffs",
+		func() (Mem, Mem) {
+			MOVLQSX(Mem{Base: offs}, o0)
+			MOVLQSX(Mem{Base: offs, Disp: 4}, o1)
+			return Mem{Base: b, Index: o0, Scale: 2}, Mem{Base: b, Index: o1, Scale: 2}
+		},
+		func() Mem {
+			MOVLQSX(Mem{Base: offs}, o0)
+			return Mem{Base: b, Index: o0, Scale: 2}
+		},
+		func() { ADDQ(Imm(8), offs) })
+}
+
+// igemmMicro writes the rest of an integer micro-kernel whose parameters
+// k, a, c, ldc, rows and mask are as in igemmKernel: pair returns B's next
+// two rows (called at the start of each pair of k steps), odd the last row
+// of an odd k, advance moves past a pair. Labels start with prefix.
+func igemmMicro(prefix string, pair func() (Mem, Mem), odd func() Mem, advance func()) {
+	k := Load(Param("k"), GP64())
+	a := Load(Param("a"), GP64())
 	c := Load(Param("c"), GP64())
 	ldc := Load(Param("ldc"), GP64())
-	SHLQ(Imm(1), ldb) // bytes
 	pairs := GP64()
 	MOVQ(k, pairs)
 	SHRQ(Imm(1), pairs)
@@ -1627,28 +1662,29 @@ func igemmKernel() {
 		}
 	}
 
-	Label("igemm_loop")
+	Label(prefix + "_loop")
 	TESTQ(pairs, pairs)
-	JE(LabelRef("igemm_odd"))
-	VMOVDQU(Mem{Base: b}, bl)
-	VPUNPCKHWD(Mem{Base: b, Index: ldb, Scale: 1}, bl, bh)
-	VPUNPCKLWD(Mem{Base: b, Index: ldb, Scale: 1}, bl, bl)
+	JE(LabelRef(prefix + "_odd"))
+	r0, r1 := pair()
+	VMOVDQU(r0, bl)
+	VPUNPCKHWD(r1, bl, bh)
+	VPUNPCKLWD(r1, bl, bl)
 	step()
 	ADDQ(Imm(24), a)
-	LEAQ(Mem{Base: b, Index: ldb, Scale: 2}, b)
+	advance()
 	DECQ(pairs)
-	JMP(LabelRef("igemm_loop"))
+	JMP(LabelRef(prefix + "_loop"))
 
-	Label("igemm_odd")
+	Label(prefix + "_odd")
 	TESTQ(U32(1), k)
-	JE(LabelRef("igemm_store"))
-	VMOVDQU(Mem{Base: b}, bl)
+	JE(LabelRef(prefix + "_store"))
+	VMOVDQU(odd(), bl)
 	VPXOR(p, p, p)
 	VPUNPCKHWD(p, bl, bh)
 	VPUNPCKLWD(p, bl, bl)
 	step()
 
-	Label("igemm_store")
+	Label(prefix + "_store")
 	SHLQ(Imm(2), ldc)
 	rows := Load(Param("rows"), GP64())
 	mask := Load(Param("mask"), GP64())
@@ -1661,26 +1697,26 @@ func igemmKernel() {
 			put(t, p)
 			if r < len(lo)-1 {
 				DECQ(rows)
-				JE(LabelRef("igemm_done"))
+				JE(LabelRef(prefix + "_done"))
 				ADDQ(ldc, c)
 			}
 		}
-		JMP(LabelRef("igemm_done"))
+		JMP(LabelRef(prefix + "_done"))
 	}
 	TESTQ(mask, mask)
-	JNE(LabelRef("igemm_masked"))
+	JNE(LabelRef(prefix + "_masked"))
 	store(func(h0, h1 reg.VecVirtual) {
 		VMOVDQU(h0, Mem{Base: c})
 		VMOVDQU(h1, Mem{Base: c, Disp: 32})
 	})
-	Label("igemm_masked")
+	Label(prefix + "_masked")
 	VMOVDQU(Mem{Base: mask}, bl)
 	VMOVDQU(Mem{Base: mask, Disp: 32}, bh)
 	store(func(h0, h1 reg.VecVirtual) {
 		VPMASKMOVD(h0, bl, Mem{Base: c})
 		VPMASKMOVD(h1, bh, Mem{Base: c, Disp: 32})
 	})
-	Label("igemm_done")
+	Label(prefix + "_done")
 	VZEROUPPER()
 	RET()
 }
