@@ -599,14 +599,14 @@ func (g *geom) isIdentity() bool {
 // im2col writes the (channels*kSize) x outSize matrix whose column p holds
 // the input values under the window of output position p, zero where the
 // window covers padding. x holds channels planes of inSize values.
-func im2col(g *geom, x []float32, channels int, col []float32) {
+func im2col[T float32 | int16](g *geom, x []T, channels int, col []T) {
 	im2colStride(g, x, channels, col, g.outSize())
 }
 
 // im2colStride is im2col writing rows ld floats apart (1-D and 2-D only
 // when ld differs from the output size): kernel.Im2col for one or two
 // spatial axes.
-func im2colStride(g *geom, x []float32, channels int, col []float32, ld int) {
+func im2colStride[T float32 | int16](g *geom, x []T, channels int, col []T, ld int) {
 	if cg, ok := g.conv2D(channels); ok {
 		kernel.Im2col(&cg, x, col, ld)
 		return
@@ -631,7 +631,7 @@ func (g *geom) conv2D(channels int) (kernel.ConvGeom, bool) {
 }
 
 // im2colND is im2col for any number of spatial axes, one element at a time.
-func im2colND(g *geom, x []float32, channels int, col []float32) {
+func im2colND[T float32 | int16](g *geom, x []T, channels int, col []T) {
 	n := g.n
 	ks, p, inSize := g.kSize(), g.outSize(), g.inSize()
 	var kpos, opos [maxSpatial]int

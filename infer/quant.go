@@ -171,6 +171,23 @@ func (l *qlayout) each(n int, fn func(i, s int)) {
 	}
 }
 
+// runs calls fn(lo, hi, s) for each run [lo, hi) of the n elements of x
+// that share scale s (l.block must be 0): all of x per tensor, else inner
+// elements at a time.
+func (l *qlayout) runs(n int, fn func(lo, hi, s int)) {
+	if l.perTensor {
+		fn(0, n, 0)
+		return
+	}
+	i := 0
+	for range l.outer {
+		for a := range l.d {
+			fn(i, i+l.inner, a)
+			i += l.inner
+		}
+	}
+}
+
 func (o *quantLinearOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 	x, scale, zp := in[0], in[1], input(in, 2)
 	if scale.DType != tensor.Float32 {
@@ -189,15 +206,14 @@ func (o *quantLinearOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 			return fmt.Errorf("zero point is %v, want the type of x (%v)", zp.DType, x.DType)
 		}
 		resize(y, tensor.Float32, x.Shape...)
-		if l.perTensor && x.DType == tensor.Uint8 { // the common case, without a call per element
-			var z float32
-			if zp != nil {
-				z = float32(zp.U8[0])
-			}
-			sc := scale.F32[0]
-			for i, v := range x.U8 {
-				y.F32[i] = (float32(v) - z) * sc
-			}
+		if x.DType == tensor.Uint8 && l.block == 0 { // the common cases, a slice per scale
+			l.runs(x.Len(), func(lo, hi, s int) {
+				var z float32
+				if zp != nil {
+					z = float32(zp.U8[s])
+				}
+				kernel.DequantizeU8(y.F32[lo:hi], x.U8[lo:hi], z, scale.F32[s])
+			})
 			return nil
 		}
 		if x.DType.IsFloat() { // float8, float4: their values, less the zero point's
@@ -246,15 +262,18 @@ func (o *quantLinearOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 		return nil
 	}
 	lo, hi := qrange(dt)
-	if l.perTensor && x.DType == tensor.Float32 && dt == tensor.Uint8 { // the common case
-		var z int32
-		if zp != nil {
-			z = intAt(zp, 0)
-		}
-		sc := scale.F32[0]
-		for i, v := range x.F32 {
-			y.U8[i] = uint8(quantize(v/sc, z, lo, hi))
-		}
+	if x.DType == tensor.Float32 && (dt == tensor.Uint8 || dt == tensor.Int8) && l.block == 0 { // the common cases
+		l.runs(x.Len(), func(i, j, s int) {
+			var z int32
+			if zp != nil {
+				z = intAt(zp, s)
+			}
+			if dt == tensor.Uint8 {
+				kernel.QuantizeSlice(y.U8[i:j], x.F32[i:j], scale.F32[s], z, lo, hi)
+			} else {
+				kernel.QuantizeSlice(y.I8[i:j], x.F32[i:j], scale.F32[s], z, lo, hi)
+			}
+		})
 		return nil
 	}
 	l.each(x.Len(), func(i, s int) {
@@ -268,7 +287,7 @@ func (o *quantLinearOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 		if zp != nil {
 			z = intAt(zp, s)
 		}
-		q := quantize(v/scale.F32[s], z, lo, hi)
+		q := kernel.QuantizeValue(v/scale.F32[s], z, lo, hi)
 		switch dt {
 		case tensor.Uint8:
 			y.U8[i] = uint8(q)
@@ -279,25 +298,6 @@ func (o *quantLinearOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 		}
 	})
 	return nil
-}
-
-// quantize rounds v half to even, adds zp and saturates to [lo, hi]. NaN
-// becomes zp.
-func quantize(v float32, zp, lo, hi int32) int32 {
-	const big = 1 << 22
-	switch {
-	case v != v:
-		v = 0
-	case v > big:
-		v = big
-	case v < -big:
-		v = -big
-	}
-	// For |v| <= 2^22, v + 1.5*2^23 lies in [2^23, 2^24), where float32
-	// holds only integers: the sum is v rounded half to even.
-	const magic = 1.5 * (1 << 23)
-	r := int32((v + magic) - magic)
-	return min(max(r+zp, lo), hi)
 }
 
 // isQuantType reports whether dt is a quantized type QuantizeLinear makes.
@@ -344,37 +344,6 @@ func intAt(t *tensor.Tensor, i int) int32 {
 	return int32(t.Int64At(i))
 }
 
-// igemm sets c (m x n, dense) to a*b for zero-point-shifted operands,
-// given as float32 a (m x k) and b (k x n) whose magnitudes are at most
-// amax and bmax. It runs on kernel.Sgemm over slices of k short enough that
-// every partial sum is an integer below 2^24, so exact in float32 in any
-// order, adding the slices' sums in int32 (wrapping as kernel.GemmInt16,
-// the integer reference it is tested against). fc is scratch.
-func igemm(m, n, k int, fa, fb []float32, amax, bmax int32, c []int32, fc *[]float32) {
-	if k == 0 {
-		clear(c)
-		return
-	}
-	if cap(*fc) < m*n {
-		*fc = make([]float32, m*n)
-	}
-	f := (*fc)[:m*n]
-	kc := (1<<24 - 1) / max(int(amax)*int(bmax), 1)
-	for p0 := 0; p0 < k; p0 += kc {
-		p1 := min(k, p0+kc)
-		kernel.Sgemm(false, false, m, n, p1-p0, 1, fa[p0:], k, fb[p0*n:], n, 0, f, n)
-		if p0 == 0 {
-			for i, v := range f {
-				c[i] = int32(v)
-			}
-			continue
-		}
-		for i, v := range f {
-			c[i] += int32(v)
-		}
-	}
-}
-
 // is8bit reports whether t is int8 or uint8.
 func is8bit(t *tensor.Tensor) bool { return t.DType == tensor.Uint8 || t.DType == tensor.Int8 }
 
@@ -403,12 +372,10 @@ func (dynQuantOp) run(_ *scratch, in, out []*tensor.Tensor) error {
 	if scale == 0 { // all zeros: the formula's 0/0; scale 1 as onnxruntime
 		scale = 1
 	}
-	zp := quantize(-lo/scale, 0, 0, 255)
+	zp := kernel.QuantizeValue(-lo/scale, 0, 0, 255)
 	y := out[0]
 	resize(y, tensor.Uint8, x.Shape...)
-	for i, v := range x.F32 {
-		y.U8[i] = uint8(quantize(v/scale, zp, 0, 255))
-	}
+	kernel.QuantizeSlice(y.U8, x.F32, scale, zp, 0, 255)
 	if s := output(out, 1); s != nil {
 		resize(s, tensor.Float32)
 		s.F32[0] = scale
@@ -433,54 +400,65 @@ func perRow(t *tensor.Tensor, rows int, what string) (func(r int) int, error) {
 	return nil, fmt.Errorf("%s is %v, want 1 or %d values", what, t, rows)
 }
 
-// shifted returns the 8-bit tensor x minus its zero point as float32 in
-// buf (exact), zp indexed by element i as zpIndex(i) (nil zp: 0), and the
-// largest magnitude.
-func shifted(buf *[]float32, x, zp *tensor.Tensor, zpIndex func(i int) int) ([]float32, int32) {
-	n := x.Len()
-	if cap(*buf) < n {
-		*buf = make([]float32, n)
-	}
-	d := (*buf)[:n]
-	var m float32
-	if x.DType == tensor.Uint8 && (zp == nil || zp.Len() == 1) { // the common case
-		var z float32
-		if zp != nil {
-			z = float32(zp.U8[0])
-		}
-		for i, v := range x.U8 {
-			f := float32(v) - z
-			d[i] = f
-			m = max(m, f, -f)
-		}
-		return d, int32(m)
+// shift8 returns the 8-bit tensor x minus its zero point as int16 in buf
+// (grown as needed), zp indexed by element i as zpIndex(i) (nil zp: 0).
+func shift8(buf *[]int16, x, zp *tensor.Tensor, zpIndex func(i int) int) []int16 {
+	d := growI16(buf, x.Len())
+	if zp == nil || zp.Len() == 1 {
+		shiftRange(d, x, 0, zeroPoint(zp))
+		return d
 	}
 	for i := range d {
-		v := intAt(x, i)
-		if zp != nil {
-			v -= intAt(zp, zpIndex(i))
-		}
-		f := float32(v)
-		d[i] = f
-		m = max(m, f, -f)
+		d[i] = int16(intAt(x, i) - intAt(zp, zpIndex(i)))
 	}
-	return d, int32(m)
+	return d
+}
+
+// shiftRange sets d to the 8-bit values of x from element lo less the
+// zero point z.
+func shiftRange(d []int16, x *tensor.Tensor, lo int, z int16) {
+	if x.DType == tensor.Uint8 {
+		shiftTyped(d, x.U8[lo:lo+len(d)], z)
+		return
+	}
+	shiftTyped(d, x.I8[lo:lo+len(d)], z)
+}
+
+// zeroPoint returns the single zero point zp holds (nil: 0).
+func zeroPoint(zp *tensor.Tensor) int16 {
+	if zp == nil {
+		return 0
+	}
+	return int16(intAt(zp, 0))
+}
+
+// shiftTyped sets d[i] to x[i] - z.
+func shiftTyped[T uint8 | int8](d []int16, x []T, z int16) {
+	d = d[:len(x)]
+	for i, v := range x {
+		d[i] = int16(v) - z
+	}
+}
+
+// growI16 returns *buf resized to n, reallocated when too small.
+func growI16(buf *[]int16, n int) []int16 {
+	if cap(*buf) < n {
+		*buf = make([]int16, n)
+	}
+	return (*buf)[:n]
 }
 
 // constOperand is a constant operand (weights) and its zero point, shifted
 // at load.
 type constOperand struct {
 	x, zp *tensor.Tensor
-	f     []float32
-	max   int32
+	d     []int16 // x less its zero point
+	pa    []int32 // a convolution's weights: d packed by kernel.PackInt16A, group after group
 }
 
-// get returns the prepared operand if c was made from x and zp.
-func (c *constOperand) get(x, zp *tensor.Tensor) ([]float32, int32, bool) {
-	if c == nil || c.x != x || c.zp != zp {
-		return nil, 0, false
-	}
-	return c.f, c.max, true
+// ready reports whether c was made from x and zp.
+func (c *constOperand) ready(x, zp *tensor.Tensor) bool {
+	return c != nil && c.x == x && c.zp == zp
 }
 
 // prepare returns consts[xi] shifted by consts[zpi] when it is an 8-bit
@@ -499,7 +477,7 @@ func prepare(consts []*tensor.Tensor, xi, zpi int, zpIndex func(x *tensor.Tensor
 		return nil
 	}
 	c := &constOperand{x: x, zp: zp}
-	c.f, c.max = shifted(&c.f, x, zp, idx)
+	c.d = shift8(&c.d, x, zp, idx)
 	return c
 }
 
@@ -529,8 +507,49 @@ func buildQLinearMatMul(n *onnx.Node, opset int64) (op, error) {
 
 // qmatState is a qmatMulOp's working memory, kept in scratch.task.
 type qmatState struct {
-	fa, fb, fc []float32
-	acc        []int32
+	a, b  []int16 // A (per-row zero points only) and B less their zero points
+	pa    []int32 // A packed, batch after batch
+	acc   []int32
+	mults [][]float32 // by worker: a row's requantization multipliers
+	// One product's arguments, cleared after the run.
+	o             *qmatMulOp
+	y, aS, bS, yS *tensor.Tensor
+	aIdx, bIdx    func(int) int
+	bias, c       []int32 // c: the product, acc or y's int32 output
+	pai           []int32
+	bbi           []int16
+	yi, ai, bi    int
+	m, n, k       int
+	zp            int16
+	lo, hi        int32
+}
+
+// run computes panels [lo, hi) of A's rows (kernel.Int16PanelRows each)
+// of one product and, for QLinearMatMul, requantizes them.
+func (t *qmatState) run(lo, hi, worker int) error {
+	m, n, k := t.m, t.n, t.k
+	r0, r1 := lo*kernel.Int16PanelRows, min(hi*kernel.Int16PanelRows, m)
+	kernel.GemmInt16Packed(r1-r0, n, k, t.pai[kernel.PackedInt16Len(r0, k):], t.bbi, n, t.c[r0*n:], n)
+	if !t.o.qlinear {
+		return nil
+	}
+	mults := growF32(t.mults[worker], n)
+	t.mults[worker] = mults
+	for r := r0; r < r1; r++ {
+		if r == r0 || t.aS.Len() > 1 {
+			sa := t.aS.F32[t.aIdx(t.ai*m+r)]
+			for c := range mults {
+				mults[c] = sa * t.bS.F32[t.bIdx(t.bi*n+c)] / t.yS.F32[0]
+			}
+		}
+		row, off := t.c[r*n:(r+1)*n], t.yi*m*n+r*n
+		if t.y.DType == tensor.Uint8 {
+			requantCols(t.y.U8[off:off+n], row, t.bias, mults, t.zp, t.lo, t.hi)
+		} else {
+			requantCols(t.y.I8[off:off+n], row, t.bias, mults, t.zp, t.lo, t.hi)
+		}
+	}
+	return nil
 }
 
 func (o *qmatMulOp) run(s *scratch, in, out []*tensor.Tensor) error {
@@ -609,10 +628,11 @@ func (o *qmatMulOp) run(s *scratch, in, out []*tensor.Tensor) error {
 		return fmt.Errorf("scales and zero points differ in size: a %v and %v, b %v and %v", aS, aZP, bS, bZP)
 	}
 	st := taskOf[qmatState](s)
-	fa, amax := shifted(&st.fa, a, aZP, func(i int) int { return aIdx(i / max(k, 1)) })
-	fb, bmax, ok := o.b.get(b, bZP)
-	if !ok {
-		fb, bmax = shifted(&st.fb, b, bZP, func(i int) int { return bIdx(i/(k*n)*n + i%n) })
+	var b16 []int16
+	if o.b.ready(b, bZP) {
+		b16 = o.b.d
+	} else {
+		b16 = shift8(&st.b, b, bZP, func(i int) int { return bIdx(i/(k*n)*n + i%n) })
 	}
 	y := out[0]
 	dt := tensor.Int32
@@ -632,33 +652,86 @@ func (o *qmatMulOp) run(s *scratch, in, out []*tensor.Tensor) error {
 	if o.qlinear {
 		lo, hi = qrange(dt)
 	}
+	// Each batch of A packed once, however many batches of B it meets.
+	psize := kernel.PackedInt16Len(m, k)
+	aBatches := max(1, a.Len()/max(m*k, 1))
+	pa := growI32(&st.pa, aBatches*psize)
+	packA(pa, &st.a, a, aZP, aIdx, aBatches, m, k)
+	var biasI32 []int32
+	if bias != nil {
+		biasI32 = bias.I32
+	}
+	panels := ceilDiv(m, kernel.Int16PanelRows)
+	workers := batchWorkers(panels, m*n*k)
+	for len(st.mults) < workers {
+		st.mults = append(st.mults, nil)
+	}
+	st.o, st.y, st.aS, st.bS, st.yS, st.aIdx, st.bIdx, st.bias = o, y, aS, bS, yS, aIdx, bIdx, biasI32
+	st.m, st.n, st.k, st.lo, st.hi = m, n, k, lo, hi
+	if o.qlinear {
+		st.zp = zeroPoint(yZP)
+	}
 	bcast := bcastIndexer(batchShape, aBatch, bBatch)
-	for yi := 0; yi < batch; yi++ {
-		ai, bi := bcast(yi)
-		fai, fbi := fa[ai*m*k:(ai+1)*m*k], fb[bi*k*n:(bi+1)*k*n]
+	for yi := 0; yi < batch && err == nil; yi++ {
+		st.yi = yi
+		st.ai, st.bi = bcast(yi)
+		st.pai, st.bbi = pa[st.ai*psize:(st.ai+1)*psize], b16[st.bi*k*n:(st.bi+1)*k*n]
+		st.c = acc
 		if !o.qlinear {
-			igemm(m, n, k, fai, fbi, amax, bmax, y.I32[yi*m*n:(yi+1)*m*n], &st.fc)
-			continue
+			st.c = y.I32[yi*m*n : (yi+1)*m*n]
 		}
-		igemm(m, n, k, fai, fbi, amax, bmax, acc, &st.fc)
-		for r := 0; r < m; r++ {
-			sa := aS.F32[aIdx(ai*m+r)]
-			for c := 0; c < n; c++ {
-				mult := sa * bS.F32[bIdx(bi*n+c)] / yS.F32[0]
-				v := acc[r*n+c]
-				if bias != nil {
-					v += bias.I32[c]
-				}
-				q := quantize(float32(v)*mult, intAt(yZP, 0), lo, hi)
-				if dt == tensor.Uint8 {
-					y.U8[yi*m*n+r*n+c] = uint8(q)
-				} else {
-					y.I8[yi*m*n+r*n+c] = int8(q)
-				}
+		err = parallelFor(s, panels, workers, st)
+	}
+	st.o, st.y, st.aS, st.bS, st.yS, st.aIdx, st.bIdx, st.bias, st.c, st.pai, st.bbi = nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil
+	return err
+}
+
+// packA packs the aBatches m x k batches of A less their zero points
+// (indexed by row as aIdx) into pa, batch after batch: from the 8-bit
+// values for a single zero point, else through shifted int16 in buf.
+func packA(pa []int32, buf *[]int16, a, aZP *tensor.Tensor, aIdx func(int) int, aBatches, m, k int) {
+	psize := kernel.PackedInt16Len(m, k)
+	if aZP == nil || aZP.Len() == 1 {
+		z := zeroPoint(aZP)
+		for ai := range aBatches {
+			dst := pa[ai*psize : (ai+1)*psize]
+			if a.DType == tensor.Uint8 {
+				kernel.Pack8A(dst, m, k, a.U8[ai*m*k:], k, z)
+			} else {
+				kernel.Pack8A(dst, m, k, a.I8[ai*m*k:], k, z)
 			}
 		}
+		return
 	}
-	return nil
+	a16 := shift8(buf, a, aZP, func(i int) int { return aIdx(i / max(k, 1)) })
+	for ai := range aBatches {
+		kernel.PackInt16A(pa[ai*psize:(ai+1)*psize], m, k, a16[ai*m*k:], k)
+	}
+}
+
+// requantCols sets dst[c] to acc[c] plus bias[c] (nil: none) times
+// mults[c], rounded half to even, plus zp, saturated to [lo, hi].
+func requantCols[T uint8 | int8](dst []T, acc, bias []int32, mults []float32, zp int16, lo, hi int32) {
+	dst, mults = dst[:len(acc)], mults[:len(acc)]
+	z := int32(zp)
+	if bias == nil {
+		for c, v := range acc {
+			dst[c] = T(kernel.QuantizeValue(float32(v)*mults[c], z, lo, hi))
+		}
+		return
+	}
+	bias = bias[:len(acc)]
+	for c, v := range acc {
+		dst[c] = T(kernel.QuantizeValue(float32(v+bias[c])*mults[c], z, lo, hi))
+	}
+}
+
+// growI32 returns *buf resized to n, reallocated when too small.
+func growI32(buf *[]int32, n int) []int32 {
+	if cap(*buf) < n {
+		*buf = make([]int32, n)
+	}
+	return (*buf)[:n]
 }
 
 // bcastIndexer returns a function from the index of a batch of the
@@ -719,22 +792,62 @@ func buildQConv(n *onnx.Node, qlinear bool) (op, error) {
 
 // qconvState is a qconvOp's working memory, kept in scratch.task.
 type qconvState struct {
-	fw   []float32   // shifted weights, when not prepared at load
+	w    []int16     // shifted weights, when not prepared at load
+	pw   []int32     // and packed
 	bufs []qconvBufs // by worker
 	// The run's arguments, cleared after it.
-	o                    *qconvOp
-	g                    geom
-	x, y, xS, wS, yS, b  *tensor.Tensor
-	wIdx                 func(int) int
-	fwr                  []float32
-	wmax, xz, lo, hi, yz int32
-	c, m, cg, mg, K, P   int
+	o                     *qconvOp
+	g                     geom
+	x, y, xS, wS, yS, b   *tensor.Tensor
+	wIdx                  func(int) int
+	pwr                   []int32
+	lo, hi                int32
+	xz, yz                int16
+	n, c, m, cg, mg, K, P int
+	bs                    int // samples side by side in the products
+	// The layout of the products: oh runs of ow outputs, step apart (the
+	// wide im2col layout of kernel.ConvGeom.Wide, or one run of P).
+	sg           kernel.ConvGeom
+	wide         bool
+	offs         []int32 // the wide layout's row offsets
+	oh, ow, step int
 }
+
+// layout sets the product layout: for outputs narrower than a few tiles
+// of the kernel (LeNet5's conv3 has one position), several samples side
+// by side, as many as keep the workers busy; else wide for a stride-1
+// undilated 1-D or 2-D window where kernel.ConvGeom.Wide takes it (the
+// im2col matrix read in place from the padded input at offsets, rather
+// than one copy per output row), else plain.
+func (t *qconvState) layout(workers int) {
+	const minCols = 64
+	t.wide, t.oh, t.ow, t.step = false, 1, t.P, t.P
+	t.bs = max(1, min(ceilDiv(minCols, max(t.P, 1)), ceilDiv(t.n, workers)))
+	if t.bs > 1 {
+		return
+	}
+	sg, ok := t.g.conv2D(t.cg)
+	if !ok || t.g.isIdentity() {
+		return
+	}
+	if _, ok := sg.Wide(); ok && sg.WideInputSize() <= 1<<30 {
+		t.sg, t.wide = sg, true
+		t.oh, t.ow, t.step = sg.OutH(), sg.OutW(), sg.PaddedW()
+		t.offs = slices.Grow(t.offs[:0], t.K)[:t.K]
+		sg.WideOffsets(t.offs)
+	}
+}
+
+// cols returns the columns of one sample's products: P, or the wide
+// layout's.
+func (t *qconvState) cols() int { return (t.oh-1)*t.step + t.ow }
 
 // qconvBufs is one worker's working memory.
 type qconvBufs struct {
-	fx, fcol, fc []float32
-	acc          []int32
+	x, col []int16
+	acc    []int32
+	u8     []uint8 // a requantized row in the product layout
+	i8     []int8
 }
 
 func (o *qconvOp) run(s *scratch, in, out []*tensor.Tensor) error {
@@ -807,10 +920,12 @@ func (o *qconvOp) run(s *scratch, in, out []*tensor.Tensor) error {
 		return err
 	}
 	st := taskOf[qconvState](s)
-	fw, wmax, ok := o.wc.get(w, wZP)
-	if !ok {
+	pw := o.wc.packed()
+	if !o.wc.ready(w, wZP) || pw == nil {
 		wk := w.Len() / max(m, 1) // weights per output channel
-		fw, wmax = shifted(&st.fw, w, wZP, func(i int) int { return wIdx(i / wk) })
+		w16 := shift8(&st.w, w, wZP, func(i int) int { return wIdx(i / wk) })
+		st.pw = packGroups(st.pw[:0], w16, o.group, mg, K)
+		pw = st.pw
 	}
 	dt := tensor.Int32
 	if o.qlinear {
@@ -821,83 +936,168 @@ func (o *qconvOp) run(s *scratch, in, out []*tensor.Tensor) error {
 	if y.Len() == 0 {
 		return nil
 	}
-	// The input minus its zero point, as float32 (exact) for im2col, whose
-	// padding is then the zero point; the columns back as int16.
 	workers := batchWorkers(n, mg*K*P*o.group)
 	if len(st.bufs) < workers {
 		st.bufs = make([]qconvBufs, workers)
 	}
 	st.o, st.g, st.x, st.y, st.xS, st.wS, st.yS, st.b = o, g, x, y, xS, wS, yS, bias
-	st.wIdx, st.fwr, st.wmax = wIdx, fw, wmax
-	st.c, st.m, st.cg, st.mg, st.K, st.P = c, m, cg, mg, K, P
-	st.xz, st.lo, st.hi, st.yz = 0, 0, 0, 0
-	if xZP != nil {
-		st.xz = intAt(xZP, 0)
-	}
+	st.wIdx, st.pwr = wIdx, pw
+	st.n, st.c, st.m, st.cg, st.mg, st.K, st.P = n, c, m, cg, mg, K, P
+	st.layout(workers)
+	st.xz, st.lo, st.hi, st.yz = zeroPoint(xZP), 0, 0, 0
 	if o.qlinear {
 		st.lo, st.hi = qrange(dt)
-		st.yz = intAt(yZP, 0)
+		st.yz = zeroPoint(yZP)
 	}
-	err = parallelFor(s, n, workers, st)
-	st.o, st.x, st.y, st.xS, st.wS, st.yS, st.b, st.wIdx, st.fwr = nil, nil, nil, nil, nil, nil, nil, nil, nil
+	err = parallelFor(s, ceilDiv(n, st.bs), workers, st)
+	st.o, st.x, st.y, st.xS, st.wS, st.yS, st.b, st.wIdx, st.pwr = nil, nil, nil, nil, nil, nil, nil, nil, nil
 	return err
 }
 
-// run computes samples [lo, hi): the input minus its zero point as float32
-// (exact) for im2col, whose padding is then the zero point; per group the
-// integer product and, for QLinearConv, the requantization.
+// packed returns the prepared weights packed for kernel.GemmInt16Packed
+// (nil c: nil).
+func (c *constOperand) packed() []int32 {
+	if c == nil {
+		return nil
+	}
+	return c.pa
+}
+
+// packGroups appends to dst the weights w (group after group of mg rows of
+// K values) packed by kernel.PackInt16A, group after group.
+func packGroups(dst []int32, w []int16, group, mg, K int) []int32 {
+	size := kernel.PackedInt16Len(mg, K)
+	dst = slices.Grow(dst[:0], group*size)[:group*size]
+	for gi := range group {
+		kernel.PackInt16A(dst[gi*size:(gi+1)*size], mg, K, w[gi*mg*K:], K)
+	}
+	return dst
+}
+
+// run computes samples [lo, hi): the input minus its zero point in int16
+// for im2col, whose padding is then the zero point; per group the integer
+// product and, for QLinearConv, the requantization.
 func (t *qconvState) run(lo, hi, worker int) error {
 	b := &t.bufs[worker]
-	inSize := t.g.inSize()
-	b.fx = growF32(b.fx, t.c*inSize)
-	b.fcol = growF32(b.fcol, t.K*t.P)
-	if cap(b.acc) < t.mg*t.P {
-		b.acc = make([]int32, t.mg*t.P)
+	inSize, sampleIn := t.g.inSize(), t.c*t.g.inSize()
+	x := growI16(&b.x, t.bs*sampleIn)
+	col := x
+	switch {
+	case t.wide: // the padded input
+		col = growI16(&b.col, t.sg.WideInputSize())
+	case !t.g.isIdentity() || t.o.group > 1 || t.bs > 1:
+		col = growI16(&b.col, t.K*t.bs*t.cols()+kernel.GemmInt16Slack) // the slack: last columns read in place
 	}
-	fx, fcol, acc := b.fx, b.fcol, b.acc[:t.mg*t.P]
-	qlinear := t.o.qlinear
-	for i := lo; i < hi; i++ {
-		for j := range fx {
-			fx[j] = float32(intAt(t.x, i*t.c*inSize+j) - t.xz)
-		}
+	acc := growI32(&b.acc, t.mg*t.bs*t.cols())
+	psize := kernel.PackedInt16Len(t.mg, t.K)
+	for blk := lo; blk < hi; blk++ {
+		s0 := blk * t.bs
+		ns := min(t.bs, t.n-s0)
+		ld := ns * t.cols()
+		shiftRange(x[:ns*sampleIn], t.x, s0*sampleIn, t.xz)
 		for gi := 0; gi < t.o.group; gi++ {
-			im2col(&t.g, fx[gi*t.cg*inSize:(gi+1)*t.cg*inSize], t.cg, fcol)
-			yoff := (i*t.m + gi*t.mg) * t.P
-			dst := acc
-			if !qlinear {
-				dst = t.y.I32[yoff : yoff+t.mg*t.P]
+			switch {
+			case ns > 1 && t.g.coversInput(): // each sample's column is its input
+				transposeInto(col, ld, x[gi*t.cg*inSize:], sampleIn, ns, t.K)
+			case t.wide:
+				t.sg.WideInputInt16(x[gi*t.cg*inSize:(gi+1)*t.cg*inSize], col)
+			case &col[0] != &x[0]:
+				for si := range ns {
+					xg := x[si*sampleIn+gi*t.cg*inSize : si*sampleIn+(gi+1)*t.cg*inSize]
+					im2colStride(&t.g, xg, t.cg, col[si*t.P:], ld)
+				}
 			}
-			igemm(t.mg, t.P, t.K, t.fwr[gi*t.mg*t.K:(gi+1)*t.mg*t.K], fcol, t.wmax, 255, dst, &b.fc)
-			if qlinear {
-				t.requantize(acc, gi, yoff)
+			pa := t.pwr[gi*psize : (gi+1)*psize]
+			if !t.o.qlinear && ns == 1 && !t.wide { // straight into y
+				yoff := (s0*t.m + gi*t.mg) * t.P
+				kernel.GemmInt16Packed(t.mg, ld, t.K, pa, col, ld, t.y.I32[yoff:yoff+t.mg*t.P], ld)
+				continue
 			}
+			if t.wide {
+				kernel.GemmInt16PackedOffsets(t.mg, ld, t.K, pa, col, t.offs, acc, ld)
+			} else {
+				kernel.GemmInt16Packed(t.mg, ld, t.K, pa, col, ld, acc, ld)
+			}
+			t.store(b, acc, ld, gi, s0, ns)
 		}
 	}
 	return nil
 }
 
-// requantize writes group gi's int32 sums (plus bias) to y at yoff.
-func (t *qconvState) requantize(acc []int32, gi, yoff int) {
-	P := t.P
+// store writes group gi's int32 sums for samples s0 to s0+ns (acc, rows
+// ld apart, the samples' products side by side in the product layout) to
+// y: as they are for ConvInteger, requantized (plus bias) for QLinearConv.
+func (t *qconvState) store(b *qconvBufs, acc []int32, ld, gi, s0, ns int) {
+	// The runs of outputs in a row of acc: a sample's output rows in the
+	// wide layout (one sample), else each sample's outputs.
+	runs, run, step, dstStep := t.oh, t.ow, t.step, t.ow
+	if ns > 1 {
+		runs, run, step, dstStep = ns, t.P, t.P, t.m*t.P
+	}
 	for r := 0; r < t.mg; r++ {
 		ch := gi*t.mg + r
+		row, out := acc[r*ld:r*ld+ld], (s0*t.m+ch)*t.P
+		if !t.o.qlinear {
+			for i := range runs {
+				copy(t.y.I32[out+i*dstStep:out+i*dstStep+run], row[i*step:])
+			}
+			continue
+		}
 		mult := t.xS.F32[0] * t.wS.F32[t.wIdx(ch)] / t.yS.F32[0]
 		var bias int32
 		if t.b != nil {
 			bias = t.b.I32[ch]
 		}
-		row := acc[r*P : (r+1)*P]
+		q := quantParams{bias, mult, int32(t.yz), t.lo, t.hi}
 		if t.y.DType == tensor.Uint8 {
-			dst := t.y.U8[yoff+r*P : yoff+(r+1)*P]
-			for p, v := range row {
-				dst[p] = uint8(quantize(float32(v+bias)*mult, t.yz, t.lo, t.hi))
-			}
+			requantRuns(t.y.U8[out:], row, &b.u8, q, runs, run, step, dstStep)
+		} else {
+			requantRuns(t.y.I8[out:], row, &b.i8, q, runs, run, step, dstStep)
+		}
+	}
+}
+
+// transposeInto sets col[p*ld+s] to x[s*xStride+p] for p < k, s < ns: the
+// im2col matrix of samples side by side when each one's column is its
+// input.
+func transposeInto(col []int16, ld int, x []int16, xStride, ns, k int) {
+	for s := range ns {
+		xs := x[s*xStride : s*xStride+k]
+		for p, v := range xs {
+			col[p*ld+s] = v
+		}
+	}
+}
+
+// quantParams are the arguments of kernel.Requantize but its slices.
+type quantParams struct {
+	bias       int32
+	mult       float32
+	zp, lo, hi int32
+}
+
+// requantRuns requantizes the sums row, runs of run values step apart,
+// into dst, the runs dstStep apart: straight when both are contiguous,
+// else in one pass over the whole row into tmp (grown as needed), the runs
+// then copied.
+func requantRuns[T uint8 | int8](dst []T, row []int32, tmp *[]T, q quantParams, runs, run, step, dstStep int) {
+	if runs == 1 || step == run && dstStep == run {
+		kernel.Requantize(dst[:runs*run], row[:runs*run], q.bias, q.mult, q.zp, q.lo, q.hi)
+		return
+	}
+	n := (runs-1)*step + run
+	if cap(*tmp) < n {
+		*tmp = make([]T, n)
+	}
+	r := (*tmp)[:n]
+	kernel.Requantize(r, row[:n], q.bias, q.mult, q.zp, q.lo, q.hi)
+	for i := range runs {
+		o := i * dstStep
+		if run == 1 {
+			dst[o] = r[i*step]
 			continue
 		}
-		dst := t.y.I8[yoff+r*P : yoff+(r+1)*P]
-		for p, v := range row {
-			dst[p] = int8(quantize(float32(v+bias)*mult, t.yz, t.lo, t.hi))
-		}
+		copy(dst[o:o+run], r[i*step:])
 	}
 }
 
@@ -956,5 +1156,9 @@ func (o *qconvOp) checkConsts(consts []*tensor.Tensor) error {
 		}
 		return nil
 	})
+	if w := o.wc; w != nil && w.x.Shape[0]%o.group == 0 {
+		m := w.x.Shape[0]
+		w.pa = packGroups(nil, w.d, o.group, m/o.group, w.x.Len()/m)
+	}
 	return nil
 }

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/onnxkit/onnxkit/internal/kernel"
 	"github.com/onnxkit/onnxkit/onnx"
 	"github.com/onnxkit/onnxkit/tensor"
 )
@@ -75,48 +74,6 @@ func TestQuantErrors(t *testing.T) {
 				t.Errorf("error %q does not name the node", err)
 			}
 		})
-	}
-}
-
-// TestIgemm checks igemm (float32 products over slices of k) against
-// kernel.GemmInt16 bit for bit with extreme factors: sums that need one,
-// two or many slices, and sums that wrap around int32.
-func TestIgemm(t *testing.T) {
-	for _, tc := range []struct {
-		m, n, k    int
-		amax, bmax int16
-	}{{3, 5, 258, 255, 255}, {3, 5, 259, 255, 255}, {7, 33, 1000, 255, 63}, {2, 3, 70000, 255, 255}, {1, 1, 1, 1, 1}, {2, 2, 0, 1, 1}} {
-		a := make([]int16, tc.m*tc.k)
-		b := make([]int16, tc.k*tc.n)
-		for i := range a {
-			a[i] = tc.amax - int16(i%2)
-			if i%3 == 0 && tc.k < 70000 {
-				a[i] = -tc.amax + int16(i%7)
-			}
-		}
-		for i := range b {
-			b[i] = tc.bmax - int16(i%5%int(tc.bmax))
-		}
-		var fc []float32
-		fa, fb := make([]float32, len(a)), make([]float32, len(b))
-		for i, v := range a {
-			fa[i] = float32(v)
-		}
-		for i, v := range b {
-			fb[i] = float32(v)
-		}
-		want := make([]int32, tc.m*tc.n)
-		got := make([]int32, tc.m*tc.n)
-		for i := range got {
-			got[i] = 99
-		}
-		kernel.GemmInt16(tc.m, tc.n, tc.k, a, tc.k, b, tc.n, want, tc.n)
-		igemm(tc.m, tc.n, tc.k, fa, fb, int32(tc.amax), int32(tc.bmax), got, &fc)
-		for i := range want {
-			if got[i] != want[i] {
-				t.Fatalf("igemm %dx%dx%d: C[%d] = %d, want %d", tc.m, tc.n, tc.k, i, got[i], want[i])
-			}
-		}
 	}
 }
 

@@ -46,9 +46,9 @@ func outSize(padded, k, stride, dil int) int {
 	return (padded-span)/stride + 1
 }
 
-// check panics unless g is a valid geometry and x and col (row stride ld)
-// are long enough for it.
-func (g *ConvGeom) check(name string, x, col []float32, ld int) {
+// check panics unless g is a valid geometry and an image of nx values and
+// an im2col matrix of ncol values (row stride ld) are long enough for it.
+func (g *ConvGeom) check(name string, nx, ncol, ld int) {
 	if g.C < 0 || g.H < 0 || g.W < 0 || g.KH < 0 || g.KW < 0 || g.PadTop < 0 || g.PadLeft < 0 ||
 		g.PadBottom < 0 || g.PadRight < 0 || g.StrideH < 0 || g.StrideW < 0 || g.DilationH < 0 || g.DilationW < 0 {
 		panic("kernel: " + name + ": negative size in geometry")
@@ -57,10 +57,10 @@ func (g *ConvGeom) check(name string, x, col []float32, ld int) {
 	if rows == 0 || cols == 0 {
 		return
 	}
-	if len(x) < g.C*g.H*g.W {
+	if nx < g.C*g.H*g.W {
 		panic("kernel: " + name + ": image is too short for its geometry")
 	}
-	if ld < cols || len(col) < (rows-1)*ld+cols {
+	if ld < cols || ncol < (rows-1)*ld+cols {
 		panic("kernel: " + name + ": col is too short for its geometry and stride")
 	}
 }
@@ -87,8 +87,10 @@ func ceilDiv(a, b int) int {
 // tap (i, j) of channel c for output position (oy, ox), or 0 where the tap
 // falls on padding. Rows are ld values apart (ld >= OutH*OutW), so several
 // images can be placed side by side. It panics when x or col is too short.
-func Im2col(g *ConvGeom, x, col []float32, ld int) {
-	g.check("Im2col", x, col, ld)
+// It takes float32 images and the int16 ones of the integer convolutions
+// (8-bit values less their zero point, so that padding is the zero point).
+func Im2col[T float32 | int16](g *ConvGeom, x, col []T, ld int) {
+	g.check("Im2col", len(x), len(col), ld)
 	oh, ow := g.OutH(), g.OutW()
 	if g.ColRows() == 0 || oh*ow == 0 {
 		return
@@ -135,7 +137,7 @@ func Im2col(g *ConvGeom, x, col []float32, ld int) {
 // x is added to, not overwritten: clear it first for a plain col2im. It
 // panics when x or col is too short.
 func Col2im(g *ConvGeom, col []float32, ld int, x []float32) {
-	g.check("Col2im", x, col, ld)
+	g.check("Col2im", len(x), len(col), ld)
 	oh, ow := g.OutH(), g.OutW()
 	if g.ColRows() == 0 || oh*ow == 0 {
 		return
@@ -214,7 +216,7 @@ func Im2colWide(g *ConvGeom, x, col []float32, ld int, pad []float32) {
 	for c := range g.C {
 		src := x[c*plane : (c+1)*plane]
 		if n := g.PaddedSize(); n > 0 {
-			g.padPlane(src, pad[:n])
+			padPlane(g, src, pad[:n])
 			src = pad
 		}
 		for i := range g.KH {
@@ -232,7 +234,7 @@ func Im2colWide(g *ConvGeom, x, col []float32, ld int, pad []float32) {
 }
 
 // padPlane writes the plane src (H x W) into dst, one padded plane.
-func (g *ConvGeom) padPlane(src, dst []float32) {
+func padPlane[T float32 | int16](g *ConvGeom, src, dst []T) {
 	pw := g.PaddedW()
 	clear(dst[:g.PadTop*pw])
 	for y := range g.H {
@@ -274,14 +276,21 @@ func (g *ConvGeom) paddedPlane() int { return (g.H + g.PadTop + g.PadBottom) * g
 
 // WideInput writes the image x ([C][H][W]) into dst (WideInputSize
 // values) as C padded planes, zeros around them and after the last.
-func (g *ConvGeom) WideInput(x, dst []float32) {
+func (g *ConvGeom) WideInput(x, dst []float32) { wideInput(g, x, dst) }
+
+// WideInputInt16 is WideInput for the int16 images of the integer
+// convolutions (GemmInt16PackedOffsets reads them).
+func (g *ConvGeom) WideInputInt16(x, dst []int16) { wideInput(g, x, dst) }
+
+// wideInput is WideInput for either type.
+func wideInput[T float32 | int16](g *ConvGeom, x, dst []T) {
 	plane, ps := g.H*g.W, g.paddedPlane()
 	dst = dst[:g.WideInputSize()]
 	if ps == plane {
 		copy(dst, x[:g.C*plane])
 	} else {
 		for c := range g.C {
-			g.padPlane(x[c*plane:(c+1)*plane], dst[c*ps:(c+1)*ps])
+			padPlane(g, x[c*plane:(c+1)*plane], dst[c*ps:(c+1)*ps])
 		}
 	}
 	clear(dst[g.C*ps:])

@@ -213,3 +213,38 @@ func TestIm2colWide(t *testing.T) {
 		t.Error("Wide() true for 3x3 outputs 3 times as wide")
 	}
 }
+
+// TestIm2colInt16 checks the int16 forms of Im2col and WideInput against
+// the float32 ones on the same values.
+func TestIm2colInt16(t *testing.T) {
+	for gi, g := range convGeoms {
+		r := rand.New(rand.NewPCG(uint64(gi), 8))
+		x := make([]int16, g.C*g.H*g.W)
+		fx := make([]float32, len(x))
+		for i := range x {
+			x[i] = int16(r.IntN(511) - 255)
+			fx[i] = float32(x[i])
+		}
+		rows, cols := g.ColRows(), g.ColCols()
+		ld := cols + 3
+		got, want := make([]int16, rows*ld), make([]float32, rows*ld)
+		Im2col(&g, x, got, ld)
+		Im2col(&g, fx, want, ld)
+		for i := range want {
+			if float32(got[i]) != want[i] {
+				t.Fatalf("Im2col(%+v) in int16: col[%d] = %v, want %v", g, i, got[i], want[i])
+			}
+		}
+		if _, ok := g.Wide(); !ok {
+			continue
+		}
+		gotW, wantW := make([]int16, g.WideInputSize()), make([]float32, g.WideInputSize())
+		g.WideInputInt16(x, gotW)
+		g.WideInput(fx, wantW)
+		for i := range wantW {
+			if float32(gotW[i]) != wantW[i] {
+				t.Fatalf("WideInputInt16(%+v): value %d = %v, want %v", g, i, gotW[i], wantW[i])
+			}
+		}
+	}
+}

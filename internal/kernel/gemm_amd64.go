@@ -482,3 +482,75 @@ func erfVec(dst, src []float32) int {
 	}
 	return len(src)
 }
+
+// igemmTile runs the AVX2 integer tile kernel when the CPU has it, else
+// igemmTileGo.
+func igemmTile(k int, a []int32, b []int16, ldb int, c []int32, ldc, rows, cols int) {
+	if !HasAVX2 {
+		igemmTileGo(k, a, b, ldb, c, ldc, rows, cols)
+		return
+	}
+	_ = a[ceilDiv(k, 2)*imr-1]
+	_ = b[(k-1)*ldb+inr-1]
+	_ = c[(rows-1)*ldc+cols-1]
+	var mask *int32
+	if cols < inr {
+		mask = &igemmMasks[inr-cols]
+	}
+	igemmKernelAVX2(k, &a[0], &b[0], ldb, &c[0], ldc, rows, mask)
+}
+
+// requantVec is Requantize over the longest multiple-of-8 prefix of acc
+// with the AVX2 kernel; it returns the prefix's length (0 without AVX2).
+func requantVec[T uint8 | int8](dst []T, acc []int32, bias int32, mult float32, zp, lo, hi int32) int {
+	n := len(acc) &^ 7
+	if !HasAVX2 || n == 0 {
+		return 0
+	}
+	_ = dst[n-1]
+	requantAVX2((*uint8)(unsafe.Pointer(&dst[0])), &acc[0], n, bias, mult, zp, lo, hi)
+	return n
+}
+
+// quantizeVec is QuantizeSlice over the longest multiple-of-8 prefix of
+// src with the AVX2 kernel; it returns the prefix's length (0 without
+// AVX2).
+func quantizeVec[T uint8 | int8](dst []T, src []float32, scale float32, zp, lo, hi int32) int {
+	n := len(src) &^ 7
+	if !HasAVX2 || n == 0 {
+		return 0
+	}
+	_ = dst[n-1]
+	quantizeAVX2((*uint8)(unsafe.Pointer(&dst[0])), &src[0], n, scale, zp, lo, hi)
+	return n
+}
+
+// dequantU8Vec is DequantizeU8 over the longest multiple-of-8 prefix of
+// src with the AVX2 kernel; it returns the prefix's length (0 without
+// AVX2).
+func dequantU8Vec(dst []float32, src []uint8, zp, scale float32) int {
+	n := len(src) &^ 7
+	if !HasAVX2 || n == 0 {
+		return 0
+	}
+	_ = dst[n-1]
+	dequantU8AVX2(&dst[0], &src[0], n, zp, scale)
+	return n
+}
+
+// igemmTileOffsets runs the AVX2 integer offsets kernel when the CPU has
+// it, else igemmTileOffsetsGo. The caller has checked b against offs.
+func igemmTileOffsets(k int, a []int32, b []int16, offs []int32, c []int32, ldc, rows, cols int) {
+	if !HasAVX2 {
+		igemmTileOffsetsGo(k, a, b, offs, c, ldc, rows, cols)
+		return
+	}
+	_ = a[ceilDiv(k, 2)*imr-1]
+	_ = offs[k-1]
+	_ = c[(rows-1)*ldc+cols-1]
+	var mask *int32
+	if cols < inr {
+		mask = &igemmMasks[inr-cols]
+	}
+	igemmKernelOffsetsAVX2(k, &a[0], &b[0], &offs[0], &c[0], ldc, rows, mask)
+}

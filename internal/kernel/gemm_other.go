@@ -73,3 +73,19 @@ func axpyTapsVec(b *float32, w []float32, offs []int, x []float32, ldx int, y []
 }
 func maxRowsVec(x []float32, ldx, stride int, y []float32, ldy, rows, width int) int { return 0 }
 func erfVec(dst, src []float32) int                                                  { return 0 }
+
+func igemmTile(k int, a []int32, b []int16, ldb int, c []int32, ldc, rows, cols int) {
+	igemmTileGo(k, a, b, ldb, c, ldc, rows, cols)
+}
+
+func requantVec[T uint8 | int8](dst []T, acc []int32, bias int32, mult float32, zp, lo, hi int32) int {
+	return 0
+}
+func quantizeVec[T uint8 | int8](dst []T, src []float32, scale float32, zp, lo, hi int32) int {
+	return 0
+}
+func dequantU8Vec(dst []float32, src []uint8, zp, scale float32) int { return 0 }
+
+func igemmTileOffsets(k int, a []int32, b []int16, offs []int32, c []int32, ldc, rows, cols int) {
+	igemmTileOffsetsGo(k, a, b, offs, c, ldc, rows, cols)
+}

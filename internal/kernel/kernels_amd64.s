@@ -2965,3 +2965,519 @@ DATA erf_four<>+20(SB)/4, $0x40800000
 DATA erf_four<>+24(SB)/4, $0x40800000
 DATA erf_four<>+28(SB)/4, $0x40800000
 GLOBL erf_four<>(SB), RODATA|NOPTR, $32
+
+// func igemmKernelAVX2(k int, a *int32, b *int16, ldb int, c *int32, ldc int, rows int, mask *int32)
+// Requires: AVX, AVX2
+TEXT ·igemmKernelAVX2(SB), NOSPLIT, $0-64
+	MOVQ  b+16(FP), AX
+	MOVQ  ldb+24(FP), CX
+	SHLQ  $0x01, CX
+	MOVQ  k+0(FP), DX
+	MOVQ  a+8(FP), BX
+	MOVQ  c+32(FP), SI
+	MOVQ  ldc+40(FP), DI
+	MOVQ  DX, R8
+	SHRQ  $0x01, R8
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+	VPXOR Y4, Y4, Y4
+	VPXOR Y5, Y5, Y5
+	VPXOR Y6, Y6, Y6
+	VPXOR Y7, Y7, Y7
+	VPXOR Y8, Y8, Y8
+	VPXOR Y9, Y9, Y9
+	VPXOR Y10, Y10, Y10
+	VPXOR Y11, Y11, Y11
+
+igemm_loop:
+	TESTQ        R8, R8
+	JE           igemm_odd
+	VMOVDQU      (AX), Y12
+	VPUNPCKHWD   (AX)(CX*1), Y12, Y13
+	VPUNPCKLWD   (AX)(CX*1), Y12, Y12
+	VPBROADCASTD (BX), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 4(BX), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 8(BX), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
+	VPBROADCASTD 12(BX), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y6, Y6
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y7, Y7
+	VPBROADCASTD 16(BX), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y8, Y8
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y9, Y9
+	VPBROADCASTD 20(BX), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y10, Y10
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y11, Y11
+	ADDQ         $0x18, BX
+	LEAQ         (AX)(CX*2), AX
+	DECQ         R8
+	JMP          igemm_loop
+
+igemm_odd:
+	TESTQ        $0x00000001, DX
+	JE           igemm_store
+	VMOVDQU      (AX), Y12
+	VPXOR        Y15, Y15, Y15
+	VPUNPCKHWD   Y15, Y12, Y13
+	VPUNPCKLWD   Y15, Y12, Y12
+	VPBROADCASTD (BX), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 4(BX), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 8(BX), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
+	VPBROADCASTD 12(BX), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y6, Y6
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y7, Y7
+	VPBROADCASTD 16(BX), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y8, Y8
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y9, Y9
+	VPBROADCASTD 20(BX), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y10, Y10
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y11, Y11
+
+igemm_store:
+	SHLQ       $0x02, DI
+	MOVQ       rows+48(FP), AX
+	MOVQ       mask+56(FP), CX
+	TESTQ      CX, CX
+	JNE        igemm_masked
+	VPERM2I128 $0x20, Y1, Y0, Y14
+	VPERM2I128 $0x31, Y1, Y0, Y15
+	VMOVDQU    Y14, (SI)
+	VMOVDQU    Y15, 32(SI)
+	DECQ       AX
+	JE         igemm_done
+	ADDQ       DI, SI
+	VPERM2I128 $0x20, Y3, Y2, Y14
+	VPERM2I128 $0x31, Y3, Y2, Y15
+	VMOVDQU    Y14, (SI)
+	VMOVDQU    Y15, 32(SI)
+	DECQ       AX
+	JE         igemm_done
+	ADDQ       DI, SI
+	VPERM2I128 $0x20, Y5, Y4, Y14
+	VPERM2I128 $0x31, Y5, Y4, Y15
+	VMOVDQU    Y14, (SI)
+	VMOVDQU    Y15, 32(SI)
+	DECQ       AX
+	JE         igemm_done
+	ADDQ       DI, SI
+	VPERM2I128 $0x20, Y7, Y6, Y14
+	VPERM2I128 $0x31, Y7, Y6, Y15
+	VMOVDQU    Y14, (SI)
+	VMOVDQU    Y15, 32(SI)
+	DECQ       AX
+	JE         igemm_done
+	ADDQ       DI, SI
+	VPERM2I128 $0x20, Y9, Y8, Y14
+	VPERM2I128 $0x31, Y9, Y8, Y15
+	VMOVDQU    Y14, (SI)
+	VMOVDQU    Y15, 32(SI)
+	DECQ       AX
+	JE         igemm_done
+	ADDQ       DI, SI
+	VPERM2I128 $0x20, Y11, Y10, Y14
+	VPERM2I128 $0x31, Y11, Y10, Y15
+	VMOVDQU    Y14, (SI)
+	VMOVDQU    Y15, 32(SI)
+	JMP        igemm_done
+
+igemm_masked:
+	VMOVDQU    (CX), Y12
+	VMOVDQU    32(CX), Y13
+	VPERM2I128 $0x20, Y1, Y0, Y14
+	VPERM2I128 $0x31, Y1, Y0, Y15
+	VPMASKMOVD Y14, Y12, (SI)
+	VPMASKMOVD Y15, Y13, 32(SI)
+	DECQ       AX
+	JE         igemm_done
+	ADDQ       DI, SI
+	VPERM2I128 $0x20, Y3, Y2, Y14
+	VPERM2I128 $0x31, Y3, Y2, Y15
+	VPMASKMOVD Y14, Y12, (SI)
+	VPMASKMOVD Y15, Y13, 32(SI)
+	DECQ       AX
+	JE         igemm_done
+	ADDQ       DI, SI
+	VPERM2I128 $0x20, Y5, Y4, Y14
+	VPERM2I128 $0x31, Y5, Y4, Y15
+	VPMASKMOVD Y14, Y12, (SI)
+	VPMASKMOVD Y15, Y13, 32(SI)
+	DECQ       AX
+	JE         igemm_done
+	ADDQ       DI, SI
+	VPERM2I128 $0x20, Y7, Y6, Y14
+	VPERM2I128 $0x31, Y7, Y6, Y15
+	VPMASKMOVD Y14, Y12, (SI)
+	VPMASKMOVD Y15, Y13, 32(SI)
+	DECQ       AX
+	JE         igemm_done
+	ADDQ       DI, SI
+	VPERM2I128 $0x20, Y9, Y8, Y14
+	VPERM2I128 $0x31, Y9, Y8, Y15
+	VPMASKMOVD Y14, Y12, (SI)
+	VPMASKMOVD Y15, Y13, 32(SI)
+	DECQ       AX
+	JE         igemm_done
+	ADDQ       DI, SI
+	VPERM2I128 $0x20, Y11, Y10, Y14
+	VPERM2I128 $0x31, Y11, Y10, Y15
+	VPMASKMOVD Y14, Y12, (SI)
+	VPMASKMOVD Y15, Y13, 32(SI)
+
+igemm_done:
+	VZEROUPPER
+	RET
+
+// func igemmKernelOffsetsAVX2(k int, a *int32, b *int16, offs *int32, c *int32, ldc int, rows int, mask *int32)
+// Requires: AVX, AVX2
+TEXT ·igemmKernelOffsetsAVX2(SB), NOSPLIT, $0-64
+	MOVQ  b+16(FP), AX
+	MOVQ  offs+24(FP), CX
+	MOVQ  k+0(FP), SI
+	MOVQ  a+8(FP), DI
+	MOVQ  c+32(FP), R8
+	MOVQ  ldc+40(FP), R9
+	MOVQ  SI, R10
+	SHRQ  $0x01, R10
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+	VPXOR Y4, Y4, Y4
+	VPXOR Y5, Y5, Y5
+	VPXOR Y6, Y6, Y6
+	VPXOR Y7, Y7, Y7
+	VPXOR Y8, Y8, Y8
+	VPXOR Y9, Y9, Y9
+	VPXOR Y10, Y10, Y10
+	VPXOR Y11, Y11, Y11
+
+igemmoffs_loop:
+	TESTQ        R10, R10
+	JE           igemmoffs_odd
+	MOVLQSX      (CX), DX
+	MOVLQSX      4(CX), BX
+	VMOVDQU      (AX)(DX*2), Y12
+	VPUNPCKHWD   (AX)(BX*2), Y12, Y13
+	VPUNPCKLWD   (AX)(BX*2), Y12, Y12
+	VPBROADCASTD (DI), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 4(DI), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 8(DI), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
+	VPBROADCASTD 12(DI), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y6, Y6
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y7, Y7
+	VPBROADCASTD 16(DI), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y8, Y8
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y9, Y9
+	VPBROADCASTD 20(DI), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y10, Y10
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y11, Y11
+	ADDQ         $0x18, DI
+	ADDQ         $0x08, CX
+	DECQ         R10
+	JMP          igemmoffs_loop
+
+igemmoffs_odd:
+	TESTQ        $0x00000001, SI
+	JE           igemmoffs_store
+	MOVLQSX      (CX), DX
+	VMOVDQU      (AX)(DX*2), Y12
+	VPXOR        Y15, Y15, Y15
+	VPUNPCKHWD   Y15, Y12, Y13
+	VPUNPCKLWD   Y15, Y12, Y12
+	VPBROADCASTD (DI), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 4(DI), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 8(DI), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
+	VPBROADCASTD 12(DI), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y6, Y6
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y7, Y7
+	VPBROADCASTD 16(DI), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y8, Y8
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y9, Y9
+	VPBROADCASTD 20(DI), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y10, Y10
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y11, Y11
+
+igemmoffs_store:
+	SHLQ       $0x02, R9
+	MOVQ       rows+48(FP), AX
+	MOVQ       mask+56(FP), CX
+	TESTQ      CX, CX
+	JNE        igemmoffs_masked
+	VPERM2I128 $0x20, Y1, Y0, Y14
+	VPERM2I128 $0x31, Y1, Y0, Y15
+	VMOVDQU    Y14, (R8)
+	VMOVDQU    Y15, 32(R8)
+	DECQ       AX
+	JE         igemmoffs_done
+	ADDQ       R9, R8
+	VPERM2I128 $0x20, Y3, Y2, Y14
+	VPERM2I128 $0x31, Y3, Y2, Y15
+	VMOVDQU    Y14, (R8)
+	VMOVDQU    Y15, 32(R8)
+	DECQ       AX
+	JE         igemmoffs_done
+	ADDQ       R9, R8
+	VPERM2I128 $0x20, Y5, Y4, Y14
+	VPERM2I128 $0x31, Y5, Y4, Y15
+	VMOVDQU    Y14, (R8)
+	VMOVDQU    Y15, 32(R8)
+	DECQ       AX
+	JE         igemmoffs_done
+	ADDQ       R9, R8
+	VPERM2I128 $0x20, Y7, Y6, Y14
+	VPERM2I128 $0x31, Y7, Y6, Y15
+	VMOVDQU    Y14, (R8)
+	VMOVDQU    Y15, 32(R8)
+	DECQ       AX
+	JE         igemmoffs_done
+	ADDQ       R9, R8
+	VPERM2I128 $0x20, Y9, Y8, Y14
+	VPERM2I128 $0x31, Y9, Y8, Y15
+	VMOVDQU    Y14, (R8)
+	VMOVDQU    Y15, 32(R8)
+	DECQ       AX
+	JE         igemmoffs_done
+	ADDQ       R9, R8
+	VPERM2I128 $0x20, Y11, Y10, Y14
+	VPERM2I128 $0x31, Y11, Y10, Y15
+	VMOVDQU    Y14, (R8)
+	VMOVDQU    Y15, 32(R8)
+	JMP        igemmoffs_done
+
+igemmoffs_masked:
+	VMOVDQU    (CX), Y12
+	VMOVDQU    32(CX), Y13
+	VPERM2I128 $0x20, Y1, Y0, Y14
+	VPERM2I128 $0x31, Y1, Y0, Y15
+	VPMASKMOVD Y14, Y12, (R8)
+	VPMASKMOVD Y15, Y13, 32(R8)
+	DECQ       AX
+	JE         igemmoffs_done
+	ADDQ       R9, R8
+	VPERM2I128 $0x20, Y3, Y2, Y14
+	VPERM2I128 $0x31, Y3, Y2, Y15
+	VPMASKMOVD Y14, Y12, (R8)
+	VPMASKMOVD Y15, Y13, 32(R8)
+	DECQ       AX
+	JE         igemmoffs_done
+	ADDQ       R9, R8
+	VPERM2I128 $0x20, Y5, Y4, Y14
+	VPERM2I128 $0x31, Y5, Y4, Y15
+	VPMASKMOVD Y14, Y12, (R8)
+	VPMASKMOVD Y15, Y13, 32(R8)
+	DECQ       AX
+	JE         igemmoffs_done
+	ADDQ       R9, R8
+	VPERM2I128 $0x20, Y7, Y6, Y14
+	VPERM2I128 $0x31, Y7, Y6, Y15
+	VPMASKMOVD Y14, Y12, (R8)
+	VPMASKMOVD Y15, Y13, 32(R8)
+	DECQ       AX
+	JE         igemmoffs_done
+	ADDQ       R9, R8
+	VPERM2I128 $0x20, Y9, Y8, Y14
+	VPERM2I128 $0x31, Y9, Y8, Y15
+	VPMASKMOVD Y14, Y12, (R8)
+	VPMASKMOVD Y15, Y13, 32(R8)
+	DECQ       AX
+	JE         igemmoffs_done
+	ADDQ       R9, R8
+	VPERM2I128 $0x20, Y11, Y10, Y14
+	VPERM2I128 $0x31, Y11, Y10, Y15
+	VPMASKMOVD Y14, Y12, (R8)
+	VPMASKMOVD Y15, Y13, 32(R8)
+
+igemmoffs_done:
+	VZEROUPPER
+	RET
+
+// func requantAVX2(dst *uint8, acc *int32, n int, bias int32, mult float32, zp int32, lo int32, hi int32)
+// Requires: AVX, AVX2
+TEXT ·requantAVX2(SB), NOSPLIT, $0-44
+	MOVQ         dst+0(FP), AX
+	MOVQ         acc+8(FP), CX
+	MOVQ         n+16(FP), DX
+	VBROADCASTSS bias+24(FP), Y0
+	VBROADCASTSS mult+28(FP), Y1
+	VBROADCASTSS zp+32(FP), Y4
+	VBROADCASTSS lo+36(FP), Y5
+	VBROADCASTSS hi+40(FP), Y6
+	MOVL         $0x4a800000, BX
+	VMOVD        BX, X2
+	VPBROADCASTD X2, Y2
+	MOVL         $0xca800000, BX
+	VMOVD        BX, X3
+	VPBROADCASTD X3, Y3
+	VPCMPEQD     Y7, Y7, Y7
+	VPSRLD       $0x18, Y7, Y7
+
+requant_loop:
+	CMPQ         DX, $0x08
+	JL           requant_done
+	VPADDD       (CX), Y0, Y8
+	VCVTDQ2PS    Y8, Y8
+	VMULPS       Y1, Y8, Y8
+	VMINPS       Y2, Y8, Y8
+	VMAXPS       Y3, Y8, Y8
+	VCVTPS2DQ    Y8, Y8
+	VPADDD       Y4, Y8, Y8
+	VPMAXSD      Y5, Y8, Y8
+	VPMINSD      Y6, Y8, Y8
+	VPAND        Y7, Y8, Y8
+	VEXTRACTI128 $0x01, Y8, X9
+	VPACKSSDW    X9, X8, X9
+	VPACKUSWB    X9, X9, X9
+	VMOVQ        X9, (AX)
+	ADDQ         $0x20, CX
+	ADDQ         $0x08, AX
+	SUBQ         $0x08, DX
+	JMP          requant_loop
+
+requant_done:
+	VZEROUPPER
+	RET
+
+// func quantizeAVX2(dst *uint8, src *float32, n int, scale float32, zp int32, lo int32, hi int32)
+// Requires: AVX, AVX2
+TEXT ·quantizeAVX2(SB), NOSPLIT, $0-40
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         n+16(FP), DX
+	VBROADCASTSS scale+24(FP), Y0
+	VBROADCASTSS zp+28(FP), Y3
+	VBROADCASTSS lo+32(FP), Y4
+	VBROADCASTSS hi+36(FP), Y5
+	MOVL         $0x4a800000, BX
+	VMOVD        BX, X1
+	VPBROADCASTD X1, Y1
+	MOVL         $0xca800000, BX
+	VMOVD        BX, X2
+	VPBROADCASTD X2, Y2
+	VPCMPEQD     Y6, Y6, Y6
+	VPSRLD       $0x18, Y6, Y6
+
+quantize_loop:
+	CMPQ         DX, $0x08
+	JL           quantize_done
+	VMOVUPS      (CX), Y7
+	VDIVPS       Y0, Y7, Y7
+	VCMPPS       $0x00, Y7, Y7, Y8
+	VANDPS       Y8, Y7, Y7
+	VMINPS       Y1, Y7, Y7
+	VMAXPS       Y2, Y7, Y7
+	VCVTPS2DQ    Y7, Y7
+	VPADDD       Y3, Y7, Y7
+	VPMAXSD      Y4, Y7, Y7
+	VPMINSD      Y5, Y7, Y7
+	VPAND        Y6, Y7, Y7
+	VEXTRACTI128 $0x01, Y7, X8
+	VPACKSSDW    X8, X7, X8
+	VPACKUSWB    X8, X8, X8
+	VMOVQ        X8, (AX)
+	ADDQ         $0x20, CX
+	ADDQ         $0x08, AX
+	SUBQ         $0x08, DX
+	JMP          quantize_loop
+
+quantize_done:
+	VZEROUPPER
+	RET
+
+// func dequantU8AVX2(dst *float32, src *uint8, n int, zp float32, scale float32)
+// Requires: AVX, AVX2
+TEXT ·dequantU8AVX2(SB), NOSPLIT, $0-32
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         n+16(FP), DX
+	VBROADCASTSS zp+24(FP), Y0
+	VBROADCASTSS scale+28(FP), Y1
+
+dequant_loop:
+	CMPQ      DX, $0x08
+	JL        dequant_done
+	VPMOVZXBD (CX), Y2
+	VCVTDQ2PS Y2, Y2
+	VSUBPS    Y0, Y2, Y2
+	VMULPS    Y1, Y2, Y2
+	VMOVUPS   Y2, (AX)
+	ADDQ      $0x08, CX
+	ADDQ      $0x20, AX
+	SUBQ      $0x08, DX
+	JMP       dequant_loop
+
+dequant_done:
+	VZEROUPPER
+	RET

@@ -183,3 +183,28 @@ func maxRows2AVX2(x *float32, ldx int, y *float32, ldy int, rows int, width int)
 //
 //go:noescape
 func erfAVX2(dst *float32, src *float32, n int)
+
+// igemmKernelAVX2 stores the int32 product of a packed 6xk A panel (int16 pairs) and the kx16 int16 matrix at b (rows ldb values apart) in the first rows rows (1 to 6) of the 6x16 tile at c (rows ldc values apart), only the columns whose mask value is -1 when mask is not nil.
+//
+//go:noescape
+func igemmKernelAVX2(k int, a *int32, b *int16, ldb int, c *int32, ldc int, rows int, mask *int32)
+
+// igemmKernelOffsetsAVX2 is igemmKernelAVX2 with row p of B at b + offs[p] values.
+//
+//go:noescape
+func igemmKernelOffsetsAVX2(k int, a *int32, b *int16, offs *int32, c *int32, ldc int, rows int, mask *int32)
+
+// requantAVX2 sets dst[i] to the byte of min(max(round(float32(acc[i]+bias)*mult)+zp, lo), hi), the product clamped to ±2^22 and rounded half to even, for i < n; n must be a multiple of 8 and mult finite.
+//
+//go:noescape
+func requantAVX2(dst *uint8, acc *int32, n int, bias int32, mult float32, zp int32, lo int32, hi int32)
+
+// quantizeAVX2 sets dst[i] to the byte of min(max(round(src[i]/scale)+zp, lo), hi), the quotient clamped to ±2^22 (NaN: 0) and rounded half to even, for i < n; n must be a multiple of 8.
+//
+//go:noescape
+func quantizeAVX2(dst *uint8, src *float32, n int, scale float32, zp int32, lo int32, hi int32)
+
+// dequantU8AVX2 sets dst[i] = (float32(src[i]) - zp) * scale for i < n; n must be a multiple of 8.
+//
+//go:noescape
+func dequantU8AVX2(dst *float32, src *uint8, n int, zp float32, scale float32)

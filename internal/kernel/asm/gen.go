@@ -49,6 +49,11 @@ func main() {
 	maxRows(1)
 	maxRows(2)
 	erf()
+	igemmKernel()
+	igemmKernelOffsets()
+	requantize()
+	quantize()
+	dequantizeU8()
 	Generate()
 }
 
@@ -1603,4 +1608,261 @@ func erfConsts() {
 	}
 	lanes("erf_half", 0.5)
 	lanes("erf_four", 4)
+}
+
+// igemmKernel: C[6x16] = A·B in int32 for int16 operands (8-bit values
+// less their zero points), a the packed A panel of GemmInt16Packed (per
+// pair of k steps, six int32 each holding a row's two int16 values, the
+// first in the low half) and b k rows of 16 int16, ldb apart, read in
+// place. Each pair of B rows is interleaved by VPUNPCKLWD/VPUNPCKHWD into
+// (b[p][j], b[p+1][j]) pairs, and VPMADDWD against a row's broadcast A
+// pair gives a[r][p]*b[p][j] + a[r][p+1]*b[p+1][j] exactly; VPADDD sums
+// those, wrapping as GemmInt16's int32 sums do. The unpacks work within
+// 128-bit lanes, so one accumulator holds columns 0-3 and 8-11, the other
+// 4-7 and 12-15, put back in order by VPERM2I128 when stored. An odd k
+// ends with one row paired with zeros (the A pair's high half is zero).
+// Only the first rows rows of the tile are stored, and with a mask (16
+// int32, -1 for the columns to store) only its columns, by VPMASKMOVD, so
+// that partial tiles need no scratch copy.
+func igemmKernel() {
+	TEXT("igemmKernelAVX2", NOSPLIT, "func(k int, a *int32, b *int16, ldb int, c *int32, ldc int, rows int, mask *int32)")
+	Pragma("noescape") // the kernels keep no pointer
+	Doc("igemmKernelAVX2 stores the int32 product of a packed 6xk A panel (int16 pairs) and the kx16 int16 matrix at b (rows ldb values apart) in the first rows rows (1 to 6) of the 6x16 tile at c (rows ldc values apart), only the columns whose mask value is -1 when mask is not nil.")
+	b := Load(Param("b"), GP64())
+	ldb := Load(Param("ldb"), GP64())
+	SHLQ(Imm(1), ldb) // bytes
+	igemmMicro("igemm",
+		func() (Mem, Mem) { return Mem{Base: b}, Mem{Base: b, Index: ldb, Scale: 1} },
+		func() Mem { return Mem{Base: b} },
+		func() { LEAQ(Mem{Base: b, Index: ldb, Scale: 2}, b) })
+}
+
+// igemmKernelOffsets: igemmKernel over a B given by row offsets, row p at
+// b + offs[p] int16 values: a convolution's wide im2col matrix read in
+// place from its padded input (as sgemmKernelOffsets reads it).
+func igemmKernelOffsets() {
+	TEXT("igemmKernelOffsetsAVX2", NOSPLIT, "func(k int, a *int32, b *int16, offs *int32, c *int32, ldc int, rows int, mask *int32)")
+	Pragma("noescape") // the kernels keep no pointer
+	Doc("igemmKernelOffsetsAVX2 is igemmKernelAVX2 with row p of B at b + offs[p] values.")
+	b := Load(Param("b"), GP64())
+	offs := Load(Param("offs"), GP64())
+	o0, o1 := GP64(), GP64()
+	igemmMicro("igemmoffs",
+		func() (Mem, Mem) {
+			MOVLQSX(Mem{Base: offs}, o0)
+			MOVLQSX(Mem{Base: offs, Disp: 4}, o1)
+			return Mem{Base: b, Index: o0, Scale: 2}, Mem{Base: b, Index: o1, Scale: 2}
+		},
+		func() Mem {
+			MOVLQSX(Mem{Base: offs}, o0)
+			return Mem{Base: b, Index: o0, Scale: 2}
+		},
+		func() { ADDQ(Imm(8), offs) })
+}
+
+// igemmMicro writes the rest of an integer micro-kernel whose parameters
+// k, a, c, ldc, rows and mask are as in igemmKernel: pair returns B's next
+// two rows (called at the start of each pair of k steps), odd the last row
+// of an odd k, advance moves past a pair. Labels start with prefix.
+func igemmMicro(prefix string, pair func() (Mem, Mem), odd func() Mem, advance func()) {
+	k := Load(Param("k"), GP64())
+	a := Load(Param("a"), GP64())
+	c := Load(Param("c"), GP64())
+	ldc := Load(Param("ldc"), GP64())
+	pairs := GP64()
+	MOVQ(k, pairs)
+	SHRQ(Imm(1), pairs)
+
+	var lo, hi [6]reg.VecVirtual // columns 0-3|8-11 and 4-7|12-15 of each row
+	for r := range lo {
+		lo[r], hi[r] = YMM(), YMM()
+		VPXOR(lo[r], lo[r], lo[r])
+		VPXOR(hi[r], hi[r], hi[r])
+	}
+	bl, bh, t, p := YMM(), YMM(), YMM(), YMM()
+	// step multiplies the interleaved pairs bl, bh by each row's A pair.
+	step := func() {
+		for r := range lo {
+			VPBROADCASTD(Mem{Base: a, Disp: 4 * r}, t)
+			VPMADDWD(bl, t, p)
+			VPADDD(p, lo[r], lo[r])
+			VPMADDWD(bh, t, p)
+			VPADDD(p, hi[r], hi[r])
+		}
+	}
+
+	Label(prefix + "_loop")
+	TESTQ(pairs, pairs)
+	JE(LabelRef(prefix + "_odd"))
+	r0, r1 := pair()
+	VMOVDQU(r0, bl)
+	VPUNPCKHWD(r1, bl, bh)
+	VPUNPCKLWD(r1, bl, bl)
+	step()
+	ADDQ(Imm(24), a)
+	advance()
+	DECQ(pairs)
+	JMP(LabelRef(prefix + "_loop"))
+
+	Label(prefix + "_odd")
+	TESTQ(U32(1), k)
+	JE(LabelRef(prefix + "_store"))
+	VMOVDQU(odd(), bl)
+	VPXOR(p, p, p)
+	VPUNPCKHWD(p, bl, bh)
+	VPUNPCKLWD(p, bl, bl)
+	step()
+
+	Label(prefix + "_store")
+	SHLQ(Imm(2), ldc)
+	rows := Load(Param("rows"), GP64())
+	mask := Load(Param("mask"), GP64())
+	// store writes the tile's rows with put (given the row's two halves),
+	// stopping after rows of them.
+	store := func(put func(h0, h1 reg.VecVirtual)) {
+		for r := range lo {
+			VPERM2I128(Imm(0x20), hi[r], lo[r], t)
+			VPERM2I128(Imm(0x31), hi[r], lo[r], p)
+			put(t, p)
+			if r < len(lo)-1 {
+				DECQ(rows)
+				JE(LabelRef(prefix + "_done"))
+				ADDQ(ldc, c)
+			}
+		}
+		JMP(LabelRef(prefix + "_done"))
+	}
+	TESTQ(mask, mask)
+	JNE(LabelRef(prefix + "_masked"))
+	store(func(h0, h1 reg.VecVirtual) {
+		VMOVDQU(h0, Mem{Base: c})
+		VMOVDQU(h1, Mem{Base: c, Disp: 32})
+	})
+	Label(prefix + "_masked")
+	VMOVDQU(Mem{Base: mask}, bl)
+	VMOVDQU(Mem{Base: mask, Disp: 32}, bh)
+	store(func(h0, h1 reg.VecVirtual) {
+		VPMASKMOVD(h0, bl, Mem{Base: c})
+		VPMASKMOVD(h1, bh, Mem{Base: c, Disp: 32})
+	})
+	Label(prefix + "_done")
+	VZEROUPPER()
+	RET()
+}
+
+// quantConsts holds the registers of quantizeStore: the float bounds
+// ±2^22, the zero point and int bounds, and the byte mask.
+type quantConsts struct {
+	big, negBig, zp, lo, hi, mask reg.VecVirtual
+}
+
+// loadQuantConsts broadcasts the parameters zp, lo and hi (int32, at
+// the given frame offsets) and makes the other constants of
+// quantizeStore.
+func loadQuantConsts(zpOff, loOff, hiOff int) quantConsts {
+	q := quantConsts{YMM(), YMM(), YMM(), YMM(), YMM(), YMM()}
+	VBROADCASTSS(NewParamAddr("zp", zpOff), q.zp) // (VPBROADCASTD of an int32 parameter fails go vet)
+	VBROADCASTSS(NewParamAddr("lo", loOff), q.lo)
+	VBROADCASTSS(NewParamAddr("hi", hiOff), q.hi)
+	r := GP32()
+	for _, c := range []struct {
+		bits uint32
+		v    reg.VecVirtual
+	}{{0x4a800000, q.big}, {0xca800000, q.negBig}} { // ±2^22
+		MOVL(U32(c.bits), r)
+		VMOVD(r, c.v.AsX())
+		VPBROADCASTD(c.v.AsX(), c.v)
+	}
+	VPCMPEQD(q.mask, q.mask, q.mask)
+	VPSRLD(Imm(24), q.mask, q.mask) // 0xff
+	return q
+}
+
+// quantizeStore finishes infer's quantize on 8 float32 lanes v (no NaN):
+// clamped to ±2^22, rounded half to even by VCVTPS2DQ (the rounding mode
+// Go keeps), plus the zero point, saturated to [lo, hi], and stored as 8
+// bytes at dst (the low byte of each: uint8 or int8 alike).
+func quantizeStore(v reg.VecVirtual, q quantConsts, dst reg.Register) {
+	VMINPS(q.big, v, v)
+	VMAXPS(q.negBig, v, v)
+	VCVTPS2DQ(v, v)
+	VPADDD(q.zp, v, v)
+	VPMAXSD(q.lo, v, v)
+	VPMINSD(q.hi, v, v)
+	VPAND(q.mask, v, v)
+	h := XMM()
+	VEXTRACTI128(Imm(1), v, h)
+	VPACKSSDW(h, v.AsX(), h)
+	VPACKUSWB(h, h, h)
+	VMOVQ(h, Mem{Base: dst})
+}
+
+// requantize: the requantization of QLinearConv, dst[i] = quantize(
+// float32(acc[i]+bias)*mult) in 8 lanes, with int32 sums wrapping and
+// conversions and products rounded as Go's. mult must be finite (no NaN
+// lane can then arise).
+func requantize() {
+	TEXT("requantAVX2", NOSPLIT, "func(dst *uint8, acc *int32, n int, bias int32, mult float32, zp, lo, hi int32)")
+	Pragma("noescape") // the kernels keep no pointer
+	Doc("requantAVX2 sets dst[i] to the byte of min(max(round(float32(acc[i]+bias)*mult)+zp, lo), hi), the product clamped to ±2^22 and rounded half to even, for i < n; n must be a multiple of 8 and mult finite.")
+	dst := Load(Param("dst"), GP64())
+	acc := Load(Param("acc"), GP64())
+	n := Load(Param("n"), GP64())
+	bias, mult := YMM(), YMM()
+	VBROADCASTSS(NewParamAddr("bias", 24), bias)
+	VBROADCASTSS(NewParamAddr("mult", 28), mult)
+	q := loadQuantConsts(32, 36, 40)
+	stream("requant", n, 8, []step{{acc, 32}, {dst, 8}}, func() {
+		v := YMM()
+		VPADDD(Mem{Base: acc}, bias, v)
+		VCVTDQ2PS(v, v)
+		VMULPS(mult, v, v)
+		quantizeStore(v, q, dst)
+	})
+}
+
+// quantize: QuantizeLinear to 8 bits with one scale, dst[i] =
+// quantize(src[i]/scale) in 8 lanes, NaN lanes becoming 0 before the
+// zero point is added, as infer's quantize does.
+func quantize() {
+	TEXT("quantizeAVX2", NOSPLIT, "func(dst *uint8, src *float32, n int, scale float32, zp, lo, hi int32)")
+	Pragma("noescape") // the kernels keep no pointer
+	Doc("quantizeAVX2 sets dst[i] to the byte of min(max(round(src[i]/scale)+zp, lo), hi), the quotient clamped to ±2^22 (NaN: 0) and rounded half to even, for i < n; n must be a multiple of 8.")
+	dst := Load(Param("dst"), GP64())
+	src := Load(Param("src"), GP64())
+	n := Load(Param("n"), GP64())
+	scale := YMM()
+	VBROADCASTSS(NewParamAddr("scale", 24), scale)
+	q := loadQuantConsts(28, 32, 36)
+	stream("quantize", n, 8, []step{{src, 32}, {dst, 8}}, func() {
+		v, ok := YMM(), YMM()
+		VMOVUPS(Mem{Base: src}, v)
+		VDIVPS(scale, v, v)
+		VCMPPS(Imm(0), v, v, ok) // EQ_OQ: false for NaN
+		VANDPS(ok, v, v)
+		quantizeStore(v, q, dst)
+	})
+}
+
+// dequantizeU8: DequantizeLinear from uint8 with one scale and zero
+// point, dst[i] = (float32(src[i]) - zp) * scale in 8 lanes, rounded as
+// Go's two operations.
+func dequantizeU8() {
+	TEXT("dequantU8AVX2", NOSPLIT, "func(dst *float32, src *uint8, n int, zp, scale float32)")
+	Pragma("noescape") // the kernels keep no pointer
+	Doc("dequantU8AVX2 sets dst[i] = (float32(src[i]) - zp) * scale for i < n; n must be a multiple of 8.")
+	dst := Load(Param("dst"), GP64())
+	src := Load(Param("src"), GP64())
+	n := Load(Param("n"), GP64())
+	zp, scale := YMM(), YMM()
+	VBROADCASTSS(NewParamAddr("zp", 24), zp)
+	VBROADCASTSS(NewParamAddr("scale", 28), scale)
+	stream("dequant", n, 8, []step{{src, 8}, {dst, 32}}, func() {
+		v := YMM()
+		VPMOVZXBD(Mem{Base: src}, v)
+		VCVTDQ2PS(v, v)
+		VSUBPS(zp, v, v)
+		VMULPS(scale, v, v)
+		VMOVUPS(v, Mem{Base: dst})
+	})
 }
