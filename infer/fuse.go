@@ -47,6 +47,7 @@ func (p *plan) optimize() {
 	p.fuseQDQConvs()
 	p.fuseQDQGemms()
 	p.foldDequantize()
+	p.fuseGelus()
 	p.fuseActivations()
 	p.fuseSiLU()
 	p.fuseLayerNorms()
