@@ -276,21 +276,23 @@ func (g *ConvGeom) paddedPlane() int { return (g.H + g.PadTop + g.PadBottom) * g
 
 // WideInput writes the image x ([C][H][W]) into dst (WideInputSize
 // values) as C padded planes, zeros around them and after the last.
-func (g *ConvGeom) WideInput(x, dst []float32) { wideInput(g, x, dst) }
+func (g *ConvGeom) WideInput(x, dst []float32) { wideInput(*g, x, dst) }
 
 // WideInputInt16 is WideInput for the int16 images of the integer
 // convolutions (GemmInt16PackedOffsets reads them).
-func (g *ConvGeom) WideInputInt16(x, dst []int16) { wideInput(g, x, dst) }
+func (g *ConvGeom) WideInputInt16(x, dst []int16) { wideInput(*g, x, dst) }
 
-// wideInput is WideInput for either type.
-func wideInput[T float32 | int16](g *ConvGeom, x, dst []T) {
+// wideInput is WideInput for either type. It takes g by value: once
+// WideInput is inlined into another package, a pointer passed to a
+// generic function escapes, and the caller's ConvGeom would be allocated.
+func wideInput[T float32 | int16](g ConvGeom, x, dst []T) {
 	plane, ps := g.H*g.W, g.paddedPlane()
 	dst = dst[:g.WideInputSize()]
 	if ps == plane {
 		copy(dst, x[:g.C*plane])
 	} else {
 		for c := range g.C {
-			padPlane(g, x[c*plane:(c+1)*plane], dst[c*ps:(c+1)*ps])
+			padPlane(&g, x[c*plane:(c+1)*plane], dst[c*ps:(c+1)*ps])
 		}
 	}
 	clear(dst[g.C*ps:])
