@@ -85,6 +85,34 @@ func (p *plan) uses() []int {
 	return n
 }
 
+// soleReader returns the one node reading slot s, or -1 when s is
+// unset, has other readers or is a graph output.
+func (p *plan) soleReader(s int, uses []int) int {
+	if s < 0 || uses[s] != 1 || p.isOutput(s) {
+		return -1
+	}
+	for j := range p.nodes {
+		if slices.Contains(p.nodes[j].in, s) {
+			return j
+		}
+	}
+	return -1
+}
+
+// arithNode returns the operands and output of node j when it is a
+// two-input arithmetic node of the given kind with one output.
+func (p *plan) arithNode(j int, kind arithKind) (a, b, out int, ok bool) {
+	if j < 0 {
+		return 0, 0, 0, false
+	}
+	pn := p.nodes[j]
+	o, isArith := pn.op.(*arithOp)
+	if !isArith || o.kind != kind || o.legacy != nil || len(pn.in) != 2 || len(pn.out) != 1 || pn.out[0] < 0 {
+		return 0, 0, 0, false
+	}
+	return pn.in[0], pn.in[1], pn.out[0], true
+}
+
 func (p *plan) isOutput(slot int) bool {
 	for _, o := range p.outputs {
 		if o.slot == slot {

@@ -98,7 +98,6 @@ func inputDims(s *Session) []int {
 // for bit.
 func TestOptimizeKeepsOutputs(t *testing.T) {
 	rng := rand.New(rand.NewSource(2))
-	f32 := func(name string) *onnx.ValueInfo { return &onnx.ValueInfo{Name: name, DType: tensor.Float32} }
 	g := &onnx.Graph{
 		Nodes: []*onnx.Node{
 			{Name: "conv", OpType: "Conv", Inputs: []string{"x", "w"}, Outputs: []string{"c"}, Attrs: []*onnx.Attribute{aInts("pads", 1, 1, 1, 1)}},
@@ -113,8 +112,8 @@ func TestOptimizeKeepsOutputs(t *testing.T) {
 			{Name: "zeros", Tensor: tensor.FromInt64(make([]int64, 8), 8)},
 			{Name: "fw", Tensor: randTensor(rng, 5, 6)},
 		},
-		Inputs:  []*onnx.ValueInfo{f32("x"), f32("v"), f32("fw")},
-		Outputs: []*onnx.ValueInfo{f32("c"), f32("r"), f32("p"), f32("y"), f32("zt")},
+		Inputs:  []*onnx.ValueInfo{floatInfo("x"), floatInfo("v"), floatInfo("fw")},
+		Outputs: []*onnx.ValueInfo{floatInfo("c"), floatInfo("r"), floatInfo("p"), floatInfo("y"), floatInfo("zt")},
 	}
 	m := model(13, g)
 	opt, err := NewSession(m)
@@ -148,7 +147,6 @@ func TestOptimizeKeepsOutputs(t *testing.T) {
 // constant), with and without a fused activation.
 func TestFusedPool(t *testing.T) {
 	rng := rand.New(rand.NewSource(3))
-	f32 := func(name string) *onnx.ValueInfo { return &onnx.ValueInfo{Name: name, DType: tensor.Float32} }
 	type poolCase struct {
 		name   string
 		op     string
@@ -173,13 +171,13 @@ func TestFusedPool(t *testing.T) {
 					nodes[1].Outputs[0] = "c"
 				}
 				nodes = append(nodes, &onnx.Node{Name: "pool", OpType: pc.op, Inputs: []string{"c"}, Outputs: []string{"y"}, Attrs: pc.attrs})
-				g := &onnx.Graph{Nodes: nodes, Inputs: []*onnx.ValueInfo{f32("x")}, Outputs: []*onnx.ValueInfo{f32("y")}}
+				g := &onnx.Graph{Nodes: nodes, Inputs: []*onnx.ValueInfo{floatInfo("x")}, Outputs: []*onnx.ValueInfo{floatInfo("y")}}
 				w, b := randTensor(rng, 7, 3, 3, 3), randTensor(rng, 7)
 				feeds := map[string]*tensor.Tensor{"x": randTensor(rng, 3, 3, 9, 11)}
 				if constW {
 					g.Initializers = []*onnx.Initializer{{Name: "w", Tensor: w}, {Name: "b", Tensor: b}}
 				} else {
-					g.Inputs = append(g.Inputs, f32("w"), f32("b"))
+					g.Inputs = append(g.Inputs, floatInfo("w"), floatInfo("b"))
 					feeds["w"], feeds["b"] = w, b
 				}
 				m := model(13, g)
@@ -208,25 +206,24 @@ func TestFusedPool(t *testing.T) {
 // Conv's output has another reader or is a graph output, or when MaxPool
 // writes Indices.
 func TestPoolNotFused(t *testing.T) {
-	f32 := func(name string) *onnx.ValueInfo { return &onnx.ValueInfo{Name: name, DType: tensor.Float32} }
 	rng := rand.New(rand.NewSource(4))
 	k2 := aInts("kernel_shape", 2, 2)
 	for name, g := range map[string]*onnx.Graph{
 		"graph output": {Nodes: []*onnx.Node{
 			{Name: "conv", OpType: "Conv", Inputs: []string{"x", "w"}, Outputs: []string{"c"}},
 			{Name: "pool", OpType: "MaxPool", Inputs: []string{"c"}, Outputs: []string{"y"}, Attrs: []*onnx.Attribute{k2}},
-		}, Outputs: []*onnx.ValueInfo{f32("y"), f32("c")}},
+		}, Outputs: []*onnx.ValueInfo{floatInfo("y"), floatInfo("c")}},
 		"two readers": {Nodes: []*onnx.Node{
 			{Name: "conv", OpType: "Conv", Inputs: []string{"x", "w"}, Outputs: []string{"c"}},
 			{Name: "pool", OpType: "MaxPool", Inputs: []string{"c"}, Outputs: []string{"y"}, Attrs: []*onnx.Attribute{k2}},
 			{Name: "relu", OpType: "Relu", Inputs: []string{"c"}, Outputs: []string{"r"}},
-		}, Outputs: []*onnx.ValueInfo{f32("y"), f32("r")}},
+		}, Outputs: []*onnx.ValueInfo{floatInfo("y"), floatInfo("r")}},
 		"indices": {Nodes: []*onnx.Node{
 			{Name: "conv", OpType: "Conv", Inputs: []string{"x", "w"}, Outputs: []string{"c"}},
 			{Name: "pool", OpType: "MaxPool", Inputs: []string{"c"}, Outputs: []string{"y", "i"}, Attrs: []*onnx.Attribute{k2}},
-		}, Outputs: []*onnx.ValueInfo{f32("y"), {Name: "i", DType: tensor.Int64}}},
+		}, Outputs: []*onnx.ValueInfo{floatInfo("y"), {Name: "i", DType: tensor.Int64}}},
 	} {
-		g.Inputs = []*onnx.ValueInfo{f32("x")}
+		g.Inputs = []*onnx.ValueInfo{floatInfo("x")}
 		g.Initializers = []*onnx.Initializer{{Name: "w", Tensor: randTensor(rng, 2, 1, 3, 3)}}
 		s, err := NewSession(model(13, g))
 		if err != nil {
@@ -242,7 +239,6 @@ func TestPoolNotFused(t *testing.T) {
 // elements, that their results are right run after run, and that a run
 // keeps no reference to the caller's input once it returns.
 func TestReshapeViews(t *testing.T) {
-	f32 := func(name string) *onnx.ValueInfo { return &onnx.ValueInfo{Name: name, DType: tensor.Float32} }
 	g := &onnx.Graph{
 		Nodes: []*onnx.Node{
 			{Name: "flat", OpType: "Flatten", Inputs: []string{"x"}, Outputs: []string{"f"}},
@@ -251,8 +247,8 @@ func TestReshapeViews(t *testing.T) {
 			{Name: "shape", OpType: "Reshape", Inputs: []string{"x", "s"}, Outputs: []string{"y"}},
 		},
 		Initializers: []*onnx.Initializer{{Name: "s", Tensor: tensor.FromInt64([]int64{-1}, 1)}},
-		Inputs:       []*onnx.ValueInfo{f32("x")},
-		Outputs:      []*onnx.ValueInfo{f32("r"), f32("n"), f32("y")},
+		Inputs:       []*onnx.ValueInfo{floatInfo("x")},
+		Outputs:      []*onnx.ValueInfo{floatInfo("r"), floatInfo("n"), floatInfo("y")},
 	}
 	s, err := NewSession(model(13, g))
 	if err != nil {
@@ -302,12 +298,8 @@ func TestReshapeViews(t *testing.T) {
 // 1e-5 after a Gemm, whose B is transposed at load).
 func TestFusedEpilogues(t *testing.T) {
 	rng := rand.New(rand.NewSource(5))
-	f32 := func(name string) *onnx.ValueInfo { return &onnx.ValueInfo{Name: name, DType: tensor.Float32} }
 	scalar := func(name string, v float32) *onnx.Initializer {
 		return &onnx.Initializer{Name: name, Tensor: tensor.FromFloat32([]float32{v})}
-	}
-	node := func(op string, in []string, out string, attrs ...*onnx.Attribute) *onnx.Node {
-		return &onnx.Node{Name: op + "_" + out, OpType: op, Inputs: in, Outputs: []string{out}, Attrs: attrs}
 	}
 	for _, tc := range []struct {
 		name   string
@@ -318,23 +310,23 @@ func TestFusedEpilogues(t *testing.T) {
 		extra  []string // graph outputs besides y
 		nodes  int      // nodes left after optimizing, the producer included
 	}{
-		{name: "Sigmoid", opset: 13, tail: []*onnx.Node{node("Sigmoid", []string{"c"}, "y")}, nodes: 1},
-		{name: "Clip 6 attrs", opset: 6, tail: []*onnx.Node{node("Clip", []string{"c"}, "y", aFloat("min", 0), aFloat("max", 6))}, nodes: 1},
-		{name: "Clip 13 consts", opset: 13, tail: []*onnx.Node{node("Clip", []string{"c", "lo", "hi"}, "y")},
+		{name: "Sigmoid", opset: 13, tail: []*onnx.Node{namedNode("Sigmoid", []string{"c"}, "y")}, nodes: 1},
+		{name: "Clip 6 attrs", opset: 6, tail: []*onnx.Node{namedNode("Clip", []string{"c"}, "y", aFloat("min", 0), aFloat("max", 6))}, nodes: 1},
+		{name: "Clip 13 consts", opset: 13, tail: []*onnx.Node{namedNode("Clip", []string{"c", "lo", "hi"}, "y")},
 			inits: []*onnx.Initializer{scalar("lo", -0.5), scalar("hi", 0.25)}, nodes: 1},
-		{name: "Clip 13 max only", opset: 13, tail: []*onnx.Node{node("Clip", []string{"c", "", "hi"}, "y")},
+		{name: "Clip 13 max only", opset: 13, tail: []*onnx.Node{namedNode("Clip", []string{"c", "", "hi"}, "y")},
 			inits: []*onnx.Initializer{scalar("hi", 0.25)}, nodes: 1},
-		{name: "Clip 13 fed bound", opset: 13, tail: []*onnx.Node{node("Clip", []string{"c", "lo"}, "y")},
+		{name: "Clip 13 fed bound", opset: 13, tail: []*onnx.Node{namedNode("Clip", []string{"c", "lo"}, "y")},
 			inputs: []string{"lo"}, nodes: 2},
-		{name: "SiLU", opset: 13, tail: []*onnx.Node{node("Sigmoid", []string{"c"}, "s"), node("Mul", []string{"c", "s"}, "y")}, nodes: 1},
-		{name: "SiLU swapped", opset: 13, tail: []*onnx.Node{node("Sigmoid", []string{"c"}, "s"), node("Mul", []string{"s", "c"}, "y")}, nodes: 1},
-		{name: "SiLU with c an output", opset: 13, tail: []*onnx.Node{node("Sigmoid", []string{"c"}, "s"), node("Mul", []string{"c", "s"}, "y")},
+		{name: "SiLU", opset: 13, tail: []*onnx.Node{namedNode("Sigmoid", []string{"c"}, "s"), namedNode("Mul", []string{"c", "s"}, "y")}, nodes: 1},
+		{name: "SiLU swapped", opset: 13, tail: []*onnx.Node{namedNode("Sigmoid", []string{"c"}, "s"), namedNode("Mul", []string{"s", "c"}, "y")}, nodes: 1},
+		{name: "SiLU with c an output", opset: 13, tail: []*onnx.Node{namedNode("Sigmoid", []string{"c"}, "s"), namedNode("Mul", []string{"c", "s"}, "y")},
 			extra: []string{"c"}, nodes: 3},
-		{name: "HardSwish", opset: 13, tail: []*onnx.Node{node("HardSigmoid", []string{"c"}, "s", aFloat("alpha", 1.0/6)), node("Mul", []string{"c", "s"}, "y")}, nodes: 1},
-		{name: "HardSigmoid 0.3,0.4 swapped", opset: 13, tail: []*onnx.Node{node("HardSigmoid", []string{"c"}, "s", aFloat("alpha", 0.3), aFloat("beta", 0.4)), node("Mul", []string{"s", "c"}, "y")}, nodes: 1},
-		{name: "HardSigmoid times another", opset: 13, tail: []*onnx.Node{node("HardSigmoid", []string{"c"}, "s"), node("Mul", []string{"x2", "s"}, "y")},
+		{name: "HardSwish", opset: 13, tail: []*onnx.Node{namedNode("HardSigmoid", []string{"c"}, "s", aFloat("alpha", 1.0/6)), namedNode("Mul", []string{"c", "s"}, "y")}, nodes: 1},
+		{name: "HardSigmoid 0.3,0.4 swapped", opset: 13, tail: []*onnx.Node{namedNode("HardSigmoid", []string{"c"}, "s", aFloat("alpha", 0.3), aFloat("beta", 0.4)), namedNode("Mul", []string{"s", "c"}, "y")}, nodes: 1},
+		{name: "HardSigmoid times another", opset: 13, tail: []*onnx.Node{namedNode("HardSigmoid", []string{"c"}, "s"), namedNode("Mul", []string{"x2", "s"}, "y")},
 			inputs: []string{"x2"}, nodes: 2},
-		{name: "Sigmoid times another", opset: 13, tail: []*onnx.Node{node("Sigmoid", []string{"c"}, "s"), node("Mul", []string{"x2", "s"}, "y")},
+		{name: "Sigmoid times another", opset: 13, tail: []*onnx.Node{namedNode("Sigmoid", []string{"c"}, "s"), namedNode("Mul", []string{"x2", "s"}, "y")},
 			inputs: []string{"x2"}, nodes: 2},
 	} {
 		for _, producer := range []string{"Conv", "Gemm"} {
@@ -344,14 +336,14 @@ func TestFusedEpilogues(t *testing.T) {
 			var first *onnx.Node
 			var xshape, wshape []int
 			if producer == "Conv" {
-				first = node("Conv", []string{"x", "w", "b"}, "c", aInts("pads", 1, 1, 1, 1))
+				first = namedNode("Conv", []string{"x", "w", "b"}, "c", aInts("pads", 1, 1, 1, 1))
 				xshape, wshape = []int{2, 3, 6, 7}, []int{5, 3, 3, 3}
 			} else {
-				first = node("Gemm", []string{"x", "w", "b"}, "c", aInt("transB", 1))
+				first = namedNode("Gemm", []string{"x", "w", "b"}, "c", aInt("transB", 1))
 				xshape, wshape = []int{4, 9}, []int{5, 9}
 			}
-			g := &onnx.Graph{Nodes: append([]*onnx.Node{first}, tc.tail...), Inputs: []*onnx.ValueInfo{f32("x")},
-				Outputs: []*onnx.ValueInfo{f32("y")}}
+			g := &onnx.Graph{Nodes: append([]*onnx.Node{first}, tc.tail...), Inputs: []*onnx.ValueInfo{floatInfo("x")},
+				Outputs: []*onnx.ValueInfo{floatInfo("y")}}
 			w, b := randTensor(rng, wshape...), randTensor(rng, 5)
 			for i := range w.F32 {
 				w.F32[i] *= 3 // outputs beyond the clip bounds and sigmoid's linear part
@@ -359,7 +351,7 @@ func TestFusedEpilogues(t *testing.T) {
 			g.Initializers = append([]*onnx.Initializer{{Name: "w", Tensor: w}, {Name: "b", Tensor: b}}, tc.inits...)
 			feeds := map[string]*tensor.Tensor{"x": randTensor(rng, xshape...)}
 			for _, in := range tc.inputs {
-				g.Inputs = append(g.Inputs, f32(in))
+				g.Inputs = append(g.Inputs, floatInfo(in))
 				if in == "lo" {
 					feeds[in] = tensor.FromFloat32([]float32{-0.1})
 				} else {
@@ -367,7 +359,7 @@ func TestFusedEpilogues(t *testing.T) {
 				}
 			}
 			for _, out := range tc.extra {
-				g.Outputs = append(g.Outputs, f32(out))
+				g.Outputs = append(g.Outputs, floatInfo(out))
 			}
 			m := model(tc.opset, g)
 			opt, err := NewSession(m)
@@ -388,4 +380,14 @@ func TestFusedEpilogues(t *testing.T) {
 			compareRuns(t, tc.name+" after "+producer, opt, plainSession(t, m), feeds, tol, tol)
 		}
 	}
+}
+
+// floatInfo is a float32 graph input or output of unknown shape.
+func floatInfo(name string) *onnx.ValueInfo {
+	return &onnx.ValueInfo{Name: name, DType: tensor.Float32}
+}
+
+// namedNode is a node with one output, named after its op and output.
+func namedNode(op string, in []string, out string, attrs ...*onnx.Attribute) *onnx.Node {
+	return &onnx.Node{Name: op + "_" + out, OpType: op, Inputs: in, Outputs: []string{out}, Attrs: attrs}
 }

@@ -53,33 +53,6 @@ func (p *plan) fuseGelus() {
 // (see fuseGelus), with the pattern's nodes in order, its input x and
 // its divisor c.
 func (p *plan) matchGelu(i int, uses []int) (nodes []int, x int, c float32, ok bool) {
-	// only is the one node reading s, -1 if s has other readers or is an output.
-	only := func(s int) int {
-		if s < 0 || uses[s] != 1 || p.isOutput(s) {
-			return -1
-		}
-		for j := range p.nodes {
-			for _, in := range p.nodes[j].in {
-				if in == s {
-					return j
-				}
-			}
-		}
-		return -1
-	}
-	// binary returns the operands and output of node j if it is the
-	// arithmetic kind.
-	binary := func(j int, kind arithKind) (a, b, out int, ok bool) {
-		if j < 0 {
-			return 0, 0, 0, false
-		}
-		o, isArith := p.nodes[j].op.(*arithOp)
-		pn := p.nodes[j]
-		if !isArith || o.kind != kind || o.legacy != nil || len(pn.in) != 2 || len(pn.out) != 1 || pn.out[0] < 0 {
-			return 0, 0, 0, false
-		}
-		return pn.in[0], pn.in[1], pn.out[0], true
-	}
 	near := func(s int, want float64) bool {
 		t := p.constant(s)
 		return t != nil && t.DType == tensor.Float32 && t.Len() == 1 && math.Abs(float64(t.F32[0])-want) <= 1e-6*want
@@ -88,26 +61,26 @@ func (p *plan) matchGelu(i int, uses []int) (nodes []int, x int, c float32, ok b
 	with := func(a, b, s int, want float64) bool {
 		return a == s && near(b, want) || b == s && near(a, want)
 	}
-	x, cs, q, ok := binary(i, opDiv)
+	x, cs, q, ok := p.arithNode(i, opDiv)
 	if !ok || !near(cs, math.Sqrt2) {
 		return nil, 0, 0, false
 	}
-	erf := only(q)
+	erf := p.soleReader(q, uses)
 	if erf < 0 || p.nodes[erf].node.OpType != "Erf" || len(p.nodes[erf].out) != 1 {
 		return nil, 0, 0, false
 	}
-	add := only(p.nodes[erf].out[0])
-	a, b, sum, ok := binary(add, opAdd)
+	add := p.soleReader(p.nodes[erf].out[0], uses)
+	a, b, sum, ok := p.arithNode(add, opAdd)
 	if !ok || !with(a, b, p.nodes[erf].out[0], 1) {
 		return nil, 0, 0, false
 	}
-	mul := only(sum)
-	a, b, prod, ok := binary(mul, opMul)
+	mul := p.soleReader(sum, uses)
+	a, b, prod, ok := p.arithNode(mul, opMul)
 	if !ok || !(a == x && b == sum || a == sum && b == x) {
 		return nil, 0, 0, false
 	}
-	half := only(prod)
-	a, b, _, ok = binary(half, opMul)
+	half := p.soleReader(prod, uses)
+	a, b, _, ok = p.arithNode(half, opMul)
 	if !ok || !with(a, b, prod, 0.5) {
 		return nil, 0, 0, false
 	}

@@ -16,10 +16,6 @@ import (
 // is not the GELU's.
 func TestFuseGelu(t *testing.T) {
 	rng := rand.New(rand.NewSource(10))
-	f32 := func(name string) *onnx.ValueInfo { return &onnx.ValueInfo{Name: name, DType: tensor.Float32} }
-	node := func(op string, in []string, out string) *onnx.Node {
-		return &onnx.Node{Name: op + "_" + out, OpType: op, Inputs: in, Outputs: []string{out}}
-	}
 	for _, tc := range []struct {
 		name    string
 		swapped bool
@@ -39,24 +35,24 @@ func TestFuseGelu(t *testing.T) {
 			return []string{a, b}
 		}
 		konst := func(name string, v float32) *onnx.Node {
-			n := node("Constant", nil, name)
+			n := namedNode("Constant", nil, name)
 			n.Attrs = []*onnx.Attribute{{Name: "value", Type: onnx.AttrTensor, T: tensor.FromFloat32([]float32{v})}}
 			return n
 		}
 		g := &onnx.Graph{
 			Nodes: []*onnx.Node{
 				konst("r2", tc.root2), konst("one", 1), konst("half", 0.5),
-				node("Div", []string{"x", "r2"}, "q"),
-				node("Erf", []string{"q"}, "e"),
-				node("Add", pair("e", "one"), "a"),
-				node("Mul", pair("x", "a"), "m"),
-				node("Mul", pair("m", "half"), "y"),
+				namedNode("Div", []string{"x", "r2"}, "q"),
+				namedNode("Erf", []string{"q"}, "e"),
+				namedNode("Add", pair("e", "one"), "a"),
+				namedNode("Mul", pair("x", "a"), "m"),
+				namedNode("Mul", pair("m", "half"), "y"),
 			},
-			Inputs:  []*onnx.ValueInfo{f32("x")},
-			Outputs: []*onnx.ValueInfo{f32("y")},
+			Inputs:  []*onnx.ValueInfo{floatInfo("x")},
+			Outputs: []*onnx.ValueInfo{floatInfo("y")},
 		}
 		if tc.extra != "" {
-			g.Outputs = append(g.Outputs, f32(tc.extra))
+			g.Outputs = append(g.Outputs, floatInfo(tc.extra))
 		}
 		x := randTensor(rng, 3, 50)
 		for i := range x.F32 {

@@ -48,35 +48,9 @@ type layerNormMatch struct {
 // written-out layer normalization (see fuseLayerNorms).
 func (p *plan) matchLayerNorm(i int, uses []int) (layerNormMatch, bool) {
 	var m layerNormMatch
-	// only returns the one node reading slot s when nothing else reads it,
-	// -1 otherwise.
-	only := func(s int) int {
-		if s < 0 || uses[s] != 1 || p.isOutput(s) {
-			return -1
-		}
-		for j := range p.nodes {
-			for _, in := range p.nodes[j].in {
-				if in == s {
-					return j
-				}
-			}
-		}
-		return -1
-	}
 	isMeanLast := func(j int) bool {
 		r, ok := p.nodes[j].op.(*reduceOp)
 		return ok && r.kind == rMean && !r.axesInput && len(r.axes) == 1 && r.axes[0] == -1 && r.keepdims && len(p.nodes[j].in) == 1
-	}
-	arith := func(j int, kind arithKind) (a, b int, ok bool) {
-		if j < 0 {
-			return 0, 0, false
-		}
-		o, isArith := p.nodes[j].op.(*arithOp)
-		pn := p.nodes[j]
-		if !isArith || o.kind != kind || o.legacy != nil || len(pn.in) != 2 || len(pn.out) != 1 || pn.out[0] < 0 {
-			return 0, 0, false
-		}
-		return pn.in[0], pn.in[1], true
 	}
 	// other returns the operand of a commutative node j besides s.
 	other := func(a, b, s int) int {
@@ -107,8 +81,8 @@ func (p *plan) matchLayerNorm(i int, uses []int) (layerNormMatch, bool) {
 	}
 	m.x = p.nodes[i].in[0]
 	mean := p.nodes[i].out[0]
-	sub := only(mean)
-	if a, b, ok := arith(sub, opSub); !ok || a != m.x || b != mean {
+	sub := p.soleReader(mean, uses)
+	if a, b, _, ok := p.arithNode(sub, opSub); !ok || a != m.x || b != mean {
 		return m, false
 	}
 	d := p.nodes[sub].out[0]
@@ -127,34 +101,34 @@ func (p *plan) matchLayerNorm(i int, uses []int) (layerNormMatch, bool) {
 	if two, ok := scalar(p.nodes[pow].in[1]); !ok || two != 2 {
 		return m, false
 	}
-	mean2 := only(p.nodes[pow].out[0])
+	mean2 := p.soleReader(p.nodes[pow].out[0], uses)
 	if mean2 < 0 || !isMeanLast(mean2) {
 		return m, false
 	}
-	addEps := only(p.nodes[mean2].out[0])
-	a, b, ok := arith(addEps, opAdd)
+	addEps := p.soleReader(p.nodes[mean2].out[0], uses)
+	a, b, _, ok := p.arithNode(addEps, opAdd)
 	if !ok {
 		return m, false
 	}
 	if m.eps, ok = scalar(other(a, b, p.nodes[mean2].out[0])); !ok {
 		return m, false
 	}
-	sqrt := only(p.nodes[addEps].out[0])
+	sqrt := p.soleReader(p.nodes[addEps].out[0], uses)
 	if sqrt < 0 || p.nodes[sqrt].node.OpType != "Sqrt" || len(p.nodes[sqrt].out) != 1 {
 		return m, false
 	}
-	div := only(p.nodes[sqrt].out[0])
-	if a, b, ok := arith(div, opDiv); !ok || a != d || b != p.nodes[sqrt].out[0] {
+	div := p.soleReader(p.nodes[sqrt].out[0], uses)
+	if a, b, _, ok := p.arithNode(div, opDiv); !ok || a != d || b != p.nodes[sqrt].out[0] {
 		return m, false
 	}
-	mul := only(p.nodes[div].out[0])
-	a, b, ok = arith(mul, opMul)
+	mul := p.soleReader(p.nodes[div].out[0], uses)
+	a, b, _, ok = p.arithNode(mul, opMul)
 	if !ok {
 		return m, false
 	}
 	m.scale = other(a, b, p.nodes[div].out[0])
-	addB := only(p.nodes[mul].out[0])
-	a, b, ok = arith(addB, opAdd)
+	addB := p.soleReader(p.nodes[mul].out[0], uses)
+	a, b, _, ok = p.arithNode(addB, opAdd)
 	if !ok {
 		return m, false
 	}

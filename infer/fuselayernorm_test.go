@@ -15,10 +15,6 @@ import (
 // when a value in between is a graph output or the epsilon is fed.
 func TestFuseLayerNorm(t *testing.T) {
 	rng := rand.New(rand.NewSource(9))
-	f32 := func(name string) *onnx.ValueInfo { return &onnx.ValueInfo{Name: name, DType: tensor.Float32} }
-	node := func(op string, in []string, out string, attrs ...*onnx.Attribute) *onnx.Node {
-		return &onnx.Node{Name: op + "_" + out, OpType: op, Inputs: in, Outputs: []string{out}, Attrs: attrs}
-	}
 	for _, tc := range []struct {
 		name    string
 		swapped bool
@@ -40,19 +36,19 @@ func TestFuseLayerNorm(t *testing.T) {
 		}
 		g := &onnx.Graph{
 			Nodes: []*onnx.Node{
-				node("ReduceMean", []string{"x"}, "m", aInts("axes", -1)),
-				node("Sub", []string{"x", "m"}, "d"),
-				node("Constant", nil, "two", &onnx.Attribute{Name: "value", Type: onnx.AttrTensor, T: tensor.FromFloat32([]float32{2})}),
-				node("Pow", []string{"d", "two"}, "p"),
-				node("ReduceMean", []string{"p"}, "v", aInts("axes", -1)),
-				node("Add", pair("v", "eps"), "ve"),
-				node("Sqrt", []string{"ve"}, "s"),
-				node("Div", []string{"d", "s"}, "n"),
-				node("Mul", pair("n", "scale"), "ns"),
-				node("Add", pair("ns", "bias"), "y"),
+				namedNode("ReduceMean", []string{"x"}, "m", aInts("axes", -1)),
+				namedNode("Sub", []string{"x", "m"}, "d"),
+				namedNode("Constant", nil, "two", &onnx.Attribute{Name: "value", Type: onnx.AttrTensor, T: tensor.FromFloat32([]float32{2})}),
+				namedNode("Pow", []string{"d", "two"}, "p"),
+				namedNode("ReduceMean", []string{"p"}, "v", aInts("axes", -1)),
+				namedNode("Add", pair("v", "eps"), "ve"),
+				namedNode("Sqrt", []string{"ve"}, "s"),
+				namedNode("Div", []string{"d", "s"}, "n"),
+				namedNode("Mul", pair("n", "scale"), "ns"),
+				namedNode("Add", pair("ns", "bias"), "y"),
 			},
-			Inputs:  []*onnx.ValueInfo{f32("x")},
-			Outputs: []*onnx.ValueInfo{f32("y")},
+			Inputs:  []*onnx.ValueInfo{floatInfo("x")},
+			Outputs: []*onnx.ValueInfo{floatInfo("y")},
 			Initializers: []*onnx.Initializer{
 				{Name: "scale", Tensor: randTensor(rng, 8)},
 				{Name: "bias", Tensor: randTensor(rng, 8)},
@@ -64,13 +60,13 @@ func TestFuseLayerNorm(t *testing.T) {
 		}
 		eps := tensor.FromFloat32([]float32{1e-5})
 		if tc.fedEps {
-			g.Inputs = append(g.Inputs, f32("eps"))
+			g.Inputs = append(g.Inputs, floatInfo("eps"))
 			feeds["eps"] = eps
 		} else {
-			g.Nodes = append([]*onnx.Node{node("Constant", nil, "eps", &onnx.Attribute{Name: "value", Type: onnx.AttrTensor, T: eps})}, g.Nodes...)
+			g.Nodes = append([]*onnx.Node{namedNode("Constant", nil, "eps", &onnx.Attribute{Name: "value", Type: onnx.AttrTensor, T: eps})}, g.Nodes...)
 		}
 		if tc.extra != "" {
-			g.Outputs = append(g.Outputs, f32(tc.extra))
+			g.Outputs = append(g.Outputs, floatInfo(tc.extra))
 		}
 		m := model(13, g)
 		opt, err := NewSession(m)
