@@ -313,10 +313,9 @@ func (p *plan) fuseSiLU() {
 					sig = j
 				}
 			case sig >= 0 && slices.Contains(next.in, p.nodes[sig].out[0]):
-				m, ok := next.op.(*arithOp)
+				a, b, _, ok := p.arithNode(j, opMul)
 				s := p.nodes[sig].out[0]
-				if ok && m.kind == opMul && m.legacy == nil && len(next.in) == 2 && len(next.out) == 1 && next.out[0] >= 0 &&
-					(next.in[0] == y && next.in[1] == s || next.in[0] == s && next.in[1] == y) {
+				if ok && (a == y && b == s || a == s && b == y) {
 					mul = j
 				} else {
 					j = len(p.nodes)
