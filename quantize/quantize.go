@@ -432,7 +432,7 @@ func (b *builder) target(t *target, opt Options) {
 		c.Outputs = []string{base + "/float"}
 		b.nodes = append(b.nodes, &c)
 		yq, ys, yz := b.quantized(base+"/float", t.yr)
-		b.node("DequantizeLinear", base+"/DequantizeLinear", []string{yq, ys, yz}, []string{y})
+		b.node("DequantizeLinear", base+"/output/DequantizeLinear", []string{yq, ys, yz}, []string{y})
 		return
 	}
 	if n.OpType == "Conv" {
@@ -443,8 +443,8 @@ func (b *builder) target(t *target, opt Options) {
 			in = append(in, b.init(base+"/bias_quantized", bq))
 		}
 		b.nodes = append(b.nodes, &onnx.Node{Name: n.Name + "/QLinearConv", OpType: "QLinearConv", Inputs: in,
-			Outputs: []string{base + "/quantized"}, Attrs: n.Attrs})
-		b.node("DequantizeLinear", base+"/DequantizeLinear", []string{base + "/quantized", ys, yz}, []string{y})
+			Outputs: []string{base + "/output_quantized"}, Attrs: n.Attrs})
+		b.node("DequantizeLinear", base+"/output/DequantizeLinear", []string{base + "/output_quantized", ys, yz}, []string{y})
 		return
 	}
 	r := t.yr
@@ -453,12 +453,12 @@ func (b *builder) target(t *target, opt Options) {
 	}
 	ysc, yzp := actParams(r)
 	ys, yz := b.init(base+"/product_scale", scalar(ysc)), b.init(base+"/product_zero_point", scalarU8(yzp))
-	b.node("QLinearMatMul", n.Name+"/QLinearMatMul", []string{xq, xsName, xzName, wqName, wsName, wzName, ys, yz}, []string{base + "/quantized"})
+	b.node("QLinearMatMul", n.Name+"/QLinearMatMul", []string{xq, xsName, xzName, wqName, wsName, wzName, ys, yz}, []string{base + "/output_quantized"})
 	if t.b == nil {
-		b.node("DequantizeLinear", base+"/DequantizeLinear", []string{base + "/quantized", ys, yz}, []string{y})
+		b.node("DequantizeLinear", base+"/output/DequantizeLinear", []string{base + "/output_quantized", ys, yz}, []string{y})
 		return
 	}
-	b.node("DequantizeLinear", base+"/DequantizeLinear", []string{base + "/quantized", ys, yz}, []string{base + "/product"})
+	b.node("DequantizeLinear", base+"/output/DequantizeLinear", []string{base + "/output_quantized", ys, yz}, []string{base + "/product"})
 	b.node("Add", n.Name+"/bias", []string{base + "/product", n.Inputs[2]}, []string{y})
 }
 

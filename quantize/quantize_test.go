@@ -268,3 +268,60 @@ func TestErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestChainedNames quantizes a Conv that reads another Conv's output
+// directly (as in MobileNetV2's projection and expansion) and checks that
+// the names the two targets add do not collide, in either format.
+func TestChainedNames(t *testing.T) {
+	w1 := tensor.New(tensor.Float32, 4, 1, 3, 3)
+	w2 := tensor.New(tensor.Float32, 3, 4, 1, 1)
+	x := tensor.New(tensor.Float32, 2, 1, 8, 8)
+	for i := range w1.F32 {
+		w1.F32[i] = float32(i%7) - 3
+	}
+	for i := range w2.F32 {
+		w2.F32[i] = float32(i%5) - 2
+	}
+	for i := range x.F32 {
+		x.F32[i] = float32(i%11) / 11
+	}
+	m := &onnx.Model{IRVersion: 8, OpsetImports: []onnx.OpsetImport{{Domain: "", Version: 13}}, Graph: &onnx.Graph{
+		Name: "chain",
+		Nodes: []*onnx.Node{
+			{Name: "conv1", OpType: "Conv", Inputs: []string{"x", "w1"}, Outputs: []string{"h"}},
+			{Name: "conv2", OpType: "Conv", Inputs: []string{"h", "w2"}, Outputs: []string{"y"}},
+		},
+		Initializers: []*onnx.Initializer{{Name: "w1", Tensor: w1}, {Name: "w2", Tensor: w2}},
+		Inputs:       []*onnx.ValueInfo{{Name: "x", DType: tensor.Float32}},
+		Outputs:      []*onnx.ValueInfo{{Name: "y", DType: tensor.Float32}},
+	}}
+	for _, f := range []Format{QDQ, QOperator} {
+		q, err := Quantize(m, []map[string]*tensor.Tensor{{"x": x}}, Options{Format: f, PerChannel: true})
+		if err != nil {
+			t.Fatalf("format %v: %v", f, err)
+		}
+		nodes, values := map[string]bool{}, map[string]bool{}
+		for _, n := range q.Graph.Nodes {
+			if nodes[n.Name] {
+				t.Errorf("format %v: two nodes named %q", f, n.Name)
+			}
+			nodes[n.Name] = true
+			for _, o := range n.Outputs {
+				if values[o] {
+					t.Errorf("format %v: two nodes write %q", f, o)
+				}
+				values[o] = true
+			}
+		}
+		if len(nodes) < 6 {
+			t.Errorf("format %v: %d nodes, want both Convs quantized", f, len(nodes))
+		}
+		s, err := infer.NewSession(q)
+		if err != nil {
+			t.Fatalf("format %v: %v", f, err)
+		}
+		if _, err := s.Run(map[string]*tensor.Tensor{"x": x}); err != nil {
+			t.Fatalf("format %v: %v", f, err)
+		}
+	}
+}
